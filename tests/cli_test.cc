@@ -1,5 +1,6 @@
 #include "lib/cli.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace llmtk {
@@ -87,6 +88,31 @@ TEST(Cli, HumanBytes) {
   EXPECT_EQ(HumanBytes(1234567), "1.23 MB");
   EXPECT_EQ(HumanBytes(107e6), "107 MB");
   EXPECT_EQ(HumanBytes(25.5e9), "25.5 GB");
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+TEST(Cli, ProgressDrawsOnStderrAndEndsTheLine) {
+  testing::internal::CaptureStderr();
+  {
+    Progress p("reading", /*enabled=*/true);
+    p.Add(5, 1000);
+    p.Finish();
+    p.Finish();  // idempotent
+  }
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(absl::StartsWith(err, "\rreading: 5 docs, 1.00 kB")) << err;
+  EXPECT_TRUE(absl::EndsWith(err, "\x1b[K\n")) << err;
+  testing::internal::CaptureStderr();
+  {
+    Progress p("quiet", /*enabled=*/false);
+    p.Add(5, 1000);
+  }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
 }
 
 }  // namespace
