@@ -97,13 +97,7 @@ const GgufMetadata::Entry* GgufMetadata::Find(std::string_view key) const {
 }
 
 void GgufMetadata::SetRaw(std::string_view key, GgufType type, std::string_view payload) {
-  for (auto& e : entries_) {
-    if (e.key == key) {
-      e.type = type;
-      e.payload.assign(payload.data(), payload.size());
-      return;
-    }
-  }
+  Remove(key);
   entries_.push_back(Entry{std::string(key), type, std::string(payload)});
 }
 

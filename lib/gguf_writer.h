@@ -1,8 +1,8 @@
 // gguf_writer: builds GGUF v3 metadata and streams a GGUF file to disk.
 //
-// GgufMetadata is an ordered key/value list with owned values; setting an
-// existing key replaces its value in place (as ggml's gguf_set_* does), so
-// copying a file's metadata and updating a few keys keeps the key order.
+// GgufMetadata is an ordered key/value list with owned values; setting a key
+// that exists removes it and appends the new value at the end, as ggml's
+// gguf_set_* does (llama-quantize output depends on that order).
 // WriteGguf lays the file out exactly as ggml does (header, KVs, tensor
 // infos, zero padding to the alignment, then each tensor's data followed by
 // zero padding) and asks for one tensor at a time, so peak memory is about

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <sys/stat.h>
+
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/jsonl.h"
 #include "lib/quant.h"
 
 namespace llmtk {
@@ -184,6 +188,55 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
                     absl::StrCat("tensor '", t.name, "'"));
   }));
   return report;
+}
+
+
+
+absl::StatusOr<ModelSource> OpenModelSource(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+  if (S_ISDIR(st.st_mode)) {
+    return absl::UnimplementedError(absl::StrCat(path, ": Hugging Face model directories are not supported yet"));
+  }
+  return OpenGgufSource(path);
+}
+
+absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& o) {
+  ASSIGN_OR_RETURN(QuantTarget target, ParseQuantTarget(o.type, o.pure));
+  if (o.output.empty() && !o.dry_run) return absl::InvalidArgumentError("missing OUTPUT.gguf");
+  ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(o.input));
+  QuantizeOptions qo;
+  qo.target = target;
+  qo.threads = o.threads;
+  qo.dry_run = o.dry_run;
+  qo.progress = o.progress;
+  return QuantizeModel(src, o.output, qo);
+}
+
+std::string FormatQuantizeReport(const QuantizeReport& r, bool json) {
+  std::string out;
+  if (json) {
+    absl::StrAppend(&out, "{\"file_type\":\"", ToAbsl(LlamaFileTypeName(r.ftype)), "\",\"tensors\":[");
+    for (size_t i = 0; i < r.tensors.size(); ++i) {
+      const QuantPlanEntry& e = r.tensors[i];
+      if (i) out.push_back(',');
+      out.append("{\"name\":");
+      AppendJsonString(&out, e.name);
+      absl::StrAppend(&out, ",\"shape\":[", absl::StrJoin(e.dims, ","), "],\"from\":\"",
+                      ToAbsl(GgmlTypeName(e.from)), "\",\"to\":\"", ToAbsl(GgmlTypeName(e.to)),
+                      "\",\"bytes\":", e.bytes, "}");
+    }
+    absl::StrAppend(&out, "],\"input_bytes\":", r.input_bytes, ",\"output_bytes\":", r.output_bytes, "}\n");
+    return out;
+  }
+  for (const QuantPlanEntry& e : r.tensors) {
+    absl::StrAppend(&out, absl::StrFormat("%-32s %-14s %6s -> %-6s %10d bytes\n", e.name, absl::StrJoin(e.dims, "x"),
+                                          ToAbsl(GgmlTypeName(e.from)), ToAbsl(GgmlTypeName(e.to)), e.bytes));
+  }
+  absl::StrAppend(&out, absl::StrFormat("%s: %d tensors, %d bytes of tensor data in, %d bytes out\n",
+                                        ToAbsl(LlamaFileTypeName(r.ftype)), r.tensors.size(), r.input_bytes,
+                                        r.output_bytes));
+  return out;
 }
 
 }  // namespace llmtk

@@ -75,6 +75,23 @@ struct QuantizeOptions {
 absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const std::string& output,
                                              const QuantizeOptions& options);
 
+// The llmtk-quant command: INPUT is a GGUF file or a Hugging Face model
+// directory (config.json + safetensors + tokenizer.json); `type` a --type
+// value (see ParseQuantTarget).
+struct QuantizeFileOptions {
+  std::string input;
+  std::string output;
+  std::string type;
+  bool pure = false;
+  bool dry_run = false;
+  int threads = 1;
+  std::function<void(size_t, size_t, const QuantPlanEntry&)> progress;
+};
+absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& options);
+
+// The plan (tensor, shape, from -> to, bytes) and totals, text or JSON.
+std::string FormatQuantizeReport(const QuantizeReport& report, bool json);
+
 // Converts `rows` rows of `n_per_row` values from `from` to `to` with up to
 // `threads` threads, in row chunks, so the bytes never depend on `threads`.
 absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t rows,
