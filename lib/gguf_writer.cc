@@ -101,6 +101,19 @@ void GgufMetadata::SetRaw(std::string_view key, GgufType type, std::string_view 
   entries_.push_back(Entry{std::string(key), type, std::string(payload)});
 }
 
+void GgufMetadata::ReplaceU32(std::string_view key, uint32_t value) {
+  std::string p;
+  Put(&p, value);
+  for (auto& e : entries_) {
+    if (e.key == key) {
+      e.type = GgufType::kUint32;
+      e.payload = p;
+      return;
+    }
+  }
+  entries_.push_back(Entry{std::string(key), GgufType::kUint32, p});
+}
+
 void GgufMetadata::Remove(std::string_view key) {
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (it->key == key) {

@@ -43,6 +43,8 @@ class GgufMetadata {
   void SetI32Array(std::string_view key, const std::vector<int32_t>& values);
   // A value in serialized form (e.g. GgufValue::raw() of a file being read).
   void SetRaw(std::string_view key, GgufType type, std::string_view payload);
+  // Replaces the value where the key stands (appends when absent).
+  void ReplaceU32(std::string_view key, uint32_t value);
   // Appends (or replaces) every key of `file`, in its order.
   void CopyFrom(const GgufFile& file);
   void Remove(std::string_view key);

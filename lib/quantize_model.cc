@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/hf_convert.h"
 #include "lib/jsonl.h"
 #include "lib/quant.h"
 
@@ -132,7 +133,12 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
 
   std::vector<std::string> names;
   for (const SourceTensor& t : source.tensors) names.push_back(t.name);
-  const std::vector<size_t> order = LlamaQuantizeOrder(names);
+  const LlamaFileType ft = options.target.ftype;
+  const bool as_converter = source.from_converter && (ft == LlamaFileType::kAllF32 || ft == LlamaFileType::kF16 ||
+                                                      ft == LlamaFileType::kBF16 || ft == LlamaFileType::kQ8_0);
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (!as_converter) order = LlamaQuantizeOrder(names);
   std::vector<RecipeTensor> recipe;
   for (size_t i : order) recipe.push_back({source.tensors[i].name, source.tensors[i].dims, source.tensors[i].type});
   const std::vector<GgmlType> types = PlanTensorTypes(options.target, model, recipe);
@@ -157,8 +163,13 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
   }
 
   GgufMetadata md = in_md;
-  md.SetU32("general.quantization_version", 2);
-  md.SetU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+  if (as_converter) {
+    md.ReplaceU32("general.quantization_version", 2);
+    md.ReplaceU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+  } else {
+    md.SetU32("general.quantization_version", 2);
+    md.SetU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+  }
   md.Remove("split.no");
   md.Remove("split.count");
   md.Remove("split.tensors.count");
@@ -195,9 +206,7 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
 absl::StatusOr<ModelSource> OpenModelSource(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
-  if (S_ISDIR(st.st_mode)) {
-    return absl::UnimplementedError(absl::StrCat(path, ": Hugging Face model directories are not supported yet"));
-  }
+  if (S_ISDIR(st.st_mode)) return OpenHfSource(path);
   return OpenGgufSource(path);
 }
 

@@ -42,6 +42,11 @@ struct ModelSource {
   GgufMetadata metadata;
   std::vector<SourceTensor> tensors;
   std::shared_ptr<const void> keepalive;  // owns what `data` points into
+  // An HF checkpoint mapped by hf_convert. For the file types
+  // convert_hf_to_gguf.py writes itself (F32, F16, BF16, Q8_0) the output is
+  // laid out as it does: tensors in source order, general.file_type where it
+  // stands. Other types follow llama-quantize run on that converter output.
+  bool from_converter = false;
 };
 
 // Reads a GGUF file as a ModelSource (zero-copy).
