@@ -13,21 +13,8 @@
 #include "simdjson.h"
 
 namespace llmtk {
-namespace {
 
-struct HfConfig {
-  std::string arch;  // GGUF architecture
-  bool permute_qk = false;
-  int64_t n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, n_ctx = 0, vocab = 0, head_dim = 0;
-  bool has_ctx = false, has_head_kv = false, has_theta = false, has_head_dim = false;
-  double rope_theta = 0, rms_eps = 1e-6;
-  bool tied = false;
-  std::string rope_scaling_type;
-  double rope_scaling_factor = 0;
-};
-
-absl::StatusOr<HfConfig> ReadConfig(const std::string& dir) {
-  const std::string path = dir + "/config.json";
+absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
   simdjson::padded_string s;
   if (simdjson::padded_string::load(path).get(s) != simdjson::SUCCESS) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot read (is this a Hugging Face model directory?)"));
@@ -96,6 +83,8 @@ absl::StatusOr<HfConfig> ReadConfig(const std::string& dir) {
   }
   return cfg;
 }
+
+namespace {
 
 // HF name -> GGUF name; "" when the tensor is dropped; nullopt when unknown.
 std::optional<std::string> MapName(const std::string& n, const HfConfig& cfg) {
@@ -184,8 +173,37 @@ void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t 
   }
 }
 
+void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_params, GgufMetadata* md) {
+  const std::string a = cfg.arch;
+  md->SetString("general.architecture", a);
+  md->SetString("general.type", "model");
+  md->SetString("general.name", name);
+  md->SetString("general.size_label", SizeLabel(n_params));
+  md->SetU32(a + ".block_count", static_cast<uint32_t>(cfg.n_layer));
+  if (cfg.has_ctx) md->SetU32(a + ".context_length", static_cast<uint32_t>(cfg.n_ctx));
+  md->SetU32(a + ".embedding_length", static_cast<uint32_t>(cfg.n_embd));
+  md->SetU32(a + ".feed_forward_length", static_cast<uint32_t>(cfg.n_ff));
+  md->SetU32(a + ".attention.head_count", static_cast<uint32_t>(cfg.n_head));
+  if (cfg.has_head_kv) md->SetU32(a + ".attention.head_count_kv", static_cast<uint32_t>(cfg.n_head_kv));
+  if (cfg.has_theta) md->SetF32(a + ".rope.freq_base", static_cast<float>(cfg.rope_theta));
+  md->SetF32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(cfg.rms_eps));
+  if (cfg.has_head_dim) {
+    md->SetU32(a + ".attention.key_length", static_cast<uint32_t>(cfg.head_dim));
+    md->SetU32(a + ".attention.value_length", static_cast<uint32_t>(cfg.head_dim));
+  }
+  md->SetU32("general.file_type", 0);  // filled in by QuantizeModel
+  if (a == "llama") {
+    md->SetU32(a + ".vocab_size", static_cast<uint32_t>(cfg.vocab));
+    md->SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(cfg.head_dim));
+  }
+  if (cfg.rope_scaling_type == "linear" || cfg.rope_scaling_type == "yarn") {
+    md->SetString(a + ".rope.scaling.type", cfg.rope_scaling_type);
+    md->SetF32(a + ".rope.scaling.factor", static_cast<float>(cfg.rope_scaling_factor));
+  }
+}
+
 absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
-  ASSIGN_OR_RETURN(HfConfig cfg, ReadConfig(dir));
+  ASSIGN_OR_RETURN(HfConfig cfg, ReadHfConfig(dir + "/config.json"));
   ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsModel> st, SafetensorsModel::Open(dir));
   ModelSource src;
   src.name = dir;
@@ -246,32 +264,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   }
 
   GgufMetadata& md = src.metadata;
-  const std::string a = cfg.arch;
-  md.SetString("general.architecture", a);
-  md.SetString("general.type", "model");
-  md.SetString("general.name", BaseName(dir));
-  md.SetString("general.size_label", SizeLabel(n_params));
-  md.SetU32(a + ".block_count", static_cast<uint32_t>(cfg.n_layer));
-  if (cfg.has_ctx) md.SetU32(a + ".context_length", static_cast<uint32_t>(cfg.n_ctx));
-  md.SetU32(a + ".embedding_length", static_cast<uint32_t>(cfg.n_embd));
-  md.SetU32(a + ".feed_forward_length", static_cast<uint32_t>(cfg.n_ff));
-  md.SetU32(a + ".attention.head_count", static_cast<uint32_t>(cfg.n_head));
-  if (cfg.has_head_kv) md.SetU32(a + ".attention.head_count_kv", static_cast<uint32_t>(cfg.n_head_kv));
-  if (cfg.has_theta) md.SetF32(a + ".rope.freq_base", static_cast<float>(cfg.rope_theta));
-  md.SetF32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(cfg.rms_eps));
-  if (cfg.has_head_dim) {
-    md.SetU32(a + ".attention.key_length", static_cast<uint32_t>(cfg.head_dim));
-    md.SetU32(a + ".attention.value_length", static_cast<uint32_t>(cfg.head_dim));
-  }
-  md.SetU32("general.file_type", 0);  // filled in by QuantizeModel
-  if (a == "llama") {
-    md.SetU32(a + ".vocab_size", static_cast<uint32_t>(cfg.vocab));
-    md.SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(cfg.head_dim));
-  }
-  if (cfg.rope_scaling_type == "linear" || cfg.rope_scaling_type == "yarn") {
-    md.SetString(a + ".rope.scaling.type", cfg.rope_scaling_type);
-    md.SetF32(a + ".rope.scaling.factor", static_cast<float>(cfg.rope_scaling_factor));
-  }
+  AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
   md.SetU32("general.quantization_version", 2);
   src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));

@@ -20,6 +20,25 @@
 
 namespace llmtk {
 
+// What convert_hf_to_gguf.py reads from config.json.
+struct HfConfig {
+  std::string arch;  // GGUF architecture
+  bool permute_qk = false;
+  int64_t n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, n_ctx = 0, vocab = 0, head_dim = 0;
+  bool has_ctx = false, has_head_kv = false, has_theta = false, has_head_dim = false;
+  double rope_theta = 0, rms_eps = 1e-6;
+  bool tied = false;
+  std::string rope_scaling_type;
+  double rope_scaling_factor = 0;
+};
+
+// Parses a config.json; Unimplemented for unsupported architectures.
+absl::StatusOr<HfConfig> ReadHfConfig(const std::string& config_path);
+
+// The general.* and architecture keys in convert_hf_to_gguf.py's order,
+// with a placeholder general.file_type.
+void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_params, GgufMetadata* md);
+
 // Unimplemented naming the architecture, or listing unmapped tensors.
 absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir);
 

@@ -2,6 +2,7 @@
 //   llmtk-quant INPUT OUTPUT.gguf --type TYPE [--pure] [--threads N] [--dry-run]
 //   llmtk-quant inspect FILE.gguf [--json]
 //   llmtk-quant compare A.gguf B.gguf [--json]
+//   llmtk-quant random-model config.json OUT.gguf [--seed N] [--layers N] [--type F16]
 #include <cstdio>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "lib/gguf.h"
 #include "lib/gguf_report.h"
 #include "lib/quantize_model.h"
+#include "lib/random_model.h"
 
 namespace {
 
@@ -48,6 +50,14 @@ int main(int argc, char** argv) {
   compare->add_option("A", file_a, "reference GGUF file")->required();
   compare->add_option("B", file_b, "GGUF file to check")->required();
   compare->add_flag("--json", compare_json, "JSON output");
+  CLI::App* random = app.add_subcommand("random-model", "write a seeded random-weight GGUF with a config.json's shapes");
+  llmtk::RandomModelOptions ro;
+  std::string random_out, random_type = "F32";
+  random->add_option("CONFIG", ro.config, "Hugging Face config.json (LLaMA family)")->required();
+  random->add_option("OUTPUT", random_out, "output GGUF file")->required();
+  random->add_option("--seed", ro.seed, "random seed")->capture_default_str();
+  random->add_option("--layers", ro.layers, "override num_hidden_layers (same tensor shapes, smaller file)");
+  random->add_option("--type", random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
   app.require_subcommand(0, 1);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
@@ -60,6 +70,14 @@ int main(int argc, char** argv) {
       ASSIGN_OR_RETURN(auto b, llmtk::GgufFile::Open(file_b));
       ASSIGN_OR_RETURN(llmtk::GgufComparison c, llmtk::CompareGguf(*a, *b));
       return WriteStdout(llmtk::FormatComparison(c, compare_json));
+    }
+    if (random->parsed()) {
+      ASSIGN_OR_RETURN(llmtk::QuantizeReport r, llmtk::WriteRandomModel(ro, random_out, random_type, common.Threads()));
+      if (!common.quiet) {
+        std::fprintf(stderr, "llmtk-quant: wrote %s (%zu tensors, %s)\n", random_out.c_str(), r.tensors.size(),
+                     llmtk::HumanBytes(static_cast<double>(r.output_bytes)).c_str());
+      }
+      return absl::OkStatus();
     }
     if (qo.input.empty()) return absl::InvalidArgumentError("missing INPUT (see --help)");
     if (qo.type.empty()) return absl::InvalidArgumentError("missing --type (e.g. --type Q4_K_M)");
