@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   random->add_option("--seed", ro.seed, "random seed")->capture_default_str();
   random->add_option("--layers", ro.layers, "override num_hidden_layers (same tensor shapes, smaller file)");
   random->add_option("--type", random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
+  for (CLI::App* sub : {inspect, compare, random}) sub->fallthrough();
   app.require_subcommand(0, 1);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
