@@ -208,6 +208,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   ModelSource src;
   src.name = dir;
   src.from_converter = true;
+  src.release_pages = true;
   std::vector<std::string> unknown;
   uint64_t n_params = 0;
   for (const SafetensorsTensor& t : st->tensors()) {

@@ -11,6 +11,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "lib/quant.h"
 #include "lib/quant_k.h"
 
@@ -223,15 +227,159 @@ void PackScalesMinsK4(const float* scales, const float* mins, float max_scale, f
   }
 }
 
+
+#if defined(__AVX2__)
+// ---- lane-parallel kernels ----
+// The reference sums each sub-block's terms sequentially, so SIMD across the
+// elements of one sub-block would reorder float additions. Instead each of
+// the 8 AVX2 lanes runs one whole sub-block: every lane performs exactly the
+// scalar operation sequence, so results are bit-identical.
+
+inline __m256i NearestIntV(__m256 v) {
+  const __m256i i = _mm256_castps_si256(_mm256_add_ps(v, _mm256_set1_ps(12582912.f)));
+  return _mm256_sub_epi32(_mm256_and_si256(i, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x00400000));
+}
+
+inline __m256 Blend(__m256 a, __m256 b, __m256 mask) { return _mm256_blendv_ps(a, b, mask); }
+
+inline bool AllFiniteV(const float* x, int n) {
+  const __m256 inf = _mm256_set1_ps(INFINITY);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 bad = _mm256_setzero_ps();
+  for (int i = 0; i < n; i += 8) {
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), inf, _CMP_NLT_UQ));
+  }
+  return _mm256_movemask_ps(bad) == 0;
+}
+
+// MakeQkx2Quants for 8 sub-blocks of n values at once (x and weights hold
+// the 8 sub-blocks one after another; L likewise).
+void MakeQkx2Quants8(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min,
+                     float* scale_out, float rmin, float rdelta, int nstep, bool use_mad) {
+  alignas(32) float xt[32 * 8], wt[32 * 8];
+  alignas(32) int32_t lt[32 * 8], laux[32 * 8];
+  for (int i = 0; i < n; ++i) {
+    for (int lane = 0; lane < 8; ++lane) {
+      xt[i * 8 + lane] = x[lane * n + i];
+      wt[i * 8 + lane] = weights[lane * n + i];
+    }
+  }
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256i vzero = _mm256_setzero_si256(), vnmax = _mm256_set1_epi32(nmax);
+  __m256 min = _mm256_load_ps(xt), max = min;
+  __m256 sum_w = _mm256_load_ps(wt);
+  __m256 sum_x = _mm256_mul_ps(sum_w, min);
+  for (int i = 1; i < n; ++i) {
+    const __m256 xi = _mm256_load_ps(xt + i * 8), wi = _mm256_load_ps(wt + i * 8);
+    min = Blend(min, xi, _mm256_cmp_ps(xi, min, _CMP_LT_OQ));
+    max = Blend(max, xi, _mm256_cmp_ps(xi, max, _CMP_GT_OQ));
+    sum_w = _mm256_add_ps(sum_w, wi);
+    sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(wi, xi));
+  }
+  min = Blend(min, zero, _mm256_cmp_ps(min, zero, _CMP_GT_OQ));
+  const __m256 min0 = min;
+  const __m256 flat = _mm256_cmp_ps(max, min, _CMP_EQ_OQ);
+  const __m256 range = _mm256_sub_ps(max, min);
+  __m256 iscale = _mm256_div_ps(_mm256_set1_ps(static_cast<float>(nmax)), range);
+  __m256 scale = _mm256_div_ps(_mm256_set1_ps(1.0f), iscale);
+  __m256 best_error = zero;
+  auto error_term = [&](__m256 s, __m256 m, __m256 lf, __m256 xi, __m256 wi) {
+    __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(s, lf), m), xi);
+    diff = use_mad ? _mm256_andnot_ps(sign, diff) : _mm256_mul_ps(diff, diff);
+    return _mm256_mul_ps(wi, diff);
+  };
+  for (int i = 0; i < n; ++i) {
+    const __m256 xi = _mm256_load_ps(xt + i * 8), wi = _mm256_load_ps(wt + i * 8);
+    __m256i l = NearestIntV(_mm256_mul_ps(iscale, _mm256_sub_ps(xi, min)));
+    l = _mm256_max_epi32(vzero, _mm256_min_epi32(vnmax, l));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lt + i * 8), l);
+    best_error = _mm256_add_ps(best_error, error_term(scale, min, _mm256_cvtepi32_ps(l), xi, wi));
+  }
+  for (int is = 0; is <= nstep; ++is) {
+    const float num = rmin + rdelta * is + nmax;
+    // `min` may have moved in an earlier step; the reference divides by the
+    // current range.
+    iscale = _mm256_div_ps(_mm256_set1_ps(num), _mm256_sub_ps(max, min));
+    __m256 sum_l = zero, sum_l2 = zero, sum_xl = zero;
+    for (int i = 0; i < n; ++i) {
+      const __m256 xi = _mm256_load_ps(xt + i * 8), wi = _mm256_load_ps(wt + i * 8);
+      __m256i l = NearestIntV(_mm256_mul_ps(iscale, _mm256_sub_ps(xi, min)));
+      l = _mm256_max_epi32(vzero, _mm256_min_epi32(vnmax, l));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(laux + i * 8), l);
+      const __m256 lf = _mm256_cvtepi32_ps(l);
+      const __m256 wl = _mm256_mul_ps(wi, lf);
+      sum_l = _mm256_add_ps(sum_l, wl);
+      sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, lf));
+      sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, xi));
+    }
+    const __m256 D = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
+    const __m256 dpos = _mm256_cmp_ps(D, zero, _CMP_GT_OQ);
+    if (_mm256_movemask_ps(dpos) == 0) continue;
+    __m256 this_scale = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)), D);
+    __m256 this_min = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)), D);
+    const __m256 mpos = _mm256_cmp_ps(this_min, zero, _CMP_GT_OQ);
+    this_min = Blend(this_min, zero, mpos);
+    this_scale = Blend(this_scale, _mm256_div_ps(sum_xl, sum_l2), mpos);
+    __m256 cur_error = zero;
+    for (int i = 0; i < n; ++i) {
+      const __m256 xi = _mm256_load_ps(xt + i * 8), wi = _mm256_load_ps(wt + i * 8);
+      const __m256 lf = _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(laux + i * 8)));
+      cur_error = _mm256_add_ps(cur_error, error_term(this_scale, this_min, lf, xi, wi));
+    }
+    const __m256 upd = _mm256_and_ps(dpos, _mm256_cmp_ps(cur_error, best_error, _CMP_LT_OQ));
+    if (_mm256_movemask_ps(upd) == 0) continue;
+    const __m256i updi = _mm256_castps_si256(upd);
+    for (int i = 0; i < n; ++i) {
+      __m256i* p = reinterpret_cast<__m256i*>(lt + i * 8);
+      _mm256_store_si256(p, _mm256_blendv_epi8(_mm256_load_si256(p),
+                                               _mm256_load_si256(reinterpret_cast<const __m256i*>(laux + i * 8)), updi));
+    }
+    best_error = Blend(best_error, cur_error, upd);
+    scale = Blend(scale, this_scale, upd);
+    min = Blend(min, this_min, upd);
+  }
+  // Flat sub-blocks return early in the reference: L = 0, scale 0, min kept.
+  min = Blend(min, min0, flat);
+  scale = Blend(scale, zero, flat);
+  alignas(32) float mins[8], scales[8];
+  _mm256_store_ps(mins, _mm256_xor_ps(min, sign));
+  _mm256_store_ps(scales, scale);
+  const int flat_mask = _mm256_movemask_ps(flat);
+  for (int lane = 0; lane < 8; ++lane) {
+    the_min[lane] = mins[lane];
+    scale_out[lane] = scales[lane];
+    const bool is_flat = (flat_mask >> lane) & 1;
+    for (int i = 0; i < n; ++i) L[lane * n + i] = is_flat ? 0 : static_cast<uint8_t>(lt[i * 8 + lane]);
+  }
+}
+#endif  // __AVX2__
+
 // Shared by Q4_K and Q5_K: per-32 scales/mins, then requantize every value
 // against the stored (fp16-rounded) scales.
 void QuantizeK4Like(const float* x, int nmax, float rmin, float rdelta, int nstep, uint16_t* d_out,
-                    uint16_t* dmin_out, uint8_t* scales_out, uint8_t* L) {
+                    uint16_t* dmin_out, uint8_t* scales_out, uint8_t* L, bool fast) {
   uint8_t Laux[32];
   float weights[32];
   float mins[kQK_K / 32];
   float scales[kQK_K / 32];
   float max_scale = 0, max_min = 0;
+#if defined(__AVX2__)
+  if (fast && AllFiniteV(x, kQK_K)) {
+    float w8[kQK_K];
+    for (int j = 0; j < kQK_K / 32; ++j) {
+      float sum_x2 = 0;
+      for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+      const float av_x = std::sqrt(sum_x2 / 32);
+      for (int l = 0; l < 32; ++l) w8[32 * j + l] = av_x + std::fabs(x[32 * j + l]);
+    }
+    MakeQkx2Quants8(32, nmax, x, w8, L, mins, scales, rmin, rdelta, nstep, false);
+    for (int j = 0; j < kQK_K / 32; ++j) {
+      if (scales[j] > max_scale) max_scale = scales[j];
+      if (mins[j] > max_min) max_min = mins[j];
+    }
+  } else
+#endif
   for (int j = 0; j < kQK_K / 32; ++j) {
     float sum_x2 = 0;
     for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
@@ -271,7 +419,8 @@ inline int BestIndexInt8(int n, const int8_t* val, float x) {
 
 }  // namespace
 
-void QuantizeQ2_KRef(const float* x, BlockQ2_K* y, int64_t k) {
+namespace {
+void QuantizeQ2_KImpl(const float* x, BlockQ2_K* y, int64_t k, bool fast) {
   const int64_t nb = k / kQK_K;
   uint8_t L[kQK_K];
   uint8_t Laux[16];
@@ -281,6 +430,18 @@ void QuantizeQ2_KRef(const float* x, BlockQ2_K* y, int64_t k) {
   const float q4scale = 15.f;
   for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
     float max_scale = 0, max_min = 0;
+#if defined(__AVX2__)
+    if (fast && AllFiniteV(x, kQK_K)) {
+      float w16[kQK_K];
+      for (int l = 0; l < kQK_K; ++l) w16[l] = std::fabs(x[l]);
+      MakeQkx2Quants8(16, 3, x, w16, L, mins, scales, -0.5f, 0.1f, 15, true);
+      MakeQkx2Quants8(16, 3, x + 128, w16 + 128, L + 128, mins + 8, scales + 8, -0.5f, 0.1f, 15, true);
+      for (int j = 0; j < kQK_K / 16; ++j) {
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+      }
+    } else
+#endif
     for (int j = 0; j < kQK_K / 16; ++j) {
       for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
       scales[j] = MakeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
@@ -322,6 +483,10 @@ void QuantizeQ2_KRef(const float* x, BlockQ2_K* y, int64_t k) {
     }
   }
 }
+}  // namespace
+
+void QuantizeQ2_KRef(const float* x, BlockQ2_K* y, int64_t k) { QuantizeQ2_KImpl(x, y, k, false); }
+void QuantizeQ2_KFast(const float* x, BlockQ2_K* y, int64_t k) { QuantizeQ2_KImpl(x, y, k, true); }
 
 void QuantizeQ3_KRef(const float* x, BlockQ3_K* y, int64_t k) {
   const int64_t nb = k / kQK_K;
@@ -389,11 +554,12 @@ void QuantizeQ3_KRef(const float* x, BlockQ3_K* y, int64_t k) {
   }
 }
 
-void QuantizeQ4_KRef(const float* x, BlockQ4_K* y, int64_t k) {
+namespace {
+void QuantizeQ4_KImpl(const float* x, BlockQ4_K* y, int64_t k, bool fast) {
   const int64_t nb = k / kQK_K;
   uint8_t L[kQK_K];
   for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
-    QuantizeK4Like(x, 15, -1.f, 0.1f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
+    QuantizeK4Like(x, 15, -1.f, 0.1f, 20, &y[i].d, &y[i].dmin, y[i].scales, L, fast);
     uint8_t* q = y[i].qs;
     for (int j = 0; j < kQK_K; j += 64) {
       for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
@@ -401,12 +567,17 @@ void QuantizeQ4_KRef(const float* x, BlockQ4_K* y, int64_t k) {
     }
   }
 }
+}  // namespace
 
-void QuantizeQ5_KRef(const float* x, BlockQ5_K* y, int64_t k) {
+void QuantizeQ4_KRef(const float* x, BlockQ4_K* y, int64_t k) { QuantizeQ4_KImpl(x, y, k, false); }
+void QuantizeQ4_KFast(const float* x, BlockQ4_K* y, int64_t k) { QuantizeQ4_KImpl(x, y, k, true); }
+
+namespace {
+void QuantizeQ5_KImpl(const float* x, BlockQ5_K* y, int64_t k, bool fast) {
   const int64_t nb = k / kQK_K;
   uint8_t L[kQK_K];
   for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
-    QuantizeK4Like(x, 31, -0.5f, 0.1f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
+    QuantizeK4Like(x, 31, -0.5f, 0.1f, 15, &y[i].d, &y[i].dmin, y[i].scales, L, fast);
     uint8_t* qh = y[i].qh;
     uint8_t* ql = y[i].qs;
     std::memset(qh, 0, kQK_K / 8);
@@ -431,6 +602,10 @@ void QuantizeQ5_KRef(const float* x, BlockQ5_K* y, int64_t k) {
     }
   }
 }
+}  // namespace
+
+void QuantizeQ5_KRef(const float* x, BlockQ5_K* y, int64_t k) { QuantizeQ5_KImpl(x, y, k, false); }
+void QuantizeQ5_KFast(const float* x, BlockQ5_K* y, int64_t k) { QuantizeQ5_KImpl(x, y, k, true); }
 
 void QuantizeQ6_KRef(const float* x, BlockQ6_K* y, int64_t k) {
   const int64_t nb = k / kQK_K;

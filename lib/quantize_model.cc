@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -49,6 +51,16 @@ std::string GetString(const GgufMetadata& md, const std::string& key) {
   return e->payload.substr(8);
 }
 
+// Drops a zero-copy tensor's pages from this process's resident set once it
+// is written (the page cache keeps them), so peak RSS stays near one tensor
+// rather than growing to the whole mapped model.
+void ReleaseMapped(const uint8_t* p, size_t n) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 }  // namespace
 
 absl::StatusOr<ModelSource> OpenGgufSource(const std::string& path) {
@@ -65,6 +77,7 @@ absl::StatusOr<ModelSource> OpenGgufSource(const std::string& path) {
     src.tensors.push_back(std::move(st));
   }
   src.keepalive = std::shared_ptr<const GgufFile>(std::move(file));
+  src.release_pages = true;
   return src;
 }
 
@@ -189,14 +202,19 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
     }
     if (e.from == e.to) {
       std::memcpy(out, data, n);
+      if (t.data != nullptr && source.release_pages) ReleaseMapped(t.data, n);
       return absl::OkStatus();
     }
     const int64_t ne0 = t.dims.empty() ? 1 : t.dims[0];
     int64_t rows = 1;
     for (size_t d = 1; d < t.dims.size(); ++d) rows *= t.dims[d];
     if (ne0 == 0) rows = 0;
-    return Annotate(ConvertRows(e.from, data, e.to, out, rows, ne0, options.threads),
-                    absl::StrCat("tensor '", t.name, "'"));
+    RETURN_IF_ERROR(Annotate(ConvertRows(e.from, data, e.to, out, rows, ne0, options.threads),
+                             absl::StrCat("tensor '", t.name, "'")));
+    if (t.data != nullptr && source.release_pages) {
+      ReleaseMapped(t.data, *GgmlRowSize(e.from, ne0) * static_cast<size_t>(rows));
+    }
+    return absl::OkStatus();
   }));
   return report;
 }

@@ -47,6 +47,9 @@ struct ModelSource {
   // laid out as it does: tensors in source order, general.file_type where it
   // stands. Other types follow llama-quantize run on that converter output.
   bool from_converter = false;
+  // `data` points into read-only file mappings whose pages may be dropped
+  // from the resident set once a tensor is written.
+  bool release_pages = false;
 };
 
 // Reads a GGUF file as a ModelSource (zero-copy).

@@ -96,7 +96,30 @@ TEST(Quant, FastKernelsEqualReference) {
   x[200] = -INFINITY;
   for (int j = 224; j < 256; ++j) x[j] = -2.0f;  // max magnitude shared, negative
   x[230] = 2.0f;
-  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kF16}) {
+  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kF16, GgmlType::kQ2_K, GgmlType::kQ4_K,
+                     GgmlType::kQ5_K}) {
+    const size_t bytes = *GgmlRowSize(t, static_cast<int64_t>(x.size()));
+    std::vector<uint8_t> fast(bytes), ref(bytes);
+    QuantizeRow(t, x.data(), fast.data(), static_cast<int64_t>(x.size()));
+    QuantizeRowReference(t, x.data(), ref.data(), static_cast<int64_t>(x.size()));
+    EXPECT_EQ(fast, ref) << GgmlTypeName(t);
+  }
+}
+
+// The lane-parallel K-quant kernels on finite data with every special case
+// a sub-block can hit: constant (flat), all-negative, zero, tiny, huge.
+TEST(Quant, KQuantFastKernelsEqualReference) {
+  std::mt19937 rng(3);
+  std::student_t_distribution<float> heavy(1.5f);
+  std::vector<float> x(256 * 24);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = heavy(rng) * (i / 256 % 3 == 0 ? 1e-3f : 1.0f);
+  for (int j = 0; j < 32; ++j) x[j] = 0.25f;           // flat positive (min clamps to 0)
+  for (int j = 32; j < 64; ++j) x[j] = -0.75f;         // flat negative
+  for (int j = 64; j < 96; ++j) x[j] = 0.0f;           // zero
+  for (int j = 96; j < 112; ++j) x[j] = 1e-30f * j;    // tiny
+  for (int j = 300; j < 316; ++j) x[j] = 1e30f;        // huge, constant
+  for (int j = 512; j < 768; ++j) x[j] = std::fabs(x[j]) + 1.0f;  // strictly positive block
+  for (GgmlType t : {GgmlType::kQ2_K, GgmlType::kQ4_K, GgmlType::kQ5_K}) {
     const size_t bytes = *GgmlRowSize(t, static_cast<int64_t>(x.size()));
     std::vector<uint8_t> fast(bytes), ref(bytes);
     QuantizeRow(t, x.data(), fast.data(), static_cast<int64_t>(x.size()));
