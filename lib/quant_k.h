@@ -33,6 +33,7 @@ void QuantizeQ4_0Fast(const float* x, BlockQ4_0* y, int64_t k);
 void QuantizeQ2_KFast(const float* x, BlockQ2_K* y, int64_t k);
 void QuantizeQ4_KFast(const float* x, BlockQ4_K* y, int64_t k);
 void QuantizeQ5_KFast(const float* x, BlockQ5_K* y, int64_t k);
+void QuantizeQ6_KFast(const float* x, BlockQ6_K* y, int64_t k);
 
 void DequantizeQ4_0(const BlockQ4_0* x, float* y, int64_t k);
 void DequantizeQ4_1(const BlockQ4_1* x, float* y, int64_t k);

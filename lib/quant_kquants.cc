@@ -353,6 +353,73 @@ void MakeQkx2Quants8(int n, int nmax, const float* x, const float* weights, uint
     for (int i = 0; i < n; ++i) L[lane * n + i] = is_flat ? 0 : static_cast<uint8_t>(lt[i * 8 + lane]);
   }
 }
+
+// MakeQxQuants (rmse_type 1, w = x^2) for 8 sub-blocks of n values at once.
+void MakeQxQuants8(int n, int nmax, const float* x, int8_t* L, float* scale_out) {
+  alignas(32) float xt[16 * 8];
+  alignas(32) int32_t lt[16 * 8], laux[16 * 8];
+  for (int i = 0; i < n; ++i) {
+    for (int lane = 0; lane < 8; ++lane) xt[i * 8 + lane] = x[lane * n + i];
+  }
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256i lo = _mm256_set1_epi32(-nmax), hi = _mm256_set1_epi32(nmax - 1);
+  __m256 amax = zero, max = zero;
+  for (int i = 0; i < n; ++i) {
+    const __m256 xi = _mm256_load_ps(xt + i * 8);
+    const __m256 ax = _mm256_andnot_ps(sign, xi);
+    const __m256 gt = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);
+    amax = Blend(amax, ax, gt);
+    max = Blend(max, xi, gt);
+  }
+  const __m256 tiny = _mm256_cmp_ps(amax, _mm256_set1_ps(kGroupMaxEps), _CMP_LT_OQ);
+  // One pass at inverse scale `iscale`: levels into `dst`, sums returned.
+  auto pass = [&](__m256 iscale, int32_t* dst, __m256* sumlx, __m256* suml2) {
+    *sumlx = zero;
+    *suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+      const __m256 xi = _mm256_load_ps(xt + i * 8);
+      __m256i l = NearestIntV(_mm256_mul_ps(iscale, xi));
+      l = _mm256_max_epi32(lo, _mm256_min_epi32(hi, l));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(dst + i * 8), l);
+      const __m256 lf = _mm256_cvtepi32_ps(l);
+      const __m256 w = _mm256_mul_ps(xi, xi);
+      *sumlx = _mm256_add_ps(*sumlx, _mm256_mul_ps(_mm256_mul_ps(w, xi), lf));
+      *suml2 = _mm256_add_ps(*suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+    }
+  };
+  __m256 sumlx, suml2;
+  pass(_mm256_div_ps(_mm256_set1_ps(static_cast<float>(-nmax)), max), lt, &sumlx, &suml2);
+  __m256 scale = Blend(_mm256_div_ps(sumlx, suml2), zero, _mm256_cmp_ps(suml2, zero, _CMP_EQ_OQ));
+  __m256 best = _mm256_mul_ps(scale, sumlx);
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    const float num = -(nmax + 0.1f * is);
+    pass(_mm256_div_ps(_mm256_set1_ps(num), max), laux, &sumlx, &suml2);
+    const __m256 upd = _mm256_and_ps(
+        _mm256_cmp_ps(suml2, zero, _CMP_GT_OQ),
+        _mm256_cmp_ps(_mm256_mul_ps(sumlx, sumlx), _mm256_mul_ps(best, suml2), _CMP_GT_OQ));
+    if (_mm256_movemask_ps(upd) == 0) continue;
+    const __m256i updi = _mm256_castps_si256(upd);
+    for (int i = 0; i < n; ++i) {
+      __m256i* p = reinterpret_cast<__m256i*>(lt + i * 8);
+      _mm256_store_si256(p, _mm256_blendv_epi8(_mm256_load_si256(p),
+                                               _mm256_load_si256(reinterpret_cast<const __m256i*>(laux + i * 8)), updi));
+    }
+    const __m256 new_scale = _mm256_div_ps(sumlx, suml2);
+    scale = Blend(scale, new_scale, upd);
+    best = Blend(best, _mm256_mul_ps(new_scale, sumlx), upd);
+  }
+  scale = Blend(scale, zero, tiny);
+  alignas(32) float scales[8];
+  _mm256_store_ps(scales, scale);
+  const int tiny_mask = _mm256_movemask_ps(tiny);
+  for (int lane = 0; lane < 8; ++lane) {
+    scale_out[lane] = scales[lane];
+    const bool is_tiny = (tiny_mask >> lane) & 1;
+    for (int i = 0; i < n; ++i) L[lane * n + i] = is_tiny ? 0 : static_cast<int8_t>(lt[i * 8 + lane] + nmax);
+  }
+}
 #endif  // __AVX2__
 
 // Shared by Q4_K and Q5_K: per-32 scales/mins, then requantize every value
@@ -607,12 +674,26 @@ void QuantizeQ5_KImpl(const float* x, BlockQ5_K* y, int64_t k, bool fast) {
 void QuantizeQ5_KRef(const float* x, BlockQ5_K* y, int64_t k) { QuantizeQ5_KImpl(x, y, k, false); }
 void QuantizeQ5_KFast(const float* x, BlockQ5_K* y, int64_t k) { QuantizeQ5_KImpl(x, y, k, true); }
 
-void QuantizeQ6_KRef(const float* x, BlockQ6_K* y, int64_t k) {
+namespace {
+void QuantizeQ6_KImpl(const float* x, BlockQ6_K* y, int64_t k, bool fast) {
   const int64_t nb = k / kQK_K;
   int8_t L[kQK_K];
   float scales[kQK_K / 16];
   for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
     float max_scale = 0, max_abs_scale = 0;
+#if defined(__AVX2__)
+    if (fast && AllFiniteV(x, kQK_K)) {
+      MakeQxQuants8(16, 32, x, L, scales);
+      MakeQxQuants8(16, 32, x + 128, L + 128, scales + 8);
+      for (int ib = 0; ib < kQK_K / 16; ++ib) {
+        const float abs_scale = std::fabs(scales[ib]);
+        if (abs_scale > max_abs_scale) {
+          max_abs_scale = abs_scale;
+          max_scale = scales[ib];
+        }
+      }
+    } else
+#endif
     for (int ib = 0; ib < kQK_K / 16; ++ib) {
       const float scale = MakeQxQuants(16, 32, x + 16 * ib, L + 16 * ib);
       scales[ib] = scale;
@@ -659,6 +740,10 @@ void QuantizeQ6_KRef(const float* x, BlockQ6_K* y, int64_t k) {
     }
   }
 }
+}  // namespace
+
+void QuantizeQ6_KRef(const float* x, BlockQ6_K* y, int64_t k) { QuantizeQ6_KImpl(x, y, k, false); }
+void QuantizeQ6_KFast(const float* x, BlockQ6_K* y, int64_t k) { QuantizeQ6_KImpl(x, y, k, true); }
 
 // quantize_iq4_nl without importance weights (ntry 7, w = x^2): what
 // llama-quantize writes; ggml's quantize_row_iq4_nl_ref (ntry -1) differs.
