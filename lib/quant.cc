@@ -47,6 +47,7 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kF32: std::memcpy(dst, x, static_cast<size_t>(n) * 4); break;
     case GgmlType::kF16: Fp32ToFp16Row(x, static_cast<uint16_t*>(dst), n); break;
     case GgmlType::kBF16: Fp32ToBf16Row(x, static_cast<uint16_t*>(dst), n); break;
+    case GgmlType::kQ4_0: qk::QuantizeQ4_0Ref(x, As<BlockQ4_0>(dst), n); break;
     case GgmlType::kQ4_1: qk::QuantizeQ4_1Ref(x, As<BlockQ4_1>(dst), n); break;
     case GgmlType::kQ5_0: qk::QuantizeQ5_0Ref(x, As<BlockQ5_0>(dst), n); break;
     case GgmlType::kQ5_1: qk::QuantizeQ5_1Ref(x, As<BlockQ5_1>(dst), n); break;
@@ -65,7 +66,6 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
 void QuantizeRow(GgmlType type, const float* x, void* dst, int64_t n) {
   switch (type) {
     case GgmlType::kQ8_0: qk::QuantizeQ8_0Fast(x, As<BlockQ8_0>(dst), n); break;
-    case GgmlType::kQ4_0: qk::QuantizeQ4_0Fast(x, As<BlockQ4_0>(dst), n); break;
     case GgmlType::kQ2_K: qk::QuantizeQ2_KFast(x, As<BlockQ2_K>(dst), n); break;
     case GgmlType::kQ4_K: qk::QuantizeQ4_KFast(x, As<BlockQ4_K>(dst), n); break;
     case GgmlType::kQ5_K: qk::QuantizeQ5_KFast(x, As<BlockQ5_K>(dst), n); break;
@@ -77,7 +77,6 @@ void QuantizeRow(GgmlType type, const float* x, void* dst, int64_t n) {
 void QuantizeRowReference(GgmlType type, const float* x, void* dst, int64_t n) {
   switch (type) {
     case GgmlType::kQ8_0: qk::QuantizeQ8_0Ref(x, As<BlockQ8_0>(dst), n); break;
-    case GgmlType::kQ4_0: qk::QuantizeQ4_0Ref(x, As<BlockQ4_0>(dst), n); break;
     case GgmlType::kF16:
       for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = Fp32ToFp16(x[i]);
       break;

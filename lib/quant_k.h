@@ -28,7 +28,6 @@ void QuantizeIQ4_NLRef(const float* x, BlockIQ4_NL* y, int64_t k);
 
 // Optimized (AVX2 when built with it, else the reference): same bytes.
 void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k);
-void QuantizeQ4_0Fast(const float* x, BlockQ4_0* y, int64_t k);
 // K-quants: 8 sub-blocks per AVX2 register, one per lane.
 void QuantizeQ2_KFast(const float* x, BlockQ2_K* y, int64_t k);
 void QuantizeQ4_KFast(const float* x, BlockQ4_K* y, int64_t k);

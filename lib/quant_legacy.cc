@@ -1,6 +1,6 @@
 // Legacy 32-element block formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): scalar
-// references in ggml's exact operation order, and AVX2 kernels that give
-// the same bytes.
+// references in ggml's exact operation order (GCC vectorizes most of them
+// well), and an AVX2 Q8_0 kernel (roundf does not vectorize) with the same bytes.
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__)
@@ -196,44 +196,8 @@ void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k) {
   }
 }
 
-void QuantizeQ4_0Fast(const float* x, BlockQ4_0* y, int64_t k) {
-  const int64_t nb = k / kQK4_0;
-  for (int64_t i = 0; i < nb; ++i, x += kQK4_0) {
-    if (!AllFinite(x)) {
-      QuantizeQ4_0Ref(x, y + i, kQK4_0);
-      continue;
-    }
-    // The first element of largest magnitude keeps its sign.
-    const float amax = HMaxAbs(x);
-    float max = 0.0f;
-    for (int j = 0; j < kQK4_0; ++j) {
-      if (std::fabs(x[j]) == amax) {
-        max = x[j];
-        break;
-      }
-    }
-    const float d = max / -8;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = Fp32ToFp16(d);
-    const __m256 vid = _mm256_set1_ps(id);
-    const __m256 bias = _mm256_set1_ps(8.5f);
-    const __m256i fifteen = _mm256_set1_epi32(15);
-    __m256i q[4];
-    for (int j = 0; j < 4; ++j) {
-      const __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * j), vid), bias);
-      q[j] = _mm256_min_epi32(_mm256_cvttps_epi32(v), fifteen);
-    }
-    alignas(32) int32_t lo[16], hi[16];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lo), q[0]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lo + 8), q[1]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(hi), q[2]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(hi + 8), q[3]);
-    for (int j = 0; j < 16; ++j) y[i].qs[j] = static_cast<uint8_t>(lo[j] | (hi[j] << 4));
-  }
-}
 #else
 void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k) { QuantizeQ8_0Ref(x, y, k); }
-void QuantizeQ4_0Fast(const float* x, BlockQ4_0* y, int64_t k) { QuantizeQ4_0Ref(x, y, k); }
 #endif
 
 void DequantizeQ4_0(const BlockQ4_0* x, float* y, int64_t k) {

@@ -96,7 +96,7 @@ TEST(Quant, FastKernelsEqualReference) {
   x[200] = -INFINITY;
   for (int j = 224; j < 256; ++j) x[j] = -2.0f;  // max magnitude shared, negative
   x[230] = 2.0f;
-  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kF16, GgmlType::kQ2_K, GgmlType::kQ4_K,
+  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kF16, GgmlType::kQ2_K, GgmlType::kQ4_K,
                      GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     const size_t bytes = *GgmlRowSize(t, static_cast<int64_t>(x.size()));
     std::vector<uint8_t> fast(bytes), ref(bytes);
