@@ -187,3 +187,54 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
 
 }  // namespace
 }  // namespace llmtk
+
+#include <xxhash.h>
+
+#include "lib/io.h"
+
+namespace llmtk {
+namespace {
+
+uint64_t PayloadHash(const GgufMetadata& md, const std::string& key) {
+  const GgufMetadata::Entry* e = md.Find(key);
+  return e == nullptr ? 0 : XXH3_64bits(e->payload.data(), e->payload.size());
+}
+
+// GPT-2's tokenizer.json as a byte-level BPE GGUF vocabulary. The hashes are
+// those of the same keys' serialized values in llama.cpp's
+// models/ggml-vocab-gpt-2.gguf (../shared/tokenizers/ggml-vocab).
+TEST(HfConvertTokenizer, Gpt2BpeMatchesLlamaCppVocab) {
+  const std::string dir = ::testing::TempDir() + "/gpt2-" + std::to_string(::getpid());
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  auto json = ReadFileToString(LLMTK_TESTDATA "/quant/gpt2-tokenizer.json.zst");
+  ASSERT_TRUE(json.ok()) << json.status();
+  std::ofstream(dir + "/tokenizer.json", std::ios::binary) << *json;
+  std::ofstream(dir + "/tokenizer_config.json") << ReadAll(LLMTK_TESTDATA "/quant/gpt2-tokenizer_config.json");
+  GgufMetadata md;
+  ASSERT_TRUE(AddHfTokenizerMetadata(dir, 50257, &md).ok());
+  std::vector<std::string> keys;
+  for (const auto& e : md.entries()) keys.push_back(e.key);
+  // Today's tokenizer_config.json also names an unk_token, which the
+  // (older) llama.cpp vocabulary file predates.
+  EXPECT_EQ(keys, (std::vector<std::string>{"tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens",
+                                            "tokenizer.ggml.token_type", "tokenizer.ggml.merges",
+                                            "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                                            "tokenizer.ggml.unknown_token_id"}));
+  EXPECT_EQ(md.Find("tokenizer.ggml.pre")->payload.substr(8), "gpt-2");
+  EXPECT_EQ(PayloadHash(md, "tokenizer.ggml.tokens"), 0xd9eadbcd45b6a7fcull);
+  EXPECT_EQ(PayloadHash(md, "tokenizer.ggml.token_type"), 0x0c35f786b3e011c2ull);
+  EXPECT_EQ(PayloadHash(md, "tokenizer.ggml.merges"), 0x7670b888632bba47ull);
+  // An unknown pre-tokenizer is refused rather than guessed.
+  std::string other = *json;
+  const size_t at = other.find("\"use_regex\": true");
+  ASSERT_NE(at, std::string::npos);
+  other.replace(at, 17, "\"use_regex\":false");
+  std::ofstream(dir + "/tokenizer.json", std::ios::binary) << other;
+  GgufMetadata md2;
+  auto s = AddHfTokenizerMetadata(dir, 50257, &md2);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  (void)std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+}  // namespace
+}  // namespace llmtk
