@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/hf_convert_tokenizer.h"
+#include "lib/io.h"
 #include "lib/quant.h"
 #include "lib/safetensors.h"
 #include "simdjson.h"
@@ -15,10 +16,11 @@
 namespace llmtk {
 
 absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
-  simdjson::padded_string s;
-  if (simdjson::padded_string::load(path).get(s) != simdjson::SUCCESS) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot read (is this a Hugging Face model directory?)"));
   }
+  simdjson::padded_string s(WidenBigIntegers(*text));
   simdjson::dom::parser parser;
   simdjson::dom::element c;
   if (auto err = parser.parse(s).get(c); err) {

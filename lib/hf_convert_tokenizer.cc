@@ -102,6 +102,44 @@ std::string SpmSpacesToSpaces(std::string_view s) {
 
 }  // namespace
 
+std::string WidenBigIntegers(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  bool in_string = false;
+  for (size_t i = 0; i < json.size();) {
+    const char c = json[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < json.size()) {
+        out.push_back(json[i + 1]);
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      size_t j = i;
+      while (j < json.size() && json[j] >= '0' && json[j] <= '9') ++j;
+      out.append(json.substr(i, j - i));
+      const bool fraction = j < json.size() && (json[j] == '.' || json[j] == 'e' || json[j] == 'E');
+      if (j - i > 19 && !fraction) out.append(".0");
+      i = j;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<SentencePiece>> ParseSentencePieceModel(std::string_view bytes, std::string_view name) {
   std::vector<SentencePiece> out;
   Wire w(bytes, 0);
@@ -167,9 +205,8 @@ absl::Status LoadJsons(const std::string& dir, HfJsons* j) {
                   simdjson::dom::element* e, bool* have) -> absl::Status {
     const std::string path = dir + "/" + name;
     if (!Exists(path)) return absl::OkStatus();
-    if (simdjson::padded_string::load(path).get(*s) != simdjson::SUCCESS) {
-      return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
-    }
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+    *s = simdjson::padded_string(WidenBigIntegers(text));
     if (auto err = p->parse(*s).get(*e); err) {
       return absl::DataLossError(absl::StrCat(path, ": not valid JSON (", simdjson::error_message(err), ")"));
     }

@@ -35,6 +35,12 @@ struct SentencePiece {
 // malformed field, naming `name` and the byte offset.
 absl::StatusOr<std::vector<SentencePiece>> ParseSentencePieceModel(std::string_view bytes, std::string_view name);
 
+// Hugging Face JSON often holds integers beyond 64 bits (tokenizer_config's
+// model_max_length = 10^30), which simdjson rejects. Returns `json` with
+// every integer literal longer than 19 digits (outside strings) turned into
+// a float literal ("...0.0"), leaving everything else byte for byte.
+std::string WidenBigIntegers(std::string_view json);
+
 // Appends the tokenizer keys for the model in `dir` to `md`. `vocab_size`
 // is config.json's (the token list is padded to it). With tokenizer.model:
 // a SentencePiece ("llama") vocabulary. Otherwise tokenizer.json's

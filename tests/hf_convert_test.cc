@@ -238,3 +238,16 @@ TEST(HfConvertTokenizer, Gpt2BpeMatchesLlamaCppVocab) {
 
 }  // namespace
 }  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+TEST(HfConvertTokenizer, WidensOnlyBigIntegersOutsideStrings) {
+  EXPECT_EQ(WidenBigIntegers(R"({"m": 1000000000000000019884624838656, "s": "12345678901234567890123", "n": 12,)"
+                             R"( "f": 1234567890123456789012.5, "e": 12345678901234567890123e3, "q": "\"99999999999999999999"})"),
+            R"({"m": 1000000000000000019884624838656.0, "s": "12345678901234567890123", "n": 12,)"
+            R"( "f": 1234567890123456789012.5, "e": 12345678901234567890123e3, "q": "\"99999999999999999999"})");
+}
+
+}  // namespace
+}  // namespace llmtk
