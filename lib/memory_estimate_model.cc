@@ -54,7 +54,7 @@ class ConfigReader {
   absl::StatusOr<int64_t> Int(std::string_view key) const {
     ASSIGN_OR_RETURN(std::optional<int64_t> v, OptInt(key));
     if (!v) {
-      return absl::DataLossError(absl::StrCat(source_, ": missing required key '", key,
+      return absl::DataLossError(absl::StrCat(ToAbsl(source_), ": missing required key '", ToAbsl(key),
                                               "' (model_type ", model_type_, ")"));
     }
     return *v;
@@ -87,8 +87,8 @@ class ConfigReader {
   }
 
   absl::Status Bad(std::string_view key, std::string_view what) const {
-    return absl::DataLossError(absl::StrCat(source_, ": key '", key, "' ", what, " (model_type ",
-                                            model_type_, ")"));
+    return absl::DataLossError(absl::StrCat(ToAbsl(source_), ": key '", ToAbsl(key), "' ",
+                                            ToAbsl(what), " (model_type ", model_type_, ")"));
   }
 
  private:
@@ -156,7 +156,10 @@ absl::StatusOr<ModelShape> ParseFamily(const ConfigReader& r, const std::string&
   RETURN_IF_ERROR(Positive(r, "num_hidden_layers", m.layers));
   ASSIGN_OR_RETURN(m.vocab, r.Int("vocab_size"));
   RETURN_IF_ERROR(Positive(r, "vocab_size", m.vocab));
-  ASSIGN_OR_RETURN(m.max_positions, r.IntAny({"max_position_embeddings", "n_positions"}));
+  ASSIGN_OR_RETURN(m.max_positions, r.IntOr("max_position_embeddings", 0));
+  if (m.max_positions == 0) {
+    ASSIGN_OR_RETURN(m.max_positions, r.IntOr("n_positions", 0));
+  }
   RETURN_IF_ERROR(ReadAttention(r, m));
 
   if (gpt2 || bert) {
@@ -224,7 +227,7 @@ absl::StatusOr<ModelShape> ParseFamily(const ConfigReader& r, const std::string&
     }
     if (auto only = r.Array("mlp_only_layers"); only && only->size() > 0) {
       return absl::UnimplementedError(
-          absl::StrCat(source, ": mlp_only_layers is not supported by the estimator"));
+          absl::StrCat(ToAbsl(source), ": mlp_only_layers is not supported by the estimator"));
     }
   } else if (type == "deepseek" || type == "deepseek_v2" || type == "deepseek_v3") {
     ASSIGN_OR_RETURN(m.experts, r.IntOr("n_routed_experts", 0));
@@ -271,7 +274,7 @@ absl::StatusOr<ModelShape> ParseObject(simdjson::dom::object obj, std::string_vi
                                        int depth) {
   std::string_view type_sv;
   if (obj["model_type"].get_string().get(type_sv) != simdjson::SUCCESS) {
-    return absl::DataLossError(absl::StrCat(source, ": missing required key 'model_type'"));
+    return absl::DataLossError(absl::StrCat(ToAbsl(source), ": missing required key 'model_type'"));
   }
   std::string type(type_sv);
   // Gemma 3 multimodal checkpoints nest the language model in text_config;
@@ -287,7 +290,7 @@ absl::StatusOr<ModelShape> ParseObject(simdjson::dom::object obj, std::string_vi
   bool known = false;
   for (const char* s : kSupported) known |= type == s;
   if (!known) {
-    return absl::UnimplementedError(absl::StrCat(source, ": model_type '", type,
+    return absl::UnimplementedError(absl::StrCat(ToAbsl(source), ": model_type '", type,
                                                  "' is not supported; supported: ",
                                                  SupportedModelTypes()));
   }
@@ -325,11 +328,11 @@ absl::StatusOr<ModelShape> ParseHfConfig(std::string_view json, std::string_view
   simdjson::dom::element root;
   if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
     return absl::DataLossError(
-        absl::StrCat(source, ": invalid JSON: ", simdjson::error_message(err)));
+        absl::StrCat(ToAbsl(source), ": invalid JSON: ", simdjson::error_message(err)));
   }
   simdjson::dom::object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS) {
-    return absl::DataLossError(absl::StrCat(source, ": top level is not a JSON object"));
+    return absl::DataLossError(absl::StrCat(ToAbsl(source), ": top level is not a JSON object"));
   }
   return ParseObject(obj, source, 0);
 }
@@ -479,6 +482,68 @@ absl::StatusOr<int64_t> LoraParams(const ModelShape& m, const std::vector<std::s
     }
   }
   return total;
+}
+
+}  // namespace llmtk
+
+namespace llmtk {
+
+void ForEachTensor(const ModelShape& m,
+                   const std::function<void(TensorRole, int64_t, int64_t, int64_t, int64_t)>& fn) {
+  const int64_t h = m.hidden;
+  const int64_t norm = m.layernorm_bias ? 2 * h : h;
+  fn(TensorRole::kEmbedding, -1, m.vocab, h, 1);
+  if (m.learned_positions) fn(TensorRole::kSmall, -1, m.max_positions, h, 1);
+  if (m.token_types > 0) fn(TensorRole::kSmall, -1, m.token_types, h, 1);
+  auto mlp = [&](int64_t layer, int64_t width, int64_t count) {
+    fn(TensorRole::kFfnUpGate, layer, width, h, count * (m.mlp == MlpKind::kGated ? 2 : 1));
+    fn(TensorRole::kFfnDown, layer, h, width, count);
+  };
+  for (int64_t i = 0; i < m.layers; ++i) {
+    if (m.attention == AttentionKind::kLatent) {
+      const int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+      if (m.q_lora_rank > 0) {
+        fn(TensorRole::kAttnQ, i, m.q_lora_rank, h, 1);
+        fn(TensorRole::kAttnQ, i, m.heads * qk, m.q_lora_rank, 1);
+        fn(TensorRole::kSmall, i, 1, m.q_lora_rank, 1);
+      } else {
+        fn(TensorRole::kAttnQ, i, m.heads * qk, h, 1);
+      }
+      fn(TensorRole::kAttnKV, i, m.kv_lora_rank + m.qk_rope_head_dim, h, 1);
+      fn(TensorRole::kSmall, i, 1, m.kv_lora_rank, 1);
+      fn(TensorRole::kAttnV, i, m.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1);
+      fn(TensorRole::kAttnO, i, h, m.heads * m.v_head_dim, 1);
+    } else {
+      const int64_t q = m.heads * m.head_dim, kv = m.kv_heads * m.head_dim;
+      fn(TensorRole::kAttnQ, i, q, h, 1);
+      fn(TensorRole::kAttnKV, i, kv, h, 1);
+      fn(TensorRole::kAttnV, i, kv, h, 1);
+      fn(TensorRole::kAttnO, i, h, q, 1);
+      int64_t small = 0;
+      if (m.qkv_bias || m.linear_bias) small += q + 2 * kv;
+      if (m.linear_bias) small += h;
+      if (m.qk_norm) small += 2 * m.head_dim;
+      if (small > 0) fn(TensorRole::kSmall, i, 1, small, 1);
+    }
+    int64_t small = m.norms_per_layer * norm;
+    if (m.IsMoeLayer(i)) {
+      mlp(i, m.moe_intermediate, m.experts);
+      small += h * m.experts + (m.router_bias_correction ? m.experts : 0);
+      if (m.shared_experts > 0) mlp(i, m.moe_intermediate * m.shared_experts, 1);
+      if (m.shared_expert_intermediate > 0) mlp(i, m.shared_expert_intermediate, 1);
+      if (m.shared_expert_gate) small += h;
+    } else {
+      mlp(i, m.intermediate, 1);
+      if (m.linear_bias) small += m.intermediate + h;
+    }
+    fn(TensorRole::kSmall, i, 1, small, 1);
+  }
+  fn(TensorRole::kSmall, -1, 1, norm, 1);
+  if (m.pooler) {
+    fn(TensorRole::kAttnO, -1, h, h, 1);
+    fn(TensorRole::kSmall, -1, 1, h, 1);
+  }
+  if (!m.tied_embeddings) fn(TensorRole::kOutput, -1, m.vocab, h, 1);
 }
 
 }  // namespace llmtk

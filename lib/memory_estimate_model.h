@@ -15,6 +15,7 @@
 #define LLMTK_LIB_MEMORY_ESTIMATE_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,10 @@ struct ModelShape {
   int64_t token_types = 0;  // BERT token_type embeddings
   bool pooler = false;      // BERT pooler dense layer
   bool encoder = false;     // bidirectional encoder: no KV cache
+
+  // From a GGUF file: the real tensor bytes and element count (0 otherwise).
+  int64_t file_weight_bytes = 0;
+  int64_t file_params = 0;
 
   // Mixture of experts (0 experts = dense).
   int64_t experts = 0;
@@ -110,6 +115,21 @@ ParamCounts CountParams(const ModelShape& m);
 // InvalidArgument for an unknown module name.
 absl::StatusOr<int64_t> LoraParams(const ModelShape& m, const std::vector<std::string>& targets,
                                    int64_t rank);
+
+// Tensor roles, as quantizers treat them differently (llama.cpp's mixes give
+// attn_v and ffn_down more bits; HF quantizers leave embeddings alone).
+enum class TensorRole {
+  kEmbedding, kOutput, kAttnQ, kAttnKV /* k, or MLA kv_a */, kAttnV, kAttnO,
+  kFfnUpGate, kFfnDown, kSmall /* norms, biases, routers: 1-D or tiny */
+};
+
+// Calls fn(role, layer, rows, cols, count) for every weight tensor: `count`
+// identical tensors of rows x cols (cols is the contiguous input dimension;
+// experts come as one call with count = experts). layer is -1 outside the
+// blocks. The element sum equals CountParams(m).total.
+void ForEachTensor(const ModelShape& m,
+                   const std::function<void(TensorRole, int64_t layer, int64_t rows,
+                                            int64_t cols, int64_t count)>& fn);
 
 // The architectures ParseHfConfig understands, comma-separated, for messages.
 std::string SupportedModelTypes();
