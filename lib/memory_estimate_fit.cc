@@ -53,7 +53,7 @@ absl::StatusOr<int64_t> ParseByteSize(std::string_view s) {
   const char* begin = str.c_str();
   char* end = nullptr;
   const double v = std::strtod(begin, &end);
-  if (end == begin || !(v > 0) || !std::isfinite(v)) {
+  if (end == begin || !(v >= 0) || !std::isfinite(v)) {
     return absl::InvalidArgumentError(absl::StrCat("bad size '", ToAbsl(s),
                                                    "'; use e.g. 24GiB, 80GB, 81559MiB"));
   }

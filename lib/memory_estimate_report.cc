@@ -113,7 +113,8 @@ std::string RenderJson(const std::string& model_name, const MemoryEstimate& e,
                     ",\"formula\":", JsonString(l.formula), "}");
   }
   absl::StrAppend(&out, "],\"total_per_gpu_bytes\":", e.TotalPerGpu(),
-                  ",\"cpu_offload_bytes\":", e.cpu_bytes);
+                  ",\"cpu_offload_bytes\":", e.cpu_bytes,
+                  ",\"pageable_bytes\":", e.pageable_bytes);
   if (e.kv_tokens >= 0) {
     absl::StrAppend(&out, ",\"kv_cache_tokens\":", e.kv_tokens,
                     ",\"max_concurrency\":", absl::StrFormat("%.4f", e.max_concurrency));

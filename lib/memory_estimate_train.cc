@@ -344,12 +344,26 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
     if (in_flight > 1) absl::StrAppend(&act_formula, " x ", in_flight, " micro-batches in flight (1F1B)");
   }
   // Output layer: 16-bit logits, then the fp32 upcast and its gradient for
-  // the loss (chunked losses upcast one chunk at a time).
-  const int64_t vocab_local = (m.vocab + o.tp - 1) / o.tp;
-  const int64_t logit_elems = b * s * vocab_local;
-  const int64_t loss_bytes = logit_elems * elem + (logit_elems * 8 + o.loss_chunks - 1) / o.loss_chunks;
-  absl::StrAppend(&act_formula, " + logits ", b, " x ", s, " x vocab ", vocab_local, " x (", elem,
-                  " + 8/", o.loss_chunks, " bytes fp32 loss and its gradient)");
+  // the loss (chunked losses upcast one chunk at a time). Encoders here
+  // carry a small task head instead of an LM head.
+  int64_t loss_bytes = 0;
+  if (!m.encoder) {
+    const int64_t vocab_local = (m.vocab + o.tp - 1) / o.tp;
+    const int64_t logit_elems = b * s * vocab_local;
+    loss_bytes = logit_elems * elem + (logit_elems * 8 + o.loss_chunks - 1) / o.loss_chunks;
+    absl::StrAppend(&act_formula, o.recompute == Recompute::kFull ? "; peak with " : " + ",
+                    "logits ", b, " x ", s, " x vocab ", vocab_local, " x (", elem, " + 8/",
+                    o.loss_chunks, " bytes fp32 loss and its gradient)");
+  }
+  if (o.recompute == Recompute::kFull) {
+    // The loss is done before the first layer is rebuilt: the two working
+    // sets do not coexist.
+    const int64_t layer_work = b * s * per_layer_max;
+    layer_acts -= layer_work;
+    layer_acts += std::max(layer_work, loss_bytes);
+    absl::StrAppend(&act_formula, " = inputs + max(one layer, loss)");
+    loss_bytes = 0;
+  }
   MemoryLine& al = internal::Line(e, internal::kActivations);
   al.bytes = layer_acts + loss_bytes;
   al.formula = act_formula;
@@ -359,7 +373,7 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
   int64_t gathered = 0;
   if (o.zero_stage >= 3 && dp > 1) {
     const int64_t per_layer = (e.params.total - e.params.embedding - e.params.lm_head) / m.layers;
-    gathered = 2 * per_layer * pbytes / mp;  // current layer + one prefetched
+    gathered = 2 * per_layer * elem / mp;  // current layer + one prefetched
   }
   const int64_t dynamic = al.bytes + gl.bytes;
   const int64_t frag = static_cast<int64_t>(std::llround(o.alloc_overhead * static_cast<double>(dynamic)));
