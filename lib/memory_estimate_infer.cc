@@ -40,9 +40,13 @@ std::string Gib(int64_t bytes) {
 }
 
 std::string Num(int64_t v) {
-  std::string s = absl::StrCat(v < 0 ? -v : v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(i, ",");
-  return v < 0 ? "-" + s : s;
+  const std::string digits = absl::StrCat(v < 0 ? -v : v);
+  std::string out = v < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
 }
 
 std::vector<MemoryLine> EmptyLines() {
@@ -227,7 +231,6 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
     absl::StrAppend(&act_formula, " + last-token logits ", o.batch, " x vocab ", m.vocab,
                     " x 4 bytes (prefill of the whole prompt)");
   } else if (o.engine == Engine::kVllm) {
-    const int64_t tokens = std::min(o.max_num_batched_tokens, o.batch * o.context);
     act = TransientActivations(m, o.max_num_batched_tokens, o.context, o.tp, true, elem,
                                &act_formula);
     const int64_t logits = std::min(o.max_num_seqs, o.max_num_batched_tokens) * m.vocab * 4;
@@ -235,7 +238,6 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
     absl::StrAppend(&act_formula, " (profile run of max_num_batched_tokens) + logits ",
                     std::min(o.max_num_seqs, o.max_num_batched_tokens), " seqs x vocab ",
                     m.vocab, " x 4 bytes");
-    (void)tokens;
   } else {
     // llama.cpp reserves a compute buffer for the worst n_ubatch graph:
     // f32 intermediates, KQ scores without flash attention, and the output
@@ -271,12 +273,10 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
 
   if (o.engine == Engine::kVllm) {
     // vLLM hands everything left under gpu_memory_utilization to the KV pool.
-    const int64_t per_token = KvCacheBytes(m, 1, 1, o.tp, kv.num, kv.den, true);
     // Sliding windows do not shrink a paged pool's per-token cost.
     ModelShape full = m;
     full.sliding_window = 0;
     const int64_t token_bytes = KvCacheBytes(full, 1, 1, o.tp, kv.num, kv.den, true);
-    (void)per_token;
     int64_t pool;
     if (o.kv_cache_memory >= 0) {
       pool = o.kv_cache_memory;

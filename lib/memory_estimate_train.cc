@@ -108,11 +108,6 @@ ActivationTerms LayerActivationBytesPerToken(const ModelShape& m, int64_t layer,
 
 namespace {
 
-struct TrainingSizes {
-  int64_t trainable = 0;
-  int64_t frozen = 0;
-};
-
 int ParamBytes(Precision p) { return p == Precision::kFp32 || p == Precision::kAmp ? 4 : 2; }
 
 // Bytes of optimizer state per trainable parameter, times 1000 (the 8-bit
@@ -185,10 +180,6 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
   if (o.frozen_layers < 0 || o.frozen_layers > m.layers) {
     return absl::InvalidArgumentError(absl::StrCat("--freeze-layers must be in 0..", m.layers));
   }
-  if (o.method == TrainMethod::kFull && o.precision == Precision::kMixed &&
-      o.optimizer == Optimizer::kAdamW8bit) {
-    // fine: master weights stay fp32, states 8-bit
-  }
 
   MemoryEstimate e;
   e.mode = "training";
@@ -232,8 +223,6 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
                                    " = ", Num(base), " + LoRA r=", o.lora_rank, " adapters ",
                                    Num(adapter), " params x ", pbytes, " bytes");
   }
-  const int64_t frozen_base = total - (o.method == TrainMethod::kFull ? trainable : 0);
-  (void)frozen_base;
 
   // Shard over model parallelism, then ZeRO-3/FSDP over data parallelism.
   auto shard = [&](int64_t bytes, bool zero_sharded) {
@@ -277,7 +266,9 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
         elems += n * (r == 1 ? c : r + c);
       });
     } else {
-      elems = adapter / o.lora_rank * 1 + 0;  // each adapter pair: (in + out) + 2r ~ adapter/r
+      // Adapter pair (r x in, out x r): factored state (r + in) + (out + r);
+      // r*(in+out) parameters, so in+out = params / r (the 2r terms are dropped).
+      elems = adapter / o.lora_rank;
     }
     opt_bytes = elems * 4;
     opt_formula = absl::StrCat("Adafactor factored second moment: ", Num(elems), " x 4 bytes");
