@@ -40,6 +40,7 @@ const Expected kExpected[] = {
     {"Qwen__Qwen2.5-72B-Instruct", 72706203648, 72706203648},
     {"Qwen__Qwen1.5-MoE-A2.7B", 14315784192, 2689173504},
     {"Qwen__Qwen3-8B.PARTIAL", 8190735360, 8190735360},
+    {"Qwen__Qwen3-235B-A22B.PARTIAL", 235093634560, 22190763520},
     {"deepseek-ai__deepseek-moe-16b", 16375728128, 2828650496},
     {"deepseek-ai__DeepSeek-V2-Lite", 15706484224, 2661150208},
     {"deepseek-ai__DeepSeek-V3.PARTIAL", 671026419200, 37552297472},
