@@ -8,9 +8,9 @@
 // computed figures.
 //
 // No GPU was available in this session: there are no measured-here cases.
-// Sources that were looked for and not found (so not included): Unsloth's
-// published Llama-3.1 peak figures with settings precise enough to
-// reproduce. Published figures left out because this model misses them by
+// Not used: Unsloth's requirements table (unsloth.ai docs, "Unsloth
+// Requirements": 8B QLoRA 6 GB, LoRA 22 GB, 70B QLoRA 41 GB, LoRA 164 GB)
+// gives "absolute minimum" figures without batch, sequence or optimizer. Published figures left out because this model misses them by
 // more than 10% (see README): torchtune's A6000 rows (full 37.4 GiB, LoRA
 // 30.3 GiB: their settings are not stated) and its 70B full fine-tune with
 // CPU offload (13.9 GiB).

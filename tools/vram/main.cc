@@ -49,12 +49,12 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
   }
   if (!f.gpu_mem.empty()) {
     ASSIGN_OR_RETURN(s.gpu_bytes, ParseByteSize(f.gpu_mem));
+    if (s.gpu_bytes <= 0) return absl::InvalidArgumentError("--gpu-mem must be positive");
   }
   if (!f.solve.empty()) {
     ASSIGN_OR_RETURN(r.solve, ParseSolve(f.solve));
   }
   ASSIGN_OR_RETURN(int64_t cuda, ParseByteSize(f.cuda_context));
-  if (f.cuda_context == "0") cuda = 0;
   if (!training) {
     InferenceOptions& o = s.inference;
     o.weights = f.weights;
