@@ -1,5 +1,6 @@
 // Parameter counts from real config.json files, tensor enumeration, GGUF
 // input, weight formats, and the errors bad configs produce.
+#include <filesystem>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -68,7 +69,19 @@ TEST(ParamCounts, EveryFamilyFromRealConfigs) {
   }
 }
 
-TEST(ParamCounts, DirectoryHoldingConfigJson) {
+TEST(ParamCounts, DirectoryHoldingConfigJsonResolves) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / "vram_model_dir";
+  fs::create_directories(dir);
+  fs::copy_file(Config("openai-community__gpt2"), dir / "config.json",
+                fs::copy_options::overwrite_existing);
+  absl::StatusOr<ModelShape> m = LoadModelShape(dir.string());
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(CountParams(*m).total, 124439808);
+  EXPECT_EQ(m->source, (dir / "config.json").string());
+}
+
+TEST(ParamCounts, DirectoryWithoutConfigJson) {
   // stories260K's config.json sits in testdata/configs under another name;
   // a directory path must resolve to <dir>/config.json.
   absl::StatusOr<ModelShape> m = LoadModelShape(std::string(LLMTK_TESTDATA) + "/configs");
@@ -227,6 +240,12 @@ TEST(BadConfig, ExactCodesAndMessages) {
                      "num_local_experts": 4, "num_experts_per_tok": 6})");
   EXPECT_EQ(s.message(), "config.json: key 'num_experts_per_tok' = 6 exceeds the number of "
                          "experts 4 (model_type mixtral)");
+  s = ParseError(R"({"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 2,
+                     "num_attention_heads": 8, "vocab_size": 100, "num_experts": 4,
+                     "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+                     "shared_expert_intermediate_size": 64, "mlp_only_layers": [1]})");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(s.message(), "config.json: mlp_only_layers is not supported by the estimator");
   s = ParseError("{\"model_type\": \"llama\",");
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(s.message()), testing::StartsWith("config.json: invalid JSON: "));
