@@ -188,6 +188,22 @@ std::vector<Case> Cases() {
                4.9 * kGB, "infer --engine llama.cpp --weights q4_k_m --model " + l8, "weights"});
   c.push_back({"disk-70B-Q4_K_M", Kind::kMeasured, kLlamaCppDisk, "Q4_K_M mix as above",
                43.1 * kGB, "infer --engine llama.cpp --weights q4_k_m --model " + l70, "weights"});
+  c.push_back({"ollama-70B-Q4_0-size", Kind::kMeasured,
+               "ollama/ollama PR #6279, llama.cpp log of Meta Llama 3.1 70B Instruct: 'model ftype "
+               "= Q4_0', 'model size = 37.22 GiB (4.53 BPW)'",
+               "q4_0 for every 2-D tensor, output.weight q6_K, norms f32", 37.22 * kGi,
+               "infer --engine llama.cpp --weights q4_0 --model " + l70, "weights"});
+  // --- KV cache of llama.cpp at 32K context, f16 vs q4_0 (ollama PR text) ---
+  const char* kOllamaKv = "ollama/ollama PR #6276 description: 'loading llama3.1 8b with a 32K "
+                          "context drops vRAM usage by cache from 4GB to 1.1GB' (q4_0 cache)";
+  c.push_back({"ollama-8B-kv-f16-32k", Kind::kMeasured, kOllamaKv,
+               "32,768 cells, f16 K and V, 32 layers x 8 KV heads x 128; GB read as GiB", 4 * kGi,
+               "infer --engine llama.cpp --context 32768 --kv-dtype f16 --model " + l8,
+               "KV cache"});
+  c.push_back({"ollama-8B-kv-q4_0-32k", Kind::kMeasured, kOllamaKv,
+               "as above with q4_0 blocks (18 bytes per 32 values); GB read as GiB", 1.1 * kGi,
+               "infer --engine llama.cpp --context 32768 --kv-dtype q4_0 --model " + l8,
+               "KV cache"});
   // --- torchtune, Llama 3.1 (torch allocator peak: no CUDA context) ---
   const std::string tt = " --precision bf16 --micro-batch 2 --seq-len 2048 --recompute full "
                          "--loss-chunks 8 --cuda-context 0 --alloc-overhead 0";
