@@ -124,6 +124,8 @@ absl::StatusOr<Optimizer> ParseOptimizer(std::string_view s);
 absl::StatusOr<Precision> ParsePrecision(std::string_view s);
 absl::StatusOr<Recompute> ParseRecompute(std::string_view s);
 absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
+// FSDP sharding strategy as a ZeRO stage: full -> 3, grad-op -> 2, none -> 0.
+absl::StatusOr<int> ParseFsdp(std::string_view s);
 
 absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const InferenceOptions& o);
 absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const TrainingOptions& o);

@@ -67,6 +67,28 @@ absl::Status CheckPositive(const char* what, int64_t v) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTokens(const char* batch_flag, int64_t batch, const char* tokens_flag,
+                         int64_t tokens) {
+  RETURN_IF_ERROR(CheckPositive(batch_flag, batch));
+  RETURN_IF_ERROR(CheckPositive(tokens_flag, tokens));
+  constexpr int64_t kMaxTokens = int64_t{1} << 40;
+  if (batch > kMaxTokens / tokens) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        batch_flag, " ", batch, " x ", tokens_flag, " ", tokens,
+        " exceeds the estimator's bound of 2^40 tokens"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDegree(const char* what, int64_t v) {
+  RETURN_IF_ERROR(CheckPositive(what, v));
+  if (v > (int64_t{1} << 20)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, " ", v, " exceeds the estimator's bound of 2^20"));
+  }
+  return absl::OkStatus();
+}
+
 // Weight bytes of the whole model in `f`, and the part that TP does not split.
 WeightTotals WeightBytes(const ModelShape& m, const WeightFormat& f) {
   WeightTotals w;
@@ -162,9 +184,11 @@ int64_t TransientActivations(const ModelShape& m, int64_t tokens, int64_t contex
 }  // namespace
 
 absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const InferenceOptions& o) {
-  RETURN_IF_ERROR(internal::CheckPositive("--batch", o.batch));
-  RETURN_IF_ERROR(internal::CheckPositive("--context", o.context));
-  RETURN_IF_ERROR(internal::CheckPositive("--tp", o.tp));
+  RETURN_IF_ERROR(internal::CheckTokens("--batch", o.batch, "--context", o.context));
+  RETURN_IF_ERROR(internal::CheckDegree("--tp", o.tp));
+  RETURN_IF_ERROR(internal::CheckTokens("--ubatch", o.ubatch, "--max-num-batched-tokens",
+                                        o.max_num_batched_tokens));
+  RETURN_IF_ERROR(internal::CheckDegree("--max-num-seqs", o.max_num_seqs));
   if (o.tp > 1 && m.heads % o.tp != 0) {
     return absl::InvalidArgumentError(absl::StrCat("--tp ", o.tp, " does not divide the ",
                                                    m.heads, " attention heads"));

@@ -27,6 +27,11 @@ std::string Num(int64_t v);      // "6,738,415,616"
 std::vector<MemoryLine> EmptyLines();
 MemoryLine& Line(MemoryEstimate& e, const char* name);
 absl::Status CheckPositive(const char* what, int64_t v);
+// Bounds that keep every byte count far from int64 overflow: ResourceExhausted
+// (a hit bound) when batch x tokens exceeds 2^40 or a degree exceeds 2^20.
+absl::Status CheckTokens(const char* batch_flag, int64_t batch, const char* tokens_flag,
+                         int64_t tokens);
+absl::Status CheckDegree(const char* what, int64_t v);
 
 struct WeightTotals {
   int64_t total = 0;

@@ -52,6 +52,14 @@ absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s) {
       absl::StrCat("unknown training method '", ToAbsl(s), "'; use full, lora or qlora"));
 }
 
+absl::StatusOr<int> ParseFsdp(std::string_view s) {
+  if (s == "full") return 3;
+  if (s == "grad-op") return 2;
+  if (s == "none") return 0;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown --fsdp '", ToAbsl(s), "'; use full, grad-op or none"));
+}
+
 ModelStates ZeroModelStates(int64_t psi, int64_t k_bytes, int dp, int stage) {
   ModelStates s;
   s.weights = 2 * psi;
@@ -151,13 +159,13 @@ const char* PrecisionName(Precision p) {
 }  // namespace
 
 absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const TrainingOptions& o) {
-  RETURN_IF_ERROR(internal::CheckPositive("--micro-batch", o.micro_batch));
-  RETURN_IF_ERROR(internal::CheckPositive("--seq-len", o.seq_len));
+  RETURN_IF_ERROR(internal::CheckTokens("--micro-batch", o.micro_batch, "--seq-len", o.seq_len));
   RETURN_IF_ERROR(internal::CheckPositive("--grad-accum", o.grad_accum));
-  RETURN_IF_ERROR(internal::CheckPositive("--gpus", o.gpus));
-  RETURN_IF_ERROR(internal::CheckPositive("--tp", o.tp));
-  RETURN_IF_ERROR(internal::CheckPositive("--pp", o.pp));
+  RETURN_IF_ERROR(internal::CheckDegree("--gpus", o.gpus));
+  RETURN_IF_ERROR(internal::CheckDegree("--tp", o.tp));
+  RETURN_IF_ERROR(internal::CheckDegree("--pp", o.pp));
   RETURN_IF_ERROR(internal::CheckPositive("--loss-chunks", o.loss_chunks));
+  RETURN_IF_ERROR(internal::CheckDegree("--lora-rank", o.lora_rank));
   if (o.zero_stage < 0 || o.zero_stage > 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("--zero must be 0, 1, 2 or 3, got ", o.zero_stage));

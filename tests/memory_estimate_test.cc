@@ -260,6 +260,18 @@ TEST(Training, OptionErrors) {
   o.tp = 1;
   o.offload_params = true;
   EXPECT_EQ(EstimateTraining(l3, o).status().code(), absl::StatusCode::kInvalidArgument);
+  o.offload_params = false;
+  o.micro_batch = int64_t{1} << 21;
+  o.seq_len = int64_t{1} << 20;
+  EXPECT_EQ(EstimateTraining(l3, o).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(EstimateTraining(l3, o).status().message(),
+            "--micro-batch 2097152 x --seq-len 1048576 exceeds the estimator's bound of 2^40 tokens");
+  InferenceOptions inf;
+  inf.context = 99999999999;
+  inf.batch = 100000;
+  EXPECT_EQ(EstimateInference(l3, inf).status().code(), absl::StatusCode::kResourceExhausted);
+  inf.batch = -3;
+  EXPECT_EQ(EstimateInference(l3, inf).status().message(), "--batch must be positive, got -3");
   EXPECT_EQ(ParseOptimizer("adam9").status().message(),
             "unknown optimizer 'adam9'; use adamw, adamw8bit, sgd, sgd-momentum, adafactor or lion");
   EXPECT_EQ(ParseEngine("tgi").status().message(), "unknown engine 'tgi'; use hf, vllm or llama.cpp");

@@ -96,10 +96,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.loss_chunks = f.loss_chunks;
     o.zero_stage = f.zero;
     if (!f.fsdp.empty()) {
-      if (f.fsdp == "full") o.zero_stage = 3;
-      else if (f.fsdp == "grad-op") o.zero_stage = 2;
-      else if (f.fsdp == "none") o.zero_stage = 0;
-      else return absl::InvalidArgumentError("--fsdp must be full, grad-op or none");
+      ASSIGN_OR_RETURN(o.zero_stage, ParseFsdp(f.fsdp));
     }
     o.offload_optimizer = f.offload_opt;
     o.offload_params = f.offload_params;
