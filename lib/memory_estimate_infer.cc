@@ -71,7 +71,7 @@ absl::Status CheckTokens(const char* batch_flag, int64_t batch, const char* toke
                          int64_t tokens) {
   RETURN_IF_ERROR(CheckPositive(batch_flag, batch));
   RETURN_IF_ERROR(CheckPositive(tokens_flag, tokens));
-  constexpr int64_t kMaxTokens = int64_t{1} << 40;
+  constexpr int64_t kMaxTokens = int64_t{1} << 40;  // a trillion tokens
   if (batch > kMaxTokens / tokens) {
     return absl::ResourceExhaustedError(absl::StrCat(
         batch_flag, " ", batch, " x ", tokens_flag, " ", tokens,
@@ -85,6 +85,28 @@ absl::Status CheckDegree(const char* what, int64_t v) {
   if (v > (int64_t{1} << 20)) {
     return absl::ResourceExhaustedError(
         absl::StrCat(what, " ", v, " exceeds the estimator's bound of 2^20"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMagnitude(const ModelShape& m, int64_t tokens, int64_t seq) {
+  using LD = long double;
+  const LD h = m.hidden, L = m.layers, V = m.vocab, P = m.max_positions;
+  const LD q = static_cast<LD>(m.heads) * m.head_dim;
+  const LD kv = static_cast<LD>(m.kv_heads) * std::max<int64_t>(m.head_dim, m.v_head_dim);
+  const LD width = static_cast<LD>(m.intermediate) +
+                   static_cast<LD>(m.experts) * m.moe_intermediate +
+                   static_cast<LD>(m.shared_experts + 1) * m.moe_intermediate +
+                   m.shared_expert_intermediate;
+  const LD latent = static_cast<LD>(m.kv_lora_rank) + m.q_lora_rank + m.qk_rope_head_dim;
+  const LD per_layer = 8 * h + 4 * q + 4 * kv + 4 * width + latent + m.experts;
+  const LD params = L * per_layer * (h + 8) + (2 * V + P + m.token_types + 2) * h;
+  const LD bytes = 4 * params + static_cast<LD>(tokens) * 16 * (L * per_layer + V) +
+                   static_cast<LD>(tokens) * seq * m.heads * L * 16;
+  if (bytes > static_cast<LD>(int64_t{1} << 62)) {
+    return absl::ResourceExhaustedError(
+        "the estimate would exceed 2^62 bytes: model shape or token counts are implausibly "
+        "large");
   }
   return absl::OkStatus();
 }
@@ -189,6 +211,8 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
   RETURN_IF_ERROR(internal::CheckTokens("--ubatch", o.ubatch, "--max-num-batched-tokens",
                                         o.max_num_batched_tokens));
   RETURN_IF_ERROR(internal::CheckDegree("--max-num-seqs", o.max_num_seqs));
+  RETURN_IF_ERROR(internal::CheckMagnitude(
+      m, std::max(o.batch * o.context, o.max_num_batched_tokens), o.context));
   if (o.tp > 1 && m.heads % o.tp != 0) {
     return absl::InvalidArgumentError(absl::StrCat("--tp ", o.tp, " does not divide the ",
                                                    m.heads, " attention heads"));

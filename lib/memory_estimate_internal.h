@@ -32,6 +32,10 @@ absl::Status CheckPositive(const char* what, int64_t v);
 absl::Status CheckTokens(const char* batch_flag, int64_t batch, const char* tokens_flag,
                          int64_t tokens);
 absl::Status CheckDegree(const char* what, int64_t v);
+// An upper bound, in long double, of every byte count the estimators form
+// for `tokens` tokens in sequences of `seq`: ResourceExhausted when it could
+// leave int64, so the integer arithmetic that follows cannot overflow.
+absl::Status CheckMagnitude(const ModelShape& m, int64_t tokens, int64_t seq);
 
 struct WeightTotals {
   int64_t total = 0;

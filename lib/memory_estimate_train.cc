@@ -166,6 +166,8 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
   RETURN_IF_ERROR(internal::CheckDegree("--pp", o.pp));
   RETURN_IF_ERROR(internal::CheckPositive("--loss-chunks", o.loss_chunks));
   RETURN_IF_ERROR(internal::CheckDegree("--lora-rank", o.lora_rank));
+  RETURN_IF_ERROR(internal::CheckMagnitude(
+      m, o.micro_batch * o.seq_len * std::min<int64_t>(o.pp, o.grad_accum), o.seq_len));
   if (o.zero_stage < 0 || o.zero_stage > 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("--zero must be 0, 1, 2 or 3, got ", o.zero_stage));

@@ -270,6 +270,16 @@ TEST(Training, OptionErrors) {
   inf.context = 99999999999;
   inf.batch = 100000;
   EXPECT_EQ(EstimateInference(l3, inf).status().code(), absl::StatusCode::kResourceExhausted);
+  absl::StatusOr<ModelShape> huge = ParseHfConfig(
+      R"({"model_type": "llama", "hidden_size": 1073741824, "num_hidden_layers": 1073741824,
+          "num_attention_heads": 1, "vocab_size": 1073741824, "intermediate_size": 1073741824})",
+      "huge.json");
+  ASSERT_TRUE(huge.ok()) << huge.status();
+  EXPECT_EQ(EstimateInference(*huge, InferenceOptions()).status().message(),
+            "the estimate would exceed 2^62 bytes: model shape or token counts are implausibly "
+            "large");
+  EXPECT_EQ(EstimateTraining(*huge, TrainingOptions()).status().code(),
+            absl::StatusCode::kResourceExhausted);
   inf.batch = -3;
   EXPECT_EQ(EstimateInference(l3, inf).status().message(), "--batch must be positive, got -3");
   EXPECT_EQ(ParseOptimizer("adam9").status().message(),
