@@ -37,6 +37,9 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
   using namespace llmtk;
   VramRequest r;
   r.model = f.model;
+  if (!(f.params >= 0 && f.params <= 1e15)) {
+    return absl::InvalidArgumentError("--params must be between 1 and 1e15");
+  }
   r.params = static_cast<int64_t>(f.params);
   r.explain = f.explain;
   r.json = common.json;
