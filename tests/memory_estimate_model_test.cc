@@ -196,6 +196,28 @@ TEST(WeightFormat, BytesIncludeScaleOverhead) {
   EXPECT_THAT(std::string(bad.status().message()), testing::StartsWith("unknown weight format 'q9_x'"));
 }
 
+TEST(WeightFormat, EveryGgmlTypeAtItsBlockSize) {
+  int parsed = 0;
+  for (uint32_t id = 0; id < kGgmlTypeIdLimit; ++id) {
+    std::optional<GgmlTypeInfo> info = GetGgmlTypeInfo(id);
+    if (!info) continue;
+    absl::StatusOr<WeightFormat> f = WeightFormat::Parse(info->name);
+    const bool storage = info->type != GgmlType::kQ8_1 && info->type != GgmlType::kQ8_K &&
+                         info->type != GgmlType::kI8 && info->type != GgmlType::kI16 &&
+                         info->type != GgmlType::kI32 && info->type != GgmlType::kI64 &&
+                         info->type != GgmlType::kF64;
+    ASSERT_EQ(f.ok(), storage) << info->name;
+    if (!storage) continue;
+    ++parsed;
+    // 7 rows of 4096 columns (a multiple of every block size).
+    EXPECT_EQ(f->Bytes(TensorRole::kFfnDown, 3, 32, 7, 4096, 2, false),
+              2 * 7 * (4096 / info->block_size) * static_cast<int64_t>(info->type_size))
+        << info->name;
+    EXPECT_DOUBLE_EQ(f->LinearBits(), 8.0 * info->type_size / info->block_size) << info->name;
+  }
+  EXPECT_GE(parsed, 25);
+}
+
 absl::Status ParseError(const std::string& json) {
   return ParseHfConfig(json, "config.json").status();
 }
