@@ -1,5 +1,6 @@
 #include "lib/hf_convert.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -247,6 +248,39 @@ TEST(HfConvertTokenizer, WidensOnlyBigIntegersOutsideStrings) {
                              R"( "f": 1234567890123456789012.5, "e": 12345678901234567890123e3, "q": "\"99999999999999999999"})"),
             R"({"m": 1000000000000000019884624838656.0, "s": "12345678901234567890123", "n": 12,)"
             R"( "f": 1234567890123456789012.5, "e": 12345678901234567890123e3, "q": "\"99999999999999999999"})");
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+// Llama 3.1 8B's rope_scaling: theta 500000, head_dim 128, factor 8, low 1,
+// high 4, original context 8192. High frequencies keep factor 1, low ones get
+// 8, the band between is smoothed.
+TEST(HfConvert, Llama3RopeFactors) {
+  HfConfig cfg;
+  cfg.head_dim = 128;
+  cfg.has_theta = true;
+  cfg.rope_theta = 500000.0;
+  cfg.rope_scaling_type = "llama3";
+  cfg.rope_scaling_factor = 8.0;
+  const std::vector<float> f = Llama3RopeFactors(cfg);
+  ASSERT_EQ(f.size(), 64u);
+  EXPECT_EQ(f[0], 1.0f);
+  EXPECT_EQ(f[63], 8.0f);
+  int smoothed = 0;
+  for (size_t i = 1; i < f.size(); ++i) {
+    EXPECT_GE(f[i], f[i - 1]);
+    if (f[i] > 1.0f && f[i] < 8.0f) {
+      ++smoothed;
+      const double freq = 1.0 / std::pow(500000.0, 2.0 * i / 128.0);
+      const double smooth = (8192.0 / (2 * M_PI / freq) - 1.0) / 3.0;
+      EXPECT_NEAR(f[i], 1.0 / ((1 - smooth) / 8.0 + smooth), 1e-4) << i;
+    }
+  }
+  EXPECT_GT(smoothed, 0);
 }
 
 }  // namespace
