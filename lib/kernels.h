@@ -1,0 +1,106 @@
+// kernels: dot products and matrix products between GGUF weight rows and
+// activations, per tensor type, with runtime CPU dispatch.
+//
+// To reproduce llama.cpp's CPU numbers, a weight type never multiplies raw
+// float activations: like ggml's `vec_dot_type`, activations are first
+// converted to a companion format (F16 for F16 weights, BF16 for BF16, Q8_0
+// for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants) and
+// the dot product runs between the two encodings. Quantized dot products sum
+// integers exactly per block and accumulate blocks in a fixed order; float
+// dot products use 16 fixed partial sums and a fixed reduction tree. So every
+// ISA variant (scalar reference, AVX2, AVX-512) returns bit-identical results,
+// which the tests check.
+//
+// Thread-safety: all functions are pure; MatMul runs its row chunks through
+// the given parallel-for and is otherwise stateless.
+#ifndef LLMTK_LIB_KERNELS_H_
+#define LLMTK_LIB_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace llmtk {
+
+// Tensor types by their GGUF/ggml on-disk number.
+enum class DType : uint32_t {
+  kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7, kQ8_0 = 8,
+  kQ8_1 = 9, kQ2_K = 10, kQ3_K = 11, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14,
+  kQ8_K = 15, kIQ4_NL = 20, kBF16 = 30,
+};
+
+// Whether weights of type `t` can be multiplied (and dequantized) here.
+bool KernelSupports(uint32_t t);
+std::string_view DTypeName(DType t);
+// Elements per block and bytes per block (1 and sizeof(element) for floats).
+int BlockElems(DType t);
+int BlockBytes(DType t);
+// Bytes of a row of `n` elements; `n` must be a multiple of BlockElems.
+size_t RowBytes(DType t, int64_t n);
+// The activation encoding a weight type multiplies against.
+DType VecDotType(DType weight);
+
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+// The best variant this CPU runs (checked once, at first call).
+Isa BestIsa();
+// Whether this CPU can run `isa`.
+bool IsaAvailable(Isa isa);
+std::string_view IsaName(Isa isa);
+
+// Encodes `n` floats as one activation row of `t` (F32, F16, BF16, Q8_0,
+// Q8_1 or Q8_K); `n` must be a multiple of BlockElems(t).
+void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out, Isa isa);
+void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out);
+
+// Dot product of one weight row of type `w` with one activation row encoded
+// as VecDotType(w); both hold `n` elements.
+float VecDot(DType w, int64_t n, const void* wrow, const void* arow, Isa isa);
+float VecDot(DType w, int64_t n, const void* wrow, const void* arow);
+
+// Decodes one row of `n` elements of type `t` to floats (embedding lookup).
+void DequantizeRow(DType t, const void* row, float* out, int64_t n);
+
+// fp16 / bf16 scalar conversions (round to nearest even, like ggml).
+float Fp16ToFp32(uint16_t h);
+uint16_t Fp32ToFp16(float f);
+float Bf16ToFp32(uint16_t h);
+uint16_t Fp32ToBf16(float f);
+
+// Runs fn(i) for i in [0, n), possibly in parallel. A null function runs
+// serially.
+using ParallelFor = std::function<void(size_t n, const std::function<void(size_t)>& fn)>;
+
+// A weight matrix as stored in GGUF: `rows` rows of `cols` elements each,
+// row-major, each row RowBytes(type, cols) bytes.
+struct WeightMatrix {
+  DType type = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+};
+
+// Activations already encoded as VecDotType(w.type): `n` rows, `stride` bytes
+// apart.
+struct EncodedActivations {
+  const void* data = nullptr;
+  int64_t n = 0;
+  size_t stride = 0;
+};
+
+// Encodes `n` float rows of `cols` elements (x, row-major) for multiplying
+// against weights of type `weight`; `buf` must hold
+// n * RowBytes(VecDotType(weight), cols) bytes.
+EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, int64_t cols,
+                                     void* buf, const ParallelFor& pfor = nullptr);
+
+// y[t][r] = dot(w row r, activation row t) for every token t, with y rows
+// `ldy` floats apart. Chunks of weight rows go to `pfor`; each output element
+// is computed by exactly one VecDot, so the result does not depend on the
+// thread count.
+void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
+            const ParallelFor& pfor = nullptr, Isa isa = BestIsa());
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_KERNELS_H_
