@@ -4,7 +4,7 @@ namespace llmtk {
 
 absl::Status Annotate(const absl::Status& s, std::string_view where) {
   if (s.ok() || where.empty()) return s;
-  return absl::Status(s.code(), absl::StrCat(ToAbsl(where), ": ", s.message()));
+  return absl::Status(s.code(), absl::StrCat(s.message(), ", ", ToAbsl(where)));
 }
 
 }  // namespace llmtk

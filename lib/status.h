@@ -46,8 +46,9 @@ namespace llmtk {
 inline absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 inline std::string_view ToStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-// Prefixes `where` ("file.jsonl:12", "model.gguf: tensor 'x'") to a status's
-// message, keeping its code. OK stays OK.
+// Appends `where` ("file.jsonl:12", "tensor 'x' in model.gguf") to a
+// status's message as "<what>, <where>" (the house error format), keeping its
+// code. OK stays OK.
 absl::Status Annotate(const absl::Status& s, std::string_view where);
 
 }  // namespace llmtk

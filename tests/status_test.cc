@@ -50,7 +50,7 @@ TEST(Status, MoveOnlyValues) {
 }
 
 TEST(Status, AnnotateKeepsCode) {
-  EXPECT_EQ(Annotate(absl::DataLossError("bad"), "f.jsonl:3"), absl::DataLossError("f.jsonl:3: bad"));
+  EXPECT_EQ(Annotate(absl::DataLossError("bad"), "f.jsonl:3"), absl::DataLossError("bad, f.jsonl:3"));
   EXPECT_TRUE(Annotate(absl::OkStatus(), "x").ok());
 }
 

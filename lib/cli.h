@@ -1,0 +1,100 @@
+// cli: what every tool's main.cc shares — flags, errors, exit codes, progress.
+//
+// A tool's main builds a Tool, binds its flags into an options struct, and
+// hands Tool::Run the one library call to make. Run maps the outcome to the
+// house exit codes: 0 ok (and a broken pipe), 1 runtime or data error, 2
+// usage error (CLI11 parse errors and InvalidArgument statuses). Errors are
+// printed as "llmtk-<tool>: error: <message>".
+//
+// This module knows about flags and exit codes so that the rest of lib/ does
+// not. Thread-safety: Tool is single-threaded; Progress::Add is thread-safe.
+#ifndef LLMTK_LIB_CLI_H_
+#define LLMTK_LIB_CLI_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "lib/io.h"
+#include "lib/jsonl.h"
+#include "lib/status.h"
+
+namespace llmtk {
+
+// Flags every tool has.
+struct CommonOptions {
+  int threads = 0;        // --threads N (0: all cores)
+  bool progress = false;  // --progress: force the progress line
+  bool quiet = false;     // --quiet: no progress, no summary
+  bool json = false;      // --json: machine-readable report
+  // Progress is shown when forced, or when stderr is a terminal and not quiet.
+  bool ShowProgress() const;
+  int Threads() const;  // resolved: >= 1
+};
+
+// Exit code for a library status (see the header comment).
+int ExitCodeFor(const absl::Status& s);
+// Prints "llmtk-<tool>: error: <message>" to stderr.
+void PrintError(std::string_view tool, const absl::Status& s);
+
+class Tool {
+ public:
+  // `name` without the prefix ("dedup"); `example` is shown at the end of --help.
+  Tool(std::string name, std::string description, std::string example = "");
+  CLI::App& app() { return *app_; }
+  const std::string& name() const { return name_; }
+
+  // The shared flags, on the app or on a subcommand.
+  void AddCommonFlags(CommonOptions* opts, CLI::App* on = nullptr);
+  // --text-key, --input-format, --on-bad-line, --invalid-utf8.
+  void AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on = nullptr);
+  // -o/--output (default "-": stdout) and --zstd-level.
+  void AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on = nullptr);
+
+  // Parses argv (CLI11 errors print their message and give 2; --help and
+  // --version give 0), then calls `run` and maps its status to an exit code.
+  int Run(int argc, char** argv, const std::function<absl::Status()>& run);
+
+ private:
+  std::string name_;
+  std::unique_ptr<CLI::App> app_;
+};
+
+// A progress line on stderr: items, bytes, rate and, when the total is known,
+// ETA. Redrawn at most 4 times a second; cleared by Finish(). Disabled
+// instances cost an atomic add per call.
+class Progress {
+ public:
+  Progress(std::string label, bool enabled, std::string unit = "docs");
+  ~Progress();
+  void SetTotalBytes(int64_t total) { total_bytes_ = total; }
+  // Adds work done; `bytes` advance the ETA when a byte total is set.
+  void Add(uint64_t items, uint64_t bytes = 0);
+  // Sets absolute byte position (e.g. compressed bytes consumed) for the ETA.
+  void SetBytes(uint64_t bytes);
+  void Finish();
+
+ private:
+  void MaybeDraw(bool force);
+  std::string label_, unit_;
+  bool enabled_;
+  std::atomic<uint64_t> items_{0}, bytes_{0};
+  std::atomic<int64_t> total_bytes_{-1};
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  std::mutex draw_mu_;
+  bool drawn_ = false;
+};
+
+// "1.23 MB", "512 B": decimal units, for summaries.
+std::string HumanBytes(double bytes);
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_CLI_H_
