@@ -21,14 +21,12 @@
 #include <functional>
 #include <string_view>
 
+#include "lib/ggml_types.h"
+
 namespace llmtk {
 
 // Tensor types by their GGUF/ggml on-disk number.
-enum class DType : uint32_t {
-  kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7, kQ8_0 = 8,
-  kQ8_1 = 9, kQ2_K = 10, kQ3_K = 11, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14,
-  kQ8_K = 15, kIQ4_NL = 20, kBF16 = 30,
-};
+using DType = GgmlType;
 
 // Whether weights of type `t` can be multiplied (and dequantized) here.
 bool KernelSupports(uint32_t t);
@@ -60,12 +58,6 @@ float VecDot(DType w, int64_t n, const void* wrow, const void* arow);
 
 // Decodes one row of `n` elements of type `t` to floats (embedding lookup).
 void DequantizeRow(DType t, const void* row, float* out, int64_t n);
-
-// fp16 / bf16 scalar conversions (round to nearest even, like ggml).
-float Fp16ToFp32(uint16_t h);
-uint16_t Fp32ToFp16(float f);
-float Bf16ToFp32(uint16_t h);
-uint16_t Fp32ToBf16(float f);
 
 // Runs fn(i) for i in [0, n), possibly in parallel. A null function runs
 // serially.

@@ -219,7 +219,8 @@ LLMTK_AVX2 float DotQ2K(int64_t n, const void* w, const void* a) {
     }
     const float dall = y[b].d * _cvtsh_ss(x[b].d);
     const float dmin = y[b].d * _cvtsh_ss(x[b].dmin);
-    s += dall * static_cast<float>(HsumI32(acc)) - dmin * static_cast<float>(msum);
+    s = std::fma(dall, static_cast<float>(HsumI32(acc)), s);
+    s = std::fma(-dmin, static_cast<float>(msum), s);
   }
   return s;
 }
@@ -249,7 +250,7 @@ LLMTK_AVX2 float DotQ3K(int64_t n, const void* w, const void* a) {
       }
     }
     const int isum = HsumI32(acc) - 4 * corr;
-    s += _cvtsh_ss(x[b].d) * y[b].d * static_cast<float>(isum);
+    s = std::fma(_cvtsh_ss(x[b].d) * y[b].d, static_cast<float>(isum), s);
   }
   return s;
 }
@@ -287,8 +288,8 @@ LLMTK_AVX2 float DotQ45K(int64_t n, const void* w, const void* a) {
       acc = _mm256_add_epi32(acc, ScaledDot(q1, LoadY(y[b].qs + 32 * j + 32), _mm256_set1_epi16(sc1)));
     }
     const uint16_t d = kFive ? x5->d : x4->d, dmin = kFive ? x5->dmin : x4->dmin;
-    s += y[b].d * _cvtsh_ss(d) * static_cast<float>(HsumI32(acc)) -
-         y[b].d * _cvtsh_ss(dmin) * static_cast<float>(msum);
+    s = std::fma(y[b].d * _cvtsh_ss(d), static_cast<float>(HsumI32(acc)), s);
+    s = std::fma(-(y[b].d * _cvtsh_ss(dmin)), static_cast<float>(msum), s);
   }
   return s;
 }
@@ -320,7 +321,7 @@ LLMTK_AVX2 float DotQ6K(int64_t n, const void* w, const void* a) {
         acc = _mm256_add_epi32(acc, ScaledDot(u[k], LoadY(q8 + 32 * k), Scales2(sc[2 * k], sc[2 * k + 1])));
     }
     const int isum = HsumI32(acc) - 32 * corr;
-    s += _cvtsh_ss(x[b].d) * y[b].d * static_cast<float>(isum);
+    s = std::fma(_cvtsh_ss(x[b].d) * y[b].d, static_cast<float>(isum), s);
   }
   return s;
 }

@@ -1,7 +1,7 @@
 // kernels_internal: block layouts and per-ISA function tables shared by the
 // kernels_*.cc files. Not part of the library's API.
 //
-// The layouts are ggml's (ggml-common.h); halves are stored as raw uint16_t.
+// The block layouts are ggml's, from lib/ggml_types.h.
 // Thread-safety: constant data and pure functions only.
 #ifndef LLMTK_LIB_KERNELS_INTERNAL_H_
 #define LLMTK_LIB_KERNELS_INTERNAL_H_
@@ -15,25 +15,19 @@ namespace llmtk::kernels_internal {
 constexpr int QK = 32;    // legacy block size
 constexpr int QKK = 256;  // K-quant super-block size
 
-struct BlockQ4_0 { uint16_t d; uint8_t qs[QK / 2]; };
-struct BlockQ4_1 { uint16_t d, m; uint8_t qs[QK / 2]; };
-struct BlockQ5_0 { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; };
-struct BlockQ5_1 { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; };
-struct BlockQ8_0 { uint16_t d; int8_t qs[QK]; };
-struct BlockQ8_1 { uint16_t d, s; int8_t qs[QK]; };
-struct BlockIQ4NL { uint16_t d; uint8_t qs[QK / 2]; };
-struct BlockQ2K { uint8_t scales[QKK / 16]; uint8_t qs[QKK / 4]; uint16_t d, dmin; };
-struct BlockQ3K { uint8_t hmask[QKK / 8]; uint8_t qs[QKK / 4]; uint8_t scales[12]; uint16_t d; };
-struct BlockQ4K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QKK / 2]; };
-struct BlockQ5K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QKK / 8]; uint8_t qs[QKK / 2]; };
-struct BlockQ6K { uint8_t ql[QKK / 2]; uint8_t qh[QKK / 4]; int8_t scales[QKK / 16]; uint16_t d; };
-struct BlockQ8K { float d; int8_t qs[QKK]; int16_t bsums[QKK / 16]; };
-
-static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22 &&
-              sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_1) == 36 &&
-              sizeof(BlockIQ4NL) == 18 && sizeof(BlockQ2K) == 84 && sizeof(BlockQ3K) == 110 &&
-              sizeof(BlockQ4K) == 144 && sizeof(BlockQ5K) == 176 && sizeof(BlockQ6K) == 210 &&
-              sizeof(BlockQ8K) == 292);
+using BlockQ4_0 = ::llmtk::BlockQ4_0;
+using BlockQ4_1 = ::llmtk::BlockQ4_1;
+using BlockQ5_0 = ::llmtk::BlockQ5_0;
+using BlockQ5_1 = ::llmtk::BlockQ5_1;
+using BlockQ8_0 = ::llmtk::BlockQ8_0;
+using BlockQ8_1 = ::llmtk::BlockQ8_1;
+using BlockIQ4NL = ::llmtk::BlockIQ4_NL;
+using BlockQ2K = ::llmtk::BlockQ2_K;
+using BlockQ3K = ::llmtk::BlockQ3_K;
+using BlockQ4K = ::llmtk::BlockQ4_K;
+using BlockQ5K = ::llmtk::BlockQ5_K;
+using BlockQ6K = ::llmtk::BlockQ6_K;
+using BlockQ8K = ::llmtk::BlockQ8_K;
 
 inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                             1,    13,   25,  38,  53,  69,  89,  113};

@@ -8,71 +8,6 @@
 
 namespace llmtk {
 
-float Fp16ToFp32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1F;
-  uint32_t mant = h & 0x3FF;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalize
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400) == 0);
-      bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (mant & 0x3FF) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7F800000 | mant << 13;
-  } else {
-    bits = sign | (exp + 112) << 23 | mant << 13;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t Fp32ToFp16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
-  const uint32_t abs = x & 0x7FFFFFFF;
-  if (abs > 0x7F800000) return sign | 0x7E00 | static_cast<uint16_t>((abs >> 13) & 0x3FF);  // NaN
-  if (abs >= 0x477FF000) return sign | 0x7C00;  // rounds to >= 65520: infinity
-  if (abs < 0x38800000) {                      // below 2^-14: subnormal or zero
-    if (abs < 0x33000000) return sign;         // below half the smallest subnormal
-    const uint32_t e = abs >> 23;
-    const uint32_t m = (abs & 0x7FFFFF) | 0x800000;
-    const uint32_t shift = 126 - e;  // 14..24
-    uint32_t q = m >> shift;
-    const uint32_t rem = m & ((1u << shift) - 1);
-    const uint32_t half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (q & 1))) ++q;
-    return sign | static_cast<uint16_t>(q);
-  }
-  uint32_t r = abs - 0x38000000;  // rebias exponent 127 -> 15
-  const uint32_t rem = r & 0x1FFF;
-  r >>= 13;
-  if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) ++r;
-  return sign | static_cast<uint16_t>(r);
-}
-
-float Bf16ToFp32(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t Fp32ToBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((u >> 16) | 64);  // quiet NaN
-  return static_cast<uint16_t>((u + (0x7fff + ((u >> 16) & 1))) >> 16);
-}
-
 namespace kernels_internal {
 namespace {
 
@@ -281,7 +216,8 @@ float DotQ2K(int64_t n, const void* w, const void* a) {
     }
     const float dall = y[b].d * H(x[b].d);
     const float dmin = y[b].d * H(x[b].dmin);
-    s += dall * static_cast<float>(isum) - dmin * static_cast<float>(msum);
+    s = std::fma(dall, static_cast<float>(isum), s);
+    s = std::fma(-dmin, static_cast<float>(msum), s);
   }
   return s;
 }
@@ -310,7 +246,7 @@ float DotQ3K(int64_t n, const void* w, const void* a) {
         }
       }
     }
-    s += H(x[b].d) * y[b].d * static_cast<float>(isum);
+    s = std::fma(H(x[b].d) * y[b].d, static_cast<float>(isum), s);
   }
   return s;
 }
@@ -331,7 +267,8 @@ float DotQ4K(int64_t n, const void* w, const void* a) {
       isum += sc * d;
       msum += mn * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
     }
-    s += y[b].d * H(x[b].d) * static_cast<float>(isum) - y[b].d * H(x[b].dmin) * static_cast<float>(msum);
+    s = std::fma(y[b].d * H(x[b].d), static_cast<float>(isum), s);
+    s = std::fma(-(y[b].d * H(x[b].dmin)), static_cast<float>(msum), s);
   }
   return s;
 }
@@ -356,7 +293,8 @@ float DotQ5K(int64_t n, const void* w, const void* a) {
       isum += sc * d;
       msum += mn * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
     }
-    s += y[b].d * H(x[b].d) * static_cast<float>(isum) - y[b].d * H(x[b].dmin) * static_cast<float>(msum);
+    s = std::fma(y[b].d * H(x[b].d), static_cast<float>(isum), s);
+    s = std::fma(-(y[b].d * H(x[b].dmin)), static_cast<float>(msum), s);
   }
   return s;
 }
@@ -384,7 +322,7 @@ float DotQ6K(int64_t n, const void* w, const void* a) {
         isum += sc[(g & 1) + 2 * quarter] * d;
       }
     }
-    s += H(x[b].d) * y[b].d * static_cast<float>(isum);
+    s = std::fma(H(x[b].d) * y[b].d, static_cast<float>(isum), s);
   }
   return s;
 }
