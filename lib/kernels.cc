@@ -2,6 +2,7 @@
 #include "lib/kernels.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include "lib/kernels_internal.h"
@@ -124,9 +125,18 @@ bool IsaAvailable(Isa isa) {
 }
 
 Isa BestIsa() {
-  static const Isa best = IsaAvailable(Isa::kAvx512) ? Isa::kAvx512
-                          : IsaAvailable(Isa::kAvx2) ? Isa::kAvx2
-                                                     : Isa::kScalar;
+  static const Isa best = [] {
+    // LLMTK_ISA=scalar|avx2|avx512 caps the choice (benchmarks, debugging).
+    Isa cap = Isa::kAvx512;
+    if (const char* env = std::getenv("LLMTK_ISA")) {
+      const std::string_view v(env);
+      if (v == "scalar") cap = Isa::kScalar;
+      if (v == "avx2") cap = Isa::kAvx2;
+    }
+    for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+      if (static_cast<int>(isa) <= static_cast<int>(cap) && IsaAvailable(isa)) return isa;
+    return Isa::kScalar;
+  }();
   return best;
 }
 

@@ -38,46 +38,51 @@ LLMTK_AVX2 inline __m256 LoadBF16x8(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
 }
 
+LLMTK_AVX2 inline __m256 LoadF32x8(const float* p) { return _mm256_loadu_ps(p); }
+
+// ggml's order (see kernels_scalar.cc): 16 lanes as two 8-lane halves.
+template <typename T, __m256 (*Load8)(const T*), float (*Load1)(T), bool kDoubleTail>
+LLMTK_AVX2 float DotGgmlOrder(int64_t n, const void* w, const void* a) {
+  const T* x = static_cast<const T*>(w);
+  const T* y = static_cast<const T*>(a);
+  if (n % 16 == 0) {
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+      lo = _mm256_fmadd_ps(Load8(x + i), Load8(y + i), lo);
+      hi = _mm256_fmadd_ps(Load8(x + i + 8), Load8(y + i + 8), hi);
+    }
+    return ReduceCanonical(lo, hi);
+  }
+  const int64_t np = n & ~int64_t{63};
+  __m256 acc[8];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t i = 0; i < np; i += 64)
+    for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(Load8(x + i + 8 * k), Load8(y + i + 8 * k), acc[k]);
+  // acc[2j] / acc[2j+1] are lanes 0-7 / 8-15 of ggml's accumulator j.
+  const __m256 lo = _mm256_add_ps(_mm256_add_ps(acc[0], acc[4]), _mm256_add_ps(acc[2], acc[6]));
+  const __m256 hi = _mm256_add_ps(_mm256_add_ps(acc[1], acc[5]), _mm256_add_ps(acc[3], acc[7]));
+  const float head = ReduceCanonical(lo, hi);
+  if constexpr (kDoubleTail) {
+    double s = head;
+    for (int64_t i = np; i < n; ++i) s += static_cast<double>(Load1(x[i]) * Load1(y[i]));
+    return static_cast<float>(s);
+  } else {
+    float s = head;
+    for (int64_t i = np; i < n; ++i) s = std::fma(Load1(x[i]), Load1(y[i]), s);
+    return s;
+  }
+}
+LLMTK_AVX2 inline float Id(float v) { return v; }
+LLMTK_AVX2 inline float H1(uint16_t v) { return _cvtsh_ss(v); }
+inline float B1(uint16_t v) { return Bf16ToFp32(v); }
 LLMTK_AVX2 float DotF32(int64_t n, const void* w, const void* a) {
-  const float* x = static_cast<const float*>(w);
-  const float* y = static_cast<const float*>(a);
-  __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    lo = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), lo);
-    hi = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), hi);
-  }
-  float s = ReduceCanonical(lo, hi);
-  for (; i < n; ++i) s = std::fma(x[i], y[i], s);
-  return s;
+  return DotGgmlOrder<float, LoadF32x8, Id, false>(n, w, a);
 }
-
 LLMTK_AVX2 float DotF16(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const uint16_t*>(w);
-  const auto* y = static_cast<const uint16_t*>(a);
-  __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    lo = _mm256_fmadd_ps(LoadF16x8(x + i), LoadF16x8(y + i), lo);
-    hi = _mm256_fmadd_ps(LoadF16x8(x + i + 8), LoadF16x8(y + i + 8), hi);
-  }
-  float s = ReduceCanonical(lo, hi);
-  for (; i < n; ++i) s = std::fma(_cvtsh_ss(x[i]), _cvtsh_ss(y[i]), s);
-  return s;
+  return DotGgmlOrder<uint16_t, LoadF16x8, H1, true>(n, w, a);
 }
-
 LLMTK_AVX2 float DotBF16(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const uint16_t*>(w);
-  const auto* y = static_cast<const uint16_t*>(a);
-  __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    lo = _mm256_fmadd_ps(LoadBF16x8(x + i), LoadBF16x8(y + i), lo);
-    hi = _mm256_fmadd_ps(LoadBF16x8(x + i + 8), LoadBF16x8(y + i + 8), hi);
-  }
-  float s = ReduceCanonical(lo, hi);
-  for (; i < n; ++i) s = std::fma(Bf16ToFp32(x[i]), Bf16ToFp32(y[i]), s);
-  return s;
+  return DotGgmlOrder<uint16_t, LoadBF16x8, B1, true>(n, w, a);
 }
 
 // Sum of signed-int8 products over 32 lanes, as 8 int32 lanes.
@@ -113,17 +118,28 @@ LLMTK_AVX2 inline __m256i LoadY(const int8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
+// ggml's hsum_float_8: lanes (l, l+4), then (0, 2) and (1, 3), then the two.
+LLMTK_AVX2 inline float Hsum8(__m256 v) {
+  __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+LLMTK_AVX2 inline __m256 Fma(float d, __m256i lanes, __m256 acc) {
+  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);
+}
+
 LLMTK_AVX2 float DotQ8_0(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ8_0*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
-  float s = 0;
-  for (int64_t b = 0; b < n / QK; ++b) {
-    const int sumi = HsumI32(MulSumI8(LoadY(x[b].qs), LoadY(y[b].qs)));
-    s = std::fma(static_cast<float>(sumi), _cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), s);
-  }
-  return s;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b)
+    acc = Fma(_cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), MulSumI8(LoadY(x[b].qs), LoadY(y[b].qs)), acc);
+  return Hsum8(acc);
 }
 
+// Repacked-Q4_0 order: one integer sum per block (see kernels_scalar.cc).
 LLMTK_AVX2 float DotQ4_0(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_0*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
@@ -139,40 +155,39 @@ LLMTK_AVX2 float DotQ4_0(int64_t n, const void* w, const void* a) {
 LLMTK_AVX2 float DotQ4_1(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_1*>(w);
   const auto* y = static_cast<const BlockQ8_1*>(a);
-  float s = 0;
+  __m256 acc = _mm256_setzero_ps();
+  float summs = 0;
   for (int64_t b = 0; b < n / QK; ++b) {
-    const int sumi = HsumI32(MulSumU8(Nibbles32(x[b].qs), LoadY(y[b].qs)));
-    s = std::fma(static_cast<float>(sumi), _cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), s);
-    s = std::fma(_cvtsh_ss(x[b].m), _cvtsh_ss(y[b].s), s);
+    summs = std::fma(_cvtsh_ss(x[b].m), _cvtsh_ss(y[b].s), summs);
+    acc = Fma(_cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), MulSumU8(Nibbles32(x[b].qs), LoadY(y[b].qs)), acc);
   }
-  return s;
+  return Hsum8(acc) + summs;
 }
 
 LLMTK_AVX2 float DotQ5_0(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ5_0*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
-  float s = 0;
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
     const __m256i hi = _mm256_and_si256(BitsToBytes(x[b].qh), _mm256_set1_epi8(0x10));
     const __m256i q = _mm256_sub_epi8(_mm256_or_si256(Nibbles32(x[b].qs), hi), _mm256_set1_epi8(16));
-    const int sumi = HsumI32(MulSumI8(q, LoadY(y[b].qs)));
-    s = std::fma(static_cast<float>(sumi), _cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), s);
+    acc = Fma(_cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), MulSumI8(q, LoadY(y[b].qs)), acc);
   }
-  return s;
+  return Hsum8(acc);
 }
 
 LLMTK_AVX2 float DotQ5_1(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ5_1*>(w);
   const auto* y = static_cast<const BlockQ8_1*>(a);
-  float s = 0;
+  __m256 acc = _mm256_setzero_ps();
+  float summs = 0;
   for (int64_t b = 0; b < n / QK; ++b) {
+    summs = std::fma(_cvtsh_ss(x[b].m), _cvtsh_ss(y[b].s), summs);
     const __m256i hi = _mm256_and_si256(BitsToBytes(x[b].qh), _mm256_set1_epi8(0x10));
     const __m256i q = _mm256_or_si256(Nibbles32(x[b].qs), hi);
-    const int sumi = HsumI32(MulSumU8(q, LoadY(y[b].qs)));
-    s = std::fma(static_cast<float>(sumi), _cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), s);
-    s = std::fma(_cvtsh_ss(x[b].m), _cvtsh_ss(y[b].s), s);
+    acc = Fma(_cvtsh_ss(x[b].d) * _cvtsh_ss(y[b].d), MulSumU8(q, LoadY(y[b].qs)), acc);
   }
-  return s;
+  return Hsum8(acc) + summs;
 }
 
 LLMTK_AVX2 float DotIQ4NL(int64_t n, const void* w, const void* a) {
@@ -194,7 +209,7 @@ LLMTK_AVX2 float DotIQ4NL(int64_t n, const void* w, const void* a) {
 LLMTK_AVX2 inline __m256i Scales2(int a, int b) {
   return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
 }
-// sum over lanes of scale * (ux . y) for 32 unsigned values against 32 int8.
+// Per-lane sums of scale * (ux . y) for 32 unsigned values against 32 int8.
 LLMTK_AVX2 inline __m256i ScaledDot(__m256i ux, __m256i y, __m256i scales16) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(ux, y), scales16);
 }
@@ -203,56 +218,56 @@ LLMTK_AVX2 float DotQ2K(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ2K*>(w);
   const auto* y = static_cast<const BlockQ8K*>(a);
   const __m256i m3 = _mm256_set1_epi8(3);
-  float s = 0;
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QKK; ++b) {
-    int msum = 0;
-    for (int j = 0; j < 16; ++j) msum += y[b].bsums[j] * (x[b].scales[j] >> 4);
-    __m256i acc = _mm256_setzero_si256();
+    const float d = y[b].d * _cvtsh_ss(x[b].d);
+    const float dmin = -y[b].d * _cvtsh_ss(x[b].dmin);
+    const __m128i sm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].scales));
+    const __m256i mins = _mm256_cvtepi8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0xF)));
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].bsums));
+    acc = Fma(dmin, _mm256_madd_epi16(mins, bsums), acc);
+    __m256i sumi = _mm256_setzero_si256();
     const int8_t* q8 = y[b].qs;
     for (int half = 0; half < 2; ++half) {
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * half));
       for (int shift = 0; shift < 8; shift += 2, q8 += 32) {
         const __m256i q = _mm256_and_si256(_mm256_srli_epi16(raw, shift), m3);
         const uint8_t* sc = x[b].scales + half * 8 + shift;
-        acc = _mm256_add_epi32(acc, ScaledDot(q, LoadY(q8), Scales2(sc[0] & 0xF, sc[1] & 0xF)));
+        sumi = _mm256_add_epi32(sumi, ScaledDot(q, LoadY(q8), Scales2(sc[0] & 0xF, sc[1] & 0xF)));
       }
     }
-    const float dall = y[b].d * _cvtsh_ss(x[b].d);
-    const float dmin = y[b].d * _cvtsh_ss(x[b].dmin);
-    s = std::fma(dall, static_cast<float>(HsumI32(acc)), s);
-    s = std::fma(-dmin, static_cast<float>(msum), s);
+    acc = Fma(d, sumi, acc);
   }
-  return s;
+  return Hsum8(acc);
 }
 
 LLMTK_AVX2 float DotQ3K(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ3K*>(w);
   const auto* y = static_cast<const BlockQ8K*>(a);
   const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
-  float s = 0;
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QKK; ++b) {
     int8_t sc[16];
     UnpackQ3KScales(x[b].scales, sc);
-    // v = (low2 | high<<2) - 4, so dot = sum(u*y) - 4*bsum per group.
-    int corr = 0;
-    for (int g = 0; g < 16; ++g) corr += sc[g] * y[b].bsums[g];
-    const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].hmask));
-    __m256i acc = _mm256_setzero_si256();
+    // Value = low2 - 4 * (high bit clear): two unsigned products, subtracted.
+    const __m256i not_hm = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].hmask)),
+                                            _mm256_set1_epi8(-1));
+    __m256i sumi = _mm256_setzero_si256();
     const int8_t* q8 = y[b].qs;
     int pass = 0;
     for (int half = 0; half < 2; ++half) {
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * half));
       for (int shift = 0; shift < 8; shift += 2, ++pass, q8 += 32) {
         const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(raw, shift), m3);
-        const __m256i h = _mm256_and_si256(_mm256_srli_epi16(hm, pass), one);
-        const __m256i u = _mm256_or_si256(lo, _mm256_slli_epi16(h, 2));
-        acc = _mm256_add_epi32(acc, ScaledDot(u, LoadY(q8), Scales2(sc[2 * pass], sc[2 * pass + 1])));
+        const __m256i h4 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(not_hm, pass), one), 2);
+        const __m256i yv = LoadY(q8);
+        const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(lo, yv), _mm256_maddubs_epi16(h4, yv));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, Scales2(sc[2 * pass], sc[2 * pass + 1])));
       }
     }
-    const int isum = HsumI32(acc) - 4 * corr;
-    s = std::fma(_cvtsh_ss(x[b].d) * y[b].d, static_cast<float>(isum), s);
+    acc = Fma(y[b].d * _cvtsh_ss(x[b].d), sumi, acc);
   }
-  return s;
+  return Hsum8(acc);
 }
 
 template <bool kFive>
@@ -260,23 +275,37 @@ LLMTK_AVX2 float DotQ45K(int64_t n, const void* w, const void* a) {
   const auto* y = static_cast<const BlockQ8K*>(a);
   const size_t bytes = kFive ? sizeof(BlockQ5K) : sizeof(BlockQ4K);
   const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
-  float s = 0;
+  __m256 acc = _mm256_setzero_ps();
+  float acc_m[4] = {};
+  float summs = 0;
   for (int64_t b = 0; b < n / QKK; ++b) {
     const uint8_t* blk = static_cast<const uint8_t*>(w) + b * bytes;
     const auto* x4 = reinterpret_cast<const BlockQ4K*>(blk);
     const auto* x5 = reinterpret_cast<const BlockQ5K*>(blk);
     const uint8_t* scales = kFive ? x5->scales : x4->scales;
     const uint8_t* qs = kFive ? x5->qs : x4->qs;
+    const uint16_t dh = kFive ? x5->d : x4->d, dminh = kFive ? x5->dmin : x4->dmin;
+    const float d = y[b].d * _cvtsh_ss(dh);
+    const float dmin = -y[b].d * _cvtsh_ss(dminh);
+    int mins[4];
+    for (int k = 0; k < 4; ++k) {
+      uint8_t s0, m0, s1, m1;
+      ScaleMinK4(2 * k, scales, &s0, &m0);
+      ScaleMinK4(2 * k + 1, scales, &s1, &m1);
+      mins[k] = m0 * (y[b].bsums[4 * k] + y[b].bsums[4 * k + 1]) + m1 * (y[b].bsums[4 * k + 2] + y[b].bsums[4 * k + 3]);
+    }
+    if constexpr (kFive) {
+      summs = std::fma(dmin, static_cast<float>(mins[0] + mins[1] + mins[2] + mins[3]), summs);
+    } else {
+      for (int k = 0; k < 4; ++k) acc_m[k] = std::fma(dmin, static_cast<float>(mins[k]), acc_m[k]);
+    }
     __m256i qh;
     if constexpr (kFive) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x5->qh));
-    __m256i acc = _mm256_setzero_si256();
-    int msum = 0;
+    __m256i sumi = _mm256_setzero_si256();
     for (int j = 0; j < 8; j += 2) {
       uint8_t sc0, mn0, sc1, mn1;
       ScaleMinK4(j, scales, &sc0, &mn0);
       ScaleMinK4(j + 1, scales, &sc1, &mn1);
-      msum += mn0 * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
-      msum += mn1 * (y[b].bsums[2 * j + 2] + y[b].bsums[2 * j + 3]);
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 16 * j));
       __m256i q0 = _mm256_and_si256(raw, m4);
       __m256i q1 = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
@@ -284,25 +313,23 @@ LLMTK_AVX2 float DotQ45K(int64_t n, const void* w, const void* a) {
         q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, j), one), 4));
         q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, j + 1), one), 4));
       }
-      acc = _mm256_add_epi32(acc, ScaledDot(q0, LoadY(y[b].qs + 32 * j), _mm256_set1_epi16(sc0)));
-      acc = _mm256_add_epi32(acc, ScaledDot(q1, LoadY(y[b].qs + 32 * j + 32), _mm256_set1_epi16(sc1)));
+      sumi = _mm256_add_epi32(sumi, ScaledDot(q0, LoadY(y[b].qs + 32 * j), _mm256_set1_epi16(sc0)));
+      sumi = _mm256_add_epi32(sumi, ScaledDot(q1, LoadY(y[b].qs + 32 * j + 32), _mm256_set1_epi16(sc1)));
     }
-    const uint16_t d = kFive ? x5->d : x4->d, dmin = kFive ? x5->dmin : x4->dmin;
-    s = std::fma(y[b].d * _cvtsh_ss(d), static_cast<float>(HsumI32(acc)), s);
-    s = std::fma(-(y[b].d * _cvtsh_ss(dmin)), static_cast<float>(msum), s);
+    acc = Fma(d, sumi, acc);
   }
-  return s;
+  if constexpr (kFive) return Hsum8(acc) + summs;
+  const float m0 = acc_m[0] + acc_m[2], m1 = acc_m[1] + acc_m[3];
+  return Hsum8(acc) + (m0 + m1);
 }
 
 LLMTK_AVX2 float DotQ6K(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6K*>(w);
   const auto* y = static_cast<const BlockQ8K*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
-  float s = 0;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30), m32 = _mm256_set1_epi8(32);
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QKK; ++b) {
-    int corr = 0;  // values are u - 32
-    for (int g = 0; g < 16; ++g) corr += x[b].scales[g] * y[b].bsums[g];
-    __m256i acc = _mm256_setzero_si256();
+    __m256i sumi = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half) {
       const uint8_t* ql = x[b].ql + 64 * half;
       const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
@@ -317,13 +344,15 @@ LLMTK_AVX2 float DotQ6K(int64_t n, const void* w, const void* a) {
       };
       const int8_t* sc = x[b].scales + 8 * half;
       const int8_t* q8 = y[b].qs + 128 * half;
-      for (int k = 0; k < 4; ++k)
-        acc = _mm256_add_epi32(acc, ScaledDot(u[k], LoadY(q8 + 32 * k), Scales2(sc[2 * k], sc[2 * k + 1])));
+      for (int k = 0; k < 4; ++k) {
+        const __m256i yv = LoadY(q8 + 32 * k);
+        const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(u[k], yv), _mm256_maddubs_epi16(m32, yv));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, Scales2(sc[2 * k], sc[2 * k + 1])));
+      }
     }
-    const int isum = HsumI32(acc) - 32 * corr;
-    s = std::fma(_cvtsh_ss(x[b].d) * y[b].d, static_cast<float>(isum), s);
+    acc = Fma(y[b].d * _cvtsh_ss(x[b].d), sumi, acc);
   }
-  return s;
+  return Hsum8(acc);
 }
 
 LLMTK_AVX2 void QuantizeF16(const float* x, int64_t n, void* out) {

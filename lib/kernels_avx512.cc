@@ -29,37 +29,45 @@ LLMTK_AVX512 inline __m512 LoadBF16x16(const uint16_t* p) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
 }
 
+LLMTK_AVX512 inline __m512 LoadF32x16(const float* p) { return _mm512_loadu_ps(p); }
+LLMTK_AVX512 inline float Id(float v) { return v; }
+LLMTK_AVX512 inline float H1(uint16_t v) { return _cvtsh_ss(v); }
+inline float B1(uint16_t v) { return Bf16ToFp32(v); }
+
+// ggml's order (see kernels_scalar.cc).
+template <typename T, __m512 (*Load16)(const T*), float (*Load1)(T), bool kDoubleTail>
+LLMTK_AVX512 float DotGgmlOrder(int64_t n, const void* w, const void* a) {
+  const T* x = static_cast<const T*>(w);
+  const T* y = static_cast<const T*>(a);
+  if (n % 16 == 0) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) acc = _mm512_fmadd_ps(Load16(x + i), Load16(y + i), acc);
+    return Reduce(acc);
+  }
+  const int64_t np = n & ~int64_t{63};
+  __m512 acc[4];
+  for (auto& v : acc) v = _mm512_setzero_ps();
+  for (int64_t i = 0; i < np; i += 64)
+    for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(Load16(x + i + 16 * j), Load16(y + i + 16 * j), acc[j]);
+  const float head = Reduce(_mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[1], acc[3])));
+  if constexpr (kDoubleTail) {
+    double s = head;
+    for (int64_t i = np; i < n; ++i) s += static_cast<double>(Load1(x[i]) * Load1(y[i]));
+    return static_cast<float>(s);
+  } else {
+    float s = head;
+    for (int64_t i = np; i < n; ++i) s = std::fma(Load1(x[i]), Load1(y[i]), s);
+    return s;
+  }
+}
 LLMTK_AVX512 float DotF32(int64_t n, const void* w, const void* a) {
-  const float* x = static_cast<const float*>(w);
-  const float* y = static_cast<const float*>(a);
-  __m512 acc = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), acc);
-  float s = Reduce(acc);
-  for (; i < n; ++i) s = std::fma(x[i], y[i], s);
-  return s;
+  return DotGgmlOrder<float, LoadF32x16, Id, false>(n, w, a);
 }
-
 LLMTK_AVX512 float DotF16(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const uint16_t*>(w);
-  const auto* y = static_cast<const uint16_t*>(a);
-  __m512 acc = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(LoadF16x16(x + i), LoadF16x16(y + i), acc);
-  float s = Reduce(acc);
-  for (; i < n; ++i) s = std::fma(_cvtsh_ss(x[i]), _cvtsh_ss(y[i]), s);
-  return s;
+  return DotGgmlOrder<uint16_t, LoadF16x16, H1, true>(n, w, a);
 }
-
 LLMTK_AVX512 float DotBF16(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const uint16_t*>(w);
-  const auto* y = static_cast<const uint16_t*>(a);
-  __m512 acc = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(LoadBF16x16(x + i), LoadBF16x16(y + i), acc);
-  float s = Reduce(acc);
-  for (; i < n; ++i) s = std::fma(Bf16ToFp32(x[i]), Bf16ToFp32(y[i]), s);
-  return s;
+  return DotGgmlOrder<uint16_t, LoadBF16x16, B1, true>(n, w, a);
 }
 
 KernelTable MakeTable() {
