@@ -7,6 +7,10 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -128,6 +132,84 @@ class ZstdStream : public InputStream {
   uint64_t consumed_ = 0;
 };
 
+// Decompresses on a background thread, a few blocks ahead of the reader, so
+// that decompression and parsing overlap the way `zstd -dc | tool` does.
+class PrefetchStream : public InputStream {
+ public:
+  explicit PrefetchStream(std::unique_ptr<InputStream> inner)
+      : inner_(std::move(inner)), name_(inner_->name()), size_(inner_->SizeHint()) {
+    thread_ = std::thread([this] { Produce(); });
+  }
+  ~PrefetchStream() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    while (pos_ >= cur_.data.size()) {
+      if (cur_.last) return cur_.status.ok() ? absl::StatusOr<size_t>(0) : cur_.status;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty(); });
+      cur_ = std::move(queue_.front());
+      queue_.pop_front();
+      pos_ = 0;
+      cv_.notify_all();
+    }
+    size_t k = std::min(n, cur_.data.size() - pos_);
+    memcpy(buf, cur_.data.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  const std::string& name() const override { return name_; }
+  int64_t SizeHint() const override { return size_; }
+  int64_t RawBytesRead() const override { return raw_read_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Block {
+    std::string data;
+    absl::Status status;
+    bool last = false;
+  };
+  void Produce() {
+    for (;;) {
+      Block b;
+      b.data.resize(kBlock);
+      auto k = inner_->Read(b.data.data(), b.data.size());
+      raw_read_.store(inner_->RawBytesRead(), std::memory_order_relaxed);
+      if (!k.ok()) {
+        b.data.clear();
+        b.status = k.status();
+        b.last = true;
+      } else {
+        b.data.resize(*k);
+        b.last = (*k == 0);
+      }
+      bool last = b.last;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || queue_.size() < kDepth; });
+      if (stop_) return;
+      queue_.push_back(std::move(b));
+      cv_.notify_all();
+      if (last) return;
+    }
+  }
+  static constexpr size_t kBlock = 1 << 20, kDepth = 4;
+  std::unique_ptr<InputStream> inner_;
+  std::string name_;
+  int64_t size_;
+  std::atomic<int64_t> raw_read_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Block> queue_;
+  bool stop_ = false;
+  Block cur_;
+  size_t pos_ = 0;
+  std::thread thread_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<InputStream>> OpenInput(std::string_view path) {
@@ -154,7 +236,8 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenInput(std::string_view path) {
   }
   ASSIGN_OR_RETURN(std::string_view head, raw->Peek4());
   if (head.size() == 4 && memcmp(head.data(), kZstdMagic, 4) == 0) {
-    return std::unique_ptr<InputStream>(new ZstdStream(std::move(raw)));
+    return std::unique_ptr<InputStream>(
+        new PrefetchStream(std::make_unique<ZstdStream>(std::move(raw))));
   }
   return std::unique_ptr<InputStream>(std::move(raw));
 }
