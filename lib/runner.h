@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/jsonl.h"
 #include "lib/model.h"
 #include "lib/model_vocab.h"
 #include "lib/sampling.h"
@@ -85,7 +86,12 @@ struct RunToolOptions {
   bool timings = false;     // --timings on stderr
   bool echo_prompt = false; // print the prompt before the completion
   bool quiet = false;
-  bool skip_bad_lines = false;
+  // --batch input: the prompt's key (default "prompt"), bad-line policy.
+  DocumentReaderOptions reader = [] {
+    DocumentReaderOptions r;
+    r.text_key = "prompt";
+    return r;
+  }();
   GenerateOptions generate;
   SessionOptions session;
 };

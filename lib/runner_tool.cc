@@ -52,10 +52,7 @@ void AppendLogprobs(JsonWriter& w, const GenerationResult& r) {
 }
 
 absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const std::function<void(std::string_view)>& err) {
-  DocumentReaderOptions ropts;
-  ropts.text_key = "prompt";
-  ropts.on_bad_line = opts.skip_bad_lines ? BadLinePolicy::kSkip : BadLinePolicy::kError;
-  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({opts.batch_path}, ropts));
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({opts.batch_path}, opts.reader));
   ASSIGN_OR_RETURN(auto out, OutputFile::Open(opts.output));
   simdjson::ondemand::parser parser;
   Document doc;

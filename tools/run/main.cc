@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   app.add_flag("--kv-f32", o.session.kv_f32, "keep the KV cache in F32 (default F16, like llama.cpp)");
   app.add_flag("--timings", o.timings, "print prompt and generation speed on stderr");
   app.add_flag("--echo", o.echo_prompt, "print the prompt before the completion");
-  app.add_flag("--skip-bad-lines", o.skip_bad_lines, "with --batch: skip malformed lines (counted) instead of failing");
+  tool.AddReaderFlags(&o.reader);
   tool.AddCommonFlags(&common);
   return tool.Run(argc, argv, [&]() {
     o.session.threads = common.Threads();
