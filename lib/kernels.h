@@ -5,11 +5,14 @@
 // float activations: like ggml's `vec_dot_type`, activations are first
 // converted to a companion format (F16 for F16 weights, BF16 for BF16, Q8_0
 // for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants) and
-// the dot product runs between the two encodings. Quantized dot products sum
-// integers exactly per block and accumulate blocks in a fixed order; float
-// dot products use 16 fixed partial sums and a fixed reduction tree. So every
-// ISA variant (scalar reference, AVX2, AVX-512) returns bit-identical results,
-// which the tests check.
+// the dot product runs between the two encodings. Beyond that, every dot
+// product adds its terms in the order llama.cpp's CPU backend uses on an
+// AVX-512 machine (tinyBLAS for float lengths that are multiples of 16, the
+// 8-lane vec_dot kernels for quantized types, VDPBF16PS pairs for BF16), so
+// the rounding is the same and logits match llama.cpp's to the last printed
+// digit. Each ISA variant (scalar reference, AVX2, AVX-512) returns
+// bit-identical results, which the tests check; BF16 runs the scalar
+// reference.
 //
 // Thread-safety: all functions are pure; MatMul runs its row chunks through
 // the given parallel-for and is otherwise stateless.

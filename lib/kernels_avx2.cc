@@ -33,10 +33,6 @@ LLMTK_AVX2 inline float ReduceCanonical(__m256 lo, __m256 hi) {
 LLMTK_AVX2 inline __m256 LoadF16x8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
-LLMTK_AVX2 inline __m256 LoadBF16x8(const uint16_t* p) {
-  const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-}
 
 LLMTK_AVX2 inline __m256 LoadF32x8(const float* p) { return _mm256_loadu_ps(p); }
 
@@ -74,15 +70,11 @@ LLMTK_AVX2 float DotGgmlOrder(int64_t n, const void* w, const void* a) {
 }
 LLMTK_AVX2 inline float Id(float v) { return v; }
 LLMTK_AVX2 inline float H1(uint16_t v) { return _cvtsh_ss(v); }
-inline float B1(uint16_t v) { return Bf16ToFp32(v); }
 LLMTK_AVX2 float DotF32(int64_t n, const void* w, const void* a) {
   return DotGgmlOrder<float, LoadF32x8, Id, false>(n, w, a);
 }
 LLMTK_AVX2 float DotF16(int64_t n, const void* w, const void* a) {
   return DotGgmlOrder<uint16_t, LoadF16x8, H1, true>(n, w, a);
-}
-LLMTK_AVX2 float DotBF16(int64_t n, const void* w, const void* a) {
-  return DotGgmlOrder<uint16_t, LoadBF16x8, B1, true>(n, w, a);
 }
 
 // Sum of signed-int8 products over 32 lanes, as 8 int32 lanes.
@@ -369,7 +361,6 @@ KernelTable MakeTable() {
   auto set = [&](DType w, VecDotFn f) { t.vec_dot[static_cast<int>(w)] = f; };
   set(DType::kF32, DotF32);
   set(DType::kF16, DotF16);
-  set(DType::kBF16, DotBF16);
   set(DType::kQ8_0, DotQ8_0);
   set(DType::kQ4_0, DotQ4_0);
   set(DType::kQ4_1, DotQ4_1);

@@ -24,15 +24,10 @@ LLMTK_AVX512 inline float Reduce(__m512 acc) {
 LLMTK_AVX512 inline __m512 LoadF16x16(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
-LLMTK_AVX512 inline __m512 LoadBF16x16(const uint16_t* p) {
-  const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-}
 
 LLMTK_AVX512 inline __m512 LoadF32x16(const float* p) { return _mm512_loadu_ps(p); }
 LLMTK_AVX512 inline float Id(float v) { return v; }
 LLMTK_AVX512 inline float H1(uint16_t v) { return _cvtsh_ss(v); }
-inline float B1(uint16_t v) { return Bf16ToFp32(v); }
 
 // ggml's order (see kernels_scalar.cc).
 template <typename T, __m512 (*Load16)(const T*), float (*Load1)(T), bool kDoubleTail>
@@ -66,15 +61,11 @@ LLMTK_AVX512 float DotF32(int64_t n, const void* w, const void* a) {
 LLMTK_AVX512 float DotF16(int64_t n, const void* w, const void* a) {
   return DotGgmlOrder<uint16_t, LoadF16x16, H1, true>(n, w, a);
 }
-LLMTK_AVX512 float DotBF16(int64_t n, const void* w, const void* a) {
-  return DotGgmlOrder<uint16_t, LoadBF16x16, B1, true>(n, w, a);
-}
 
 KernelTable MakeTable() {
   KernelTable t;
   t.vec_dot[static_cast<int>(DType::kF32)] = DotF32;
   t.vec_dot[static_cast<int>(DType::kF16)] = DotF16;
-  t.vec_dot[static_cast<int>(DType::kBF16)] = DotBF16;
   return t;
 }
 

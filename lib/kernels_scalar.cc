@@ -116,6 +116,39 @@ float DotGgmlOrder(int64_t n, const void* w, const void* a) {
     return s;
   }
 }
+// BF16 as llama.cpp computes it on AVX512-BF16 CPUs: VDPBF16PS adds, per
+// 16 lanes, the odd then the even product of each element pair (fp32,
+// round to nearest). Lengths that are a multiple of 32 go through tinyBLAS
+// (one accumulator, canonical reduction); others through ggml_vec_dot_bf16
+// (two accumulators over 64-element steps, each reduced into a double, the
+// rest added in double).
+inline void DpBf16(float acc[16], const uint16_t* x, const uint16_t* y) {
+  for (int j = 0; j < 16; ++j) {
+    acc[j] = std::fma(Bf16ToFp32(x[2 * j + 1]), Bf16ToFp32(y[2 * j + 1]), acc[j]);
+    acc[j] = std::fma(Bf16ToFp32(x[2 * j]), Bf16ToFp32(y[2 * j]), acc[j]);
+  }
+}
+
+float DotBF16(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const uint16_t*>(w);
+  const auto* y = static_cast<const uint16_t*>(a);
+  if (n % 32 == 0) {
+    float acc[16] = {};
+    for (int64_t i = 0; i < n; i += 32) DpBf16(acc, x + i, y + i);
+    return ReduceCanonical16(acc);
+  }
+  float c1[16] = {}, c2[16] = {};
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    DpBf16(c1, x + i, y + i);
+    DpBf16(c2, x + i + 32, y + i + 32);
+  }
+  double s = static_cast<double>(ReduceCanonical16(c1));
+  s += static_cast<double>(ReduceCanonical16(c2));
+  for (; i < n; ++i) s += static_cast<double>(Bf16ToFp32(x[i]) * Bf16ToFp32(y[i]));
+  return static_cast<float>(s);
+}
+
 float LoadF32(const void* p, int64_t i) { return static_cast<const float*>(p)[i]; }
 float LoadF16(const void* p, int64_t i) { return H(static_cast<const uint16_t*>(p)[i]); }
 float LoadBF16(const void* p, int64_t i) { return Bf16ToFp32(static_cast<const uint16_t*>(p)[i]); }
@@ -339,7 +372,7 @@ KernelTable MakeScalarTable() {
   auto set = [&](DType w, VecDotFn f) { t.vec_dot[static_cast<int>(w)] = f; };
   set(DType::kF32, DotGgmlOrder<LoadF32, false>);
   set(DType::kF16, DotGgmlOrder<LoadF16, true>);
-  set(DType::kBF16, DotGgmlOrder<LoadBF16, true>);
+  set(DType::kBF16, DotBF16);
   set(DType::kQ8_0, DotLegacyLanes<BlockQ8_0, BlockQ8_0, ValQ8_0, false>);
   set(DType::kQ4_0, DotQ4_0);
   set(DType::kQ4_1, DotLegacyLanes<BlockQ4_1, BlockQ8_1, ValQ4_1, true>);
