@@ -86,6 +86,12 @@ struct RunToolOptions {
   bool timings = false;     // --timings on stderr
   bool echo_prompt = false; // print the prompt before the completion
   bool quiet = false;
+  bool json = false;
+  // --bench: time a synthetic prompt of bench_pp tokens, then bench_tg
+  // generated tokens (no tokenizer needed), like llama-bench.
+  bool bench = false;
+  int bench_pp = 512;
+  int bench_tg = 128;
   // --batch input: the prompt's key (default "prompt"), bad-line policy.
   DocumentReaderOptions reader = [] {
     DocumentReaderOptions r;

@@ -1,9 +1,12 @@
 // llmtk-run's modes: one prompt streamed, or a JSONL batch.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <chrono>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -121,16 +124,72 @@ absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const std::fun
   return out->Close();
 }
 
+uint64_t PeakRssBytes() {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+// Bytes of weights one generated token streams through: everything but the
+// embedding table, of which only one row is read (unless it is also the
+// output matrix).
+uint64_t WeightBytesPerToken(const Model& m) {
+  uint64_t b = m.weight_bytes();
+  if (!m.config().tied_output) {
+    const WeightMatrix& e = m.token_embd();
+    b -= RowBytes(e.type, e.cols) * e.rows;
+  }
+  return b;
+}
+
+absl::Status RunBench(const RunToolOptions& opts, const Model& model,
+                      const std::function<absl::Status(std::string_view)>& out) {
+  if (opts.bench_pp < 1 || opts.bench_tg < 0) return absl::InvalidArgumentError("--bench-pp must be >= 1, --bench-tg >= 0");
+  SessionOptions so = opts.session;
+  if (so.n_ctx == 0) so.n_ctx = opts.bench_pp + opts.bench_tg;
+  ASSIGN_OR_RETURN(auto session, Session::Create(model, so));
+  const int V = model.config().n_vocab;
+  std::vector<int32_t> tokens(opts.bench_pp);
+  for (int i = 0; i < opts.bench_pp; ++i) tokens[i] = static_cast<int32_t>((1 + 7919ll * i) % V);
+  std::vector<float> logits;
+  auto t0 = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(session->Eval(tokens, LogitsMode::kLast, &logits));
+  const double pp_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < opts.bench_tg; ++i) {
+    const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    RETURN_IF_ERROR(session->Eval({next}, LogitsMode::kLast, &logits));
+  }
+  const double tg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double pp = opts.bench_pp / pp_s, tg = opts.bench_tg > 0 ? opts.bench_tg / tg_s : 0;
+  if (opts.json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("model").String(opts.model_path)
+        .Key("threads").Int(session->threads())
+        .Key("pp_tokens").Int(opts.bench_pp).Key("pp_tokens_per_s").Double(pp)
+        .Key("tg_tokens").Int(opts.bench_tg).Key("tg_tokens_per_s").Double(tg)
+        .Key("weight_bytes").Uint(model.weight_bytes())
+        .Key("weight_bytes_per_token").Uint(WeightBytesPerToken(model))
+        .Key("peak_rss_bytes").Uint(PeakRssBytes())
+        .EndObject();
+    return out(w.Take() + "\n");
+  }
+  return out(absl::StrFormat("pp%d %.2f tokens/s, tg%d %.2f tokens/s (%d threads, peak RSS %s)\n", opts.bench_pp, pp,
+                             opts.bench_tg, tg, session->threads(), MiB(PeakRssBytes())));
+}
+
 }  // namespace
 
 absl::Status RunTool(const RunToolOptions& opts, const std::function<absl::Status(std::string_view)>& out_override,
                      const std::function<void(std::string_view)>& err) {
-  const int sources = !opts.prompt.empty() + !opts.prompt_file.empty() + !opts.batch_path.empty();
-  if (sources != 1) return absl::InvalidArgumentError("give exactly one of -p PROMPT, -f FILE or --batch FILE");
+  const int sources = !opts.prompt.empty() + !opts.prompt_file.empty() + !opts.batch_path.empty() + opts.bench;
+  if (sources != 1) return absl::InvalidArgumentError("give exactly one of -p PROMPT, -f FILE, --batch FILE or --bench");
   if (opts.score && opts.batch_path.empty()) return absl::InvalidArgumentError("--score works with --batch");
   if (opts.generate.logprobs < 0) return absl::InvalidArgumentError("--logprobs must be >= 0");
   RETURN_IF_ERROR(ValidateSamplingParams(opts.generate.sampling));
   ASSIGN_OR_RETURN(auto model, Model::Load(opts.model_path));
+  if (opts.bench) return RunBench(opts, *model, out_override ? out_override : WriteStdout);
   ASSIGN_OR_RETURN(auto runner, Runner::Create(*model, opts.session));
   const ModelConfig& c = model->config();
   if (!opts.quiet) {

@@ -42,11 +42,15 @@ int main(int argc, char** argv) {
   app.add_flag("--kv-f32", o.session.kv_f32, "keep the KV cache in F32 (default F16, like llama.cpp)");
   app.add_flag("--timings", o.timings, "print prompt and generation speed on stderr");
   app.add_flag("--echo", o.echo_prompt, "print the prompt before the completion");
+  app.add_flag("--bench", o.bench, "time a synthetic prompt and generation (no tokenizer needed), like llama-bench");
+  app.add_option("--bench-pp", o.bench_pp, "--bench prompt tokens")->capture_default_str();
+  app.add_option("--bench-tg", o.bench_tg, "--bench generated tokens")->capture_default_str();
   tool.AddReaderFlags(&o.reader);
   tool.AddCommonFlags(&common);
   return tool.Run(argc, argv, [&]() {
     o.session.threads = common.Threads();
     o.quiet = common.quiet;
+    o.json = common.json;
     return llmtk::RunTool(o, nullptr, [](std::string_view s) { std::cerr << s << std::flush; });
   });
 }
