@@ -78,6 +78,7 @@ struct Resolved {
       for (int k = 0; k < 32; ++k) {
         if (own.vec_dot[k]) t[i].vec_dot[k] = own.vec_dot[k];
         if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
+        if (own.vec_dot8[k]) t[i].vec_dot8[k] = own.vec_dot8[k];
       }
     }
   }
@@ -181,12 +182,13 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
             const ParallelFor& pfor, Isa isa) {
   const auto dot = Table(isa).vec_dot[static_cast<int>(w.type)];
+  const auto dot8 = Table(isa).vec_dot8[static_cast<int>(w.type)];
   const size_t wstride = RowBytes(w.type, w.cols);
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const auto* adata = static_cast<const uint8_t*>(a.data);
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced.
-  const int64_t rows_per_chunk = a.n == 1 ? 16 : 4;
+  const int64_t rows_per_chunk = a.n == 1 ? 16 : 8;
   const int64_t tok_tile = 32;
   const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
   auto body = [&](size_t c) {
@@ -194,7 +196,16 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
-      for (int64_t r = r0; r < r1; ++r) {
+      int64_t r = r0;
+      if (dot8 != nullptr) {
+        float out[8];
+        for (; r + 8 <= r1; r += 8)
+          for (int64_t t = t0; t < t1; ++t) {
+            dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out);
+            for (int k = 0; k < 8; ++k) y[t * ldy + r + k] = out[k];
+          }
+      }
+      for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;
         for (int64_t t = t0; t < t1; ++t) y[t * ldy + r] = dot(w.cols, wr, adata + t * a.stride);
       }

@@ -144,6 +144,34 @@ LLMTK_AVX2 float DotQ4_0(int64_t n, const void* w, const void* a) {
   return s;
 }
 
+// Eight Q4_0 rows at once: each row's per-block integer sum is reduced with
+// the others in one hadd tree, and the eight fma chains run in one vector,
+// lane r doing exactly row r's scalar sequence.
+LLMTK_AVX2 void DotQ4_0x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const uint8_t* base = static_cast<const uint8_t*>(w);
+  const __m256i off = _mm256_set1_epi8(8);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    const __m256i yv = LoadY(y[b].qs);
+    __m256i v[8];
+    alignas(16) uint16_t dh[8];
+    for (int r = 0; r < 8; ++r) {
+      const auto* x = reinterpret_cast<const BlockQ4_0*>(base + r * stride) + b;
+      dh[r] = x->d;
+      v[r] = MulSumI8(_mm256_sub_epi8(Nibbles32(x->qs), off), yv);
+    }
+    const __m256i h0123 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    const __m256i h4567 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dh))),
+                                   _mm256_set1_ps(_cvtsh_ss(y[b].d)));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, acc);
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
 LLMTK_AVX2 float DotQ4_1(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_1*>(w);
   const auto* y = static_cast<const BlockQ8_1*>(a);
@@ -373,6 +401,7 @@ KernelTable MakeTable() {
   set(DType::kQ5_K, DotQ45K<true>);
   set(DType::kQ6_K, DotQ6K);
   t.quantize[static_cast<int>(DType::kF16)] = QuantizeF16;
+  t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8;
   return t;
 }
 

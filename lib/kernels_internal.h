@@ -58,12 +58,16 @@ inline void UnpackQ3KScales(const uint8_t* packed, int8_t out[16]) {
 }
 
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// Eight weight rows (`stride` bytes apart) against one activation row; each
+// out[r] equals VecDot of row r bit for bit.
+using VecDot8Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, float out[8]);
 using QuantizeFn = void (*)(const float* x, int64_t n, void* out);
 
 // One ISA's kernels; null entries fall back to the scalar reference.
 struct KernelTable {
   VecDotFn vec_dot[32] = {};   // indexed by weight DType
   QuantizeFn quantize[32] = {};  // indexed by activation DType
+  VecDot8Fn vec_dot8[32] = {};   // optional multi-row kernels
 };
 
 const KernelTable& ScalarTable();

@@ -181,6 +181,7 @@ TEST(Kernels, HalfConversionsRoundToNearestEven) {
 
 TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   std::mt19937 rng(7);
+  // 37 rows: multi-row kernels (groups of 8) and the single-row tail.
   for (DType t : {DType::kF16, DType::kQ4_0, DType::kQ6_K}) {
     const int64_t cols = BlockElems(t) == 1 ? 100 : 2 * BlockElems(t), rows = 37, ntok = 5;
     std::vector<uint8_t> w;
