@@ -172,6 +172,24 @@ LLMTK_AVX2 void DotQ4_0x8(int64_t n, const void* w, size_t stride, const void* a
   _mm256_storeu_ps(out, acc);
 }
 
+// Eight Q8_0 rows sharing each activation block; every row keeps its own
+// 8-lane accumulator, so each result is the single-row kernel's.
+LLMTK_AVX2 void DotQ8_0x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const uint8_t* base = static_cast<const uint8_t*>(w);
+  __m256 acc[8];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    const __m256i yv = LoadY(y[b].qs);
+    const float dy = _cvtsh_ss(y[b].d);
+    for (int r = 0; r < 8; ++r) {
+      const auto* x = reinterpret_cast<const BlockQ8_0*>(base + r * stride) + b;
+      acc[r] = Fma(_cvtsh_ss(x->d) * dy, MulSumI8(LoadY(x->qs), yv), acc[r]);
+    }
+  }
+  for (int r = 0; r < 8; ++r) out[r] = Hsum8(acc[r]);
+}
+
 LLMTK_AVX2 float DotQ4_1(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_1*>(w);
   const auto* y = static_cast<const BlockQ8_1*>(a);
@@ -402,6 +420,7 @@ KernelTable MakeTable() {
   set(DType::kQ6_K, DotQ6K);
   t.quantize[static_cast<int>(DType::kF16)] = QuantizeF16;
   t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8;
+  t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8;
   return t;
 }
 

@@ -62,10 +62,39 @@ LLMTK_AVX512 float DotF16(int64_t n, const void* w, const void* a) {
   return DotGgmlOrder<uint16_t, LoadF16x16, H1, true>(n, w, a);
 }
 
+// Eight rows at once for lengths that are multiples of 16 (the tinyBLAS
+// order: each row one 16-lane accumulator, so eight independent chains);
+// other lengths take the single-row kernel per row.
+template <typename T, __m512 (*Load16)(const T*), float (*Single)(int64_t, const void*, const void*)>
+LLMTK_AVX512 void DotX8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  const auto* base = static_cast<const uint8_t*>(w);
+  if (n % 16 != 0) {
+    for (int r = 0; r < 8; ++r) out[r] = Single(n, base + r * stride, a);
+    return;
+  }
+  const T* y = static_cast<const T*>(a);
+  __m512 acc[8];
+  for (auto& v : acc) v = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m512 yv = Load16(y + i);
+    for (int r = 0; r < 8; ++r)
+      acc[r] = _mm512_fmadd_ps(Load16(reinterpret_cast<const T*>(base + r * stride) + i), yv, acc[r]);
+  }
+  for (int r = 0; r < 8; ++r) out[r] = Reduce(acc[r]);
+}
+LLMTK_AVX512 void DotF32x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  DotX8<float, LoadF32x16, DotF32>(n, w, stride, a, out);
+}
+LLMTK_AVX512 void DotF16x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  DotX8<uint16_t, LoadF16x16, DotF16>(n, w, stride, a, out);
+}
+
 KernelTable MakeTable() {
   KernelTable t;
   t.vec_dot[static_cast<int>(DType::kF32)] = DotF32;
   t.vec_dot[static_cast<int>(DType::kF16)] = DotF16;
+  t.vec_dot8[static_cast<int>(DType::kF32)] = DotF32x8;
+  t.vec_dot8[static_cast<int>(DType::kF16)] = DotF16x8;
   return t;
 }
 

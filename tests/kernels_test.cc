@@ -182,8 +182,9 @@ TEST(Kernels, HalfConversionsRoundToNearestEven) {
 TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   std::mt19937 rng(7);
   // 37 rows: multi-row kernels (groups of 8) and the single-row tail.
-  for (DType t : {DType::kF16, DType::kQ4_0, DType::kQ6_K}) {
-    const int64_t cols = BlockElems(t) == 1 ? 100 : 2 * BlockElems(t), rows = 37, ntok = 5;
+  for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ6_K}) {
+   for (int64_t cols : {int64_t{BlockElems(t) == 1 ? 100 : 2 * BlockElems(t)}, int64_t{BlockElems(t) == 1 ? 64 : 3 * BlockElems(t)}}) {
+    const int64_t rows = 37, ntok = 5;
     std::vector<uint8_t> w;
     for (int64_t r = 0; r < rows; ++r) {
       auto row = RandomWeights(t, cols, rng);
@@ -205,6 +206,7 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
       for (int64_t r = 0; r < rows; ++r)
         ASSERT_EQ(y1[tok * rows + r],
                   VecDot(t, cols, w.data() + r * ws, static_cast<const uint8_t*>(a.data) + tok * a.stride));
+   }
   }
 }
 
