@@ -6,7 +6,8 @@
 // of its members) and returns when all calls are done. Indices are handed out
 // dynamically, so which thread runs which index varies, but every index runs
 // exactly once; callers write results by index, so output never depends on
-// the thread count. Workers spin briefly between loops, then sleep.
+// the thread count. Workers spin briefly between loops, then sleep; the
+// caller never waits for a worker that has not started (busy machines).
 //
 // Thread-safety: Run must be called by one thread at a time (the owner).
 #ifndef LLMTK_LIB_COMPUTE_POOL_H_
@@ -35,7 +36,7 @@ class ComputePool {
 
  private:
   void WorkerLoop();
-  void Drain();
+  void Drain(uint64_t epoch, size_t n, const std::function<void(size_t)>* fn);
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
@@ -44,8 +45,8 @@ class ComputePool {
   std::atomic<bool> stop_{false};
   const std::function<void(size_t)>* fn_ = nullptr;
   size_t n_ = 0;
-  std::atomic<size_t> next_{0};
-  std::atomic<int> busy_{0};
+  std::atomic<uint64_t> next_{0};
+  std::atomic<size_t> done_{0};
 };
 
 }  // namespace llmtk
