@@ -89,12 +89,76 @@ LLMTK_AVX512 void DotF16x8(int64_t n, const void* w, size_t stride, const void* 
   DotX8<uint16_t, LoadF16x16, DotF16>(n, w, stride, a, out);
 }
 
+// VNNI forms of the eight-row Q4_0 and Q8_0 kernels (kernels_avx2.cc): one
+// VPDPBUSD replaces maddubs+madd; the integer sums, and so the results, are
+// the same.
+#define LLMTK_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+LLMTK_VNNI inline __m256i MulSumI8Vnni(__m256i x, __m256i y) {
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+LLMTK_VNNI inline __m256i LoadQ(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+LLMTK_VNNI inline float Hsum8Vnni(__m256 v) {
+  __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+LLMTK_VNNI void DotQ4_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const uint8_t* base = static_cast<const uint8_t*>(w);
+  const __m256i off = _mm256_set1_epi8(8), m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    const __m256i yv = LoadQ(y[b].qs);
+    __m256i v[8];
+    alignas(16) uint16_t dh[8];
+    for (int r = 0; r < 8; ++r) {
+      const auto* x = reinterpret_cast<const BlockQ4_0*>(base + r * stride) + b;
+      dh[r] = x->d;
+      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->qs));
+      const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), m4);
+      v[r] = MulSumI8Vnni(_mm256_sub_epi8(q, off), yv);
+    }
+    const __m256i h0123 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    const __m256i h4567 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dh))),
+                                   _mm256_set1_ps(_cvtsh_ss(y[b].d)));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, acc);
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
+LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const uint8_t* base = static_cast<const uint8_t*>(w);
+  __m256 acc[8];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    const __m256i yv = LoadQ(y[b].qs);
+    const float dy = _cvtsh_ss(y[b].d);
+    for (int r = 0; r < 8; ++r) {
+      const auto* x = reinterpret_cast<const BlockQ8_0*>(base + r * stride) + b;
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x->d) * dy),
+                               _mm256_cvtepi32_ps(MulSumI8Vnni(LoadQ(x->qs), yv)), acc[r]);
+    }
+  }
+  for (int r = 0; r < 8; ++r) out[r] = Hsum8Vnni(acc[r]);
+}
+
 KernelTable MakeTable() {
   KernelTable t;
   t.vec_dot[static_cast<int>(DType::kF32)] = DotF32;
   t.vec_dot[static_cast<int>(DType::kF16)] = DotF16;
   t.vec_dot8[static_cast<int>(DType::kF32)] = DotF32x8;
   t.vec_dot8[static_cast<int>(DType::kF16)] = DotF16x8;
+  if (__builtin_cpu_supports("avx512vnni")) {
+    t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8Vnni;
+    t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Vnni;
+  }
   return t;
 }
 
