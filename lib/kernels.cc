@@ -54,6 +54,7 @@ const Info* Lookup(uint32_t t) {
     case DType::kQ6_K: return &kQ6K;
     case DType::kQ8_K: return &kQ8K;
     case DType::kIQ4_NL: return &kIQ4NL;
+    default: break;  // other ggml types have no kernels here
   }
   return nullptr;
 }

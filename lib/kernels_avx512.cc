@@ -4,6 +4,10 @@
 #include "lib/kernels_internal.h"
 
 #if defined(__x86_64__)
+// GCC 12's AVX-512 headers build vectors from _mm512_undefined_*(), which
+// -Wmaybe-uninitialized reports inside every caller: a known false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <cmath>
