@@ -31,8 +31,10 @@ using Tensors = std::map<std::string, std::vector<float>>;
 class ArchTest : public testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    arch_ = GetParam();
-    dir_ = testing::TempDir() + "/arch-" + arch_ + "-" + std::to_string(::getpid());
+    const std::string param = GetParam();
+    arch_ = param.substr(0, 5);
+    linear_ = param.size() > 5;  // "qwen2-linear": linear RoPE scaling, factor 2
+    dir_ = testing::TempDir() + "/arch-" + param + "-" + std::to_string(::getpid());
     ASSERT_EQ(std::system(("rm -rf '" + dir_ + "' && mkdir -p '" + dir_ + "'").c_str()), 0);
     const bool qwen3 = arch_ == "qwen3";
     std::ofstream(dir_ + "/config.json")
@@ -40,7 +42,8 @@ class ArchTest : public testing::TestWithParam<const char*> {
         << "\"],\"hidden_size\":64,\"intermediate_size\":96,\"num_hidden_layers\":2,"
            "\"num_attention_heads\":4,\"num_key_value_heads\":2,\"head_dim\":16,\"vocab_size\":512,"
            "\"max_position_embeddings\":256,\"rms_norm_eps\":1e-06,\"rope_theta\":10000.0,"
-           "\"tie_word_embeddings\":true,\"rope_scaling\":null}";
+           "\"tie_word_embeddings\":true,\"rope_scaling\":"
+        << (linear_ ? "{\"type\":\"linear\",\"factor\":2.0}" : "null") << "}";
     std::ifstream tok(std::string(LLMTK_TESTDATA) + "/quant/stories260K/tokenizer.model", std::ios::binary);
     std::ofstream(dir_ + "/tokenizer.model", std::ios::binary) << tok.rdbuf();
     std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {{"model.embed_tokens.weight", {kVocab, kEmbd}}};
@@ -111,9 +114,9 @@ class ArchTest : public testing::TestWithParam<const char*> {
     return y;
   }
   // NeoX rotation of one head: pairs (i, i + d/2).
-  static void Rope(double* h, int pos) {
+  void Rope(double* h, int pos) const {
     for (int i = 0; i < kHeadDim / 2; ++i) {
-      const double th = pos * std::pow(kTheta, -2.0 * i / kHeadDim);
+      const double th = (linear_ ? pos / 2.0 : pos) * std::pow(kTheta, -2.0 * i / kHeadDim);
       const double a = h[i], b = h[i + kHeadDim / 2];
       h[i] = a * std::cos(th) - b * std::sin(th);
       h[i + kHeadDim / 2] = a * std::sin(th) + b * std::cos(th);
@@ -178,6 +181,7 @@ class ArchTest : public testing::TestWithParam<const char*> {
   }
 
   std::string arch_, dir_;
+  bool linear_ = false;
   Tensors w_;
 };
 
@@ -194,6 +198,7 @@ TEST_P(ArchTest, ForwardPassMatchesTheDefinition) {
   EXPECT_EQ((*model)->config().rope_layout, RopeLayout::kNeox);
   EXPECT_EQ((*model)->config().qkv_bias, arch_ == "qwen2");
   EXPECT_EQ((*model)->config().qk_norm, arch_ == "qwen3");
+  EXPECT_EQ((*model)->config().rope_freq_scale, linear_ ? 0.5f : 1.0f);
   const std::vector<int32_t> tokens = {1, 400, 17, 260, 33, 499, 2, 77, 300, 5, 6, 7};
   auto s = Session::Create(**model, {.n_ctx = 64, .kv_f32 = true, .threads = 2});
   ASSERT_TRUE(s.ok());
@@ -207,7 +212,7 @@ TEST_P(ArchTest, ForwardPassMatchesTheDefinition) {
   std::printf("%s: max |logit - definition| = %.3g\n", arch_.c_str(), worst);
 }
 
-INSTANTIATE_TEST_SUITE_P(Qwen, ArchTest, testing::Values("qwen2", "qwen3"));
+INSTANTIATE_TEST_SUITE_P(Qwen, ArchTest, testing::Values("qwen2", "qwen3", "qwen2-linear"));
 
 }  // namespace
 }  // namespace llmtk
