@@ -325,13 +325,20 @@ LLMTK_AVX2 float DotQ45K(int64_t n, const void* w, const void* a) {
     const uint16_t dh = kFive ? x5->d : x4->d, dminh = kFive ? x5->dmin : x4->dmin;
     const float d = y[b].d * _cvtsh_ss(dh);
     const float dmin = -y[b].d * _cvtsh_ss(dminh);
+    // The 8 scales and 8 mins, unpacked at once (bytes 0-7, 8-15).
+    uint32_t utmp[4];
+    std::memcpy(utmp, scales, 12);
+    utmp[3] = ((utmp[2] >> 4) & 0x0f0f0f0fu) | (((utmp[1] >> 6) & 0x03030303u) << 4);
+    const uint32_t uaux = utmp[1] & 0x3f3f3f3fu;
+    utmp[1] = (utmp[2] & 0x0f0f0f0fu) | (((utmp[0] >> 6) & 0x03030303u) << 4);
+    utmp[2] = uaux;
+    utmp[0] &= 0x3f3f3f3fu;
+    const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
+    const uint8_t* mn = sc + 8;
     int mins[4];
-    for (int k = 0; k < 4; ++k) {
-      uint8_t s0, m0, s1, m1;
-      ScaleMinK4(2 * k, scales, &s0, &m0);
-      ScaleMinK4(2 * k + 1, scales, &s1, &m1);
-      mins[k] = m0 * (y[b].bsums[4 * k] + y[b].bsums[4 * k + 1]) + m1 * (y[b].bsums[4 * k + 2] + y[b].bsums[4 * k + 3]);
-    }
+    for (int k = 0; k < 4; ++k)
+      mins[k] = mn[2 * k] * (y[b].bsums[4 * k] + y[b].bsums[4 * k + 1]) +
+                mn[2 * k + 1] * (y[b].bsums[4 * k + 2] + y[b].bsums[4 * k + 3]);
     if constexpr (kFive) {
       summs = std::fma(dmin, static_cast<float>(mins[0] + mins[1] + mins[2] + mins[3]), summs);
     } else {
@@ -341,9 +348,7 @@ LLMTK_AVX2 float DotQ45K(int64_t n, const void* w, const void* a) {
     if constexpr (kFive) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x5->qh));
     __m256i sumi = _mm256_setzero_si256();
     for (int j = 0; j < 8; j += 2) {
-      uint8_t sc0, mn0, sc1, mn1;
-      ScaleMinK4(j, scales, &sc0, &mn0);
-      ScaleMinK4(j + 1, scales, &sc1, &mn1);
+      const int sc0 = sc[j], sc1 = sc[j + 1];
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 16 * j));
       __m256i q0 = _mm256_and_si256(raw, m4);
       __m256i q1 = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
