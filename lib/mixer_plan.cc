@@ -209,10 +209,14 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
   for (uint64_t step = 0; step < n_docs; ++step) {
     size_t best = k;
     double best_lag = -INFINITY;
-    const double t = std::max(emitted, 1.0);
     for (size_t i = 0; i < k; ++i) {
       if (pos[i] == plan.sources[i].order.size()) continue;
-      const double lag = share[i] * t - achieved[i];
+      // Megatron measures the lag before the step (max(step, 1) samples);
+      // measuring it after the candidate's next document keeps every source
+      // within one document of its share at every prefix, which the
+      // before-step form misses by a hair with three or more sources.
+      const double next = sources[i].units[plan.sources[i].order[pos[i]]];
+      const double lag = share[i] * (emitted + next) - achieved[i];
       if (lag > best_lag) {
         best_lag = lag;
         best = i;
