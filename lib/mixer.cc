@@ -137,6 +137,7 @@ class SpoolWriter {
 
 struct InputIndex {
   std::string path;
+  size_t source = 0;
   std::string expected_sha256;
   int64_t file_bytes = -1;
   std::string sha256;  // empty for stdin
@@ -150,6 +151,9 @@ struct InputIndex {
 struct IndexOptions {
   DocumentReaderOptions reader;
   std::string tokens_key;
+  // The field naming the source, added at spooling time: once per input
+  // document rather than once per (possibly repeated) output document.
+  std::string source_field, source_json;
 };
 
 absl::StatusOr<uint64_t> TokenCount(simdjson::ondemand::parser* parser, std::string* pad, std::string_view raw,
@@ -210,7 +214,18 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, I
       AppendJsonString(&line, io.reader.text_key);
       line += ':';
       AppendJsonString(&line, doc.text);
+      if (!io.source_field.empty()) {
+        line += ',';
+        AppendJsonString(&line, io.source_field);
+        line += ':';
+        line += io.source_json;
+      }
       line += '}';
+      raw = line;
+    } else if (!io.source_field.empty()) {
+      auto set = SetJsonFields(raw, {{io.source_field, io.source_json}});
+      if (!set.ok()) return Annotate(set.status(), absl::StrCat(in->path, ":", doc.line_number));
+      line = std::move(*set);
       raw = line;
     }
     if (raw.size() > UINT32_MAX || doc.text.size() > UINT32_MAX) {
@@ -283,12 +298,7 @@ absl::Status WriteShard(const Resolved& r, const MixPlan& plan, const std::vecto
     const uint16_t s = plan.blend[j];
     const uint32_t doc = plan.sources[s].order[pos[s]++];
     std::string_view raw = DocLine(data[s], doc);
-    if (r.source_field.empty()) {
-      buf.append(raw.data(), raw.size());
-    } else {
-      ASSIGN_OR_RETURN(std::string line, SetJsonFields(raw, {{r.source_field, data[s].name_json}}));
-      buf += line;
-    }
+    buf.append(raw.data(), raw.size());
     buf += '\n';
     if (buf.size() >= (1 << 20)) {
       RETURN_IF_ERROR(file->Write(buf));
@@ -331,6 +341,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
         auto idx = std::make_unique<InputIndex>();
         idx->path = p;
         idx->expected_sha256 = in.sha256;
+        idx->source = i;
         data[i].inputs.push_back(idx.get());
         inputs.push_back(std::move(idx));
       }
@@ -358,8 +369,11 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   if (r.by == MixUnit::kTokens) io.tokens_key = r.tokens_key;
   ThreadPool pool(std::max(opts.threads, 1));
   std::vector<absl::Status> status(inputs.size());
+  io.source_field = r.source_field;
   pool.ParallelFor(inputs.size(), [&](size_t k) {
-    status[k] = IndexInput(io, absl::StrCat(tmp_dir, "/.spool/", k), inputs[k].get());
+    IndexOptions mine = io;
+    mine.source_json = data[inputs[k]->source].name_json;
+    status[k] = IndexInput(mine, absl::StrCat(tmp_dir, "/.spool/", k), inputs[k].get());
   });
   for (const absl::Status& s : status) RETURN_IF_ERROR(s);
 

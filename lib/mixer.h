@@ -8,8 +8,9 @@
 //
 // Reading compressed inputs in a shuffled order: each input is read exactly
 // once, sequentially (zstd decompressed as a stream, stdin included). Every
-// document that passes validation is appended, as its raw JSON line, to a
-// spool file inside the output's temporary directory, and the index keeps its
+// document that passes validation is appended, as its output line (the raw
+// JSON line with the source field set), to a spool file inside the output's
+// temporary directory, and the index keeps its
 // offset and length (plus its size in text bytes and tokens: 20 bytes per
 // document in memory). The plan is computed from the index alone; shards are
 // then gathered from the memory-mapped spool, in parallel, and the spool is
