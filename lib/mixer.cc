@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -287,30 +288,115 @@ std::string_view DocLine(const SourceData& s, uint32_t doc) {
   return std::string_view(reinterpret_cast<const char*>(in.spool->data()) + in.offset[local], in.length[local]);
 }
 
-absl::Status WriteShard(const Resolved& r, const MixPlan& plan, const std::vector<SourceData>& data,
-                        const Shard& shard, const std::string& path, ShardResult* out) {
-  OutputOptions oo;
-  oo.zstd_level = r.zstd_level;
-  ASSIGN_OR_RETURN(auto file, OutputFile::Open(path, oo));
-  std::vector<uint64_t> pos = shard.source_begin;
-  std::string buf;
-  for (uint64_t j = shard.begin; j < shard.end; ++j) {
-    const uint16_t s = plan.blend[j];
-    const uint32_t doc = plan.sources[s].order[pos[s]++];
-    std::string_view raw = DocLine(data[s], doc);
-    buf.append(raw.data(), raw.size());
-    buf += '\n';
-    if (buf.size() >= (1 << 20)) {
-      RETURN_IF_ERROR(file->Write(buf));
-      buf.clear();
-    }
+// Output is cut into chunks of about kChunkBytes (never across a shard
+// boundary); workers gather and compress chunks in any order, each into its
+// own zstd frame, and the calling thread writes them in order. Chunk
+// boundaries depend only on the plan and the document sizes, so the bytes do
+// not depend on --threads, and every core is busy until the end instead of
+// one core finishing the last shard alone. A multi-frame zstd file is a
+// standard zstd file.
+constexpr uint64_t kChunkBytes = 4 << 20;
+
+struct Chunk {
+  size_t shard = 0;
+  uint64_t begin = 0, end = 0;  // range of the blend
+  std::vector<uint64_t> pos;    // each source's position in its order at `begin`
+};
+
+struct ChunkOut {
+  size_t shard = 0;
+  std::string bytes;
+};
+
+// Writes the shards of `plan` into `dir`; fills `results`.
+absl::Status WriteShards(const Resolved& r, const MixPlan& plan, const std::vector<SourceData>& data,
+                         const std::vector<Shard>& shards, const std::string& dir, int threads,
+                         std::vector<ShardResult>* results) {
+  const bool zst = r.format == MixFormat::kJsonlZst;
+  results->assign(shards.size(), ShardResult());
+  for (size_t k = 0; k < shards.size(); ++k) {
+    (*results)[k].name = absl::StrFormat("shard-%05d%s", k, zst ? ".jsonl.zst" : ".jsonl");
   }
-  RETURN_IF_ERROR(file->Write(buf));
-  RETURN_IF_ERROR(file->Close());
-  ASSIGN_OR_RETURN(out->sha256, Sha256File(path));
-  std::error_code ec;
-  out->file_bytes = fs::file_size(path, ec);
-  return absl::OkStatus();
+  size_t next_shard = 0;
+  uint64_t at = 0;
+  std::vector<uint64_t> cursor(plan.sources.size(), 0);
+  auto produce = [&](Chunk* c) -> absl::StatusOr<bool> {
+    while (next_shard < shards.size() && at == shards[next_shard].end) {
+      if (shards[next_shard].begin == shards[next_shard].end) break;  // an empty mixture's one shard
+      ++next_shard;
+    }
+    if (next_shard >= shards.size()) return false;
+    c->shard = next_shard;
+    c->begin = at;
+    c->pos = cursor;
+    uint64_t bytes = 0;
+    const uint64_t end = shards[next_shard].end;
+    while (at < end && bytes < kChunkBytes) {
+      const uint16_t s = plan.blend[at++];
+      bytes += DocLine(data[s], plan.sources[s].order[cursor[s]++]).size() + 1;
+    }
+    c->end = at;
+    if (c->begin == c->end) ++next_shard;  // empty shard: one empty chunk
+    return true;
+  };
+  auto work = [&](Chunk& c, ChunkOut* out) -> absl::Status {
+    out->shard = c.shard;
+    std::string text;
+    for (uint64_t j = c.begin; j < c.end; ++j) {
+      const uint16_t s = plan.blend[j];
+      std::string_view line = DocLine(data[s], plan.sources[s].order[c.pos[s]++]);
+      text.append(line.data(), line.size());
+      text += '\n';
+    }
+    if (!zst) {
+      out->bytes = std::move(text);
+      return absl::OkStatus();
+    }
+    if (text.empty()) return absl::OkStatus();
+    out->bytes.resize(ZSTD_compressBound(text.size()));
+    const size_t n = ZSTD_compress(out->bytes.data(), out->bytes.size(), text.data(), text.size(), r.zstd_level);
+    if (ZSTD_isError(n)) return absl::InternalError(absl::StrCat("zstd: ", ZSTD_getErrorName(n)));
+    out->bytes.resize(n);
+    return absl::OkStatus();
+  };
+  int fd = -1;
+  size_t open_shard = SIZE_MAX;
+  Sha256 sha;
+  auto finish = [&]() -> absl::Status {
+    if (fd < 0) return absl::OkStatus();
+    (*results)[open_shard].sha256 = sha.FinishHex();
+    const int rc = close(fd);
+    fd = -1;
+    if (rc != 0) return absl::InternalError(absl::StrCat("cannot write ", (*results)[open_shard].name, ": ", strerror(errno)));
+    return absl::OkStatus();
+  };
+  auto consume = [&](ChunkOut& out) -> absl::Status {
+    if (out.shard != open_shard) {
+      RETURN_IF_ERROR(finish());
+      open_shard = out.shard;
+      const std::string path = absl::StrCat(dir, "/", (*results)[open_shard].name);
+      fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
+      sha = Sha256();
+    }
+    sha.Update(out.bytes);
+    (*results)[open_shard].file_bytes += out.bytes.size();
+    size_t done = 0;
+    while (done < out.bytes.size()) {
+      const ssize_t w = write(fd, out.bytes.data() + done, out.bytes.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("cannot write ", (*results)[open_shard].name, ": ", strerror(errno)));
+      }
+      done += static_cast<size_t>(w);
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s = OrderedParallelMap<Chunk, ChunkOut>(threads, produce, work, consume);
+  if (s.ok()) s = finish();
+  if (fd >= 0) close(fd);
+  return s;
 }
 
 std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
@@ -410,14 +496,8 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   const std::vector<Shard> shards = CutShards(plan, plan_in, r.shard_size);
 
   // Gather the shards, in parallel; each shard's content is fixed by the plan.
-  const std::string ext = r.format == MixFormat::kJsonlZst ? ".jsonl.zst" : ".jsonl";
-  std::vector<ShardResult> results(shards.size());
-  std::vector<absl::Status> shard_status(shards.size());
-  pool.ParallelFor(shards.size(), [&](size_t k) {
-    results[k].name = absl::StrFormat("shard-%05d%s", k, ext);
-    shard_status[k] = WriteShard(r, plan, data, shards[k], absl::StrCat(tmp_dir, "/", results[k].name), &results[k]);
-  });
-  for (const absl::Status& s : shard_status) RETURN_IF_ERROR(s);
+  std::vector<ShardResult> results;
+  RETURN_IF_ERROR(WriteShards(r, plan, data, shards, tmp_dir, std::max(opts.threads, 1), &results));
   for (auto& in : inputs) in->spool.reset();
   fs::remove_all(tmp_dir + "/.spool", ec);
 
