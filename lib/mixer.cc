@@ -18,6 +18,8 @@
 #include "lib/mixer_internal.h"
 #include "lib/parallel.h"
 #include "lib/sha256.h"
+#include "lib/token_files.h"
+#include "lib/tokenizer.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -41,6 +43,8 @@ struct Resolved {
   std::string text_key = "text";
   std::string tokens_key;
   int zstd_level = 3;
+  std::string tokenizer, tokenizer_sha256;
+  bool append_eod = false;
 };
 
 absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
@@ -78,14 +82,19 @@ absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
   r.tokens_key = st.tokens_key.value_or("");
   r.zstd_level = st.zstd_level.value_or(3);
   if (r.zstd_level < 1 || r.zstd_level > 19) return absl::InvalidArgumentError("--zstd-level must be in 1..19");
-  if (!opts.tokenizer_path.empty()) {
-    return absl::UnimplementedError(
-        "-t: counting tokens with a tokenizer needs llmtk-tok's library, which this build does not have yet; "
-        "precompute counts into a field and pass --tokens-key");
+  r.tokenizer = st.tokenizer.value_or("");
+  r.tokenizer_sha256 = st.tokenizer_sha256.value_or("");
+  r.append_eod = st.append_eod.value_or(false);
+  if (!r.tokenizer.empty() && !r.tokens_key.empty()) {
+    return absl::InvalidArgumentError("give -t (count tokens) or --tokens-key (read counts), not both");
   }
-  if (r.by == MixUnit::kTokens && r.tokens_key.empty()) {
-    return absl::InvalidArgumentError("--by tokens needs --tokens-key FIELD (a per-document token count)");
+  if (r.by == MixUnit::kTokens && r.tokens_key.empty() && r.tokenizer.empty()) {
+    return absl::InvalidArgumentError("--by tokens needs -t tokenizer.json or --tokens-key FIELD");
   }
+  if (r.format == MixFormat::kMegatron && r.tokenizer.empty()) {
+    return absl::InvalidArgumentError("--format megatron needs -t tokenizer.json (the shards hold token ids)");
+  }
+  if (r.append_eod && r.tokenizer.empty()) return absl::InvalidArgumentError("--append-eod needs -t");
   return r;
 }
 
@@ -155,6 +164,9 @@ struct IndexOptions {
   // The field naming the source, added at spooling time: once per input
   // document rather than once per (possibly repeated) output document.
   std::string source_field, source_json;
+  const Tokenizer* tokenizer = nullptr;  // -t: count (and keep) tokens
+  std::optional<uint32_t> eod_id;        // appended to every document's tokens
+  bool megatron = false;                 // spool token ids instead of lines
 };
 
 absl::StatusOr<uint64_t> TokenCount(simdjson::ondemand::parser* parser, std::string* pad, std::string_view raw,
@@ -176,7 +188,78 @@ absl::StatusOr<uint64_t> TokenCount(simdjson::ondemand::parser* parser, std::str
   return n;
 }
 
-absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, InputIndex* in) {
+// One document made ready for the spool.
+struct Prepared {
+  std::string bytes;  // the output line, or (Megatron) the token ids, uint32 LE
+  uint32_t text_bytes = 0;
+  uint32_t tokens = 0;
+};
+
+// Per-document work of the index pass: token count, source field, tokens.
+// A data problem is returned as DataLoss without location; the caller adds it.
+absl::Status PrepareDoc(const IndexOptions& io, simdjson::ondemand::parser* parser, std::string* pad,
+                        std::string_view raw, std::string_view text, bool is_json, Prepared* out) {
+  if (raw.size() > UINT32_MAX / 2 || text.size() > UINT32_MAX) {
+    return absl::ResourceExhaustedError("document over 2 GiB");
+  }
+  out->text_bytes = static_cast<uint32_t>(text.size());
+  uint64_t tokens = 0;
+  if (io.tokenizer) {
+    std::vector<uint32_t> ids;
+    RETURN_IF_ERROR(io.tokenizer->Encode(text, /*add_special=*/false, &ids));
+    if (io.eod_id) ids.push_back(*io.eod_id);
+    tokens = ids.size();
+    if (io.megatron) {
+      out->bytes.resize(4 * ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        for (int b = 0; b < 4; ++b) out->bytes[4 * i + b] = static_cast<char>((ids[i] >> (8 * b)) & 0xff);
+      }
+    }
+  } else if (!io.tokens_key.empty()) {
+    if (!is_json) return absl::DataLossError("plain text has no token count field");
+    ASSIGN_OR_RETURN(tokens, TokenCount(parser, pad, raw, io.tokens_key));
+    if (tokens > UINT32_MAX) return absl::DataLossError(absl::StrCat("token count ", tokens, " is too large"));
+  }
+  out->tokens = static_cast<uint32_t>(tokens);
+  if (io.megatron) return absl::OkStatus();
+  if (!is_json) {
+    std::string& line = out->bytes;
+    line.clear();
+    line += '{';
+    AppendJsonString(&line, io.reader.text_key);
+    line += ':';
+    AppendJsonString(&line, text);
+    if (!io.source_field.empty()) {
+      line += ',';
+      AppendJsonString(&line, io.source_field);
+      line += ':';
+      line += io.source_json;
+    }
+    line += '}';
+  } else if (!io.source_field.empty()) {
+    ASSIGN_OR_RETURN(out->bytes, SetJsonFields(raw, {{io.source_field, io.source_json}}));
+  } else {
+    out->bytes.assign(raw.data(), raw.size());
+  }
+  return absl::OkStatus();
+}
+
+struct DocBatch {
+  std::vector<std::string> raw, text;
+  std::vector<uint64_t> line;
+  std::vector<bool> is_json;
+};
+
+struct PreparedBatch {
+  std::vector<Prepared> docs;
+  std::vector<absl::Status> status;
+  std::vector<uint64_t> line;
+};
+
+// Reads one input: validates every document, prepares it (PrepareDoc) and
+// appends it to the spool. With a tokenizer the preparation runs on
+// `threads` workers over batches of documents, results kept in input order.
+absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, int threads, InputIndex* in) {
   if (in->path != "-") {
     std::error_code ec;
     in->file_bytes = static_cast<int64_t>(fs::file_size(in->path, ec));
@@ -185,58 +268,64 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, I
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({in->path}, io.reader));
   SpoolWriter spool;
   RETURN_IF_ERROR(spool.Open(spool_path));
-  simdjson::ondemand::parser parser;
-  std::string pad, line;
-  Document doc;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-    if (!more) break;
-    uint64_t tokens = 0;
-    if (!io.tokens_key.empty()) {
-      auto t = doc.is_json ? TokenCount(&parser, &pad, doc.raw, io.tokens_key)
-                           : absl::StatusOr<uint64_t>(absl::DataLossError("plain text has no token count field"));
-      if (!t.ok()) {
-        const std::string where = absl::StrCat(in->path, ":", doc.line_number);
-        if (io.reader.on_bad_line == BadLinePolicy::kSkip) {
-          if (in->skipped++ == 0) in->first_skip = std::string(Annotate(t.status(), where).message());
-          continue;
-        }
-        return Annotate(t.status(), where);
+  const bool want_tokens = io.tokenizer != nullptr || !io.tokens_key.empty();
+  auto add = [&](const Prepared& p, const absl::Status& st, uint64_t line) -> absl::Status {
+    if (!st.ok()) {
+      const std::string where = absl::StrCat(in->path, ":", line);
+      if (io.reader.on_bad_line == BadLinePolicy::kSkip && st.code() == absl::StatusCode::kDataLoss) {
+        if (in->skipped++ == 0) in->first_skip = std::string(Annotate(st, where).message());
+        return absl::OkStatus();
       }
-      if (*t > UINT32_MAX) {
-        return absl::DataLossError(absl::StrCat("token count ", *t, " is too large, ", in->path, ":", doc.line_number));
-      }
-      tokens = *t;
-    }
-    std::string_view raw = doc.raw;
-    if (!doc.is_json) {
-      line.clear();
-      line += '{';
-      AppendJsonString(&line, io.reader.text_key);
-      line += ':';
-      AppendJsonString(&line, doc.text);
-      if (!io.source_field.empty()) {
-        line += ',';
-        AppendJsonString(&line, io.source_field);
-        line += ':';
-        line += io.source_json;
-      }
-      line += '}';
-      raw = line;
-    } else if (!io.source_field.empty()) {
-      auto set = SetJsonFields(raw, {{io.source_field, io.source_json}});
-      if (!set.ok()) return Annotate(set.status(), absl::StrCat(in->path, ":", doc.line_number));
-      line = std::move(*set);
-      raw = line;
-    }
-    if (raw.size() > UINT32_MAX || doc.text.size() > UINT32_MAX) {
-      return absl::ResourceExhaustedError(absl::StrCat("document over 4 GiB, ", in->path, ":", doc.line_number));
+      return Annotate(st, where);
     }
     in->offset.push_back(spool.offset());
-    in->length.push_back(static_cast<uint32_t>(raw.size()));
-    in->text_bytes.push_back(static_cast<uint32_t>(doc.text.size()));
-    if (!io.tokens_key.empty()) in->tokens.push_back(static_cast<uint32_t>(tokens));
-    RETURN_IF_ERROR(spool.Append(raw));
+    in->length.push_back(static_cast<uint32_t>(p.bytes.size()));
+    in->text_bytes.push_back(p.text_bytes);
+    if (want_tokens) in->tokens.push_back(p.tokens);
+    return spool.Append(p.bytes);
+  };
+  Document doc;
+  if (io.tokenizer == nullptr || threads <= 1) {
+    simdjson::ondemand::parser parser;
+    std::string pad;
+    Prepared p;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
+      RETURN_IF_ERROR(add(p, st, doc.line_number));
+    }
+  } else {
+    constexpr size_t kBatchBytes = 1 << 20;
+    auto produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
+      size_t bytes = 0;
+      while (bytes < kBatchBytes) {
+        ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+        if (!more) break;
+        b->raw.emplace_back(doc.raw);
+        b->text.emplace_back(doc.text);
+        b->line.push_back(doc.line_number);
+        b->is_json.push_back(doc.is_json);
+        bytes += doc.raw.size() + 64;
+      }
+      return !b->raw.empty();
+    };
+    auto work = [&](DocBatch& b, PreparedBatch* out) -> absl::Status {
+      simdjson::ondemand::parser parser;
+      std::string pad;
+      out->docs.resize(b.raw.size());
+      out->status.resize(b.raw.size());
+      out->line = std::move(b.line);
+      for (size_t i = 0; i < b.raw.size(); ++i) {
+        out->status[i] = PrepareDoc(io, &parser, &pad, b.raw[i], b.text[i], b.is_json[i], &out->docs[i]);
+      }
+      return absl::OkStatus();
+    };
+    auto consume = [&](PreparedBatch& out) -> absl::Status {
+      for (size_t i = 0; i < out.docs.size(); ++i) RETURN_IF_ERROR(add(out.docs[i], out.status[i], out.line[i]));
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR((OrderedParallelMap<DocBatch, PreparedBatch>(threads, produce, work, consume)));
   }
   in->skipped += reader->skipped();
   if (in->first_skip.empty()) in->first_skip = reader->first_skip_reason();
@@ -272,6 +361,8 @@ struct ShardResult {
   std::string name;
   uint64_t file_bytes = 0;
   std::string sha256;
+  std::string idx_name, idx_sha256;  // Megatron shards: the index file
+  uint64_t idx_bytes = 0;
 };
 
 struct SourceData {
@@ -399,6 +490,86 @@ absl::Status WriteShards(const Resolved& r, const MixPlan& plan, const std::vect
   return s;
 }
 
+struct TokenChunk {
+  size_t shard = 0;
+  std::vector<uint32_t> ids;
+  std::vector<size_t> doc_end;  // per document, its end in `ids`
+};
+
+// Megatron shards: PREFIX.bin/.idx per shard, one document (one sequence)
+// per output document. Workers decode chunks of spooled ids; the calling
+// thread appends them to the shard's writer in order.
+absl::Status WriteMegatronShards(const MixPlan& plan, const std::vector<SourceData>& data,
+                                 const std::vector<Shard>& shards, const std::string& dir, MegatronDtype dtype,
+                                 int threads, std::vector<ShardResult>* results) {
+  results->assign(shards.size(), ShardResult());
+  size_t next_shard = 0;
+  uint64_t at = 0;
+  std::vector<uint64_t> cursor(plan.sources.size(), 0);
+  auto produce = [&](Chunk* c) -> absl::StatusOr<bool> {
+    while (next_shard < shards.size() && at == shards[next_shard].end && shards[next_shard].begin != at) ++next_shard;
+    if (next_shard >= shards.size()) return false;
+    c->shard = next_shard;
+    c->begin = at;
+    c->pos = cursor;
+    uint64_t bytes = 0;
+    const uint64_t end = shards[next_shard].end;
+    while (at < end && bytes < kChunkBytes) {
+      const uint16_t s = plan.blend[at++];
+      bytes += DocLine(data[s], plan.sources[s].order[cursor[s]++]).size() + 1;
+    }
+    c->end = at;
+    if (c->begin == c->end) ++next_shard;
+    return true;
+  };
+  auto work = [&](Chunk& c, TokenChunk* out) -> absl::Status {
+    out->shard = c.shard;
+    for (uint64_t j = c.begin; j < c.end; ++j) {
+      const uint16_t s = plan.blend[j];
+      std::string_view b = DocLine(data[s], plan.sources[s].order[c.pos[s]++]);
+      const auto* p = reinterpret_cast<const uint8_t*>(b.data());
+      for (size_t i = 0; i + 4 <= b.size(); i += 4) {
+        out->ids.push_back(uint32_t{p[i]} | uint32_t{p[i + 1]} << 8 | uint32_t{p[i + 2]} << 16 |
+                           uint32_t{p[i + 3]} << 24);
+      }
+      out->doc_end.push_back(out->ids.size());
+    }
+    return absl::OkStatus();
+  };
+  std::unique_ptr<MegatronWriter> writer;
+  size_t open_shard = SIZE_MAX;
+  auto finish = [&]() -> absl::Status {
+    if (!writer) return absl::OkStatus();
+    RETURN_IF_ERROR(writer->Close());
+    writer.reset();
+    ShardResult& res = (*results)[open_shard];
+    const std::string prefix = absl::StrFormat("shard-%05d", open_shard);
+    res.name = prefix + ".bin";
+    res.idx_name = prefix + ".idx";
+    ASSIGN_OR_RETURN(res.sha256, Sha256File(absl::StrCat(dir, "/", res.name)));
+    ASSIGN_OR_RETURN(res.idx_sha256, Sha256File(absl::StrCat(dir, "/", res.idx_name)));
+    std::error_code ec;
+    res.file_bytes = fs::file_size(absl::StrCat(dir, "/", res.name), ec);
+    res.idx_bytes = fs::file_size(absl::StrCat(dir, "/", res.idx_name), ec);
+    return absl::OkStatus();
+  };
+  auto consume = [&](TokenChunk& out) -> absl::Status {
+    if (out.shard != open_shard) {
+      RETURN_IF_ERROR(finish());
+      open_shard = out.shard;
+      ASSIGN_OR_RETURN(writer, MegatronWriter::Open(absl::StrFormat("%s/shard-%05d", dir, open_shard), dtype));
+    }
+    size_t begin = 0;
+    for (size_t end : out.doc_end) {
+      RETURN_IF_ERROR(writer->AddDocument(std::span<const uint32_t>(out.ids.data() + begin, end - begin)));
+      begin = end;
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR((OrderedParallelMap<Chunk, TokenChunk>(threads, produce, work, consume)));
+  return finish();
+}
+
 std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
 
 }  // namespace
@@ -452,15 +623,41 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   io.reader.format = opts.input_format;
   io.reader.on_bad_line = opts.on_bad_line;
   io.reader.invalid_utf8 = opts.invalid_utf8;
-  if (r.by == MixUnit::kTokens) io.tokens_key = r.tokens_key;
-  ThreadPool pool(std::max(opts.threads, 1));
-  std::vector<absl::Status> status(inputs.size());
+  if (r.by == MixUnit::kTokens && r.tokenizer.empty()) io.tokens_key = r.tokens_key;
   io.source_field = r.source_field;
-  pool.ParallelFor(inputs.size(), [&](size_t k) {
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string tokenizer_sha256;
+  if (!r.tokenizer.empty()) {
+    ASSIGN_OR_RETURN(tokenizer, Tokenizer::Load(r.tokenizer));
+    ASSIGN_OR_RETURN(tokenizer_sha256, Sha256File(r.tokenizer));
+    if (!r.tokenizer_sha256.empty() && r.tokenizer_sha256 != tokenizer_sha256) {
+      return absl::DataLossError(absl::StrCat("tokenizer changed since the manifest was written: sha256 ",
+                                              tokenizer_sha256, ", the manifest says ", r.tokenizer_sha256, ", ",
+                                              r.tokenizer));
+    }
+    io.tokenizer = tokenizer.get();
+    io.megatron = r.format == MixFormat::kMegatron;
+    if (r.append_eod) {
+      if (!tokenizer->parts().eos_id) {
+        return absl::InvalidArgumentError(absl::StrCat("--append-eod: the tokenizer has no EOS token, ", r.tokenizer));
+      }
+      io.eod_id = *tokenizer->parts().eos_id;
+    }
+  }
+  const int threads = std::max(opts.threads, 1);
+  std::vector<absl::Status> status(inputs.size());
+  auto index_one = [&](size_t k, int inner_threads) {
     IndexOptions mine = io;
     mine.source_json = data[inputs[k]->source].name_json;
-    status[k] = IndexInput(mine, absl::StrCat(tmp_dir, "/.spool/", k), inputs[k].get());
-  });
+    status[k] = IndexInput(mine, absl::StrCat(tmp_dir, "/.spool/", k), inner_threads, inputs[k].get());
+  };
+  if (tokenizer) {
+    // Tokenizing is the heavy part: parallel within each input, inputs in turn.
+    for (size_t k = 0; k < inputs.size() && (k == 0 || status[k - 1].ok()); ++k) index_one(k, threads);
+  } else {
+    ThreadPool pool(threads);
+    pool.ParallelFor(inputs.size(), [&](size_t k) { index_one(k, 1); });
+  }
   for (const absl::Status& s : status) RETURN_IF_ERROR(s);
 
   std::vector<PlanSourceInput> plan_in(r.sources.size());
@@ -497,7 +694,12 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
 
   // Gather the shards, in parallel; each shard's content is fixed by the plan.
   std::vector<ShardResult> results;
-  RETURN_IF_ERROR(WriteShards(r, plan, data, shards, tmp_dir, std::max(opts.threads, 1), &results));
+  if (r.format == MixFormat::kMegatron) {
+    RETURN_IF_ERROR(WriteMegatronShards(plan, data, shards, tmp_dir, MegatronDtypeForVocab(tokenizer->vocab_size()),
+                                        threads, &results));
+  } else {
+    RETURN_IF_ERROR(WriteShards(r, plan, data, shards, tmp_dir, threads, &results));
+  }
   for (auto& in : inputs) in->spool.reset();
   fs::remove_all(tmp_dir + "/.spool", ec);
 
@@ -510,11 +712,19 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   w.Key("max_epochs").Double(r.max_epochs).Key("allow_short").Bool(r.allow_short);
   w.Key("shuffle").String(ShuffleName(r.shuffle, r.window)).Key("seed").Uint(r.seed);
   w.Key("shard_size").Uint(r.shard_size);
-  w.Key("format").String(r.format == MixFormat::kJsonlZst ? "jsonl.zst" : "jsonl");
+  w.Key("format").String(r.format == MixFormat::kJsonlZst ? "jsonl.zst"
+                         : r.format == MixFormat::kJsonl  ? "jsonl"
+                                                          : "megatron");
   if (r.source_field.empty()) w.Key("source_field").Null(); else w.Key("source_field").String(r.source_field);
   w.Key("text_key").String(r.text_key);
   if (r.tokens_key.empty()) w.Key("tokens_key").Null(); else w.Key("tokens_key").String(r.tokens_key);
   w.Key("zstd_level").Int(r.zstd_level);
+  if (r.tokenizer.empty()) {
+    w.Key("tokenizer").Null();
+  } else {
+    w.Key("tokenizer").String(r.tokenizer).Key("tokenizer_sha256").String(tokenizer_sha256);
+    w.Key("append_eod").Bool(r.append_eod);
+  }
   w.Key("on_bad_line").String(opts.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
   w.Key("requested_units").Double(plan.requested_units);
   w.Key("achieved_units").Uint(plan.total_units);
@@ -549,7 +759,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     w.Key("available_documents").Uint(p.available_docs).Key("available_units").Uint(p.available_units);
     w.Key("documents_taken").Uint(p.order.size()).Key("units_taken").Uint(p.taken_units);
     w.Key("bytes_taken").Uint(text_bytes);
-    if (r.by == MixUnit::kTokens) w.Key("tokens_taken").Uint(tokens);
+    if (r.by == MixUnit::kTokens || tokenizer) w.Key("tokens_taken").Uint(tokens);
     w.Key("epochs").Double(p.epochs).Key("full_epochs").Uint(p.full_epochs);
     w.EndObject();
     absl::StrAppendFormat(&summary, "  %-12s target %7s  achieved %7s  %9d docs  %6.2f epochs%s\n", r.sources[i].name,
@@ -565,6 +775,10 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     for (size_t i = 0; i < r.sources.size(); ++i) w.Key(r.sources[i].name).Uint(shards[k].docs_per_source[i]);
     w.EndObject();
     w.Key("file_bytes").Uint(results[k].file_bytes).Key("sha256").String(results[k].sha256);
+    if (!results[k].idx_name.empty()) {
+      w.Key("idx_name").String(results[k].idx_name).Key("idx_bytes").Uint(results[k].idx_bytes);
+      w.Key("idx_sha256").String(results[k].idx_sha256);
+    }
     w.EndObject();
   }
   w.EndArray();

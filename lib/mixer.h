@@ -50,7 +50,8 @@ struct MixSource {
   double weight = 0;
 };
 
-enum class MixFormat { kJsonl, kJsonlZst };
+// kMegatron: token shards (PREFIX.bin/.idx, lib/token_files.h), needs -t.
+enum class MixFormat { kJsonl, kJsonlZst, kMegatron };
 
 // Options a recipe file may set; unset ones take the recipe's value, then the
 // default.
@@ -68,13 +69,15 @@ struct MixSettings {
   std::optional<std::string> text_key;          // default "text"
   std::optional<std::string> tokens_key;        // required for --by tokens
   std::optional<int> zstd_level;                // default 3
+  std::optional<std::string> tokenizer;         // -t tokenizer.json or .gguf
+  std::optional<std::string> tokenizer_sha256;  // from a manifest: must match
+  std::optional<bool> append_eod;               // EOS after each document's tokens
 };
 
 struct MixOptions {
   std::vector<MixSource> sources;  // from --source flags
   std::string recipe_path;         // --recipe (sources and settings)
   MixSettings settings;            // explicit flags; they win over the recipe
-  std::string tokenizer_path;      // -t (not supported in this build)
   std::string output_dir;
   int threads = 1;
   BadLinePolicy on_bad_line = BadLinePolicy::kError;

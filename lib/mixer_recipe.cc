@@ -157,12 +157,14 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
     *out = u;
     return absl::OkStatus();
   };
-  std::optional<std::string> by, shuffle, format, source_field, text_key, tokens_key;
+  std::optional<std::string> by, shuffle, format, source_field, text_key, tokens_key, tokenizer, tokenizer_sha;
   RETURN_IF_ERROR(get_string("by", &by));
   RETURN_IF_ERROR(get_string("shuffle", &shuffle));
   RETURN_IF_ERROR(get_string("format", &format));
   RETURN_IF_ERROR(get_string("text_key", &text_key));
   RETURN_IF_ERROR(get_string("tokens_key", &tokens_key));
+  RETURN_IF_ERROR(get_string("tokenizer", &tokenizer));
+  RETURN_IF_ERROR(get_string("tokenizer_sha256", &tokenizer_sha));
   {
     // source_field: null means "no field", unlike the other keys.
     simdjson::dom::element v;
@@ -194,6 +196,10 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
       if (v.get(b)) return RecipeError(path, "\"allow_short\" must be true or false");
       if (!settings->allow_short) settings->allow_short = b;
     }
+    if (!obj["append_eod"].get(v) && !v.is_null()) {
+      if (v.get(b)) return RecipeError(path, "\"append_eod\" must be true or false");
+      if (!settings->append_eod) settings->append_eod = b;
+    }
   }
   if (by && !settings->by) {
     if (*by == "docs") settings->by = MixUnit::kDocs;
@@ -211,11 +217,16 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
   if (format && !settings->format) {
     if (*format == "jsonl") settings->format = MixFormat::kJsonl;
     else if (*format == "jsonl.zst") settings->format = MixFormat::kJsonlZst;
-    else return RecipeError(path, absl::StrCat("\"format\" must be jsonl or jsonl.zst, not '", *format, "'"));
+    else if (*format == "megatron") settings->format = MixFormat::kMegatron;
+    else return RecipeError(path, absl::StrCat("\"format\" must be jsonl, jsonl.zst or megatron, not '", *format, "'"));
   }
   if (source_field && !settings->source_field) settings->source_field = source_field;
   if (text_key && !settings->text_key) settings->text_key = text_key;
   if (tokens_key && !settings->tokens_key) settings->tokens_key = tokens_key;
+  if (tokenizer && !settings->tokenizer) {
+    settings->tokenizer = tokenizer;
+    if (tokenizer_sha) settings->tokenizer_sha256 = tokenizer_sha;
+  }
   if (total && !settings->total) settings->total = total;
   if (seed && !settings->seed) settings->seed = seed;
   if (shard_size && !settings->shard_size) settings->shard_size = shard_size;

@@ -33,11 +33,15 @@ int main(int argc, char** argv) {
   app.add_option("--shuffle", shuffle, "none, global (default) or window:N");
   app.add_option("--seed", seed, "Random seed (default 0)");
   app.add_option("--shard-size", shard_size, "Shard size in --by units (default 100k docs, 100M bytes, 50M tokens)");
-  app.add_option("--format", format, "jsonl or jsonl.zst (default)")->check(CLI::IsMember({"jsonl", "jsonl.zst"}));
+  app.add_option("--format", format, "jsonl, jsonl.zst (default) or megatron (token shards PREFIX.bin/.idx; needs -t)")
+      ->check(CLI::IsMember({"jsonl", "jsonl.zst", "megatron"}));
   app.add_option("--source-field", source_field, "Field naming each document's source (default 'source')");
   app.add_flag("--no-source-field", no_source_field, "Write documents unchanged");
   app.add_option("--tokens-key", tokens_key, "Field holding each document's token count (for --by tokens)");
-  app.add_option("-t,--tokenizer", opts.tokenizer_path, "tokenizer.json to count tokens (needs llmtk-tok)");
+  std::string tokenizer;
+  bool append_eod = false;
+  app.add_option("-t,--tokenizer", tokenizer, "tokenizer.json or GGUF: count tokens (--by tokens) and write --format megatron");
+  app.add_flag("--append-eod", append_eod, "Append the tokenizer's EOS token to every document (Megatron's --append-eod)");
   tool.AddReaderFlags(&reader);
   tool.AddOutputFlags(&opts.output_dir, &out_opts);
   tool.AddCommonFlags(&common);
@@ -65,7 +69,11 @@ int main(int argc, char** argv) {
     if (!shard_size.empty()) {
       ASSIGN_OR_RETURN(st.shard_size, ParseCount(shard_size));
     }
-    if (!format.empty()) st.format = format == "jsonl" ? MixFormat::kJsonl : MixFormat::kJsonlZst;
+    if (!format.empty()) {
+      st.format = format == "jsonl" ? MixFormat::kJsonl : format == "megatron" ? MixFormat::kMegatron : MixFormat::kJsonlZst;
+    }
+    if (!tokenizer.empty()) st.tokenizer = tokenizer;
+    if (append_eod) st.append_eod = true;
     if (no_source_field) st.source_field = "";
     else if (app.count("--source-field")) st.source_field = source_field;
     if (app.count("--text-key")) st.text_key = reader.text_key;
