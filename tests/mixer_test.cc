@@ -8,9 +8,13 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "lib/io.h"
+#include "lib/sha256.h"
+#include "lib/token_files.h"
+#include "lib/tokenizer.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -211,6 +215,79 @@ TEST_F(MixerTest, TokensKey) {
   auto skipped = RunMix(o);
   ASSERT_TRUE(skipped.ok()) << skipped.status();
   EXPECT_TRUE(absl::StrContains(skipped->manifest_json, "\"skipped_lines\":1,\"first_skip\":\"no \\\"ntok\\\" field"));
+}
+
+// -t: tokens counted by the tokenizer; Megatron shards hold, document for
+// document, exactly the ids of the JSONL mixture made with the same plan.
+TEST_F(MixerTest, TokenizerAndMegatronShards) {
+  const std::string tok_path = std::string(LLMTK_TESTDATA) + "/tok/stories260K-tokenizer.json";
+  auto tok = Tokenizer::Load(tok_path);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto base = [&](const std::string& out, MixFormat format, int threads) {
+    MixOptions o;
+    o.sources.push_back({"en", {{Path("en.jsonl"), ""}}, 0.7});
+    o.sources.push_back({"novels", {{Path("zh_novels.jsonl"), ""}}, 0.3});
+    o.settings.by = MixUnit::kTokens;
+    o.settings.tokenizer = tok_path;
+    o.settings.total = 30000;
+    o.settings.max_epochs = 2;
+    o.settings.shard_size = 12000;
+    o.settings.format = format;
+    o.threads = threads;
+    o.output_dir = Path(out);
+    return RunMix(o);
+  };
+  auto js = base("j", MixFormat::kJsonl, 1);
+  ASSERT_TRUE(js.ok()) << js.status();
+  auto mg = base("m", MixFormat::kMegatron, 3);
+  ASSERT_TRUE(mg.ok()) << mg.status();
+  auto mg1 = base("m1", MixFormat::kMegatron, 1);
+  ASSERT_TRUE(mg1.ok()) << mg1.status();
+  EXPECT_EQ(Files(Path("m")), Files(Path("m1")));
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element m = parser.parse(mg->manifest_json);
+  uint64_t total_tokens = 0;
+  size_t shard_index = 0;
+  std::vector<std::string> texts;
+  for (auto shard : m["shards"].get_array()) {
+    const std::string jname = absl::StrFormat("shard-%05d.jsonl", shard_index);
+    std::ifstream in(Path("j/" + jname));
+    std::string line;
+    simdjson::dom::parser lp;
+    texts.clear();
+    while (std::getline(in, line)) texts.emplace_back(std::string_view(lp.parse(line)["text"]));
+    const std::string prefix = Path(absl::StrFormat("m/shard-%05d", shard_index));
+    // The header, read by hand.
+    const std::string idx = Slurp(prefix + ".idx");
+    ASSERT_GE(idx.size(), 34u);
+    EXPECT_EQ(idx.substr(0, 9), std::string("MMIDIDX\0\0", 9));
+    EXPECT_EQ(idx[17], 8);  // uint16: 512 ids
+    auto r = MegatronReader::Open(prefix);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ((*r)->num_documents(), texts.size());
+    EXPECT_EQ((*r)->num_documents(), uint64_t(shard["documents"]));
+    EXPECT_EQ((*r)->num_tokens(), uint64_t(shard["units"]));
+    for (size_t d = 0; d < texts.size(); ++d) {
+      std::vector<uint32_t> ids;
+      ASSERT_TRUE((*tok)->Encode(texts[d], false, &ids).ok());
+      ASSERT_EQ(*(*r)->Document(d), ids) << prefix << " document " << d;
+    }
+    total_tokens += (*r)->num_tokens();
+    ++shard_index;
+  }
+  EXPECT_EQ(total_tokens, uint64_t(m["achieved_units"]));
+  EXPECT_GE(total_tokens, 30000u);
+  EXPECT_EQ(std::string_view(m["tokenizer_sha256"]), *Sha256File(tok_path));
+
+  MixOptions bad;
+  bad.sources.push_back({"en", {{Path("en.jsonl"), ""}}, 1});
+  bad.settings.format = MixFormat::kMegatron;
+  bad.output_dir = Path("x");
+  EXPECT_EQ(RunMix(bad).status().message(), "--format megatron needs -t tokenizer.json (the shards hold token ids)");
+  bad.settings.tokenizer = tok_path;
+  bad.settings.append_eod = true;
+  EXPECT_EQ(RunMix(bad).status().message(), "--append-eod: the tokenizer has no EOS token, " + tok_path);
 }
 
 TEST_F(MixerTest, BadInputsLeaveNothing) {
