@@ -145,19 +145,6 @@ class SpoolWriter {
   uint64_t written_ = 0;
 };
 
-struct InputIndex {
-  std::string path;
-  size_t source = 0;
-  std::string expected_sha256;
-  int64_t file_bytes = -1;
-  std::string sha256;  // empty for stdin
-  std::vector<uint64_t> offset;
-  std::vector<uint32_t> length, text_bytes, tokens;
-  uint64_t skipped = 0;
-  std::string first_skip;
-  std::unique_ptr<MappedFile> spool;
-};
-
 struct IndexOptions {
   DocumentReaderOptions reader;
   std::string tokens_key;
@@ -259,7 +246,7 @@ struct PreparedBatch {
 // Reads one input: validates every document, prepares it (PrepareDoc) and
 // appends it to the spool. With a tokenizer the preparation runs on
 // `threads` workers over batches of documents, results kept in input order.
-absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, int threads, InputIndex* in) {
+absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, int threads, MixInputIndex* in) {
   if (in->path != "-") {
     std::error_code ec;
     in->file_bytes = static_cast<int64_t>(fs::file_size(in->path, ec));
@@ -357,219 +344,6 @@ class TempDir {
   std::string path_;
 };
 
-struct ShardResult {
-  std::string name;
-  uint64_t file_bytes = 0;
-  std::string sha256;
-  std::string idx_name, idx_sha256;  // Megatron shards: the index file
-  uint64_t idx_bytes = 0;
-};
-
-struct SourceData {
-  std::vector<InputIndex*> inputs;
-  std::vector<uint64_t> first_doc;  // per input, prefix of document counts
-  std::string name_json;            // the name as a JSON string
-};
-
-std::string_view DocLine(const SourceData& s, uint32_t doc) {
-  const size_t k = static_cast<size_t>(std::upper_bound(s.first_doc.begin(), s.first_doc.end(), doc) -
-                                       s.first_doc.begin()) - 1;
-  const InputIndex& in = *s.inputs[k];
-  const uint64_t local = doc - s.first_doc[k];
-  return std::string_view(reinterpret_cast<const char*>(in.spool->data()) + in.offset[local], in.length[local]);
-}
-
-// Output is cut into chunks of about kChunkBytes (never across a shard
-// boundary); workers gather and compress chunks in any order, each into its
-// own zstd frame, and the calling thread writes them in order. Chunk
-// boundaries depend only on the plan and the document sizes, so the bytes do
-// not depend on --threads, and every core is busy until the end instead of
-// one core finishing the last shard alone. A multi-frame zstd file is a
-// standard zstd file.
-constexpr uint64_t kChunkBytes = 4 << 20;
-
-struct Chunk {
-  size_t shard = 0;
-  uint64_t begin = 0, end = 0;  // range of the blend
-  std::vector<uint64_t> pos;    // each source's position in its order at `begin`
-};
-
-struct ChunkOut {
-  size_t shard = 0;
-  std::string bytes;
-};
-
-// Writes the shards of `plan` into `dir`; fills `results`.
-absl::Status WriteShards(const Resolved& r, const MixPlan& plan, const std::vector<SourceData>& data,
-                         const std::vector<Shard>& shards, const std::string& dir, int threads,
-                         std::vector<ShardResult>* results) {
-  const bool zst = r.format == MixFormat::kJsonlZst;
-  results->assign(shards.size(), ShardResult());
-  for (size_t k = 0; k < shards.size(); ++k) {
-    (*results)[k].name = absl::StrFormat("shard-%05d%s", k, zst ? ".jsonl.zst" : ".jsonl");
-  }
-  size_t next_shard = 0;
-  uint64_t at = 0;
-  std::vector<uint64_t> cursor(plan.sources.size(), 0);
-  auto produce = [&](Chunk* c) -> absl::StatusOr<bool> {
-    while (next_shard < shards.size() && at == shards[next_shard].end) {
-      if (shards[next_shard].begin == shards[next_shard].end) break;  // an empty mixture's one shard
-      ++next_shard;
-    }
-    if (next_shard >= shards.size()) return false;
-    c->shard = next_shard;
-    c->begin = at;
-    c->pos = cursor;
-    uint64_t bytes = 0;
-    const uint64_t end = shards[next_shard].end;
-    while (at < end && bytes < kChunkBytes) {
-      const uint16_t s = plan.blend[at++];
-      bytes += DocLine(data[s], plan.sources[s].order[cursor[s]++]).size() + 1;
-    }
-    c->end = at;
-    if (c->begin == c->end) ++next_shard;  // empty shard: one empty chunk
-    return true;
-  };
-  auto work = [&](Chunk& c, ChunkOut* out) -> absl::Status {
-    out->shard = c.shard;
-    std::string text;
-    for (uint64_t j = c.begin; j < c.end; ++j) {
-      const uint16_t s = plan.blend[j];
-      std::string_view line = DocLine(data[s], plan.sources[s].order[c.pos[s]++]);
-      text.append(line.data(), line.size());
-      text += '\n';
-    }
-    if (!zst) {
-      out->bytes = std::move(text);
-      return absl::OkStatus();
-    }
-    if (text.empty()) return absl::OkStatus();
-    out->bytes.resize(ZSTD_compressBound(text.size()));
-    const size_t n = ZSTD_compress(out->bytes.data(), out->bytes.size(), text.data(), text.size(), r.zstd_level);
-    if (ZSTD_isError(n)) return absl::InternalError(absl::StrCat("zstd: ", ZSTD_getErrorName(n)));
-    out->bytes.resize(n);
-    return absl::OkStatus();
-  };
-  int fd = -1;
-  size_t open_shard = SIZE_MAX;
-  Sha256 sha;
-  auto finish = [&]() -> absl::Status {
-    if (fd < 0) return absl::OkStatus();
-    (*results)[open_shard].sha256 = sha.FinishHex();
-    const int rc = close(fd);
-    fd = -1;
-    if (rc != 0) return absl::InternalError(absl::StrCat("cannot write ", (*results)[open_shard].name, ": ", strerror(errno)));
-    return absl::OkStatus();
-  };
-  auto consume = [&](ChunkOut& out) -> absl::Status {
-    if (out.shard != open_shard) {
-      RETURN_IF_ERROR(finish());
-      open_shard = out.shard;
-      const std::string path = absl::StrCat(dir, "/", (*results)[open_shard].name);
-      fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-      if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
-      sha = Sha256();
-    }
-    sha.Update(out.bytes);
-    (*results)[open_shard].file_bytes += out.bytes.size();
-    size_t done = 0;
-    while (done < out.bytes.size()) {
-      const ssize_t w = write(fd, out.bytes.data() + done, out.bytes.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("cannot write ", (*results)[open_shard].name, ": ", strerror(errno)));
-      }
-      done += static_cast<size_t>(w);
-    }
-    return absl::OkStatus();
-  };
-  absl::Status s = OrderedParallelMap<Chunk, ChunkOut>(threads, produce, work, consume);
-  if (s.ok()) s = finish();
-  if (fd >= 0) close(fd);
-  return s;
-}
-
-struct TokenChunk {
-  size_t shard = 0;
-  std::vector<uint32_t> ids;
-  std::vector<size_t> doc_end;  // per document, its end in `ids`
-};
-
-// Megatron shards: PREFIX.bin/.idx per shard, one document (one sequence)
-// per output document. Workers decode chunks of spooled ids; the calling
-// thread appends them to the shard's writer in order.
-absl::Status WriteMegatronShards(const MixPlan& plan, const std::vector<SourceData>& data,
-                                 const std::vector<Shard>& shards, const std::string& dir, MegatronDtype dtype,
-                                 int threads, std::vector<ShardResult>* results) {
-  results->assign(shards.size(), ShardResult());
-  size_t next_shard = 0;
-  uint64_t at = 0;
-  std::vector<uint64_t> cursor(plan.sources.size(), 0);
-  auto produce = [&](Chunk* c) -> absl::StatusOr<bool> {
-    while (next_shard < shards.size() && at == shards[next_shard].end && shards[next_shard].begin != at) ++next_shard;
-    if (next_shard >= shards.size()) return false;
-    c->shard = next_shard;
-    c->begin = at;
-    c->pos = cursor;
-    uint64_t bytes = 0;
-    const uint64_t end = shards[next_shard].end;
-    while (at < end && bytes < kChunkBytes) {
-      const uint16_t s = plan.blend[at++];
-      bytes += DocLine(data[s], plan.sources[s].order[cursor[s]++]).size() + 1;
-    }
-    c->end = at;
-    if (c->begin == c->end) ++next_shard;
-    return true;
-  };
-  auto work = [&](Chunk& c, TokenChunk* out) -> absl::Status {
-    out->shard = c.shard;
-    for (uint64_t j = c.begin; j < c.end; ++j) {
-      const uint16_t s = plan.blend[j];
-      std::string_view b = DocLine(data[s], plan.sources[s].order[c.pos[s]++]);
-      const auto* p = reinterpret_cast<const uint8_t*>(b.data());
-      for (size_t i = 0; i + 4 <= b.size(); i += 4) {
-        out->ids.push_back(uint32_t{p[i]} | uint32_t{p[i + 1]} << 8 | uint32_t{p[i + 2]} << 16 |
-                           uint32_t{p[i + 3]} << 24);
-      }
-      out->doc_end.push_back(out->ids.size());
-    }
-    return absl::OkStatus();
-  };
-  std::unique_ptr<MegatronWriter> writer;
-  size_t open_shard = SIZE_MAX;
-  auto finish = [&]() -> absl::Status {
-    if (!writer) return absl::OkStatus();
-    RETURN_IF_ERROR(writer->Close());
-    writer.reset();
-    ShardResult& res = (*results)[open_shard];
-    const std::string prefix = absl::StrFormat("shard-%05d", open_shard);
-    res.name = prefix + ".bin";
-    res.idx_name = prefix + ".idx";
-    ASSIGN_OR_RETURN(res.sha256, Sha256File(absl::StrCat(dir, "/", res.name)));
-    ASSIGN_OR_RETURN(res.idx_sha256, Sha256File(absl::StrCat(dir, "/", res.idx_name)));
-    std::error_code ec;
-    res.file_bytes = fs::file_size(absl::StrCat(dir, "/", res.name), ec);
-    res.idx_bytes = fs::file_size(absl::StrCat(dir, "/", res.idx_name), ec);
-    return absl::OkStatus();
-  };
-  auto consume = [&](TokenChunk& out) -> absl::Status {
-    if (out.shard != open_shard) {
-      RETURN_IF_ERROR(finish());
-      open_shard = out.shard;
-      ASSIGN_OR_RETURN(writer, MegatronWriter::Open(absl::StrFormat("%s/shard-%05d", dir, open_shard), dtype));
-    }
-    size_t begin = 0;
-    for (size_t end : out.doc_end) {
-      RETURN_IF_ERROR(writer->AddDocument(std::span<const uint32_t>(out.ids.data() + begin, end - begin)));
-      begin = end;
-    }
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR((OrderedParallelMap<Chunk, TokenChunk>(threads, produce, work, consume)));
-  return finish();
-}
-
 std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
 
 }  // namespace
@@ -586,8 +360,8 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   }
 
   // Expand inputs before creating anything, so a missing file leaves no trace.
-  std::vector<std::unique_ptr<InputIndex>> inputs;
-  std::vector<SourceData> data(r.sources.size());
+  std::vector<std::unique_ptr<MixInputIndex>> inputs;
+  std::vector<MixSourceData> data(r.sources.size());
   int stdin_uses = 0;
   for (size_t i = 0; i < r.sources.size(); ++i) {
     for (const MixInput& in : r.sources[i].inputs) {
@@ -595,7 +369,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
       if (!expanded.ok()) return Annotate(expanded.status(), absl::StrCat("source '", r.sources[i].name, "'"));
       for (const std::string& p : *expanded) {
         if (p == "-" && ++stdin_uses > 1) return absl::InvalidArgumentError("stdin ('-') can be read only once");
-        auto idx = std::make_unique<InputIndex>();
+        auto idx = std::make_unique<MixInputIndex>();
         idx->path = p;
         idx->expected_sha256 = in.sha256;
         idx->source = i;
@@ -665,7 +439,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     plan_in[i].name = r.sources[i].name;
     plan_in[i].weight = r.sources[i].weight;
     uint64_t docs = 0;
-    for (InputIndex* in : data[i].inputs) {
+    for (MixInputIndex* in : data[i].inputs) {
       data[i].first_doc.push_back(docs);
       docs += in->offset.size();
       const std::vector<uint32_t>* units = r.by == MixUnit::kBytes ? &in->text_bytes
@@ -693,12 +467,12 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   const std::vector<Shard> shards = CutShards(plan, plan_in, r.shard_size);
 
   // Gather the shards, in parallel; each shard's content is fixed by the plan.
-  std::vector<ShardResult> results;
+  std::vector<MixShardResult> results;
   if (r.format == MixFormat::kMegatron) {
     RETURN_IF_ERROR(WriteMegatronShards(plan, data, shards, tmp_dir, MegatronDtypeForVocab(tokenizer->vocab_size()),
                                         threads, &results));
   } else {
-    RETURN_IF_ERROR(WriteShards(r, plan, data, shards, tmp_dir, threads, &results));
+    RETURN_IF_ERROR(WriteShards(plan, data, shards, tmp_dir, r.format == MixFormat::kJsonlZst, r.zstd_level, threads, &results));
   }
   for (auto& in : inputs) in->spool.reset();
   fs::remove_all(tmp_dir + "/.spool", ec);
@@ -736,7 +510,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     const SourcePlan& p = plan.sources[i];
     uint64_t text_bytes = 0, tokens = 0, skipped = 0;
     for (uint32_t d : p.order) {
-      const SourceData& sd = data[i];
+      const MixSourceData& sd = data[i];
       const size_t k = static_cast<size_t>(std::upper_bound(sd.first_doc.begin(), sd.first_doc.end(), d) -
                                            sd.first_doc.begin()) - 1;
       text_bytes += sd.inputs[k]->text_bytes[d - sd.first_doc[k]];
@@ -744,7 +518,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     }
     w.BeginObject().Key("name").String(r.sources[i].name).Key("weight").Double(r.sources[i].weight);
     w.Key("inputs").BeginArray();
-    for (const InputIndex* in : data[i].inputs) {
+    for (const MixInputIndex* in : data[i].inputs) {
       skipped += in->skipped;
       w.BeginObject().Key("path").String(in->path).Key("bytes").Int(in->file_bytes);
       if (in->sha256.empty()) w.Key("sha256").Null(); else w.Key("sha256").String(in->sha256);
