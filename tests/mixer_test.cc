@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -9,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "lib/io.h"
 #include "lib/sha256.h"
@@ -288,6 +289,34 @@ TEST_F(MixerTest, TokenizerAndMegatronShards) {
   bad.settings.tokenizer = tok_path;
   bad.settings.append_eod = true;
   EXPECT_EQ(RunMix(bad).status().message(), "--append-eod: the tokenizer has no EOS token, " + tok_path);
+}
+
+TEST_F(MixerTest, RecipeFile) {
+  std::ofstream(Path("recipe.json")) << R"({"sources": [
+    {"name": "en", "paths": [")" << Path("en.jsonl") << R"("], "weight": 3},
+    {"name": "novels", "paths": [")" << Path("zh_novels.jsonl") << R"("], "weight": 1}],
+    "by": "docs", "total": 200, "seed": 9, "format": "jsonl", "source_field": null, "shard_size": 50})";
+  MixOptions o;
+  o.recipe_path = Path("recipe.json");
+  o.settings.shard_size = 100;  // an explicit flag wins over the recipe
+  o.output_dir = Path("out");
+  auto r = RunMix(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(absl::StrContains(r->manifest_json, "\"seed\":9,\"shard_size\":100,\"format\":\"jsonl\",\"source_field\":null"))
+      << r->manifest_json;
+  auto files = Files(Path("out"));
+  EXPECT_EQ(files.size(), 3u);  // 2 shards of 100 + manifest
+  EXPECT_EQ(std::count(files["shard-00000.jsonl"].begin(), files["shard-00000.jsonl"].end(), '\n'), 100);
+  EXPECT_FALSE(absl::StrContains(files["shard-00000.jsonl"], "\"source\":\"en\""));  // unchanged lines
+
+  std::ofstream(Path("bad.json")) << R"({"sources": [{"name": "en", "weight": 1}]})";
+  o.recipe_path = Path("bad.json");
+  o.output_dir = Path("out2");
+  EXPECT_EQ(RunMix(o).status().message(), "recipe " + Path("bad.json") + ": source 'en' needs \"paths\" (or \"inputs\")");
+  std::ofstream(Path("bad.json")) << "{\"sources\": [";
+  EXPECT_EQ(RunMix(o).status().code(), absl::StatusCode::kDataLoss);
+  o.sources.push_back({"x", {{Path("en.jsonl"), ""}}, 1});
+  EXPECT_EQ(RunMix(o).status().message(), "give --source flags or --recipe, not both");
 }
 
 TEST_F(MixerTest, BadInputsLeaveNothing) {
