@@ -8,7 +8,10 @@
 
 int main(int argc, char** argv) {
   using namespace llmtk;
-  Tool tool("mix", "Mix corpora to exact target proportions: shuffled, sharded, reproducible (manifest.json).",
+  Tool tool("mix",
+            "Mix corpora to exact target proportions: shuffled, sharded, reproducible (manifest.json).\n"
+            "Each input is read once, sequentially, so stdin ('-') works with every option; documents are\n"
+            "spooled to OUTDIR's temporary directory (disk: the decompressed inputs) and gathered from there.",
             "llmtk-mix --source en=en.jsonl.zst:0.7 --source zh=zh.jsonl.zst:0.3 --by bytes --total 200M "
             "--max-epochs 3 -o mixture");
   CLI::App& app = tool.app();
@@ -43,7 +46,9 @@ int main(int argc, char** argv) {
   app.add_option("-t,--tokenizer", tokenizer, "tokenizer.json or GGUF: count tokens (--by tokens) and write --format megatron");
   app.add_flag("--append-eod", append_eod, "Append the tokenizer's EOS token to every document (Megatron's --append-eod)");
   tool.AddReaderFlags(&reader);
-  tool.AddOutputFlags(&opts.output_dir, &out_opts);
+  app.add_option("-o,--output", opts.output_dir, "Output directory (must not exist; written atomically)")->required();
+  app.add_option("--zstd-level", out_opts.zstd_level, "zstd level of .jsonl.zst shards (default 3)")
+      ->check(CLI::Range(1, 19));
   tool.AddCommonFlags(&common);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
