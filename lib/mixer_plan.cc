@@ -211,12 +211,15 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
     double best_lag = -INFINITY;
     for (size_t i = 0; i < k; ++i) {
       if (pos[i] == plan.sources[i].order.size()) continue;
-      // Megatron measures the lag before the step (max(step, 1) samples);
-      // measuring it after the candidate's next document keeps every source
-      // within one document of its share at every prefix, which the
-      // before-step form misses by a hair with three or more sources.
+      // Megatron measures the lag before the step (max(step, 1) samples),
+      // which lets a source drift slightly past one document with three or
+      // more sources. Measured after the candidate's next document, less half
+      // of it (its lag at the document's midpoint), every source stays within
+      // one document of its share at every prefix, also with documents of
+      // very different sizes; with unit documents it is Megatron's order
+      // shifted by one step.
       const double next = sources[i].units[plan.sources[i].order[pos[i]]];
-      const double lag = share[i] * (emitted + next) - achieved[i];
+      const double lag = share[i] * (emitted + next) - achieved[i] - next / 2;
       if (lag > best_lag) {
         best_lag = lag;
         best = i;

@@ -33,10 +33,8 @@ std::vector<uint32_t> Sizes(size_t n, uint32_t salt) {
 }
 
 // Checks that at every prefix of the blend each source's achieved amount is
-// within one document of its share of the prefix: exactly in docs mode; in
-// bytes/tokens mode, where another source's big document moves every target,
-// within the largest document taken plus 5% (the greedy rule's measured worst
-// case over these tests is 1.03 documents).
+// within one document of its share of the prefix (the largest document
+// taken, of any source: another source's big document moves every target).
 void ExpectProportionalPrefixes(const MixPlan& plan, const std::vector<PlanSourceInput>& in) {
   const size_t k = in.size();
   std::vector<double> share(k), achieved(k, 0);
@@ -47,7 +45,7 @@ void ExpectProportionalPrefixes(const MixPlan& plan, const std::vector<PlanSourc
     for (uint32_t d : plan.sources[i].order) max_unit[i] = std::max(max_unit[i], in[i].units[d]);
   }
   const uint32_t max_doc = *std::max_element(max_unit.begin(), max_unit.end());
-  const double bound = max_doc == 1 ? 1.0 : 1.05 * max_doc;
+  const double bound = max_doc;
   double t = 0;
   for (uint64_t j = 0; j < plan.blend.size(); ++j) {
     const uint16_t s = plan.blend[j];
@@ -96,7 +94,7 @@ TEST(MixerPlanTest, DocsCountsExactAndEveryPrefixInProportion) {
 }
 
 TEST(MixerPlanTest, ManyWeightSetsStayInProportion) {
-  for (uint32_t trial = 0; trial < 20; ++trial) {
+  for (uint32_t trial = 0; trial < 60; ++trial) {
     std::vector<PlanSourceInput> in;
     const auto w = Sizes(2 + trial % 6, trial + 100);
     for (size_t i = 0; i < w.size(); ++i) {
