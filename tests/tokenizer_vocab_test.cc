@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/io.h"
 #include "lib/tokenizer.h"
@@ -21,7 +22,7 @@ std::vector<std::string> Inputs(const std::string& text) {
 
 std::string Join(const std::vector<uint32_t>& ids) {
   std::string s;
-  for (uint32_t id : ids) s += " " + std::to_string(id);
+  for (uint32_t id : ids) absl::StrAppend(&s, " ", id);
   return s;
 }
 
