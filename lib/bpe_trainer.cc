@@ -1,0 +1,106 @@
+#include "lib/bpe_trainer.h"
+
+#include <chrono>
+
+#include "absl/strings/str_join.h"
+#include "lib/bpe_trainer_merge.h"
+#include "lib/bpe_trainer_output.h"
+#include "lib/bpe_trainer_split.h"
+#include "lib/bpe_trainer_words.h"
+#include "lib/cli.h"
+#include "lib/unicode.h"
+
+namespace llmtk {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+absl::Status CheckOptions(const BpeTrainerOptions& opts) {
+  const int min_vocab = static_cast<int>(opts.special_tokens.size()) + 256;
+  if (opts.vocab_size < min_vocab) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--vocab-size ", opts.vocab_size, " is below the alphabet: the 256 byte symbols and ",
+        opts.special_tokens.size(), " special tokens need at least ", min_vocab));
+  }
+  if (opts.max_token_length < 0) {
+    return absl::InvalidArgumentError("--max-token-length must be >= 0 (0: unlimited)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
+                                        const DocumentReaderOptions& reader_opts,
+                                        const BpeTrainerOptions& opts, const std::string& output,
+                                        bool gguf) {
+  RETURN_IF_ERROR(CheckOptions(opts));
+  if (gguf) {
+    return absl::UnimplementedError("--gguf vocabulary output is not built in this version");
+  }
+  const std::string pattern = PreTokenizerPattern(opts.pre_tokenizer);
+  ASSIGN_OR_RETURN(WordSplitFn split, MakeRegexSplitter(pattern));
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, reader_opts));
+
+  BpeTrainReport report;
+  auto t0 = std::chrono::steady_clock::now();
+  WordTable table(opts.max_words);
+  {
+    Progress progress("counting words", opts.show_progress, "docs");
+    progress.SetTotalBytes(reader->TotalBytesHint());
+    RETURN_IF_ERROR(CountWords(
+        [&](std::string* text) -> absl::StatusOr<bool> {
+          Document doc;
+          ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+          if (more) text->assign(doc.text);
+          return more;
+        },
+        split, opts.threads, &table,
+        [&](uint64_t docs, uint64_t bytes) {
+          report.documents += docs;
+          report.bytes += bytes;
+          progress.Add(docs);
+          progress.SetBytes(reader->RawBytesRead());
+        }));
+    progress.Finish();
+  }
+  report.count_seconds = SecondsSince(t0);
+  report.word_occurrences = table.occurrences();
+  report.distinct_words = table.counts().size();
+  report.pruned_words = table.pruned_words();
+  report.replaced_utf8_docs = reader->replaced_utf8();
+  for (const auto& [w, n] : table.counts()) {
+    if (!IsValidUtf8(w)) ++report.invalid_utf8_words;
+  }
+  if (table.counts().empty()) {
+    return absl::DataLossError(absl::StrCat("no text to train on: ", report.documents,
+                                            " documents, 0 bytes of text in ",
+                                            absl::StrJoin(inputs, ", ")));
+  }
+
+  auto t1 = std::chrono::steady_clock::now();
+  BpeModel model;
+  {
+    Progress progress("merging", opts.show_progress, "merges");
+    const int target = opts.vocab_size - static_cast<int>(opts.special_tokens.size()) - 256;
+    int last = 0;
+    MergeProgress mp;
+    mp.on_merge = [&](int done) {
+      progress.Add(done - last);
+      last = done;
+    };
+    (void)target;
+    ASSIGN_OR_RETURN(model, LearnMerges(table.counts(), opts, mp));
+    progress.Finish();
+  }
+  report.merge_seconds = SecondsSince(t1);
+  report.vocab_size = static_cast<int>(model.tokens.size());
+  report.merges = static_cast<int>(model.merges.size());
+  report.train_bytes_per_token = model.train_bytes_per_token;
+  RETURN_IF_ERROR(WriteTokenizerJson(model, pattern, output));
+  return report;
+}
+
+}  // namespace llmtk

@@ -1,0 +1,87 @@
+#include "lib/bpe_trainer_output.h"
+
+#include "lib/io.h"
+#include "lib/jsonl.h"
+
+namespace llmtk {
+
+std::string TokenizerJson(const BpeModel& model, const std::string& split_pattern) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("version").String("1.0");
+  j.Key("truncation").Null();
+  j.Key("padding").Null();
+  j.Key("added_tokens").BeginArray();
+  for (int i = 0; i < model.num_special; ++i) {
+    j.BeginObject();
+    j.Key("id").Int(i);
+    j.Key("content").String(model.tokens[i]);
+    j.Key("single_word").Bool(false);
+    j.Key("lstrip").Bool(false);
+    j.Key("rstrip").Bool(false);
+    j.Key("normalized").Bool(false);
+    j.Key("special").Bool(true);
+    j.EndObject();
+  }
+  j.EndArray();
+  j.Key("normalizer").Null();
+  j.Key("pre_tokenizer").BeginObject();
+  j.Key("type").String("Sequence");
+  j.Key("pretokenizers").BeginArray();
+  j.BeginObject();
+  j.Key("type").String("Split");
+  j.Key("pattern").BeginObject().Key("Regex").String(split_pattern).EndObject();
+  j.Key("behavior").String("Isolated");
+  j.Key("invert").Bool(false);
+  j.EndObject();
+  j.BeginObject();
+  j.Key("type").String("ByteLevel");
+  j.Key("add_prefix_space").Bool(false);
+  j.Key("trim_offsets").Bool(true);
+  j.Key("use_regex").Bool(false);
+  j.EndObject();
+  j.EndArray();
+  j.EndObject();
+  j.Key("post_processor").Null();
+  j.Key("decoder").BeginObject();
+  j.Key("type").String("ByteLevel");
+  j.Key("add_prefix_space").Bool(true);
+  j.Key("trim_offsets").Bool(true);
+  j.Key("use_regex").Bool(true);
+  j.EndObject();
+  j.Key("model").BeginObject();
+  j.Key("type").String("BPE");
+  j.Key("dropout").Null();
+  j.Key("unk_token").Null();
+  j.Key("continuing_subword_prefix").Null();
+  j.Key("end_of_word_suffix").Null();
+  j.Key("fuse_unk").Bool(false);
+  j.Key("byte_fallback").Bool(false);
+  j.Key("ignore_merges").Bool(false);
+  j.Key("vocab").BeginObject();
+  for (size_t i = 0; i < model.tokens.size(); ++i) j.Key(model.tokens[i]).Int(i);
+  j.EndObject();
+  j.Key("merges").BeginArray();
+  std::string m;
+  for (const auto& [a, b] : model.merges) {
+    m.assign(model.tokens[a]);
+    m += ' ';
+    m += model.tokens[b];
+    j.String(m);
+  }
+  j.EndArray();
+  j.EndObject();
+  j.EndObject();
+  std::string out = j.Take();
+  out += '\n';
+  return out;
+}
+
+absl::Status WriteTokenizerJson(const BpeModel& model, const std::string& split_pattern,
+                                const std::string& path) {
+  ASSIGN_OR_RETURN(auto out, OutputFile::Open(path));
+  RETURN_IF_ERROR(out->Write(TokenizerJson(model, split_pattern)));
+  return out->Close();
+}
+
+}  // namespace llmtk
