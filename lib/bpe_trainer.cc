@@ -84,15 +84,13 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
   BpeModel model;
   {
     Progress progress("merging", opts.show_progress, "merges");
-    const int target = opts.vocab_size - static_cast<int>(opts.special_tokens.size()) - 256;
     int last = 0;
     MergeProgress mp;
     mp.on_merge = [&](int done) {
       progress.Add(done - last);
       last = done;
     };
-    (void)target;
-    ASSIGN_OR_RETURN(model, LearnMerges(table.counts(), opts, mp));
+    ASSIGN_OR_RETURN(model, LearnMerges(std::move(table.mutable_counts()), opts, mp));
     progress.Finish();
   }
   report.merge_seconds = SecondsSince(t1);

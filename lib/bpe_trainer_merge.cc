@@ -33,6 +33,7 @@ inline uint64_t PairKey(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b
 
 struct PairInfo {
   int64_t count = 0;
+  uint32_t touched_at = 0;      // last merge (1-based) that raised the count
   std::vector<uint32_t> words;  // may hold words that lost the pair since
 };
 
@@ -62,7 +63,7 @@ std::string ToByteLevel(std::string_view bytes) {
   return out;
 }
 
-absl::StatusOr<BpeModel> LearnMerges(const WordCountMap& word_counts,
+absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
                                      const BpeTrainerOptions& opts,
                                      const MergeProgress& progress) {
   BpeModel model;
@@ -115,6 +116,8 @@ absl::StatusOr<BpeModel> LearnMerges(const WordCountMap& word_counts,
     for (unsigned char ch : w) syms.push_back(byte_id[ch]);
     total_bytes += n * w.size();
   }
+  // The strings are not needed any more; free them before the pair index grows.
+  WordCountMap().swap(word_counts);
 
   absl::flat_hash_map<uint64_t, PairInfo> pairs;
   for (uint32_t wi = 0; wi < words.size(); ++wi) {
@@ -161,6 +164,7 @@ absl::StatusOr<BpeModel> LearnMerges(const WordCountMap& word_counts,
     it->second.words = {};
     it->second.count = 0;
     touched.clear();
+    const uint32_t merge_no = static_cast<uint32_t>(model.merges.size());
     for (uint32_t wi : affected) {
       Word& w = words[wi];
       uint32_t* s = &syms[w.begin];
@@ -177,7 +181,10 @@ absl::StatusOr<BpeModel> LearnMerges(const WordCountMap& word_counts,
         PairInfo& info = pairs[key];
         info.count += n;
         if (info.words.empty() || info.words.back() != wi) info.words.push_back(wi);
-        touched.push_back(key);
+        if (info.touched_at != merge_no) {
+          info.touched_at = merge_no;
+          touched.push_back(key);
+        }
       };
       uint32_t j = 0;
       for (uint32_t i = 0; i < w.len;) {
@@ -198,8 +205,6 @@ absl::StatusOr<BpeModel> LearnMerges(const WordCountMap& word_counts,
       }
       w.len = j;
     }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     for (uint64_t key : touched) {
       int64_t count = pairs.find(key)->second.count;
       if (count > 0) heap.push({count, key});

@@ -47,8 +47,9 @@ struct MergeProgress {
 };
 
 // Learns merges until the vocabulary has opts.vocab_size tokens, no pair is
-// left, or the best pair is rarer than opts.min_frequency.
-absl::StatusOr<BpeModel> LearnMerges(const WordCountMap& words, const BpeTrainerOptions& opts,
+// left, or the best pair is rarer than opts.min_frequency. Takes the table
+// by value so that a moved-in table is freed once converted to symbols.
+absl::StatusOr<BpeModel> LearnMerges(WordCountMap words, const BpeTrainerOptions& opts,
                                      const MergeProgress& progress = {});
 
 }  // namespace llmtk
