@@ -37,9 +37,7 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
                                         const BpeTrainerOptions& opts, const std::string& output,
                                         bool gguf) {
   RETURN_IF_ERROR(CheckOptions(opts));
-  if (gguf) {
-    return absl::UnimplementedError("--gguf vocabulary output is not built in this version");
-  }
+  if (gguf) RETURN_IF_ERROR(GgufPreType(opts.pre_tokenizer).status());
   const std::string pattern = PreTokenizerPattern(opts.pre_tokenizer);
   ASSIGN_OR_RETURN(WordSplitFn split, MakeRegexSplitter(pattern));
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, reader_opts));
@@ -97,7 +95,11 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
   report.vocab_size = static_cast<int>(model.tokens.size());
   report.merges = static_cast<int>(model.merges.size());
   report.train_bytes_per_token = model.train_bytes_per_token;
-  RETURN_IF_ERROR(WriteTokenizerJson(model, pattern, output));
+  if (gguf) {
+    RETURN_IF_ERROR(WriteGgufVocab(model, opts.pre_tokenizer, output));
+  } else {
+    RETURN_IF_ERROR(WriteTokenizerJson(model, pattern, output));
+  }
   return report;
 }
 

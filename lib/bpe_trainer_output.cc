@@ -1,5 +1,6 @@
 #include "lib/bpe_trainer_output.h"
 
+#include "lib/gguf_writer.h"
 #include "lib/io.h"
 #include "lib/jsonl.h"
 
@@ -82,6 +83,35 @@ absl::Status WriteTokenizerJson(const BpeModel& model, const std::string& split_
   ASSIGN_OR_RETURN(auto out, OutputFile::Open(path));
   RETURN_IF_ERROR(out->Write(TokenizerJson(model, split_pattern)));
   return out->Close();
+}
+
+absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer) {
+  if (pre_tokenizer == "llama3") return std::string("llama-bpe");
+  if (pre_tokenizer == "gpt2") return std::string("gpt-2");
+  if (pre_tokenizer == "qwen2") return std::string("qwen2");
+  return absl::UnimplementedError(absl::StrCat(
+      "--gguf: llama.cpp has no tokenizer.ggml.pre type for the pre-tokenizer '", pre_tokenizer,
+      "' and a GGUF cannot carry the regex; use --pre-tokenizer llama3, gpt2 or qwen2, or "
+      "write tokenizer.json"));
+}
+
+absl::Status WriteGgufVocab(const BpeModel& model, const std::string& pre_tokenizer,
+                            const std::string& path) {
+  ASSIGN_OR_RETURN(std::string pre, GgufPreType(pre_tokenizer));
+  GgufMetadata md;
+  md.SetString("general.architecture", "llama");
+  md.SetString("general.name", "llmtk-tok trained BPE");
+  md.SetString("tokenizer.ggml.model", "gpt2");
+  md.SetString("tokenizer.ggml.pre", pre);
+  md.SetStringArray("tokenizer.ggml.tokens", model.tokens);
+  std::vector<int32_t> types(model.tokens.size(), 1);
+  for (int i = 0; i < model.num_special; ++i) types[i] = 3;
+  md.SetI32Array("tokenizer.ggml.token_type", types);
+  std::vector<std::string> merges;
+  merges.reserve(model.merges.size());
+  for (const auto& [a, b] : model.merges) merges.push_back(model.tokens[a] + " " + model.tokens[b]);
+  md.SetStringArray("tokenizer.ggml.merges", merges);
+  return WriteGguf(path, md, {}, [](size_t, uint8_t*, size_t) { return absl::OkStatus(); });
 }
 
 }  // namespace llmtk

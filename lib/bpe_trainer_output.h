@@ -1,5 +1,5 @@
 // bpe_trainer_output: writes a trained BPE model as an HF tokenizer.json or
-// as a vocabulary-only GGUF (tokenizer.ggml.* keys).
+// as a vocabulary-only GGUF (tokenizer.ggml.* keys, via gguf_writer.h).
 //
 // tokenizer.json carries the same components as Llama 3's: a Split regex +
 // ByteLevel(use_regex=false) pre-tokenizer, a ByteLevel decoder, a BPE model
@@ -24,6 +24,17 @@ std::string TokenizerJson(const BpeModel& model, const std::string& split_patter
 // Writes TokenizerJson to `path` ("-": stdout) atomically.
 absl::Status WriteTokenizerJson(const BpeModel& model, const std::string& split_pattern,
                                 const std::string& path);
+
+// llama.cpp's tokenizer.ggml.pre name for a trainer pre-tokenizer name
+// ("llama3" -> "llama-bpe"); Unimplemented for patterns llama.cpp has no name
+// for (cjk, custom regexes), since a GGUF cannot carry the regex itself.
+absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer);
+
+// Writes a vocabulary-only GGUF v3 (no tensors): general.architecture "llama",
+// tokenizer.ggml.model "gpt2", .pre, .tokens, .token_type (3 = control for
+// special tokens, 1 = normal) and .merges, as llama.cpp's ggml-vocab files.
+absl::Status WriteGgufVocab(const BpeModel& model, const std::string& pre_tokenizer,
+                            const std::string& path);
 
 }  // namespace llmtk
 

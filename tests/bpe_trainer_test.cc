@@ -11,6 +11,7 @@
 #include "lib/bpe_trainer_output.h"
 #include "lib/bpe_trainer_split.h"
 #include "lib/bpe_trainer_words.h"
+#include "lib/gguf.h"
 #include "lib/io.h"
 
 namespace llmtk {
@@ -269,6 +270,37 @@ TEST(BpeTrainer, HfTokenizersGivesTheSameIds) {
     std::string ours = absl::StrJoin(ids, " ");
     ASSERT_EQ(ours, lines[i]) << "document " << i;
   }
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+TEST(BpeTrainerOutput, GgufVocabHoldsTheSameTokensAndMerges) {
+  BpeTrainerOptions o;
+  o.vocab_size = 261;
+  o.special_tokens = {"<s>"};
+  auto m = LearnMerges({{"hello", 3}, {" hell", 2}}, o);
+  ASSERT_TRUE(m.ok());
+  const std::string path = TempPath("vocab.gguf");
+  ASSERT_TRUE(WriteGgufVocab(*m, "llama3", path).ok());
+  auto f = GgufFile::Open(path);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(*(*f)->GetString("tokenizer.ggml.model"), "gpt2");
+  EXPECT_EQ(*(*f)->GetString("tokenizer.ggml.pre"), "llama-bpe");
+  auto tokens = (*f)->GetStringArray("tokenizer.ggml.tokens");
+  ASSERT_TRUE(tokens.ok());
+  EXPECT_EQ(std::vector<std::string>(tokens->begin(), tokens->end()), m->tokens);
+  auto merges = (*f)->GetStringArray("tokenizer.ggml.merges");
+  ASSERT_TRUE(merges.ok());
+  EXPECT_EQ(std::vector<std::string>(merges->begin(), merges->end()), MergeStrings(*m));
+  const GgufValue* types = (*f)->Find("tokenizer.ggml.token_type");
+  ASSERT_NE(types, nullptr);
+  EXPECT_EQ(*types->AsInt(0), 3);
+  EXPECT_EQ(*types->AsInt(1), 1);
+  EXPECT_EQ(WriteGgufVocab(*m, "cjk", path).code(), absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace
