@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_join.h"
+#include "lib/bpe_trainer_alphabet.h"
 #include "lib/bpe_trainer_merge.h"
 #include "lib/bpe_trainer_output.h"
 #include "lib/bpe_trainer_split.h"
@@ -17,16 +18,16 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-absl::Status CheckOptions(const BpeTrainerOptions& opts) {
-  const int min_vocab = static_cast<int>(opts.special_tokens.size()) + 256;
-  if (opts.vocab_size < min_vocab) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--vocab-size ", opts.vocab_size, " is below the alphabet: the 256 byte symbols and ",
-        opts.special_tokens.size(), " special tokens need at least ", min_vocab));
-  }
+absl::Status CheckOptions(const BpeTrainerOptions& opts, bool gguf) {
+  RETURN_IF_ERROR(CheckVocabSize(opts));
   if (opts.max_token_length < 0) {
     return absl::InvalidArgumentError("--max-token-length must be >= 0 (0: unlimited)");
   }
+  if (gguf && opts.style == BpeStyle::kSentencePiece) {
+    return absl::UnimplementedError(
+        "--gguf: SentencePiece-style vocabularies are written as tokenizer.json only");
+  }
+  if (gguf) RETURN_IF_ERROR(GgufPreType(opts.pre_tokenizer).status());
   return absl::OkStatus();
 }
 
@@ -36,10 +37,12 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
                                         const DocumentReaderOptions& reader_opts,
                                         const BpeTrainerOptions& opts, const std::string& output,
                                         bool gguf) {
-  RETURN_IF_ERROR(CheckOptions(opts));
-  if (gguf) RETURN_IF_ERROR(GgufPreType(opts.pre_tokenizer).status());
+  RETURN_IF_ERROR(CheckOptions(opts, gguf));
   const std::string pattern = PreTokenizerPattern(opts.pre_tokenizer);
-  ASSIGN_OR_RETURN(WordSplitFn split, MakeRegexSplitter(pattern));
+  WordSplitFn split = SplitOnSpaces;
+  if (opts.style == BpeStyle::kByteLevel) {
+    ASSIGN_OR_RETURN(split, MakeRegexSplitter(pattern));
+  }
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, reader_opts));
 
   BpeTrainReport report;
@@ -94,6 +97,8 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
   report.merge_seconds = SecondsSince(t1);
   report.vocab_size = static_cast<int>(model.tokens.size());
   report.merges = static_cast<int>(model.merges.size());
+  report.alphabet_size = model.alphabet_size;
+  report.character_coverage = model.character_coverage;
   report.train_bytes_per_token = model.train_bytes_per_token;
   if (gguf) {
     RETURN_IF_ERROR(WriteGgufVocab(model, opts.pre_tokenizer, output));

@@ -33,13 +33,22 @@ namespace llmtk {
 // cover are not lost: the trainer makes each uncovered gap a word of its own.
 using WordSplitFn = std::function<void(std::string_view text, std::vector<std::string_view>* words)>;
 
+enum class BpeStyle {
+  kByteLevel,      // GPT-2/Llama 3: bytes as symbols, ByteLevel components
+  kSentencePiece,  // Llama 2: characters, "▁" for spaces, byte fallback
+};
+
 struct BpeTrainerOptions {
+  BpeStyle style = BpeStyle::kByteLevel;
+  // SentencePiece style: share of character occurrences the alphabet covers.
+  double character_coverage = 0.9995;
   int vocab_size = 32000;           // total, special tokens and alphabet included
   uint64_t min_frequency = 0;       // stop when the best pair is rarer than this
   std::vector<std::string> special_tokens;
   int max_token_length = 0;         // in bytes; 0: unlimited
   uint64_t max_words = 0;           // bound on distinct words kept; 0: unlimited
-  // Pre-tokenizer: "llama3" (default), "gpt2", "qwen2", "cjk", or a regex.
+  // Pre-tokenizer (byte-level style): "llama3" (default), "gpt2", "qwen2",
+  // "cjk", or a regex. SentencePiece style splits on spaces.
   std::string pre_tokenizer = "llama3";
   int threads = 0;                  // 0: all cores
   bool show_progress = false;       // progress line on stderr
@@ -55,6 +64,8 @@ struct BpeTrainReport {
   uint64_t invalid_utf8_words = 0;  // words with invalid UTF-8, trained as bytes
   int vocab_size = 0;
   int merges = 0;
+  int alphabet_size = 0;            // initial symbols (bytes, byte fallback, characters)
+  double character_coverage = 1.0;  // SentencePiece style: share covered by the alphabet
   double train_bytes_per_token = 0; // on the training words, after all merges
   double count_seconds = 0, merge_seconds = 0;
 };

@@ -5,6 +5,7 @@
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
+#include "lib/bpe_trainer_alphabet.h"
 #include "lib/unicode.h"
 
 namespace llmtk {
@@ -66,10 +67,12 @@ std::string ToByteLevel(std::string_view bytes) {
 absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
                                      const BpeTrainerOptions& opts,
                                      const MergeProgress& progress) {
+  RETURN_IF_ERROR(CheckVocabSize(opts));
   BpeModel model;
-  std::vector<uint32_t> token_len;  // in bytes
+  model.style = opts.style;
+  std::vector<uint32_t> token_len;  // in characters (byte-level: bytes)
   absl::flat_hash_map<std::string, uint32_t> ids;
-  for (const std::string& s : opts.special_tokens) {
+  for (const std::string& s : EffectiveSpecialTokens(opts)) {
     if (s.empty()) return absl::InvalidArgumentError("--special-tokens: empty special token");
     if (!ids.emplace(s, model.tokens.size()).second) {
       return absl::InvalidArgumentError(
@@ -79,30 +82,15 @@ absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
     token_len.push_back(s.size());
   }
   model.num_special = static_cast<int>(model.tokens.size());
-  const int min_vocab = model.num_special + 256;
-  if (opts.vocab_size < min_vocab) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--vocab-size ", opts.vocab_size, " is below the alphabet: the 256 byte symbols and ",
-        model.num_special, " special tokens need at least ", min_vocab));
-  }
-
-  // Alphabet: all 256 bytes, ids in code-point order of their characters.
-  std::array<uint8_t, 256> order;
-  for (int b = 0; b < 256; ++b) order[b] = static_cast<uint8_t>(b);
-  std::sort(order.begin(), order.end(),
-            [](uint8_t x, uint8_t y) { return Table().cps[x] < Table().cps[y]; });
-  std::array<uint32_t, 256> byte_id;
-  for (uint8_t b : order) {
-    const std::string& ch = Table().chars[b];
-    if (ids.contains(ch)) {
+  ASSIGN_OR_RETURN(Alphabet alphabet, Alphabet::Build(word_counts, opts, &model.tokens, &token_len));
+  model.alphabet_size = alphabet.size();
+  model.character_coverage = alphabet.coverage();
+  for (size_t id = model.num_special; id < model.tokens.size(); ++id) {
+    if (!ids.emplace(model.tokens[id], id).second) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--special-tokens: \"", ch, "\" is the byte-level symbol of byte ", b,
-          ", which is always in the vocabulary"));
+          "--special-tokens: \"", model.tokens[id],
+          "\" is also an alphabet token, which is always in the vocabulary"));
     }
-    byte_id[b] = model.tokens.size();
-    ids.emplace(ch, byte_id[b]);
-    model.tokens.push_back(ch);
-    token_len.push_back(1);
   }
 
   // Words as symbol sequences in one flat array.
@@ -111,9 +99,10 @@ absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
   words.reserve(word_counts.size());
   uint64_t total_bytes = 0;
   for (const auto& [w, n] : word_counts) {
-    if (w.empty()) continue;
-    words.push_back({syms.size(), static_cast<uint32_t>(w.size()), n});
-    for (unsigned char ch : w) syms.push_back(byte_id[ch]);
+    const uint64_t begin = syms.size();
+    alphabet.Symbolize(w, &syms);
+    if (syms.size() == begin) continue;
+    words.push_back({begin, static_cast<uint32_t>(syms.size() - begin), n});
     total_bytes += n * w.size();
   }
   // The strings are not needed any more; free them before the pair index grows.
@@ -124,6 +113,7 @@ absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
     const Word& w = words[wi];
     const uint32_t* s = &syms[w.begin];
     for (uint32_t i = 0; i + 1 < w.len; ++i) {
+      if (s[i] == kNoSymbol || s[i + 1] == kNoSymbol) continue;
       PairInfo& info = pairs[PairKey(s[i], s[i + 1])];
       info.count += static_cast<int64_t>(w.count);
       if (info.words.empty() || info.words.back() != wi) info.words.push_back(wi);
@@ -170,12 +160,14 @@ absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
       uint32_t* s = &syms[w.begin];
       const int64_t n = static_cast<int64_t>(w.count);
       auto dec = [&](uint32_t x, uint32_t y) {
+        if (x == kNoSymbol || y == kNoSymbol) return;
         uint64_t key = PairKey(x, y);
         if (key == top.pair) return;
         // Absent only when max_token_length kept the pair from being counted.
         if (auto f = pairs.find(key); f != pairs.end()) f->second.count -= n;
       };
       auto inc = [&](uint32_t x, uint32_t y) {
+        if (x == kNoSymbol || y == kNoSymbol) return;
         if (token_len[x] + token_len[y] > max_len) return;
         uint64_t key = PairKey(x, y);
         PairInfo& info = pairs[key];

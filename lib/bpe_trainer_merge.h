@@ -36,8 +36,13 @@ const std::string& ByteLevelChar(uint8_t b);
 std::string ToByteLevel(std::string_view bytes);
 
 struct BpeModel {
-  std::vector<std::string> tokens;  // by id; byte-level form (specials verbatim)
+  // By id. Byte-level style: byte-level form; SentencePiece style: "▁" for
+  // spaces, <0xXX> byte-fallback tokens. Special tokens verbatim.
+  std::vector<std::string> tokens;
+  BpeStyle style = BpeStyle::kByteLevel;
   int num_special = 0;              // ids [0, num_special) are special tokens
+  int alphabet_size = 0;            // ids [num_special, num_special + alphabet_size)
+  double character_coverage = 1.0;  // of the alphabet (SentencePiece style)
   std::vector<std::pair<uint32_t, uint32_t>> merges;  // in rank order
   double train_bytes_per_token = 0;
 };

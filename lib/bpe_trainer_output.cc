@@ -1,5 +1,6 @@
 #include "lib/bpe_trainer_output.h"
 
+#include "lib/bpe_trainer_alphabet.h"
 #include "lib/gguf_writer.h"
 #include "lib/io.h"
 #include "lib/jsonl.h"
@@ -25,39 +26,73 @@ std::string TokenizerJson(const BpeModel& model, const std::string& split_patter
     j.EndObject();
   }
   j.EndArray();
-  j.Key("normalizer").Null();
-  j.Key("pre_tokenizer").BeginObject();
-  j.Key("type").String("Sequence");
-  j.Key("pretokenizers").BeginArray();
-  j.BeginObject();
-  j.Key("type").String("Split");
-  j.Key("pattern").BeginObject().Key("Regex").String(split_pattern).EndObject();
-  j.Key("behavior").String("Isolated");
-  j.Key("invert").Bool(false);
-  j.EndObject();
-  j.BeginObject();
-  j.Key("type").String("ByteLevel");
-  j.Key("add_prefix_space").Bool(false);
-  j.Key("trim_offsets").Bool(true);
-  j.Key("use_regex").Bool(false);
-  j.EndObject();
-  j.EndArray();
-  j.EndObject();
-  j.Key("post_processor").Null();
-  j.Key("decoder").BeginObject();
-  j.Key("type").String("ByteLevel");
-  j.Key("add_prefix_space").Bool(true);
-  j.Key("trim_offsets").Bool(true);
-  j.Key("use_regex").Bool(true);
-  j.EndObject();
+  if (model.style == BpeStyle::kSentencePiece) {
+    // Llama 2's current form: Prepend + Replace normalizers, no
+    // pre-tokenizer (no merge crosses a "▁" word start, so BPE over the
+    // whole text equals BPE per word), a byte-fallback decoder chain.
+    j.Key("normalizer").BeginObject();
+    j.Key("type").String("Sequence");
+    j.Key("normalizers").BeginArray();
+    j.BeginObject().Key("type").String("Prepend").Key("prepend").String(kMetaspace).EndObject();
+    j.BeginObject().Key("type").String("Replace");
+    j.Key("pattern").BeginObject().Key("String").String(" ").EndObject();
+    j.Key("content").String(kMetaspace).EndObject();
+    j.EndArray();
+    j.EndObject();
+    j.Key("pre_tokenizer").Null();
+    j.Key("post_processor").Null();
+    j.Key("decoder").BeginObject();
+    j.Key("type").String("Sequence");
+    j.Key("decoders").BeginArray();
+    j.BeginObject().Key("type").String("Replace");
+    j.Key("pattern").BeginObject().Key("String").String(kMetaspace).EndObject();
+    j.Key("content").String(" ").EndObject();
+    j.BeginObject().Key("type").String("ByteFallback").EndObject();
+    j.BeginObject().Key("type").String("Fuse").EndObject();
+    j.BeginObject().Key("type").String("Strip").Key("content").String(" ");
+    j.Key("start").Int(1).Key("stop").Int(0).EndObject();
+    j.EndArray();
+    j.EndObject();
+  } else {
+    j.Key("normalizer").Null();
+    j.Key("pre_tokenizer").BeginObject();
+    j.Key("type").String("Sequence");
+    j.Key("pretokenizers").BeginArray();
+    j.BeginObject();
+    j.Key("type").String("Split");
+    j.Key("pattern").BeginObject().Key("Regex").String(split_pattern).EndObject();
+    j.Key("behavior").String("Isolated");
+    j.Key("invert").Bool(false);
+    j.EndObject();
+    j.BeginObject();
+    j.Key("type").String("ByteLevel");
+    j.Key("add_prefix_space").Bool(false);
+    j.Key("trim_offsets").Bool(true);
+    j.Key("use_regex").Bool(false);
+    j.EndObject();
+    j.EndArray();
+    j.EndObject();
+    j.Key("post_processor").Null();
+    j.Key("decoder").BeginObject();
+    j.Key("type").String("ByteLevel");
+    j.Key("add_prefix_space").Bool(true);
+    j.Key("trim_offsets").Bool(true);
+    j.Key("use_regex").Bool(true);
+    j.EndObject();
+  }
   j.Key("model").BeginObject();
   j.Key("type").String("BPE");
   j.Key("dropout").Null();
-  j.Key("unk_token").Null();
+  const bool sp = model.style == BpeStyle::kSentencePiece;
+  if (sp) {
+    j.Key("unk_token").String("<unk>");
+  } else {
+    j.Key("unk_token").Null();
+  }
   j.Key("continuing_subword_prefix").Null();
   j.Key("end_of_word_suffix").Null();
-  j.Key("fuse_unk").Bool(false);
-  j.Key("byte_fallback").Bool(false);
+  j.Key("fuse_unk").Bool(sp);
+  j.Key("byte_fallback").Bool(sp);
   j.Key("ignore_merges").Bool(false);
   j.Key("vocab").BeginObject();
   for (size_t i = 0; i < model.tokens.size(); ++i) j.Key(model.tokens[i]).Int(i);
@@ -97,6 +132,10 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer) {
 
 absl::Status WriteGgufVocab(const BpeModel& model, const std::string& pre_tokenizer,
                             const std::string& path) {
+  if (model.style == BpeStyle::kSentencePiece) {
+    return absl::UnimplementedError(
+        "--gguf: SentencePiece-style vocabularies are written as tokenizer.json only");
+  }
   ASSIGN_OR_RETURN(std::string pre, GgufPreType(pre_tokenizer));
   GgufMetadata md;
   md.SetString("general.architecture", "llama");

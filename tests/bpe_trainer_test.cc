@@ -6,13 +6,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_format.h"
 #include "lib/bpe_trainer.h"
+#include "lib/bpe_trainer_alphabet.h"
 #include "lib/bpe_trainer_merge.h"
 #include "lib/bpe_trainer_output.h"
 #include "lib/bpe_trainer_split.h"
 #include "lib/bpe_trainer_words.h"
 #include "lib/gguf.h"
 #include "lib/io.h"
+#include "lib/unicode.h"
 
 namespace llmtk {
 namespace {
@@ -301,6 +304,101 @@ TEST(BpeTrainerOutput, GgufVocabHoldsTheSameTokensAndMerges) {
   EXPECT_EQ(*types->AsInt(0), 3);
   EXPECT_EQ(*types->AsInt(1), 1);
   EXPECT_EQ(WriteGgufVocab(*m, "cjk", path).code(), absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+// Rank-order BPE the SentencePiece way: "▁" words of characters, characters
+// outside the vocabulary as <0xXX> byte tokens.
+std::vector<uint32_t> ReferenceEncodeSp(const BpeModel& m, std::string_view text) {
+  std::map<std::pair<std::string, std::string>, size_t> rank;
+  for (size_t i = 0; i < m.merges.size(); ++i) {
+    rank.emplace(std::make_pair(m.tokens[m.merges[i].first], m.tokens[m.merges[i].second]), i);
+  }
+  std::map<std::string, uint32_t> id;
+  for (size_t i = 0; i < m.tokens.size(); ++i) id.emplace(m.tokens[i], i);
+  std::vector<std::string_view> words;
+  SplitOnSpaces(text, &words);
+  std::vector<uint32_t> out;
+  for (std::string_view raw : words) {
+    std::string w = MetaspaceWord(raw);
+    std::vector<std::string> parts;
+    for (size_t pos = 0; pos < w.size();) {
+      size_t start = pos;
+      DecodeUtf8(w, &pos);
+      std::string ch = w.substr(start, pos - start);
+      if (id.count(ch)) {
+        parts.push_back(ch);
+      } else {
+        for (unsigned char b : ch) parts.push_back(absl::StrFormat("<0x%02X>", b));
+      }
+    }
+    for (;;) {
+      size_t best = SIZE_MAX, at = 0;
+      for (size_t i = 0; i + 1 < parts.size(); ++i) {
+        auto it = rank.find({parts[i], parts[i + 1]});
+        if (it != rank.end() && it->second < best) best = it->second, at = i;
+      }
+      if (best == SIZE_MAX) break;
+      parts[at] += parts[at + 1];
+      parts.erase(parts.begin() + at + 1);
+    }
+    for (const std::string& p : parts) out.push_back(id.at(p));
+  }
+  return out;
+}
+
+TEST(BpeTrainer, SentencePieceStyleHfTokenizersGivesTheSameIds) {
+  const std::string corpus = std::string(LLMTK_TESTDATA) + "/corpus/sample.jsonl.zst";
+  BpeTrainerOptions o;
+  o.style = BpeStyle::kSentencePiece;
+  o.character_coverage = 0.95;
+  o.vocab_size = 3000;
+  const std::string out = TempPath("sp.json");
+  auto r = TrainBpe({corpus}, {}, o, out, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->alphabet_size, 1232);  // 256 byte-fallback tokens + 976 characters
+  auto text = ReadFileToString(out);
+  auto golden = ReadFileToString(std::string(LLMTK_TESTDATA) + "/tok-train/sample-sp-3000.json");
+  ASSERT_TRUE(text.ok() && golden.ok());
+  ASSERT_EQ(*text, *golden);
+
+  // Rebuild the model to encode with it.
+  WordTable table;
+  std::vector<std::string> docs;
+  auto reader = DocumentReader::Open({corpus}, {});
+  ASSERT_TRUE(reader.ok());
+  Document doc;
+  while (*(*reader)->Next(&doc)) docs.emplace_back(doc.text);
+  std::vector<std::string_view> scratch;
+  WordCountMap local;
+  for (const std::string& d : docs) WordTable::CountText(d, SplitOnSpaces, &local, &scratch);
+  table.Merge(local);
+  auto model = LearnMerges(table.counts(), o);
+  ASSERT_TRUE(model.ok());
+  ASSERT_EQ(TokenizerJson(*model, ""), *golden);
+
+  auto hf = ReadFileToString(std::string(LLMTK_TESTDATA) + "/tok-train/sample-sp-3000.hf-ids.zst");
+  ASSERT_TRUE(hf.ok()) << hf.status();
+  std::vector<std::string> lines = absl::StrSplit(*hf, '\n');
+  ASSERT_EQ(lines.size(), docs.size() + 1);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    ASSERT_EQ(absl::StrJoin(ReferenceEncodeSp(*model, docs[i]), " "), lines[i]) << "document " << i;
+  }
+}
+
+TEST(BpeTrainerAlphabet, SentencePieceWords) {
+  std::vector<std::string_view> w;
+  SplitOnSpaces(" a  bc", &w);
+  EXPECT_EQ(std::vector<std::string>(w.begin(), w.end()),
+            (std::vector<std::string>{"", " a", " ", " bc"}));
+  EXPECT_EQ(MetaspaceWord(""), "▁");
+  EXPECT_EQ(MetaspaceWord("ab"), "▁ab");
+  EXPECT_EQ(MetaspaceWord(" ab"), "▁ab");
 }
 
 }  // namespace

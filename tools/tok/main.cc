@@ -22,11 +22,12 @@ struct TrainCommand {
   std::vector<std::string> inputs;
   std::string output;
   bool gguf = false;
+  std::string style = "byte-level";
 };
 
 void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   t->app = tool.app().add_subcommand(
-      "train", "train a byte-level BPE tokenizer (HF tokenizer.json) on JSONL or text");
+      "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
   CLI::App* s = t->app;
   s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (stdin)")
       ->default_val(std::vector<std::string>{"-"});
@@ -51,6 +52,14 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "llama3, gpt2, qwen2, cjk (llama3 with Han/kana runs in 1-2 character words), "
                 "or a regex")
       ->capture_default_str();
+  s->add_option("--style", t->style,
+                "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)")
+      ->check(CLI::IsMember({"byte-level", "sentencepiece"}))
+      ->capture_default_str();
+  s->add_option("--character-coverage", t->opts.character_coverage,
+                "sentencepiece style: share of characters the alphabet covers; the rest use "
+                "byte fallback")
+      ->capture_default_str();
   s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys)");
   tool.AddReaderFlags(&t->reader, s);
   tool.AddCommonFlags(&t->common, s);
@@ -58,6 +67,8 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
 
 absl::Status RunTrainCommand(TrainCommand& t) {
   t.opts.threads = t.common.Threads();
+  t.opts.style = t.style == "sentencepiece" ? llmtk::BpeStyle::kSentencePiece
+                                            : llmtk::BpeStyle::kByteLevel;
   t.opts.show_progress = t.common.ShowProgress();
   ASSIGN_OR_RETURN(llmtk::BpeTrainReport r,
                    llmtk::TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
@@ -74,6 +85,8 @@ absl::Status RunTrainCommand(TrainCommand& t) {
     j.Key("invalid_utf8_words").Uint(r.invalid_utf8_words);
     j.Key("vocab_size").Int(r.vocab_size);
     j.Key("merges").Int(r.merges);
+    j.Key("alphabet_size").Int(r.alphabet_size);
+    j.Key("character_coverage").Double(r.character_coverage);
     j.Key("train_bytes_per_token").Double(r.train_bytes_per_token);
     j.Key("count_seconds").Double(r.count_seconds);
     j.Key("merge_seconds").Double(r.merge_seconds);
