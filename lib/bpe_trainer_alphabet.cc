@@ -99,7 +99,10 @@ absl::StatusOr<Alphabet> Alphabet::Build(const WordCountMap& words, const BpeTra
   std::sort(chars.begin(), chars.end(), [](const auto& x, const auto& y) {
     return x.second != y.second ? x.second > y.second : x.first < y.first;
   });
-  const int room = opts.vocab_size - specials - 256;
+  // SentencePiece gives up when the covering alphabet does not fit; we cap
+  // the characters at half the free ids, leaving the other half to merges,
+  // and the rarest characters to byte fallback (the report shows the share).
+  const int room = std::max(1, (opts.vocab_size - specials - 256) / 2);
   const double want = opts.character_coverage * static_cast<double>(total);
   size_t keep = 0;
   uint64_t covered = 0;

@@ -9,7 +9,8 @@
 // starts with one; symbols are characters. The 256 byte-fallback tokens
 // <0x00>..<0xFF> come first, then the characters that cover
 // `character_coverage` of all character occurrences (most frequent first,
-// ties by code point; capped so that the vocabulary still has room), ids in
+// ties by code point; at most half of the ids left after the special and
+// byte-fallback tokens, so merges always get the other half), ids in
 // code-point order. Other characters are left to byte fallback: in training
 // they are kNoSymbol and never join a pair.
 //
