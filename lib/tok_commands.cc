@@ -99,6 +99,7 @@ absl::StatusOr<SpecialPlan> PlanSpecials(const Tokenizer& tok, const EncodeOptio
 absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer));
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSIGN_OR_RETURN(SpecialPlan plan, PlanSpecials(*tok, o));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, o.reader));
@@ -202,6 +203,7 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   progress.Finish();
   rep.skipped = reader->skipped();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.load_seconds = load_seconds;
   return rep;
 }
 
@@ -209,15 +211,19 @@ std::string FormatEncodeReport(const EncodeReport& r, bool json) {
   if (json) {
     JsonWriter w;
     w.BeginObject().Key("documents").Uint(r.documents).Key("tokens").Uint(r.tokens).Key("bytes").Uint(r.bytes);
-    w.Key("skipped").Uint(r.skipped).Key("seconds").Double(r.seconds);
+    w.Key("skipped").Uint(r.skipped).Key("seconds").Double(r.seconds).Key("load_seconds").Double(r.load_seconds);
+    const double enc = r.seconds - r.load_seconds;
+    w.Key("encode_mb_per_s").Double(enc > 0 ? r.bytes / enc / 1e6 : 0.0);
     if (!r.dtype.empty()) w.Key("dtype").String(r.dtype);
     w.EndObject();
     return w.Take() + "\n";
   }
-  return absl::StrFormat("encoded %d documents, %d tokens, %d bytes (%.2f bytes/token)%s in %.2f s (%.1f MB/s)\n",
-                         r.documents, r.tokens, r.bytes, r.tokens ? static_cast<double>(r.bytes) / r.tokens : 0.0,
-                         r.skipped ? absl::StrCat(", ", r.skipped, " bad lines skipped") : "", r.seconds,
-                         r.seconds > 0 ? r.bytes / r.seconds / 1e6 : 0.0);
+  const double enc = r.seconds - r.load_seconds;
+  return absl::StrFormat(
+      "encoded %d documents, %d tokens, %d bytes (%.2f bytes/token)%s in %.2f s (load %.2f s, encode %.1f MB/s)\n",
+      r.documents, r.tokens, r.bytes, r.tokens ? static_cast<double>(r.bytes) / r.tokens : 0.0,
+      r.skipped ? absl::StrCat(", ", r.skipped, " bad lines skipped") : "", r.seconds, r.load_seconds,
+      enc > 0 ? r.bytes / enc / 1e6 : 0.0);
 }
 
 namespace {

@@ -38,8 +38,10 @@ int main(int argc, char** argv) {
                                                           {"jsonl", llmtk::TokenOutputFormat::kJsonl},
                                                           {"bin", llmtk::TokenOutputFormat::kBin},
                                                           {"megatron", llmtk::TokenOutputFormat::kMegatron}};
-  enc->add_option("--format", eo.format, "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+  std::string format = "ids";
+  enc->add_option("--format", format, "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)")
+      ->check(CLI::IsMember({"ids", "jsonl", "bin", "megatron"}))
+      ->capture_default_str();
   enc->add_option("--ids-key", eo.ids_key, "field for --format jsonl")->capture_default_str();
   enc->add_flag("--no-special", eo.no_special, "no BOS/EOS from the tokenizer's post-processor");
   enc->add_flag("--add-bos", eo.add_bos, "put the BOS token first (instead of the post-processor's ids)");
@@ -56,8 +58,10 @@ int main(int argc, char** argv) {
   std::map<std::string, llmtk::IdsInputFormat> in_formats{{"ids", llmtk::IdsInputFormat::kIds},
                                                           {"bin", llmtk::IdsInputFormat::kBin},
                                                           {"megatron", llmtk::IdsInputFormat::kMegatron}};
-  dec->add_option("--input-format", dop.input_format, "ids|bin|megatron")
-      ->transform(CLI::CheckedTransformer(in_formats, CLI::ignore_case));
+  std::string in_format = "ids";
+  dec->add_option("--input-format", in_format, "ids (a document per line), bin (nanoGPT), megatron (PREFIX)")
+      ->check(CLI::IsMember({"ids", "bin", "megatron"}))
+      ->capture_default_str();
   dec->add_option("--dtype", dop.dtype, "element type of a .bin input (default: by vocabulary size)")
       ->check(CLI::IsMember({"uint16", "uint32"}));
   dec->add_flag("--skip-special", dop.skip_special, "leave out special tokens");
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (enc->parsed()) {
+      eo.format = formats.at(format);
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
       ASSIGN_OR_RETURN(llmtk::EncodeReport r, llmtk::EncodeCorpus(eo));
@@ -90,7 +95,10 @@ int main(int argc, char** argv) {
       }
       return absl::OkStatus();
     }
-    if (dec->parsed()) return llmtk::DecodeCorpus(dop);
+    if (dec->parsed()) {
+      dop.input_format = in_formats.at(in_format);
+      return llmtk::DecodeCorpus(dop);
+    }
     if (ins->parsed()) {
       ASSIGN_OR_RETURN(std::string s, llmtk::InspectTokenizer(inspect_path, inspect_json));
       return WriteStdout(s);
