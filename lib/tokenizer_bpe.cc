@@ -1,7 +1,7 @@
 #include "lib/tokenizer_bpe.h"
 
 #include <atomic>
-#include <queue>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,12 +15,15 @@ namespace {
 struct ByteLevelTables {
   std::array<std::string, 256> chars;
   std::array<char32_t, 256> cps;
+  std::array<int16_t, 256 + 68> byte_of;  // code point → byte, or -1
   ByteLevelTables() {
+    byte_of.fill(-1);
     int n = 0;
     for (int b = 0; b < 256; ++b) {
       bool keep = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       cps[b] = keep ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
       AppendUtf8(&chars[b], cps[b]);
+      byte_of[cps[b]] = static_cast<int16_t>(b);
     }
   }
 };
@@ -52,16 +55,8 @@ constexpr size_t kCacheMaxEntries = 1 << 18;
 const std::array<std::string, 256>& ByteLevelAlphabet() { return Tables().chars; }
 
 int ByteLevelByte(char32_t cp) {
-  if (cp < 256) {
-    const auto& t = Tables();
-    return t.cps[cp] == cp ? static_cast<int>(cp) : -1;
-  }
-  if (cp >= 256 && cp < 256 + 68) {
-    const auto& t = Tables();
-    for (int b = 0; b < 256; ++b)
-      if (t.cps[b] == cp) return b;
-  }
-  return -1;
+  const auto& t = Tables();
+  return cp < t.byte_of.size() ? t.byte_of[cp] : -1;
 }
 
 bool ByteLevelToBytes(std::string_view mapped, std::string* out) {
@@ -207,40 +202,51 @@ void BpeModel::MergeSimple(std::vector<uint32_t>* syms) const {
 void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
   std::vector<uint32_t>& id = *syms;
   const int n = static_cast<int>(id.size());
-  std::vector<int> prev(n), next(n);
+  // Reused per thread: long words (e.g. Chinese runs) come one after another.
+  thread_local std::vector<int> prev, next;
+  thread_local std::vector<uint64_t> heap;
+  prev.resize(n);
+  next.resize(n);
+  heap.clear();
   for (int i = 0; i < n; ++i) {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
   // Key: rank in the high half, position in the low half: the smallest key
-  // is the lowest rank, leftmost.
-  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<>> heap;
+  // is the lowest rank, leftmost. A merged-away symbol gets next = -2.
   auto push = [&](int p) {
     if (p < 0 || next[p] < 0) return;
     const MergeInfo* m = FindMerge(id[p], id[next[p]]);
-    if (m != nullptr) heap.push((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(p));
+    if (m != nullptr) {
+      heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(p));
+      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    }
   };
-  for (int i = 0; i + 1 < n; ++i) push(i);
-  std::vector<bool> dead(n, false);
+  for (int i = 0; i + 1 < n; ++i) {
+    const MergeInfo* m = FindMerge(id[i], id[i + 1]);
+    if (m != nullptr) heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(i));
+  }
+  std::make_heap(heap.begin(), heap.end(), std::greater<>());
   while (!heap.empty()) {
-    uint64_t key = heap.top();
-    heap.pop();
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    uint64_t key = heap.back();
+    heap.pop_back();
     int p = static_cast<int>(key & 0xFFFFFFFFu);
     uint32_t rank = static_cast<uint32_t>(key >> 32);
-    if (dead[p] || next[p] < 0) continue;
+    if (next[p] < 0) continue;
     const MergeInfo* m = FindMerge(id[p], id[next[p]]);
     if (m == nullptr || m->rank != rank) continue;  // stale entry
     int q = next[p];
     id[p] = m->merged;
-    dead[q] = true;
     next[p] = next[q];
-    if (next[q] >= 0) prev[next[q]] = p;
+    next[q] = -2;
+    if (next[p] >= 0) prev[next[p]] = p;
     push(prev[p]);
     push(p);
   }
   size_t w = 0;
   for (int i = 0; i < n; ++i)
-    if (!dead[i]) id[w++] = id[i];
+    if (next[i] != -2) id[w++] = id[i];
   id.resize(w);
 }
 
