@@ -116,7 +116,7 @@ class Qwen3Dir : public ::testing::Test {
       }
       if (header.size() > 1) header += ",";
       header += "\"" + name + "\":{\"dtype\":\"BF16\",\"shape\":[";
-      for (size_t k = 0; k < shape.size(); ++k) header += (k ? "," : "") + std::to_string(shape[k]);
+      for (size_t k = 0; k < shape.size(); ++k) absl::StrAppend(&header, k ? "," : "", shape[k]);
       header += "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
     }
     header += "}";
