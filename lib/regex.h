@@ -1,0 +1,50 @@
+// regex: Unicode-aware regular expressions for tokenizer Split patterns.
+//
+// A thin layer over PCRE2 (UTF + UCP, JIT-compiled when the platform allows)
+// that finds every non-overlapping match in a UTF-8 string, the way HF
+// tokenizers' Split pre-tokenizer walks its (Oniguruma) regex. Patterns that
+// tokenizer.json files carry (\p{L}, \p{N}, (?i:...), (?!\S), possessive
+// forms) have the same meaning in both engines.
+//
+// Thread-safety: a compiled Regex is immutable and may be shared by any
+// number of threads; each thread gets its own match state internally.
+#ifndef LLMTK_LIB_REGEX_H_
+#define LLMTK_LIB_REGEX_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lib/status.h"
+
+namespace llmtk {
+
+class Regex {
+ public:
+  // InvalidArgument-free by design: a pattern that does not compile is a
+  // DataLoss error (it comes from a data file), naming the pattern and offset.
+  static absl::StatusOr<std::unique_ptr<Regex>> Compile(std::string_view pattern);
+  ~Regex();
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+
+  const std::string& pattern() const { return pattern_; }
+
+  // Appends the [begin, end) byte ranges of all non-empty, non-overlapping
+  // matches in `text`, left to right. `text` must be valid UTF-8. An empty
+  // match advances by one character, as Oniguruma's find_iter does.
+  absl::Status FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const;
+
+ private:
+  Regex() = default;
+  std::string pattern_;
+  void* code_ = nullptr;  // pcre2_code_8*
+  bool jit_ = false;
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_REGEX_H_
