@@ -82,7 +82,7 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
   }
 
   auto t1 = std::chrono::steady_clock::now();
-  BpeModel model;
+  TrainedBpe model;
   {
     Progress progress("merging", opts.show_progress, "merges");
     int last = 0;

@@ -64,11 +64,11 @@ std::string ToByteLevel(std::string_view bytes) {
   return out;
 }
 
-absl::StatusOr<BpeModel> LearnMerges(WordCountMap word_counts,
+absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
                                      const BpeTrainerOptions& opts,
                                      const MergeProgress& progress) {
   RETURN_IF_ERROR(CheckVocabSize(opts));
-  BpeModel model;
+  TrainedBpe model;
   model.style = opts.style;
   std::vector<uint32_t> token_len;  // in characters (byte-level: bytes)
   absl::flat_hash_map<std::string, uint32_t> ids;

@@ -35,7 +35,7 @@ const std::string& ByteLevelChar(uint8_t b);
 // Byte-level string of raw bytes.
 std::string ToByteLevel(std::string_view bytes);
 
-struct BpeModel {
+struct TrainedBpe {
   // By id. Byte-level style: byte-level form; SentencePiece style: "▁" for
   // spaces, <0xXX> byte-fallback tokens. Special tokens verbatim.
   std::vector<std::string> tokens;
@@ -54,7 +54,7 @@ struct MergeProgress {
 // Learns merges until the vocabulary has opts.vocab_size tokens, no pair is
 // left, or the best pair is rarer than opts.min_frequency. Takes the table
 // by value so that a moved-in table is freed once converted to symbols.
-absl::StatusOr<BpeModel> LearnMerges(WordCountMap words, const BpeTrainerOptions& opts,
+absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap words, const BpeTrainerOptions& opts,
                                      const MergeProgress& progress = {});
 
 }  // namespace llmtk

@@ -7,7 +7,7 @@
 
 namespace llmtk {
 
-std::string TokenizerJson(const BpeModel& model, const std::string& split_pattern) {
+std::string TokenizerJson(const TrainedBpe& model, const std::string& split_pattern) {
   JsonWriter j;
   j.BeginObject();
   j.Key("version").String("1.0");
@@ -113,7 +113,7 @@ std::string TokenizerJson(const BpeModel& model, const std::string& split_patter
   return out;
 }
 
-absl::Status WriteTokenizerJson(const BpeModel& model, const std::string& split_pattern,
+absl::Status WriteTokenizerJson(const TrainedBpe& model, const std::string& split_pattern,
                                 const std::string& path) {
   ASSIGN_OR_RETURN(auto out, OutputFile::Open(path));
   RETURN_IF_ERROR(out->Write(TokenizerJson(model, split_pattern)));
@@ -130,7 +130,7 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer) {
       "write tokenizer.json"));
 }
 
-absl::Status WriteGgufVocab(const BpeModel& model, const std::string& pre_tokenizer,
+absl::Status WriteGgufVocab(const TrainedBpe& model, const std::string& pre_tokenizer,
                             const std::string& path) {
   if (model.style == BpeStyle::kSentencePiece) {
     return absl::UnimplementedError(

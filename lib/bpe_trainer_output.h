@@ -19,10 +19,10 @@
 namespace llmtk {
 
 // The tokenizer.json text for `model` with `split_pattern` as pre-tokenizer.
-std::string TokenizerJson(const BpeModel& model, const std::string& split_pattern);
+std::string TokenizerJson(const TrainedBpe& model, const std::string& split_pattern);
 
 // Writes TokenizerJson to `path` ("-": stdout) atomically.
-absl::Status WriteTokenizerJson(const BpeModel& model, const std::string& split_pattern,
+absl::Status WriteTokenizerJson(const TrainedBpe& model, const std::string& split_pattern,
                                 const std::string& path);
 
 // llama.cpp's tokenizer.ggml.pre name for a trainer pre-tokenizer name
@@ -33,7 +33,7 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer);
 // Writes a vocabulary-only GGUF v3 (no tensors): general.architecture "llama",
 // tokenizer.ggml.model "gpt2", .pre, .tokens, .token_type (3 = control for
 // special tokens, 1 = normal) and .merges, as llama.cpp's ggml-vocab files.
-absl::Status WriteGgufVocab(const BpeModel& model, const std::string& pre_tokenizer,
+absl::Status WriteGgufVocab(const TrainedBpe& model, const std::string& pre_tokenizer,
                             const std::string& path);
 
 }  // namespace llmtk

@@ -1,5 +1,6 @@
 // bpe_trainer_split: the trainer's pre-tokenizer — named Split regex patterns
-// and a PCRE2 (JIT) splitter for them.
+// and a splitter over the tokenizer library's Regex (lib/regex.h), the same
+// engine `llmtk-tok encode` runs them with.
 //
 // The patterns are the ones HF tokenizer.json files carry, so a trained
 // tokenizer's Split pre-tokenizer reproduces exactly the words it was trained
@@ -8,9 +9,9 @@
 // Chinese text yields reusable words rather than one "word" per clause (see
 // docs/benchmarks.md, "Tokenizer training").
 //
-// Interim: when the `tok` library's pre-tokenizer lands, the trainer should
-// take its splitter instead; the patterns here stay the source of truth for
-// what the trainer writes into tokenizer.json.
+// Invalid UTF-8 (possible only through the library API: the document reader
+// rejects or repairs it) does not reach the regex: each maximal invalid
+// sequence becomes a word of its own and trains as bytes.
 //
 // Thread-safety: the returned WordSplitFn is safe to call concurrently.
 #ifndef LLMTK_LIB_BPE_TRAINER_SPLIT_H_
@@ -29,7 +30,7 @@ namespace llmtk {
 std::string PreTokenizerPattern(std::string_view name);
 
 // Compiles `pattern` (UTF + Unicode properties, as HF's onig patterns mean
-// them). A pattern PCRE2 rejects is InvalidArgument naming the offset.
+// them). A pattern that does not compile is InvalidArgument naming the offset.
 absl::StatusOr<WordSplitFn> MakeRegexSplitter(const std::string& pattern);
 
 }  // namespace llmtk

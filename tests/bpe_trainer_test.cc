@@ -15,6 +15,7 @@
 #include "lib/bpe_trainer_words.h"
 #include "lib/gguf.h"
 #include "lib/io.h"
+#include "lib/tokenizer.h"
 #include "lib/unicode.h"
 
 namespace llmtk {
@@ -44,14 +45,15 @@ TEST(BpeTrainerSplit, CjkPatternCutsHanRuns) {
 
 TEST(BpeTrainerSplit, InvalidUtf8BytesBecomeTheirOwnWords) {
   EXPECT_EQ(Split("llama3", "ab\xff\xfe" "cd"),
-            (std::vector<std::string>{"ab", "\xff\xfe", "cd"}));
+            (std::vector<std::string>{"ab", "\xff", "\xfe", "cd"}));
 }
 
 TEST(BpeTrainerSplit, BadPatternIsInvalidArgument) {
   auto s = MakeRegexSplitter("(abc");
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.status().message(),
-            "bad pre-tokenizer pattern at offset 4: missing closing parenthesis");
+            "--pre-tokenizer: regex pattern \"(abc\" does not compile at offset 4: missing "
+            "closing parenthesis");
 }
 
 TEST(BpeTrainerWords, PruneDropsRarestCountClasses) {
@@ -70,7 +72,7 @@ BpeTrainerOptions Opts(int merges) {
   return o;
 }
 
-std::vector<std::string> MergeStrings(const BpeModel& m) {
+std::vector<std::string> MergeStrings(const TrainedBpe& m) {
   std::vector<std::string> out;
   for (auto [a, b] : m.merges) out.push_back(m.tokens[a] + " " + m.tokens[b]);
   return out;
@@ -205,7 +207,7 @@ namespace {
 
 // A plain rank-order BPE encoder over the trained model: the meaning we give
 // tokenizer.json. HF tokenizers' ids for the same file must agree with it.
-std::vector<uint32_t> ReferenceEncode(const BpeModel& m, const WordSplitFn& split,
+std::vector<uint32_t> ReferenceEncode(const TrainedBpe& m, const WordSplitFn& split,
                                       std::string_view text) {
   std::map<std::pair<std::string, std::string>, size_t> rank;
   for (size_t i = 0; i < m.merges.size(); ++i) {
@@ -314,7 +316,7 @@ namespace {
 
 // Rank-order BPE the SentencePiece way: "▁" words of characters, characters
 // outside the vocabulary as <0xXX> byte tokens.
-std::vector<uint32_t> ReferenceEncodeSp(const BpeModel& m, std::string_view text) {
+std::vector<uint32_t> ReferenceEncodeSp(const TrainedBpe& m, std::string_view text) {
   std::map<std::pair<std::string, std::string>, size_t> rank;
   for (size_t i = 0; i < m.merges.size(); ++i) {
     rank.emplace(std::make_pair(m.tokens[m.merges[i].first], m.tokens[m.merges[i].second]), i);
@@ -399,6 +401,48 @@ TEST(BpeTrainerAlphabet, SentencePieceWords) {
   EXPECT_EQ(MetaspaceWord(""), "▁");
   EXPECT_EQ(MetaspaceWord("ab"), "▁ab");
   EXPECT_EQ(MetaspaceWord(" ab"), "▁ab");
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+// The trained files through the project's own tokenizer (lib/tokenizer.h):
+// same ids as HF tokenizers, for tokenizer.json and for the GGUF vocabulary,
+// and decode(encode(x)) == x.
+TEST(BpeTrainer, OurEncoderMatchesHfOnTrainedFiles) {
+  const std::string corpus = std::string(LLMTK_TESTDATA) + "/corpus/sample.jsonl.zst";
+  std::vector<std::string> docs;
+  auto reader = DocumentReader::Open({corpus}, {});
+  ASSERT_TRUE(reader.ok());
+  Document doc;
+  while (*(*reader)->Next(&doc)) docs.emplace_back(doc.text);
+
+  BpeTrainerOptions o;
+  o.vocab_size = 1000;
+  o.special_tokens = {"<|endoftext|>"};
+  const std::string gguf = TempPath("sample.gguf");
+  ASSERT_TRUE(TrainBpe({corpus}, {}, o, gguf, true).ok());
+
+  for (const std::string name : {"sample-1000", "sample-sp-3000", "gguf"}) {
+    const std::string dir = std::string(LLMTK_TESTDATA) + "/tok-train/";
+    auto tok = Tokenizer::Load(name == "gguf" ? gguf : dir + name + ".json");
+    ASSERT_TRUE(tok.ok()) << name << ": " << tok.status();
+    auto hf = ReadFileToString(dir + (name == "gguf" ? "sample-1000" : name) + ".hf-ids.zst");
+    ASSERT_TRUE(hf.ok());
+    std::vector<std::string> lines = absl::StrSplit(*hf, '\n');
+    ASSERT_EQ(lines.size(), docs.size() + 1);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      std::vector<uint32_t> ids;
+      ASSERT_TRUE((*tok)->Encode(docs[i], false, &ids).ok());
+      ASSERT_EQ(absl::StrJoin(ids, " "), lines[i]) << name << " document " << i;
+      auto back = (*tok)->Decode(ids, false);
+      ASSERT_TRUE(back.ok());
+      ASSERT_EQ(*back, docs[i]) << name << " document " << i;
+    }
+  }
 }
 
 }  // namespace
