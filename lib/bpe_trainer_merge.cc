@@ -128,6 +128,7 @@ absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
     HeapEntry top = heap.top();
     heap.pop();
     auto it = pairs.find(top.pair);
+    if (it == pairs.end()) continue;  // the pair died out (count 0) and was erased
     const int64_t current = it->second.count;
     if (current != top.count) {
       if (current > 0) heap.push({current, top.pair});
@@ -151,8 +152,7 @@ absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
 
     // Every occurrence of (a, b) disappears from these words below.
     std::vector<uint32_t> affected = std::move(it->second.words);
-    it->second.words = {};
-    it->second.count = 0;
+    pairs.erase(it);
     touched.clear();
     const uint32_t merge_no = static_cast<uint32_t>(model.merges.size());
     for (uint32_t wi : affected) {
@@ -164,7 +164,11 @@ absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
         uint64_t key = PairKey(x, y);
         if (key == top.pair) return;
         // Absent only when max_token_length kept the pair from being counted.
-        if (auto f = pairs.find(key); f != pairs.end()) f->second.count -= n;
+        if (auto f = pairs.find(key); f != pairs.end()) {
+          // Pairs die out by the million as tokens grow; erasing them (and
+          // their word lists) keeps memory near the live pairs.
+          if ((f->second.count -= n) == 0) pairs.erase(f);
+        }
       };
       auto inc = [&](uint32_t x, uint32_t y) {
         if (x == kNoSymbol || y == kNoSymbol) return;
@@ -198,8 +202,8 @@ absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
       w.len = j;
     }
     for (uint64_t key : touched) {
-      int64_t count = pairs.find(key)->second.count;
-      if (count > 0) heap.push({count, key});
+      auto f = pairs.find(key);
+      if (f != pairs.end() && f->second.count > 0) heap.push({f->second.count, key});
     }
     if (progress.on_merge) progress.on_merge(static_cast<int>(model.merges.size()));
   }
