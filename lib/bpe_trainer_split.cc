@@ -17,8 +17,15 @@ constexpr char kQwen2[] =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 // Llama 3 with no-space scripts taken out of the letter runs: a Han/kana run
 // becomes words of at most two characters, other letters behave as before.
-constexpr char kCjk[] =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[\p{Han}\p{Hiragana}\p{Katakana}]{1,2}|[^\r\n\p{L}\p{N}]?(?:(?![\p{Han}\p{Hiragana}\p{Katakana}])\p{L})+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// Explicit ranges, not \p{Han}: PCRE2 (>= 10.40) gives \p{Han} the
+// Script_Extensions meaning (it matches "。" U+3002 and "、"), Oniguruma (HF)
+// the Script one, so the two engines would split differently.
+#define LLMTK_CJK                                                                       \
+  R"(\x{2E80}-\x{2FDF}\x{3005}\x{3007}\x{3021}-\x{3029}\x{3038}-\x{303B}\x{3041}-\x{3096})" \
+  R"(\x{309D}-\x{309F}\x{30A1}-\x{30FA}\x{30FD}-\x{30FF}\x{31F0}-\x{31FF}\x{3400}-\x{4DBF})"  \
+  R"(\x{4E00}-\x{9FFF}\x{F900}-\x{FAFF}\x{FF66}-\x{FF9D}\x{20000}-\x{3134F})"
+constexpr char kCjk[] = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[)" LLMTK_CJK R"(]{1,2}|[^\r\n\p{L}\p{N}]?(?:(?![)" LLMTK_CJK R"(])\p{L})+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+#undef LLMTK_CJK
 
 // Matches of `re` in valid UTF-8 `text`, the gaps between them kept as words.
 void SplitValid(const Regex& re, std::string_view text, std::vector<std::string_view>* words) {
