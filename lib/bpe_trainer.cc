@@ -23,6 +23,11 @@ absl::Status CheckOptions(const BpeTrainerOptions& opts, bool gguf) {
   if (opts.max_token_length < 0) {
     return absl::InvalidArgumentError("--max-token-length must be >= 0 (0: unlimited)");
   }
+  if (opts.style == BpeStyle::kSentencePiece &&
+      (opts.character_coverage <= 0 || opts.character_coverage > 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--character-coverage ", opts.character_coverage, " is outside (0, 1]"));
+  }
   if (gguf && opts.style == BpeStyle::kSentencePiece) {
     return absl::UnimplementedError(
         "--gguf: SentencePiece-style vocabularies are written as tokenizer.json only");
