@@ -101,7 +101,7 @@ std::optional<uint32_t> Tokenizer::TokenToId(std::string_view token) const {
     if (t.content == token) return t.id;
   if (parts_.model->options().byte_level) {
     std::string bytes;
-    if (!ByteLevelToBytes(token, &bytes)) return std::nullopt;
+    if (!ByteLevelToBytes(token, &bytes)) return parts_.model->Find("\xFF" + std::string(token));
     return parts_.model->Find(bytes);
   }
   return parts_.model->Find(token);
