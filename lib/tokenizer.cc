@@ -40,6 +40,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
 }
 
 absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids) const {
+  if (text.size() > kMaxTextBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("text of ", text.size(), " bytes is over the ", kMaxTextBytes,
+                                                     "-byte limit of one encode call; split the document"));
+  }
   size_t bad = 0;
   if (!IsValidUtf8(text, &bad)) {
     return absl::DataLossError(absl::StrCat("invalid UTF-8 at byte ", bad, " of the text"));
