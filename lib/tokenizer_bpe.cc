@@ -47,7 +47,7 @@ struct WordCache {
   }
 };
 
-constexpr size_t kCacheMaxWordBytes = 64;
+constexpr size_t kCacheMaxWordBytes = 128;
 const std::string kUnreachablePrefix = "\xFF";
 constexpr size_t kCacheMaxEntries = 1 << 18;
 
