@@ -85,7 +85,8 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, GoldenTest,
                                            Case{"stories260K", "stories260K-tokenizer.json"}),
                          [](const auto& info) { return info.param.name; });
 
-// Every component variant made by scripts/tok-variants: ids identical to HF.
+// Every component variant made by scripts/tok-variants: ids and decoded
+// text identical to HF.
 TEST(TokenizerTest, ComponentVariantsMatchHf) {
   const std::string dir = kDir + "variants/";
   std::vector<std::string> texts;
@@ -111,11 +112,20 @@ TEST(TokenizerTest, ComponentVariantsMatchHf) {
     auto tok = Tokenizer::Load(entry.path().string());
     ASSERT_TRUE(tok.ok()) << stem << ": " << tok.status();
     std::vector<std::string> want = Lines(dir + stem + ".ids.zst");
+    std::vector<std::string> decoded = Lines(dir + stem + ".decoded.zst");
     ASSERT_EQ(want.size(), texts.size()) << stem;
+    ASSERT_EQ(decoded.size(), texts.size()) << stem;
+    simdjson::dom::parser parser;
     for (size_t i = 0; i < texts.size(); ++i) {
       std::vector<uint32_t> got;
       ASSERT_TRUE((*tok)->Encode(texts[i], true, &got).ok());
       EXPECT_EQ(Join(got), want[i]) << stem << " document " << i << ": " << texts[i].substr(0, 60);
+      auto text = (*tok)->Decode(got, false);
+      ASSERT_TRUE(text.ok()) << text.status();
+      simdjson::padded_string p(decoded[i]);
+      std::string_view hf;
+      ASSERT_EQ(parser.parse(p).get_string().get(hf), simdjson::SUCCESS);
+      EXPECT_EQ(*text, hf) << stem << " decode of document " << i;
     }
   }
   EXPECT_EQ(variants, 19);
