@@ -62,9 +62,15 @@ TEST(GgmlVocabVectors, LlamaBpeWithLlama3TokenizerJson) {
   CheckVectors(kDir + "llama3-tokenizer.json.zst", kDir + "ggml-vocab-llama-bpe.gguf", "llama-bpe");
 }
 
+// The gpt-2 vectors on GPT-2's tokenizer.json (the same vocabulary as
+// ggml-vocab-gpt-2.gguf, which is left out of testdata to save space;
+// scripts/tok-compare-vocab checks that file from ../shared).
+TEST(GgmlVocabVectors, Gpt2WithGpt2TokenizerJson) {
+  CheckVectors(kDir + "gpt2-tokenizer.json.zst", kDir + "ggml-vocab-gpt-2.gguf", "gpt-2");
+}
+
 INSTANTIATE_TEST_SUITE_P(Vocabs, GgmlVocabTest,
-                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "deepseek-coder", "deepseek-llm", "falcon",
-                                           "starcoder"),
+                         ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
