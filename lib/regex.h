@@ -24,8 +24,8 @@ namespace llmtk {
 
 class Regex {
  public:
-  // InvalidArgument-free by design: a pattern that does not compile is a
-  // DataLoss error (it comes from a data file), naming the pattern and offset.
+  // Patterns come from data files, so one that does not compile is a
+  // DataLoss error naming the pattern, the offset and PCRE2's reason.
   static absl::StatusOr<std::unique_ptr<Regex>> Compile(std::string_view pattern);
   ~Regex();
   Regex(const Regex&) = delete;

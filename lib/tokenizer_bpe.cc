@@ -47,7 +47,8 @@ struct WordCache {
   }
 };
 
-constexpr size_t kCacheMaxWordBytes = 64;
+constexpr size_t kCacheMaxWordBytes = 128;
+const std::string kUnreachablePrefix = "\xFF";
 constexpr size_t kCacheMaxEntries = 1 << 18;
 
 }  // namespace
@@ -96,9 +97,10 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Build(std::vector<std::strin
   for (size_t id = 0; id < tokens.size(); ++id) {
     std::string sym;
     if (options.byte_level) {
-      // Entries outside the alphabet (rare) keep their UTF-8; BPE over bytes
-      // can never produce them, exactly as in HF.
-      ByteLevelToBytes(tokens[id], &sym);
+      // Entries outside the alphabet (rare) can never come out of BPE over
+      // bytes, as in HF: a 0xFF prefix (never in valid UTF-8 text) keeps them
+      // from colliding with a byte sequence.
+      if (!ByteLevelToBytes(tokens[id], &sym)) sym = kUnreachablePrefix + tokens[id];
     } else {
       sym = std::move(tokens[id]);
     }
@@ -143,17 +145,33 @@ std::optional<uint32_t> BpeModel::Find(std::string_view symbol) const {
 
 void BpeModel::InitialSymbols(std::string_view word, std::vector<uint32_t>* syms) const {
   syms->clear();
+  bool prev_unk = false;
   if (options_.byte_level) {
     for (unsigned char c : word) {
       if (byte_ids_[c] >= 0) {
         syms->push_back(static_cast<uint32_t>(byte_ids_[c]));
-      } else if (options_.unk_id) {
-        if (!(options_.fuse_unk && !syms->empty() && syms->back() == *options_.unk_id)) syms->push_back(*options_.unk_id);
+        prev_unk = false;
+        continue;
+      }
+      // The byte's alphabet character is not a token: HF falls back to the
+      // <0xXX> tokens of that character's UTF-8, else to unk.
+      const std::string& ch = ByteLevelAlphabet()[c];
+      if (options_.byte_fallback) {
+        bool all = true;
+        for (unsigned char b : ch) all = all && byte_tokens_[b] >= 0;
+        if (all) {
+          for (unsigned char b : ch) syms->push_back(static_cast<uint32_t>(byte_tokens_[b]));
+          prev_unk = false;
+          continue;
+        }
+      }
+      if (options_.unk_id) {
+        if (!(options_.fuse_unk && prev_unk)) syms->push_back(*options_.unk_id);
+        prev_unk = true;
       }
     }
     return;
   }
-  bool prev_unk = false;
   size_t pos = 0;
   while (pos < word.size()) {
     size_t start = pos;
@@ -199,12 +217,22 @@ void BpeModel::MergeSimple(std::vector<uint32_t>* syms) const {
   }
 }
 
+namespace {
+// A candidate merge at position `pos` of the pair (left, right). Ordered by
+// rank, then position: the lowest rank merges first, leftmost on ties.
+struct HeapEntry {
+  uint64_t key;  // rank << 32 | pos
+  uint32_t left, right, merged;
+  bool operator>(const HeapEntry& o) const { return key > o.key; }
+};
+}  // namespace
+
 void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
   std::vector<uint32_t>& id = *syms;
   const int n = static_cast<int>(id.size());
   // Reused per thread: long words (e.g. Chinese runs) come one after another.
   thread_local std::vector<int> prev, next;
-  thread_local std::vector<uint64_t> heap;
+  thread_local std::vector<HeapEntry> heap;
   prev.resize(n);
   next.resize(n);
   heap.clear();
@@ -212,32 +240,32 @@ void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
-  // Key: rank in the high half, position in the low half: the smallest key
-  // is the lowest rank, leftmost. A merged-away symbol gets next = -2.
+  auto entry = [&](int p, const MergeInfo* m) {
+    return HeapEntry{(static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(p), id[p], id[next[p]], m->merged};
+  };
   auto push = [&](int p) {
     if (p < 0 || next[p] < 0) return;
     const MergeInfo* m = FindMerge(id[p], id[next[p]]);
     if (m != nullptr) {
-      heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(p));
+      heap.push_back(entry(p, m));
       std::push_heap(heap.begin(), heap.end(), std::greater<>());
     }
   };
   for (int i = 0; i + 1 < n; ++i) {
     const MergeInfo* m = FindMerge(id[i], id[i + 1]);
-    if (m != nullptr) heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(i));
+    if (m != nullptr) heap.push_back(entry(i, m));
   }
   std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  // A merged-away symbol gets next = -2. An entry is stale when its pair is
+  // gone: symbols only grow by merging, so equal ids mean the same pair.
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), std::greater<>());
-    uint64_t key = heap.back();
+    HeapEntry e = heap.back();
     heap.pop_back();
-    int p = static_cast<int>(key & 0xFFFFFFFFu);
-    uint32_t rank = static_cast<uint32_t>(key >> 32);
-    if (next[p] < 0) continue;
-    const MergeInfo* m = FindMerge(id[p], id[next[p]]);
-    if (m == nullptr || m->rank != rank) continue;  // stale entry
+    int p = static_cast<int>(e.key & 0xFFFFFFFFu);
+    if (next[p] < 0 || id[p] != e.left || id[next[p]] != e.right) continue;
     int q = next[p];
-    id[p] = m->merged;
+    id[p] = e.merged;
     next[p] = next[q];
     next[q] = -2;
     if (next[p] >= 0) prev[next[p]] = p;
@@ -252,15 +280,10 @@ void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
 
 void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) const {
   if (word.empty()) return;
-  if (options_.ignore_merges) {
-    auto it = vocab_.find(ToAbsl(word));
-    if (it != vocab_.end()) {
-      out->push_back(it->second);
-      return;
-    }
-  }
   thread_local WordCache cache;
   const bool cacheable = word.size() <= kCacheMaxWordBytes;
+  // The small per-thread cache first: it also holds words that are whole
+  // tokens, sparing a probe of the (large, cache-cold) vocabulary map.
   if (cacheable) {
     if (cache.instance != instance_) cache.Reset(instance_);
     auto it = cache.map.find(ToAbsl(word));
@@ -271,12 +294,23 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
     }
   }
   thread_local std::vector<uint32_t> syms;
-  InitialSymbols(word, &syms);
-  if (syms.size() > 1) {
-    if (syms.size() <= 12) {
-      MergeSimple(&syms);
-    } else {
-      MergeHeap(&syms);
+  syms.clear();
+  bool direct = false;
+  if (options_.ignore_merges) {
+    auto it = vocab_.find(ToAbsl(word));
+    if (it != vocab_.end()) {
+      syms.push_back(it->second);
+      direct = true;
+    }
+  }
+  if (!direct) {
+    InitialSymbols(word, &syms);
+    if (syms.size() > 1) {
+      if (syms.size() <= 12) {
+        MergeSimple(&syms);
+      } else {
+        MergeHeap(&syms);
+      }
     }
   }
   out->insert(out->end(), syms.begin(), syms.end());

@@ -85,6 +85,52 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, GoldenTest,
                                            Case{"stories260K", "stories260K-tokenizer.json"}),
                          [](const auto& info) { return info.param.name; });
 
+// Every component variant made by scripts/tok-variants: ids and decoded
+// text identical to HF.
+TEST(TokenizerTest, ComponentVariantsMatchHf) {
+  const std::string dir = kDir + "variants/";
+  std::vector<std::string> texts;
+  {
+    auto data = ReadFileToString(dir + "docs.jsonl");
+    ASSERT_TRUE(data.ok());
+    simdjson::dom::parser parser;
+    for (absl::string_view line : absl::StrSplit(*data, '\n')) {
+      if (line.empty()) continue;
+      simdjson::padded_string p(line.data(), line.size());
+      std::string_view t;
+      ASSERT_EQ(parser.parse(p)["text"].get_string().get(t), simdjson::SUCCESS);
+      texts.emplace_back(t);
+    }
+  }
+  ASSERT_EQ(texts.size(), 58u);
+  int variants = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() < 9 || name.substr(name.size() - 9) != ".json.zst") continue;
+    ++variants;
+    std::string stem = name.substr(0, name.size() - 9);
+    auto tok = Tokenizer::Load(entry.path().string());
+    ASSERT_TRUE(tok.ok()) << stem << ": " << tok.status();
+    std::vector<std::string> want = Lines(dir + stem + ".ids.zst");
+    std::vector<std::string> decoded = Lines(dir + stem + ".decoded.zst");
+    ASSERT_EQ(want.size(), texts.size()) << stem;
+    ASSERT_EQ(decoded.size(), texts.size()) << stem;
+    simdjson::dom::parser parser;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::vector<uint32_t> got;
+      ASSERT_TRUE((*tok)->Encode(texts[i], true, &got).ok());
+      EXPECT_EQ(Join(got), want[i]) << stem << " document " << i << ": " << texts[i].substr(0, 60);
+      auto text = (*tok)->Decode(got, false);
+      ASSERT_TRUE(text.ok()) << text.status();
+      simdjson::padded_string p(decoded[i]);
+      std::string_view hf;
+      ASSERT_EQ(parser.parse(p).get_string().get(hf), simdjson::SUCCESS);
+      EXPECT_EQ(*text, hf) << stem << " decode of document " << i;
+    }
+  }
+  EXPECT_EQ(variants, 19);
+}
+
 TEST(TokenizerTest, ByteLevelRoundTripsExactly) {
   auto tok = Tokenizer::Load(kDir + "gpt2-tokenizer.json.zst");
   ASSERT_TRUE(tok.ok()) << tok.status();
