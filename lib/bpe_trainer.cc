@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/bpe_trainer_alphabet.h"
 #include "lib/bpe_trainer_merge.h"
@@ -111,6 +112,35 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
     RETURN_IF_ERROR(WriteTokenizerJson(model, pattern, output));
   }
   return report;
+}
+
+std::string FormatTrainReport(const BpeTrainReport& r, const std::string& output, bool json) {
+  if (!json) {
+    return absl::StrFormat(
+        "trained %d tokens (%d merges) on %d documents, %s, %d distinct words; %.2f bytes/token "
+        "on the training words; %.1f s counting, %.1f s merging\n",
+        r.vocab_size, r.merges, r.documents, HumanBytes(static_cast<double>(r.bytes)),
+        r.distinct_words, r.train_bytes_per_token, r.count_seconds, r.merge_seconds);
+  }
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("output").String(output);
+  j.Key("documents").Uint(r.documents);
+  j.Key("bytes").Uint(r.bytes);
+  j.Key("word_occurrences").Uint(r.word_occurrences);
+  j.Key("distinct_words").Uint(r.distinct_words);
+  j.Key("pruned_words").Uint(r.pruned_words);
+  j.Key("replaced_utf8_docs").Uint(r.replaced_utf8_docs);
+  j.Key("invalid_utf8_words").Uint(r.invalid_utf8_words);
+  j.Key("vocab_size").Int(r.vocab_size);
+  j.Key("merges").Int(r.merges);
+  j.Key("alphabet_size").Int(r.alphabet_size);
+  j.Key("character_coverage").Double(r.character_coverage);
+  j.Key("train_bytes_per_token").Double(r.train_bytes_per_token);
+  j.Key("count_seconds").Double(r.count_seconds);
+  j.Key("merge_seconds").Double(r.merge_seconds);
+  j.EndObject();
+  return j.Take() + "\n";
 }
 
 }  // namespace llmtk

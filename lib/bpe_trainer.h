@@ -78,6 +78,9 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
                                         const BpeTrainerOptions& opts, const std::string& output,
                                         bool gguf);
 
+// The report as one JSON object line, or as a one-line human summary.
+std::string FormatTrainReport(const BpeTrainReport& r, const std::string& output, bool json);
+
 }  // namespace llmtk
 
 #endif  // LLMTK_LIB_BPE_TRAINER_H_

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <map>
 #include <string>
-
 #include <vector>
 
 #include "lib/bpe_trainer.h"
@@ -22,7 +21,6 @@ absl::Status WriteStdout(const std::string& s) {
   }
   return absl::OkStatus();
 }
-
 
 // ---- train subcommand (branch `train`) -------------------------------------
 struct TrainCommand {
@@ -83,38 +81,10 @@ absl::Status RunTrainCommand(TrainCommand& t) {
   t.opts.show_progress = t.common.ShowProgress();
   ASSIGN_OR_RETURN(llmtk::BpeTrainReport r,
                    llmtk::TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
-  if (t.common.json) {
-    llmtk::JsonWriter j;
-    j.BeginObject();
-    j.Key("output").String(t.output);
-    j.Key("documents").Uint(r.documents);
-    j.Key("bytes").Uint(r.bytes);
-    j.Key("word_occurrences").Uint(r.word_occurrences);
-    j.Key("distinct_words").Uint(r.distinct_words);
-    j.Key("pruned_words").Uint(r.pruned_words);
-    j.Key("replaced_utf8_docs").Uint(r.replaced_utf8_docs);
-    j.Key("invalid_utf8_words").Uint(r.invalid_utf8_words);
-    j.Key("vocab_size").Int(r.vocab_size);
-    j.Key("merges").Int(r.merges);
-    j.Key("alphabet_size").Int(r.alphabet_size);
-    j.Key("character_coverage").Double(r.character_coverage);
-    j.Key("train_bytes_per_token").Double(r.train_bytes_per_token);
-    j.Key("count_seconds").Double(r.count_seconds);
-    j.Key("merge_seconds").Double(r.merge_seconds);
-    j.EndObject();
-    std::string s = j.Take() + "\n";
-    if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
-      return llmtk::BrokenPipeError();
-    }
-  } else if (!t.common.quiet) {
-    std::fprintf(stderr,
-                 "llmtk-tok: trained %d tokens (%d merges) on %llu documents, %s, %llu distinct "
-                 "words; %.2f bytes/token on the training words; %.1f s counting, %.1f s "
-                 "merging\n",
-                 r.vocab_size, r.merges, static_cast<unsigned long long>(r.documents),
-                 llmtk::HumanBytes(static_cast<double>(r.bytes)).c_str(),
-                 static_cast<unsigned long long>(r.distinct_words), r.train_bytes_per_token,
-                 r.count_seconds, r.merge_seconds);
+  if (t.common.json) return WriteStdout(llmtk::FormatTrainReport(r, t.output, true));
+  if (!t.common.quiet) {
+    std::string line = "llmtk-tok: " + llmtk::FormatTrainReport(r, t.output, false);
+    std::fputs(line.c_str(), stderr);
   }
   return absl::OkStatus();
 }
