@@ -45,7 +45,7 @@ struct BpeTrainerOptions {
   int vocab_size = 32000;           // total, special tokens and alphabet included
   uint64_t min_frequency = 0;       // stop when the best pair is rarer than this
   std::vector<std::string> special_tokens;
-  int max_token_length = 0;         // in bytes; 0: unlimited
+  int max_token_length = 0;         // in characters (byte-level: bytes); 0: unlimited
   uint64_t max_words = 0;           // bound on distinct words kept; 0: unlimited
   // Pre-tokenizer (byte-level style): "llama3" (default), "gpt2", "qwen2",
   // "cjk", or a regex. SentencePiece style splits on spaces.

@@ -52,7 +52,7 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "special tokens, ids 0.. in the order given (comma-separated or repeated)")
       ->delimiter(',');
   s->add_option("--max-token-length", t->opts.max_token_length,
-                "longest token in bytes (0: unlimited)")
+                "longest token in characters (byte-level: bytes; 0: unlimited)")
       ->capture_default_str();
   s->add_option("--max-words", t->opts.max_words,
                 "keep at most this many distinct words, pruning the rarest (0: unlimited)")
