@@ -1,6 +1,8 @@
 #include "lib/bpe_trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -90,15 +92,26 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
   auto t1 = std::chrono::steady_clock::now();
   TrainedBpe model;
   {
-    Progress progress("merging", opts.show_progress, "merges");
-    int last = 0;
+    // Progress's ETA counts bytes; merges get their own line: done/target,
+    // rate and a linear ETA (pessimistic: early merges touch the most words).
+    const int target = std::max(
+        1, opts.vocab_size - static_cast<int>(EffectiveSpecialTokens(opts).size()) - 256);
+    auto last_draw = std::chrono::steady_clock::now();
+    bool drawn = false;
     MergeProgress mp;
-    mp.on_merge = [&](int done) {
-      progress.Add(done - last);
-      last = done;
-    };
+    if (opts.show_progress) {
+      mp.on_merge = [&](int done) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_draw < std::chrono::milliseconds(250)) return;
+        last_draw = now;
+        const double secs = SecondsSince(t1), rate = done / std::max(secs, 1e-9);
+        std::fprintf(stderr, "\rmerging: %d/%d merges, %.0f merges/s, ETA %.0fs\x1b[K", done,
+                     target, rate, std::max(0.0, (target - done) / rate));
+        drawn = true;
+      };
+    }
     ASSIGN_OR_RETURN(model, LearnMerges(std::move(table.mutable_counts()), opts, mp));
-    progress.Finish();
+    if (drawn) std::fputs("\r\x1b[K", stderr);
   }
   report.merge_seconds = SecondsSince(t1);
   report.vocab_size = static_cast<int>(model.tokens.size());
