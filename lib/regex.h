@@ -4,7 +4,8 @@
 // that finds every non-overlapping match in a UTF-8 string, the way HF
 // tokenizers' Split pre-tokenizer walks its (Oniguruma) regex. Patterns that
 // tokenizer.json files carry (\p{L}, \p{N}, (?i:...), (?!\S), possessive
-// forms) have the same meaning in both engines.
+// forms) mean the same in both engines once OnigurumaCompatible has rewritten
+// the two places PCRE2 differs (\s and U+180E; script names).
 //
 // Thread-safety: a compiled Regex is immutable and may be shared by any
 // number of threads; each thread gets its own match state internally.
@@ -21,6 +22,11 @@
 #include "lib/status.h"
 
 namespace llmtk {
+
+// `pattern` rewritten so that PCRE2 gives it Oniguruma's meaning: \s (and
+// classes holding it) without U+180E, \p{Script} as Script, not
+// Script_Extensions. Exposed for tests.
+std::string OnigurumaCompatible(std::string_view pattern);
 
 class Regex {
  public:
