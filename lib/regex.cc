@@ -56,7 +56,7 @@ bool IsCategoryName(std::string_view n) {
 //    character since Unicode 6.3); Oniguruma's does not.
 //  - PCRE2's \p{Han} (any script name) means Script_Extensions; Oniguruma's
 //    means Script: \p{sc:Han}.
-std::string OnigurumaCompatible(std::string_view p) {
+std::string OnigurumaCompatible(std::string_view p, bool fix_spaces) {
   std::string out;
   out.reserve(p.size() + 16);
   size_t i = 0;
@@ -81,10 +81,10 @@ std::string OnigurumaCompatible(std::string_view p) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
       char e = p[i + 1];
-      if (e == 's') {
+      if (e == 's' && fix_spaces) {
         out += "(?:(?!\\x{180E})\\s)";
         i += 2;
-      } else if (e == 'S') {
+      } else if (e == 'S' && fix_spaces) {
         out += "(?:\\x{180E}|\\S)";
         i += 2;
       } else if (e == 'p' || e == 'P') {
@@ -131,7 +131,7 @@ std::string OnigurumaCompatible(std::string_view p) {
       if (p[i + (negated ? 2 : 1)] == ']') klass += "]";
       klass += body;
       klass += "]";
-      if (!has_space) {
+      if (!has_space || !fix_spaces) {
         out += klass;
       } else if (negated) {
         out += "(?:\\x{180E}|" + klass + ")";
@@ -147,34 +147,56 @@ std::string OnigurumaCompatible(std::string_view p) {
   return out;
 }
 
+namespace {
+
+absl::StatusOr<pcre2_code*> CompileOne(std::string_view shown, const std::string& pattern, bool* jit) {
+  int err = 0;
+  PCRE2_SIZE err_off = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   PCRE2_UTF | PCRE2_UCP, &err, &err_off, nullptr);
+  if (code == nullptr) {
+    return absl::DataLossError(absl::StrCat("regex pattern \"", ToAbsl(shown), "\" does not compile at offset ",
+                                            err_off, ": ", Pcre2Message(err)));
+  }
+  *jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  return code;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) {
   std::unique_ptr<Regex> re(new Regex());
   re->pattern_ = std::string(pattern);
-  const std::string compiled = OnigurumaCompatible(pattern);
-  int err = 0;
-  PCRE2_SIZE err_off = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(compiled.data()), compiled.size(),
-                                   PCRE2_UTF | PCRE2_UCP, &err, &err_off, nullptr);
-  if (code == nullptr) {
-    return absl::DataLossError(absl::StrCat("regex pattern \"", ToAbsl(pattern), "\" does not compile at offset ",
-                                            err_off, ": ", Pcre2Message(err)));
-  }
+  // Two programs: the \s rewrite costs a lookahead per space, and only text
+  // holding U+180E needs it.
+  const std::string plain = OnigurumaCompatible(pattern, /*fix_spaces=*/false);
+  const std::string full = OnigurumaCompatible(pattern, /*fix_spaces=*/true);
+  ASSIGN_OR_RETURN(pcre2_code* code, CompileOne(pattern, plain, &re->jit_));
   re->code_ = code;
-  re->jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+  if (full != plain) {
+    ASSIGN_OR_RETURN(pcre2_code* code_mvs, CompileOne(pattern, full, &re->jit_mvs_));
+    re->code_mvs_ = code_mvs;
+  }
   return re;
 }
 
 Regex::~Regex() {
   if (code_ != nullptr) pcre2_code_free(static_cast<pcre2_code*>(code_));
+  if (code_mvs_ != nullptr) pcre2_code_free(static_cast<pcre2_code*>(code_mvs_));
 }
 
 absl::Status Regex::FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
   auto* code = static_cast<pcre2_code*>(code_);
+  bool jit = jit_;
+  if (code_mvs_ != nullptr && text.find("\xE1\xA0\x8E") != std::string_view::npos) {  // U+180E
+    code = static_cast<pcre2_code*>(code_mvs_);
+    jit = jit_mvs_;
+  }
   ThreadMatchData& t = Tmd();
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t pos = 0;
   while (pos < text.size()) {
-    int rc = jit_ ? pcre2_jit_match(code, subject, text.size(), pos, 0, t.md, t.mc)
+    int rc = jit ? pcre2_jit_match(code, subject, text.size(), pos, 0, t.md, t.mc)
                   : pcre2_match(code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, t.md, t.mc);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {

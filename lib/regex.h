@@ -26,7 +26,8 @@ namespace llmtk {
 // `pattern` rewritten so that PCRE2 gives it Oniguruma's meaning: \s (and
 // classes holding it) without U+180E, \p{Script} as Script, not
 // Script_Extensions. Exposed for tests.
-std::string OnigurumaCompatible(std::string_view pattern);
+// `fix_spaces` false leaves \s alone (exact for text without U+180E).
+std::string OnigurumaCompatible(std::string_view pattern, bool fix_spaces = true);
 
 class Regex {
  public:
@@ -47,8 +48,9 @@ class Regex {
  private:
   Regex() = default;
   std::string pattern_;
-  void* code_ = nullptr;  // pcre2_code_8*
-  bool jit_ = false;
+  void* code_ = nullptr;      // pcre2_code_8*: for text without U+180E
+  void* code_mvs_ = nullptr;  // with the \s rewrite, when it changes the pattern
+  bool jit_ = false, jit_mvs_ = false;
 };
 
 }  // namespace llmtk
