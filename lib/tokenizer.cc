@@ -105,7 +105,11 @@ std::optional<uint32_t> Tokenizer::TokenToId(std::string_view token) const {
     if (t.content == token) return t.id;
   if (parts_.model->options().byte_level) {
     std::string bytes;
-    if (!ByteLevelToBytes(token, &bytes)) return parts_.model->Find("\xFF" + std::string(token));
+    if (!ByteLevelToBytes(token, &bytes)) {
+      std::string marked(1, '\xFF');  // how BpeModel keeps non-alphabet entries
+      marked.append(token);
+      return parts_.model->Find(marked);
+    }
     return parts_.model->Find(bytes);
   }
   return parts_.model->Find(token);

@@ -21,7 +21,10 @@ std::vector<std::string> Inputs(const std::string& text) {
 
 std::string Join(const std::vector<uint32_t>& ids) {
   std::string s;
-  for (uint32_t id : ids) s += " " + std::to_string(id);
+  for (uint32_t id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
