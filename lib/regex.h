@@ -4,7 +4,8 @@
 // that finds every non-overlapping match in a UTF-8 string, the way HF
 // tokenizers' Split pre-tokenizer walks its (Oniguruma) regex. Patterns that
 // tokenizer.json files carry (\p{L}, \p{N}, (?i:...), (?!\S), possessive
-// forms) have the same meaning in both engines.
+// forms) mean the same in both engines once OnigurumaCompatible has rewritten
+// the two places PCRE2 differs (\s and U+180E; script names).
 //
 // Thread-safety: a compiled Regex is immutable and may be shared by any
 // number of threads; each thread gets its own match state internally.
@@ -22,10 +23,16 @@
 
 namespace llmtk {
 
+// `pattern` rewritten so that PCRE2 gives it Oniguruma's meaning: \s (and
+// classes holding it) without U+180E, \p{Script} as Script, not
+// Script_Extensions. Exposed for tests.
+// `fix_spaces` false leaves \s alone (exact for text without U+180E).
+std::string OnigurumaCompatible(std::string_view pattern, bool fix_spaces = true);
+
 class Regex {
  public:
-  // InvalidArgument-free by design: a pattern that does not compile is a
-  // DataLoss error (it comes from a data file), naming the pattern and offset.
+  // Patterns come from data files, so one that does not compile is a
+  // DataLoss error naming the pattern, the offset and PCRE2's reason.
   static absl::StatusOr<std::unique_ptr<Regex>> Compile(std::string_view pattern);
   ~Regex();
   Regex(const Regex&) = delete;
@@ -41,8 +48,9 @@ class Regex {
  private:
   Regex() = default;
   std::string pattern_;
-  void* code_ = nullptr;  // pcre2_code_8*
-  bool jit_ = false;
+  void* code_ = nullptr;      // pcre2_code_8*: for text without U+180E
+  void* code_mvs_ = nullptr;  // with the \s rewrite, when it changes the pattern
+  bool jit_ = false, jit_mvs_ = false;
 };
 
 }  // namespace llmtk

@@ -17,12 +17,24 @@ namespace {
 constexpr size_t kBatchBytes = 1 << 20;
 constexpr size_t kBatchDocs = 4096;
 
+// Documents of one batch, their bytes in one arena (no allocation per
+// document once the batch has grown).
 struct DocBatch {
-  std::vector<std::string> texts;
-  std::vector<std::string> raws;  // jsonl output only
+  std::string arena;
+  std::vector<std::pair<size_t, size_t>> text_spans, raw_spans;  // raw: jsonl output only
   std::vector<char> is_json;
+  std::vector<const std::string*> sources;
+  std::vector<uint64_t> lines;
   uint64_t first_index = 0;
-  std::vector<std::string> where;  // "file:line" per document, for errors
+  size_t size() const { return text_spans.size(); }
+  std::string_view text(size_t i) const {
+    return std::string_view(arena).substr(text_spans[i].first, text_spans[i].second);
+  }
+  std::string_view raw(size_t i) const {
+    return std::string_view(arena).substr(raw_spans[i].first, raw_spans[i].second);
+  }
+  // "file:line", for error messages.
+  std::string where(size_t i) const { return absl::StrCat(*sources[i], ":", lines[i]); }
 };
 
 struct EncodedBatch {
@@ -43,25 +55,28 @@ void AppendIds(std::string* out, std::span<const uint32_t> ids, char sep) {
 
 // Fills a batch from the reader; false at the end.
 absl::StatusOr<bool> FillBatch(DocumentReader& reader, bool keep_raw, DocBatch* b) {
-  b->texts.clear();
-  b->raws.clear();
+  b->arena.clear();
+  b->text_spans.clear();
+  b->raw_spans.clear();
   b->is_json.clear();
-  b->where.clear();
-  size_t bytes = 0;
+  b->sources.clear();
+  b->lines.clear();
   Document doc;
-  while (bytes < kBatchBytes && b->texts.size() < kBatchDocs) {
+  while (b->arena.size() < kBatchBytes && b->text_spans.size() < kBatchDocs) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&doc));
     if (!more) break;
-    if (b->texts.empty()) b->first_index = doc.index;
-    b->texts.emplace_back(doc.text);
-    b->where.push_back(absl::StrCat(*doc.source, ":", doc.line_number));
+    if (b->text_spans.empty()) b->first_index = doc.index;
+    b->text_spans.emplace_back(b->arena.size(), doc.text.size());
+    b->arena.append(doc.text);
+    b->sources.push_back(doc.source);
+    b->lines.push_back(doc.line_number);
     if (keep_raw) {
-      b->raws.emplace_back(doc.raw);
+      b->raw_spans.emplace_back(b->arena.size(), doc.raw.size());
+      b->arena.append(doc.raw);
       b->is_json.push_back(doc.is_json);
     }
-    bytes += doc.text.size();
   }
-  return !b->texts.empty();
+  return !b->text_spans.empty();
 }
 
 struct SpecialPlan {
@@ -99,6 +114,7 @@ absl::StatusOr<SpecialPlan> PlanSpecials(const Tokenizer& tok, const EncodeOptio
 absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer));
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSIGN_OR_RETURN(SpecialPlan plan, PlanSpecials(*tok, o));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, o.reader));
@@ -143,14 +159,14 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
     r->tokens = r->bytes = r->docs = 0;
     std::vector<uint32_t> ids;
     std::string field;
-    for (size_t i = 0; i < b.texts.size(); ++i) {
+    for (size_t i = 0; i < b.size(); ++i) {
       ids.clear();
       ids.insert(ids.end(), plan.prefix.begin(), plan.prefix.end());
-      absl::Status s = t.Encode(b.texts[i], plan.template_special, &ids);
-      if (!s.ok()) return absl::DataLossError(absl::StrCat(b.where[i], ": ", s.message()));
+      absl::Status s = t.Encode(b.text(i), plan.template_special, &ids);
+      if (!s.ok()) return absl::DataLossError(absl::StrCat(b.where(i), ": ", s.message()));
       ids.insert(ids.end(), plan.suffix.begin(), plan.suffix.end());
       r->tokens += ids.size();
-      r->bytes += b.texts[i].size();
+      r->bytes += b.text(i).size();
       ++r->docs;
       switch (o.format) {
         case TokenOutputFormat::kIds:
@@ -162,11 +178,11 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
           AppendIds(&field, ids, ',');
           field.push_back(']');
           if (b.is_json[i]) {
-            ASSIGN_OR_RETURN(std::string line, SetJsonFields(b.raws[i], {{o.ids_key, field}}));
+            ASSIGN_OR_RETURN(std::string line, SetJsonFields(b.raw(i), {{o.ids_key, field}}));
             r->text += line;
           } else {
             JsonWriter w;
-            w.BeginObject().Key("text").String(b.texts[i]).Key(o.ids_key).Raw(field).EndObject();
+            w.BeginObject().Key("text").String(b.text(i)).Key(o.ids_key).Raw(field).EndObject();
             r->text += w.str();
           }
           r->text.push_back('\n');
@@ -202,6 +218,7 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   progress.Finish();
   rep.skipped = reader->skipped();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.load_seconds = load_seconds;
   return rep;
 }
 
@@ -209,15 +226,19 @@ std::string FormatEncodeReport(const EncodeReport& r, bool json) {
   if (json) {
     JsonWriter w;
     w.BeginObject().Key("documents").Uint(r.documents).Key("tokens").Uint(r.tokens).Key("bytes").Uint(r.bytes);
-    w.Key("skipped").Uint(r.skipped).Key("seconds").Double(r.seconds);
+    w.Key("skipped").Uint(r.skipped).Key("seconds").Double(r.seconds).Key("load_seconds").Double(r.load_seconds);
+    const double enc = r.seconds - r.load_seconds;
+    w.Key("encode_mb_per_s").Double(enc > 0 ? r.bytes / enc / 1e6 : 0.0);
     if (!r.dtype.empty()) w.Key("dtype").String(r.dtype);
     w.EndObject();
     return w.Take() + "\n";
   }
-  return absl::StrFormat("encoded %d documents, %d tokens, %d bytes (%.2f bytes/token)%s in %.2f s (%.1f MB/s)\n",
-                         r.documents, r.tokens, r.bytes, r.tokens ? static_cast<double>(r.bytes) / r.tokens : 0.0,
-                         r.skipped ? absl::StrCat(", ", r.skipped, " bad lines skipped") : "", r.seconds,
-                         r.seconds > 0 ? r.bytes / r.seconds / 1e6 : 0.0);
+  const double enc = r.seconds - r.load_seconds;
+  return absl::StrFormat(
+      "encoded %d documents, %d tokens, %d bytes (%.2f bytes/token)%s in %.2f s (load %.2f s, encode %.1f MB/s)\n",
+      r.documents, r.tokens, r.bytes, r.tokens ? static_cast<double>(r.bytes) / r.tokens : 0.0,
+      r.skipped ? absl::StrCat(", ", r.skipped, " bad lines skipped") : "", r.seconds, r.load_seconds,
+      enc > 0 ? r.bytes / enc / 1e6 : 0.0);
 }
 
 namespace {
@@ -400,19 +421,19 @@ absl::StatusOr<std::string> TokenizerStats(const StatsOptions& o) {
   std::function<absl::Status(DocBatch&, Counts*)> work = [&](DocBatch& b, Counts* c) -> absl::Status {
     *c = Counts{};
     std::vector<uint32_t> ids;
-    for (size_t i = 0; i < b.texts.size(); ++i) {
+    for (size_t i = 0; i < b.size(); ++i) {
       ids.clear();
-      absl::Status s = t.Encode(b.texts[i], false, &ids);
-      if (!s.ok()) return absl::DataLossError(absl::StrCat(b.where[i], ": ", s.message()));
+      absl::Status s = t.Encode(b.text(i), false, &ids);
+      if (!s.ok()) return absl::DataLossError(absl::StrCat(b.where(i), ": ", s.message()));
       ++c->docs;
-      c->bytes += b.texts[i].size();
+      c->bytes += b.text(i).size();
       c->tokens += ids.size();
       for (uint32_t id : ids) {
         c->unk += unk && id == *unk;
         c->byte_fallback += t.IsByteFallback(id);
       }
       bool in_word = false;
-      for (unsigned char ch : b.texts[i]) {
+      for (unsigned char ch : b.text(i)) {
         c->chars += (ch & 0xC0) != 0x80;
         bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
         if (!space && !in_word) ++c->words;

@@ -40,7 +40,8 @@ struct EncodeOptions {
 
 struct EncodeReport {
   uint64_t documents = 0, tokens = 0, bytes = 0, skipped = 0;
-  double seconds = 0;
+  double seconds = 0;       // whole run
+  double load_seconds = 0;  // of which loading the tokenizer
   std::string dtype;  // bin/megatron element type
 };
 

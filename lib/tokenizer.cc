@@ -40,6 +40,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
 }
 
 absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids) const {
+  if (text.size() > kMaxTextBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("text of ", text.size(), " bytes is over the ", kMaxTextBytes,
+                                                     "-byte limit of one encode call; split the document"));
+  }
   size_t bad = 0;
   if (!IsValidUtf8(text, &bad)) {
     return absl::DataLossError(absl::StrCat("invalid UTF-8 at byte ", bad, " of the text"));
@@ -101,7 +105,11 @@ std::optional<uint32_t> Tokenizer::TokenToId(std::string_view token) const {
     if (t.content == token) return t.id;
   if (parts_.model->options().byte_level) {
     std::string bytes;
-    if (!ByteLevelToBytes(token, &bytes)) return std::nullopt;
+    if (!ByteLevelToBytes(token, &bytes)) {
+      std::string marked(1, '\xFF');  // how BpeModel keeps non-alphabet entries
+      marked.append(token);
+      return parts_.model->Find(marked);
+    }
     return parts_.model->Find(bytes);
   }
   return parts_.model->Find(token);

@@ -3,6 +3,10 @@
 // a tokenizer.json or from a GGUF vocabulary (tokenizer.ggml.*), giving the
 // same ids as HF tokenizers (and llama.cpp for GGUF files).
 //
+// Added tokens are matched in the raw text, also those marked
+// "normalized": identical to HF for every file whose normalizer leaves such
+// tokens unchanged (all we know of).
+//
 // Components we do not implement (WordPiece/Unigram models, unknown
 // normalizers, pre-tokenizers, processors, decoders, truncation) are
 // Unimplemented errors naming them: never silently different ids.
@@ -64,7 +68,9 @@ class Tokenizer {
 
   // Appends the ids of `text`. `add_special`: the post-processor's ids
   // (BOS/EOS) around them, as HF's add_special_tokens. Invalid UTF-8 is
-  // DataLoss naming the byte offset.
+  // DataLoss naming the byte offset; a text over kMaxTextBytes is
+  // ResourceExhausted (offsets inside are 32-bit).
+  static constexpr size_t kMaxTextBytes = (size_t{1} << 31) - 1;
   absl::Status Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids) const;
   // Text of `ids`. An id outside the vocabulary is DataLoss naming it and
   // its position. `skip_special` drops special added tokens.

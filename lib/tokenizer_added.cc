@@ -51,6 +51,7 @@ size_t SkipSpaceRight(std::string_view s, size_t e) {
 void AddedVocabulary::Add(AddedToken t) {
   if (t.content.empty()) return;
   uint32_t idx = static_cast<uint32_t>(tokens_.size());
+  is_first_[static_cast<unsigned char>(t.content[0])] = true;
   auto& list = by_first_[static_cast<unsigned char>(t.content[0])];
   tokens_.push_back(std::move(t));
   list.push_back(idx);
@@ -64,6 +65,10 @@ void AddedVocabulary::Split(std::string_view text, std::vector<Segment>* out) co
   size_t pos = 0;
   const size_t n = text.size();
   while (pos < n) {
+    if (!is_first_[static_cast<unsigned char>(text[pos])]) {
+      ++pos;
+      continue;
+    }
     const auto& cands = by_first_[static_cast<unsigned char>(text[pos])];
     const AddedToken* hit = nullptr;
     for (uint32_t i : cands) {

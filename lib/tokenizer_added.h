@@ -40,6 +40,7 @@ class AddedVocabulary {
   std::vector<AddedToken> tokens_;
   // Token indices by first byte, longest content first.
   std::array<std::vector<uint32_t>, 256> by_first_;
+  std::array<bool, 256> is_first_{};  // some token starts with this byte
 };
 
 }  // namespace llmtk

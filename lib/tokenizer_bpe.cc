@@ -1,7 +1,7 @@
 #include "lib/tokenizer_bpe.h"
 
 #include <atomic>
-#include <queue>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,12 +15,15 @@ namespace {
 struct ByteLevelTables {
   std::array<std::string, 256> chars;
   std::array<char32_t, 256> cps;
+  std::array<int16_t, 256 + 68> byte_of;  // code point → byte, or -1
   ByteLevelTables() {
+    byte_of.fill(-1);
     int n = 0;
     for (int b = 0; b < 256; ++b) {
       bool keep = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       cps[b] = keep ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
       AppendUtf8(&chars[b], cps[b]);
+      byte_of[cps[b]] = static_cast<int16_t>(b);
     }
   }
 };
@@ -44,7 +47,8 @@ struct WordCache {
   }
 };
 
-constexpr size_t kCacheMaxWordBytes = 64;
+constexpr size_t kCacheMaxWordBytes = 128;
+const std::string kUnreachablePrefix = "\xFF";
 constexpr size_t kCacheMaxEntries = 1 << 18;
 
 }  // namespace
@@ -52,16 +56,8 @@ constexpr size_t kCacheMaxEntries = 1 << 18;
 const std::array<std::string, 256>& ByteLevelAlphabet() { return Tables().chars; }
 
 int ByteLevelByte(char32_t cp) {
-  if (cp < 256) {
-    const auto& t = Tables();
-    return t.cps[cp] == cp ? static_cast<int>(cp) : -1;
-  }
-  if (cp >= 256 && cp < 256 + 68) {
-    const auto& t = Tables();
-    for (int b = 0; b < 256; ++b)
-      if (t.cps[b] == cp) return b;
-  }
-  return -1;
+  const auto& t = Tables();
+  return cp < t.byte_of.size() ? t.byte_of[cp] : -1;
 }
 
 bool ByteLevelToBytes(std::string_view mapped, std::string* out) {
@@ -101,9 +97,10 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Build(std::vector<std::strin
   for (size_t id = 0; id < tokens.size(); ++id) {
     std::string sym;
     if (options.byte_level) {
-      // Entries outside the alphabet (rare) keep their UTF-8; BPE over bytes
-      // can never produce them, exactly as in HF.
-      ByteLevelToBytes(tokens[id], &sym);
+      // Entries outside the alphabet (rare) can never come out of BPE over
+      // bytes, as in HF: a 0xFF prefix (never in valid UTF-8 text) keeps them
+      // from colliding with a byte sequence.
+      if (!ByteLevelToBytes(tokens[id], &sym)) sym = kUnreachablePrefix + tokens[id];
     } else {
       sym = std::move(tokens[id]);
     }
@@ -148,17 +145,33 @@ std::optional<uint32_t> BpeModel::Find(std::string_view symbol) const {
 
 void BpeModel::InitialSymbols(std::string_view word, std::vector<uint32_t>* syms) const {
   syms->clear();
+  bool prev_unk = false;
   if (options_.byte_level) {
     for (unsigned char c : word) {
       if (byte_ids_[c] >= 0) {
         syms->push_back(static_cast<uint32_t>(byte_ids_[c]));
-      } else if (options_.unk_id) {
-        if (!(options_.fuse_unk && !syms->empty() && syms->back() == *options_.unk_id)) syms->push_back(*options_.unk_id);
+        prev_unk = false;
+        continue;
+      }
+      // The byte's alphabet character is not a token: HF falls back to the
+      // <0xXX> tokens of that character's UTF-8, else to unk.
+      const std::string& ch = ByteLevelAlphabet()[c];
+      if (options_.byte_fallback) {
+        bool all = true;
+        for (unsigned char b : ch) all = all && byte_tokens_[b] >= 0;
+        if (all) {
+          for (unsigned char b : ch) syms->push_back(static_cast<uint32_t>(byte_tokens_[b]));
+          prev_unk = false;
+          continue;
+        }
+      }
+      if (options_.unk_id) {
+        if (!(options_.fuse_unk && prev_unk)) syms->push_back(*options_.unk_id);
+        prev_unk = true;
       }
     }
     return;
   }
-  bool prev_unk = false;
   size_t pos = 0;
   while (pos < word.size()) {
     size_t start = pos;
@@ -204,57 +217,73 @@ void BpeModel::MergeSimple(std::vector<uint32_t>* syms) const {
   }
 }
 
+namespace {
+// A candidate merge at position `pos` of the pair (left, right). Ordered by
+// rank, then position: the lowest rank merges first, leftmost on ties.
+struct HeapEntry {
+  uint64_t key;  // rank << 32 | pos
+  uint32_t left, right, merged;
+  bool operator>(const HeapEntry& o) const { return key > o.key; }
+};
+}  // namespace
+
 void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
   std::vector<uint32_t>& id = *syms;
   const int n = static_cast<int>(id.size());
-  std::vector<int> prev(n), next(n);
+  // Reused per thread: long words (e.g. Chinese runs) come one after another.
+  thread_local std::vector<int> prev, next;
+  thread_local std::vector<HeapEntry> heap;
+  prev.resize(n);
+  next.resize(n);
+  heap.clear();
   for (int i = 0; i < n; ++i) {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
-  // Key: rank in the high half, position in the low half: the smallest key
-  // is the lowest rank, leftmost.
-  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<>> heap;
+  auto entry = [&](int p, const MergeInfo* m) {
+    return HeapEntry{(static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(p), id[p], id[next[p]], m->merged};
+  };
   auto push = [&](int p) {
     if (p < 0 || next[p] < 0) return;
     const MergeInfo* m = FindMerge(id[p], id[next[p]]);
-    if (m != nullptr) heap.push((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(p));
+    if (m != nullptr) {
+      heap.push_back(entry(p, m));
+      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    }
   };
-  for (int i = 0; i + 1 < n; ++i) push(i);
-  std::vector<bool> dead(n, false);
+  for (int i = 0; i + 1 < n; ++i) {
+    const MergeInfo* m = FindMerge(id[i], id[i + 1]);
+    if (m != nullptr) heap.push_back(entry(i, m));
+  }
+  std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  // A merged-away symbol gets next = -2. An entry is stale when its pair is
+  // gone: symbols only grow by merging, so equal ids mean the same pair.
   while (!heap.empty()) {
-    uint64_t key = heap.top();
-    heap.pop();
-    int p = static_cast<int>(key & 0xFFFFFFFFu);
-    uint32_t rank = static_cast<uint32_t>(key >> 32);
-    if (dead[p] || next[p] < 0) continue;
-    const MergeInfo* m = FindMerge(id[p], id[next[p]]);
-    if (m == nullptr || m->rank != rank) continue;  // stale entry
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    HeapEntry e = heap.back();
+    heap.pop_back();
+    int p = static_cast<int>(e.key & 0xFFFFFFFFu);
+    if (next[p] < 0 || id[p] != e.left || id[next[p]] != e.right) continue;
     int q = next[p];
-    id[p] = m->merged;
-    dead[q] = true;
+    id[p] = e.merged;
     next[p] = next[q];
-    if (next[q] >= 0) prev[next[q]] = p;
+    next[q] = -2;
+    if (next[p] >= 0) prev[next[p]] = p;
     push(prev[p]);
     push(p);
   }
   size_t w = 0;
   for (int i = 0; i < n; ++i)
-    if (!dead[i]) id[w++] = id[i];
+    if (next[i] != -2) id[w++] = id[i];
   id.resize(w);
 }
 
 void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) const {
   if (word.empty()) return;
-  if (options_.ignore_merges) {
-    auto it = vocab_.find(ToAbsl(word));
-    if (it != vocab_.end()) {
-      out->push_back(it->second);
-      return;
-    }
-  }
   thread_local WordCache cache;
   const bool cacheable = word.size() <= kCacheMaxWordBytes;
+  // The small per-thread cache first: it also holds words that are whole
+  // tokens, sparing a probe of the (large, cache-cold) vocabulary map.
   if (cacheable) {
     if (cache.instance != instance_) cache.Reset(instance_);
     auto it = cache.map.find(ToAbsl(word));
@@ -265,12 +294,23 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
     }
   }
   thread_local std::vector<uint32_t> syms;
-  InitialSymbols(word, &syms);
-  if (syms.size() > 1) {
-    if (syms.size() <= 12) {
-      MergeSimple(&syms);
-    } else {
-      MergeHeap(&syms);
+  syms.clear();
+  bool direct = false;
+  if (options_.ignore_merges) {
+    auto it = vocab_.find(ToAbsl(word));
+    if (it != vocab_.end()) {
+      syms.push_back(it->second);
+      direct = true;
+    }
+  }
+  if (!direct) {
+    InitialSymbols(word, &syms);
+    if (syms.size() > 1) {
+      if (syms.size() <= 12) {
+        MergeSimple(&syms);
+      } else {
+        MergeHeap(&syms);
+      }
     }
   }
   out->insert(out->end(), syms.begin(), syms.end());

@@ -405,8 +405,18 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
     }
   }
   parts.description = absl::StrCat("BPE", byte_level ? ", byte-level" : "", opt.byte_fallback ? ", byte fallback" : "");
+  // BOS/EOS: the post-processor's, else special tokens by their usual names
+  // (tokenizer.json does not name them; tokenizer_config.json does).
   if (!parts.post.prefix.empty()) parts.bos_id = parts.post.prefix.front();
   if (!parts.post.suffix.empty()) parts.eos_id = parts.post.suffix.back();
+  auto by_name = [&](std::initializer_list<std::string_view> names) -> std::optional<uint32_t> {
+    for (std::string_view n : names)
+      for (const AddedToken& t : parts.added.tokens())
+        if (t.special && t.content == n) return t.id;
+    return std::nullopt;
+  };
+  if (!parts.bos_id) parts.bos_id = by_name({"<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>"});
+  if (!parts.eos_id) parts.eos_id = by_name({"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"});
   return std::make_unique<Tokenizer>(std::move(parts));
 }
 

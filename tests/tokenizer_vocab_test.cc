@@ -22,15 +22,17 @@ std::vector<std::string> Inputs(const std::string& text) {
 
 std::string Join(const std::vector<uint32_t>& ids) {
   std::string s;
-  for (uint32_t id : ids) absl::StrAppend(&s, " ", id);
+  for (uint32_t id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
 class GgmlVocabTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(GgmlVocabTest, MatchesEveryCase) {
-  const std::string base = kDir + "ggml-vocab-" + GetParam() + ".gguf";
-  auto tok = Tokenizer::Load(base + ".zst");
+void CheckVectors(const std::string& tokenizer, const std::string& base, const std::string& name) {
+  auto tok = Tokenizer::Load(tokenizer);
   ASSERT_TRUE(tok.ok()) << tok.status();
   auto inp = ReadFileToString(base + ".inp");
   auto out = ReadFileToString(base + ".out");
@@ -48,15 +50,31 @@ TEST_P(GgmlVocabTest, MatchesEveryCase) {
     while (!want.empty() && want.back() == ' ') want.pop_back();
     if (Join(ids) != want) {
       ++failures;
-      ADD_FAILURE() << GetParam() << " case " << i << " [" << inputs[i] << "]\n  want:" << want << "\n  got: " << Join(ids);
+      ADD_FAILURE() << name << " case " << i << " [" << inputs[i] << "]\n  want:" << want << "\n  got: " << Join(ids);
     }
   }
   EXPECT_EQ(failures, 0);
 }
 
+TEST_P(GgmlVocabTest, MatchesEveryCase) {
+  const std::string base = kDir + "ggml-vocab-" + GetParam() + ".gguf";
+  CheckVectors(base + ".zst", base, GetParam());
+}
+
+// llama.cpp's llama-bpe vectors are Llama 3's: run them on its tokenizer.json.
+TEST(GgmlVocabVectors, LlamaBpeWithLlama3TokenizerJson) {
+  CheckVectors(kDir + "llama3-tokenizer.json.zst", kDir + "ggml-vocab-llama-bpe.gguf", "llama-bpe");
+}
+
+// The gpt-2 vectors on GPT-2's tokenizer.json (the same vocabulary as
+// ggml-vocab-gpt-2.gguf, which is left out of testdata to save space;
+// scripts/tok-compare-vocab checks that file from ../shared).
+TEST(GgmlVocabVectors, Gpt2WithGpt2TokenizerJson) {
+  CheckVectors(kDir + "gpt2-tokenizer.json.zst", kDir + "ggml-vocab-gpt-2.gguf", "gpt-2");
+}
+
 INSTANTIATE_TEST_SUITE_P(Vocabs, GgmlVocabTest,
-                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "deepseek-coder", "deepseek-llm", "falcon",
-                                           "starcoder"),
+                         ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
