@@ -59,9 +59,6 @@ void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out);
 float VecDot(DType w, int64_t n, const void* wrow, const void* arow, Isa isa);
 float VecDot(DType w, int64_t n, const void* wrow, const void* arow);
 
-// Decodes one row of `n` elements of type `t` to floats (embedding lookup).
-void DequantizeRow(DType t, const void* row, float* out, int64_t n);
-
 // Runs fn(i) for i in [0, n), possibly in parallel. A null function runs
 // serially.
 using ParallelFor = std::function<void(size_t n, const std::function<void(size_t)>& fn)>;

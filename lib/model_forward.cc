@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/compute_pool.h"
 #include "lib/kernels_internal.h"
+#include "lib/quant.h"
 #include "lib/model.h"
 
 namespace llmtk {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/kernels_internal.h"
+#include "lib/quant.h"
 
 namespace llmtk {
 namespace {
