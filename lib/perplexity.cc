@@ -37,7 +37,7 @@ absl::StatusOr<NllStats> CorpusPerplexity(const EvalFn& eval, absl::Span<const i
   const int n_ctx = opts.n_ctx;
   if (n_ctx < 4) return absl::InvalidArgumentError(absl::StrCat("--ctx must be at least 4, got ", n_ctx));
   if (tokens.size() < 2 * static_cast<size_t>(n_ctx)) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         "the text has ", tokens.size(), " tokens; perplexity with a context of ", n_ctx, " needs at least ",
         2 * n_ctx, " (use a longer text or a smaller --ctx)"));
   }
@@ -74,8 +74,8 @@ absl::StatusOr<NllStats> SlidingWindowPerplexity(const EvalFn& eval, absl::Span<
         absl::StrCat("--stride must be between 1 and the context (", n_ctx, "), got ", stride));
   }
   if (tokens.size() < 2) {
-    return absl::InvalidArgumentError(absl::StrCat("the text has ", tokens.size(),
-                                                   " tokens; scoring needs at least 2"));
+    return absl::FailedPreconditionError(absl::StrCat("the text has ", tokens.size(),
+                                                      " tokens; scoring needs at least 2"));
   }
   const int64_t n = static_cast<int64_t>(tokens.size());
   const int n_windows = n <= n_ctx ? 1 : static_cast<int>((n - n_ctx + stride - 1) / stride) + 1;

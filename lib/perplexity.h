@@ -70,8 +70,8 @@ struct CorpusOptions {
   int max_chunks = 0;  // 0: all
 };
 
-// llama.cpp's definition. FailedPrecondition-free: a text shorter than
-// 2 * n_ctx tokens is InvalidArgument with llama.cpp's advice.
+// llama.cpp's definition. A text shorter than 2 * n_ctx tokens is
+// FailedPrecondition (a data error, exit 1) with llama.cpp's advice.
 absl::StatusOr<NllStats> CorpusPerplexity(const EvalFn& eval, absl::Span<const int32_t> tokens,
                                           const CorpusOptions& opts, const ScoredFn& on_scored = nullptr,
                                           const ChunkFn& on_chunk = nullptr);

@@ -29,6 +29,27 @@ uint64_t VocabHash(const Vocab& v) {
   return h;
 }
 
+// Whitespace-separated token ids, each checked against the vocabulary.
+absl::StatusOr<std::vector<int32_t>> ParseIds(std::string_view text, int n_vocab, const std::string& path) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i >= text.size()) break;
+    size_t start = i;
+    int64_t v = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && v < n_vocab) v = v * 10 + (text[i++] - '0');
+    if (i == start || (i < text.size() && !isspace(static_cast<unsigned char>(text[i]))) || v >= n_vocab) {
+      size_t end = start;
+      while (end < text.size() && end - start < 20 && !isspace(static_cast<unsigned char>(text[end]))) ++end;
+      return absl::DataLossError(absl::StrCat("token '", ToAbsl(text.substr(start, end - start)), "' at byte ", start,
+                                              " is not an id below ", n_vocab, ", ", path));
+    }
+    ids.push_back(static_cast<int32_t>(v));
+  }
+  return ids;
+}
+
 struct Loaded {
   std::unique_ptr<Model> model;
   std::unique_ptr<Session> session;
@@ -39,8 +60,14 @@ struct Loaded {
 absl::StatusOr<Loaded> Load(const PplToolOptions& o) {
   Loaded l;
   ASSIGN_OR_RETURN(l.model, Model::Load(o.model_path));
-  ASSIGN_OR_RETURN(Vocab v, Vocab::FromGguf(l.model->gguf()));
-  l.vocab = std::make_unique<Vocab>(std::move(v));
+  // Pre-tokenized input (--ids) needs no vocabulary: random-weight benchmark
+  // models carry none.
+  auto v = Vocab::FromGguf(l.model->gguf());
+  if (v.ok()) {
+    l.vocab = std::make_unique<Vocab>(std::move(*v));
+  } else if (!o.ids) {
+    return v.status();
+  }
   SessionOptions so;
   so.n_ctx = o.n_ctx;
   so.kv_f32 = o.kv_f32;
@@ -59,11 +86,16 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
   auto t0 = Clock::now();
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(o.text_path));
   if (text.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("the text is empty, ", o.text_path));
+    return absl::FailedPreconditionError(absl::StrCat("the text is empty, ", o.text_path));
   }
-  const bool bos = l.vocab->add_bos() && l.vocab->bos() >= 0;
-  ASSIGN_OR_RETURN(std::vector<int32_t> tokens, l.vocab->Encode(text, bos));
   const int n_vocab = l.model->config().n_vocab;
+  const bool bos = l.vocab && l.vocab->add_bos() && l.vocab->bos() >= 0;
+  std::vector<int32_t> tokens;
+  if (o.ids) {
+    ASSIGN_OR_RETURN(tokens, ParseIds(text, n_vocab, o.text_path));
+  } else {
+    ASSIGN_OR_RETURN(tokens, l.vocab->Encode(text, bos));
+  }
   const bool show = o.progress || (!o.quiet && !o.json && isatty(2));
   if (!o.quiet) {
     err(absl::StrFormat("llmtk-ppl: %s, %d tokens, ctx %d, %s\n", o.text_path, tokens.size(), o.n_ctx,
@@ -72,7 +104,8 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
   }
 
   LogitsFileHeader header{static_cast<uint32_t>(n_vocab), 0, static_cast<uint32_t>(o.n_ctx),
-                          static_cast<uint32_t>(o.stride), 0, HashTokens(tokens), VocabHash(*l.vocab)};
+                          static_cast<uint32_t>(o.stride), 0, HashTokens(tokens),
+                          l.vocab ? VocabHash(*l.vocab) : 0};
   std::unique_ptr<LogitsWriter> writer;
   std::unique_ptr<LogitsReader> reader;
   if (!o.save_logits.empty()) {
@@ -208,8 +241,8 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
     err(w.str() + "\n");
   } else if (!o.quiet) {
     err(absl::StrFormat("llmtk-ppl: %d documents (%d empty, null scores; %d bad lines skipped), %d tokens scored, "
-                        "token-weighted PPL %.4f, %.2f s\n",
-                        docs, empty, reader->skipped(), scored, total.Ppl(), secs));
+                        "token-weighted PPL %.4f\n",
+                        docs, empty, reader->skipped(), scored, total.Ppl()));
   }
   return absl::OkStatus();
 }
@@ -219,6 +252,9 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
 absl::Status RunPplTool(const PplToolOptions& o, const std::function<void(std::string_view)>& err) {
   if (o.text_path.empty() == o.jsonl_paths.empty()) {
     return absl::InvalidArgumentError("give exactly one of -f TEXT (corpus perplexity) or --jsonl FILES (per document)");
+  }
+  if (!o.jsonl_paths.empty() && o.ids) {
+    return absl::InvalidArgumentError("--ids works with -f (one pre-tokenized text), not --jsonl");
   }
   if (!o.jsonl_paths.empty() && (!o.save_logits.empty() || !o.kl_divergence.empty())) {
     return absl::InvalidArgumentError("--save-logits and --kl-divergence work with -f (one text), not --jsonl");

@@ -21,6 +21,7 @@ namespace llmtk {
 struct PplToolOptions {
   std::string model_path;
   std::string text_path;                // -f: one text, corpus perplexity
+  bool ids = false;                     // -f holds token ids, not text
   std::vector<std::string> jsonl_paths; // --jsonl: per-document scores
   std::string output = "-";
   OutputOptions output_options;

@@ -81,7 +81,7 @@ TEST(Perplexity, CorpusNeedsTwoContexts) {
   o.n_vocab = kVocab;
   std::vector<int32_t> toks(7, 0);
   EXPECT_EQ(CorpusPerplexity(r.Fn(), toks, o).status(),
-            absl::InvalidArgumentError("the text has 7 tokens; perplexity with a context of 4 needs at least 8 "
+            absl::FailedPreconditionError("the text has 7 tokens; perplexity with a context of 4 needs at least 8 "
                                        "(use a longer text or a smaller --ctx)"));
 }
 

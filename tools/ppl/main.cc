@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App& app = tool.app();
   app.add_option("-m,--model", o.model_path, "GGUF model file")->required();
   app.add_option("-f,--file", o.text_path, "text to score as one corpus ('-': stdin)");
+  app.add_flag("--ids", o.ids, "-f holds whitespace-separated token ids (pre-tokenized; no vocabulary needed)");
   app.add_option("--jsonl", o.jsonl_paths, "score each document of these JSONL/text inputs");
   app.add_option("-c,--ctx", o.n_ctx, "context (chunk or window) size in tokens");
   app.add_option("--stride", o.stride,
