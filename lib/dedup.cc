@@ -182,6 +182,10 @@ absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& o, bool* chosen) 
     int n = o.num_perm > 0 ? o.num_perm : 112;
     if (n > 1024) return absl::InvalidArgumentError("--num-perm must be at most 1024");
     *chosen = true;
+    // A candidate costs one exact comparison when verifying, a missed pair is
+    // a duplicate left in: recall first. Unverified, candidates are removals,
+    // so false positives and negatives weigh the same.
+    if (o.verify == VerifyMode::kExact) return ChooseLshParamsForRecall(o.threshold, n, 0.99);
     return ChooseLshParams(o.threshold, n, 0.5, 0.5);
   }
   return LshParams{14, 8};

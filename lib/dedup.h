@@ -45,7 +45,9 @@ struct DedupOptions {
   int ngram = 5;
   int cjk_ngram = 3;
   // 0 = not given. bands x rows given: used as is; otherwise chosen from the
-  // threshold when the threshold or num_perm was given; otherwise 14 x 8.
+  // threshold when the threshold or num_perm was given (verify exact: the
+  // fewest false positives with P(candidate) >= 0.99 at the threshold;
+  // otherwise the least FP+FN area); otherwise 14 x 8 (FineWeb's setting).
   int num_perm = 0, bands = 0, rows = 0;
   double threshold = 0.8;
   bool threshold_given = false;

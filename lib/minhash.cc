@@ -53,6 +53,22 @@ LshParams ChooseLshParams(double threshold, int num_perm, double fp_weight, doub
   return best;
 }
 
+LshParams ChooseLshParamsForRecall(double threshold, int num_perm, double min_recall) {
+  LshParams best{1, 1}, most{1, 1};
+  double best_fp = std::numeric_limits<double>::infinity(), most_p = -1;
+  for (int b = 1; b <= num_perm; ++b) {
+    for (int r = 1; b * r <= num_perm; ++r) {
+      LshParams p{b, r};
+      double pt = CandidateProbability(threshold, p);
+      if (pt > most_p + 1e-15) most_p = pt, most = p;
+      if (pt < min_recall) continue;
+      double fp = FalsePositiveArea(threshold, p);
+      if (fp < best_fp - 1e-15) best_fp = fp, best = p;
+    }
+  }
+  return best_fp < std::numeric_limits<double>::infinity() ? best : most;
+}
+
 MinHasher::MinHasher(int num_perm, uint64_t seed) : a_(num_perm), b_(num_perm) {
   uint64_t state = seed ^ 0x6A09E667F3BCC909ULL;
   for (int i = 0; i < num_perm; ++i) {

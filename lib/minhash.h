@@ -36,6 +36,11 @@ double FalseNegativeArea(double t, const LshParams& p);
 // fp_weight*FP + fn_weight*FN at threshold t.
 LshParams ChooseLshParams(double threshold, int num_perm, double fp_weight, double fn_weight);
 
+// Recall first: among bands x rows (bands*rows <= num_perm) whose candidate
+// probability at t is at least `min_recall`, the one with the smallest
+// false-positive area (the highest probability at t when none reaches it).
+LshParams ChooseLshParamsForRecall(double threshold, int num_perm, double min_recall);
+
 class MinHasher {
  public:
   MinHasher(int num_perm, uint64_t seed);
