@@ -79,6 +79,13 @@ absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& opts, bool* chose
 // unless quiet.
 absl::StatusOr<DedupReport> RunDedup(const DedupOptions& opts);
 
+// Usage checks shared by the single command and the stages.
+absl::Status CheckDedupOptions(const DedupOptions& opts);
+// Memory of the per-document tables (see dedup_index.h).
+uint64_t TableBytes(const DocTable& t, const DedupOptions& opts);
+// Writes the summary or JSON report to stderr unless quiet.
+void PrintDedupReport(const DedupOptions& opts, const DedupReport& r);
+
 // The human summary and the JSON report of a run.
 std::string FormatDedupSummary(const DedupOptions& opts, const DedupReport& r);
 std::string FormatDedupJson(const DedupOptions& opts, const DedupReport& r);
