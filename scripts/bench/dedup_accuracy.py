@@ -62,7 +62,7 @@ def mutate(text, other, zh, rng):
     return s, op
 
 
-def plant(src, lang, n_base, seed, out):
+def plant(src, lang, n_base, seed, out, zh_sources=("zh_novels", "zh_modern")):
     rng = random.Random(seed)
     base = []
     for line in open(src, encoding="utf-8"):
@@ -70,7 +70,7 @@ def plant(src, lang, n_base, seed, out):
         t = d["text"]
         if lang == "en" and d["source"] == "en" and len(t.split()) >= 30:
             base.append(t)
-        if lang == "zh" and d["source"] in ("zh_novels", "zh_modern") and len(t) >= 60:
+        if lang == "zh" and d["source"] in zh_sources and len(t) >= 60:
             base.append(t)
     rng.shuffle(base)
     base = base[:n_base]
@@ -140,6 +140,8 @@ def evaluate(n, truth, clusters, t):
 
 if __name__ == "__main__":
     if sys.argv[1] == "plant":
-        plant(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+        # An optional 7th argument restricts the Chinese sources (comma-separated).
+        zh = tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("zh_novels", "zh_modern")
+        plant(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], zh)
     else:
         evaluate(*sys.argv[2:6])
