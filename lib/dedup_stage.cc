@@ -88,7 +88,7 @@ uint64_t Fingerprint(const DedupOptions& o, const LshParams& lsh, const std::vec
                                   o.keep_field, o.reader.text_key, static_cast<int>(o.reader.format),
                                   static_cast<int>(o.reader.on_bad_line), static_cast<int>(o.reader.invalid_utf8),
                                   o.id_key);
-  absl::StrAppend(&s, o.seed, "|", o.clusters.empty() ? 0 : 1, "|");
+  absl::StrAppend(&s, o.seed, "|");
   for (const auto& p : inputs) {
     struct stat st;
     int64_t size = stat(p.c_str(), &st) == 0 ? st.st_size : -1;
@@ -308,6 +308,7 @@ absl::Status ClustersStage(const Run& run) {
                                      all.table, sets);
   if (!run.o->clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(run.inputs, *run.o, &t));
   std::string payload;
+  Put<uint8_t>(&payload, run.o->clusters.empty() ? 0 : 1);
   PutVec(&payload, all.file_first);
   PutVec(&payload, t.survivor);
   PutVec(&payload, t.exact);
@@ -333,6 +334,12 @@ absl::Status FilterStage(const Run& run) {
   Cursor c(payload, path);
   std::vector<uint64_t> file_first;
   ClusterTable t;
+  uint8_t has_ids = 0;
+  RETURN_IF_ERROR(c.Get(&has_ids));
+  if (!has_ids && !run.o->clusters.empty())
+    return absl::InvalidArgumentError(
+        "--clusters needs the ids of the kept documents, which the clusters stage collects only when it is "
+        "given --clusters too; rerun it with --clusters (any name) after deleting " + path);
   RETURN_IF_ERROR(c.GetVec(&file_first));
   RETURN_IF_ERROR(c.GetVec(&t.survivor));
   RETURN_IF_ERROR(c.GetVec(&t.exact));

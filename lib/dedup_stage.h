@@ -10,6 +10,9 @@
 //   clusters           all pairs, verification, union-find -> clusters
 //   filter --shard i/N that shard's files -> kept, --removed, --clusters
 //
+// Give every stage the same inputs and flags. For a --clusters report, the
+// clusters stage needs --clusters as well (it then reads the survivors' ids).
+//
 // Every stage file carries a magic, its kind, a fingerprint of the options
 // and inputs that produced it, its length and an XXH3-64 checksum of all of
 // it. A stage whose outputs exist and check out is skipped (resume); a
