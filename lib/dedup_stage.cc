@@ -240,7 +240,8 @@ absl::StatusOr<AllDocs> ReadAllDocs(const Run& run) {
 absl::Status PairsStage(const Run& run) {
   std::vector<int> bands;
   for (int b = 0; b < run.lsh.bands; ++b)
-    if (run.s->band < 0 || run.s->band == b) bands.push_back(b);
+    if (run.s->band < 0 || (run.s->band_step ? b % run.s->band_step == run.s->band : b == run.s->band))
+      bands.push_back(b);
   std::vector<int> todo;
   for (int b : bands)
     if (!Done(run.PairsPath(b), StageKind::kPairs, run.fp, run.o->quiet)) todo.push_back(b);
@@ -434,6 +435,18 @@ absl::Status ParseShard(const std::string& s, int* shard, int* num_shards) {
   return absl::OkStatus();
 }
 
+absl::Status ParseBand(const std::string& s, int* band, int* step) {
+  if (s.find('/') != std::string::npos) {
+    absl::Status st = ParseShard(s, band, step);
+    if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("--band '", s, "' is not b or j/M with 0 <= j < M"));
+    return absl::OkStatus();
+  }
+  if (!absl::SimpleAtoi(s, band) || *band < 0)
+    return absl::InvalidArgumentError(absl::StrCat("--band '", s, "' is not b or j/M with 0 <= j < M"));
+  *step = 0;
+  return absl::OkStatus();
+}
+
 absl::Status RunDedupStage(const DedupOptions& o, const StageOptions& s) {
   RETURN_IF_ERROR(CheckDedupOptions(o));
   if (s.work.empty()) return absl::InvalidArgumentError("staged mode needs --work DIR, shared by all stages");
@@ -446,7 +459,7 @@ absl::Status RunDedupStage(const DedupOptions& o, const StageOptions& s) {
   for (const auto& p : o.inputs)
     if (p == "-") return absl::InvalidArgumentError("staged mode cannot read stdin; give input files");
   ASSIGN_OR_RETURN(run.inputs, ExpandInputs(o.inputs));
-  if (s.band >= run.lsh.bands)
+  if (s.band_step == 0 && s.band >= run.lsh.bands)
     return absl::InvalidArgumentError(absl::StrCat("--band ", s.band, " is not below the ", run.lsh.bands, " bands"));
   std::error_code ec;
   std::filesystem::create_directories(s.work, ec);

@@ -6,7 +6,8 @@
 //   sign --shard i/N   input files [i*F/N, (i+1)*F/N) -> sign-i-of-N.docs
 //                      (exact keys, keep scores, counts) + .band-b (sorted
 //                      band keys, one file per band)
-//   pairs --band b     all shards' band b -> pairs-b (candidate pairs)
+//   pairs --band b     all shards' band b -> pairs-b (candidate pairs);
+//                      --band j/M: bands j, j+M, ... (for M parallel jobs)
 //   clusters           all pairs, verification, union-find -> clusters
 //   filter --shard i/N that shard's files -> kept, --removed, --clusters
 //
@@ -38,11 +39,16 @@ struct StageOptions {
   std::string stage;  // sign, pairs, clusters, filter
   std::string work;   // shared work directory
   int shard = 0, num_shards = 1;
-  int band = -1;  // pairs: one band, or -1 for all
+  // pairs: bands b with b % band_step == band (band -1: all bands); from
+  // --band b (step 0: only b) or --band j/M (every M-th band from j).
+  int band = -1, band_step = 0;
 };
 
 // Parses "i/N" (0 <= i < N).
 absl::Status ParseShard(const std::string& s, int* shard, int* num_shards);
+
+// Parses --band: "b" (step 0) or "j/M" (0 <= j < M).
+absl::Status ParseBand(const std::string& s, int* band, int* step);
 
 // Runs one stage. Stage outputs go to s.work; the filter stage writes
 // o.output, o.removed and o.clusters for its shard.

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   CLI::App& app = tool.app();
   Flags f;
   llmtk::StageOptions stage;
-  std::string shard = "0/1";
+  std::string shard = "0/1", band;
   AddFlags(tool, &app, &f);
   const char* help[][2] = {
       {"sign", "Stage 1: sign one shard of the input files (--shard i/N) into --work"},
@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
       sub->add_option("--shard", shard, "This shard, i/N (0-based)");
     else
       sub->add_option("--shards", stage.num_shards, "Number of shards the sign stage used")->check(CLI::Range(1, 1 << 20));
-    if (std::string(h[0]) == "pairs") sub->add_option("--band", stage.band, "The band (default: all)");
+    if (std::string(h[0]) == "pairs")
+      sub->add_option("--band", band, "The band b, or j/M for bands j, j+M, ... (default: all)");
   }
   app.require_subcommand(0, 1);
   return tool.Run(argc, argv, [&]() -> absl::Status {
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
     stage.stage = app.get_subcommands()[0]->get_name();
     if (stage.stage == "sign" || stage.stage == "filter")
       RETURN_IF_ERROR(llmtk::ParseShard(shard, &stage.shard, &stage.num_shards));
+    if (!band.empty()) RETURN_IF_ERROR(llmtk::ParseBand(band, &stage.band, &stage.band_step));
     return llmtk::RunDedupStage(f.o, stage);
   });
 }
