@@ -87,13 +87,29 @@ absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& o, bool* chosen) 
   return LshParams{14, 8};
 }
 
+namespace {
+absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool);
+}  // namespace
+
 absl::StatusOr<DedupReport> RunDedup(const DedupOptions& o) {
+  TempFile spool;
+  absl::StatusOr<DedupReport> r = RunDedupImpl(o, &spool);
+  // Errors name the spooled copy of stdin as "<stdin>", as the user gave it.
+  if (!r.ok() && !spool.path.empty()) {
+    std::string msg(r.status().message());
+    for (size_t at; (at = msg.find(spool.path)) != std::string::npos;) msg.replace(at, spool.path.size(), "<stdin>");
+    return absl::Status(r.status().code(), msg);
+  }
+  return r;
+}
+
+namespace {
+absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool) {
   auto t0 = std::chrono::steady_clock::now();
   DedupReport rep;
   ASSIGN_OR_RETURN(rep.lsh, ResolveLshParams(o, &rep.lsh_chosen));
   RETURN_IF_ERROR(CheckDedupOptions(o));
-  TempFile spool;
-  ASSIGN_OR_RETURN(std::vector<std::string> inputs, PrepareInputs(o.inputs, &spool));
+  ASSIGN_OR_RETURN(std::vector<std::string> inputs, PrepareInputs(o.inputs, spool));
   ThreadPool pool(ResolveThreads(o.threads));
 
   const SignOptions so = MakeSignOptions(o, rep.lsh);
@@ -123,6 +139,7 @@ absl::StatusOr<DedupReport> RunDedup(const DedupOptions& o) {
   PrintDedupReport(o, rep);
   return rep;
 }
+}  // namespace
 
 uint64_t TableBytes(const DocTable& t, const DedupOptions& o) {
   return t.size() * (sizeof(Hash128) + 8 * t.bands + (t.has_sig16 ? 2 * t.num_perm : 0) +

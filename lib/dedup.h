@@ -7,7 +7,7 @@
 //   2. verify (--verify exact only): shingle sets of candidate documents are
 //      rebuilt, as sorted 32-bit hashes, and every candidate pair's exact
 //      Jaccard is compared with the threshold (parallel);
-//   3. survivor ids (only --clusters with --keep other than first);
+//   3. survivor ids (only with --clusters; reads, does not sign);
 //   4. filter: kept lines are written byte for byte, in input order.
 // Memory: see dedup_index.h for the per-document tables; exact verification
 // adds 4 B per shingle of each candidate document only.
