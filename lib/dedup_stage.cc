@@ -158,7 +158,9 @@ absl::StatusOr<ShardDocs> ReadDocs(const Run& run, int i) {
 
 absl::Status SignStage(const Run& run) {
   const int i = run.s->shard;
-  if (Done(run.DocsPath(i), StageKind::kDocs, run.fp, run.o->quiet)) {
+  bool done = Done(run.DocsPath(i), StageKind::kDocs, run.fp, run.o->quiet);
+  for (int b = 0; done && b < run.lsh.bands; ++b) done = Done(run.BandPath(i, b), StageKind::kBand, run.fp, run.o->quiet);
+  if (done) {
     Say(*run.o, absl::StrCat("sign ", i, "/", run.s->num_shards, ": already done"));
     return absl::OkStatus();
   }

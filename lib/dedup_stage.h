@@ -11,6 +11,10 @@
 //   clusters           all pairs, verification, union-find -> clusters
 //   filter --shard i/N that shard's files -> kept, --removed, --clusters
 //
+// Memory: sign as the single command's pass 1 for its shard; pairs and
+// clusters hold the exact keys of all documents (16 B each) plus one band's
+// entries, resp. the single command's tables and verification sets.
+//
 // Give every stage the same inputs and flags. For a --clusters report, the
 // clusters stage needs --clusters as well (it then reads the survivors' ids).
 //

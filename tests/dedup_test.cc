@@ -299,6 +299,21 @@ TEST_F(DedupTest, CorruptStageFileIsDetected) {
   // The pairs stage sees its own corrupt output and redoes it.
   ASSERT_TRUE(Stage(o, "pairs", 0, 3).ok());
   EXPECT_EQ(Slurp(pairs), bytes);
+  // A corrupt band file: pairs refuses it, and rerunning sign redoes the shard.
+  ASSERT_TRUE(Stage(o, "pairs", 0, 3).ok());
+  const std::string band = P("work/sign-1-of-3.band-3");
+  std::string band_bytes = Slurp(band);
+  std::string bad = band_bytes;
+  bad[bad.size() - 1] ^= 1;  // the checksum itself
+  std::ofstream(band, std::ios::binary) << bad;
+  fs::remove(pairs);
+  s = Stage(o, "pairs", 0, 3);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_TRUE(absl::StartsWith(ToAbsl(std::string(s.message())), "corrupt stage file " + band + ": checksum ")) << s;
+  ASSERT_TRUE(Stage(o, "sign", 1, 3).ok());
+  EXPECT_EQ(Slurp(band), band_bytes);
+  ASSERT_TRUE(Stage(o, "pairs", 0, 3).ok());
+  EXPECT_EQ(Slurp(pairs), bytes);
   // Other options: the stage files are not reused.
   DedupOptions other = o;
   other.ngram = 4;
