@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "lib/parallel.h"
 
 namespace llmtk {
@@ -33,7 +35,15 @@ void PrintError(std::string_view tool, const absl::Status& s) {
 Tool::Tool(std::string name, std::string description, std::string example)
     : name_(std::move(name)),
       app_(std::make_unique<CLI::App>(std::move(description), "llmtk-" + name_)) {
-  if (!example.empty()) app_->footer("Example:\n  " + example);
+  if (!example.empty()) {
+    // One example per line, each indented the same however the caller wrote it.
+    std::string footer = "Example:";
+    for (absl::string_view line : absl::StrSplit(example, '\n')) {
+      line = absl::StripLeadingAsciiWhitespace(line);
+      if (!line.empty()) absl::StrAppend(&footer, "\n  ", line);
+    }
+    app_->footer(footer);
+  }
   app_->set_version_flag("--version", std::string("llmtk-") + name_ + " " LLMTK_VERSION);
   app_->option_defaults()->always_capture_default();
 }

@@ -1,0 +1,179 @@
+// llmtk-vram: GPU memory to run or train a model, explained.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "lib/cli.h"
+#include "lib/memory_estimate_report.h"
+
+namespace {
+
+struct Flags {
+  std::string model;
+  double params = 0;
+  std::string gpu, gpu_mem, solve;
+  bool explain = false;
+  std::string cuda_context = "512MiB";
+  double alloc_overhead = -1;
+  int tp = 1;
+  // infer
+  std::string weights, kv_dtype = "bf16", engine = "hf", kv_cache_memory;
+  int64_t batch = 1, context = 4096, block_size = 16, max_batched = 8192, max_seqs = 256,
+          ubatch = 512;
+  double util = 0.9;
+  bool no_flash = false;
+  // train
+  std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
+              precision = "mixed", recompute = "none", fsdp;
+  int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
+          loss_chunks = 1;
+  bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
+       offload_params = false, sp = false;
+  int zero = 0, gpus = 1, pp = 1;
+};
+
+absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool training) {
+  using namespace llmtk;
+  VramRequest r;
+  r.model = f.model;
+  if (!(f.params >= 0 && f.params <= 1e15)) {
+    return absl::InvalidArgumentError("--params must be between 1 and 1e15");
+  }
+  r.params = static_cast<int64_t>(f.params);
+  r.explain = f.explain;
+  r.json = common.json;
+  Scenario& s = r.scenario;
+  s.training = training;
+  if (!f.gpu.empty()) {
+    ASSIGN_OR_RETURN(GpuSpec g, FindGpu(f.gpu));
+    r.gpu_name = g.name;
+    s.gpu_bytes = g.bytes;
+  }
+  if (!f.gpu_mem.empty()) {
+    ASSIGN_OR_RETURN(s.gpu_bytes, ParseByteSize(f.gpu_mem));
+    if (s.gpu_bytes <= 0) return absl::InvalidArgumentError("--gpu-mem must be positive");
+  }
+  if (!f.solve.empty()) {
+    ASSIGN_OR_RETURN(r.solve, ParseSolve(f.solve));
+  }
+  ASSIGN_OR_RETURN(int64_t cuda, ParseByteSize(f.cuda_context));
+  if (!training) {
+    InferenceOptions& o = s.inference;
+    o.weights = f.weights;
+    o.batch = f.batch;
+    o.context = f.context;
+    o.kv_dtype = f.kv_dtype;
+    o.tp = f.tp;
+    ASSIGN_OR_RETURN(o.engine, ParseEngine(f.engine));
+    o.flash_attention = !f.no_flash;
+    o.block_size = f.block_size;
+    o.gpu_memory_utilization = f.util;
+    o.max_num_batched_tokens = f.max_batched;
+    o.max_num_seqs = f.max_seqs;
+    o.ubatch = f.ubatch;
+    o.cuda_context = cuda;
+    o.alloc_overhead = f.alloc_overhead;
+    if (!f.kv_cache_memory.empty()) {
+      ASSIGN_OR_RETURN(o.kv_cache_memory, ParseByteSize(f.kv_cache_memory));
+    }
+  } else {
+    TrainingOptions& o = s.train;
+    ASSIGN_OR_RETURN(o.method, ParseTrainMethod(f.method));
+    o.lora_rank = f.rank;
+    if (f.targets != "all") {
+      o.lora_targets = absl::StrSplit(f.targets, ',', absl::SkipEmpty());
+    }
+    o.qlora_format = f.qlora_format;
+    o.frozen_layers = f.freeze_layers;
+    o.freeze_embeddings = f.freeze_embeddings;
+    ASSIGN_OR_RETURN(o.optimizer, ParseOptimizer(f.optimizer));
+    o.paged_optimizer = f.paged;
+    o.optimizer_in_backward = f.opt_in_bwd;
+    ASSIGN_OR_RETURN(o.precision, ParsePrecision(f.precision));
+    o.micro_batch = f.micro_batch;
+    o.seq_len = f.seq_len;
+    o.grad_accum = f.grad_accum;
+    o.flash_attention = !f.no_flash;
+    ASSIGN_OR_RETURN(o.recompute, ParseRecompute(f.recompute));
+    o.loss_chunks = f.loss_chunks;
+    o.zero_stage = f.zero;
+    if (!f.fsdp.empty()) {
+      ASSIGN_OR_RETURN(o.zero_stage, ParseFsdp(f.fsdp));
+    }
+    o.offload_optimizer = f.offload_opt;
+    o.offload_params = f.offload_params;
+    o.gpus = f.gpus;
+    o.tp = f.tp;
+    o.pp = f.pp;
+    o.sp = f.sp;
+    o.cuda_context = cuda;
+    if (f.alloc_overhead >= 0) o.alloc_overhead = f.alloc_overhead;
+  }
+  ASSIGN_OR_RETURN(std::string text, RunVramRequest(r));
+  std::cout << text;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  llmtk::Tool tool("vram", "GPU memory to run (infer) or train a model: a per-GPU breakdown.",
+                   "llmtk-vram infer --model config.json --context 8192 --gpu RTX4090 --explain\n"
+                   "llmtk-vram train --model config.json --method qlora --gpu RTX4090 --solve max-batch");
+  CLI::App& app = tool.app();
+  app.require_subcommand(1);
+  Flags f;
+  llmtk::CommonOptions common;
+  CLI::App* infer = app.add_subcommand("infer", "memory to run the model");
+  CLI::App* train = app.add_subcommand("train", "memory to train or fine-tune the model");
+  for (CLI::App* sc : {infer, train}) {
+    sc->add_option("--model", f.model, "config.json, a directory holding one, or a GGUF file");
+    sc->add_option("--params", f.params, "parameter count instead of --model (training model states only)");
+    sc->add_option("--gpu", f.gpu, "GPU from the table (H100-80GB, A100-40GB, RTX4090, ...)");
+    sc->add_option("--gpu-mem", f.gpu_mem, "GPU memory, e.g. 24GiB, 80GB, 81559MiB");
+    sc->add_option("--solve", f.solve, "max-batch | max-seq | min-gpus");
+    sc->add_flag("--explain", f.explain, "show each line's formula with its numbers");
+    sc->add_option("--cuda-context", f.cuda_context, "CUDA context per GPU (default 512MiB)");
+    sc->add_option("--alloc-overhead", f.alloc_overhead,
+                   "allocator slack as a fraction of dynamic memory (default: 0.05 hf/train, 0 vllm, llama.cpp)");
+    sc->add_option("--tp", f.tp, "tensor-parallel degree");
+    sc->add_flag("--no-flash-attention", f.no_flash, "attention scores are materialized");
+    tool.AddCommonFlags(&common, sc);
+  }
+  infer->add_option("--weights", f.weights,
+                    "fp32, bf16, fp16, fp8, int8, nf4, nf4-dq, int4, a ggml type, q4_k_m, ... (default bf16; GGUF: the file's)");
+  infer->add_option("--batch", f.batch, "sequences");
+  infer->add_option("--context", f.context, "tokens per sequence");
+  infer->add_option("--kv-dtype", f.kv_dtype, "KV-cache dtype: bf16, fp16, fp8, fp32, q8_0, q4_0");
+  infer->add_option("--engine", f.engine, "hf | vllm | llama.cpp");
+  infer->add_option("--block-size", f.block_size, "vllm: tokens per KV block");
+  infer->add_option("--gpu-memory-utilization", f.util, "vllm: fraction of the GPU to use");
+  infer->add_option("--max-num-batched-tokens", f.max_batched, "vllm: profile-run tokens");
+  infer->add_option("--max-num-seqs", f.max_seqs, "vllm: sequences in the profile run");
+  infer->add_option("--kv-cache-memory", f.kv_cache_memory, "vllm: given KV pool size");
+  infer->add_option("--ubatch", f.ubatch, "llama.cpp: n_ubatch");
+  train->add_option("--method", f.method, "full | lora | qlora");
+  train->add_option("--lora-rank", f.rank, "LoRA rank");
+  train->add_option("--lora-targets", f.targets, "q,k,v,o,gate,up,down or all");
+  train->add_option("--qlora-format", f.qlora_format, "base weights for QLoRA: nf4-dq, nf4, int4, ...");
+  train->add_option("--freeze-layers", f.freeze_layers, "full: first N blocks frozen");
+  train->add_flag("--freeze-embeddings", f.freeze_embeddings, "full: embeddings frozen");
+  train->add_option("--optimizer", f.optimizer, "adamw | adamw8bit | sgd | sgd-momentum | adafactor | lion");
+  train->add_flag("--paged-optimizer", f.paged, "bitsandbytes paged states (may spill to CPU)");
+  train->add_flag("--optimizer-in-backward", f.opt_in_bwd, "fused step: no full gradient buffer");
+  train->add_option("--precision", f.precision, "fp32 | amp | mixed | bf16");
+  train->add_option("--micro-batch", f.micro_batch, "sequences per GPU per step");
+  train->add_option("--seq-len", f.seq_len, "tokens per sequence");
+  train->add_option("--grad-accum", f.grad_accum, "gradient accumulation steps");
+  train->add_option("--recompute", f.recompute, "none | selective | full");
+  train->add_option("--loss-chunks", f.loss_chunks, "chunked cross-entropy chunks");
+  train->add_option("--zero", f.zero, "ZeRO stage 0-3");
+  train->add_option("--fsdp", f.fsdp, "full | grad-op | none (= ZeRO 3 | 2 | 0)");
+  train->add_flag("--offload-optimizer", f.offload_opt, "optimizer states on CPU");
+  train->add_flag("--offload-params", f.offload_params, "parameters on CPU (ZeRO-3)");
+  train->add_option("--gpus", f.gpus, "GPUs in total");
+  train->add_option("--pp", f.pp, "pipeline-parallel degree");
+  train->add_flag("--sp", f.sp, "sequence parallelism (with --tp)");
+  return tool.Run(argc, argv, [&]() { return Run(f, common, train->parsed()); });
+}
