@@ -135,6 +135,10 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
   rep.clusters = clusters.clusters();
   if (!o.clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(inputs, o, &clusters));
   RETURN_IF_ERROR(WriteFiltered(inputs, 0, inputs.size() > 1, o, clusters, &rep));
+  if (rep.kept + rep.exact_duplicates + rep.near_duplicates != rep.documents)
+    return absl::DataLossError(absl::StrCat("the inputs changed between passes: ",
+                                            rep.kept + rep.exact_duplicates + rep.near_duplicates,
+                                            " documents on re-reading, ", rep.documents, " signed"));
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   PrintDedupReport(o, rep);
   return rep;
