@@ -45,17 +45,62 @@ inline uint64_t Mix64(uint64_t h) {
 
 inline uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
+// True for code points with a normalization boundary before them (canonical
+// combining class 0, NFKC quick check Yes, never the second character of a
+// composition): ASCII and the CJK Unified Ideographs (not the compatibility
+// ideographs F900-FAFF). NFKC of a string is then the concatenation of the
+// NFKC of the pieces split before such code points, and a piece that is one
+// such code point is its own NFKC.
+inline bool BoundaryBefore(int32_t cp) {
+  return cp < 0x80 || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF);
+}
+
 }  // namespace
+
+std::string NfkcFast(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t clean = 0;       // text[clean, seg) is known NFKC, not yet copied
+  size_t seg = 0;         // start of the piece that holds the current code point
+  bool dirty = false;     // the piece from seg needs utf8proc
+  auto flush_piece = [&](size_t end) {
+    auto n = Normalize(text.substr(seg, end - seg), NormalForm::kNFKC);
+    // Invalid UTF-8 cannot be normalized; its bytes stay as they are.
+    out.append(n.ok() ? std::string_view(*n) : text.substr(seg, end - seg));
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t at = pos;
+    const unsigned char c = static_cast<unsigned char>(text[pos]);
+    const int32_t cp = c < 0x80 ? (++pos, c) : DecodeUtf8(text, &pos);
+    if (cp != kInvalidUtf8 && BoundaryBefore(cp)) {
+      if (dirty) {
+        flush_piece(at);
+        clean = at;
+        dirty = false;
+      }
+      seg = at;
+      continue;
+    }
+    if (!dirty) {
+      // The piece starts at the last boundary; what precedes it is final.
+      out.append(text.substr(clean, seg - clean));
+      dirty = true;
+    }
+  }
+  if (dirty) {
+    flush_piece(text.size());
+  } else {
+    out.append(text.substr(clean));
+  }
+  return out;
+}
 
 std::string NormalizeForDedup(std::string_view text, const NormalizeOptions& opts) {
   std::string nfkc;
   if (opts.nfkc && !IsAscii(text)) {
-    auto n = Normalize(text, NormalForm::kNFKC);
-    // Invalid UTF-8 cannot be normalized; the bytes then stay as they are.
-    if (n.ok()) {
-      nfkc = std::move(n).value();
-      text = nfkc;
-    }
+    nfkc = NfkcFast(text);
+    text = nfkc;
   }
   std::string out;
   out.reserve(text.size());

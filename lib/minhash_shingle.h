@@ -30,6 +30,11 @@ struct NormalizeOptions {
   bool whitespace = true;   // whitespace runs become one space, trimmed
 };
 
+// NFKC of valid UTF-8, calling utf8proc only on the pieces that need it
+// (ASCII and CJK ideographs are copied); equals Normalize(text, kNFKC),
+// which stays as its reference. Pieces with invalid UTF-8 are kept as is.
+std::string NfkcFast(std::string_view text);
+
 // Normalizes `text` (valid UTF-8; invalid bytes are kept as they are).
 std::string NormalizeForDedup(std::string_view text, const NormalizeOptions& opts);
 

@@ -6,7 +6,9 @@
 
 #include "gtest/gtest.h"
 #include "lib/dedup_index.h"
+#include "lib/jsonl.h"
 #include "lib/minhash_shingle.h"
+#include "lib/unicode.h"
 
 namespace llmtk {
 namespace {
@@ -20,6 +22,27 @@ TEST(NormalizeTest, FoldsCasePunctuationDigitsAndWhitespace) {
   EXPECT_EQ(NormalizeForDedup("٣ apples", o), "0 apples");  // Arabic-Indic digit
   EXPECT_EQ(NormalizeForDedup("", o), "");
   EXPECT_EQ(NormalizeForDedup("?!...", o), "");
+}
+
+// The fast NFKC against utf8proc on the whole text, its reference.
+TEST(NormalizeTest, FastNfkcEqualsReference) {
+  std::vector<std::string> cases = {
+      "e\u0301", "\u0301abc", "A\u030A", "中\u0323\u0301x", "a\u0323\u0302", "ﬁ ① ²", "ｶﾞｷﾞ", "가\u11A8",
+      "\u2126 \u212B", "ＡＢＣ１２３，。", "丽 \uF900", "مرحبا", "Ａ\u0301", "x\u0308\u0301ü", "ｧ", "",
+      "\u1100\u1161\u11A8", "é中\u0301文"};
+  for (const std::string& path : {std::string(LLMTK_TESTDATA) + "/corpus/sample.jsonl",
+                                  std::string(LLMTK_TESTDATA) + "/dedup/planted.jsonl"}) {
+    auto r = DocumentReader::Open({path}, {});
+    ASSERT_TRUE(r.ok());
+    Document d;
+    while (*(*r)->Next(&d)) cases.emplace_back(d.text);
+  }
+  ASSERT_GT(cases.size(), 800u);
+  for (const std::string& c : cases) {
+    auto want = Normalize(c, NormalForm::kNFKC);
+    ASSERT_TRUE(want.ok());
+    EXPECT_EQ(NfkcFast(c), *want) << c;
+  }
 }
 
 TEST(NormalizeTest, EachSwitchTurnsItsStepOff) {
