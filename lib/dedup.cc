@@ -147,7 +147,7 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
 
 uint64_t TableBytes(const DocTable& t, const DedupOptions& o) {
   return t.size() * (sizeof(Hash128) + 8 * t.bands + (t.has_sig16 ? 2 * t.num_perm : 0) +
-                     (o.keep != KeepPolicy::kFirst ? 8 : 0) + 12);
+                     (o.keep != KeepPolicy::kFirst ? 8 : 0) + 17);
 }
 
 absl::Status CheckDedupOptions(const DedupOptions& o) {

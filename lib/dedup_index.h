@@ -3,8 +3,8 @@
 // candidate pairs of equal band keys, and clustering with union-find.
 //
 // Memory per document: 16 B exact key + 8 B per band + 2 B per hash when the
-// 16-bit signature is kept (verify estimate/none) + 8 B keep score + 12 B of
-// union-find and survivor tables; 14x8 bands with exact verification:
+// 16-bit signature is kept (verify estimate/none) + 8 B keep score + 17 B of
+// union-find, survivor and report tables; 14x8 bands with exact verification:
 // ~150 B/doc, with estimates ~380 B/doc. No text stays in memory.
 //
 // Bucket rule: documents sharing a band key form a bucket. Buckets of up to
