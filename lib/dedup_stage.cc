@@ -26,7 +26,7 @@ void Put(std::string* s, const T& v) {
 template <typename T>
 void PutVec(std::string* s, const std::vector<T>& v) {
   Put<uint64_t>(s, v.size());
-  s->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  if (!v.empty()) s->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
 // Bounds-checked reading of a payload whose checksum already matched.
@@ -46,7 +46,7 @@ class Cursor {
     RETURN_IF_ERROR(Get(&n));
     if (n > (s_.size() - pos_) / sizeof(T)) return Short();
     v->resize(n);
-    memcpy(static_cast<void*>(v->data()), s_.data() + pos_, n * sizeof(T));
+    if (n) memcpy(static_cast<void*>(v->data()), s_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
     return absl::OkStatus();
   }
