@@ -1,0 +1,188 @@
+// llmtk-tok: tokenize corpora exactly like HF tokenizers, fast.
+//   llmtk-tok encode -t tokenizer.json|vocab.gguf [inputs] [--format ids|jsonl|bin|megatron] [-o OUT]
+//   llmtk-tok decode -t TOKENIZER [inputs] [--input-format ids|bin|megatron]
+//   llmtk-tok inspect TOKENIZER [--json]
+//   llmtk-tok stats -t TOKENIZER [inputs] [--json]
+//   llmtk-tok train --vocab-size N -o tokenizer.json [inputs] [--style sentencepiece] [--gguf]
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lib/bpe_trainer.h"
+#include "lib/cli.h"
+#include "lib/tok_commands.h"
+
+namespace {
+
+absl::Status WriteStdout(const std::string& s) {
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
+    return llmtk::BrokenPipeError();
+  }
+  return absl::OkStatus();
+}
+
+// ---- train subcommand (branch `train`) -------------------------------------
+struct TrainCommand {
+  CLI::App* app = nullptr;
+  llmtk::CommonOptions common;
+  llmtk::DocumentReaderOptions reader;
+  llmtk::BpeTrainerOptions opts;
+  std::vector<std::string> inputs;
+  std::string output;
+  bool gguf = false;
+  std::string style = "byte-level";
+};
+
+void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
+  t->app = tool.app().add_subcommand(
+      "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
+  CLI::App* s = t->app;
+  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (stdin)")
+      ->default_val(std::vector<std::string>{"-"});
+  s->add_option("-o,--output", t->output, "output tokenizer.json (or .gguf with --gguf)")
+      ->required();
+  s->add_option("--vocab-size", t->opts.vocab_size,
+                "vocabulary size: special tokens + 256 bytes + merges")
+      ->capture_default_str();
+  s->add_option("--min-frequency", t->opts.min_frequency,
+                "stop when the most frequent pair occurs fewer times")
+      ->capture_default_str();
+  s->add_option("--special-tokens", t->opts.special_tokens,
+                "special tokens, ids 0.. in the order given (comma-separated or repeated)")
+      ->delimiter(',');
+  s->add_option("--max-token-length", t->opts.max_token_length,
+                "longest token in characters (byte-level: bytes; 0: unlimited)")
+      ->capture_default_str();
+  s->add_option("--max-words", t->opts.max_words,
+                "keep at most this many distinct words, pruning the rarest (0: unlimited)")
+      ->capture_default_str();
+  s->add_option("--pre-tokenizer", t->opts.pre_tokenizer,
+                "llama3, gpt2, qwen2, cjk (llama3 with Han/kana runs in 1-2 character words), "
+                "or a regex")
+      ->capture_default_str();
+  s->add_option("--style", t->style,
+                "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)")
+      ->check(CLI::IsMember({"byte-level", "sentencepiece"}))
+      ->capture_default_str();
+  s->add_option("--character-coverage", t->opts.character_coverage,
+                "sentencepiece style: share of characters the alphabet covers; the rest use "
+                "byte fallback")
+      ->capture_default_str();
+  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys)");
+  tool.AddReaderFlags(&t->reader, s);
+  tool.AddCommonFlags(&t->common, s);
+}
+
+absl::Status RunTrainCommand(TrainCommand& t) {
+  t.opts.threads = t.common.Threads();
+  t.opts.style = t.style == "sentencepiece" ? llmtk::BpeStyle::kSentencePiece
+                                            : llmtk::BpeStyle::kByteLevel;
+  t.opts.show_progress = t.common.ShowProgress();
+  ASSIGN_OR_RETURN(llmtk::BpeTrainReport r,
+                   llmtk::TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
+  if (t.common.json) return WriteStdout(llmtk::FormatTrainReport(r, t.output, true));
+  if (!t.common.quiet) {
+    std::string line = "llmtk-tok: " + llmtk::FormatTrainReport(r, t.output, false);
+    std::fputs(line.c_str(), stderr);
+  }
+  return absl::OkStatus();
+}
+// ---- end of train subcommand ------------------------------------------------
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  llmtk::Tool tool("tok", "Encode, decode, inspect, measure and train BPE tokenizers (HF tokenizer.json or GGUF vocabularies).",
+                   "llmtk-tok encode -t tokenizer.json corpus.jsonl.zst --format megatron -o data/corpus\n"
+                   "  llmtk-tok decode -t tokenizer.json ids.txt\n"
+                   "  llmtk-tok inspect model.gguf\n"
+                   "  llmtk-tok train --vocab-size 32000 -o tokenizer.json corpus.jsonl.zst");
+  CLI::App& app = tool.app();
+  app.require_subcommand(1, 1);
+
+  llmtk::CommonOptions enc_common;
+  llmtk::EncodeOptions eo;
+  CLI::App* enc = app.add_subcommand("encode", "encode documents (JSONL or text) into token ids");
+  enc->add_option("-t,--tokenizer", eo.tokenizer, "tokenizer.json or GGUF file")->required();
+  enc->add_option("INPUTS", eo.inputs, "input files or directories (default: stdin)");
+  std::map<std::string, llmtk::TokenOutputFormat> formats{{"ids", llmtk::TokenOutputFormat::kIds},
+                                                          {"jsonl", llmtk::TokenOutputFormat::kJsonl},
+                                                          {"bin", llmtk::TokenOutputFormat::kBin},
+                                                          {"megatron", llmtk::TokenOutputFormat::kMegatron}};
+  std::string format = "ids";
+  enc->add_option("--format", format, "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)")
+      ->check(CLI::IsMember({"ids", "jsonl", "bin", "megatron"}))
+      ->capture_default_str();
+  enc->add_option("--ids-key", eo.ids_key, "field for --format jsonl")->capture_default_str();
+  enc->add_flag("--no-special", eo.no_special, "no BOS/EOS from the tokenizer's post-processor");
+  enc->add_flag("--add-bos", eo.add_bos, "put the BOS token first (instead of the post-processor's ids)");
+  enc->add_flag("--add-eos", eo.add_eos, "put the EOS token last (instead of the post-processor's ids)");
+  enc->add_flag("--append-eod", eo.append_eod, "append the end-of-document (EOS) token to every document");
+  tool.AddOutputFlags(&eo.output, &eo.output_options, enc);
+  tool.AddReaderFlags(&eo.reader, enc);
+  tool.AddCommonFlags(&enc_common, enc);
+
+  llmtk::DecodeOptions dop;
+  CLI::App* dec = app.add_subcommand("decode", "decode token ids back into text");
+  dec->add_option("-t,--tokenizer", dop.tokenizer, "tokenizer.json or GGUF file")->required();
+  dec->add_option("INPUTS", dop.inputs, "ids files (a document per line), .bin files or Megatron prefixes (default: stdin)");
+  std::map<std::string, llmtk::IdsInputFormat> in_formats{{"ids", llmtk::IdsInputFormat::kIds},
+                                                          {"bin", llmtk::IdsInputFormat::kBin},
+                                                          {"megatron", llmtk::IdsInputFormat::kMegatron}};
+  std::string in_format = "ids";
+  dec->add_option("--input-format", in_format, "ids (a document per line), bin (nanoGPT), megatron (PREFIX)")
+      ->check(CLI::IsMember({"ids", "bin", "megatron"}))
+      ->capture_default_str();
+  dec->add_option("--dtype", dop.dtype, "element type of a .bin input (default: by vocabulary size)")
+      ->check(CLI::IsMember({"uint16", "uint32"}));
+  dec->add_flag("--skip-special", dop.skip_special, "leave out special tokens");
+  dec->add_flag("--jsonl", dop.jsonl, "write {\"text\": ...} per document instead of a text line");
+  tool.AddOutputFlags(&dop.output, &dop.output_options, dec);
+
+  std::string inspect_path;
+  bool inspect_json = false;
+  CLI::App* ins = app.add_subcommand("inspect", "summarize a tokenizer");
+  ins->add_option("TOKENIZER", inspect_path, "tokenizer.json or GGUF file")->required();
+  ins->add_flag("--json", inspect_json, "JSON output");
+
+  llmtk::CommonOptions stats_common;
+  llmtk::StatsOptions so;
+  CLI::App* st = app.add_subcommand("stats", "bytes/token, tokens/word, unknown and byte-fallback rates on a corpus");
+  st->add_option("-t,--tokenizer", so.tokenizer, "tokenizer.json or GGUF file")->required();
+  st->add_option("INPUTS", so.inputs, "input files or directories (default: stdin)");
+  tool.AddReaderFlags(&so.reader, st);
+  tool.AddCommonFlags(&stats_common, st);
+
+  TrainCommand train;
+  AddTrainCommand(tool, &train);
+
+  return tool.Run(argc, argv, [&]() -> absl::Status {
+    if (train.app->parsed()) return RunTrainCommand(train);
+    if (enc->parsed()) {
+      eo.format = formats.at(format);
+      eo.threads = enc_common.Threads();
+      eo.progress = enc_common.ShowProgress();
+      ASSIGN_OR_RETURN(llmtk::EncodeReport r, llmtk::EncodeCorpus(eo));
+      if (!enc_common.quiet) {
+        std::string s = "llmtk-tok: " + llmtk::FormatEncodeReport(r, false);
+        if (enc_common.json) s = llmtk::FormatEncodeReport(r, true);
+        std::fputs(s.c_str(), stderr);
+      }
+      return absl::OkStatus();
+    }
+    if (dec->parsed()) {
+      dop.input_format = in_formats.at(in_format);
+      return llmtk::DecodeCorpus(dop);
+    }
+    if (ins->parsed()) {
+      ASSIGN_OR_RETURN(std::string s, llmtk::InspectTokenizer(inspect_path, inspect_json));
+      return WriteStdout(s);
+    }
+    so.threads = stats_common.Threads();
+    so.json = stats_common.json;
+    so.progress = stats_common.ShowProgress();
+    ASSIGN_OR_RETURN(std::string s, llmtk::TokenizerStats(so));
+    return WriteStdout(s);
+  });
+}
