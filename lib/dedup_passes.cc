@@ -1,0 +1,356 @@
+#include "lib/dedup_passes.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "lib/cli.h"
+#include "simdjson.h"
+
+namespace llmtk {
+namespace {
+
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
+simdjson::ondemand::parser& Parser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+// The numeric value of top-level `key` in `raw`; false when absent or not a number.
+bool NumberField(std::string_view raw, const std::string& key, double* v) {
+  simdjson::padded_string padded(raw.data(), raw.size());
+  simdjson::ondemand::document doc;
+  if (Parser().iterate(padded).get(doc)) return false;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  simdjson::ondemand::value val;
+  if (obj.find_field_unordered(key).get(val)) return false;
+  double d;
+  if (val.get_double().get(d)) return false;
+  *v = d;
+  return true;
+}
+
+// The JSON text of top-level `key` in `raw` ("null" when absent).
+std::string IdField(std::string_view raw, const std::string& key) {
+  simdjson::padded_string padded(raw.data(), raw.size());
+  simdjson::ondemand::document doc;
+  if (Parser().iterate(padded).get(doc)) return "null";
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return "null";
+  simdjson::ondemand::value val;
+  if (obj.find_field_unordered(key).get(val)) return "null";
+  simdjson::ondemand::json_type type;
+  if (val.type().get(type)) return "null";
+  std::string_view s;
+  if (type == simdjson::ondemand::json_type::object) {
+    simdjson::ondemand::object o;
+    if (val.get_object().get(o) || o.raw_json().get(s)) return "null";
+    return std::string(s);
+  }
+  if (type == simdjson::ondemand::json_type::array) {
+    simdjson::ondemand::array a;
+    if (val.get_array().get(a) || a.raw_json().get(s)) return "null";
+    return std::string(s);
+  }
+  s = val.raw_json_token();
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string IdOf(const Document& doc, const DedupOptions& o, bool multi) {
+  if (!o.id_key.empty()) return IdField(doc.raw, o.id_key);
+  if (!multi) return std::to_string(doc.line_number);
+  std::string s;
+  AppendJsonString(&s, absl::StrCat(*doc.source, ":", doc.line_number));
+  return s;
+}
+
+struct TextBatch {
+  std::string texts;
+  std::vector<size_t> ends;
+  std::string raws;  // only when the keep field is read
+  std::vector<size_t> raw_ends;
+  std::vector<uint64_t> docs;
+  std::string_view Text(size_t i) const {
+    size_t b = i ? ends[i - 1] : 0;
+    return std::string_view(texts).substr(b, ends[i] - b);
+  }
+  std::string_view Raw(size_t i) const {
+    size_t b = i ? raw_ends[i - 1] : 0;
+    return std::string_view(raws).substr(b, raw_ends[i] - b);
+  }
+};
+
+constexpr size_t kBatchDocs = 1024;
+constexpr size_t kBatchBytes = 4 << 20;
+
+// Batches of the documents (numbered from first_doc) for which want(number).
+std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader, uint64_t first_doc, bool with_raw,
+                                                         std::function<bool(uint64_t)> want, Progress* progress,
+                                                         uint64_t* bytes) {
+  return [=](TextBatch* b) -> absl::StatusOr<bool> {
+    Document doc;
+    size_t size = 0;
+    while (b->docs.size() < kBatchDocs && size < kBatchBytes) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      const uint64_t d = first_doc + doc.index;
+      if (d >= kNone) return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
+      if (bytes) *bytes += doc.raw.size() + 1;
+      progress->Add(1, doc.raw.size() + 1);
+      if (!want(d)) continue;
+      b->texts.append(doc.text);
+      b->ends.push_back(b->texts.size());
+      if (with_raw) {
+        b->raws.append(doc.raw);
+        b->raw_ends.push_back(b->raws.size());
+      }
+      b->docs.push_back(d);
+      size += doc.text.size();
+    }
+    return !b->docs.empty();
+  };
+}
+
+bool ShowProgress(const DedupOptions& o) { return o.progress || (!o.quiet && isatty(2)); }
+
+struct SignResult {
+  std::vector<DocFeatures> features;
+  std::vector<double> keep;
+  uint64_t missing = 0;
+};
+
+}  // namespace
+
+SignOptions MakeSignOptions(const DedupOptions& o, const LshParams& lsh) {
+  SignOptions so;
+  so.normalize = o.normalize;
+  so.shingle.ngram = o.ngram;
+  so.shingle.cjk_ngram = o.cjk_ngram;
+  so.shingle.seed = o.seed;
+  so.lsh = lsh;
+  so.seed = o.seed;
+  so.keep_sig16 = o.verify != VerifyMode::kExact;
+  return so;
+}
+
+absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions& o, const SignOptions& so,
+                       DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep) {
+  const int threads = ResolveThreads(o.threads);
+  const MinHasher hasher(so.lsh.num_perm(), so.seed);
+  const bool field_score = o.keep == KeepPolicy::kField;
+  const bool use_score = o.keep != KeepPolicy::kFirst;
+  Progress progress("dedup: signing", ShowProgress(o));
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({file}, o.reader));
+    auto produce = Producer(reader.get(), table->size(), field_score, [](uint64_t) { return true; }, &progress,
+                            &rep->bytes);
+    std::function<absl::Status(TextBatch&, SignResult*)> work = [&](TextBatch& b, SignResult* r) {
+      r->features.resize(b.docs.size());
+      if (use_score) r->keep.resize(b.docs.size());
+      for (size_t i = 0; i < b.docs.size(); ++i) {
+        SignText(b.Text(i), so, hasher, &r->features[i]);
+        if (o.keep == KeepPolicy::kLongest) {
+          r->keep[i] = static_cast<double>(b.Text(i).size());
+        } else if (field_score) {
+          double v;
+          if (NumberField(b.Raw(i), o.keep_field, &v)) {
+            r->keep[i] = v;
+          } else {
+            r->keep[i] = -std::numeric_limits<double>::infinity();
+            ++r->missing;
+          }
+        }
+      }
+      return absl::OkStatus();
+    };
+    std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
+      for (auto& f : r.features) table->Append(f);
+      table->keep.insert(table->keep.end(), r.keep.begin(), r.keep.end());
+      rep->missing_keep_field += r.missing;
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR((OrderedParallelMap<TextBatch, SignResult>(threads, produce, work, consume)));
+    counts->push_back(reader->documents());
+    rep->documents += reader->documents();
+    rep->skipped += reader->skipped();
+    rep->blank_lines += reader->blank_lines();
+    rep->replaced_utf8 += reader->replaced_utf8();
+  }
+  progress.Finish();
+  return absl::OkStatus();
+}
+
+double ShingleSets::Jaccard(uint32_t a, uint32_t b) const {
+  if (cand.empty() || cand[a] == kNone || cand[b] == kNone) return 0.0;
+  return SortedJaccard(sets[cand[a]], sets[cand[b]]);
+}
+
+absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>& files, const DedupOptions& o,
+                                                  const DocTable& table, const std::vector<uint64_t>& pairs,
+                                                  ThreadPool* pool, ShingleSets* ss, DedupReport* rep) {
+  std::vector<uint64_t> accepted;
+  if (o.verify == VerifyMode::kNone) return pairs;
+  if (o.verify == VerifyMode::kEstimate) {
+    for (uint64_t p : pairs)
+      if (EstimateJaccard16(table.Sig16(PairFirst(p)), table.Sig16(PairSecond(p)), table.num_perm) >= o.threshold)
+        accepted.push_back(p);
+    return accepted;
+  }
+  const size_t n = table.size();
+  ss->cand.assign(n, kNone);
+  for (uint64_t p : pairs)
+    for (uint32_t d : {PairFirst(p), PairSecond(p)}) ss->cand[d] = 0;
+  // Ranks in input order: batches arrive in that order.
+  uint32_t ranks = 0;
+  for (uint32_t d = 0; d < n; ++d)
+    if (ss->cand[d] == 0) ss->cand[d] = ranks++;
+  ss->sets.assign(ranks, {});
+  rep->verified_docs = ranks;
+  if (ranks > 0) {
+    const int threads = ResolveThreads(o.threads);
+    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
+    Progress progress("dedup: verifying", ShowProgress(o));
+    progress.SetTotalBytes(reader->TotalBytesHint());
+    auto produce = Producer(reader.get(), 0, false, [&](uint64_t d) { return d < n && ss->cand[d] != kNone; },
+                            &progress, nullptr);
+    using Sets = std::vector<std::vector<uint32_t>>;
+    ShingleOptions sh;
+    sh.ngram = o.ngram;
+    sh.cjk_ngram = o.cjk_ngram;
+    sh.seed = o.seed;
+    std::function<absl::Status(TextBatch&, Sets*)> work = [&](TextBatch& b, Sets* r) {
+      r->resize(b.docs.size());
+      for (size_t i = 0; i < b.docs.size(); ++i) {
+        std::vector<uint64_t> h = ShingleHashes(NormalizeForDedup(b.Text(i), o.normalize), sh);
+        auto& s = (*r)[i];
+        s.reserve(h.size());
+        // The high 32 bits: a collision inside one document (p ~ m^2 / 2^33
+        // for m shingles) moves its Jaccard by about 1/m at most.
+        for (uint64_t x : h) s.push_back(static_cast<uint32_t>(x >> 32));
+        std::sort(s.begin(), s.end());
+        s.erase(std::unique(s.begin(), s.end()), s.end());
+      }
+      return absl::OkStatus();
+    };
+    uint32_t seen = 0;
+    std::function<absl::Status(Sets&)> consume = [&](Sets& r) {
+      for (auto& s : r) {
+        rep->verify_bytes += s.size() * sizeof(uint32_t) + sizeof(s);
+        if (seen < ranks) ss->sets[seen] = std::move(s);
+        ++seen;
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR((OrderedParallelMap<TextBatch, Sets>(threads, produce, work, consume)));
+    progress.Finish();
+    if (seen != ranks)
+      return absl::DataLossError(absl::StrCat("the inputs changed between passes: ", seen, " of ", ranks,
+                                              " candidate documents found on re-reading"));
+  }
+  std::vector<uint8_t> ok(pairs.size());
+  const size_t chunk = 4096;
+  pool->ParallelFor((pairs.size() + chunk - 1) / chunk, [&](size_t c) {
+    for (size_t i = c * chunk; i < std::min(pairs.size(), (c + 1) * chunk); ++i)
+      ok[i] = ss->Jaccard(PairFirst(pairs[i]), PairSecond(pairs[i])) >= o.threshold;
+  });
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (ok[i]) accepted.push_back(pairs[i]);
+  return accepted;
+}
+
+ClusterTable BuildClusterTable(const DedupOptions& o, const std::vector<uint32_t>& exact_rep,
+                               std::vector<uint32_t> survivor, const DocTable& table, const ShingleSets& sets) {
+  ClusterTable t;
+  const size_t n = survivor.size();
+  t.exact.assign(n, 0);
+  t.jaccard.assign(n, 1.0f);
+  for (uint32_t d = 0; d < n; ++d) {
+    const uint32_t s = survivor[d];
+    if (s == d) continue;
+    t.ids.try_emplace(s);
+    const uint32_t a = exact_rep[d], b = exact_rep[s];
+    t.exact[d] = a == b;
+    if (a == b) continue;
+    double j = o.verify == VerifyMode::kExact ? sets.Jaccard(a, b)
+                                              : EstimateJaccard16(table.Sig16(a), table.Sig16(b), table.num_perm);
+    t.jaccard[d] = static_cast<float>(j);
+  }
+  t.survivor = std::move(survivor);
+  return t;
+}
+
+absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t) {
+  if (t->ids.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
+  Document doc;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+    if (!more) break;
+    auto it = t->ids.find(static_cast<uint32_t>(doc.index));
+    if (it != t->ids.end()) it->second = IdOf(doc, o, files.size() > 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first_doc, bool multi_input,
+                           const DedupOptions& o, const ClusterTable& t, DedupReport* rep) {
+  const uint64_t n = t.survivor.size();
+  ASSIGN_OR_RETURN(auto out, OutputFile::Open(o.output, o.output_opts));
+  std::unique_ptr<OutputFile> removed, clusters;
+  if (!o.removed.empty()) {
+    ASSIGN_OR_RETURN(removed, OutputFile::Open(o.removed, o.output_opts));
+  }
+  if (!o.clusters.empty()) {
+    ASSIGN_OR_RETURN(clusters, OutputFile::Open(o.clusters, o.output_opts));
+  }
+  Progress progress("dedup: writing", ShowProgress(o));
+  std::string line;
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({file}, o.reader));
+    Document doc;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      progress.Add(1, doc.raw.size() + 1);
+      const uint64_t d64 = first_doc + doc.index;
+      if (d64 >= n)
+        return absl::DataLossError(absl::StrCat("the inputs changed since signing: more than ", n,
+                                                " documents, ", *doc.source, ":", doc.line_number));
+      const uint32_t d = static_cast<uint32_t>(d64);
+      const uint32_t s = t.survivor[d];
+      line.assign(doc.raw);
+      line.push_back('\n');
+      if (s == d) {
+        ++rep->kept;
+        RETURN_IF_ERROR(out->Write(line));
+        continue;
+      }
+      ++(t.exact[d] ? rep->exact_duplicates : rep->near_duplicates);
+      if (removed) RETURN_IF_ERROR(removed->Write(line));
+      if (!clusters) continue;
+      auto it = t.ids.find(s);
+      JsonWriter w;
+      w.BeginObject().Key("id").Raw(IdOf(doc, o, multi_input));
+      w.Key("kept_id").Raw(it != t.ids.end() && !it->second.empty() ? it->second : "null");
+      w.Key("cluster").Uint(s).Key("kind").String(t.exact[d] ? "exact" : "near");
+      w.Key("jaccard").Double(std::round(static_cast<double>(t.jaccard[d]) * 10000) / 10000).EndObject();
+      std::string rec = w.Take();
+      rec.push_back('\n');
+      RETURN_IF_ERROR(clusters->Write(rec));
+    }
+    first_doc += reader->documents();
+  }
+  progress.Finish();
+  RETURN_IF_ERROR(out->Close());
+  if (removed) RETURN_IF_ERROR(removed->Close());
+  if (clusters) RETURN_IF_ERROR(clusters->Close());
+  return absl::OkStatus();
+}
+
+}  // namespace llmtk
