@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/dedup_stage.h"
 #include "lib/minhash.h"
@@ -159,13 +160,15 @@ TEST_F(DedupTest, OutputDoesNotDependOnThreads) {
   std::string first;
   for (int threads : {1, 2, 5}) {
     for (VerifyMode v : {VerifyMode::kExact, VerifyMode::kEstimate}) {
-      DedupOptions o = Opts("t" + std::to_string(threads) + std::to_string(static_cast<int>(v)));
+      DedupOptions o = Opts(absl::StrCat("t", threads, static_cast<int>(v)));
       o.threads = threads;
       o.verify = v;
       ASSERT_TRUE(RunDedup(o).ok());
       std::string all = Slurp(o.output) + Slurp(o.removed) + Slurp(o.clusters);
       if (v == VerifyMode::kExact && threads == 1) first = all;
-      if (v == VerifyMode::kExact) EXPECT_EQ(all, first) << threads;
+      if (v == VerifyMode::kExact) {
+        EXPECT_EQ(all, first) << threads;
+      }
     }
   }
 }
