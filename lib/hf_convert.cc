@@ -1,5 +1,12 @@
 #include "lib/hf_convert.h"
 
+// Llama3RopeFactors follows torch's float32 evaluation; no FMA contraction.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -8,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/hf_convert_tokenizer.h"
+#include "lib/io.h"
 #include "lib/quant.h"
 #include "lib/safetensors.h"
 #include "simdjson.h"
@@ -15,10 +23,11 @@
 namespace llmtk {
 
 absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
-  simdjson::padded_string s;
-  if (simdjson::padded_string::load(path).get(s) != simdjson::SUCCESS) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot read (is this a Hugging Face model directory?)"));
   }
+  simdjson::padded_string s(WidenBigIntegers(*text));
   simdjson::dom::parser parser;
   simdjson::dom::element c;
   if (auto err = parser.parse(s).get(c); err) {
@@ -75,10 +84,21 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
     if (rs["rope_type"].get_string().get(t) != simdjson::SUCCESS) (void)(rs["type"].get_string().get(t) == simdjson::SUCCESS);
     cfg.rope_scaling_type = std::string(t);
     (void)(rs["factor"].get_double().get(cfg.rope_scaling_factor) == simdjson::SUCCESS);
+    if (cfg.rope_scaling_type == "llama3") {
+      if (cfg.rope_scaling_factor == 0) cfg.rope_scaling_factor = 8.0;
+      (void)(rs["low_freq_factor"].get_double().get(cfg.low_freq_factor) == simdjson::SUCCESS);
+      (void)(rs["high_freq_factor"].get_double().get(cfg.high_freq_factor) == simdjson::SUCCESS);
+      // convert_hf_to_gguf.py reads this key at the top level of config.json.
+      (void)get_int("original_max_position_embeddings", &cfg.original_ctx);
+      if (cfg.high_freq_factor == cfg.low_freq_factor) {
+        return absl::DataLossError(absl::StrCat(path, ": rope_scaling high_freq_factor equals low_freq_factor"));
+      }
+    }
     if (cfg.rope_scaling_type != "linear" && cfg.rope_scaling_type != "yarn" && cfg.rope_scaling_type != "default" &&
+        cfg.rope_scaling_type != "llama3" &&
         !cfg.rope_scaling_type.empty()) {
       return absl::UnimplementedError(absl::StrCat(path, ": rope_scaling type '", cfg.rope_scaling_type,
-                                                   "' is not supported (linear and yarn are)"));
+                                                   "' is not supported (linear, yarn and llama3 are)"));
     }
   }
   return cfg;
@@ -159,6 +179,29 @@ std::string BaseName(std::string p) {
 
 }  // namespace
 
+std::vector<float> Llama3RopeFactors(const HfConfig& cfg) {
+  const int64_t dim = cfg.head_dim;
+  const float base = static_cast<float>(cfg.has_theta ? cfg.rope_theta : 10000.0);
+  const float factor = static_cast<float>(cfg.rope_scaling_factor);
+  const float lo = static_cast<float>(cfg.low_freq_factor), hi = static_cast<float>(cfg.high_freq_factor);
+  const double low_freq_wavelen = static_cast<double>(cfg.original_ctx) / cfg.low_freq_factor;
+  const double high_freq_wavelen = static_cast<double>(cfg.original_ctx) / cfg.high_freq_factor;
+  std::vector<float> out;
+  for (int64_t k = 0; k < dim; k += 2) {
+    const float freq = 1.0f / std::pow(base, static_cast<float>(k) / static_cast<float>(dim));
+    const float wavelen = static_cast<float>(2 * M_PI) / freq;
+    if (wavelen < high_freq_wavelen) {
+      out.push_back(1.0f);
+    } else if (wavelen > low_freq_wavelen) {
+      out.push_back(factor);
+    } else {
+      const float smooth = (static_cast<float>(cfg.original_ctx) / wavelen - lo) / (hi - lo);
+      out.push_back(1.0f / ((1.0f - smooth) / factor + smooth));
+    }
+  }
+  return out;
+}
+
 void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_bytes, int64_t n_head) {
   const int64_t hd = rows / n_head;  // rows per head
   const int64_t half = hd / 2;
@@ -211,6 +254,20 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   src.release_pages = true;
   std::vector<std::string> unknown;
   uint64_t n_params = 0;
+  if (cfg.rope_scaling_type == "llama3") {
+    // convert_hf_to_gguf.py yields this generated tensor before the checkpoint's.
+    SourceTensor rf;
+    rf.name = "rope_freqs.weight";
+    rf.dims = {cfg.head_dim / 2};
+    rf.type = GgmlType::kF32;
+    const std::vector<float> factors = Llama3RopeFactors(cfg);
+    rf.load = [factors](std::vector<uint8_t>* out) {
+      out->resize(factors.size() * 4);
+      std::memcpy(out->data(), factors.data(), out->size());
+      return absl::OkStatus();
+    };
+    src.tensors.push_back(std::move(rf));
+  }
   for (const SafetensorsTensor& t : st->tensors()) {
     std::optional<std::string> name = MapName(t.name, cfg);
     if (!name) {

@@ -30,6 +30,9 @@ struct HfConfig {
   bool tied = false;
   std::string rope_scaling_type;
   double rope_scaling_factor = 0;
+  // rope_type "llama3" (Llama 3.1+): written as a rope_freqs.weight tensor.
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;
+  int64_t original_ctx = 8192;
 };
 
 // Parses a config.json; Unimplemented for unsupported architectures.
@@ -41,6 +44,10 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
 
 // Unimplemented naming the architecture, or listing unmapped tensors.
 absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir);
+
+// Llama 3.1's per-frequency RoPE factors (head_dim / 2 values), computed
+// in float32 as convert_hf_to_gguf.py does with torch.
+std::vector<float> Llama3RopeFactors(const HfConfig& cfg);
 
 // Rows of a [rows, cols] row-major matrix reordered from HF's rotary layout
 // (per head: all real parts, then all imaginary) to GGUF's interleaved one.

@@ -1,11 +1,13 @@
 // hf_convert_tokenizer: the `tokenizer.ggml.*` GGUF metadata of a Hugging
-// Face model directory, as llama.cpp's convert_hf_to_gguf.py writes it for
-// SentencePiece (tokenizer.model) vocabularies: tokens, scores and token
-// types from the SentencePiece model, added tokens from
-// tokenizer_config.json, special token ids (tokenizer.json added_tokens,
-// tokenizer_config.json, config.json) and add_bos/add_eos/chat_template.
+// Face model directory, as llama.cpp's convert_hf_to_gguf.py writes it:
+// SentencePiece vocabularies from tokenizer.model ("llama": tokens, scores,
+// token types, added tokens from tokenizer_config.json) and byte-level BPE
+// from tokenizer.json ("gpt2": tokens, token types, merges, and the `pre`
+// name llama.cpp expects); then gguf-py's SpecialVocab: special token ids
+// (tokenizer.json added_tokens, tokenizer_config.json, config.json),
+// add_bos/add_eos and the chat template.
 //
-// This is a stop-gap of the quant branch: the tokenizer library (lib/tokenizer*)
+// A stop-gap of the quant branch: the tokenizer library (lib/tokenizer*)
 // owns tokenizer.json/GGUF vocabulary mapping; this module reads only what
 // the converter needs, with simdjson and a bounds-checked protobuf reader.
 //
@@ -33,9 +35,18 @@ struct SentencePiece {
 // malformed field, naming `name` and the byte offset.
 absl::StatusOr<std::vector<SentencePiece>> ParseSentencePieceModel(std::string_view bytes, std::string_view name);
 
+// Hugging Face JSON often holds integers beyond 64 bits (tokenizer_config's
+// model_max_length = 10^30), which simdjson rejects. Returns `json` with
+// every integer literal longer than 19 digits (outside strings) turned into
+// a float literal ("...0.0"), leaving everything else byte for byte.
+std::string WidenBigIntegers(std::string_view json);
+
 // Appends the tokenizer keys for the model in `dir` to `md`. `vocab_size`
-// is config.json's (the token list is padded to it). Unimplemented for
-// vocabularies without tokenizer.model (byte-level BPE).
+// is config.json's (the token list is padded to it). With tokenizer.model:
+// a SentencePiece ("llama") vocabulary. Otherwise tokenizer.json's
+// byte-level BPE ("gpt2", with merges); tokenizer.ggml.pre is recognized
+// from the pre-tokenizer (GPT-2 ByteLevel -> gpt-2, the Llama 3 regex ->
+// llama-bpe, the Qwen2 regex -> qwen2), anything else is Unimplemented.
 absl::Status AddHfTokenizerMetadata(const std::string& dir, int64_t vocab_size, GgufMetadata* md);
 
 }  // namespace llmtk

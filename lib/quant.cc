@@ -67,6 +67,7 @@ void QuantizeRow(GgmlType type, const float* x, void* dst, int64_t n) {
   switch (type) {
     case GgmlType::kQ8_0: qk::QuantizeQ8_0Fast(x, As<BlockQ8_0>(dst), n); break;
     case GgmlType::kQ2_K: qk::QuantizeQ2_KFast(x, As<BlockQ2_K>(dst), n); break;
+    case GgmlType::kQ3_K: qk::QuantizeQ3_KFast(x, As<BlockQ3_K>(dst), n); break;
     case GgmlType::kQ4_K: qk::QuantizeQ4_KFast(x, As<BlockQ4_K>(dst), n); break;
     case GgmlType::kQ5_K: qk::QuantizeQ5_KFast(x, As<BlockQ5_K>(dst), n); break;
     case GgmlType::kQ6_K: qk::QuantizeQ6_KFast(x, As<BlockQ6_K>(dst), n); break;

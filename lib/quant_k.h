@@ -30,6 +30,7 @@ void QuantizeIQ4_NLRef(const float* x, BlockIQ4_NL* y, int64_t k);
 void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k);
 // K-quants: 8 sub-blocks per AVX2 register, one per lane.
 void QuantizeQ2_KFast(const float* x, BlockQ2_K* y, int64_t k);
+void QuantizeQ3_KFast(const float* x, BlockQ3_K* y, int64_t k);
 void QuantizeQ4_KFast(const float* x, BlockQ4_K* y, int64_t k);
 void QuantizeQ5_KFast(const float* x, BlockQ5_K* y, int64_t k);
 void QuantizeQ6_KFast(const float* x, BlockQ6_K* y, int64_t k);

@@ -420,6 +420,83 @@ void MakeQxQuants8(int n, int nmax, const float* x, int8_t* L, float* scale_out)
     for (int i = 0; i < n; ++i) L[lane * n + i] = is_tiny ? 0 : static_cast<int8_t>(lt[i * 8 + lane] + nmax);
   }
 }
+
+// MakeQ3Quants (with its rmse refinement) for 8 sub-blocks of n values at
+// once. Each lane refines its own levels in the reference's element order
+// and stops when its own pass changes nothing, exactly as the scalar loop.
+void MakeQ3Quants8(int n, int nmax, const float* x, int8_t* L, float* scale_out) {
+  alignas(32) float xt[16 * 8];
+  alignas(32) int32_t lt[16 * 8];
+  for (int i = 0; i < n; ++i) {
+    for (int lane = 0; lane < 8; ++lane) xt[i * 8 + lane] = x[lane * n + i];
+  }
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256i lo = _mm256_set1_epi32(-nmax), hi = _mm256_set1_epi32(nmax - 1);
+  __m256 amax = zero, max = zero;
+  for (int i = 0; i < n; ++i) {
+    const __m256 xi = _mm256_load_ps(xt + i * 8);
+    const __m256 ax = _mm256_andnot_ps(sign, xi);
+    const __m256 gt = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);
+    amax = Blend(amax, ax, gt);
+    max = Blend(max, xi, gt);
+  }
+  const __m256 tiny = _mm256_cmp_ps(amax, _mm256_set1_ps(kGroupMaxEps), _CMP_LT_OQ);
+  const __m256 iscale = _mm256_div_ps(_mm256_set1_ps(static_cast<float>(-nmax)), max);
+  __m256 sumlx = zero, suml2 = zero;
+  for (int i = 0; i < n; ++i) {
+    const __m256 xi = _mm256_load_ps(xt + i * 8);
+    __m256i l = NearestIntV(_mm256_mul_ps(iscale, xi));
+    l = _mm256_max_epi32(lo, _mm256_min_epi32(hi, l));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lt + i * 8), l);
+    const __m256 lf = _mm256_cvtepi32_ps(l);
+    const __m256 w = _mm256_mul_ps(xi, xi);
+    sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_mul_ps(w, xi), lf));
+    suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+  }
+  __m256 active = _mm256_andnot_ps(tiny, _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
+  for (int itry = 0; itry < 5 && _mm256_movemask_ps(active) != 0; ++itry) {
+    __m256 changed = zero;
+    for (int i = 0; i < n; ++i) {
+      const __m256 xi = _mm256_load_ps(xt + i * 8);
+      const __m256 w = _mm256_mul_ps(xi, xi);
+      __m256i* lp = reinterpret_cast<__m256i*>(lt + i * 8);
+      const __m256i li = _mm256_load_si256(lp);
+      const __m256 lf = _mm256_cvtepi32_ps(li);
+      const __m256 wx = _mm256_mul_ps(w, xi);
+      const __m256 slx = _mm256_sub_ps(sumlx, _mm256_mul_ps(wx, lf));
+      const __m256 sl2 = _mm256_sub_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+      __m256i nl = NearestIntV(_mm256_div_ps(_mm256_mul_ps(xi, sl2), slx));
+      nl = _mm256_max_epi32(lo, _mm256_min_epi32(hi, nl));
+      const __m256 nlf = _mm256_cvtepi32_ps(nl);
+      const __m256 slx2 = _mm256_add_ps(slx, _mm256_mul_ps(wx, nlf));
+      const __m256 sl22 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(w, nlf), nlf));
+      const __m256 differs = _mm256_castsi256_ps(
+          _mm256_xor_si256(_mm256_cmpeq_epi32(nl, li), _mm256_set1_epi32(-1)));
+      const __m256 better = _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx2, slx2), suml2),
+                                          _mm256_mul_ps(_mm256_mul_ps(sumlx, sumlx), sl22), _CMP_GT_OQ);
+      __m256 upd = _mm256_and_ps(active, _mm256_cmp_ps(slx, zero, _CMP_GT_OQ));
+      upd = _mm256_and_ps(upd, differs);
+      upd = _mm256_and_ps(upd, _mm256_and_ps(_mm256_cmp_ps(sl22, zero, _CMP_GT_OQ), better));
+      if (_mm256_movemask_ps(upd) == 0) continue;
+      _mm256_store_si256(lp, _mm256_blendv_epi8(li, nl, _mm256_castps_si256(upd)));
+      sumlx = Blend(sumlx, slx2, upd);
+      suml2 = Blend(suml2, sl22, upd);
+      changed = _mm256_or_ps(changed, upd);
+    }
+    active = _mm256_and_ps(active, changed);
+  }
+  const __m256 scale =
+      Blend(Blend(zero, _mm256_div_ps(sumlx, suml2), _mm256_cmp_ps(suml2, zero, _CMP_GT_OQ)), zero, tiny);
+  alignas(32) float scales[8];
+  _mm256_store_ps(scales, scale);
+  const int tiny_mask = _mm256_movemask_ps(tiny);
+  for (int lane = 0; lane < 8; ++lane) {
+    scale_out[lane] = scales[lane];
+    const bool is_tiny = (tiny_mask >> lane) & 1;
+    for (int i = 0; i < n; ++i) L[lane * n + i] = is_tiny ? 0 : static_cast<int8_t>(lt[i * 8 + lane] + nmax);
+  }
+}
 #endif  // __AVX2__
 
 // Shared by Q4_K and Q5_K: per-32 scales/mins, then requantize every value
@@ -555,14 +632,21 @@ void QuantizeQ2_KImpl(const float* x, BlockQ2_K* y, int64_t k, bool fast) {
 void QuantizeQ2_KRef(const float* x, BlockQ2_K* y, int64_t k) { QuantizeQ2_KImpl(x, y, k, false); }
 void QuantizeQ2_KFast(const float* x, BlockQ2_K* y, int64_t k) { QuantizeQ2_KImpl(x, y, k, true); }
 
-void QuantizeQ3_KRef(const float* x, BlockQ3_K* y, int64_t k) {
+namespace {
+void QuantizeQ3_KImpl(const float* x, BlockQ3_K* y, int64_t k, bool fast) {
   const int64_t nb = k / kQK_K;
   int8_t L[kQK_K];
   float scales[kQK_K / 16];
   for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
     float max_scale = 0, amax = 0;
+#if defined(__AVX2__)
+    if (fast && AllFiniteV(x, kQK_K)) {
+      MakeQ3Quants8(16, 4, x, L, scales);
+      MakeQ3Quants8(16, 4, x + 128, L + 128, scales + 8);
+    } else
+#endif
+    for (int j = 0; j < kQK_K / 16; ++j) scales[j] = MakeQ3Quants(16, 4, x + 16 * j, L + 16 * j);
     for (int j = 0; j < kQK_K / 16; ++j) {
-      scales[j] = MakeQ3Quants(16, 4, x + 16 * j, L + 16 * j);
       const float scale = std::fabs(scales[j]);
       if (scale > amax) {
         amax = scale;
@@ -620,6 +704,10 @@ void QuantizeQ3_KRef(const float* x, BlockQ3_K* y, int64_t k) {
     }
   }
 }
+}  // namespace
+
+void QuantizeQ3_KRef(const float* x, BlockQ3_K* y, int64_t k) { QuantizeQ3_KImpl(x, y, k, false); }
+void QuantizeQ3_KFast(const float* x, BlockQ3_K* y, int64_t k) { QuantizeQ3_KImpl(x, y, k, true); }
 
 namespace {
 void QuantizeQ4_KImpl(const float* x, BlockQ4_K* y, int64_t k, bool fast) {

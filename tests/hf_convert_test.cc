@@ -1,5 +1,6 @@
 #include "lib/hf_convert.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -183,6 +184,103 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
   EXPECT_EQ(std::string(src.status().message()),
             dir_ + "/config.json: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
                    "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)");
+}
+
+}  // namespace
+}  // namespace llmtk
+
+#include <xxhash.h>
+
+#include "lib/io.h"
+
+namespace llmtk {
+namespace {
+
+uint64_t PayloadHash(const GgufMetadata& md, const std::string& key) {
+  const GgufMetadata::Entry* e = md.Find(key);
+  return e == nullptr ? 0 : XXH3_64bits(e->payload.data(), e->payload.size());
+}
+
+// GPT-2's tokenizer.json as a byte-level BPE GGUF vocabulary. The hashes are
+// those of the same keys' serialized values in llama.cpp's
+// models/ggml-vocab-gpt-2.gguf (../shared/tokenizers/ggml-vocab).
+TEST(HfConvertTokenizer, Gpt2BpeMatchesLlamaCppVocab) {
+  const std::string dir = ::testing::TempDir() + "/gpt2-" + std::to_string(::getpid());
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  auto json = ReadFileToString(LLMTK_TESTDATA "/quant/gpt2-tokenizer.json.zst");
+  ASSERT_TRUE(json.ok()) << json.status();
+  std::ofstream(dir + "/tokenizer.json", std::ios::binary) << *json;
+  std::ofstream(dir + "/tokenizer_config.json") << ReadAll(LLMTK_TESTDATA "/quant/gpt2-tokenizer_config.json");
+  GgufMetadata md;
+  ASSERT_TRUE(AddHfTokenizerMetadata(dir, 50257, &md).ok());
+  std::vector<std::string> keys;
+  for (const auto& e : md.entries()) keys.push_back(e.key);
+  // Today's tokenizer_config.json also names an unk_token, which the
+  // (older) llama.cpp vocabulary file predates.
+  EXPECT_EQ(keys, (std::vector<std::string>{"tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens",
+                                            "tokenizer.ggml.token_type", "tokenizer.ggml.merges",
+                                            "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                                            "tokenizer.ggml.unknown_token_id"}));
+  EXPECT_EQ(md.Find("tokenizer.ggml.pre")->payload.substr(8), "gpt-2");
+  EXPECT_EQ(PayloadHash(md, "tokenizer.ggml.tokens"), 0xd9eadbcd45b6a7fcull);
+  EXPECT_EQ(PayloadHash(md, "tokenizer.ggml.token_type"), 0x0c35f786b3e011c2ull);
+  EXPECT_EQ(PayloadHash(md, "tokenizer.ggml.merges"), 0x7670b888632bba47ull);
+  // An unknown pre-tokenizer is refused rather than guessed.
+  std::string other = *json;
+  const size_t at = other.find("\"use_regex\": true");
+  ASSERT_NE(at, std::string::npos);
+  other.replace(at, 17, "\"use_regex\":false");
+  std::ofstream(dir + "/tokenizer.json", std::ios::binary) << other;
+  GgufMetadata md2;
+  auto s = AddHfTokenizerMetadata(dir, 50257, &md2);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  (void)std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+TEST(HfConvertTokenizer, WidensOnlyBigIntegersOutsideStrings) {
+  EXPECT_EQ(WidenBigIntegers(R"({"m": 1000000000000000019884624838656, "s": "12345678901234567890123", "n": 12,)"
+                             R"( "f": 1234567890123456789012.5, "e": 12345678901234567890123e3, "q": "\"99999999999999999999"})"),
+            R"({"m": 1000000000000000019884624838656.0, "s": "12345678901234567890123", "n": 12,)"
+            R"( "f": 1234567890123456789012.5, "e": 12345678901234567890123e3, "q": "\"99999999999999999999"})");
+}
+
+}  // namespace
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+// Llama 3.1 8B's rope_scaling: theta 500000, head_dim 128, factor 8, low 1,
+// high 4, original context 8192. High frequencies keep factor 1, low ones get
+// 8, the band between is smoothed.
+TEST(HfConvert, Llama3RopeFactors) {
+  HfConfig cfg;
+  cfg.head_dim = 128;
+  cfg.has_theta = true;
+  cfg.rope_theta = 500000.0;
+  cfg.rope_scaling_type = "llama3";
+  cfg.rope_scaling_factor = 8.0;
+  const std::vector<float> f = Llama3RopeFactors(cfg);
+  ASSERT_EQ(f.size(), 64u);
+  EXPECT_EQ(f[0], 1.0f);
+  EXPECT_EQ(f[63], 8.0f);
+  int smoothed = 0;
+  for (size_t i = 1; i < f.size(); ++i) {
+    EXPECT_GE(f[i], f[i - 1]);
+    if (f[i] > 1.0f && f[i] < 8.0f) {
+      ++smoothed;
+      const double freq = 1.0 / std::pow(500000.0, 2.0 * i / 128.0);
+      const double smooth = (8192.0 / (2 * M_PI / freq) - 1.0) / 3.0;
+      EXPECT_NEAR(f[i], 1.0 / ((1 - smooth) / 8.0 + smooth), 1e-4) << i;
+    }
+  }
+  EXPECT_GT(smoothed, 0);
 }
 
 }  // namespace

@@ -96,7 +96,7 @@ TEST(Quant, FastKernelsEqualReference) {
   x[200] = -INFINITY;
   for (int j = 224; j < 256; ++j) x[j] = -2.0f;  // max magnitude shared, negative
   x[230] = 2.0f;
-  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kF16, GgmlType::kQ2_K, GgmlType::kQ4_K,
+  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kF16, GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K,
                      GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     const size_t bytes = *GgmlRowSize(t, static_cast<int64_t>(x.size()));
     std::vector<uint8_t> fast(bytes), ref(bytes);
@@ -119,7 +119,7 @@ TEST(Quant, KQuantFastKernelsEqualReference) {
   for (int j = 96; j < 112; ++j) x[j] = 1e-30f * j;    // tiny
   for (int j = 300; j < 316; ++j) x[j] = 1e30f;        // huge, constant
   for (int j = 512; j < 768; ++j) x[j] = std::fabs(x[j]) + 1.0f;  // strictly positive block
-  for (GgmlType t : {GgmlType::kQ2_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+  for (GgmlType t : {GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     const size_t bytes = *GgmlRowSize(t, static_cast<int64_t>(x.size()));
     std::vector<uint8_t> fast(bytes), ref(bytes);
     QuantizeRow(t, x.data(), fast.data(), static_cast<int64_t>(x.size()));

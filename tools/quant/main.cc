@@ -2,6 +2,7 @@
 //   llmtk-quant INPUT OUTPUT.gguf --type TYPE [--pure] [--threads N] [--dry-run]
 //   llmtk-quant inspect FILE.gguf [--json]
 //   llmtk-quant compare A.gguf B.gguf [--json]
+//   llmtk-quant bench-kernels [--values N]
 //   llmtk-quant random-model config.json OUT.gguf [--seed N] [--layers N] [--type F16]
 #include <cstdio>
 #include <string>
@@ -9,6 +10,7 @@
 #include "lib/cli.h"
 #include "lib/gguf.h"
 #include "lib/gguf_report.h"
+#include "lib/quant_bench.h"
 #include "lib/quantize_model.h"
 #include "lib/random_model.h"
 
@@ -58,7 +60,10 @@ int main(int argc, char** argv) {
   random->add_option("--seed", ro.seed, "random seed")->capture_default_str();
   random->add_option("--layers", ro.layers, "override num_hidden_layers (same tensor shapes, smaller file)");
   random->add_option("--type", random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
-  for (CLI::App* sub : {inspect, compare, random}) sub->fallthrough();
+  CLI::App* bench = app.add_subcommand("bench-kernels", "in-memory throughput of each quantizer, scalar vs dispatched");
+  int64_t bench_values = 1 << 22;
+  bench->add_option("--values", bench_values, "floats per run")->capture_default_str();
+  for (CLI::App* sub : {inspect, compare, random, bench}) sub->fallthrough();
   app.require_subcommand(0, 1);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
@@ -72,6 +77,7 @@ int main(int argc, char** argv) {
       ASSIGN_OR_RETURN(llmtk::GgufComparison c, llmtk::CompareGguf(*a, *b));
       return WriteStdout(llmtk::FormatComparison(c, compare_json));
     }
+    if (bench->parsed()) return WriteStdout(llmtk::BenchmarkQuantKernels(bench_values, 3));
     if (random->parsed()) {
       ASSIGN_OR_RETURN(llmtk::QuantizeReport r, llmtk::WriteRandomModel(ro, random_out, random_type, common.Threads()));
       if (!common.quiet) {

@@ -1,0 +1,222 @@
+// Type traits, ISA dispatch and the matrix product driver.
+#include "lib/kernels.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "lib/kernels_internal.h"
+
+namespace llmtk {
+namespace {
+
+using kernels_internal::KernelTable;
+
+struct Info {
+  const char* name;
+  int block_elems;
+  int block_bytes;
+  DType vec_dot;
+  bool weight;  // usable as a weight type
+};
+
+const Info* Lookup(uint32_t t) {
+  static const Info kF32{"F32", 1, 4, DType::kF32, true};
+  static const Info kF16{"F16", 1, 2, DType::kF16, true};
+  static const Info kBF16{"BF16", 1, 2, DType::kBF16, true};
+  static const Info kQ4_0{"Q4_0", 32, 18, DType::kQ8_0, true};
+  static const Info kQ4_1{"Q4_1", 32, 20, DType::kQ8_1, true};
+  static const Info kQ5_0{"Q5_0", 32, 22, DType::kQ8_0, true};
+  static const Info kQ5_1{"Q5_1", 32, 24, DType::kQ8_1, true};
+  static const Info kQ8_0{"Q8_0", 32, 34, DType::kQ8_0, true};
+  static const Info kQ8_1{"Q8_1", 32, 36, DType::kQ8_1, false};
+  static const Info kQ2K{"Q2_K", 256, 84, DType::kQ8_K, true};
+  static const Info kQ3K{"Q3_K", 256, 110, DType::kQ8_K, true};
+  static const Info kQ4K{"Q4_K", 256, 144, DType::kQ8_K, true};
+  static const Info kQ5K{"Q5_K", 256, 176, DType::kQ8_K, true};
+  static const Info kQ6K{"Q6_K", 256, 210, DType::kQ8_K, true};
+  static const Info kQ8K{"Q8_K", 256, 292, DType::kQ8_K, false};
+  static const Info kIQ4NL{"IQ4_NL", 32, 18, DType::kQ8_0, true};
+  switch (static_cast<DType>(t)) {
+    case DType::kF32: return &kF32;
+    case DType::kF16: return &kF16;
+    case DType::kBF16: return &kBF16;
+    case DType::kQ4_0: return &kQ4_0;
+    case DType::kQ4_1: return &kQ4_1;
+    case DType::kQ5_0: return &kQ5_0;
+    case DType::kQ5_1: return &kQ5_1;
+    case DType::kQ8_0: return &kQ8_0;
+    case DType::kQ8_1: return &kQ8_1;
+    case DType::kQ2_K: return &kQ2K;
+    case DType::kQ3_K: return &kQ3K;
+    case DType::kQ4_K: return &kQ4K;
+    case DType::kQ5_K: return &kQ5K;
+    case DType::kQ6_K: return &kQ6K;
+    case DType::kQ8_K: return &kQ8K;
+    case DType::kIQ4_NL: return &kIQ4NL;
+    default: break;  // other ggml types have no kernels here
+  }
+  return nullptr;
+}
+
+const KernelTable& TableFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return kernels_internal::Avx512Table();
+    case Isa::kAvx2: return kernels_internal::Avx2Table();
+    case Isa::kScalar: break;
+  }
+  return kernels_internal::ScalarTable();
+}
+
+// Resolved per-ISA tables: each entry falls back to the next-lower ISA.
+struct Resolved {
+  KernelTable t[3];
+  Resolved() {
+    t[0] = kernels_internal::ScalarTable();
+    for (int i = 1; i < 3; ++i) {
+      t[i] = t[i - 1];
+      const KernelTable& own = TableFor(static_cast<Isa>(i));
+      for (int k = 0; k < 32; ++k) {
+        if (own.vec_dot[k]) t[i].vec_dot[k] = own.vec_dot[k];
+        if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
+        if (own.vec_dot8[k]) t[i].vec_dot8[k] = own.vec_dot8[k];
+      }
+    }
+  }
+};
+
+const KernelTable& Table(Isa isa) {
+  static const Resolved r;
+  return r.t[static_cast<int>(isa)];
+}
+
+}  // namespace
+
+bool KernelSupports(uint32_t t) {
+  const Info* i = Lookup(t);
+  return i != nullptr && i->weight;
+}
+
+std::string_view DTypeName(DType t) {
+  const Info* i = Lookup(static_cast<uint32_t>(t));
+  return i ? i->name : "unknown";
+}
+int BlockElems(DType t) { return Lookup(static_cast<uint32_t>(t))->block_elems; }
+int BlockBytes(DType t) { return Lookup(static_cast<uint32_t>(t))->block_bytes; }
+size_t RowBytes(DType t, int64_t n) {
+  const Info* i = Lookup(static_cast<uint32_t>(t));
+  return static_cast<size_t>(n / i->block_elems) * i->block_bytes;
+}
+DType VecDotType(DType weight) { return Lookup(static_cast<uint32_t>(weight))->vec_dot; }
+
+bool IsaAvailable(Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    case Isa::kAvx512:
+      return IsaAvailable(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+#else
+  return isa == Isa::kScalar;
+#endif
+}
+
+Isa BestIsa() {
+  static const Isa best = [] {
+    // LLMTK_ISA=scalar|avx2|avx512 caps the choice (benchmarks, debugging).
+    Isa cap = Isa::kAvx512;
+    if (const char* env = std::getenv("LLMTK_ISA")) {
+      const std::string_view v(env);
+      if (v == "scalar") cap = Isa::kScalar;
+      if (v == "avx2") cap = Isa::kAvx2;
+    }
+    for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+      if (static_cast<int>(isa) <= static_cast<int>(cap) && IsaAvailable(isa)) return isa;
+    return Isa::kScalar;
+  }();
+  return best;
+}
+
+std::string_view IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return "avx512";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kScalar: break;
+  }
+  return "scalar";
+}
+
+void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out, Isa isa) {
+  Table(isa).quantize[static_cast<int>(t)](x, n, out);
+}
+void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out) {
+  QuantizeActivationRow(t, x, n, out, BestIsa());
+}
+
+float VecDot(DType w, int64_t n, const void* wrow, const void* arow, Isa isa) {
+  return Table(isa).vec_dot[static_cast<int>(w)](n, wrow, arow);
+}
+float VecDot(DType w, int64_t n, const void* wrow, const void* arow) {
+  return VecDot(w, n, wrow, arow, BestIsa());
+}
+
+EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, int64_t cols,
+                                     void* buf, const ParallelFor& pfor) {
+  const DType at = VecDotType(weight);
+  const size_t stride = RowBytes(at, cols);
+  auto fn = Table(BestIsa()).quantize[static_cast<int>(at)];
+  auto* out = static_cast<uint8_t*>(buf);
+  auto body = [&](size_t t) { fn(x + t * cols, cols, out + t * stride); };
+  if (pfor && n > 1) {
+    pfor(static_cast<size_t>(n), body);
+  } else {
+    for (int64_t t = 0; t < n; ++t) body(t);
+  }
+  return {buf, n, stride};
+}
+
+void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
+            const ParallelFor& pfor, Isa isa) {
+  const auto dot = Table(isa).vec_dot[static_cast<int>(w.type)];
+  const auto dot8 = Table(isa).vec_dot8[static_cast<int>(w.type)];
+  const size_t wstride = RowBytes(w.type, w.cols);
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+  const auto* adata = static_cast<const uint8_t*>(a.data);
+  // Chunks of weight rows: each weight row is read once per token tile while
+  // it is still in cache. Small chunks keep threads balanced.
+  const int64_t rows_per_chunk = a.n == 1 ? 16 : 8;
+  const int64_t tok_tile = 32;
+  const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
+  auto body = [&](size_t c) {
+    const int64_t r0 = static_cast<int64_t>(c) * rows_per_chunk;
+    const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
+    for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
+      const int64_t t1 = std::min(a.n, t0 + tok_tile);
+      int64_t r = r0;
+      if (dot8 != nullptr) {
+        float out[8];
+        for (; r + 8 <= r1; r += 8)
+          for (int64_t t = t0; t < t1; ++t) {
+            dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out);
+            for (int k = 0; k < 8; ++k) y[t * ldy + r + k] = out[k];
+          }
+      }
+      for (; r < r1; ++r) {
+        const uint8_t* wr = wdata + r * wstride;
+        for (int64_t t = t0; t < t1; ++t) y[t * ldy + r] = dot(w.cols, wr, adata + t * a.stride);
+      }
+    }
+  };
+  if (pfor && chunks > 1) {
+    pfor(static_cast<size_t>(chunks), body);
+  } else {
+    for (int64_t c = 0; c < chunks; ++c) body(c);
+  }
+}
+
+}  // namespace llmtk

@@ -1,0 +1,83 @@
+// kernels_internal: block layouts and per-ISA function tables shared by the
+// kernels_*.cc files. Not part of the library's API.
+//
+// The block layouts are ggml's, from lib/ggml_types.h.
+// Thread-safety: constant data and pure functions only.
+#ifndef LLMTK_LIB_KERNELS_INTERNAL_H_
+#define LLMTK_LIB_KERNELS_INTERNAL_H_
+
+#include <cstdint>
+
+#include "lib/kernels.h"
+
+namespace llmtk::kernels_internal {
+
+constexpr int QK = 32;    // legacy block size
+constexpr int QKK = 256;  // K-quant super-block size
+
+using BlockQ4_0 = ::llmtk::BlockQ4_0;
+using BlockQ4_1 = ::llmtk::BlockQ4_1;
+using BlockQ5_0 = ::llmtk::BlockQ5_0;
+using BlockQ5_1 = ::llmtk::BlockQ5_1;
+using BlockQ8_0 = ::llmtk::BlockQ8_0;
+using BlockQ8_1 = ::llmtk::BlockQ8_1;
+using BlockIQ4NL = ::llmtk::BlockIQ4_NL;
+using BlockQ2K = ::llmtk::BlockQ2_K;
+using BlockQ3K = ::llmtk::BlockQ3_K;
+using BlockQ4K = ::llmtk::BlockQ4_K;
+using BlockQ5K = ::llmtk::BlockQ5_K;
+using BlockQ6K = ::llmtk::BlockQ6_K;
+using BlockQ8K = ::llmtk::BlockQ8_K;
+
+inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
+
+// Unpacks Q4_K/Q5_K 6-bit scale `j` and min `j` from the 12 packed bytes.
+inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// Unpacks the 16 signed 6-bit Q3_K scales (already minus 32).
+inline void UnpackQ3KScales(const uint8_t* packed, int8_t out[16]) {
+  uint32_t aux[4];
+  __builtin_memcpy(aux, packed, 12);
+  const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
+  const uint32_t tmp = aux[2];
+  aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
+  aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
+  aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
+  aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
+  const int8_t* s = reinterpret_cast<const int8_t*>(aux);
+  for (int i = 0; i < 16; ++i) out[i] = static_cast<int8_t>(s[i] - 32);
+}
+
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// Eight weight rows (`stride` bytes apart) against one activation row; each
+// out[r] equals VecDot of row r bit for bit.
+using VecDot8Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, float out[8]);
+using QuantizeFn = void (*)(const float* x, int64_t n, void* out);
+
+// One ISA's kernels; null entries fall back to the scalar reference.
+struct KernelTable {
+  VecDotFn vec_dot[32] = {};   // indexed by weight DType
+  QuantizeFn quantize[32] = {};  // indexed by activation DType
+  VecDot8Fn vec_dot8[32] = {};   // optional multi-row kernels
+};
+
+const KernelTable& ScalarTable();
+const KernelTable& Avx2Table();    // empty when not compiled for x86
+const KernelTable& Avx512Table();  // empty when not compiled for x86
+
+// Canonical float dot: 16 partial sums with fma, reduced (l, l+8), (l, l+4),
+// (l, l+2), (0, 1), then the tail added in order with fma.
+float ReduceCanonical16(const float acc[16]);
+
+}  // namespace llmtk::kernels_internal
+
+#endif  // LLMTK_LIB_KERNELS_INTERNAL_H_

@@ -1,0 +1,214 @@
+#include "lib/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "lib/kernels_internal.h"
+#include "lib/quant.h"
+
+namespace llmtk {
+namespace {
+
+using namespace kernels_internal;
+
+const DType kWeightTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,   DType::kQ4_0,
+                              DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL, DType::kQ2_K,
+                              DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+
+// Offsets of the fp16 fields in each block (random bytes there could be NaN).
+std::vector<int> HalfOffsets(DType t) {
+  switch (t) {
+    case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0: case DType::kIQ4_NL: return {0};
+    case DType::kQ4_1: case DType::kQ5_1: return {0, 2};
+    case DType::kQ2_K: return {80, 82};
+    case DType::kQ3_K: return {108};
+    case DType::kQ4_K: case DType::kQ5_K: return {0, 2};
+    case DType::kQ6_K: return {208};
+    default: return {};
+  }
+}
+
+std::vector<uint8_t> RandomWeights(DType t, int64_t n, std::mt19937& rng) {
+  std::vector<uint8_t> w(RowBytes(t, n));
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::uniform_real_distribution<float> u(0.001f, 0.05f);
+  if (t == DType::kF32 || t == DType::kF16 || t == DType::kBF16) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = g(rng);
+      if (t == DType::kF32) std::memcpy(&w[i * 4], &v, 4);
+      const uint16_t h = t == DType::kF16 ? Fp32ToFp16(v) : Fp32ToBf16(v);
+      if (t != DType::kF32) std::memcpy(&w[i * 2], &h, 2);
+    }
+    return w;
+  }
+  for (auto& b : w) b = static_cast<uint8_t>(rng());
+  const int bb = BlockBytes(t);
+  for (size_t b = 0; b < w.size(); b += bb)
+    for (int off : HalfOffsets(t)) {
+      const uint16_t h = Fp32ToFp16(u(rng));
+      std::memcpy(&w[b + off], &h, 2);
+    }
+  return w;
+}
+
+std::vector<float> RandomActivations(int64_t n, std::mt19937& rng) {
+  std::vector<float> x(n);
+  std::normal_distribution<float> g(0.f, 1.f);
+  for (auto& v : x) v = g(rng);
+  if (n > 3) x[3] = 0.f;  // an exact zero and a large outlier
+  if (n > 5) x[5] = 40.f;
+  return x;
+}
+
+// Decodes an activation row back to floats.
+std::vector<float> DecodeActivations(DType at, const void* p, int64_t n) {
+  std::vector<float> out(n);
+  if (at == DType::kQ8_1) {
+    const auto* b = static_cast<const BlockQ8_1*>(p);
+    for (int64_t i = 0; i < n; ++i) out[i] = b[i / 32].qs[i % 32] * Fp16ToFp32(b[i / 32].d);
+  } else if (at == DType::kQ8_K) {
+    const auto* b = static_cast<const BlockQ8K*>(p);
+    for (int64_t i = 0; i < n; ++i) out[i] = b[i / 256].qs[i % 256] * b[i / 256].d;
+  } else {
+    DequantizeRow(at, p, out.data(), n);
+  }
+  return out;
+}
+
+std::vector<int64_t> Lengths(DType t) {
+  const int be = BlockElems(t);
+  if (be == 1) return {1, 7, 15, 16, 17, 31, 33, 64, 100, 172, 1000};
+  return {be, 2 * be, 3 * be, 7 * be, 16 * be};
+}
+
+TEST(Kernels, EveryIsaMatchesTheScalarReferenceBitForBit) {
+  std::mt19937 rng(1234);
+  std::vector<Isa> isas;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512})
+    if (IsaAvailable(isa)) isas.push_back(isa);
+  if (isas.empty()) GTEST_SKIP() << "no SIMD variant on this CPU";
+  for (DType t : kWeightTypes) {
+    const DType at = VecDotType(t);
+    for (int64_t n : Lengths(t)) {
+      for (int rep = 0; rep < 4; ++rep) {
+        const auto w = RandomWeights(t, n, rng);
+        const auto x = RandomActivations(n, rng);
+        std::vector<uint8_t> a_ref(RowBytes(at, n)), a(RowBytes(at, n));
+        QuantizeActivationRow(at, x.data(), n, a_ref.data(), Isa::kScalar);
+        const float ref = VecDot(t, n, w.data(), a_ref.data(), Isa::kScalar);
+        for (Isa isa : isas) {
+          QuantizeActivationRow(at, x.data(), n, a.data(), isa);
+          ASSERT_EQ(a, a_ref) << DTypeName(t) << " n=" << n << " " << IsaName(isa);
+          const float got = VecDot(t, n, w.data(), a.data(), isa);
+          ASSERT_EQ(std::memcmp(&got, &ref, 4), 0)
+              << DTypeName(t) << " n=" << n << " " << IsaName(isa) << ": " << got << " vs " << ref;
+        }
+      }
+    }
+  }
+}
+
+TEST(Kernels, DotEqualsDotOfDecodedRows) {
+  std::mt19937 rng(99);
+  for (DType t : kWeightTypes) {
+    const DType at = VecDotType(t);
+    for (int64_t n : Lengths(t)) {
+      const auto w = RandomWeights(t, n, rng);
+      const auto x = RandomActivations(n, rng);
+      std::vector<uint8_t> a(RowBytes(at, n));
+      QuantizeActivationRow(at, x.data(), n, a.data(), Isa::kScalar);
+      std::vector<float> wf(n);
+      DequantizeRow(t, w.data(), wf.data(), n);
+      const auto af = DecodeActivations(at, a.data(), n);
+      double expect = 0, mag = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        expect += static_cast<double>(wf[i]) * af[i];
+        mag += std::fabs(static_cast<double>(wf[i]) * af[i]);
+      }
+      const float got = VecDot(t, n, w.data(), a.data(), Isa::kScalar);
+      // Q8_1 keeps its block sum as fp16, which the decoded rows do not see.
+      const double rel = at == DType::kQ8_1 ? 1e-4 : 1e-5;
+      EXPECT_NEAR(got, expect, rel * mag + 1e-6) << DTypeName(t) << " n=" << n;
+    }
+  }
+}
+
+TEST(Kernels, ActivationEncodingsFollowGgml) {
+  // Q8_0: scale amax/127, values round(x*127/amax) with ties to even.
+  std::vector<float> x(32, 0.f);
+  x[0] = 127.f;
+  x[1] = 0.5f;   // tie: rounds to 0
+  x[2] = 1.5f;   // tie: rounds to 2
+  x[3] = -2.5f;  // tie: rounds to -2
+  BlockQ8_0 b;
+  QuantizeActivationRow(DType::kQ8_0, x.data(), 32, &b, Isa::kScalar);
+  EXPECT_EQ(Fp16ToFp32(b.d), 1.f);
+  EXPECT_EQ(b.qs[0], 127);
+  EXPECT_EQ(b.qs[1], 0);
+  EXPECT_EQ(b.qs[2], 2);
+  EXPECT_EQ(b.qs[3], -2);
+  // Q8_K: the signed extreme maps to -127 (scale negative), clamped at 127.
+  std::vector<float> k(256, 0.f);
+  k[0] = 2.f;
+  k[1] = -1.f;
+  BlockQ8K q;
+  QuantizeActivationRow(DType::kQ8_K, k.data(), 256, &q, Isa::kScalar);
+  EXPECT_EQ(q.qs[0], -127);
+  EXPECT_EQ(q.qs[1], 64);  // -127/2 * -1 = 63.5 -> 64 (ties to even)
+  EXPECT_FLOAT_EQ(q.d, -2.f / 127.f);
+  EXPECT_EQ(q.bsums[0], -63);
+}
+
+TEST(Kernels, HalfConversionsRoundToNearestEven) {
+  EXPECT_EQ(Fp32ToFp16(1.f), 0x3C00);
+  EXPECT_EQ(Fp32ToFp16(65504.f), 0x7BFF);
+  EXPECT_EQ(Fp32ToFp16(65520.f), 0x7C00);
+  EXPECT_EQ(Fp32ToFp16(1.f + 1.f / 2048), 0x3C00);  // tie to even
+  EXPECT_EQ(Fp32ToFp16(1.f + 3.f / 2048), 0x3C02);
+  EXPECT_EQ(Fp32ToFp16(5.9604645e-8f), 0x0001);  // smallest subnormal
+  EXPECT_EQ(Fp32ToFp16(2.9802322e-8f), 0x0000);  // half of it: tie to even
+  EXPECT_EQ(Fp32ToBf16(1.f + 1.f / 256), 0x3F80);
+  EXPECT_EQ(Fp32ToBf16(1.f + 3.f / 256), 0x3F82);
+  for (uint32_t h = 0; h < 0x7C00; ++h) {  // every finite half round-trips
+    ASSERT_EQ(Fp32ToFp16(Fp16ToFp32(static_cast<uint16_t>(h))), h);
+    ASSERT_EQ(Fp32ToFp16(Fp16ToFp32(static_cast<uint16_t>(h | 0x8000))), h | 0x8000);
+  }
+}
+
+TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
+  std::mt19937 rng(7);
+  // 37 rows: multi-row kernels (groups of 8) and the single-row tail.
+  for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ6_K}) {
+   for (int64_t cols : {int64_t{BlockElems(t) == 1 ? 100 : 2 * BlockElems(t)}, int64_t{BlockElems(t) == 1 ? 64 : 3 * BlockElems(t)}}) {
+    const int64_t rows = 37, ntok = 5;
+    std::vector<uint8_t> w;
+    for (int64_t r = 0; r < rows; ++r) {
+      auto row = RandomWeights(t, cols, rng);
+      w.insert(w.end(), row.begin(), row.end());
+    }
+    const auto x = RandomActivations(cols * ntok, rng);
+    std::vector<uint8_t> buf(ntok * RowBytes(VecDotType(t), cols));
+    const EncodedActivations a = EncodeActivations(t, x.data(), ntok, cols, buf.data());
+    const WeightMatrix wm{t, rows, cols, w.data()};
+    std::vector<float> y1(ntok * rows), y2(ntok * rows);
+    MatMul(wm, a, y1.data(), rows);
+    ParallelFor reversed = [](size_t n, const std::function<void(size_t)>& fn) {
+      for (size_t i = n; i-- > 0;) fn(i);
+    };
+    MatMul(wm, a, y2.data(), rows, reversed);
+    EXPECT_EQ(y1, y2);
+    const size_t ws = RowBytes(t, cols);
+    for (int64_t tok = 0; tok < ntok; ++tok)
+      for (int64_t r = 0; r < rows; ++r)
+        ASSERT_EQ(y1[tok * rows + r],
+                  VecDot(t, cols, w.data() + r * ws, static_cast<const uint8_t*>(a.data) + tok * a.stride));
+   }
+  }
+}
+
+}  // namespace
+}  // namespace llmtk

@@ -1,0 +1,56 @@
+// llmtk-run: run a LLaMA-family GGUF model on the CPU.
+#include <cstdio>
+#include <iostream>
+
+#include "lib/cli.h"
+#include "lib/runner.h"
+
+int main(int argc, char** argv) {
+  llmtk::Tool tool("run", "Run a LLaMA-family GGUF model (llama, qwen2, qwen3) on the CPU, exactly as llama.cpp computes it.",
+                   "  llmtk-run -m stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0\n"
+                   "  llmtk-run -m model.gguf --batch prompts.jsonl --temp 0 -n 32 > out.jsonl\n"
+                   "  llmtk-run -m model.gguf --batch choices.jsonl --score > scores.jsonl");
+  llmtk::RunToolOptions o;
+  llmtk::CommonOptions common;
+  CLI::App& app = tool.app();
+  app.add_option("-m,--model", o.model_path, "GGUF model file")->required();
+  app.add_option("-p,--prompt", o.prompt, "prompt text");
+  app.add_option("-f,--file", o.prompt_file, "read the prompt from FILE ('-': stdin)");
+  app.add_option("--batch", o.batch_path,
+                 "JSONL of {\"prompt\": ...} (or text lines; '-': stdin): one JSON result per line");
+  app.add_flag("--score", o.score, "with --batch: log-likelihood of each line's \"completion\" after its prompt");
+  app.add_option("-o,--output", o.output, "output file (default: stdout)");
+  app.add_option("-n,--n-predict", o.generate.max_tokens, "max tokens to generate (-1: until the context is full)")
+      ->capture_default_str();
+  app.add_option("-c,--ctx", o.session.n_ctx, "context size in tokens (0: the model's)")->capture_default_str();
+  app.add_option("-b,--batch-size", o.session.max_batch, "prompt tokens per forward step")->capture_default_str();
+  app.add_option("--stop", o.generate.stop, "stop when this string is generated (repeatable)");
+  app.add_option("--temp", o.generate.sampling.temperature, "temperature (0: greedy)")->capture_default_str();
+  app.add_option("--top-k", o.generate.sampling.top_k, "top-k (0: off)")->capture_default_str();
+  app.add_option("--top-p", o.generate.sampling.top_p, "top-p (1: off)")->capture_default_str();
+  app.add_option("--min-p", o.generate.sampling.min_p, "min-p (0: off)")->capture_default_str();
+  app.add_option("--repeat-penalty", o.generate.sampling.repeat_penalty, "repetition penalty (1: off)")
+      ->capture_default_str();
+  app.add_option("--repeat-last-n", o.generate.sampling.repeat_last_n, "tokens of history the penalties look at")
+      ->capture_default_str();
+  app.add_option("--frequency-penalty", o.generate.sampling.frequency_penalty, "frequency penalty")
+      ->capture_default_str();
+  app.add_option("--presence-penalty", o.generate.sampling.presence_penalty, "presence penalty")
+      ->capture_default_str();
+  app.add_option("--seed", o.generate.sampling.seed, "sampling seed")->capture_default_str();
+  app.add_option("--logprobs", o.generate.logprobs, "top-K log-probabilities per generated token");
+  app.add_flag("--kv-f32", o.session.kv_f32, "keep the KV cache in F32 (default F16, like llama.cpp)");
+  app.add_flag("--timings", o.timings, "print prompt and generation speed on stderr");
+  app.add_flag("--echo", o.echo_prompt, "print the prompt before the completion");
+  app.add_flag("--bench", o.bench, "time a synthetic prompt and generation (no tokenizer needed), like llama-bench");
+  app.add_option("--bench-pp", o.bench_pp, "--bench prompt tokens")->capture_default_str();
+  app.add_option("--bench-tg", o.bench_tg, "--bench generated tokens")->capture_default_str();
+  tool.AddReaderFlags(&o.reader);
+  tool.AddCommonFlags(&common);
+  return tool.Run(argc, argv, [&]() {
+    o.session.threads = common.Threads();
+    o.quiet = common.quiet;
+    o.json = common.json;
+    return llmtk::RunTool(o, nullptr, [](std::string_view s) { std::cerr << s << std::flush; });
+  });
+}
