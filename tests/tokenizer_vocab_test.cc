@@ -73,7 +73,7 @@ TEST(GgmlVocabVectors, Gpt2WithGpt2TokenizerJson) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, GgmlVocabTest,
-                         ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder"),
+                         ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder", "mpt"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
