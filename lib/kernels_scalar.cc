@@ -151,7 +151,6 @@ float DotBF16(int64_t n, const void* w, const void* a) {
 
 float LoadF32(const void* p, int64_t i) { return static_cast<const float*>(p)[i]; }
 float LoadF16(const void* p, int64_t i) { return H(static_cast<const uint16_t*>(p)[i]); }
-float LoadBF16(const void* p, int64_t i) { return Bf16ToFp32(static_cast<const uint16_t*>(p)[i]); }
 
 // ---- quantized dot products ----
 // The order of ggml's x86 (AVX2) kernels, which llama.cpp's CPU backend runs:

@@ -3,6 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -30,7 +35,9 @@ inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 Sha256::Sha256()
     : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
-void Sha256::Block(const uint8_t* p) {
+namespace {
+
+void ScalarBlock(uint32_t* h_, const uint8_t* p) {
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
     w[i] = (uint32_t{p[4 * i]} << 24) | (uint32_t{p[4 * i + 1]} << 16) | (uint32_t{p[4 * i + 2]} << 8) |
@@ -64,6 +71,75 @@ void Sha256::Block(const uint8_t* p) {
   h_[7] += h;
 }
 
+}  // namespace
+
+void Sha256BlocksScalar(uint32_t state[8], const uint8_t* data, size_t n) {
+  for (; n > 0; --n, data += 64) ScalarBlock(state, data);
+}
+
+#if defined(__x86_64__)
+namespace {
+bool CpuHasShaNi() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool sha = (b >> 29) & 1;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool sse41 = (c >> 19) & 1, ssse3 = (c >> 9) & 1;
+  return sha && sse41 && ssse3;
+}
+
+// Four rounds per step: sha256rnds2 does two, on ABEF/CDGH halves of the
+// state; sha256msg1/msg2 extend the message schedule four words at a time.
+__attribute__((target("sha,sse4.1,ssse3"))) void ShaNiBlocks(uint32_t state[8], const uint8_t* data, size_t n) {
+  const __m128i kBswap = _mm_set_epi64x(0x0c0d0e0f08090a0bull, 0x0405060700010203ull);
+  __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state)), 0xB1);  // CDAB
+  __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4)), 0x1B);  // EFGH
+  __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);  // ABEF
+  s1 = _mm_blend_epi16(s1, tmp, 0xF0);       // CDGH
+  for (; n > 0; --n, data += 64) {
+    const __m128i save0 = s0, save1 = s1;
+    __m128i msg[4];
+    for (int i = 0; i < 4; ++i) {
+      msg[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)), kBswap);
+    }
+    for (int g = 0; g < 16; ++g) {
+      __m128i t = _mm_add_epi32(msg[g & 3], _mm_loadu_si128(reinterpret_cast<const __m128i*>(kK + 4 * g)));
+      s1 = _mm_sha256rnds2_epu32(s1, s0, t);
+      s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(t, 0x0E));
+      if (g < 12) {
+        // W[4g+16..] = msg2(msg1(W[4g..], W[4g+4..]) + W[4g+9..], W[4g+12..])
+        __m128i next = _mm_sha256msg1_epu32(msg[g & 3], msg[(g + 1) & 3]);
+        next = _mm_add_epi32(next, _mm_alignr_epi8(msg[(g + 3) & 3], msg[(g + 2) & 3], 4));
+        msg[g & 3] = _mm_sha256msg2_epu32(next, msg[(g + 3) & 3]);
+      }
+    }
+    s0 = _mm_add_epi32(s0, save0);
+    s1 = _mm_add_epi32(s1, save1);
+  }
+  tmp = _mm_shuffle_epi32(s0, 0x1B);       // FEBA
+  s1 = _mm_shuffle_epi32(s1, 0xB1);        // DCHG
+  s0 = _mm_blend_epi16(tmp, s1, 0xF0);     // DCBA
+  s1 = _mm_alignr_epi8(s1, tmp, 8);        // HGFE
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), s0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), s1);
+}
+
+const bool kHasShaNi = CpuHasShaNi();
+}  // namespace
+
+bool Sha256BlocksShaNi(uint32_t state[8], const uint8_t* data, size_t n) {
+  if (!kHasShaNi) return false;
+  ShaNiBlocks(state, data, n);
+  return true;
+}
+#else
+bool Sha256BlocksShaNi(uint32_t*, const uint8_t*, size_t) { return false; }
+#endif
+
+void Sha256::Blocks(const uint8_t* p, size_t n) {
+  if (!Sha256BlocksShaNi(h_, p, n)) Sha256BlocksScalar(h_, p, n);
+}
+
 void Sha256::Update(const void* data, size_t n) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
   total_ += n;
@@ -74,10 +150,14 @@ void Sha256::Update(const void* data, size_t n) {
     p += k;
     n -= k;
     if (buf_len_ < 64) return;
-    Block(buf_);
+    Blocks(buf_, 1);
     buf_len_ = 0;
   }
-  for (; n >= 64; p += 64, n -= 64) Block(p);
+  if (n >= 64) {
+    Blocks(p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
+  }
   memcpy(buf_, p, n);
   buf_len_ = n;
 }

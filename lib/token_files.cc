@@ -177,7 +177,7 @@ absl::StatusOr<std::unique_ptr<MegatronWriter>> MegatronWriter::Open(std::string
 
 MegatronWriter::~MegatronWriter() = default;
 
-absl::Status MegatronWriter::WriteTokens(std::span<const uint32_t> tokens) {
+absl::Status MegatronWriter::CheckIds(std::span<const uint32_t> tokens) const {
   const uint64_t max_id = MaxId(dtype_);
   for (uint32_t t : tokens) {
     if (t > max_id) {
@@ -185,6 +185,11 @@ absl::Status MegatronWriter::WriteTokens(std::span<const uint32_t> tokens) {
                                                      ", ", bin_->name()));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status MegatronWriter::WriteTokens(std::span<const uint32_t> tokens) {
+  RETURN_IF_ERROR(CheckIds(tokens));
   if (tokens.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return absl::InvalidArgumentError(absl::StrCat("sequence of ", tokens.size(),
                                                    " tokens is longer than an int32 length allows, ", bin_->name()));
@@ -227,6 +232,7 @@ absl::Status MegatronWriter::AddDocument(std::span<const uint32_t> tokens, std::
     return absl::InvalidArgumentError(
         absl::StrCat("sequence lengths sum to ", sum, " but the document has ", tokens.size(), " tokens"));
   }
+  RETURN_IF_ERROR(CheckIds(tokens));  // all or nothing of the document
   size_t at = 0;
   for (int32_t len : sequence_lengths) {
     RETURN_IF_ERROR(AddSequence(tokens.subspan(at, static_cast<size_t>(len))));

@@ -127,7 +127,7 @@ class MegatronWriter {
   // One document of one sequence.
   absl::Status AddDocument(std::span<const uint32_t> tokens);
   // One document split into sequences of the given lengths (summing to
-  // tokens.size(), else InvalidArgument).
+  // tokens.size(), else InvalidArgument). A bad id adds nothing of it.
   absl::Status AddDocument(std::span<const uint32_t> tokens, std::span<const int32_t> sequence_lengths);
   // Streaming form: sequences one by one, then EndDocument().
   absl::Status AddSequence(std::span<const uint32_t> tokens);
@@ -143,6 +143,7 @@ class MegatronWriter {
 
  private:
   MegatronWriter() = default;
+  absl::Status CheckIds(std::span<const uint32_t> tokens) const;
   absl::Status WriteTokens(std::span<const uint32_t> tokens);
   std::string prefix_;
   MegatronDtype dtype_ = MegatronDtype::kUint16;

@@ -81,7 +81,7 @@ class ArchTest : public testing::TestWithParam<const char*> {
       data.append(reinterpret_cast<const char*>(t.data()), t.size() * 4);
       if (header.size() > 1) header += ",";
       header += "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[";
-      for (size_t k = 0; k < shape.size(); ++k) header += (k ? "," : "") + std::to_string(shape[k]);
+      for (size_t k = 0; k < shape.size(); ++k) absl::StrAppend(&header, k ? "," : "", shape[k]);
       header += "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
     }
     header += "}";

@@ -184,6 +184,11 @@ TEST_F(TokenFilesTest, MegatronWriterRejects) {
   std::vector<uint32_t> b = {1, 2};
   std::vector<int32_t> lens = {1};
   EXPECT_EQ((*w)->AddDocument(b, lens).message(), "sequence lengths sum to 1 but the document has 2 tokens");
+  std::vector<uint32_t> c = {1, 300};
+  std::vector<int32_t> two = {1, 1};
+  EXPECT_EQ((*w)->AddDocument(c, two).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*w)->sequences(), 0u);  // nothing of the rejected documents
+  EXPECT_EQ((*w)->documents(), 0u);
 }
 
 TEST_F(TokenFilesTest, MegatronNoFilesBeforeClose) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/io.h"
 #include "lib/tokenizer.h"

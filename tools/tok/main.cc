@@ -3,10 +3,13 @@
 //   llmtk-tok decode -t TOKENIZER [inputs] [--input-format ids|bin|megatron]
 //   llmtk-tok inspect TOKENIZER [--json]
 //   llmtk-tok stats -t TOKENIZER [inputs] [--json]
+//   llmtk-tok train --vocab-size N -o tokenizer.json [inputs] [--style sentencepiece] [--gguf]
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "lib/bpe_trainer.h"
 #include "lib/cli.h"
 #include "lib/tok_commands.h"
 
@@ -19,13 +22,82 @@ absl::Status WriteStdout(const std::string& s) {
   return absl::OkStatus();
 }
 
+// ---- train subcommand (branch `train`) -------------------------------------
+struct TrainCommand {
+  CLI::App* app = nullptr;
+  llmtk::CommonOptions common;
+  llmtk::DocumentReaderOptions reader;
+  llmtk::BpeTrainerOptions opts;
+  std::vector<std::string> inputs;
+  std::string output;
+  bool gguf = false;
+  std::string style = "byte-level";
+};
+
+void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
+  t->app = tool.app().add_subcommand(
+      "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
+  CLI::App* s = t->app;
+  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (stdin)")
+      ->default_val(std::vector<std::string>{"-"});
+  s->add_option("-o,--output", t->output, "output tokenizer.json (or .gguf with --gguf)")
+      ->required();
+  s->add_option("--vocab-size", t->opts.vocab_size,
+                "vocabulary size: special tokens + 256 bytes + merges")
+      ->capture_default_str();
+  s->add_option("--min-frequency", t->opts.min_frequency,
+                "stop when the most frequent pair occurs fewer times")
+      ->capture_default_str();
+  s->add_option("--special-tokens", t->opts.special_tokens,
+                "special tokens, ids 0.. in the order given (comma-separated or repeated)")
+      ->delimiter(',');
+  s->add_option("--max-token-length", t->opts.max_token_length,
+                "longest token in characters (byte-level: bytes; 0: unlimited)")
+      ->capture_default_str();
+  s->add_option("--max-words", t->opts.max_words,
+                "keep at most this many distinct words, pruning the rarest (0: unlimited)")
+      ->capture_default_str();
+  s->add_option("--pre-tokenizer", t->opts.pre_tokenizer,
+                "llama3, gpt2, qwen2, cjk (llama3 with Han/kana runs in 1-2 character words), "
+                "or a regex")
+      ->capture_default_str();
+  s->add_option("--style", t->style,
+                "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)")
+      ->check(CLI::IsMember({"byte-level", "sentencepiece"}))
+      ->capture_default_str();
+  s->add_option("--character-coverage", t->opts.character_coverage,
+                "sentencepiece style: share of characters the alphabet covers; the rest use "
+                "byte fallback")
+      ->capture_default_str();
+  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys)");
+  tool.AddReaderFlags(&t->reader, s);
+  tool.AddCommonFlags(&t->common, s);
+}
+
+absl::Status RunTrainCommand(TrainCommand& t) {
+  t.opts.threads = t.common.Threads();
+  t.opts.style = t.style == "sentencepiece" ? llmtk::BpeStyle::kSentencePiece
+                                            : llmtk::BpeStyle::kByteLevel;
+  t.opts.show_progress = t.common.ShowProgress();
+  ASSIGN_OR_RETURN(llmtk::BpeTrainReport r,
+                   llmtk::TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
+  if (t.common.json) return WriteStdout(llmtk::FormatTrainReport(r, t.output, true));
+  if (!t.common.quiet) {
+    std::string line = "llmtk-tok: " + llmtk::FormatTrainReport(r, t.output, false);
+    std::fputs(line.c_str(), stderr);
+  }
+  return absl::OkStatus();
+}
+// ---- end of train subcommand ------------------------------------------------
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  llmtk::Tool tool("tok", "Encode, decode, inspect and measure BPE tokenizers (HF tokenizer.json or GGUF vocabularies).",
+  llmtk::Tool tool("tok", "Encode, decode, inspect, measure and train BPE tokenizers (HF tokenizer.json or GGUF vocabularies).",
                    "llmtk-tok encode -t tokenizer.json corpus.jsonl.zst --format megatron -o data/corpus\n"
                    "  llmtk-tok decode -t tokenizer.json ids.txt\n"
-                   "  llmtk-tok inspect model.gguf");
+                   "  llmtk-tok inspect model.gguf\n"
+                   "  llmtk-tok train --vocab-size 32000 -o tokenizer.json corpus.jsonl.zst");
   CLI::App& app = tool.app();
   app.require_subcommand(1, 1);
 
@@ -82,7 +154,11 @@ int main(int argc, char** argv) {
   tool.AddReaderFlags(&so.reader, st);
   tool.AddCommonFlags(&stats_common, st);
 
+  TrainCommand train;
+  AddTrainCommand(tool, &train);
+
   return tool.Run(argc, argv, [&]() -> absl::Status {
+    if (train.app->parsed()) return RunTrainCommand(train);
     if (enc->parsed()) {
       eo.format = formats.at(format);
       eo.threads = enc_common.Threads();
