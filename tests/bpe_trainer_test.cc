@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "absl/strings/str_format.h"
 #include "lib/bpe_trainer.h"
@@ -157,7 +158,7 @@ TEST(BpeTrainer, SameBytesForAnyThreadCount) {
   std::vector<std::string> outs;
   for (int threads : {1, 2, 3}) {
     o.threads = threads;
-    std::string out = TempPath("t" + std::to_string(threads) + ".json");
+    std::string out = TempPath(absl::StrCat("t", threads, ".json"));
     auto r = TrainBpe({corpus}, {}, o, out, false);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->documents, 550u);

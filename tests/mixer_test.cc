@@ -286,9 +286,14 @@ TEST_F(MixerTest, TokenizerAndMegatronShards) {
   bad.settings.format = MixFormat::kMegatron;
   bad.output_dir = Path("x");
   EXPECT_EQ(RunMix(bad).status().message(), "--format megatron needs -t tokenizer.json (the shards hold token ids)");
-  bad.settings.tokenizer = tok_path;
+  // A tokenizer with no EOS token (none declared, none of the usual names).
+  std::string no_eos = Path("no_eos.json");
+  std::ofstream(no_eos) << R"({"version":"1.0","added_tokens":[],"normalizer":null,"pre_tokenizer":null,)"
+                           R"("post_processor":null,"decoder":null,"model":{"type":"BPE","vocab":{"a":0,"b":1},)"
+                           R"("merges":[]}})";
+  bad.settings.tokenizer = no_eos;
   bad.settings.append_eod = true;
-  EXPECT_EQ(RunMix(bad).status().message(), "--append-eod: the tokenizer has no EOS token, " + tok_path);
+  EXPECT_EQ(RunMix(bad).status().message(), "--append-eod: the tokenizer has no EOS token, " + no_eos);
 }
 
 TEST_F(MixerTest, RecipeFile) {
