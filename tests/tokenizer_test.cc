@@ -83,7 +83,7 @@ TEST_P(GoldenTest, IdsAndDecodeMatchHf) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, GoldenTest,
-                         ::testing::Values(Case{"gpt2", "gpt2-tokenizer.json.zst"},
+                         ::testing::Values(Case{"gpt2", "../quant/gpt2-tokenizer.json.zst"},
                                            Case{"llama3", "llama3-tokenizer.json.zst"},
                                            Case{"stories260K", "stories260K-tokenizer.json"}),
                          [](const auto& info) { return info.param.name; });
@@ -135,7 +135,7 @@ TEST(TokenizerTest, ComponentVariantsMatchHf) {
 }
 
 TEST(TokenizerTest, ByteLevelRoundTripsExactly) {
-  auto tok = Tokenizer::Load(kDir + "gpt2-tokenizer.json.zst");
+  auto tok = Tokenizer::Load(kDir + "../quant/gpt2-tokenizer.json.zst");
   ASSERT_TRUE(tok.ok()) << tok.status();
   for (const std::string& t : Texts()) {
     std::vector<uint32_t> ids;

@@ -70,11 +70,11 @@ TEST(GgmlVocabVectors, LlamaBpeWithLlama3TokenizerJson) {
 // ggml-vocab-gpt-2.gguf, which is left out of testdata to save space;
 // scripts/tok-compare-vocab checks that file from ../shared).
 TEST(GgmlVocabVectors, Gpt2WithGpt2TokenizerJson) {
-  CheckVectors(kDir + "gpt2-tokenizer.json.zst", kDir + "ggml-vocab-gpt-2.gguf", "gpt-2");
+  CheckVectors(kDir + "../quant/gpt2-tokenizer.json.zst", kDir + "ggml-vocab-gpt-2.gguf", "gpt-2");
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, GgmlVocabTest,
-                         ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder"),
+                         ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder", "mpt"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)
