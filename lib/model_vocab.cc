@@ -4,19 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/tokenizer_bpe.h"
 
 namespace llmtk {
 namespace {
 
 constexpr int32_t kTypeControl = 3, kTypeByte = 6;
-
-size_t Utf8Len(unsigned char c) {
-  if (c < 0x80) return 1;
-  if ((c >> 5) == 0x6) return 2;
-  if ((c >> 4) == 0xE) return 3;
-  if ((c >> 3) == 0x1E) return 4;
-  return 1;  // stray continuation byte: a symbol of its own
-}
 
 }  // namespace
 
@@ -50,16 +43,6 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
         p == "<|end_of_text|>")
       v.eog_.push_back(static_cast<int32_t>(i));
   }
-  if (v.model_ == "gpt2") {
-    // GPT-2's printable-byte map: bytes that print as themselves keep their
-    // code point; the rest map to 256 + k in byte order.
-    v.gpt2_byte_of_.assign(512, -1);
-    int extra = 0;
-    for (int b = 0; b < 256; ++b) {
-      const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-      v.gpt2_byte_of_[printable ? b : 256 + extra++] = b;
-    }
-  }
   // Only an unsupported tokenizer model is deferred to Encode (decoding and
   // --bench still work); a corrupt vocabulary fails here.
   auto tok = Tokenizer::FromGguf(f);
@@ -85,19 +68,9 @@ std::string Vocab::Piece(int32_t id) const {
   }
   std::string out;
   if (model_ == "gpt2") {
-    for (size_t i = 0; i < p.size();) {
-      const unsigned char c = p[i];
-      uint32_t cp = c;
-      size_t len = Utf8Len(c);
-      if (len == 2 && i + 1 < p.size()) cp = ((c & 0x1F) << 6) | (p[i + 1] & 0x3F);
-      if (len == 3 && i + 2 < p.size()) cp = ((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
-      if (cp < gpt2_byte_of_.size() && gpt2_byte_of_[cp] >= 0) {
-        out.push_back(static_cast<char>(gpt2_byte_of_[cp]));
-      } else {
-        out.append(p, i, len);
-      }
-      i += len;
-    }
+    // GPT-2's byte-to-unicode map, the one lib/tokenizer encodes with;
+    // characters outside it (added tokens) are kept as they are.
+    ByteLevelToBytes(p, &out);
     return out;
   }
   // SentencePiece: U+2581 is a space.

@@ -62,7 +62,6 @@ class Vocab {
   int32_t bos_ = -1, eos_ = -1;
   std::unique_ptr<const Tokenizer> tokenizer_;
   absl::Status tokenizer_error_;  // why tokenizer_ is null
-  std::vector<int> gpt2_byte_of_;  // unicode code point -> byte, for "gpt2"
 };
 
 }  // namespace llmtk
