@@ -188,8 +188,10 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const auto* adata = static_cast<const uint8_t*>(a.data);
   // Chunks of weight rows: each weight row is read once per token tile while
-  // it is still in cache. Small chunks keep threads balanced.
-  const int64_t rows_per_chunk = a.n == 1 ? 16 : 8;
+  // it is still in cache. Small chunks keep threads balanced; for one token
+  // (memory bound) they are longer, so that most eight-row groups have their
+  // successor prefetched by the same thread.
+  const int64_t rows_per_chunk = a.n == 1 ? 64 : 8;
   const int64_t tok_tile = 32;
   const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
   auto body = [&](size_t c) {
@@ -202,7 +204,8 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
         float out[8];
         for (; r + 8 <= r1; r += 8)
           for (int64_t t = t0; t < t1; ++t) {
-            dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out);
+            dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out,
+                 a.n == 1 && r + 16 <= w.rows ? wdata + (r + 8) * wstride : nullptr);
             for (int k = 0; k < 8; ++k) y[t * ldy + r + k] = out[k];
           }
       }

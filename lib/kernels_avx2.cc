@@ -145,12 +145,15 @@ LLMTK_AVX2 float DotQ4_0(int64_t n, const void* w, const void* a) {
 // Eight Q4_0 rows at once: each row's per-block integer sum is reduced with
 // the others in one hadd tree, and the eight fma chains run in one vector,
 // lane r doing exactly row r's scalar sequence.
-LLMTK_AVX2 void DotQ4_0x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+LLMTK_AVX2 void DotQ4_0x8(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                      const void* prefetch) {
+  const SpanPrefetcher pf(prefetch, 8 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const uint8_t* base = static_cast<const uint8_t*>(w);
   const __m256i off = _mm256_set1_epi8(8);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
+    pf.Step(b);
     const __m256i yv = LoadY(y[b].qs);
     __m256i v[8];
     alignas(16) uint16_t dh[8];
@@ -172,12 +175,15 @@ LLMTK_AVX2 void DotQ4_0x8(int64_t n, const void* w, size_t stride, const void* a
 
 // Eight Q8_0 rows sharing each activation block; every row keeps its own
 // 8-lane accumulator, so each result is the single-row kernel's.
-LLMTK_AVX2 void DotQ8_0x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+LLMTK_AVX2 void DotQ8_0x8(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                      const void* prefetch) {
+  const SpanPrefetcher pf(prefetch, 8 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const uint8_t* base = static_cast<const uint8_t*>(w);
   __m256 acc[8];
   for (auto& v : acc) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
+    pf.Step(b);
     const __m256i yv = LoadY(y[b].qs);
     const float dy = _cvtsh_ss(y[b].d);
     for (int r = 0; r < 8; ++r) {

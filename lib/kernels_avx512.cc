@@ -1,3 +1,5 @@
+
+
 // AVX-512 kernels (float types; quantized types use the AVX2 ones). One
 // 16-lane accumulator is exactly the canonical 16 partial sums, reduced in the
 // canonical order, so results equal the scalar reference bit for bit.
@@ -68,7 +70,7 @@ LLMTK_AVX512 float DotF16(int64_t n, const void* w, const void* a) {
 // order: each row one 16-lane accumulator, so eight independent chains);
 // other lengths take the single-row kernel per row.
 template <typename T, __m512 (*Load16)(const T*), float (*Single)(int64_t, const void*, const void*)>
-LLMTK_AVX512 void DotX8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+LLMTK_AVX512 void DotX8(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
   const auto* base = static_cast<const uint8_t*>(w);
   if (n % 16 != 0) {
     for (int r = 0; r < 8; ++r) out[r] = Single(n, base + r * stride, a);
@@ -77,18 +79,22 @@ LLMTK_AVX512 void DotX8(int64_t n, const void* w, size_t stride, const void* a, 
   const T* y = static_cast<const T*>(a);
   __m512 acc[8];
   for (auto& v : acc) v = _mm512_setzero_ps();
+  const SpanPrefetcher pf(prefetch, 8 * stride, n / 16);
   for (int64_t i = 0; i < n; i += 16) {
+    pf.Step(i / 16);
     const __m512 yv = Load16(y + i);
     for (int r = 0; r < 8; ++r)
       acc[r] = _mm512_fmadd_ps(Load16(reinterpret_cast<const T*>(base + r * stride) + i), yv, acc[r]);
   }
   for (int r = 0; r < 8; ++r) out[r] = Reduce(acc[r]);
 }
-LLMTK_AVX512 void DotF32x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
-  DotX8<float, LoadF32x16, DotF32>(n, w, stride, a, out);
+LLMTK_AVX512 void DotF32x8(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                           const void* prefetch) {
+  DotX8<float, LoadF32x16, DotF32>(n, w, stride, a, out, prefetch);
 }
-LLMTK_AVX512 void DotF16x8(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
-  DotX8<uint16_t, LoadF16x16, DotF16>(n, w, stride, a, out);
+LLMTK_AVX512 void DotF16x8(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                           const void* prefetch) {
+  DotX8<uint16_t, LoadF16x16, DotF16>(n, w, stride, a, out, prefetch);
 }
 
 // VNNI forms of the eight-row Q4_0 and Q8_0 kernels (kernels_avx2.cc): one
@@ -107,39 +113,66 @@ LLMTK_VNNI inline float Hsum8Vnni(__m256 v) {
   return _mm_cvtss_f32(r);
 }
 
-LLMTK_VNNI void DotQ4_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+// Q4_0 on 512-bit vectors, two rows per register. The nibbles are used
+// unsigned and the offset of 8 is taken out as 8 * sum(y) per lane, seeded
+// into VPDPBUSD's accumulator: the same exact integer per block and row as
+// (q - 8) * y, in fewer instructions than the sign trick. Lanes end in the
+// row order kRowOrder (what the hadd tree produces); the scales are gathered
+// in that order and the results put back at the end.
+constexpr int kRowOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+
+LLMTK_VNNI void DotQ4_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                              const void* prefetch) {
+  const SpanPrefetcher pf(prefetch, 8 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const uint8_t* base = static_cast<const uint8_t*>(w);
-  const __m256i off = _mm256_set1_epi8(8), m4 = _mm256_set1_epi8(0x0F);
+  const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
-    const __m256i yv = LoadQ(y[b].qs);
-    __m256i v[8];
-    alignas(16) uint16_t dh[8];
-    for (int r = 0; r < 8; ++r) {
-      const auto* x = reinterpret_cast<const BlockQ4_0*>(base + r * stride) + b;
-      dh[r] = x->d;
-      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->qs));
-      const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), m4);
-      v[r] = MulSumI8Vnni(_mm256_sub_epi8(q, off), yv);
+    // y as [first 16, first 16, last 16, last 16] bytes: each register holds
+    // two rows' low nibbles in its lower half and their high nibbles above.
+    pf.Step(b);
+    const __m512i y2 = _mm512_castsi256_si512(LoadQ(y[b].qs));
+    const __m512i yz = _mm512_shuffle_i64x2(y2, y2, _MM_SHUFFLE(1, 1, 0, 0));
+    const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, yz));
+    const uint8_t* blk = base + b * sizeof(BlockQ4_0);
+    __m256i s[4];
+    for (int p = 0; p < 4; ++p) {
+      const uint8_t* r0 = blk + 2 * p * stride + offsetof(BlockQ4_0, qs);
+      const __m256i raw = _mm256_inserti128_si256(
+          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r0))),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + stride)), 1);
+      const __m512i q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+      const __m512i v = _mm512_dpbusd_epi32(corr, q, yz);
+      s[p] = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
     }
-    const __m256i h0123 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    const __m256i h4567 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
-                                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
-    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dh))),
-                                   _mm256_set1_ps(_cvtsh_ss(y[b].d)));
+    const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+    auto dr = [&](int r) { return *reinterpret_cast<const uint16_t*>(blk + r * stride); };
+    __m128i dh = _mm_cvtsi32_si128(dr(0));
+    dh = _mm_insert_epi16(dh, dr(2), 1);
+    dh = _mm_insert_epi16(dh, dr(4), 2);
+    dh = _mm_insert_epi16(dh, dr(6), 3);
+    dh = _mm_insert_epi16(dh, dr(1), 4);
+    dh = _mm_insert_epi16(dh, dr(3), 5);
+    dh = _mm_insert_epi16(dh, dr(5), 6);
+    dh = _mm_insert_epi16(dh, dr(7), 7);
+    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(dh), _mm256_set1_ps(_cvtsh_ss(y[b].d)));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, acc);
   }
-  _mm256_storeu_ps(out, acc);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  for (int i = 0; i < 8; ++i) out[kRowOrder[i]] = lanes[i];
 }
 
-LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8]) {
+LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                              const void* prefetch) {
+  const SpanPrefetcher pf(prefetch, 8 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const uint8_t* base = static_cast<const uint8_t*>(w);
   __m256 acc[8];
   for (auto& v : acc) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
+    pf.Step(b);
     const __m256i yv = LoadQ(y[b].qs);
     const float dy = _cvtsh_ss(y[b].d);
     for (int r = 0; r < 8; ++r) {

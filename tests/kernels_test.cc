@@ -199,10 +199,17 @@ TEST(Kernels, HalfConversionsRoundToNearestEven) {
 
 TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   std::mt19937 rng(7);
-  // 37 rows: multi-row kernels (groups of 8) and the single-row tail.
+  // 37 rows: multi-row kernels (groups of 8) and the single-row tail; one
+  // token (the prefetching matrix-vector path) and several; every ISA here.
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+  if (!IsaAvailable(isa)) continue;
+  for (int64_t ntok : {1, 5}) {
   for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ6_K}) {
-   for (int64_t cols : {int64_t{BlockElems(t) == 1 ? 100 : 2 * BlockElems(t)}, int64_t{BlockElems(t) == 1 ? 64 : 3 * BlockElems(t)}}) {
-    const int64_t rows = 37, ntok = 5;
+   for (int64_t cols : {int64_t{BlockElems(t) == 1 ? 100 : 2 * BlockElems(t)}, int64_t{BlockElems(t) == 1 ? 64 : 3 * BlockElems(t)},
+                        int64_t{BlockElems(t) == 1 ? 4096 : 4096 / BlockElems(t) * BlockElems(t)}}) {
+    SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(DTypeName(t)) + " cols=" + std::to_string(cols) +
+                 " tokens=" + std::to_string(ntok));
+    const int64_t rows = 37;
     std::vector<uint8_t> w;
     for (int64_t r = 0; r < rows; ++r) {
       auto row = RandomWeights(t, cols, rng);
@@ -213,18 +220,21 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
     const EncodedActivations a = EncodeActivations(t, x.data(), ntok, cols, buf.data());
     const WeightMatrix wm{t, rows, cols, w.data()};
     std::vector<float> y1(ntok * rows), y2(ntok * rows);
-    MatMul(wm, a, y1.data(), rows);
+    MatMul(wm, a, y1.data(), rows, nullptr, isa);
     ParallelFor reversed = [](size_t n, const std::function<void(size_t)>& fn) {
       for (size_t i = n; i-- > 0;) fn(i);
     };
-    MatMul(wm, a, y2.data(), rows, reversed);
+    MatMul(wm, a, y2.data(), rows, reversed, isa);
     EXPECT_EQ(y1, y2);
     const size_t ws = RowBytes(t, cols);
     for (int64_t tok = 0; tok < ntok; ++tok)
       for (int64_t r = 0; r < rows; ++r)
-        ASSERT_EQ(y1[tok * rows + r],
-                  VecDot(t, cols, w.data() + r * ws, static_cast<const uint8_t*>(a.data) + tok * a.stride));
+        ASSERT_EQ(y1[tok * rows + r], VecDot(t, cols, w.data() + r * ws,
+                                             static_cast<const uint8_t*>(a.data) + tok * a.stride, Isa::kScalar))
+            << "row " << r;
    }
+  }
+  }
   }
 }
 

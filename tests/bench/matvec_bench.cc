@@ -1,0 +1,40 @@
+// Matrix-vector throughput of the weight kernels (weight GB/s), from L2-sized
+// matrices (compute bound) and from a matrix larger than the caches (memory
+// bound): `matvec_bench TYPE [rows cols]`.
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lib/kernels.h"
+
+using namespace llmtk;
+
+int main(int argc, char** argv) {
+  const std::string name = argc > 1 ? argv[1] : "Q4_0";
+  DType t = DType::kQ4_0;
+  for (int i = 0; i < 64; ++i)
+    if (DTypeName(static_cast<DType>(i)) == name) t = static_cast<DType>(i);
+  const Isa isa = argc > 4 ? static_cast<Isa>(std::atoi(argv[4])) : BestIsa();
+  const int64_t cols = argc > 3 ? std::atol(argv[3]) : 2048;
+  std::mt19937 rng(1);
+  std::vector<float> x(cols);
+  for (auto& v : x) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+  std::vector<uint8_t> abuf(RowBytes(VecDotType(t), cols));
+  const EncodedActivations a = EncodeActivations(t, x.data(), 1, cols, abuf.data());
+  for (int64_t rows : {int64_t{64}, int64_t{argc > 2 ? std::atol(argv[2]) : 131072}}) {
+    const size_t bytes = rows * RowBytes(t, cols);
+    std::vector<uint8_t> w(bytes);
+    for (size_t i = 0; i < bytes; i += 2) { uint16_t h = 0x2000 + (rng() & 0x3ff); std::memcpy(&w[i], &h, 2); }
+    std::vector<float> y(rows);
+    const int reps = static_cast<int>(std::max<size_t>(3, (size_t{2} << 30) / bytes));
+    MatMul({t, rows, cols, w.data()}, a, y.data(), rows, nullptr, isa);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps; ++r) MatMul({t, rows, cols, w.data()}, a, y.data(), rows, nullptr, isa);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%s %lld x %lld (%.1f MB): %.2f GB/s\n", name.c_str(), (long long)rows, (long long)cols, bytes / 1e6,
+                bytes * double(reps) / s / 1e9);
+  }
+}
