@@ -76,10 +76,13 @@ struct Resolved {
     for (int i = 1; i < 3; ++i) {
       t[i] = t[i - 1];
       const KernelTable& own = TableFor(static_cast<Isa>(i));
+      if (own.reduce_lanes16) t[i].reduce_lanes16 = own.reduce_lanes16;
       for (int k = 0; k < 32; ++k) {
         if (own.vec_dot[k]) t[i].vec_dot[k] = own.vec_dot[k];
         if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
         if (own.vec_dot8[k]) t[i].vec_dot8[k] = own.vec_dot8[k];
+        if (own.vec_dot8x4[k]) t[i].vec_dot8x4[k] = own.vec_dot8x4[k];
+        if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
       }
     }
   }
@@ -184,6 +187,7 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
             const ParallelFor& pfor, Isa isa) {
   const auto dot = Table(isa).vec_dot[static_cast<int>(w.type)];
   const auto dot8 = Table(isa).vec_dot8[static_cast<int>(w.type)];
+  const auto dot8x4 = Table(isa).vec_dot8x4[static_cast<int>(w.type)];
   const size_t wstride = RowBytes(w.type, w.cols);
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const auto* adata = static_cast<const uint8_t*>(a.data);
@@ -202,12 +206,22 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       int64_t r = r0;
       if (dot8 != nullptr) {
         float out[8];
-        for (; r + 8 <= r1; r += 8)
-          for (int64_t t = t0; t < t1; ++t) {
+        for (; r + 8 <= r1; r += 8) {
+          int64_t t = t0;
+          if (dot8x4 != nullptr) {
+            float out4[32];
+            for (; t + 4 <= t1; t += 4) {
+              dot8x4(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, a.stride, out4);
+              for (int j = 0; j < 4; ++j)
+                for (int k = 0; k < 8; ++k) y[(t + j) * ldy + r + k] = out4[8 * j + k];
+            }
+          }
+          for (; t < t1; ++t) {
             dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out,
                  a.n == 1 && r + 16 <= w.rows ? wdata + (r + 8) * wstride : nullptr);
             for (int k = 0; k < 8; ++k) y[t * ldy + r + k] = out[k];
           }
+        }
       }
       for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;
@@ -221,5 +235,11 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     for (int64_t c = 0; c < chunks; ++c) body(c);
   }
 }
+
+void AxpyRow(DType t, float w, const void* row, float* lane, int64_t n, Isa isa) {
+  Table(isa).axpy[static_cast<int>(t)](w, row, lane, n);
+}
+
+void ReduceLanes16(const float* lanes, int64_t n, float* out, Isa isa) { Table(isa).reduce_lanes16(lanes, n, out); }
 
 }  // namespace llmtk

@@ -93,6 +93,13 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
             const ParallelFor& pfor = nullptr, Isa isa = BestIsa());
 
+// Attention's P·V in tinyBLAS's order over cache rows: `lanes` holds 16 rows
+// of `n` partial sums (position p goes to lane p % 16). AxpyRow does
+// lane[i] = fma(w, row[i], lane[i]) for an F16 or F32 cache row;
+// ReduceLanes16 gives out[i] = the canonical reduction of the 16 lanes.
+void AxpyRow(DType t, float w, const void* row, float* lane, int64_t n, Isa isa = BestIsa());
+void ReduceLanes16(const float* lanes, int64_t n, float* out, Isa isa = BestIsa());
+
 }  // namespace llmtk
 
 #endif  // LLMTK_LIB_KERNELS_H_

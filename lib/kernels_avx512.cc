@@ -97,6 +97,41 @@ LLMTK_AVX512 void DotF16x8(int64_t n, const void* w, size_t stride, const void* 
   DotX8<uint16_t, LoadF16x16, DotF16>(n, w, stride, a, out, prefetch);
 }
 
+// Attention's P·V: the same fma per element, sixteen elements at a time; the
+// lane reduction is ReduceCanonical16's tree applied to whole vectors.
+LLMTK_AVX512 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
+  const auto* v = static_cast<const float*>(row);
+  const __m512 wv = _mm512_set1_ps(w);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(lane + i, _mm512_fmadd_ps(wv, _mm512_loadu_ps(v + i), _mm512_loadu_ps(lane + i)));
+  for (; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
+}
+
+LLMTK_AVX512 void AxpyF16(float w, const void* row, float* lane, int64_t n) {
+  const auto* v = static_cast<const uint16_t*>(row);
+  const __m512 wv = _mm512_set1_ps(w);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(lane + i, _mm512_fmadd_ps(wv, LoadF16x16(v + i), _mm512_loadu_ps(lane + i)));
+  for (; i < n; ++i) lane[i] = std::fma(w, _cvtsh_ss(v[i]), lane[i]);
+}
+
+LLMTK_AVX512 void ReduceLanes16(const float* lanes, int64_t n, float* out) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 r8[8], r4[4];
+    for (int l = 0; l < 8; ++l) r8[l] = _mm512_add_ps(_mm512_loadu_ps(lanes + l * n + i), _mm512_loadu_ps(lanes + (l + 8) * n + i));
+    for (int l = 0; l < 4; ++l) r4[l] = _mm512_add_ps(r8[l], r8[l + 4]);
+    _mm512_storeu_ps(out + i, _mm512_add_ps(_mm512_add_ps(r4[0], r4[2]), _mm512_add_ps(r4[1], r4[3])));
+  }
+  for (; i < n; ++i) {
+    float acc[16];
+    for (int k = 0; k < 16; ++k) acc[k] = lanes[k * n + i];
+    out[i] = ReduceCanonical16(acc);
+  }
+}
+
 // VNNI forms of the eight-row Q4_0 and Q8_0 kernels (kernels_avx2.cc): one
 // VPDPBUSD replaces maddubs+madd; the integer sums, and so the results, are
 // the same.
@@ -121,47 +156,91 @@ LLMTK_VNNI inline float Hsum8Vnni(__m256 v) {
 // in that order and the results put back at the end.
 constexpr int kRowOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
 
+// Block b's nibbles of rows (2p, 2p+1) for p < 4: low nibbles of both rows in
+// the lower 256 bits, high nibbles above.
+LLMTK_VNNI inline void Q4_0Rows(const uint8_t* blk, size_t stride, __m512i q[4]) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  for (int p = 0; p < 4; ++p) {
+    const uint8_t* r0 = blk + 2 * p * stride + offsetof(BlockQ4_0, qs);
+    const __m256i raw = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r0))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + stride)), 1);
+    q[p] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+  }
+}
+
+// The eight rows' fp16 scales of block `blk`, in kRowOrder.
+LLMTK_VNNI inline __m128i Q4_0Scales(const uint8_t* blk, size_t stride) {
+  auto dr = [&](int r) { return *reinterpret_cast<const uint16_t*>(blk + r * stride); };
+  __m128i dh = _mm_cvtsi32_si128(dr(0));
+  dh = _mm_insert_epi16(dh, dr(2), 1);
+  dh = _mm_insert_epi16(dh, dr(4), 2);
+  dh = _mm_insert_epi16(dh, dr(6), 3);
+  dh = _mm_insert_epi16(dh, dr(1), 4);
+  dh = _mm_insert_epi16(dh, dr(3), 5);
+  dh = _mm_insert_epi16(dh, dr(5), 6);
+  return _mm_insert_epi16(dh, dr(7), 7);
+}
+
+// The eight rows' exact integer sums against activation block y, kRowOrder.
+LLMTK_VNNI inline __m256i Q4_0Sums(const __m512i q[4], const BlockQ8_0& y) {
+  // y as [first 16, first 16, last 16, last 16] bytes, matching q's layout.
+  const __m512i y2 = _mm512_castsi256_si512(LoadQ(y.qs));
+  const __m512i yz = _mm512_shuffle_i64x2(y2, y2, _MM_SHUFFLE(1, 1, 0, 0));
+  const __m512i corr =
+      _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), yz));
+  __m256i s[4];
+  for (int p = 0; p < 4; ++p) {
+    const __m512i v = _mm512_dpbusd_epi32(corr, q[p], yz);
+    s[p] = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+  }
+  return _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+}
+
+LLMTK_VNNI inline void StoreRowOrder(__m256 acc, float* out) {
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  for (int i = 0; i < 8; ++i) out[kRowOrder[i]] = lanes[i];
+}
+
 LLMTK_VNNI void DotQ4_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8],
                               const void* prefetch) {
   const SpanPrefetcher pf(prefetch, 8 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const uint8_t* base = static_cast<const uint8_t*>(w);
-  const __m512i m4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
-    // y as [first 16, first 16, last 16, last 16] bytes: each register holds
-    // two rows' low nibbles in its lower half and their high nibbles above.
     pf.Step(b);
-    const __m512i y2 = _mm512_castsi256_si512(LoadQ(y[b].qs));
-    const __m512i yz = _mm512_shuffle_i64x2(y2, y2, _MM_SHUFFLE(1, 1, 0, 0));
-    const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, yz));
     const uint8_t* blk = base + b * sizeof(BlockQ4_0);
-    __m256i s[4];
-    for (int p = 0; p < 4; ++p) {
-      const uint8_t* r0 = blk + 2 * p * stride + offsetof(BlockQ4_0, qs);
-      const __m256i raw = _mm256_inserti128_si256(
-          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r0))),
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + stride)), 1);
-      const __m512i q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
-      const __m512i v = _mm512_dpbusd_epi32(corr, q, yz);
-      s[p] = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-    }
-    const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-    auto dr = [&](int r) { return *reinterpret_cast<const uint16_t*>(blk + r * stride); };
-    __m128i dh = _mm_cvtsi32_si128(dr(0));
-    dh = _mm_insert_epi16(dh, dr(2), 1);
-    dh = _mm_insert_epi16(dh, dr(4), 2);
-    dh = _mm_insert_epi16(dh, dr(6), 3);
-    dh = _mm_insert_epi16(dh, dr(1), 4);
-    dh = _mm_insert_epi16(dh, dr(3), 5);
-    dh = _mm_insert_epi16(dh, dr(5), 6);
-    dh = _mm_insert_epi16(dh, dr(7), 7);
-    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(dh), _mm256_set1_ps(_cvtsh_ss(y[b].d)));
+    __m512i q[4];
+    Q4_0Rows(blk, stride, q);
+    const __m256i sums = Q4_0Sums(q, y[b]);
+    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(Q4_0Scales(blk, stride)), _mm256_set1_ps(_cvtsh_ss(y[b].d)));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, acc);
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, acc);
-  for (int i = 0; i < 8; ++i) out[kRowOrder[i]] = lanes[i];
+  StoreRowOrder(acc, out);
+}
+
+// Four tokens: each block's rows are decoded once.
+LLMTK_VNNI void DotQ4_0x8x4Vnni(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
+                                float out[32]) {
+  const uint8_t* base = static_cast<const uint8_t*>(w);
+  const BlockQ8_0* y[4];
+  for (int t = 0; t < 4; ++t) y[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + t * astride);
+  __m256 acc[4];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    const uint8_t* blk = base + b * sizeof(BlockQ4_0);
+    __m512i q[4];
+    Q4_0Rows(blk, stride, q);
+    const __m256 dx = _mm256_cvtph_ps(Q4_0Scales(blk, stride));
+    for (int t = 0; t < 4; ++t) {
+      const __m256i sums = Q4_0Sums(q, y[t][b]);
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(_cvtsh_ss(y[t][b].d)));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) StoreRowOrder(acc[t], out + 8 * t);
 }
 
 LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8],
@@ -184,15 +263,60 @@ LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const voi
   for (int r = 0; r < 8; ++r) out[r] = Hsum8Vnni(acc[r]);
 }
 
+// Q8_0, four rows by four tokens (called twice for eight rows: 16 lane
+// accumulators fit the registers, 32 would not). Weights are made unsigned
+// (x + 128) once for the four tokens, and 128 * sum(y) per lane is seeded
+// into VPDPBUSD: the exact integers of the sign-trick kernel.
+LLMTK_VNNI void DotQ8_0x4x4Vnni(int64_t n, const uint8_t* w, size_t stride, const uint8_t* a, size_t astride,
+                                float* out) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  __m256 acc[4][4];
+  for (auto& row : acc)
+    for (auto& v : row) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    __m256i u[4];
+    float dx[4];
+    for (int r = 0; r < 4; ++r) {
+      const auto* x = reinterpret_cast<const BlockQ8_0*>(w + r * stride) + b;
+      u[r] = _mm256_xor_si256(LoadQ(x->qs), flip);
+      dx[r] = _cvtsh_ss(x->d);
+    }
+    for (int t = 0; t < 4; ++t) {
+      const auto* yb = reinterpret_cast<const BlockQ8_0*>(a + t * astride) + b;
+      const __m256i yv = LoadQ(yb->qs);
+      const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), flip, yv));
+      const float dy = _cvtsh_ss(yb->d);
+      for (int r = 0; r < 4; ++r)
+        acc[t][r] = _mm256_fmadd_ps(_mm256_set1_ps(dx[r] * dy), _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(corr, u[r], yv)),
+                                    acc[t][r]);
+    }
+  }
+  for (int t = 0; t < 4; ++t)
+    for (int r = 0; r < 4; ++r) out[8 * t + r] = Hsum8Vnni(acc[t][r]);
+}
+
+LLMTK_VNNI void DotQ8_0x8x4Vnni(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
+                                float out[32]) {
+  const auto* base = static_cast<const uint8_t*>(w);
+  const auto* act = static_cast<const uint8_t*>(a);
+  DotQ8_0x4x4Vnni(n, base, stride, act, astride, out);
+  DotQ8_0x4x4Vnni(n, base + 4 * stride, stride, act, astride, out + 4);
+}
+
 KernelTable MakeTable() {
   KernelTable t;
   t.vec_dot[static_cast<int>(DType::kF32)] = DotF32;
   t.vec_dot[static_cast<int>(DType::kF16)] = DotF16;
   t.vec_dot8[static_cast<int>(DType::kF32)] = DotF32x8;
   t.vec_dot8[static_cast<int>(DType::kF16)] = DotF16x8;
+  t.axpy[static_cast<int>(DType::kF32)] = AxpyF32;
+  t.axpy[static_cast<int>(DType::kF16)] = AxpyF16;
+  t.reduce_lanes16 = ReduceLanes16;
   if (__builtin_cpu_supports("avx512vnni")) {
     t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8Vnni;
     t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Vnni;
+    t.vec_dot8x4[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8x4Vnni;
+    t.vec_dot8x4[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8x4Vnni;
   }
   return t;
 }

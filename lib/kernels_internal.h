@@ -68,6 +68,12 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 using VecDot8Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, float out[8],
                            const void* prefetch);
 
+// Eight weight rows against four activation rows (`astride` bytes apart):
+// out[4 * 8], token-major; each value equals VecDot bit for bit. Prompt
+// processing uses it to decode each weight block once for four tokens.
+using VecDot8x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
+                             float out[32]);
+
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 class SpanPrefetcher {
  public:
@@ -85,12 +91,17 @@ class SpanPrefetcher {
   size_t per_;
 };
 using QuantizeFn = void (*)(const float* x, int64_t n, void* out);
+using AxpyFn = void (*)(float w, const void* row, float* lane, int64_t n);
+using ReduceLanesFn = void (*)(const float* lanes, int64_t n, float* out);
 
 // One ISA's kernels; null entries fall back to the scalar reference.
 struct KernelTable {
   VecDotFn vec_dot[32] = {};   // indexed by weight DType
   QuantizeFn quantize[32] = {};  // indexed by activation DType
   VecDot8Fn vec_dot8[32] = {};   // optional multi-row kernels
+  VecDot8x4Fn vec_dot8x4[32] = {};  // optional multi-row, multi-token kernels
+  AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
+  ReduceLanesFn reduce_lanes16 = nullptr;
 };
 
 const KernelTable& ScalarTable();

@@ -364,6 +364,24 @@ float DotQ6K(int64_t n, const void* w, const void* a) {
   return Hsum8(acc);
 }
 
+void AxpyF32(float w, const void* row, float* lane, int64_t n) {
+  const auto* v = static_cast<const float*>(row);
+  for (int64_t i = 0; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
+}
+
+void AxpyF16(float w, const void* row, float* lane, int64_t n) {
+  const auto* v = static_cast<const uint16_t*>(row);
+  for (int64_t i = 0; i < n; ++i) lane[i] = std::fma(w, H(v[i]), lane[i]);
+}
+
+void ReduceLanes16Scalar(const float* lanes, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    float acc[16];
+    for (int k = 0; k < 16; ++k) acc[k] = lanes[k * n + i];
+    out[i] = ReduceCanonical16(acc);
+  }
+}
+
 KernelTable MakeScalarTable() {
   KernelTable t;
   auto set = [&](DType w, VecDotFn f) { t.vec_dot[static_cast<int>(w)] = f; };
@@ -388,6 +406,9 @@ KernelTable MakeScalarTable() {
   q(DType::kQ8_0, QuantizeQ8_0);
   q(DType::kQ8_1, QuantizeQ8_1);
   q(DType::kQ8_K, QuantizeQ8K);
+  t.axpy[static_cast<int>(DType::kF32)] = AxpyF32;
+  t.axpy[static_cast<int>(DType::kF16)] = AxpyF16;
+  t.reduce_lanes16 = ReduceLanes16Scalar;
   return t;
 }
 

@@ -314,22 +314,10 @@ void Session::Attention(int l, int n, int pos0) {
       std::fill(lanes, lanes + 16 * hd, 0.f);
       for (int p = 0; p <= pos; ++p) {
         float w = s[p] * inv;
-        float* lane = lanes + (p % 16) * hd;
-        const uint8_t* vr = vbase + (static_cast<size_t>(p) * kv_dim + g * hd) * elem;
-        if (kv_f32_) {
-          const float* v = reinterpret_cast<const float*>(vr);
-          for (int i = 0; i < hd; ++i) lane[i] = std::fma(w, v[i], lane[i]);
-        } else {
-          w = Fp16ToFp32(Fp32ToFp16(w));
-          const uint16_t* v = reinterpret_cast<const uint16_t*>(vr);
-          for (int i = 0; i < hd; ++i) lane[i] = std::fma(w, Fp16ToFp32(v[i]), lane[i]);
-        }
+        if (!kv_f32_) w = Fp16ToFp32(Fp32ToFp16(w));
+        AxpyRow(kv_type, w, vbase + (static_cast<size_t>(p) * kv_dim + g * hd) * elem, lanes + (p % 16) * hd, hd);
       }
-      for (int i = 0; i < hd; ++i) {
-        float acc[16];
-        for (int k = 0; k < 16; ++k) acc[k] = lanes[k * hd + i];
-        out[i] = kernels_internal::ReduceCanonical16(acc);
-      }
+      ReduceLanes16(lanes, hd, out);
     }
   });
 }

@@ -197,6 +197,36 @@ TEST(Kernels, HalfConversionsRoundToNearestEven) {
   }
 }
 
+TEST(Kernels, AttentionLaneKernelsMatchTheScalarReference) {
+  std::mt19937 rng(11);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaAvailable(isa)) continue;
+    for (int64_t n : {1, 15, 16, 64, 80, 128, 131}) {
+      const auto v = RandomActivations(n, rng);
+      std::vector<uint16_t> v16(n);
+      for (int64_t i = 0; i < n; ++i) v16[i] = Fp32ToFp16(v[i]);
+      auto lanes = RandomActivations(16 * n, rng);
+      for (DType t : {DType::kF32, DType::kF16}) {
+        const void* row = t == DType::kF32 ? static_cast<const void*>(v.data()) : v16.data();
+        std::vector<float> want(lanes.begin(), lanes.begin() + n), got = want;
+        AxpyRow(t, 0.3183f, row, want.data(), n, Isa::kScalar);
+        AxpyRow(t, 0.3183f, row, got.data(), n, isa);
+        ASSERT_EQ(got, want) << IsaName(isa) << " " << DTypeName(t) << " n=" << n;
+      }
+      std::vector<float> want(n), got(n);
+      ReduceLanes16(lanes.data(), n, want.data(), Isa::kScalar);
+      ReduceLanes16(lanes.data(), n, got.data(), isa);
+      ASSERT_EQ(got, want) << IsaName(isa) << " n=" << n;
+      // The reference is the canonical tree: lane 0+8 first, not a running sum.
+      float acc[16];
+      for (int k = 0; k < 16; ++k) acc[k] = lanes[k * n];
+      const float r0 = ((acc[0] + acc[8]) + (acc[4] + acc[12])) + ((acc[2] + acc[10]) + (acc[6] + acc[14]));
+      const float r1 = ((acc[1] + acc[9]) + (acc[5] + acc[13])) + ((acc[3] + acc[11]) + (acc[7] + acc[15]));
+      ASSERT_EQ(want[0], r0 + r1);
+    }
+  }
+}
+
 TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   std::mt19937 rng(7);
   // 37 rows: multi-row kernels (groups of 8) and the single-row tail; one
