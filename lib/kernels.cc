@@ -184,7 +184,7 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
 }
 
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
-            const ParallelFor& pfor, Isa isa) {
+            const ParallelFor& pfor, Isa isa, int threads) {
   const auto dot = Table(isa).vec_dot[static_cast<int>(w.type)];
   const auto dot8 = Table(isa).vec_dot8[static_cast<int>(w.type)];
   const auto dot8x4 = Table(isa).vec_dot8x4[static_cast<int>(w.type)];
@@ -192,10 +192,16 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const auto* adata = static_cast<const uint8_t*>(a.data);
   // Chunks of weight rows: each weight row is read once per token tile while
-  // it is still in cache. Small chunks keep threads balanced; for one token
-  // (memory bound) they are longer, so that most eight-row groups have their
-  // successor prefetched by the same thread.
-  const int64_t rows_per_chunk = a.n == 1 ? 64 : 8;
+  // it is still in cache. Small chunks keep threads balanced. For one token
+  // (memory bound) each eight-row group prefetches the next one of its
+  // chunk, so chunks are long: four per thread when the count is known
+  // (a chunk's first group goes unprefetched), and the prefetch crosses into
+  // the next chunk only when one thread runs them all in order.
+  const bool matvec = a.n == 1;
+  const int64_t groups = (w.rows + 7) / 8;
+  const int64_t rows_per_chunk =
+      !matvec ? 8 : threads > 0 ? 8 * std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads)) : 64;
+  const bool prefetch_across = !pfor || threads == 1;
   const int64_t tok_tile = 32;
   const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
   auto body = [&](size_t c) {
@@ -218,7 +224,7 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
           }
           for (; t < t1; ++t) {
             dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out,
-                 a.n == 1 && r + 16 <= w.rows ? wdata + (r + 8) * wstride : nullptr);
+                 matvec && r + 16 <= (prefetch_across ? w.rows : r1) ? wdata + (r + 8) * wstride : nullptr);
             for (int k = 0; k < 8; ++k) y[t * ldy + r + k] = out[k];
           }
         }

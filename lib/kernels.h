@@ -90,8 +90,11 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
 // `ldy` floats apart. Chunks of weight rows go to `pfor`; each output element
 // is computed by exactly one VecDot, so the result does not depend on the
 // thread count.
+// `threads` is how many threads `pfor` runs on (0: unknown); a matrix-vector
+// product uses it to give each thread long contiguous runs of rows, which
+// it can prefetch.
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
-            const ParallelFor& pfor = nullptr, Isa isa = BestIsa());
+            const ParallelFor& pfor = nullptr, Isa isa = BestIsa(), int threads = 0);
 
 // Attention's P·V in tinyBLAS's order over cache rows: `lanes` holds 16 rows
 // of `n` partial sums (position p goes to lane p % 16). AxpyRow does

@@ -170,17 +170,14 @@ LLMTK_VNNI inline void Q4_0Rows(const uint8_t* blk, size_t stride, __m512i q[4])
   }
 }
 
-// The eight rows' fp16 scales of block `blk`, in kRowOrder.
+// The eight rows' fp16 scales of block `blk`, in kRowOrder: one load per
+// row (the scale is its first word) and an unpack tree, which costs half the
+// instructions of inserting the words one by one.
 LLMTK_VNNI inline __m128i Q4_0Scales(const uint8_t* blk, size_t stride) {
-  auto dr = [&](int r) { return *reinterpret_cast<const uint16_t*>(blk + r * stride); };
-  __m128i dh = _mm_cvtsi32_si128(dr(0));
-  dh = _mm_insert_epi16(dh, dr(2), 1);
-  dh = _mm_insert_epi16(dh, dr(4), 2);
-  dh = _mm_insert_epi16(dh, dr(6), 3);
-  dh = _mm_insert_epi16(dh, dr(1), 4);
-  dh = _mm_insert_epi16(dh, dr(3), 5);
-  dh = _mm_insert_epi16(dh, dr(5), 6);
-  return _mm_insert_epi16(dh, dr(7), 7);
+  auto row = [&](int r) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + r * stride)); };
+  const __m128i d02 = _mm_unpacklo_epi16(row(0), row(2)), d46 = _mm_unpacklo_epi16(row(4), row(6));
+  const __m128i d13 = _mm_unpacklo_epi16(row(1), row(3)), d57 = _mm_unpacklo_epi16(row(5), row(7));
+  return _mm_unpacklo_epi64(_mm_unpacklo_epi32(d02, d46), _mm_unpacklo_epi32(d13, d57));
 }
 
 // The eight rows' exact integer sums against activation block y, kRowOrder.

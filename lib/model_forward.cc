@@ -158,7 +158,7 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
   // multiplies: y[t] = W x[t], y rows `ldy` apart.
   auto matmul = [&](const WeightMatrix& w, const float* x, int rows, float* y) {
     const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
-    MatMul(w, a, y, w.rows, pfor_);
+    MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
   };
 
   for (int t = 0; t < n; ++t) {

@@ -227,44 +227,50 @@ TEST(Kernels, AttentionLaneKernelsMatchTheScalarReference) {
   }
 }
 
+// One MatMul against VecDot's scalar reference, element by element, and
+// against itself under other chunkings.
+void CheckMatMul(Isa isa, DType t, int64_t rows, int64_t cols, int64_t ntok, std::mt19937& rng) {
+  SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(DTypeName(t)) + " " + std::to_string(rows) + "x" +
+               std::to_string(cols) + " tokens=" + std::to_string(ntok));
+  std::vector<uint8_t> w;
+  for (int64_t r = 0; r < rows; ++r) {
+    auto row = RandomWeights(t, cols, rng);
+    w.insert(w.end(), row.begin(), row.end());
+  }
+  const auto x = RandomActivations(cols * ntok, rng);
+  std::vector<uint8_t> buf(ntok * RowBytes(VecDotType(t), cols));
+  const EncodedActivations a = EncodeActivations(t, x.data(), ntok, cols, buf.data());
+  const WeightMatrix wm{t, rows, cols, w.data()};
+  std::vector<float> y1(ntok * rows), y2(ntok * rows), y3(ntok * rows);
+  MatMul(wm, a, y1.data(), rows, nullptr, isa);
+  ParallelFor reversed = [](size_t n, const std::function<void(size_t)>& fn) {
+    for (size_t i = n; i-- > 0;) fn(i);
+  };
+  MatMul(wm, a, y2.data(), rows, reversed, isa);
+  EXPECT_EQ(y1, y2);
+  MatMul(wm, a, y3.data(), rows, reversed, isa, /*threads=*/2);  // long matrix-vector chunks
+  EXPECT_EQ(y1, y3);
+  const size_t ws = RowBytes(t, cols);
+  for (int64_t tok = 0; tok < ntok; ++tok)
+    for (int64_t r = 0; r < rows; ++r)
+      ASSERT_EQ(y1[tok * rows + r],
+                VecDot(t, cols, w.data() + r * ws, static_cast<const uint8_t*>(a.data) + tok * a.stride, Isa::kScalar))
+          << "row " << r << " token " << tok;
+}
+
 TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   std::mt19937 rng(7);
-  // 37 rows: multi-row kernels (groups of 8) and the single-row tail; one
-  // token (the prefetching matrix-vector path) and several; every ISA here.
+  // 37 rows: multi-row kernels (groups of 8) and the single-row tail; 301:
+  // several matrix-vector chunks; one token (the prefetching matrix-vector
+  // path), five (the four-token kernels and a leftover); every ISA here.
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-  if (!IsaAvailable(isa)) continue;
-  for (int64_t ntok : {1, 5}) {
-  for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ6_K}) {
-   for (int64_t cols : {int64_t{BlockElems(t) == 1 ? 100 : 2 * BlockElems(t)}, int64_t{BlockElems(t) == 1 ? 64 : 3 * BlockElems(t)},
-                        int64_t{BlockElems(t) == 1 ? 4096 : 4096 / BlockElems(t) * BlockElems(t)}}) {
-    SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::string(DTypeName(t)) + " cols=" + std::to_string(cols) +
-                 " tokens=" + std::to_string(ntok));
-    const int64_t rows = 37;
-    std::vector<uint8_t> w;
-    for (int64_t r = 0; r < rows; ++r) {
-      auto row = RandomWeights(t, cols, rng);
-      w.insert(w.end(), row.begin(), row.end());
+    if (!IsaAvailable(isa)) continue;
+    for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
+      const int64_t be = BlockElems(t);
+      for (int64_t cols : {be == 1 ? int64_t{100} : 2 * be, be == 1 ? int64_t{64} : 3 * be, 4096 / be * be})
+        for (int64_t rows : {37, 301})
+          for (int64_t ntok : {1, 5}) CheckMatMul(isa, t, rows, cols, ntok, rng);
     }
-    const auto x = RandomActivations(cols * ntok, rng);
-    std::vector<uint8_t> buf(ntok * RowBytes(VecDotType(t), cols));
-    const EncodedActivations a = EncodeActivations(t, x.data(), ntok, cols, buf.data());
-    const WeightMatrix wm{t, rows, cols, w.data()};
-    std::vector<float> y1(ntok * rows), y2(ntok * rows);
-    MatMul(wm, a, y1.data(), rows, nullptr, isa);
-    ParallelFor reversed = [](size_t n, const std::function<void(size_t)>& fn) {
-      for (size_t i = n; i-- > 0;) fn(i);
-    };
-    MatMul(wm, a, y2.data(), rows, reversed, isa);
-    EXPECT_EQ(y1, y2);
-    const size_t ws = RowBytes(t, cols);
-    for (int64_t tok = 0; tok < ntok; ++tok)
-      for (int64_t r = 0; r < rows; ++r)
-        ASSERT_EQ(y1[tok * rows + r], VecDot(t, cols, w.data() + r * ws,
-                                             static_cast<const uint8_t*>(a.data) + tok * a.stride, Isa::kScalar))
-            << "row " << r;
-   }
-  }
-  }
   }
 }
 

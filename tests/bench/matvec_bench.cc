@@ -35,11 +35,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < bytes; i += 2) { uint16_t h = 0x2000 + (rng() & 0x3ff); std::memcpy(&w[i], &h, 2); }
     std::vector<float> y(rows);
     const int reps = static_cast<int>(std::max<size_t>(3, (size_t{2} << 30) / bytes));
-    MatMul({t, rows, cols, w.data()}, a, y.data(), rows, pfor, isa);
+    MatMul({t, rows, cols, w.data()}, a, y.data(), rows, pfor, isa, threads);
     timespec c0, c1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     const auto t0 = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps; ++r) MatMul({t, rows, cols, w.data()}, a, y.data(), rows, pfor, isa);
+    for (int r = 0; r < reps; ++r) MatMul({t, rows, cols, w.data()}, a, y.data(), rows, pfor, isa, threads);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     const double cpu = (c1.tv_sec - c0.tv_sec) + 1e-9 * (c1.tv_nsec - c0.tv_nsec);
