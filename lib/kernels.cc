@@ -82,6 +82,8 @@ struct Resolved {
         if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
         if (own.vec_dot8[k]) t[i].vec_dot8[k] = own.vec_dot8[k];
         if (own.vec_dot8x4[k]) t[i].vec_dot8x4[k] = own.vec_dot8x4[k];
+        if (own.vec_dot16[k]) t[i].vec_dot16[k] = own.vec_dot16[k];
+        if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
       }
     }
@@ -183,52 +185,77 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
   return {buf, n, stride};
 }
 
+namespace {
+
+// One group of `W` rows (W = 16 or 8) against tokens [t0, t1): four tokens at
+// a time with `dotx4` when there is one, then one by one with `dot`, which
+// prefetches `next` (the group after, or null).
+template <int W, typename DotFn, typename Dot4Fn>
+void RowGroup(DotFn dot, Dot4Fn dotx4, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
+              const EncodedActivations& a, int64_t t0, int64_t t1, const uint8_t* next, float* y, int64_t ldy,
+              int64_t r) {
+  const auto* adata = static_cast<const uint8_t*>(a.data);
+  int64_t t = t0;
+  if (dotx4 != nullptr) {
+    float out[4 * W];
+    for (; t + 4 <= t1; t += 4) {
+      dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
+      for (int j = 0; j < 4; ++j)
+        for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
+    }
+  }
+  float out[W];
+  for (; t < t1; ++t) {
+    dot(w.cols, wrow, wstride, adata + t * a.stride, out, next);
+    for (int k = 0; k < W; ++k) y[t * ldy + r + k] = out[k];
+  }
+}
+
+}  // namespace
+
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
             const ParallelFor& pfor, Isa isa, int threads) {
-  const auto dot = Table(isa).vec_dot[static_cast<int>(w.type)];
-  const auto dot8 = Table(isa).vec_dot8[static_cast<int>(w.type)];
-  const auto dot8x4 = Table(isa).vec_dot8x4[static_cast<int>(w.type)];
+  const kernels_internal::KernelTable& kt = Table(isa);
+  const int ti = static_cast<int>(w.type);
+  const auto dot = kt.vec_dot[ti];
   const size_t wstride = RowBytes(w.type, w.cols);
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const auto* adata = static_cast<const uint8_t*>(a.data);
+  const bool matvec = a.n == 1;
+  // Rows go in groups of the widest multi-row kernel there is, except that
+  // one token runs faster through eight-row kernels (measured: the sixteen-
+  // row one pays its transposes once per token instead of once per four).
+  const bool use16 = kt.vec_dot16[ti] != nullptr && !(matvec && kt.vec_dot8[ti] != nullptr);
+  const int64_t width = use16 ? 16 : kt.vec_dot8[ti] ? 8 : 1;
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced. For one token
-  // (memory bound) each eight-row group prefetches the next one of its
-  // chunk, so chunks are long: four per thread when the count is known
-  // (a chunk's first group goes unprefetched), and the prefetch crosses into
-  // the next chunk only when one thread runs them all in order.
-  const bool matvec = a.n == 1;
-  const int64_t groups = (w.rows + 7) / 8;
+  // (memory bound) each row group prefetches the next one of its chunk, so
+  // chunks are long: four per thread when the count is known (a chunk's
+  // first group goes unprefetched), and the prefetch crosses into the next
+  // chunk only when one thread runs them all in order.
+  const int64_t groups = (w.rows + width - 1) / width;
   const int64_t rows_per_chunk =
-      !matvec ? 8 : threads > 0 ? 8 * std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads)) : 64;
+      !matvec ? std::max<int64_t>(width, 8)
+              : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
+                                     : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
   const int64_t tok_tile = 32;
   const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
   auto body = [&](size_t c) {
     const int64_t r0 = static_cast<int64_t>(c) * rows_per_chunk;
     const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
+    const int64_t prefetch_end = prefetch_across ? w.rows : r1;
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
       int64_t r = r0;
-      if (dot8 != nullptr) {
-        float out[8];
-        for (; r + 8 <= r1; r += 8) {
-          int64_t t = t0;
-          if (dot8x4 != nullptr) {
-            float out4[32];
-            for (; t + 4 <= t1; t += 4) {
-              dot8x4(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, a.stride, out4);
-              for (int j = 0; j < 4; ++j)
-                for (int k = 0; k < 8; ++k) y[(t + j) * ldy + r + k] = out4[8 * j + k];
-            }
-          }
-          for (; t < t1; ++t) {
-            dot8(w.cols, wdata + r * wstride, wstride, adata + t * a.stride, out,
-                 matvec && r + 16 <= (prefetch_across ? w.rows : r1) ? wdata + (r + 8) * wstride : nullptr);
-            for (int k = 0; k < 8; ++k) y[t * ldy + r + k] = out[k];
-          }
-        }
-      }
+      if (use16)
+        for (; r + 16 <= r1; r += 16)
+          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], w, wstride, wdata + r * wstride, a, t0, t1,
+                       matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
+      if (kt.vec_dot8[ti] != nullptr)
+        for (; r + 8 <= r1; r += 8)
+          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], w, wstride, wdata + r * wstride, a, t0, t1,
+                      matvec && r + 16 <= prefetch_end ? wdata + (r + 8) * wstride : nullptr, y, ldy, r);
       for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;
         for (int64_t t = t0; t < t1; ++t) y[t * ldy + r] = dot(w.cols, wr, adata + t * a.stride);

@@ -413,6 +413,7 @@ KernelTable MakeTable() {
     t.vec_dot[static_cast<int>(DType::kQ4_K)] = DotQ4KVnni;
     t.vec_dot[static_cast<int>(DType::kQ6_K)] = DotQ6KVnni;
     t.vec_dot8x4[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8x4Vnni;
+    AddQ4_0x16Vnni(&t);
     t.vec_dot8x4[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8x4Vnni;
   }
   return t;

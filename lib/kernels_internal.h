@@ -74,6 +74,13 @@ using VecDot8Fn = void (*)(int64_t n, const void* w, size_t stride, const void* 
 using VecDot8x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
                              float out[32]);
 
+// Sixteen rows against one activation row, and against four (out[4 * 16],
+// token-major); same contract as the eight-row kernels.
+using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, float out[16],
+                            const void* prefetch);
+using VecDot16x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
+                              float out[64]);
+
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 class SpanPrefetcher {
  public:
@@ -100,11 +107,14 @@ struct KernelTable {
   QuantizeFn quantize[32] = {};  // indexed by activation DType
   VecDot8Fn vec_dot8[32] = {};   // optional multi-row kernels
   VecDot8x4Fn vec_dot8x4[32] = {};  // optional multi-row, multi-token kernels
+  VecDot16Fn vec_dot16[32] = {};
+  VecDot16x4Fn vec_dot16x4[32] = {};
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   ReduceLanesFn reduce_lanes16 = nullptr;
 };
 
 const KernelTable& ScalarTable();
+void AddQ4_0x16Vnni(KernelTable* t);  // kernels_avx512_q4_0.cc
 const KernelTable& Avx2Table();    // empty when not compiled for x86
 const KernelTable& Avx512Table();  // empty when not compiled for x86
 
