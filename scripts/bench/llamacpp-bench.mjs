@@ -51,6 +51,8 @@ function parseArgs(argv) {
   if (o.model === null) throw new UsageError(USAGE);
   for (const k of ['threads', 'pp', 'tg', 'reps'])
     if (!Number.isInteger(o[k]) || o[k] < (k === 'tg' ? 0 : 1)) throw new UsageError(`--${k} must be a whole number >= ${k === 'tg' ? 0 : 1}`);
+  // llama.cpp books a one-token decode as generation, not prompt.
+  if (o.pp < 2) throw new UsageError('--pp must be >= 2');
   if (!['auto', 'on', 'off'].includes(o.fa)) throw new UsageError('--fa must be auto, on or off');
   return o;
 }
@@ -168,7 +170,7 @@ async function main() {
     gpu: llama.gpu, vocab_override: !hasTokenizer, n_vocab: nVocab, flash_attn: o.fa, flash_attn_enabled: faResolved, reps: o.reps, stat: 'median',
   };
   // calls: llama_decode calls per run; llamaMs: llama.cpp's time for all runs.
-  const report = (test, n, calls, secs, llamaMs, llamaCount) => {
+  const report = (test, n, calls, secs, llamaMs, llamaCount, cpuS) => {
     const tps = secs.map((s) => n / s);
     const wallMs = secs.reduce((a, x) => a + x, 0) * 1e3;
     console.log(JSON.stringify({
@@ -178,26 +180,35 @@ async function main() {
       // llama.cpp's own timing of the same calls (all runs together, so a
       // mean, not a median) and what the JS layer added to each call.
       llama_perf_tokens_per_s: round((n * o.reps) / (llamaMs / 1e3)), llama_perf_decoded: llamaCount,
+      // Process CPU seconds per wall second over the timed runs: ~threads
+      // when the cores are free (ggml's workers spin between ops), lower when
+      // other jobs take the cores.
+      cpu_s_per_wall_s: round(cpuS / (wallMs / 1e3)),
       js_overhead_ms_per_call: round((wallMs - llamaMs) / (calls * o.reps)),
     }));
   };
 
   await runPP(1); // warm-up: pages the weights in, sizes the graph
   await perf();   // reset the counters
+  const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  let cpu0 = cpuSeconds();
   const pp = [];
   for (let r = 0; r < o.reps; r++) pp.push(await runPP(100 + r));
+  const ppCpu = cpuSeconds() - cpu0;
   const ppPerf = await perf();
   // Every prompt token went through the model: llama.cpp counted them.
   if (ppPerf.p_n !== o.pp * o.reps) throw new Error(`llama.cpp counted ${ppPerf.p_n} prompt tokens, expected ${o.pp * o.reps}`);
-  report(`pp${o.pp}`, o.pp, 1, pp, ppPerf.p_ms, ppPerf.p_n);
+  report(`pp${o.pp}`, o.pp, 1, pp, ppPerf.p_ms, ppPerf.p_n, ppCpu);
   if (o.tg > 0) {
     await runTG(Math.min(o.tg, 4), 2); // warm-up: the one-token graph
     await perf();
+    cpu0 = cpuSeconds();
     const tg = [];
     for (let r = 0; r < o.reps; r++) tg.push(await runTG(o.tg, 200 + r));
+    const tgCpu = cpuSeconds() - cpu0;
     const tgPerf = await perf();
     if (tgPerf.e_n !== o.tg * o.reps) throw new Error(`llama.cpp counted ${tgPerf.e_n} generation steps, expected ${o.tg * o.reps}`);
-    report(`tg${o.tg}`, o.tg, o.tg, tg, tgPerf.e_ms, tgPerf.e_n);
+    report(`tg${o.tg}`, o.tg, o.tg, tg, tgPerf.e_ms, tgPerf.e_n, tgCpu);
   }
   await ctx.dispose();
   await model.dispose();
