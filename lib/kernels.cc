@@ -77,6 +77,8 @@ struct Resolved {
       t[i] = t[i - 1];
       const KernelTable& own = TableFor(static_cast<Isa>(i));
       if (own.reduce_lanes16) t[i].reduce_lanes16 = own.reduce_lanes16;
+      if (own.softmax_exp) t[i].softmax_exp = own.softmax_exp;
+      if (own.swiglu) t[i].swiglu = own.swiglu;
       for (int k = 0; k < 32; ++k) {
         if (own.vec_dot[k]) t[i].vec_dot[k] = own.vec_dot[k];
         if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
@@ -274,5 +276,22 @@ void AxpyRow(DType t, float w, const void* row, float* lane, int64_t n, Isa isa)
 }
 
 void ReduceLanes16(const float* lanes, int64_t n, float* out, Isa isa) { Table(isa).reduce_lanes16(lanes, n, out); }
+
+void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, float* out, Isa isa) {
+  const auto dot = Table(isa).vec_dot[static_cast<int>(t)];
+  const auto* r = static_cast<const uint8_t*>(rows);
+  for (int64_t p = 0; p < count; ++p) out[p] = dot(n, r + p * stride, x);
+}
+
+void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
+                    int64_t n, Isa isa) {
+  const auto axpy = Table(isa).axpy[static_cast<int>(t)];
+  const auto* r = static_cast<const uint8_t*>(rows);
+  for (int64_t p = 0; p < count; ++p) axpy(w[p], r + p * stride, lanes + (p % 16) * n, n);
+}
+
+double SoftmaxExp(float* s, int64_t n, float mx, Isa isa) { return Table(isa).softmax_exp(s, n, mx); }
+
+void SwiGlu(float* gate, const float* up, int64_t n, Isa isa) { Table(isa).swiglu(gate, up, n); }
 
 }  // namespace llmtk

@@ -96,6 +96,22 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
             const ParallelFor& pfor = nullptr, Isa isa = BestIsa(), int threads = 0);
 
+// Attention's KQ: out[p] = VecDot(t, n, rows + p * stride, x), p < count.
+void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, float* out,
+             Isa isa = BestIsa());
+// Attention's P·V: AxpyRow(t, w[p], rows + p * stride, lanes + (p % 16) * n,
+// n) for p < count, in order.
+void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
+                    int64_t n, Isa isa = BestIsa());
+// Softmax's exponentials as llama.cpp's CPU backend computes them on an
+// AVX-512 machine (ggml_v_expf): s[i] = exp(s[i] - mx) for i < n; returns
+// their sum the way ggml_soft_max_ext adds it: each group of 16 reduced
+// canonically in float, the groups added in double.
+double SoftmaxExp(float* s, int64_t n, float mx, Isa isa = BestIsa());
+// ggml_vec_swiglu_f32: gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i], with
+// ggml_v_expf in groups of 16 and the C library's expf for the rest.
+void SwiGlu(float* gate, const float* up, int64_t n, Isa isa = BestIsa());
+
 // Attention's P·V in tinyBLAS's order over cache rows: `lanes` holds 16 rows
 // of `n` partial sums (position p goes to lane p % 16). AxpyRow does
 // lane[i] = fma(w, row[i], lane[i]) for an F16 or F32 cache row;

@@ -407,6 +407,7 @@ KernelTable MakeTable() {
   t.axpy[static_cast<int>(DType::kF32)] = AxpyF32;
   t.axpy[static_cast<int>(DType::kF16)] = AxpyF16;
   t.reduce_lanes16 = ReduceLanes16;
+  AddActivationsAvx512(&t);
   if (__builtin_cpu_supports("avx512vnni")) {
     t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8Vnni;
     t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Vnni;

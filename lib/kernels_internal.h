@@ -99,6 +99,8 @@ class SpanPrefetcher {
 };
 using QuantizeFn = void (*)(const float* x, int64_t n, void* out);
 using AxpyFn = void (*)(float w, const void* row, float* lane, int64_t n);
+using SoftmaxExpFn = double (*)(float* s, int64_t n, float mx);
+using SwiGluFn = void (*)(float* gate, const float* up, int64_t n);
 using ReduceLanesFn = void (*)(const float* lanes, int64_t n, float* out);
 
 // One ISA's kernels; null entries fall back to the scalar reference.
@@ -111,10 +113,15 @@ struct KernelTable {
   VecDot16x4Fn vec_dot16x4[32] = {};
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   ReduceLanesFn reduce_lanes16 = nullptr;
+  SoftmaxExpFn softmax_exp = nullptr;
+  SwiGluFn swiglu = nullptr;
 };
 
 const KernelTable& ScalarTable();
-void AddQ4_0x16Vnni(KernelTable* t);  // kernels_avx512_q4_0.cc
+void AddQ4_0x16Vnni(KernelTable* t);       // kernels_avx512_q4_0.cc
+void AddActivationsAvx512(KernelTable* t);  // kernels_avx512_act.cc
+// ggml_v_expf (AVX-512 form) for one lane: the reference of the vector ones.
+float GgmlExpf(float x);
 const KernelTable& Avx2Table();    // empty when not compiled for x86
 const KernelTable& Avx512Table();  // empty when not compiled for x86
 

@@ -1,5 +1,6 @@
 // Scalar reference kernels: activation encoders, dot products, row decoders.
 // These define the results; the SIMD variants must match them bit for bit.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -382,6 +383,25 @@ void ReduceLanes16Scalar(const float* lanes, int64_t n, float* out) {
   }
 }
 
+double SoftmaxExpScalar(float* s, int64_t n, float mx) {
+  double sum = 0;
+  for (int64_t p0 = 0; p0 < n; p0 += 16) {
+    float grp[16] = {};
+    for (int64_t p = p0; p < std::min(p0 + 16, n); ++p) grp[p - p0] = s[p] = GgmlExpf(s[p] - mx);
+    sum += static_cast<double>(ReduceCanonical16(grp));
+  }
+  return sum;
+}
+
+void SwiGluScalar(float* gate, const float* up, int64_t n) {
+  const int64_t vec_end = n - n % 16;
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = gate[i];
+    const float e = i < vec_end ? GgmlExpf(0.0f - x) : std::exp(-x);
+    gate[i] = (x / (1.0f + e)) * up[i];
+  }
+}
+
 KernelTable MakeScalarTable() {
   KernelTable t;
   auto set = [&](DType w, VecDotFn f) { t.vec_dot[static_cast<int>(w)] = f; };
@@ -409,10 +429,25 @@ KernelTable MakeScalarTable() {
   t.axpy[static_cast<int>(DType::kF32)] = AxpyF32;
   t.axpy[static_cast<int>(DType::kF16)] = AxpyF16;
   t.reduce_lanes16 = ReduceLanes16Scalar;
+  t.softmax_exp = SoftmaxExpScalar;
+  t.swiglu = SwiGluScalar;
   return t;
 }
 
 }  // namespace
+
+float GgmlExpf(float x) {
+  const float r = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, r);
+  const float n = z - r;
+  if (std::fabs(n) > 192) return n <= 0 ? 0.f : INFINITY;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const float u = b * b;
+  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  return std::ldexp(j, static_cast<int>(n));
+}
 
 float ReduceCanonical16(const float acc[16]) {
   float r8[8], r4[4];

@@ -33,32 +33,6 @@ float YarnCorrDim(int n_dims, int n_ctx_orig, float n_rot, float base) {
   return n_dims * std::log(n_ctx_orig / (n_rot * 2 * static_cast<float>(M_PI))) / (2 * std::log(base));
 }
 
-// ggml_v_expf (AVX-512 form) evaluated lane by lane: the same operations
-// and roundings, so the same bits. llama.cpp uses it for softmax and SiLU.
-float GgmlExpf(float x) {
-  const float r = 0x1.8p23f;
-  const float z = std::fma(x, 0x1.715476p+0f, r);
-  const float n = z - r;
-  if (std::fabs(n) > 192) return n <= 0 ? 0.f : INFINITY;
-  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
-  const float u = b * b;
-  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
-                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
-  return std::ldexp(j, static_cast<int>(n));
-}
-
-// ggml_vec_swiglu_f32 on AVX-512: groups of 16 use ggml_v_silu, the
-// leftover elements the C library's expf.
-void SwiGlu(float* gate, const float* up, int n) {
-  const int vec_end = n - n % 16;
-  for (int i = 0; i < n; ++i) {
-    const float x = gate[i];
-    const float e = i < vec_end ? GgmlExpf(0.0f - x) : std::exp(-x);
-    gate[i] = (x / (1.0f + e)) * up[i];
-  }
-}
-
 }  // namespace
 
 Session::Session(const Model& model, const SessionOptions& opts) : model_(model) {
@@ -292,8 +266,7 @@ void Session::Attention(int l, int n, int pos0) {
         for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
         qv = q16;
       }
-      for (int p = 0; p <= pos; ++p)
-        s[p] = VecDot(kv_type, hd, kbase + (static_cast<size_t>(p) * kv_dim + g * hd) * elem, qv);
+      DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.
       float mx = -INFINITY;
@@ -301,22 +274,17 @@ void Session::Attention(int l, int n, int pos0) {
         s[p] *= scale;
         mx = std::max(mx, s[p]);
       }
-      double sum = 0;
-      for (int p0 = 0; p0 <= pos; p0 += 16) {
-        float grp[16] = {};
-        for (int p = p0; p < std::min(p0 + 16, pos + 1); ++p) grp[p - p0] = s[p] = GgmlExpf(s[p] - mx);
-        sum += static_cast<double>(kernels_internal::ReduceCanonical16(grp));
-      }
+      const double sum = SoftmaxExp(s, pos + 1, mx);
       const float inv = static_cast<float>(1.0 / sum);
       // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
       // position, fma, canonical reduction. For an F16 cache the
       // probabilities are rounded to F16 first (ggml's vec_dot_type).
       std::fill(lanes, lanes + 16 * hd, 0.f);
       for (int p = 0; p <= pos; ++p) {
-        float w = s[p] * inv;
-        if (!kv_f32_) w = Fp16ToFp32(Fp32ToFp16(w));
-        AxpyRow(kv_type, w, vbase + (static_cast<size_t>(p) * kv_dim + g * hd) * elem, lanes + (p % 16) * hd, hd);
+        s[p] *= inv;
+        if (!kv_f32_) s[p] = Fp16ToFp32(Fp32ToFp16(s[p]));
       }
+      AccumulateRows(kv_type, s, vbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, lanes, hd);
       ReduceLanes16(lanes, hd, out);
     }
   });

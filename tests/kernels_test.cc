@@ -227,6 +227,54 @@ TEST(Kernels, AttentionLaneKernelsMatchTheScalarReference) {
   }
 }
 
+TEST(Kernels, SoftmaxAndSwiGluMatchTheScalarReference) {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> wide(-120.f, 120.f);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaAvailable(isa)) continue;
+    for (int64_t n : {1, 7, 16, 17, 100, 5632}) {
+      std::vector<float> x(n), up(n);
+      for (auto& v : x) v = wide(rng);
+      for (auto& v : up) v = wide(rng) / 60;
+      // Beyond ggml_v_expf's range (|n| > 192): exactly 0 and +inf.
+      x[0] = -300.f;
+      if (n > 1) x[1] = 300.f;
+      std::vector<float> a = x, b = x;
+      const double want = SoftmaxExp(a.data(), n, 2.5f, Isa::kScalar);
+      const double got = SoftmaxExp(b.data(), n, 2.5f, isa);
+      ASSERT_EQ(a, b) << IsaName(isa) << " n=" << n;
+      ASSERT_EQ(got, want) << IsaName(isa) << " n=" << n;
+      EXPECT_EQ(a[0], 0.f);
+      a = x, b = x;
+      SwiGlu(a.data(), up.data(), n, Isa::kScalar);
+      SwiGlu(b.data(), up.data(), n, isa);
+      ASSERT_EQ(a, b) << IsaName(isa) << " n=" << n;
+    }
+  }
+  // The reference itself: ggml_v_expf is within 1.5 ulp of exp on its range.
+  for (float v : {-87.f, -10.f, -1.f, 0.f, 0.5f, 1.f, 10.f, 88.f})
+    EXPECT_NEAR(kernels_internal::GgmlExpf(v) / std::exp(v), 1.0, 2e-7) << v;
+  EXPECT_EQ(kernels_internal::GgmlExpf(0.f), 1.f);
+}
+
+TEST(Kernels, RowLoopsEqualTheirSingleRowKernels) {
+  std::mt19937 rng(17);
+  const int64_t n = 64, count = 37;
+  const size_t stride = 3 * n * sizeof(uint16_t);  // rows of a wider cache
+  std::vector<uint16_t> rows(count * stride / 2);
+  for (auto& v : rows) v = Fp32ToFp16(std::uniform_real_distribution<float>(-2, 2)(rng));
+  std::vector<uint16_t> x(n);
+  for (auto& v : x) v = Fp32ToFp16(std::uniform_real_distribution<float>(-2, 2)(rng));
+  std::vector<float> dots(count);
+  DotRows(DType::kF16, n, rows.data(), stride, count, x.data(), dots.data());
+  auto row = [&](int64_t p) { return reinterpret_cast<const uint8_t*>(rows.data()) + p * stride; };
+  for (int64_t p = 0; p < count; ++p) ASSERT_EQ(dots[p], VecDot(DType::kF16, n, row(p), x.data(), Isa::kScalar));
+  std::vector<float> lanes(16 * n, 0.f), want(16 * n, 0.f);
+  AccumulateRows(DType::kF16, dots.data(), rows.data(), stride, count, lanes.data(), n);
+  for (int64_t p = 0; p < count; ++p) AxpyRow(DType::kF16, dots[p], row(p), want.data() + (p % 16) * n, n, Isa::kScalar);
+  EXPECT_EQ(lanes, want);
+}
+
 // One MatMul against VecDot's scalar reference, element by element, and
 // against itself under other chunkings.
 void CheckMatMul(Isa isa, DType t, int64_t rows, int64_t cols, int64_t ntok, std::mt19937& rng) {
