@@ -194,14 +194,19 @@ namespace {
 // prefetches `next` (the group after, or null).
 template <int W, typename DotFn, typename Dot4Fn>
 void RowGroup(DotFn dot, Dot4Fn dotx4, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
-              const EncodedActivations& a, int64_t t0, int64_t t1, const uint8_t* next, float* y, int64_t ldy,
-              int64_t r) {
+              const EncodedActivations& a, const int32_t* ysum, int64_t t0, int64_t t1, const uint8_t* next,
+              float* y, int64_t ldy, int64_t r) {
   const auto* adata = static_cast<const uint8_t*>(a.data);
   int64_t t = t0;
   if (dotx4 != nullptr) {
     float out[4 * W];
+    const int64_t blocks = w.cols / BlockElems(w.type);
     for (; t + 4 <= t1; t += 4) {
-      dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
+      if constexpr (W == 16) {
+        dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
+      } else {
+        dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
+      }
       for (int j = 0; j < 4; ++j)
         for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
     }
@@ -241,6 +246,21 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
+  // The sixteen-row, four-token kernels take each Q8_0 activation block's
+  // sum of values, computed here once instead of once per row group.
+  std::vector<int32_t> ysum;
+  if (use16 && kt.vec_dot16x4[ti] != nullptr && a.n >= 4) {
+    const int64_t blocks = w.cols / 32;
+    ysum.resize(static_cast<size_t>(a.n * blocks));
+    for (int64_t t = 0; t < a.n; ++t) {
+      const auto* blk = reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride);
+      for (int64_t b = 0; b < blocks; ++b) {
+        int32_t sum = 0;
+        for (int k = 0; k < 32; ++k) sum += blk[b].qs[k];
+        ysum[t * blocks + b] = sum;
+      }
+    }
+  }
   const int64_t tok_tile = 32;
   const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
   auto body = [&](size_t c) {
@@ -252,11 +272,11 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       int64_t r = r0;
       if (use16)
         for (; r + 16 <= r1; r += 16)
-          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], w, wstride, wdata + r * wstride, a, t0, t1,
+          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], w, wstride, wdata + r * wstride, a, ysum.data(), t0, t1,
                        matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
       if (kt.vec_dot8[ti] != nullptr)
         for (; r + 8 <= r1; r += 8)
-          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], w, wstride, wdata + r * wstride, a, t0, t1,
+          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], w, wstride, wdata + r * wstride, a, nullptr, t0, t1,
                       matvec && r + 16 <= prefetch_end ? wdata + (r + 8) * wstride : nullptr, y, ldy, r);
       for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;

@@ -63,13 +63,17 @@ LLMTK_VNNI16 inline void LoadRows16(const uint8_t* blk, size_t stride, Rows16* r
   r->d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_unpacklo_epi64(s0, s2)));
 }
 
-// The sixteen rows' exact block sums against activation block y.
-LLMTK_VNNI16 inline __m512i Sums16(const Rows16& r, const BlockQ8_0& y) {
+// Sum of activation block y's 32 values.
+LLMTK_VNNI16 inline int BlockSum(const BlockQ8_0& y) {
   const __m256i yv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs));
-  // The nibbles are used unsigned: take 8 * sum(y) back out.
-  const __m256i y8 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(8), yv);
-  const int corr = _mm512_reduce_add_epi32(_mm512_zextsi256_si512(y8));
-  __m512i lo = _mm512_set1_epi32(-corr), hi = _mm512_setzero_si512();
+  const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), yv);
+  return _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s));
+}
+
+// The sixteen rows' exact block sums against activation block y, whose
+// values add up to ysum. The nibbles are used unsigned: 8 * ysum comes out.
+LLMTK_VNNI16 inline __m512i Sums16(const Rows16& r, const BlockQ8_0& y, int ysum) {
+  __m512i lo = _mm512_set1_epi32(-8 * ysum), hi = _mm512_setzero_si512();
   int32_t words[8];
   __builtin_memcpy(words, y.qs, sizeof(words));
   for (int j = 0; j < 4; ++j) {
@@ -96,13 +100,13 @@ LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void
     Rows16 r;
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
     const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(_cvtsh_ss(y[b].d)));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[b])), d, acc);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[b], BlockSum(y[b]))), d, acc);
   }
   Store16(acc, out);
 }
 
 LLMTK_VNNI16 void DotQ4_0x16x4(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
-                               float out[64]) {
+                               const int32_t* ysum, size_t ysum_stride, float out[64]) {
   const auto* base = static_cast<const uint8_t*>(w);
   const BlockQ8_0* y[4];
   for (int t = 0; t < 4; ++t) y[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + t * astride);
@@ -113,7 +117,7 @@ LLMTK_VNNI16 void DotQ4_0x16x4(int64_t n, const void* w, size_t stride, const vo
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
     for (int t = 0; t < 4; ++t) {
       const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(_cvtsh_ss(y[t][b].d)));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[t][b])), d, acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[t][b], ysum[t * ysum_stride + b])), d, acc[t]);
     }
   }
   for (int t = 0; t < 4; ++t) Store16(acc[t], out + 16 * t);

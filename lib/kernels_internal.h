@@ -78,8 +78,10 @@ using VecDot8x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void
 // token-major); same contract as the eight-row kernels.
 using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, float out[16],
                             const void* prefetch);
+// `ysum` holds, per token, the sum of each activation block's 32 values
+// (`ysum_stride` ints apart), which MatMul computes once for all row groups.
 using VecDot16x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
-                              float out[64]);
+                              const int32_t* ysum, size_t ysum_stride, float out[64]);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 class SpanPrefetcher {
