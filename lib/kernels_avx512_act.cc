@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstring>
 
 #define LLMTK_AVX512F __attribute__((target("avx512f,avx512vl,avx2,fma")))
 
@@ -69,11 +70,40 @@ LLMTK_AVX512F void SwiGluAvx512(float* gate, const float* up, int64_t n) {
   for (int64_t i = vec_end; i < n; ++i) gate[i] = (gate[i] / (1.0f + std::exp(-gate[i]))) * up[i];
 }
 
+// Q8_0 / Q8_1 activation encoding (QuantizeQ8Legacy in kernels_scalar.cc):
+// the maximum is order-free, x * (127 / amax) is the same product, and
+// VCVTPS2DQ rounds half to even like nearbyint.
+template <bool kSum>
+LLMTK_AVX512F void QuantizeQ8Avx512(const float* x, int64_t n, void* out) {
+  constexpr size_t kBytes = kSum ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+  auto* base = static_cast<uint8_t*>(out);
+  for (int64_t b = 0; b < n / 32; ++b, x += 32) {
+    const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+    const float d = amax / 127.f;
+    const __m512 id = _mm512_set1_ps(amax != 0.f ? 127.f / amax : 0.f);
+    const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, id)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, id));
+    uint8_t* blk = base + b * kBytes;
+    const uint16_t dh = Fp32ToFp16(d);
+    std::memcpy(blk, &dh, 2);
+    int8_t* qs = reinterpret_cast<int8_t*>(blk + (kSum ? 4 : 2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), _mm512_cvtepi32_epi8(q1));
+    if constexpr (kSum) {
+      const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+      const uint16_t sh = Fp32ToFp16(d * static_cast<float>(sum));
+      std::memcpy(blk + 2, &sh, 2);
+    }
+  }
+}
+
 }  // namespace
 
 void AddActivationsAvx512(KernelTable* t) {
   t->softmax_exp = SoftmaxExpAvx512;
   t->swiglu = SwiGluAvx512;
+  t->quantize[static_cast<int>(GgmlType::kQ8_0)] = QuantizeQ8Avx512<false>;
+  t->quantize[static_cast<int>(GgmlType::kQ8_1)] = QuantizeQ8Avx512<true>;
 }
 
 }  // namespace llmtk::kernels_internal
