@@ -301,103 +301,6 @@ LLMTK_VNNI void DotQ8_0x8x4Vnni(int64_t n, const void* w, size_t stride, const v
   DotQ8_0x4x4Vnni(n, base + 4 * stride, stride, act, astride, out + 4);
 }
 
-// K-quants with VNNI on 512-bit vectors: two 32-value groups per register;
-// VPMADDUBSW then VPDPWSSD (pair sums times the group's scale, added) gives
-// each 32-bit lane exactly the integer the AVX2 kernel's maddubs, madd and
-// add give it, and the upper half folds onto the lower lane for lane. So the
-// eight lane sums, and everything after them, are the AVX2 kernel's.
-LLMTK_VNNI inline __m256i FoldHalves(__m512i v) {
-  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-}
-LLMTK_VNNI inline __m256 FmaLanes(float d, __m256i lanes, __m256 acc) {
-  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);
-}
-
-LLMTK_VNNI float DotQ4KVnni(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4K*>(w);
-  const auto* y = static_cast<const BlockQ8K*>(a);
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
-  // Scale k of the eight, widened to int16, repeated over 16 lanes; lanes
-  // 16-31 take scale k + 1.
-  __m512i pick[4];
-  for (int k = 0; k < 4; ++k)
-    pick[k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(2 * k))),
-                                 _mm256_set1_epi16(static_cast<int16_t>(2 * k + 1)), 1);
-  __m256 acc = _mm256_setzero_ps();
-  __m128 acc_m = _mm_setzero_ps();
-  for (int64_t b = 0; b < n / QKK; ++b) {
-    const float d = y[b].d * _cvtsh_ss(x[b].d);
-    const float dmin = -y[b].d * _cvtsh_ss(x[b].dmin);
-    uint32_t utmp[4];
-    std::memcpy(utmp, x[b].scales, 12);
-    utmp[3] = ((utmp[2] >> 4) & 0x0f0f0f0fu) | (((utmp[1] >> 6) & 0x03030303u) << 4);
-    const uint32_t uaux = utmp[1] & 0x3f3f3f3fu;
-    utmp[1] = (utmp[2] & 0x0f0f0f0fu) | (((utmp[0] >> 6) & 0x03030303u) << 4);
-    utmp[2] = uaux;
-    utmp[0] &= 0x3f3f3f3fu;
-    // mins[k] = mn[2k] * (bsums[4k] + bsums[4k+1]) + mn[2k+1] * (bsums[4k+2]
-    // + bsums[4k+3]), exact in 32 bits, four at once.
-    const __m128i mn = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(utmp + 2)));
-    const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(y[b].bsums));
-    const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(y[b].bsums + 8));
-    const __m128i mins = _mm_hadd_epi32(_mm_madd_epi16(bs_lo, _mm_unpacklo_epi16(mn, mn)),
-                                        _mm_madd_epi16(bs_hi, _mm_unpackhi_epi16(mn, mn)));
-    acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(mins), acc_m);
-    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(utmp))));
-    __m512i sumi = _mm512_setzero_si512();
-    for (int k = 0; k < 4; ++k) {
-      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
-      const __m512i q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
-      const __m512i p16 = _mm512_maddubs_epi16(q, _mm512_loadu_si512(y[b].qs + 64 * k));
-      sumi = _mm512_dpwssd_epi32(sumi, p16, _mm512_permutexvar_epi16(pick[k], sc16));
-    }
-    acc = FmaLanes(d, FoldHalves(sumi), acc);
-  }
-  alignas(16) float am[4];
-  _mm_store_ps(am, acc_m);
-  const float m0 = am[0] + am[2], m1 = am[1] + am[3];
-  return Hsum8Vnni(acc) + (m0 + m1);
-}
-
-LLMTK_VNNI float DotQ6KVnni(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ6K*>(w);
-  const auto* y = static_cast<const BlockQ8K*>(a);
-  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30), m32 = _mm512_set1_epi8(32);
-  // High bits: groups 0 and 1 take qh << 4 and qh << 2, groups 2 and 3 take
-  // qh and qh >> 2 (one shift count per 256-bit half).
-  const __m512i shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-  const __m512i shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-  // Sixteen-value groups' scales, eight int16 lanes each.
-  __m512i pick[2];
-  for (int k = 0; k < 2; ++k)
-    pick[k] = _mm512_set_epi64(0x0003000300030003LL + 0x0004000400040004LL * k, 0x0003000300030003LL + 0x0004000400040004LL * k,
-                               0x0002000200020002LL + 0x0004000400040004LL * k, 0x0002000200020002LL + 0x0004000400040004LL * k,
-                               0x0001000100010001LL + 0x0004000400040004LL * k, 0x0001000100010001LL + 0x0004000400040004LL * k,
-                               0x0000000000000000LL + 0x0004000400040004LL * k, 0x0000000000000000LL + 0x0004000400040004LL * k);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / QKK; ++b) {
-    __m512i sumi = _mm512_setzero_si512();
-    for (int half = 0; half < 2; ++half) {
-      const __m512i l = _mm512_loadu_si512(x[b].ql + 64 * half);
-      const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qh + 32 * half)));
-      const __m512i sc16 =
-          _mm512_castsi128_si512(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[b].scales + 8 * half))));
-      const __m512i u[2] = {
-          _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(h, shl01), m30)),
-          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(_mm512_srlv_epi16(h, shr23), m30)),
-      };
-      const int8_t* q8 = y[b].qs + 128 * half;
-      for (int k = 0; k < 2; ++k) {
-        const __m512i yv = _mm512_loadu_si512(q8 + 64 * k);
-        const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), _mm512_maddubs_epi16(m32, yv));
-        sumi = _mm512_dpwssd_epi32(sumi, p16, _mm512_permutexvar_epi16(pick[k], sc16));
-      }
-    }
-    acc = FmaLanes(y[b].d * _cvtsh_ss(x[b].d), FoldHalves(sumi), acc);
-  }
-  return Hsum8Vnni(acc);
-}
-
 KernelTable MakeTable() {
   KernelTable t;
   t.vec_dot[static_cast<int>(DType::kF32)] = DotF32;
@@ -411,8 +314,7 @@ KernelTable MakeTable() {
   if (__builtin_cpu_supports("avx512vnni")) {
     t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8Vnni;
     t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Vnni;
-    t.vec_dot[static_cast<int>(DType::kQ4_K)] = DotQ4KVnni;
-    t.vec_dot[static_cast<int>(DType::kQ6_K)] = DotQ6KVnni;
+    AddKQuantsVnni(&t);
     t.vec_dot8x4[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8x4Vnni;
     AddQ4_0x16Vnni(&t);
     t.vec_dot8x4[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8x4Vnni;

@@ -1,0 +1,183 @@
+// Q4_K and Q6_K dot products with AVX-512 VNNI, for one token or four.
+//
+// Two 32-value groups per 512-bit register; VPMADDUBSW then VPDPWSSD (pair
+// sums times the group's scale, added) gives each 32-bit lane exactly the
+// integer the AVX2 kernel's maddubs, madd and add give it, and the upper
+// half folds onto the lower lane for lane. So the eight lane sums, and every
+// float step after them, are the AVX2 kernel's (and the scalar reference's).
+// The four-token forms decode each super-block once for four activation rows
+// (prompt processing); the eight-row wrappers let MatMul prefetch the next
+// rows during a matrix-vector product.
+#include "lib/kernels_internal.h"
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <cstring>
+
+#define LLMTK_KQ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+namespace llmtk::kernels_internal {
+namespace {
+
+constexpr int QKK = 256;
+
+LLMTK_KQ inline __m256i FoldHalves(__m512i v) {
+  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+LLMTK_KQ inline __m256 FmaLanes(float d, __m256i lanes, __m256 acc) {
+  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);
+}
+// ggml's hsum_float_8.
+LLMTK_KQ inline float Hsum8(__m256 v) {
+  __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+template <int T>
+LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
+  const auto* x = static_cast<const BlockQ4K*>(w);
+  const BlockQ8K* y[T];
+  for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(static_cast<const uint8_t*>(a) + t * astride);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  // Scale 2k of the eight, widened to int16, over lanes 0-15; 2k+1 above.
+  __m512i pick[4];
+  for (int k = 0; k < 4; ++k)
+    pick[k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(2 * k))),
+                                 _mm256_set1_epi16(static_cast<int16_t>(2 * k + 1)), 1);
+  __m256 acc[T];
+  __m128 acc_m[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps(), acc_m[t] = _mm_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    const float xd = _cvtsh_ss(x[b].d), xdmin = _cvtsh_ss(x[b].dmin);
+    uint32_t utmp[4];
+    std::memcpy(utmp, x[b].scales, 12);
+    utmp[3] = ((utmp[2] >> 4) & 0x0f0f0f0fu) | (((utmp[1] >> 6) & 0x03030303u) << 4);
+    const uint32_t uaux = utmp[1] & 0x3f3f3f3fu;
+    utmp[1] = (utmp[2] & 0x0f0f0f0fu) | (((utmp[0] >> 6) & 0x03030303u) << 4);
+    utmp[2] = uaux;
+    utmp[0] &= 0x3f3f3f3fu;
+    const __m128i mn = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(utmp + 2)));
+    const __m128i mn_lo = _mm_unpacklo_epi16(mn, mn), mn_hi = _mm_unpackhi_epi16(mn, mn);
+    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(utmp))));
+    __m512i q[4], sc[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
+      q[k] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+      sc[k] = _mm512_permutexvar_epi16(pick[k], sc16);
+    }
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8K& yb = y[t][b];
+      // mins[k] = mn[2k] * (bsums[4k] + bsums[4k+1]) + mn[2k+1] *
+      // (bsums[4k+2] + bsums[4k+3]), exact in 32 bits.
+      const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums));
+      const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums + 8));
+      const __m128i mins = _mm_hadd_epi32(_mm_madd_epi16(bs_lo, mn_lo), _mm_madd_epi16(bs_hi, mn_hi));
+      acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(-yb.d * xdmin), _mm_cvtepi32_ps(mins), acc_m[t]);
+      __m512i sumi = _mm512_setzero_si512();
+      for (int k = 0; k < 4; ++k)
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(yb.qs + 64 * k)), sc[k]);
+      acc[t] = FmaLanes(yb.d * xd, FoldHalves(sumi), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    alignas(16) float am[4];
+    _mm_store_ps(am, acc_m[t]);
+    const float m0 = am[0] + am[2], m1 = am[1] + am[3];
+    out[t] = Hsum8(acc[t]) + (m0 + m1);
+  }
+}
+
+template <int T>
+LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
+  const auto* x = static_cast<const BlockQ6K*>(w);
+  const BlockQ8K* y[T];
+  for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(static_cast<const uint8_t*>(a) + t * astride);
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30), m32 = _mm512_set1_epi8(32);
+  // High bits: groups 0 and 1 take qh << 4 and qh << 2, groups 2 and 3 take
+  // qh and qh >> 2 (one shift count per 256-bit half).
+  const __m512i shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+  const __m512i shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+  // Sixteen-value groups' scales, eight int16 lanes each: 4k..4k+3.
+  __m512i pick[2];
+  for (int k = 0; k < 2; ++k) {
+    const int64_t base = 0x0004000400040004LL * k;
+    pick[k] = _mm512_set_epi64(0x0003000300030003LL + base, 0x0003000300030003LL + base, 0x0002000200020002LL + base,
+                               0x0002000200020002LL + base, 0x0001000100010001LL + base, 0x0001000100010001LL + base,
+                               base, base);
+  }
+  __m256 acc[T];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    __m512i u[4], sc[4];
+    for (int half = 0; half < 2; ++half) {
+      const __m512i l = _mm512_loadu_si512(x[b].ql + 64 * half);
+      const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qh + 32 * half)));
+      const __m512i sc16 =
+          _mm512_castsi128_si512(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[b].scales + 8 * half))));
+      u[2 * half] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(h, shl01), m30));
+      u[2 * half + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                        _mm512_and_si512(_mm512_srlv_epi16(h, shr23), m30));
+      sc[2 * half] = _mm512_permutexvar_epi16(pick[0], sc16);
+      sc[2 * half + 1] = _mm512_permutexvar_epi16(pick[1], sc16);
+    }
+    const float xd = _cvtsh_ss(x[b].d);
+    for (int t = 0; t < T; ++t) {
+      __m512i sumi = _mm512_setzero_si512();
+      for (int k = 0; k < 4; ++k) {
+        const __m512i yv = _mm512_loadu_si512(y[t][b].qs + 64 * k);
+        const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), _mm512_maddubs_epi16(m32, yv));
+        sumi = _mm512_dpwssd_epi32(sumi, p16, sc[k]);
+      }
+      acc[t] = FmaLanes(y[t][b].d * xd, FoldHalves(sumi), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) out[t] = Hsum8(acc[t]);
+}
+
+template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
+LLMTK_KQ float One(int64_t n, const void* w, const void* a) {
+  float r;
+  F(n, w, a, 0, &r);
+  return r;
+}
+
+// Eight rows one after another, each prefetching an eighth of the next
+// eight rows (`prefetch`) before it starts.
+template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
+LLMTK_KQ void Rows8(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
+  const SpanPrefetcher pf(prefetch, 8 * stride, 8);
+  for (int r = 0; r < 8; ++r) {
+    pf.Step(r);
+    F(n, static_cast<const uint8_t*>(w) + r * stride, a, 0, out + r);
+  }
+}
+
+template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
+LLMTK_KQ void Rows8x4(int64_t n, const void* w, size_t stride, const void* a, size_t astride, float out[32]) {
+  for (int r = 0; r < 8; ++r) {
+    float o[4];
+    F(n, static_cast<const uint8_t*>(w) + r * stride, a, astride, o);
+    for (int t = 0; t < 4; ++t) out[8 * t + r] = o[t];
+  }
+}
+
+}  // namespace
+
+void AddKQuantsVnni(KernelTable* t) {
+  const int q4 = static_cast<int>(GgmlType::kQ4_K), q6 = static_cast<int>(GgmlType::kQ6_K);
+  t->vec_dot[q4] = One<DotQ4K<1>>;
+  t->vec_dot[q6] = One<DotQ6K<1>>;
+  t->vec_dot8[q4] = Rows8<DotQ4K<1>>;
+  t->vec_dot8[q6] = Rows8<DotQ6K<1>>;
+  t->vec_dot8x4[q4] = Rows8x4<DotQ4K<4>>;
+  t->vec_dot8x4[q6] = Rows8x4<DotQ6K<4>>;
+}
+
+}  // namespace llmtk::kernels_internal
+
+#endif
