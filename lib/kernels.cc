@@ -86,6 +86,7 @@ struct Resolved {
         if (own.vec_dot8x4[k]) t[i].vec_dot8x4[k] = own.vec_dot8x4[k];
         if (own.vec_dot16[k]) t[i].vec_dot16[k] = own.vec_dot16[k];
         if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
+        if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
       }
     }
@@ -193,14 +194,24 @@ namespace {
 // a time with `dotx4` when there is one, then one by one with `dot`, which
 // prefetches `next` (the group after, or null).
 template <int W, typename DotFn, typename Dot4Fn>
-void RowGroup(DotFn dot, Dot4Fn dotx4, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
+void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
               const EncodedActivations& a, const int32_t* ysum, int64_t t0, int64_t t1, const uint8_t* next,
               float* y, int64_t ldy, int64_t r) {
   const auto* adata = static_cast<const uint8_t*>(a.data);
+  const int64_t blocks = w.cols / BlockElems(w.type);
   int64_t t = t0;
+  if constexpr (W == 16) {
+    if (dotx8 != nullptr) {
+      float out[8 * W];
+      for (; t + 8 <= t1; t += 8) {
+        dotx8(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
+        for (int j = 0; j < 8; ++j)
+          for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
+      }
+    }
+  }
   if (dotx4 != nullptr) {
     float out[4 * W];
-    const int64_t blocks = w.cols / BlockElems(w.type);
     for (; t + 4 <= t1; t += 4) {
       if constexpr (W == 16) {
         dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
@@ -272,11 +283,11 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       int64_t r = r0;
       if (use16)
         for (; r + 16 <= r1; r += 16)
-          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], w, wstride, wdata + r * wstride, a, ysum.data(), t0, t1,
+          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, ysum.data(), t0, t1,
                        matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
       if (kt.vec_dot8[ti] != nullptr)
         for (; r + 8 <= r1; r += 8)
-          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], w, wstride, wdata + r * wstride, a, nullptr, t0, t1,
+          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x4[ti], w, wstride, wdata + r * wstride, a, nullptr, t0, t1,
                       matvec && r + 16 <= prefetch_end ? wdata + (r + 8) * wstride : nullptr, y, ldy, r);
       for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;

@@ -105,29 +105,32 @@ LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void
   Store16(acc, out);
 }
 
-LLMTK_VNNI16 void DotQ4_0x16x4(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
-                               const int32_t* ysum, size_t ysum_stride, float out[64]) {
+// T tokens (4 or 8): each block's transposes are paid once for all of them.
+template <int T>
+LLMTK_VNNI16 void DotQ4_0x16xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
+                               const int32_t* ysum, size_t ysum_stride, float* out) {
   const auto* base = static_cast<const uint8_t*>(w);
-  const BlockQ8_0* y[4];
-  for (int t = 0; t < 4; ++t) y[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + t * astride);
-  __m512 acc[4];
+  const BlockQ8_0* y[T];
+  for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + t * astride);
+  __m512 acc[T];
   for (auto& v : acc) v = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
     Rows16 r;
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
-    for (int t = 0; t < 4; ++t) {
+    for (int t = 0; t < T; ++t) {
       const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(_cvtsh_ss(y[t][b].d)));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[t][b], ysum[t * ysum_stride + b])), d, acc[t]);
     }
   }
-  for (int t = 0; t < 4; ++t) Store16(acc[t], out + 16 * t);
+  for (int t = 0; t < T; ++t) Store16(acc[t], out + 16 * t);
 }
 
 }  // namespace
 
 void AddQ4_0x16Vnni(KernelTable* t) {
   t->vec_dot16[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16;
-  t->vec_dot16x4[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16x4;
+  t->vec_dot16x4[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16xT<4>;
+  t->vec_dot16x8[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16xT<8>;
 }
 
 }  // namespace llmtk::kernels_internal

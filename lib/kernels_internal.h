@@ -113,6 +113,7 @@ struct KernelTable {
   VecDot8x4Fn vec_dot8x4[32] = {};  // optional multi-row, multi-token kernels
   VecDot16Fn vec_dot16[32] = {};
   VecDot16x4Fn vec_dot16x4[32] = {};
+  VecDot16x4Fn vec_dot16x8[32] = {};  // the same for eight tokens (out[8 * 16])
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   ReduceLanesFn reduce_lanes16 = nullptr;
   SoftmaxExpFn softmax_exp = nullptr;

@@ -310,14 +310,15 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   std::mt19937 rng(7);
   // 37 rows: multi-row kernels (groups of 8) and the single-row tail; 301:
   // several matrix-vector chunks; one token (the prefetching matrix-vector
-  // path), five (the four-token kernels and a leftover); every ISA here.
+  // path), five (four-token kernels and a leftover), thirteen (eight, four,
+  // one); every ISA here.
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     if (!IsaAvailable(isa)) continue;
     for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
       const int64_t be = BlockElems(t);
       for (int64_t cols : {be == 1 ? int64_t{100} : 2 * be, be == 1 ? int64_t{64} : 3 * be, 4096 / be * be})
         for (int64_t rows : {37, 301})
-          for (int64_t ntok : {1, 5}) CheckMatMul(isa, t, rows, cols, ntok, rng);
+          for (int64_t ntok : {1, 5, 13}) CheckMatMul(isa, t, rows, cols, ntok, rng);
     }
   }
 }
