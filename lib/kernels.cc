@@ -84,6 +84,7 @@ struct Resolved {
         if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
         if (own.vec_dot8[k]) t[i].vec_dot8[k] = own.vec_dot8[k];
         if (own.vec_dot8x4[k]) t[i].vec_dot8x4[k] = own.vec_dot8x4[k];
+        if (own.vec_dot8x8[k]) t[i].vec_dot8x8[k] = own.vec_dot8x8[k];
         if (own.vec_dot16[k]) t[i].vec_dot16[k] = own.vec_dot16[k];
         if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
         if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
@@ -200,14 +201,16 @@ void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size
   const auto* adata = static_cast<const uint8_t*>(a.data);
   const int64_t blocks = w.cols / BlockElems(w.type);
   int64_t t = t0;
-  if constexpr (W == 16) {
-    if (dotx8 != nullptr) {
-      float out[8 * W];
-      for (; t + 8 <= t1; t += 8) {
+  if (dotx8 != nullptr) {
+    float out[8 * W];
+    for (; t + 8 <= t1; t += 8) {
+      if constexpr (W == 16) {
         dotx8(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
-        for (int j = 0; j < 8; ++j)
-          for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
+      } else {
+        dotx8(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
       }
+      for (int j = 0; j < 8; ++j)
+        for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
     }
   }
   if (dotx4 != nullptr) {
@@ -287,7 +290,7 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
                        matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
       if (kt.vec_dot8[ti] != nullptr)
         for (; r + 8 <= r1; r += 8)
-          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x4[ti], w, wstride, wdata + r * wstride, a, nullptr, t0, t1,
+          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + r * wstride, a, nullptr, t0, t1,
                       matvec && r + 16 <= prefetch_end ? wdata + (r + 8) * wstride : nullptr, y, ldy, r);
       for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;

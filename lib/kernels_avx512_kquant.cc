@@ -5,9 +5,9 @@
 // integer the AVX2 kernel's maddubs, madd and add give it, and the upper
 // half folds onto the lower lane for lane. So the eight lane sums, and every
 // float step after them, are the AVX2 kernel's (and the scalar reference's).
-// The four-token forms decode each super-block once for four activation rows
-// (prompt processing); the eight-row wrappers let MatMul prefetch the next
-// rows during a matrix-vector product.
+// The four- and eight-token forms decode each super-block once for all
+// their activation rows (prompt processing); the eight-row wrappers let
+// MatMul prefetch the next rows during a matrix-vector product.
 #include "lib/kernels_internal.h"
 
 #if defined(__x86_64__)
@@ -157,12 +157,12 @@ LLMTK_KQ void Rows8(int64_t n, const void* w, size_t stride, const void* a, floa
   }
 }
 
-template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
-LLMTK_KQ void Rows8x4(int64_t n, const void* w, size_t stride, const void* a, size_t astride, float out[32]) {
+template <int T, void (*F)(int64_t, const void*, const void*, size_t, float*)>
+LLMTK_KQ void Rows8xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride, float* out) {
   for (int r = 0; r < 8; ++r) {
-    float o[4];
+    float o[T];
     F(n, static_cast<const uint8_t*>(w) + r * stride, a, astride, o);
-    for (int t = 0; t < 4; ++t) out[8 * t + r] = o[t];
+    for (int t = 0; t < T; ++t) out[8 * t + r] = o[t];
   }
 }
 
@@ -174,8 +174,10 @@ void AddKQuantsVnni(KernelTable* t) {
   t->vec_dot[q6] = One<DotQ6K<1>>;
   t->vec_dot8[q4] = Rows8<DotQ4K<1>>;
   t->vec_dot8[q6] = Rows8<DotQ6K<1>>;
-  t->vec_dot8x4[q4] = Rows8x4<DotQ4K<4>>;
-  t->vec_dot8x4[q6] = Rows8x4<DotQ6K<4>>;
+  t->vec_dot8x4[q4] = Rows8xT<4, DotQ4K<4>>;
+  t->vec_dot8x4[q6] = Rows8xT<4, DotQ6K<4>>;
+  t->vec_dot8x8[q4] = Rows8xT<8, DotQ4K<8>>;
+  t->vec_dot8x8[q6] = Rows8xT<8, DotQ6K<8>>;
 }
 
 }  // namespace llmtk::kernels_internal

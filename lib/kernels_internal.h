@@ -111,6 +111,7 @@ struct KernelTable {
   QuantizeFn quantize[32] = {};  // indexed by activation DType
   VecDot8Fn vec_dot8[32] = {};   // optional multi-row kernels
   VecDot8x4Fn vec_dot8x4[32] = {};  // optional multi-row, multi-token kernels
+  VecDot8x4Fn vec_dot8x8[32] = {};  // the same for eight tokens (out[8 * 8])
   VecDot16Fn vec_dot16[32] = {};
   VecDot16x4Fn vec_dot16x4[32] = {};
   VecDot16x4Fn vec_dot16x8[32] = {};  // the same for eight tokens (out[8 * 16])
