@@ -346,6 +346,15 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(std::string_view pa
     f->path_ = "<stdout>";
     f->is_stdout_ = true;
     f->fd_ = 1;
+  } else if (struct stat st; stat(std::string(path).c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // Renaming a temporary file over /dev/null or a FIFO would replace the
+    // node itself (as root, the device); there is no whole file to protect.
+    f->path_ = std::string(path);
+    if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat("output is a directory, ", f->path_));
+    f->in_place_ = true;
+    f->fd_ = open(f->path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (f->fd_ < 0) return ErrnoError(errno, "cannot open output", f->path_);
+    compress = compress || (path.size() > 4 && path.substr(path.size() - 4) == ".zst");
   } else {
     static std::atomic<int> counter{0};
     f->path_ = std::string(path);
@@ -372,7 +381,7 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(std::string_view pa
 OutputFile::~OutputFile() {
   if (!is_stdout_ && !closed_ && fd_ >= 0) {
     close(fd_);
-    unlink(tmp_path_.c_str());
+    if (!in_place_) unlink(tmp_path_.c_str());
   }
 }
 
@@ -435,10 +444,11 @@ absl::Status OutputFile::Close() {
   if (close(fd_) != 0) {
     int err = errno;
     fd_ = -1;
-    unlink(tmp_path_.c_str());
+    if (!in_place_) unlink(tmp_path_.c_str());
     return ErrnoError(err, "cannot write output", path_);
   }
   fd_ = -1;
+  if (in_place_) return absl::OkStatus();
   if (rename(tmp_path_.c_str(), path_.c_str()) != 0) {
     int err = errno;
     unlink(tmp_path_.c_str());

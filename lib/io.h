@@ -87,7 +87,9 @@ bool IsBrokenPipe(const absl::Status& s);
 
 class OutputFile {
  public:
-  // "-" or "" is stdout. Otherwise creates "<path>.tmp.<pid>.<n>" next to it.
+  // "-" or "" is stdout. An existing path that is not a regular file (a
+  // device such as /dev/null, a FIFO) is written in place. Otherwise creates
+  // "<path>.tmp.<pid>.<n>" next to it.
   static absl::StatusOr<std::unique_ptr<OutputFile>> Open(std::string_view path,
                                                           const OutputOptions& opts = {});
   ~OutputFile();  // removes the temporary file unless Close() succeeded
@@ -107,6 +109,7 @@ class OutputFile {
   std::string path_, tmp_path_;
   int fd_ = -1;
   bool is_stdout_ = false, closed_ = false;
+  bool in_place_ = false;  // a device or pipe: no temporary file, no rename
   struct Zstd;
   std::unique_ptr<Zstd> zstd_;
   std::string buf_;

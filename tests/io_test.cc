@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -171,6 +173,34 @@ TEST_F(IoTest, OutputFileIsAtomic) {
   int files = 0;
   for (auto& e : fs::directory_iterator(dir_)) files += e.is_regular_file();
   EXPECT_EQ(files, 1);  // no temporaries left behind
+}
+
+// A device or FIFO is written in place: a rename over it would replace the
+// node (run as root, /dev/null itself).
+TEST_F(IoTest, OutputToDeviceOrFifoIsWrittenInPlace) {
+  {
+    auto f = OutputFile::Open("/dev/null").value();
+    ASSERT_TRUE(f->Write("discarded\n").ok());
+    ASSERT_TRUE(f->Close().ok());
+  }
+  struct stat st;
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  const std::string fifo = Path("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = ReadFileToString(fifo).value(); });
+  {
+    auto f = OutputFile::Open(fifo).value();
+    ASSERT_TRUE(f->Write("through the pipe\n").ok());
+    ASSERT_TRUE(f->Close().ok());
+  }
+  reader.join();
+  EXPECT_EQ(got, "through the pipe\n");
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(OutputFile::Open(dir_.string()).status(),
+            absl::FailedPreconditionError("output is a directory, " + dir_.string()));
 }
 
 TEST_F(IoTest, ZstOutputRoundTrip) {
