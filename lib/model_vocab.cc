@@ -96,10 +96,11 @@ bool Vocab::add_bos() const {
          tokenizer_->parts().post.prefix.front() == static_cast<uint32_t>(bos_);
 }
 
-absl::StatusOr<std::vector<int32_t>> Vocab::Encode(std::string_view text, bool add_special) const {
+absl::StatusOr<std::vector<int32_t>> Vocab::Encode(std::string_view text, bool add_special,
+                                                   bool parse_special) const {
   if (!tokenizer_) return tokenizer_error_;
   std::vector<uint32_t> ids;
-  RETURN_IF_ERROR(tokenizer_->Encode(text, add_special, &ids));
+  RETURN_IF_ERROR(tokenizer_->Encode(text, add_special, &ids, parse_special));
   return std::vector<int32_t>(ids.begin(), ids.end());
 }
 

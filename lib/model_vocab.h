@@ -50,7 +50,10 @@ class Vocab {
   // Token ids for `text`; `add_special`: the tokenizer's BOS/EOS around
   // them as the GGUF asks. Unimplemented when the vocabulary's tokenizer
   // model is not one lib/tokenizer supports; DataLoss for invalid UTF-8.
-  absl::StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_special) const;
+  // `parse_special` as in Tokenizer::Encode: llama-cli parses control
+  // tokens in prompts, llama-perplexity does not.
+  absl::StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_special,
+                                              bool parse_special = true) const;
   // Null when the tokenizer model is unsupported (see Encode).
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
 

@@ -94,7 +94,8 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
   if (o.ids) {
     ASSIGN_OR_RETURN(tokens, ParseIds(text, n_vocab, o.text_path));
   } else {
-    ASSIGN_OR_RETURN(tokens, l.vocab->Encode(text, bos));
+    // As llama-perplexity: "</s>" in the corpus is text, not the EOS token.
+    ASSIGN_OR_RETURN(tokens, l.vocab->Encode(text, bos, /*parse_special=*/false));
   }
   const bool show = o.progress || (!o.quiet && !o.json && isatty(2));
   if (!o.quiet) {
@@ -200,7 +201,7 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
     ASSIGN_OR_RETURN(bool more, reader->Next(&d));
     if (!more) break;
     ++docs;
-    ASSIGN_OR_RETURN(std::vector<int32_t> tokens, l.vocab->Encode(d.text, bos));
+    ASSIGN_OR_RETURN(std::vector<int32_t> tokens, l.vocab->Encode(d.text, bos, /*parse_special=*/false));
     std::vector<std::pair<std::string, std::string>> fields;
     if (tokens.size() < 2) {
       ++empty;

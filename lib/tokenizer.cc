@@ -39,7 +39,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
   return FromJson(bytes, path);
 }
 
-absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids) const {
+absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
+                              bool parse_special) const {
   if (text.size() > kMaxTextBytes) {
     return absl::ResourceExhaustedError(absl::StrCat("text of ", text.size(), " bytes is over the ", kMaxTextBytes,
                                                      "-byte limit of one encode call; split the document"));
@@ -55,7 +56,7 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
   if (parts_.added.empty()) {
     segments.assign(1, Segment{0, static_cast<uint32_t>(text.size()), -1});
   } else {
-    parts_.added.Split(text, &segments);
+    parts_.added.Split(text, &segments, parse_special);
   }
   const BpeModel& model = *parts_.model;
   for (const Segment& seg : segments) {

@@ -67,11 +67,14 @@ class Tokenizer {
   explicit Tokenizer(TokenizerParts parts);
 
   // Appends the ids of `text`. `add_special`: the post-processor's ids
-  // (BOS/EOS) around them, as HF's add_special_tokens. Invalid UTF-8 is
-  // DataLoss naming the byte offset; a text over kMaxTextBytes is
+  // (BOS/EOS) around them, as HF's add_special_tokens. `parse_special`:
+  // special added tokens written in the text become their ids (HF always
+  // does; llama.cpp only when asked, and llama-perplexity does not).
+  // Invalid UTF-8 is DataLoss naming the byte offset; a text over kMaxTextBytes is
   // ResourceExhausted (offsets inside are 32-bit).
   static constexpr size_t kMaxTextBytes = (size_t{1} << 31) - 1;
-  absl::Status Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids) const;
+  absl::Status Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
+                      bool parse_special = true) const;
   // Text of `ids`. An id outside the vocabulary is DataLoss naming it and
   // its position. `skip_special` drops special added tokens.
   absl::StatusOr<std::string> Decode(std::span<const uint32_t> ids, bool skip_special) const;

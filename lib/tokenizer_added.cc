@@ -59,7 +59,7 @@ void AddedVocabulary::Add(AddedToken t) {
                    [&](uint32_t a, uint32_t b) { return tokens_[a].content.size() > tokens_[b].content.size(); });
 }
 
-void AddedVocabulary::Split(std::string_view text, std::vector<Segment>* out) const {
+void AddedVocabulary::Split(std::string_view text, std::vector<Segment>* out, bool parse_special) const {
   out->clear();
   size_t text_start = 0;  // start of the pending text run
   size_t pos = 0;
@@ -73,6 +73,7 @@ void AddedVocabulary::Split(std::string_view text, std::vector<Segment>* out) co
     const AddedToken* hit = nullptr;
     for (uint32_t i : cands) {
       const AddedToken& t = tokens_[i];
+      if (t.special && !parse_special) continue;
       if (text.compare(pos, t.content.size(), t.content) != 0) continue;
       if (t.single_word && (IsWordChar(text, pos, true) || IsWordChar(text, pos + t.content.size(), false))) continue;
       hit = &t;

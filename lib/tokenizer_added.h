@@ -33,8 +33,10 @@ class AddedVocabulary {
   const std::vector<AddedToken>& tokens() const { return tokens_; }
   bool empty() const { return tokens_.empty(); }
   // Splits `text` into text runs and added tokens, in order. Whitespace
-  // swallowed by lstrip/rstrip belongs to neither kind of run.
-  void Split(std::string_view text, std::vector<Segment>* out) const;
+  // swallowed by lstrip/rstrip belongs to neither kind of run. Without
+  // `parse_special`, special tokens' text is left as text (llama.cpp's
+  // parse_special = false).
+  void Split(std::string_view text, std::vector<Segment>* out, bool parse_special = true) const;
 
  private:
   std::vector<AddedToken> tokens_;

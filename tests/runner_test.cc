@@ -1,5 +1,7 @@
 #include "lib/runner.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "lib/sampling.h"
@@ -113,6 +115,14 @@ TEST(Vocab, EncodesLikeLlamaCpp) {
   EXPECT_EQ(v->Decode(*ids), " Caf\xC3\xA9 na\xC3\xAFve \xE2\x80\x94 \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xF0\x9F\x99\x82 tabs\tand  double  spaces\nnew line");
   EXPECT_TRUE(v->IsEog(2));
   EXPECT_FALSE(v->IsEog(1));
+  // A control token's text: its id when parsing specials (llama-cli's
+  // prompts), plain text otherwise (llama-perplexity's corpus).
+  auto with = v->Encode("a</s>b", false, /*parse_special=*/true);
+  auto without = v->Encode("a</s>b", false, /*parse_special=*/false);
+  ASSERT_TRUE(with.ok() && without.ok());
+  EXPECT_EQ(std::count(with->begin(), with->end(), 2), 1);
+  EXPECT_EQ(std::count(without->begin(), without->end(), 2), 0);
+  EXPECT_EQ(v->Decode(*without), " a</s>b");
 }
 
 TEST(Sampling, GreedyAndSeededDraws) {
