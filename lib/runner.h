@@ -88,10 +88,12 @@ struct RunToolOptions {
   bool quiet = false;
   bool json = false;
   // --bench: time a synthetic prompt of bench_pp tokens, then bench_tg
-  // generated tokens (no tokenizer needed), like llama-bench.
+  // generated tokens (no tokenizer needed), like llama-bench: after one
+  // warm-up pass over the weights, bench_reps runs, medians reported.
   bool bench = false;
   int bench_pp = 512;
   int bench_tg = 128;
+  int bench_reps = 3;
   // --batch input: the prompt's key (default "prompt"), bad-line policy.
   DocumentReaderOptions reader = [] {
     DocumentReaderOptions r;

@@ -144,7 +144,8 @@ uint64_t WeightBytesPerToken(const Model& m) {
 
 absl::Status RunBench(const RunToolOptions& opts, const Model& model,
                       const std::function<absl::Status(std::string_view)>& out) {
-  if (opts.bench_pp < 1 || opts.bench_tg < 0) return absl::InvalidArgumentError("--bench-pp must be >= 1, --bench-tg >= 0");
+  if (opts.bench_pp < 1 || opts.bench_tg < 0 || opts.bench_reps < 1)
+    return absl::InvalidArgumentError("--bench-pp and --bench-reps must be >= 1, --bench-tg >= 0");
   SessionOptions so = opts.session;
   if (so.n_ctx == 0) so.n_ctx = opts.bench_pp + opts.bench_tg;
   ASSIGN_OR_RETURN(auto session, Session::Create(model, so));
@@ -152,16 +153,28 @@ absl::Status RunBench(const RunToolOptions& opts, const Model& model,
   std::vector<int32_t> tokens(opts.bench_pp);
   for (int i = 0; i < opts.bench_pp; ++i) tokens[i] = static_cast<int32_t>((1 + 7919ll * i) % V);
   std::vector<float> logits;
-  auto t0 = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(session->Eval(tokens, LogitsMode::kLast, &logits));
-  const double pp_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < opts.bench_tg; ++i) {
-    const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    RETURN_IF_ERROR(session->Eval({next}, LogitsMode::kLast, &logits));
+  // Warm-up: one token touches every weight page (the first run would
+  // otherwise also time the page faults of the mapping).
+  RETURN_IF_ERROR(session->Eval({tokens[0]}, LogitsMode::kLast, &logits));
+  std::vector<double> pps, tgs;
+  for (int rep = 0; rep < opts.bench_reps; ++rep) {
+    session->Truncate(0);
+    auto t0 = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(session->Eval(tokens, LogitsMode::kLast, &logits));
+    pps.push_back(opts.bench_pp / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < opts.bench_tg; ++i) {
+      const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      RETURN_IF_ERROR(session->Eval({next}, LogitsMode::kLast, &logits));
+    }
+    const double tg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    tgs.push_back(opts.bench_tg > 0 ? opts.bench_tg / tg_s : 0);
   }
-  const double tg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double pp = opts.bench_pp / pp_s, tg = opts.bench_tg > 0 ? opts.bench_tg / tg_s : 0;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  const double pp = median(pps), tg = median(tgs);
   if (opts.json) {
     JsonWriter w;
     w.BeginObject()
@@ -169,6 +182,12 @@ absl::Status RunBench(const RunToolOptions& opts, const Model& model,
         .Key("threads").Int(session->threads())
         .Key("pp_tokens").Int(opts.bench_pp).Key("pp_tokens_per_s").Double(pp)
         .Key("tg_tokens").Int(opts.bench_tg).Key("tg_tokens_per_s").Double(tg)
+        .Key("reps").Int(opts.bench_reps);
+    w.Key("pp_runs").BeginArray();
+    for (double v : pps) w.Double(v);
+    w.EndArray().Key("tg_runs").BeginArray();
+    for (double v : tgs) w.Double(v);
+    w.EndArray()
         .Key("weight_bytes").Uint(model.weight_bytes())
         .Key("weight_bytes_per_token").Uint(WeightBytesPerToken(model))
         .Key("peak_rss_bytes").Uint(PeakRssBytes())
