@@ -227,7 +227,11 @@ void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size
   }
   float out[W];
   for (; t < t1; ++t) {
-    dot(w.cols, wrow, wstride, adata + t * a.stride, out, next);
+    if constexpr (W == 16) {
+      dot(w.cols, wrow, wstride, adata + t * a.stride, ysum + t * blocks, out, next);
+    } else {
+      dot(w.cols, wrow, wstride, adata + t * a.stride, out, next);
+    }
     for (int k = 0; k < W; ++k) y[t * ldy + r + k] = out[k];
   }
 }
@@ -243,10 +247,8 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const auto* adata = static_cast<const uint8_t*>(a.data);
   const bool matvec = a.n == 1;
-  // Rows go in groups of the widest multi-row kernel there is, except that
-  // one token runs faster through eight-row kernels (measured: the sixteen-
-  // row one pays its transposes once per token instead of once per four).
-  const bool use16 = kt.vec_dot16[ti] != nullptr && !(matvec && kt.vec_dot8[ti] != nullptr);
+  // Rows go in groups of the widest multi-row kernel there is.
+  const bool use16 = kt.vec_dot16[ti] != nullptr;
   const int64_t width = use16 ? 16 : kt.vec_dot8[ti] ? 8 : 1;
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced. For one token
@@ -260,10 +262,10 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
-  // The sixteen-row, four-token kernels take each Q8_0 activation block's
-  // sum of values, computed here once instead of once per row group.
+  // The sixteen-row kernels take each Q8_0 activation block's sum of
+  // values, computed here once instead of once per row group.
   std::vector<int32_t> ysum;
-  if (use16 && kt.vec_dot16x4[ti] != nullptr && a.n >= 4) {
+  if (use16) {
     const int64_t blocks = w.cols / 32;
     ysum.resize(static_cast<size_t>(a.n * blocks));
     for (int64_t t = 0; t < a.n; ++t) {

@@ -63,13 +63,6 @@ LLMTK_VNNI16 inline void LoadRows16(const uint8_t* blk, size_t stride, Rows16* r
   r->d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_unpacklo_epi64(s0, s2)));
 }
 
-// Sum of activation block y's 32 values.
-LLMTK_VNNI16 inline int BlockSum(const BlockQ8_0& y) {
-  const __m256i yv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs));
-  const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), yv);
-  return _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s));
-}
-
 // The sixteen rows' exact block sums against activation block y, whose
 // values add up to ysum. The nibbles are used unsigned: 8 * ysum comes out.
 LLMTK_VNNI16 inline __m512i Sums16(const Rows16& r, const BlockQ8_0& y, int ysum) {
@@ -89,8 +82,8 @@ LLMTK_VNNI16 inline void Store16(__m512 acc, float* out) {
   for (int l = 0; l < 16; ++l) out[kRow16[l]] = lanes[l];
 }
 
-LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void* a, float out[16],
-                             const void* prefetch) {
+LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void* a, const int32_t* ysum,
+                             float out[16], const void* prefetch) {
   const SpanPrefetcher pf(prefetch, 16 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const auto* base = static_cast<const uint8_t*>(w);
@@ -100,7 +93,7 @@ LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void
     Rows16 r;
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
     const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(_cvtsh_ss(y[b].d)));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[b], BlockSum(y[b]))), d, acc);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[b], ysum[b])), d, acc);
   }
   Store16(acc, out);
 }

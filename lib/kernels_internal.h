@@ -76,8 +76,8 @@ using VecDot8x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void
 
 // Sixteen rows against one activation row, and against four (out[4 * 16],
 // token-major); same contract as the eight-row kernels.
-using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, float out[16],
-                            const void* prefetch);
+using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, const int32_t* ysum,
+                            float out[16], const void* prefetch);
 // `ysum` holds, per token, the sum of each activation block's 32 values
 // (`ysum_stride` ints apart), which MatMul computes once for all row groups.
 using VecDot16x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
