@@ -201,30 +201,22 @@ void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size
   const auto* adata = static_cast<const uint8_t*>(a.data);
   const int64_t blocks = w.cols / BlockElems(w.type);
   int64_t t = t0;
-  if (dotx8 != nullptr) {
-    float out[8 * W];
-    for (; t + 8 <= t1; t += 8) {
+  // Runs of T tokens through a T-token kernel while they last.
+  auto tokens = [&]<int T>(Dot4Fn dotxt) {
+    if (dotxt == nullptr) return;
+    float out[T * W];
+    for (; t + T <= t1; t += T) {
       if constexpr (W == 16) {
-        dotx8(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
+        dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
       } else {
-        dotx8(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
+        dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
       }
-      for (int j = 0; j < 8; ++j)
+      for (int j = 0; j < T; ++j)
         for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
     }
-  }
-  if (dotx4 != nullptr) {
-    float out[4 * W];
-    for (; t + 4 <= t1; t += 4) {
-      if constexpr (W == 16) {
-        dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
-      } else {
-        dotx4(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
-      }
-      for (int j = 0; j < 4; ++j)
-        for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
-    }
-  }
+  };
+  tokens.template operator()<8>(dotx8);
+  tokens.template operator()<4>(dotx4);
   float out[W];
   for (; t < t1; ++t) {
     if constexpr (W == 16) {

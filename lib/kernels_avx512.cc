@@ -100,22 +100,20 @@ LLMTK_AVX512 void DotF16x8(int64_t n, const void* w, size_t stride, const void* 
 
 // Attention's P·V: the same fma per element, sixteen elements at a time; the
 // lane reduction is ReduceCanonical16's tree applied to whole vectors.
-LLMTK_AVX512 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
-  const auto* v = static_cast<const float*>(row);
+template <typename T, __m512 (*Load16)(const T*), float (*Load1)(T)>
+LLMTK_AVX512 void Axpy(float w, const void* row, float* lane, int64_t n) {
+  const auto* v = static_cast<const T*>(row);
   const __m512 wv = _mm512_set1_ps(w);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(lane + i, _mm512_fmadd_ps(wv, _mm512_loadu_ps(v + i), _mm512_loadu_ps(lane + i)));
-  for (; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
+    _mm512_storeu_ps(lane + i, _mm512_fmadd_ps(wv, Load16(v + i), _mm512_loadu_ps(lane + i)));
+  for (; i < n; ++i) lane[i] = std::fma(w, Load1(v[i]), lane[i]);
 }
-
+LLMTK_AVX512 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
+  Axpy<float, LoadF32x16, Id>(w, row, lane, n);
+}
 LLMTK_AVX512 void AxpyF16(float w, const void* row, float* lane, int64_t n) {
-  const auto* v = static_cast<const uint16_t*>(row);
-  const __m512 wv = _mm512_set1_ps(w);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(lane + i, _mm512_fmadd_ps(wv, LoadF16x16(v + i), _mm512_loadu_ps(lane + i)));
-  for (; i < n; ++i) lane[i] = std::fma(w, _cvtsh_ss(v[i]), lane[i]);
+  Axpy<uint16_t, LoadF16x16, H1>(w, row, lane, n);
 }
 
 LLMTK_AVX512 void ReduceLanes16(const float* lanes, int64_t n, float* out) {
