@@ -54,16 +54,20 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps(), acc_m[t] = _mm_setzero_ps();
   for (int64_t b = 0; b < n / QKK; ++b) {
     const float xd = _cvtsh_ss(x[b].d), xdmin = _cvtsh_ss(x[b].dmin);
-    uint32_t utmp[4];
-    std::memcpy(utmp, x[b].scales, 12);
-    utmp[3] = ((utmp[2] >> 4) & 0x0f0f0f0fu) | (((utmp[1] >> 6) & 0x03030303u) << 4);
-    const uint32_t uaux = utmp[1] & 0x3f3f3f3fu;
-    utmp[1] = (utmp[2] & 0x0f0f0f0fu) | (((utmp[0] >> 6) & 0x03030303u) << 4);
-    utmp[2] = uaux;
-    utmp[0] &= 0x3f3f3f3fu;
-    const __m128i mn = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(utmp + 2)));
+    // The eight 6-bit scales and mins (ggml's utmp shuffle), kept in
+    // registers: built in memory they cost a failed store forward each.
+    uint32_t s0, s1, s2;
+    std::memcpy(&s0, x[b].scales, 4);
+    std::memcpy(&s1, x[b].scales + 4, 4);
+    std::memcpy(&s2, x[b].scales + 8, 4);
+    const uint32_t sc_lo = s0 & 0x3f3f3f3fu;
+    const uint32_t sc_hi = (s2 & 0x0f0f0f0fu) | (((s0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_lo32 = s1 & 0x3f3f3f3fu;
+    const uint32_t mn_hi32 = ((s2 >> 4) & 0x0f0f0f0fu) | (((s1 >> 6) & 0x03030303u) << 4);
+    const __m128i mn = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(mn_hi32), static_cast<int>(mn_lo32)));
     const __m128i mn_lo = _mm_unpacklo_epi16(mn, mn), mn_hi = _mm_unpackhi_epi16(mn, mn);
-    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(utmp))));
+    const __m512i sc16 = _mm512_castsi128_si512(
+        _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo))));
     __m512i q[4], sc[4];
     for (int k = 0; k < 4; ++k) {
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
