@@ -82,10 +82,13 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
       const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums + 8));
       const __m128i mins = _mm_hadd_epi32(_mm_madd_epi16(bs_lo, mn_lo), _mm_madd_epi16(bs_hi, mn_hi));
       acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(-yb.d * xdmin), _mm_cvtepi32_ps(mins), acc_m[t]);
-      __m512i sumi = _mm512_setzero_si512();
-      for (int k = 0; k < 4; ++k)
-        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(yb.qs + 64 * k)), sc[k]);
-      acc[t] = FmaLanes(yb.d * xd, FoldHalves(sumi), acc[t]);
+      // Two chains of VPDPWSSD (integer sums: the split changes nothing).
+      __m512i s01 = _mm512_setzero_si512(), s23 = _mm512_setzero_si512();
+      s01 = _mm512_dpwssd_epi32(s01, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(yb.qs)), sc[0]);
+      s23 = _mm512_dpwssd_epi32(s23, _mm512_maddubs_epi16(q[2], _mm512_loadu_si512(yb.qs + 128)), sc[2]);
+      s01 = _mm512_dpwssd_epi32(s01, _mm512_maddubs_epi16(q[1], _mm512_loadu_si512(yb.qs + 64)), sc[1]);
+      s23 = _mm512_dpwssd_epi32(s23, _mm512_maddubs_epi16(q[3], _mm512_loadu_si512(yb.qs + 192)), sc[3]);
+      acc[t] = FmaLanes(yb.d * xd, FoldHalves(_mm512_add_epi32(s01, s23)), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) {
