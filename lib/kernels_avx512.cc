@@ -259,44 +259,55 @@ LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const voi
   for (int r = 0; r < 8; ++r) out[r] = Hsum8Vnni(acc[r]);
 }
 
-// Q8_0, four rows by four tokens (called twice for eight rows: 16 lane
-// accumulators fit the registers, 32 would not). Weights are made unsigned
-// (x + 128) once for the four tokens, and 128 * sum(y) per lane is seeded
-// into VPDPBUSD: the exact integers of the sign-trick kernel.
-LLMTK_VNNI void DotQ8_0x4x4Vnni(int64_t n, const uint8_t* w, size_t stride, const uint8_t* a, size_t astride,
-                                float* out) {
-  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
-  __m256 acc[4][4];
-  for (auto& row : acc)
-    for (auto& v : row) v = _mm256_setzero_ps();
+// Q8_0, four rows by 2P tokens (called twice for eight rows, so that the
+// accumulators fit the registers). Weights are made unsigned (x + 128) once
+// for all the tokens, and 128 * sum(y) per lane is seeded into VPDPBUSD:
+// the exact integers of the sign-trick kernel.
+template <int P>  // token pairs
+LLMTK_VNNI void DotQ8_0x4xT(int64_t n, const uint8_t* w, size_t stride, const uint8_t* a, size_t astride,
+                            float* out) {
+  // Two tokens per 512-bit register: a row's bytes in both halves, tokens
+  // t and t + 1 in the lower and upper half; each half is the single-row
+  // kernel's eight lanes for its token.
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512 acc[P][4];
+  for (auto& pair : acc)
+    for (auto& v : pair) v = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
-    __m256i u[4];
-    float dx[4];
+    __m512i u[4];
+    __m512 dx[4];
     for (int r = 0; r < 4; ++r) {
       const auto* x = reinterpret_cast<const BlockQ8_0*>(w + r * stride) + b;
-      u[r] = _mm256_xor_si256(LoadQ(x->qs), flip);
-      dx[r] = _cvtsh_ss(x->d);
+      u[r] = _mm512_xor_si512(_mm512_broadcast_i64x4(LoadQ(x->qs)), flip);
+      dx[r] = _mm512_set1_ps(_cvtsh_ss(x->d));
     }
-    for (int t = 0; t < 4; ++t) {
-      const auto* yb = reinterpret_cast<const BlockQ8_0*>(a + t * astride) + b;
-      const __m256i yv = LoadQ(yb->qs);
-      const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), flip, yv));
-      const float dy = _cvtsh_ss(yb->d);
+    for (int p = 0; p < P; ++p) {
+      const auto* y0 = reinterpret_cast<const BlockQ8_0*>(a + 2 * p * astride) + b;
+      const auto* y1 = reinterpret_cast<const BlockQ8_0*>(a + (2 * p + 1) * astride) + b;
+      const __m512i yv = _mm512_inserti64x4(_mm512_castsi256_si512(LoadQ(y0->qs)), LoadQ(y1->qs), 1);
+      const __m512i corr =
+          _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, yv));
+      const __m512 dy = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(_cvtsh_ss(y0->d))),
+                                                             _mm256_castps_pd(_mm256_set1_ps(_cvtsh_ss(y1->d))), 1));
       for (int r = 0; r < 4; ++r)
-        acc[t][r] = _mm256_fmadd_ps(_mm256_set1_ps(dx[r] * dy), _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(corr, u[r], yv)),
-                                    acc[t][r]);
+        acc[p][r] = _mm512_fmadd_ps(_mm512_mul_ps(dx[r], dy), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(corr, u[r], yv)),
+                                    acc[p][r]);
     }
   }
-  for (int t = 0; t < 4; ++t)
-    for (int r = 0; r < 4; ++r) out[8 * t + r] = Hsum8Vnni(acc[t][r]);
+  for (int p = 0; p < P; ++p)
+    for (int r = 0; r < 4; ++r) {
+      out[8 * (2 * p) + r] = Hsum8Vnni(_mm512_castps512_ps256(acc[p][r]));
+      out[8 * (2 * p + 1) + r] = Hsum8Vnni(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[p][r]), 1)));
+    }
 }
 
-LLMTK_VNNI void DotQ8_0x8x4Vnni(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
-                                float out[32]) {
+// Eight rows as two runs of four, for 2P tokens.
+template <int P>
+LLMTK_VNNI void DotQ8_0x8xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride, float* out) {
   const auto* base = static_cast<const uint8_t*>(w);
   const auto* act = static_cast<const uint8_t*>(a);
-  DotQ8_0x4x4Vnni(n, base, stride, act, astride, out);
-  DotQ8_0x4x4Vnni(n, base + 4 * stride, stride, act, astride, out + 4);
+  DotQ8_0x4xT<P>(n, base, stride, act, astride, out);
+  DotQ8_0x4xT<P>(n, base + 4 * stride, stride, act, astride, out + 4);
 }
 
 KernelTable MakeTable() {
@@ -315,7 +326,8 @@ KernelTable MakeTable() {
     AddKQuantsVnni(&t);
     t.vec_dot8x4[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8x4Vnni;
     AddQ4_0x16Vnni(&t);
-    t.vec_dot8x4[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8x4Vnni;
+    t.vec_dot8x4[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8xT<2>;
+    t.vec_dot8x8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8xT<4>;
   }
   return t;
 }
