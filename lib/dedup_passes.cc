@@ -6,7 +6,9 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/str_split.h"
 #include "lib/cli.h"
+#include "lib/unicode.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -76,6 +78,7 @@ struct TextBatch {
   std::string raws;  // only when the keep field is read
   std::vector<size_t> raw_ends;
   std::vector<uint64_t> docs;
+  std::vector<uint8_t> json;  // with DocLines: raws hold the lines, texts nothing
   std::string_view Text(size_t i) const {
     size_t b = i ? ends[i - 1] : 0;
     return std::string_view(texts).substr(b, ends[i] - b);
@@ -92,7 +95,8 @@ constexpr size_t kBatchBytes = 4 << 20;
 // Batches of the documents (numbered from first_doc) for which want(number).
 std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader, uint64_t first_doc, bool with_raw,
                                                          std::function<bool(uint64_t)> want, Progress* progress,
-                                                         uint64_t* bytes) {
+                                                         uint64_t* bytes, std::vector<uint64_t>* lines = nullptr,
+                                                         bool* is_json = nullptr) {
   return [=](TextBatch* b) -> absl::StatusOr<bool> {
     Document doc;
     size_t size = 0;
@@ -103,6 +107,8 @@ std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader,
       if (d >= kNone) return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
       if (bytes) *bytes += doc.raw.size() + 1;
       progress->Add(1, doc.raw.size() + 1);
+      if (lines) lines->push_back(doc.line_number);
+      if (is_json) *is_json = doc.is_json;
       if (!want(d)) continue;
       b->texts.append(doc.text);
       b->ends.push_back(b->texts.size());
@@ -115,6 +121,33 @@ std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader,
     }
     return !b->docs.empty();
   };
+}
+
+
+// The text DocumentReader took from `raw` when signing (the same walk: the
+// first top-level field named key_path[0], then nested lookups); false when
+// the line no longer yields one. The text lives in this thread's parser.
+bool TextOfLine(std::string_view raw, const std::vector<std::string>& key_path, std::string* padded,
+                std::string_view* text) {
+  padded->assign(raw);
+  padded->append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::ondemand::document doc;
+  if (Parser().iterate(padded->data(), raw.size(), padded->size()).get(doc)) return false;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return false;
+    if (key != key_path[0]) continue;
+    simdjson::ondemand::value v;
+    if (field.value().get(v)) return false;
+    for (size_t k = 1; k < key_path.size(); ++k) {
+      simdjson::ondemand::object inner;
+      if (v.get_object().get(inner) || inner.find_field_unordered(key_path[k]).get(v)) return false;
+    }
+    return !v.get_string().get(*text);
+  }
+  return false;
 }
 
 bool ShowProgress(const DedupOptions& o) { return o.progress || (!o.quiet && isatty(2)); }
@@ -140,7 +173,8 @@ SignOptions MakeSignOptions(const DedupOptions& o, const LshParams& lsh) {
 }
 
 absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions& o, const SignOptions& so,
-                       DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep) {
+                       DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep,
+                       DocLines* lines) {
   const int threads = ResolveThreads(o.threads);
   const MinHasher hasher(so.lsh.num_perm(), so.seed);
   const bool field_score = o.keep == KeepPolicy::kField;
@@ -148,8 +182,9 @@ absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions
   Progress progress("dedup: signing", ShowProgress(o));
   for (const std::string& file : files) {
     ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({file}, o.reader));
+    bool last_json = false;
     auto produce = Producer(reader.get(), table->size(), field_score, [](uint64_t) { return true; }, &progress,
-                            &rep->bytes);
+                            &rep->bytes, lines ? &lines->line : nullptr, &last_json);
     std::function<absl::Status(TextBatch&, SignResult*)> work = [&](TextBatch& b, SignResult* r) {
       r->features.resize(b.docs.size());
       if (use_score) r->keep.resize(b.docs.size());
@@ -177,6 +212,7 @@ absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions
     };
     RETURN_IF_ERROR((OrderedParallelMap<TextBatch, SignResult>(threads, produce, work, consume)));
     counts->push_back(reader->documents());
+    if (lines) lines->json.push_back(last_json);
     rep->documents += reader->documents();
     rep->skipped += reader->skipped();
     rep->blank_lines += reader->blank_lines();
@@ -193,7 +229,8 @@ double ShingleSets::Jaccard(uint32_t a, uint32_t b) const {
 
 absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>& files, const DedupOptions& o,
                                                   const DocTable& table, const std::vector<uint64_t>& pairs,
-                                                  ThreadPool* pool, ShingleSets* ss, DedupReport* rep) {
+                                                  ThreadPool* pool, ShingleSets* ss, DedupReport* rep,
+                                                  const DocLines* lines) {
   std::vector<uint64_t> accepted;
   if (o.verify == VerifyMode::kNone) return pairs;
   if (o.verify == VerifyMode::kEstimate) {
@@ -217,8 +254,44 @@ absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>
     ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
     Progress progress("dedup: verifying", ShowProgress(o));
     progress.SetTotalBytes(reader->TotalBytesHint());
-    auto produce = Producer(reader.get(), 0, false, [&](uint64_t d) { return d < n && ss->cand[d] != kNone; },
-                            &progress, nullptr);
+    std::function<absl::StatusOr<bool>(TextBatch*)> produce =
+        Producer(reader.get(), 0, false, [&](uint64_t d) { return d < n && ss->cand[d] != kNone; }, &progress,
+                 nullptr);
+    // With the documents' lines known, this thread only splits lines and
+    // the workers parse the candidates' JSON.
+    std::unique_ptr<LineReader> lr;
+    size_t file = 0;
+    uint64_t next = 0, file_end = 0;
+    if (lines) {
+      produce = [&](TextBatch* b) -> absl::StatusOr<bool> {
+        size_t size = 0;
+        while (next < n && b->docs.size() < kBatchDocs && size < kBatchBytes) {
+          if (!lr || next == file_end) {
+            while (file < files.size() && lines->count[file] == 0) ++file;
+            if (file == files.size()) break;
+            ASSIGN_OR_RETURN(auto in, OpenInput(files[file]));
+            lr = std::make_unique<LineReader>(std::move(in));
+            file_end = next + lines->count[file++];
+          }
+          std::string_view l;
+          ASSIGN_OR_RETURN(bool got, lr->Next(&l));
+          if (!got)
+            return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", lr->name(),
+                                                    " ends at line ", lr->line_number(), ", before its documents"));
+          if (lr->line_number() != lines->line[next]) continue;
+          const uint64_t d = next++;
+          progress.Add(1, l.size() + 1);
+          if (ss->cand[d] == kNone) continue;
+          b->raws.append(l);
+          b->raw_ends.push_back(b->raws.size());
+          b->json.push_back(lines->json[file - 1]);
+          b->docs.push_back(d);
+          size += l.size();
+        }
+        return !b->docs.empty();
+      };
+    }
+    std::vector<std::string> key_path = absl::StrSplit(ToAbsl(o.reader.text_key), '.');
     using Sets = std::vector<std::vector<uint32_t>>;
     ShingleOptions sh;
     sh.ngram = o.ngram;
@@ -226,8 +299,22 @@ absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>
     sh.seed = o.seed;
     std::function<absl::Status(TextBatch&, Sets*)> work = [&](TextBatch& b, Sets* r) {
       r->resize(b.docs.size());
+      std::string repaired, padded;
       for (size_t i = 0; i < b.docs.size(); ++i) {
-        std::vector<uint64_t> h = ShingleHashes(NormalizeForDedup(b.Text(i), o.normalize), sh);
+        std::string_view text;
+        if (b.json.empty()) {
+          text = b.Text(i);
+        } else {
+          text = b.Raw(i);
+          if (!simdjson::validate_utf8(text.data(), text.size())) {
+            repaired = ReplaceInvalidUtf8(text);
+            text = repaired;
+          }
+          if (b.json[i] && !TextOfLine(text, key_path, &padded, &text))
+            return absl::DataLossError(absl::StrCat("the inputs changed since signing: document ", b.docs[i],
+                                                    " has no text on re-reading"));
+        }
+        std::vector<uint64_t> h = ShingleHashes(NormalizeForDedup(text, o.normalize), sh);
         auto& s = (*r)[i];
         s.reserve(h.size());
         // The high 32 bits: a collision inside one document (p ~ m^2 / 2^33
@@ -299,7 +386,7 @@ absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const Ded
 }
 
 absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first_doc, bool multi_input,
-                           const DedupOptions& o, const ClusterTable& t, DedupReport* rep) {
+                           const DedupOptions& o, const ClusterTable& t, DedupReport* rep, const DocLines* lines) {
   const uint64_t n = t.survivor.size();
   ASSIGN_OR_RETURN(auto out, OutputFile::Open(o.output, o.output_opts));
   std::unique_ptr<OutputFile> removed, clusters;
@@ -311,38 +398,68 @@ absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first
   }
   Progress progress("dedup: writing", ShowProgress(o));
   std::string line;
-  for (const std::string& file : files) {
-    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({file}, o.reader));
+  // Document number d, whose line `doc` holds, goes to its output.
+  auto emit = [&](const Document& doc, uint64_t d64) -> absl::Status {
+    progress.Add(1, doc.raw.size() + 1);
+    if (d64 >= n)
+      return absl::DataLossError(absl::StrCat("the inputs changed since signing: more than ", n, " documents, ",
+                                              *doc.source, ":", doc.line_number));
+    const uint32_t d = static_cast<uint32_t>(d64);
+    const uint32_t s = t.survivor[d];
+    line.assign(doc.raw);
+    line.push_back('\n');
+    if (s == d) {
+      ++rep->kept;
+      return out->Write(line);
+    }
+    ++(t.exact[d] ? rep->exact_duplicates : rep->near_duplicates);
+    if (removed) RETURN_IF_ERROR(removed->Write(line));
+    if (!clusters) return absl::OkStatus();
+    auto it = t.ids.find(s);
+    JsonWriter w;
+    w.BeginObject().Key("id").Raw(IdOf(doc, o, multi_input));
+    w.Key("kept_id").Raw(it != t.ids.end() && !it->second.empty() ? it->second : "null");
+    w.Key("cluster").Uint(s).Key("kind").String(t.exact[d] ? "exact" : "near");
+    w.Key("jaccard").Double(std::round(static_cast<double>(t.jaccard[d]) * 10000) / 10000).EndObject();
+    std::string rec = w.Take();
+    rec.push_back('\n');
+    return clusters->Write(rec);
+  };
+  for (size_t f = 0; f < files.size(); ++f) {
+    if (lines) {
+      // The lines signing took as documents, found by number; a line the
+      // reader repaired (--invalid-utf8=replace) is repaired the same way.
+      ASSIGN_OR_RETURN(auto in, OpenInput(files[f]));
+      LineReader reader(std::move(in));
+      const uint64_t end = first_doc + lines->count[f];
+      std::string repaired;
+      Document doc;
+      doc.source = &reader.name();
+      std::string_view l;
+      while (first_doc < end) {
+        ASSIGN_OR_RETURN(bool got, reader.Next(&l));
+        if (!got)
+          return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", files[f], " ends at line ",
+                                                  reader.line_number(), ", before its ", lines->count[f],
+                                                  " documents"));
+        if (reader.line_number() != lines->line[first_doc]) continue;
+        if (!simdjson::validate_utf8(l.data(), l.size())) {
+          repaired = ReplaceInvalidUtf8(l);
+          l = repaired;
+        }
+        doc.raw = l;
+        doc.line_number = reader.line_number();
+        RETURN_IF_ERROR(emit(doc, first_doc));
+        ++first_doc;
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({files[f]}, o.reader));
     Document doc;
     for (;;) {
       ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
       if (!more) break;
-      progress.Add(1, doc.raw.size() + 1);
-      const uint64_t d64 = first_doc + doc.index;
-      if (d64 >= n)
-        return absl::DataLossError(absl::StrCat("the inputs changed since signing: more than ", n,
-                                                " documents, ", *doc.source, ":", doc.line_number));
-      const uint32_t d = static_cast<uint32_t>(d64);
-      const uint32_t s = t.survivor[d];
-      line.assign(doc.raw);
-      line.push_back('\n');
-      if (s == d) {
-        ++rep->kept;
-        RETURN_IF_ERROR(out->Write(line));
-        continue;
-      }
-      ++(t.exact[d] ? rep->exact_duplicates : rep->near_duplicates);
-      if (removed) RETURN_IF_ERROR(removed->Write(line));
-      if (!clusters) continue;
-      auto it = t.ids.find(s);
-      JsonWriter w;
-      w.BeginObject().Key("id").Raw(IdOf(doc, o, multi_input));
-      w.Key("kept_id").Raw(it != t.ids.end() && !it->second.empty() ? it->second : "null");
-      w.Key("cluster").Uint(s).Key("kind").String(t.exact[d] ? "exact" : "near");
-      w.Key("jaccard").Double(std::round(static_cast<double>(t.jaccard[d]) * 10000) / 10000).EndObject();
-      std::string rec = w.Take();
-      rec.push_back('\n');
-      RETURN_IF_ERROR(clusters->Write(rec));
+      RETURN_IF_ERROR(emit(doc, first_doc + doc.index));
     }
     first_doc += reader->documents();
   }
