@@ -254,6 +254,44 @@ TEST_F(DedupTest, StagedEqualsSingleCommand) {
   }
 }
 
+// The single command finds documents' lines again by number, without
+// parsing; the staged filter parses. Lines that are not documents, CRLF
+// endings, repaired UTF-8 and plain-text inputs must not shift them.
+TEST_F(DedupTest, LineFindingMatchesParsingOnMessyInputs) {
+  auto lines = Lines(Slurp(kPlanted));
+  std::string messy;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (k % 7 == 0) messy += "\n  \n";
+    if (k % 11 == 0) messy += "{\"text\": truncated\n";
+    std::string l = lines[k];
+    const size_t at = l.find("\"text\": \"");
+    ASSERT_NE(at, std::string::npos) << l;
+    if (k % 13 == 0) l.insert(at + 9, "\xff");
+    messy += l + (k % 3 == 0 ? "\r\n" : "\n");
+  }
+  std::string text;
+  for (size_t k = 0; k < 40; ++k) text += (k % 9 == 0 ? std::string() : "plain " + std::to_string(k % 10) +
+                                           " words of a line that repeats now and then") + "\n";
+  for (VerifyMode v : {VerifyMode::kExact, VerifyMode::kNone}) {
+    fs::remove_all(P("work"));
+    DedupOptions o = Opts("single");
+    o.inputs = {Write("messy.jsonl", messy), Write("plain.txt", text), SplitPlanted()[1]};
+    o.id_key = "";
+    o.verify = v;
+    o.reader.on_bad_line = BadLinePolicy::kSkip;
+    o.reader.invalid_utf8 = InvalidUtf8Policy::kReplace;
+    auto r = RunDedup(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_GT(r->skipped, 0u);
+    EXPECT_GT(r->replaced_utf8, 0u);
+    EXPECT_GT(r->near_duplicates, 0u);
+    ASSERT_TRUE(AllStages(o, "staged", 3).ok());
+    EXPECT_EQ(Cat("staged.kept", 3), Slurp(o.output));
+    EXPECT_EQ(Cat("staged.removed", 3), Slurp(o.removed));
+    EXPECT_EQ(Cat("staged.clusters", 3), Slurp(o.clusters));
+  }
+}
+
 TEST_F(DedupTest, ResumeAfterKilledStage) {
   DedupOptions o = Opts("single");
   o.inputs = SplitPlanted();
