@@ -133,7 +133,7 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
   ClusterTable clusters = BuildClusterTable(o, exact_rep, ChooseSurvivors(exact_rep, accepted, o.keep, table.keep),
                                             table, sets);
   rep.clusters = clusters.clusters();
-  if (!o.clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(inputs, o, &clusters));
+  if (!o.clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(inputs, o, &clusters, &lines));
   RETURN_IF_ERROR(WriteFiltered(inputs, 0, inputs.size() > 1, o, clusters, &rep, &lines));
   if (rep.kept + rep.exact_duplicates + rep.near_duplicates != rep.documents)
     return absl::DataLossError(absl::StrCat("the inputs changed between passes: ",

@@ -150,6 +150,38 @@ bool TextOfLine(std::string_view raw, const std::vector<std::string>& key_path, 
   return false;
 }
 
+// Calls fn(doc, d) for the documents of file f (numbered from first_doc), the
+// lines signing took as documents, found by number; a line the reader
+// repaired (--invalid-utf8=replace) is repaired the same way.
+absl::Status ForEachDocLine(const std::string& file, uint64_t first_doc, const DocLines& lines, size_t f,
+                            const std::function<absl::Status(const Document&, uint64_t)>& fn) {
+  ASSIGN_OR_RETURN(auto in, OpenInput(file));
+  LineReader reader(std::move(in));
+  const uint64_t end = first_doc + lines.count[f];
+  std::string repaired;
+  Document doc;
+  doc.source = &reader.name();
+  doc.is_json = lines.json[f];
+  std::string_view l;
+  for (uint64_t d = first_doc; d < end;) {
+    ASSIGN_OR_RETURN(bool got, reader.Next(&l));
+    if (!got)
+      return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", file, " ends at line ",
+                                              reader.line_number(), ", before its ", lines.count[f], " documents"));
+    if (reader.line_number() != lines.line[d]) continue;
+    if (!simdjson::validate_utf8(l.data(), l.size())) {
+      repaired = ReplaceInvalidUtf8(l);
+      l = repaired;
+    }
+    doc.raw = l;
+    doc.line_number = reader.line_number();
+    doc.index = d;
+    RETURN_IF_ERROR(fn(doc, d));
+    ++d;
+  }
+  return absl::OkStatus();
+}
+
 bool ShowProgress(const DedupOptions& o) { return o.progress || (!o.quiet && isatty(2)); }
 
 struct SignResult {
@@ -372,8 +404,21 @@ ClusterTable BuildClusterTable(const DedupOptions& o, const std::vector<uint32_t
   return t;
 }
 
-absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t) {
+absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t,
+                                const DocLines* lines) {
   if (t->ids.empty()) return absl::OkStatus();
+  if (lines) {
+    uint64_t first = 0;
+    for (size_t f = 0; f < files.size(); ++f) {
+      RETURN_IF_ERROR(ForEachDocLine(files[f], first, *lines, f, [&](const Document& doc, uint64_t d) {
+        auto it = t->ids.find(static_cast<uint32_t>(d));
+        if (it != t->ids.end()) it->second = IdOf(doc, o, files.size() > 1);
+        return absl::OkStatus();
+      }));
+      first += lines->count[f];
+    }
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
   Document doc;
   for (;;) {
@@ -427,31 +472,8 @@ absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first
   };
   for (size_t f = 0; f < files.size(); ++f) {
     if (lines) {
-      // The lines signing took as documents, found by number; a line the
-      // reader repaired (--invalid-utf8=replace) is repaired the same way.
-      ASSIGN_OR_RETURN(auto in, OpenInput(files[f]));
-      LineReader reader(std::move(in));
-      const uint64_t end = first_doc + lines->count[f];
-      std::string repaired;
-      Document doc;
-      doc.source = &reader.name();
-      std::string_view l;
-      while (first_doc < end) {
-        ASSIGN_OR_RETURN(bool got, reader.Next(&l));
-        if (!got)
-          return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", files[f], " ends at line ",
-                                                  reader.line_number(), ", before its ", lines->count[f],
-                                                  " documents"));
-        if (reader.line_number() != lines->line[first_doc]) continue;
-        if (!simdjson::validate_utf8(l.data(), l.size())) {
-          repaired = ReplaceInvalidUtf8(l);
-          l = repaired;
-        }
-        doc.raw = l;
-        doc.line_number = reader.line_number();
-        RETURN_IF_ERROR(emit(doc, first_doc));
-        ++first_doc;
-      }
+      RETURN_IF_ERROR(ForEachDocLine(files[f], first_doc, *lines, f, emit));
+      first_doc += lines->count[f];
       continue;
     }
     ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({files[f]}, o.reader));

@@ -66,8 +66,10 @@ struct ClusterTable {
 ClusterTable BuildClusterTable(const DedupOptions& o, const std::vector<uint32_t>& exact_rep,
                                std::vector<uint32_t> survivor, const DocTable& table, const ShingleSets& sets);
 
-// Reads the ids of the survivors in `t.ids` from `files` (all inputs).
-absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t);
+// Reads the ids of the survivors in `t.ids` from `files` (all inputs),
+// finding their lines by number when given `lines`.
+absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t,
+                                const DocLines* lines = nullptr);
 
 // Final pass over `files`, whose first document is number `first_doc`:
 // kept lines to o.output, removed ones to o.removed, the report to o.clusters.
