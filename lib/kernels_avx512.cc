@@ -54,9 +54,7 @@ LLMTK_AVX512 float DotGgmlOrder(int64_t n, const void* w, const void* a) {
     for (int64_t i = np; i < n; ++i) s += static_cast<double>(Load1(x[i]) * Load1(y[i]));
     return static_cast<float>(s);
   } else {
-    float s = head;
-    for (int64_t i = np; i < n; ++i) s = std::fma(Load1(x[i]), Load1(y[i]), s);
-    return s;
+    return GgmlF32Tail(head, np, n, [&](int64_t i) { return std::pair(Load1(x[i]), Load1(y[i])); });
   }
 }
 LLMTK_AVX512 float DotF32(int64_t n, const void* w, const void* a) {

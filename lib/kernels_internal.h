@@ -6,7 +6,9 @@
 #ifndef LLMTK_LIB_KERNELS_INTERNAL_H_
 #define LLMTK_LIB_KERNELS_INTERNAL_H_
 
+#include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include "lib/kernels.h"
 
@@ -77,6 +79,27 @@ const KernelTable& Avx512Table();  // empty when not compiled for x86
 // Canonical float dot: 16 partial sums with fma, reduced (l, l+8), (l, l+4),
 // (l, l+2), (0, 1), then the tail added in order with fma.
 float ReduceCanonical16(const float acc[16]);
+
+// The leftovers of ggml_vec_dot_f32 (`sumf += x[i]*y[i]` after the 64-wide
+// steps) as GCC compiles them for AVX-512: groups of 8 vectorized as an
+// in-order reduction (each product rounded to float, then added one by one),
+// the last n % 8 in the scalar loop, contracted to fma. The volatile keeps
+// our own compiler from fusing the rounded product back into an fma.
+template <typename Load>
+float GgmlF32Tail(float s, int64_t begin, int64_t end, Load load) {
+  const int64_t vec_end = begin + ((end - begin) & ~int64_t{7});
+  int64_t i = begin;
+  for (; i < vec_end; ++i) {
+    const auto [x, y] = load(i);
+    volatile float p = x * y;
+    s += p;
+  }
+  for (; i < end; ++i) {
+    const auto [x, y] = load(i);
+    s = std::fma(x, y, s);
+  }
+  return s;
+}
 
 }  // namespace llmtk::kernels_internal
 

@@ -86,8 +86,8 @@ void QuantizeQ8K(const float* x, int64_t n, void* out) {
 // through llamafile's tinyBLAS: 16 lanes (element i in lane i % 16) with fma,
 // then the canonical reduction. Any other length goes through ggml_vec_dot_*:
 // 64-element steps into 4 x 16 lanes, lanes folded (0+2, 1+3, then 0+1) and
-// reduced; the leftover elements are added one by one, with fma in float for
-// F32 and in double for F16/BF16 (whose products are exact in float).
+// reduced; the leftover elements are added one by one, in float for F32 (see
+// GgmlF32Tail) and in double for F16/BF16 (whose products are exact in float).
 
 template <float (*Load)(const void*, int64_t), bool kDoubleTail>
 float DotGgmlOrder(int64_t n, const void* w, const void* a) {
@@ -111,9 +111,7 @@ float DotGgmlOrder(int64_t n, const void* w, const void* a) {
     for (int64_t i = np; i < n; ++i) s += static_cast<double>(Load(w, i) * Load(a, i));
     return static_cast<float>(s);
   } else {
-    float s = head;
-    for (int64_t i = np; i < n; ++i) s = std::fma(Load(w, i), Load(a, i), s);
-    return s;
+    return GgmlF32Tail(head, np, n, [&](int64_t i) { return std::pair(Load(w, i), Load(a, i)); });
   }
 }
 // BF16 as llama.cpp computes it on AVX512-BF16 CPUs: VDPBF16PS adds, per

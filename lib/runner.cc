@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Model& model, const
 }
 
 absl::StatusOr<std::vector<int32_t>> Runner::Tokenize(std::string_view text, bool add_bos) const {
-  return vocab_.Encode(text, add_bos && vocab_.add_bos());
+  return vocab_.Encode(text, add_bos);
 }
 
 absl::StatusOr<GenerationResult> Runner::Generate(std::string_view prompt, const GenerateOptions& opts,

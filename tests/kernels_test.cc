@@ -112,6 +112,24 @@ TEST(Kernels, EveryIsaMatchesTheScalarReferenceBitForBit) {
   }
 }
 
+// ggml_vec_dot_f32's leftovers as the reference build computes them: groups
+// of 8 with each product rounded to float before it is added, the last n % 8
+// with fma. a*a = 1 + 2^-11 + 2^-24 rounds to 1 + 2^-11, so after adding
+// -(1 + 2^-11) a rounded product leaves 0 and an fma leaves 2^-24.
+TEST(Kernels, F32LeftoversRoundGroupsOfEightAndFuseTheRest) {
+  const float a = 1.0f + std::ldexp(1.0f, -12), c = -(1.0f + std::ldexp(1.0f, -11));
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaAvailable(isa)) continue;
+    // n = 9: elements 0..7 are one rounded group, element 8 is fused.
+    std::vector<float> w(9, 0.f), x(9, 0.f);
+    w[0] = c, x[0] = 1.f, w[1] = a, x[1] = a;
+    EXPECT_EQ(VecDot(DType::kF32, 9, w.data(), x.data(), isa), 0.f) << IsaName(isa);
+    w.assign(9, 0.f), x.assign(9, 0.f);
+    w[0] = c, x[0] = 1.f, w[8] = a, x[8] = a;
+    EXPECT_EQ(VecDot(DType::kF32, 9, w.data(), x.data(), isa), std::ldexp(1.0f, -24)) << IsaName(isa);
+  }
+}
+
 TEST(Kernels, DotEqualsDotOfDecodedRows) {
   std::mt19937 rng(99);
   for (DType t : kWeightTypes) {
