@@ -121,7 +121,7 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
   RETURN_IF_ERROR(SignFiles(inputs, o, so, &table, &lines.count, &rep, &lines));
   rep.table_bytes = TableBytes(table, o);
 
-  std::vector<uint32_t> exact_rep = ExactRepresentatives(table.exact);
+  std::vector<uint32_t> exact_rep = ExactRepresentatives(table.exact, &pool);
   std::vector<uint64_t> pairs = CandidatePairs(table, exact_rep, &pool);
   rep.candidate_pairs = pairs.size();
   std::vector<uint64_t>().swap(table.band);

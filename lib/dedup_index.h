@@ -61,7 +61,8 @@ struct DocTable {
 };
 
 // exact_rep[d]: the first document with d's exact key (d itself if first).
-std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact);
+// Spread over `pool` when given; the result is the same.
+std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact, ThreadPool* pool = nullptr);
 
 // Candidate pairs (i << 32 | j, i < j), sorted and distinct, among documents
 // with exact_rep[d] == d, from the band keys.

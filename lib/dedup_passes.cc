@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
+#include <mutex>
 
 #include "absl/strings/str_split.h"
 #include "lib/cli.h"
@@ -75,10 +77,10 @@ std::string IdOf(const Document& doc, const DedupOptions& o, bool multi) {
 struct TextBatch {
   std::string texts;
   std::vector<size_t> ends;
-  std::string raws;  // only when the keep field is read
+  std::string raws;  // with DocLines: the lines (texts empty)
   std::vector<size_t> raw_ends;
   std::vector<uint64_t> docs;
-  std::vector<uint8_t> json;  // with DocLines: raws hold the lines, texts nothing
+  std::vector<uint8_t> json;  // with DocLines: per line, JSONL
   std::string_view Text(size_t i) const {
     size_t b = i ? ends[i - 1] : 0;
     return std::string_view(texts).substr(b, ends[i] - b);
@@ -92,30 +94,20 @@ struct TextBatch {
 constexpr size_t kBatchDocs = 1024;
 constexpr size_t kBatchBytes = 4 << 20;
 
-// Batches of the documents (numbered from first_doc) for which want(number).
-std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader, uint64_t first_doc, bool with_raw,
-                                                         std::function<bool(uint64_t)> want, Progress* progress,
-                                                         uint64_t* bytes, std::vector<uint64_t>* lines = nullptr,
-                                                         bool* is_json = nullptr) {
+// Batches of the texts of the documents d for which want(d).
+std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader, std::function<bool(uint64_t)> want,
+                                                         Progress* progress) {
   return [=](TextBatch* b) -> absl::StatusOr<bool> {
     Document doc;
     size_t size = 0;
     while (b->docs.size() < kBatchDocs && size < kBatchBytes) {
       ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
       if (!more) break;
-      const uint64_t d = first_doc + doc.index;
-      if (d >= kNone) return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
-      if (bytes) *bytes += doc.raw.size() + 1;
+      const uint64_t d = doc.index;
       progress->Add(1, doc.raw.size() + 1);
-      if (lines) lines->push_back(doc.line_number);
-      if (is_json) *is_json = doc.is_json;
       if (!want(d)) continue;
       b->texts.append(doc.text);
       b->ends.push_back(b->texts.size());
-      if (with_raw) {
-        b->raws.append(doc.raw);
-        b->raw_ends.push_back(b->raws.size());
-      }
       b->docs.push_back(d);
       size += doc.text.size();
     }
@@ -169,7 +161,7 @@ absl::Status ForEachDocLine(const std::string& file, uint64_t first_doc, const D
       return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", file, " ends at line ",
                                               reader.line_number(), ", before its ", lines.count[f], " documents"));
     if (reader.line_number() != lines.line[d]) continue;
-    if (!simdjson::validate_utf8(l.data(), l.size())) {
+    if (lines.repaired[f] && !simdjson::validate_utf8(l.data(), l.size())) {
       repaired = ReplaceInvalidUtf8(l);
       l = repaired;
     }
@@ -184,10 +176,51 @@ absl::Status ForEachDocLine(const std::string& file, uint64_t first_doc, const D
 
 bool ShowProgress(const DedupOptions& o) { return o.progress || (!o.quiet && isatty(2)); }
 
+// Document lines of one file, split on the reading thread, parsed on a worker.
+struct LineBatch {
+  std::string lines;  // back to back, kLinePadding bytes after the last
+  std::vector<size_t> ends;
+  std::vector<uint64_t> numbers;  // line numbers
+  const std::string* source = nullptr;  // the input's name
+  bool json = false;
+  std::string_view Line(size_t i) const {
+    size_t b = i ? ends[i - 1] : 0;
+    return std::string_view(lines).substr(b, ends[i] - b);
+  }
+};
+
 struct SignResult {
   std::vector<DocFeatures> features;
   std::vector<double> keep;
-  uint64_t missing = 0;
+  std::vector<uint64_t> lines;  // the documents' line numbers
+  uint64_t missing = 0, bytes = 0, skipped = 0, replaced = 0;
+  bool json = false;
+};
+
+// LineParsers for the workers of one pass, each used by one at a time.
+class ParserPool {
+ public:
+  explicit ParserPool(const DocumentReaderOptions& opts) : opts_(opts) {}
+  absl::StatusOr<std::unique_ptr<LineParser>> Take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        auto p = std::move(free_.back());
+        free_.pop_back();
+        return p;
+      }
+    }
+    return LineParser::Create(opts_);
+  }
+  void Give(std::unique_ptr<LineParser> p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(p));
+  }
+
+ private:
+  const DocumentReaderOptions& opts_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<LineParser>> free_;
 };
 
 }  // namespace
@@ -212,43 +245,134 @@ absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions
   const bool field_score = o.keep == KeepPolicy::kField;
   const bool use_score = o.keep != KeepPolicy::kFirst;
   Progress progress("dedup: signing", ShowProgress(o));
-  for (const std::string& file : files) {
-    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({file}, o.reader));
-    bool last_json = false;
-    auto produce = Producer(reader.get(), table->size(), field_score, [](uint64_t) { return true; }, &progress,
-                            &rep->bytes, lines ? &lines->line : nullptr, &last_json);
-    std::function<absl::Status(TextBatch&, SignResult*)> work = [&](TextBatch& b, SignResult* r) {
-      r->features.resize(b.docs.size());
-      if (use_score) r->keep.resize(b.docs.size());
-      for (size_t i = 0; i < b.docs.size(); ++i) {
-        SignText(b.Text(i), so, hasher, &r->features[i]);
+  ParserPool parsers(o.reader);
+  // This thread only splits lines (as DocumentReader would: IsDocumentLine);
+  // the workers parse them (LineParser) and sign the texts, so that the
+  // reading thread does not bound the pass.
+  std::function<absl::Status(LineBatch&, SignResult*)> work = [&](LineBatch& b, SignResult* r) -> absl::Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<LineParser> parser, parsers.Take());
+    absl::Status status = [&]() -> absl::Status {
+      r->json = b.json;
+      r->features.reserve(b.ends.size());
+      r->lines.reserve(b.ends.size());
+      for (size_t i = 0; i < b.ends.size(); ++i) {
+        std::string_view text, raw;
+        bool repaired = false;
+        absl::Status st = parser->Parse(b.Line(i), b.json, &text, &raw, &repaired);
+        r->replaced += repaired;
+        if (!st.ok()) {
+          if (o.reader.on_bad_line == BadLinePolicy::kError)
+            return absl::DataLossError(absl::StrCat(st.message(), ", ", *b.source, ":", b.numbers[i]));
+          ++r->skipped;
+          continue;
+        }
+        r->lines.push_back(b.numbers[i]);
+        r->bytes += raw.size() + 1;
+        SignText(text, so, hasher, &r->features.emplace_back());
         if (o.keep == KeepPolicy::kLongest) {
-          r->keep[i] = static_cast<double>(b.Text(i).size());
+          r->keep.push_back(static_cast<double>(text.size()));
         } else if (field_score) {
           double v;
-          if (NumberField(b.Raw(i), o.keep_field, &v)) {
-            r->keep[i] = v;
+          if (NumberField(raw, o.keep_field, &v)) {
+            r->keep.push_back(v);
           } else {
-            r->keep[i] = -std::numeric_limits<double>::infinity();
+            r->keep.push_back(-std::numeric_limits<double>::infinity());
             ++r->missing;
           }
         }
       }
       return absl::OkStatus();
-    };
-    std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
-      for (auto& f : r.features) table->Append(f);
-      table->keep.insert(table->keep.end(), r.keep.begin(), r.keep.end());
-      rep->missing_keep_field += r.missing;
-      return absl::OkStatus();
-    };
-    RETURN_IF_ERROR((OrderedParallelMap<TextBatch, SignResult>(threads, produce, work, consume)));
-    counts->push_back(reader->documents());
-    if (lines) lines->json.push_back(last_json);
-    rep->documents += reader->documents();
-    rep->skipped += reader->skipped();
-    rep->blank_lines += reader->blank_lines();
-    rep->replaced_utf8 += reader->replaced_utf8();
+    }();
+    parsers.Give(std::move(parser));
+    return status;
+  };
+  // Once 16 MB are read, the table is reserved for the documents expected
+  // in all inputs (at the rate so far, with a margin): growing it by
+  // doubling would copy it and touch fresh pages several times over, and
+  // reserved pages that are never written cost no memory.
+  int64_t total_size = 0, raw_done = 0;
+  for (const std::string& file : files) {
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(file, ec);
+    total_size = ec || total_size < 0 ? -1 : total_size + static_cast<int64_t>(size);
+  }
+  bool reserved = total_size <= 0;
+  auto reserve = [&](int64_t raw) {
+    if (reserved || raw < (16 << 20)) return;
+    reserved = true;
+    const size_t docs = table->size() + 1024 +
+                        static_cast<size_t>(1.25 * static_cast<double>(table->size()) *
+                                            static_cast<double>(total_size - raw) / static_cast<double>(raw));
+    table->exact.reserve(docs);
+    table->band.reserve(docs * table->bands);
+    if (table->has_sig16) table->sig16.reserve(docs * table->num_perm);
+    if (use_score) table->keep.reserve(docs);
+    if (lines) lines->line.reserve(docs);
+  };
+  for (const std::string& file : files) {
+    // The first parser checks --text-key before the file is opened, as
+    // DocumentReader::Open does.
+    ASSIGN_OR_RETURN(std::unique_ptr<LineParser> first, parsers.Take());
+    parsers.Give(std::move(first));
+    ASSIGN_OR_RETURN(std::vector<std::string> paths, ExpandInputs({file}));
+    uint64_t documents = 0, replaced = 0;
+    bool last_json = false;
+    for (const std::string& path : paths) {
+      ASSIGN_OR_RETURN(auto in, OpenInput(path));
+      LineReader reader(std::move(in));
+      InputFormat format = o.reader.format;
+      absl::Status read_error;  // after the lines before it are parsed
+      std::function<absl::StatusOr<bool>(LineBatch*)> produce = [&](LineBatch* b) -> absl::StatusOr<bool> {
+        RETURN_IF_ERROR(read_error);
+        b->source = &reader.name();
+        while (b->ends.size() < kBatchDocs && b->lines.size() < kBatchBytes) {
+          std::string_view l;
+          absl::StatusOr<bool> got = reader.Next(&l);
+          if (!got.ok()) {
+            if (b->ends.empty()) return got.status();
+            read_error = got.status();
+            break;
+          }
+          if (!*got) break;
+          if (!IsDocumentLine(l, &format)) {
+            ++rep->blank_lines;
+            continue;
+          }
+          b->lines.append(l);
+          b->ends.push_back(b->lines.size());
+          b->numbers.push_back(reader.line_number());
+        }
+        if (b->ends.empty()) return false;
+        b->json = format == InputFormat::kJsonl;
+        b->lines.append(kLinePadding, '\0');
+        return true;
+      };
+      std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
+        if (table->size() + r.features.size() > kNone)
+          return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
+        for (auto& f : r.features) table->Append(f);
+        table->keep.insert(table->keep.end(), r.keep.begin(), r.keep.end());
+        if (lines) lines->line.insert(lines->line.end(), r.lines.begin(), r.lines.end());
+        if (!r.features.empty()) last_json = r.json;
+        documents += r.features.size();
+        rep->bytes += r.bytes;
+        rep->skipped += r.skipped;
+        replaced += r.replaced;
+        rep->missing_keep_field += r.missing;
+        progress.Add(r.features.size(), r.bytes);
+        reserve(raw_done + reader.stream().RawBytesRead());
+        return absl::OkStatus();
+      };
+      RETURN_IF_ERROR((OrderedParallelMap<LineBatch, SignResult>(threads, produce, work, consume)));
+      raw_done += reader.stream().RawBytesRead();
+    }
+    counts->push_back(documents);
+    if (lines) {
+      lines->json.push_back(last_json);
+      lines->repaired.push_back(replaced > 0);
+    }
+    rep->documents += documents;
+    rep->replaced_utf8 += replaced;
   }
   progress.Finish();
   return absl::OkStatus();
@@ -287,8 +411,7 @@ absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>
     Progress progress("dedup: verifying", ShowProgress(o));
     progress.SetTotalBytes(reader->TotalBytesHint());
     std::function<absl::StatusOr<bool>(TextBatch*)> produce =
-        Producer(reader.get(), 0, false, [&](uint64_t d) { return d < n && ss->cand[d] != kNone; }, &progress,
-                 nullptr);
+        Producer(reader.get(), [&](uint64_t d) { return d < n && ss->cand[d] != kNone; }, &progress);
     // With the documents' lines known, this thread only splits lines and
     // the workers parse the candidates' JSON.
     std::unique_ptr<LineReader> lr;
@@ -442,7 +565,6 @@ absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first
     ASSIGN_OR_RETURN(clusters, OutputFile::Open(o.clusters, o.output_opts));
   }
   Progress progress("dedup: writing", ShowProgress(o));
-  std::string line;
   // Document number d, whose line `doc` holds, goes to its output.
   auto emit = [&](const Document& doc, uint64_t d64) -> absl::Status {
     progress.Add(1, doc.raw.size() + 1);
@@ -451,14 +573,16 @@ absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first
                                               *doc.source, ":", doc.line_number));
     const uint32_t d = static_cast<uint32_t>(d64);
     const uint32_t s = t.survivor[d];
-    line.assign(doc.raw);
-    line.push_back('\n');
+    auto put = [&](OutputFile* f) {
+      RETURN_IF_ERROR(f->Write(doc.raw));
+      return f->Write("\n");
+    };
     if (s == d) {
       ++rep->kept;
-      return out->Write(line);
+      return put(out.get());
     }
     ++(t.exact[d] ? rep->exact_duplicates : rep->near_duplicates);
-    if (removed) RETURN_IF_ERROR(removed->Write(line));
+    if (removed) RETURN_IF_ERROR(put(removed.get()));
     if (!clusters) return absl::OkStatus();
     auto it = t.ids.find(s);
     JsonWriter w;

@@ -29,6 +29,9 @@ struct DocLines {
   std::vector<uint64_t> line;
   std::vector<uint64_t> count;
   std::vector<uint8_t> json;  // per file: JSONL (else plain text)
+  // Per file: some line had invalid UTF-8 replaced (--invalid-utf8=replace);
+  // only then do later passes check and repair lines again.
+  std::vector<uint8_t> repaired;
 };
 
 // Pass 1 over `files`: appends each document's features (and keep score)
