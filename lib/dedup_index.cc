@@ -32,10 +32,11 @@ void SignText(std::string_view text, const SignOptions& opts, const MinHasher& h
   }
 }
 
-void DocTable::Append(const DocFeatures& f) {
-  exact.push_back(f.exact);
-  band.insert(band.end(), f.band.begin(), f.band.end());
-  if (has_sig16) sig16.insert(sig16.end(), f.sig16.begin(), f.sig16.end());
+void DocTable::Append(const std::vector<Hash128>& exacts, const std::vector<uint64_t>& bands,
+                      const std::vector<uint16_t>& sig16s) {
+  exact.insert(exact.end(), exacts.begin(), exacts.end());
+  band.insert(band.end(), bands.begin(), bands.end());
+  if (has_sig16) sig16.insert(sig16.end(), sig16s.begin(), sig16s.end());
 }
 
 std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact, ThreadPool* pool) {

@@ -56,7 +56,10 @@ struct DocTable {
   std::vector<uint16_t> sig16;   // size() * num_perm, when has_sig16
   std::vector<double> keep;      // keep score (empty for --keep first)
   size_t size() const { return exact.size(); }
-  void Append(const DocFeatures& f);
+  // Appends documents given flat: their exact keys, then bands (and sig16,
+  // used only when has_sig16) keys of each in turn, as DocFeatures holds them.
+  void Append(const std::vector<Hash128>& exacts, const std::vector<uint64_t>& bands,
+              const std::vector<uint16_t>& sig16s);
   const uint16_t* Sig16(uint32_t d) const { return sig16.data() + static_cast<size_t>(d) * num_perm; }
 };
 

@@ -209,8 +209,12 @@ struct LineBatch {
   }
 };
 
+// A batch's features, flat (a vector per document would be allocated on a
+// worker and freed on the consuming thread).
 struct SignResult {
-  std::vector<DocFeatures> features;
+  std::vector<Hash128> exact;
+  std::vector<uint64_t> band;
+  std::vector<uint16_t> sig16;
   std::vector<double> keep;
   std::vector<uint64_t> lines;  // the documents' line numbers
   uint64_t missing = 0, bytes = 0, skipped = 0, replaced = 0;
@@ -273,7 +277,10 @@ absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions
     ASSIGN_OR_RETURN(std::unique_ptr<LineParser> parser, parsers.Take());
     absl::Status status = [&]() -> absl::Status {
       r->json = b.json;
-      r->features.reserve(b.ends.size());
+      DocFeatures f;
+      r->exact.reserve(b.ends.size());
+      r->band.reserve(b.ends.size() * so.lsh.bands);
+      if (so.keep_sig16) r->sig16.reserve(b.ends.size() * so.lsh.num_perm());
       r->lines.reserve(b.ends.size());
       for (size_t i = 0; i < b.ends.size(); ++i) {
         std::string_view text, raw;
@@ -288,7 +295,10 @@ absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions
         }
         r->lines.push_back(b.numbers[i]);
         r->bytes += raw.size() + 1;
-        SignText(text, so, hasher, &r->features.emplace_back());
+        SignText(text, so, hasher, &f);
+        r->exact.push_back(f.exact);
+        r->band.insert(r->band.end(), f.band.begin(), f.band.end());
+        r->sig16.insert(r->sig16.end(), f.sig16.begin(), f.sig16.end());
         if (o.keep == KeepPolicy::kLongest) {
           r->keep.push_back(static_cast<double>(text.size()));
         } else if (field_score) {
@@ -368,18 +378,19 @@ absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions
         return true;
       };
       std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
-        if (table->size() + r.features.size() > kNone)
+        const size_t docs = r.exact.size();
+        if (table->size() + docs > kNone)
           return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
-        for (auto& f : r.features) table->Append(f);
+        table->Append(r.exact, r.band, r.sig16);
         table->keep.insert(table->keep.end(), r.keep.begin(), r.keep.end());
         if (lines) lines->line.insert(lines->line.end(), r.lines.begin(), r.lines.end());
-        if (!r.features.empty()) last_json = r.json;
-        documents += r.features.size();
+        if (docs) last_json = r.json;
+        documents += docs;
         rep->bytes += r.bytes;
         rep->skipped += r.skipped;
         replaced += r.replaced;
         rep->missing_keep_field += r.missing;
-        progress.Add(r.features.size(), r.bytes);
+        progress.Add(docs, r.bytes);
         reserve(raw_done + reader.stream().RawBytesRead());
         return absl::OkStatus();
       };
