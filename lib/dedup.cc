@@ -117,24 +117,24 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
   table.bands = rep.lsh.bands;
   table.num_perm = rep.lsh.num_perm();
   table.has_sig16 = so.keep_sig16;
-  std::vector<uint64_t> counts;
-  RETURN_IF_ERROR(SignFiles(inputs, o, so, &table, &counts, &rep));
+  DocLines lines;
+  RETURN_IF_ERROR(SignFiles(inputs, o, so, &table, &lines.count, &rep, &lines));
   rep.table_bytes = TableBytes(table, o);
 
-  std::vector<uint32_t> exact_rep = ExactRepresentatives(table.exact);
+  std::vector<uint32_t> exact_rep = ExactRepresentatives(table.exact, &pool);
   std::vector<uint64_t> pairs = CandidatePairs(table, exact_rep, &pool);
   rep.candidate_pairs = pairs.size();
   std::vector<uint64_t>().swap(table.band);
 
   ShingleSets sets;
-  ASSIGN_OR_RETURN(std::vector<uint64_t> accepted, VerifyPairs(inputs, o, table, pairs, &pool, &sets, &rep));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> accepted, VerifyPairs(inputs, o, table, pairs, &pool, &sets, &rep, &lines));
   rep.accepted_pairs = accepted.size();
   std::vector<uint64_t>().swap(pairs);
   ClusterTable clusters = BuildClusterTable(o, exact_rep, ChooseSurvivors(exact_rep, accepted, o.keep, table.keep),
                                             table, sets);
   rep.clusters = clusters.clusters();
-  if (!o.clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(inputs, o, &clusters));
-  RETURN_IF_ERROR(WriteFiltered(inputs, 0, inputs.size() > 1, o, clusters, &rep));
+  if (!o.clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(inputs, o, &clusters, &lines));
+  RETURN_IF_ERROR(WriteFiltered(inputs, 0, inputs.size() > 1, o, clusters, &rep, &lines));
   if (rep.kept + rep.exact_duplicates + rep.near_duplicates != rep.documents)
     return absl::DataLossError(absl::StrCat("the inputs changed between passes: ",
                                             rep.kept + rep.exact_duplicates + rep.near_duplicates,

@@ -32,20 +32,33 @@ void SignText(std::string_view text, const SignOptions& opts, const MinHasher& h
   }
 }
 
-void DocTable::Append(const DocFeatures& f) {
-  exact.push_back(f.exact);
-  band.insert(band.end(), f.band.begin(), f.band.end());
-  if (has_sig16) sig16.insert(sig16.end(), f.sig16.begin(), f.sig16.end());
+void DocTable::Append(const std::vector<Hash128>& exacts, const std::vector<uint64_t>& bands,
+                      const std::vector<uint16_t>& sig16s) {
+  exact.insert(exact.end(), exacts.begin(), exacts.end());
+  band.insert(band.end(), bands.begin(), bands.end());
+  if (has_sig16) sig16.insert(sig16.end(), sig16s.begin(), sig16s.end());
 }
 
-std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact) {
+std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact, ThreadPool* pool) {
   struct H {
     size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo); }
   };
-  absl::flat_hash_map<Hash128, uint32_t, H> first;
-  first.reserve(exact.size());
   std::vector<uint32_t> rep(exact.size());
-  for (uint32_t d = 0; d < exact.size(); ++d) rep[d] = first.try_emplace(exact[d], d).first->second;
+  // Keys split into groups by their high bits (the map hashes the low ones);
+  // each group is scanned in document order, so its firsts do not depend on
+  // the number of groups.
+  const size_t parts = pool ? static_cast<size_t>(pool->size()) : 1;
+  auto group = [&](size_t part) {
+    absl::flat_hash_map<Hash128, uint32_t, H> first;
+    first.reserve(exact.size() / parts + 1);
+    for (uint32_t d = 0; d < exact.size(); ++d)
+      if (parts == 1 || exact[d].hi % parts == part) rep[d] = first.try_emplace(exact[d], d).first->second;
+  };
+  if (parts == 1) {
+    group(0);
+  } else {
+    pool->ParallelFor(parts, group);
+  }
   return rep;
 }
 

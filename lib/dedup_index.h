@@ -56,12 +56,16 @@ struct DocTable {
   std::vector<uint16_t> sig16;   // size() * num_perm, when has_sig16
   std::vector<double> keep;      // keep score (empty for --keep first)
   size_t size() const { return exact.size(); }
-  void Append(const DocFeatures& f);
+  // Appends documents given flat: their exact keys, then bands (and sig16,
+  // used only when has_sig16) keys of each in turn, as DocFeatures holds them.
+  void Append(const std::vector<Hash128>& exacts, const std::vector<uint64_t>& bands,
+              const std::vector<uint16_t>& sig16s);
   const uint16_t* Sig16(uint32_t d) const { return sig16.data() + static_cast<size_t>(d) * num_perm; }
 };
 
 // exact_rep[d]: the first document with d's exact key (d itself if first).
-std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact);
+// Spread over `pool` when given; the result is the same.
+std::vector<uint32_t> ExactRepresentatives(const std::vector<Hash128>& exact, ThreadPool* pool = nullptr);
 
 // Candidate pairs (i << 32 | j, i < j), sorted and distinct, among documents
 // with exact_rep[d] == d, from the band keys.

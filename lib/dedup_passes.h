@@ -22,10 +22,23 @@ namespace llmtk {
 // The signing options of a run.
 SignOptions MakeSignOptions(const DedupOptions& o, const LshParams& lsh);
 
+// Where the signed documents sit: line[d] is document d's line in its file,
+// count[f] the number of documents of file f. With it a later pass finds the
+// documents' lines without parsing the JSON again on its one reading thread.
+struct DocLines {
+  std::vector<uint64_t> line;
+  std::vector<uint64_t> count;
+  std::vector<uint8_t> json;  // per file: JSONL (else plain text)
+  // Per file: some line had invalid UTF-8 replaced (--invalid-utf8=replace);
+  // only then do later passes check and repair lines again.
+  std::vector<uint8_t> repaired;
+};
+
 // Pass 1 over `files`: appends each document's features (and keep score)
-// to `table`, one count per file to `counts`; adds reader counters to `rep`.
+// to `table`, one count per file to `counts`; adds reader counters to `rep`;
+// with `lines`, appends the documents' lines and the files' formats to it.
 absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions& o, const SignOptions& so,
-                       DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep);
+                       DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep, DocLines* lines = nullptr);
 
 // Candidate documents' shingle sets (32-bit hashes, sorted) for exact
 // verification; cand[d] is d's rank, or UINT32_MAX.
@@ -36,10 +49,12 @@ struct ShingleSets {
 };
 
 // Keeps the pairs at or above the threshold under o.verify; reads the
-// candidate documents of `files` (all inputs) for exact verification.
+// candidate documents of `files` (all inputs) for exact verification; with
+// `lines` (of the same files) their JSON is parsed on the workers.
 absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>& files, const DedupOptions& o,
                                                   const DocTable& table, const std::vector<uint64_t>& pairs,
-                                                  ThreadPool* pool, ShingleSets* sets, DedupReport* rep);
+                                                  ThreadPool* pool, ShingleSets* sets, DedupReport* rep,
+                                                  const DocLines* lines = nullptr);
 
 // Per document: the survivor, whether it is an exact copy of it, and the
 // similarity to it; ids of survivors standing for others (for --clusters).
@@ -54,13 +69,17 @@ struct ClusterTable {
 ClusterTable BuildClusterTable(const DedupOptions& o, const std::vector<uint32_t>& exact_rep,
                                std::vector<uint32_t> survivor, const DocTable& table, const ShingleSets& sets);
 
-// Reads the ids of the survivors in `t.ids` from `files` (all inputs).
-absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t);
+// Reads the ids of the survivors in `t.ids` from `files` (all inputs),
+// finding their lines by number when given `lines`.
+absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t,
+                                const DocLines* lines = nullptr);
 
 // Final pass over `files`, whose first document is number `first_doc`:
 // kept lines to o.output, removed ones to o.removed, the report to o.clusters.
+// With `lines` (of the same files, first_doc 0) lines are split, not parsed.
 absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first_doc, bool multi_input,
-                           const DedupOptions& o, const ClusterTable& t, DedupReport* rep);
+                           const DedupOptions& o, const ClusterTable& t, DedupReport* rep,
+                           const DocLines* lines = nullptr);
 
 }  // namespace llmtk
 

@@ -36,29 +36,149 @@ bool IsBlank(std::string_view line) {
 
 }  // namespace
 
-struct DocumentReader::Impl {
-  std::unique_ptr<LineReader> lines;
-  InputFormat format = InputFormat::kAuto;  // of the current input, once known
-  simdjson::ondemand::parser parser;
+bool IsDocumentLine(std::string_view line, InputFormat* format) {
+  if (*format == InputFormat::kText) return true;
+  if (IsBlank(line)) return false;
+  if (*format == InputFormat::kAuto) {
+    size_t i = line.find_first_not_of(" \t\r\f\v");
+    *format = line[i] == '{' ? InputFormat::kJsonl : InputFormat::kText;
+  }
+  return true;
+}
+
+struct LineParser::Impl {
+  DocumentReaderOptions opts;
   std::vector<std::string> key_path;
+  simdjson::ondemand::parser parser;
   std::string repaired;  // the line after U+FFFD substitution
-  std::string text_copy;
 };
 
-absl::StatusOr<std::unique_ptr<DocumentReader>> DocumentReader::Open(
-    const std::vector<std::string>& paths, const DocumentReaderOptions& opts) {
+absl::StatusOr<std::unique_ptr<LineParser>> LineParser::Create(const DocumentReaderOptions& opts) {
   if (opts.text_key.empty()) return absl::InvalidArgumentError("--text-key must not be empty");
-  std::unique_ptr<DocumentReader> r(new DocumentReader());
-  ASSIGN_OR_RETURN(r->paths_, ExpandInputs(paths.empty() ? std::vector<std::string>{"-"} : paths));
-  r->opts_ = opts;
-  r->impl_ = std::make_unique<Impl>();
+  std::unique_ptr<LineParser> p(new LineParser());
+  p->impl_ = std::make_unique<Impl>();
+  p->impl_->opts = opts;
   for (absl::string_view part : absl::StrSplit(ToAbsl(opts.text_key), '.')) {
     if (part.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--text-key '", opts.text_key,
                                                      "' has an empty path component"));
     }
-    r->impl_->key_path.emplace_back(part);
+    p->impl_->key_path.emplace_back(part);
   }
+  return p;
+}
+
+LineParser::~LineParser() = default;
+
+absl::Status LineParser::Parse(std::string_view line, bool json, std::string_view* text_out,
+                               std::string_view* raw, bool* repaired) {
+  Impl& im = *impl_;
+  *repaired = false;
+  // simdjson validates UTF-8 of the whole line; doing it first gives one
+  // clear message and lets --invalid-utf8=replace repair the line.
+  if (!simdjson::validate_utf8(line.data(), line.size())) {
+    if (im.opts.invalid_utf8 == InvalidUtf8Policy::kError) {
+      size_t off = 0;
+      IsValidUtf8(line, &off);
+      return absl::DataLossError(absl::StrCat(
+          "invalid UTF-8 at byte ", off,
+          " of the line (use --invalid-utf8=replace to substitute U+FFFD, or "
+          "--on-bad-line=skip)"));
+    }
+    // Padding: the repaired copy gets its own slack for simdjson.
+    im.repaired = ReplaceInvalidUtf8(line);
+    im.repaired.reserve(im.repaired.size() + simdjson::SIMDJSON_PADDING);
+    line = im.repaired;
+    *repaired = true;
+  }
+  *raw = line;
+  if (!json) {
+    *text_out = line;
+    return absl::OkStatus();
+  }
+
+  // The caller keeps >= 64 readable bytes after each line; the repaired
+  // string reserved its own. That is simdjson's padding requirement.
+  simdjson::padded_string_view psv(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::document d;
+  auto err = im.parser.iterate(psv).get(d);
+  simdjson::ondemand::object obj;
+  if (!err) err = d.get_object().get(obj);
+  if (err) {
+    return absl::DataLossError(absl::StrCat(
+        err == simdjson::INCORRECT_TYPE ? "line is not a JSON object" : "malformed JSON",
+        " (", simdjson::error_message(err), "; use --on-bad-line=skip to skip such lines)"));
+  }
+  // Walk every top-level field: On-Demand is lazy, and only visiting them
+  // all (and checking the end) catches a truncated or garbled line.
+  std::string_view text;
+  bool found = false;
+  std::string type_error;
+  for (auto field : obj) {
+    std::string_view key;
+    err = field.unescaped_key().get(key);
+    if (err) break;
+    if (found || key != im.key_path[0]) continue;
+    simdjson::ondemand::value v;
+    err = field.value().get(v);
+    if (err) break;
+    for (size_t k = 1; k < im.key_path.size() && type_error.empty(); ++k) {
+      simdjson::ondemand::object inner;
+      if (v.get_object().get(inner) != simdjson::SUCCESS) {
+        type_error = absl::StrCat("\"", absl::StrJoin(im.key_path.begin(), im.key_path.begin() + k, "."),
+                                  "\" is not an object");
+        break;
+      }
+      err = inner.find_field_unordered(im.key_path[k]).get(v);
+      if (err == simdjson::NO_SUCH_FIELD) {
+        err = simdjson::SUCCESS;
+        type_error = "missing";
+      }
+      if (err) break;
+    }
+    if (err || !type_error.empty()) break;
+    simdjson::ondemand::json_type t;
+    err = v.type().get(t);
+    if (err) break;
+    if (t != simdjson::ondemand::json_type::string) {
+      type_error = absl::StrCat("key \"", im.opts.text_key, "\" is ", JsonTypeName(t), ", not a string");
+      break;
+    }
+    err = v.get_string().get(text);
+    if (err) break;
+    // Later fields are visited (validated) by the parser; the unescaped
+    // text lives in its string buffer until the next iterate().
+    found = true;
+  }
+  if (!err && type_error.empty() && d.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    err = simdjson::TRAILING_CONTENT;
+  }
+  if (err) {
+    return absl::DataLossError(absl::StrCat("malformed JSON (", simdjson::error_message(err),
+                                            "; use --on-bad-line=skip to skip such lines)"));
+  }
+  if (type_error == "missing" || (!found && type_error.empty())) {
+    return absl::DataLossError(
+        absl::StrCat("missing key \"", im.opts.text_key, "\" (choose the field with --text-key)"));
+  }
+  if (!type_error.empty()) return absl::DataLossError(type_error);
+  *text_out = text;
+  return absl::OkStatus();
+}
+
+struct DocumentReader::Impl {
+  std::unique_ptr<LineReader> lines;
+  InputFormat format = InputFormat::kAuto;  // of the current input, once known
+  std::unique_ptr<LineParser> parser;
+};
+
+absl::StatusOr<std::unique_ptr<DocumentReader>> DocumentReader::Open(
+    const std::vector<std::string>& paths, const DocumentReaderOptions& opts) {
+  std::unique_ptr<DocumentReader> r(new DocumentReader());
+  r->impl_ = std::make_unique<Impl>();
+  ASSIGN_OR_RETURN(r->impl_->parser, LineParser::Create(opts));
+  ASSIGN_OR_RETURN(r->paths_, ExpandInputs(paths.empty() ? std::vector<std::string>{"-"} : paths));
+  r->opts_ = opts;
   for (const std::string& p : r->paths_) {
     if (p == "-") {
       r->total_bytes_hint_ = -1;
@@ -101,132 +221,24 @@ absl::StatusOr<bool> DocumentReader::Next(Document* doc) {
       continue;
     }
     bytes_read_ += line.size() + 1;
-    if (im.format == InputFormat::kAuto) {
-      if (IsBlank(line)) {
-        ++blank_lines_;
-        continue;
-      }
-      size_t i = line.find_first_not_of(" \t\r\f\v");
-      im.format = line[i] == '{' ? InputFormat::kJsonl : InputFormat::kText;
-    }
-    const bool json = im.format == InputFormat::kJsonl;
-    if (json && IsBlank(line)) {
+    if (!IsDocumentLine(line, &im.format)) {
       ++blank_lines_;
       continue;
     }
-    const std::string& name = im.lines->name();
-    const uint64_t lineno = im.lines->line_number();
-    auto bad = [&](std::string what) -> absl::Status {
-      std::string where = absl::StrCat(name, ":", lineno);
-      if (opts_.on_bad_line == BadLinePolicy::kSkip) {
-        if (skipped_++ == 0) first_skip_reason_ = absl::StrCat(what, ", ", where);
-        return absl::OkStatus();
-      }
-      return absl::DataLossError(absl::StrCat(what, ", ", where));
-    };
-
-    // simdjson validates UTF-8 of the whole line; doing it first gives one
-    // clear message and lets --invalid-utf8=replace repair the line.
-    if (!simdjson::validate_utf8(line.data(), line.size())) {
-      if (opts_.invalid_utf8 == InvalidUtf8Policy::kError) {
-        size_t off = 0;
-        IsValidUtf8(line, &off);
-        RETURN_IF_ERROR(bad(absl::StrCat(
-            "invalid UTF-8 at byte ", off,
-            " of the line (use --invalid-utf8=replace to substitute U+FFFD, or "
-            "--on-bad-line=skip)")));
-        continue;
-      }
-      // Padding: the repaired copy gets its own slack for simdjson.
-      im.repaired = ReplaceInvalidUtf8(line);
-      im.repaired.reserve(im.repaired.size() + simdjson::SIMDJSON_PADDING);
-      line = im.repaired;
-      ++replaced_utf8_;
+    const bool json = im.format == InputFormat::kJsonl;
+    bool repaired = false;
+    absl::Status st = im.parser->Parse(line, json, &doc->text, &doc->raw, &repaired);
+    if (repaired) ++replaced_utf8_;
+    if (!st.ok()) {
+      const std::string& name = im.lines->name();
+      std::string what = absl::StrCat(st.message(), ", ", name, ":", im.lines->line_number());
+      if (opts_.on_bad_line == BadLinePolicy::kError) return absl::DataLossError(what);
+      if (skipped_++ == 0) first_skip_reason_ = std::move(what);
+      continue;
     }
-
-    doc->raw = line;
-    doc->source = &name;
-    doc->line_number = lineno;
+    doc->source = &im.lines->name();
+    doc->line_number = im.lines->line_number();
     doc->is_json = json;
-    if (!json) {
-      doc->text = line;
-      doc->index = documents_++;
-      return true;
-    }
-
-    // LineReader keeps >= 64 readable bytes after each line; the repaired
-    // string reserved its own. That is simdjson's padding requirement.
-    simdjson::padded_string_view psv(line.data(), line.size(),
-                                     line.size() + simdjson::SIMDJSON_PADDING);
-    simdjson::ondemand::document d;
-    auto err = im.parser.iterate(psv).get(d);
-    simdjson::ondemand::object obj;
-    if (!err) err = d.get_object().get(obj);
-    if (err) {
-      RETURN_IF_ERROR(bad(absl::StrCat(
-          err == simdjson::INCORRECT_TYPE ? "line is not a JSON object" : "malformed JSON",
-          " (", simdjson::error_message(err), "; use --on-bad-line=skip to skip such lines)")));
-      continue;
-    }
-    // Walk every top-level field: On-Demand is lazy, and only visiting them
-    // all (and checking the end) catches a truncated or garbled line.
-    std::string_view text;
-    bool found = false;
-    std::string type_error;
-    for (auto field : obj) {
-      std::string_view key;
-      err = field.unescaped_key().get(key);
-      if (err) break;
-      if (found || key != im.key_path[0]) continue;
-      simdjson::ondemand::value v;
-      err = field.value().get(v);
-      if (err) break;
-      for (size_t k = 1; k < im.key_path.size() && type_error.empty(); ++k) {
-        simdjson::ondemand::object inner;
-        if (v.get_object().get(inner) != simdjson::SUCCESS) {
-          type_error = absl::StrCat("\"", absl::StrJoin(im.key_path.begin(), im.key_path.begin() + k, "."),
-                                    "\" is not an object");
-          break;
-        }
-        err = inner.find_field_unordered(im.key_path[k]).get(v);
-        if (err == simdjson::NO_SUCH_FIELD) {
-          err = simdjson::SUCCESS;
-          type_error = "missing";
-        }
-        if (err) break;
-      }
-      if (err || !type_error.empty()) break;
-      simdjson::ondemand::json_type t;
-      err = v.type().get(t);
-      if (err) break;
-      if (t != simdjson::ondemand::json_type::string) {
-        type_error = absl::StrCat("key \"", opts_.text_key, "\" is ", JsonTypeName(t), ", not a string");
-        break;
-      }
-      err = v.get_string().get(text);
-      if (err) break;
-      // Later fields are visited (validated) by the parser; the unescaped
-      // text lives in its string buffer until the next iterate().
-      found = true;
-    }
-    if (!err && type_error.empty() && d.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-      err = simdjson::TRAILING_CONTENT;
-    }
-    if (err) {
-      RETURN_IF_ERROR(bad(absl::StrCat("malformed JSON (", simdjson::error_message(err),
-                                       "; use --on-bad-line=skip to skip such lines)")));
-      continue;
-    }
-    if (type_error == "missing" || (!found && type_error.empty())) {
-      RETURN_IF_ERROR(bad(absl::StrCat("missing key \"", opts_.text_key,
-                                       "\" (choose the field with --text-key)")));
-      continue;
-    }
-    if (!type_error.empty()) {
-      RETURN_IF_ERROR(bad(type_error));
-      continue;
-    }
-    doc->text = text;
     doc->index = documents_++;
     return true;
   }

@@ -84,6 +84,43 @@ class DocumentReader {
   std::string first_skip_reason_;
 };
 
+// DocumentReader in two halves, for callers that split lines on one thread
+// and parse them on others (DocumentReader itself is built on them, so the
+// two cannot differ).
+//
+// The in-order half: whether `line` is a document line of an input whose
+// format is *format (start each input at options.format). A kAuto input
+// takes its format from its first non-blank line; blank lines before it and
+// in JSONL are no documents (DocumentReader counts them as blank_lines).
+bool IsDocumentLine(std::string_view line, InputFormat* format);
+
+// Readable bytes a caller of LineParser::Parse keeps after each line (as
+// LineReader does), for simdjson.
+inline constexpr size_t kLinePadding = 64;
+
+// The per-line half: one document line to its text. Thread-safety: one
+// thread at a time; use one LineParser per thread.
+class LineParser {
+ public:
+  // InvalidArgument for an empty --text-key or an empty path component.
+  static absl::StatusOr<std::unique_ptr<LineParser>> Create(const DocumentReaderOptions& opts);
+  ~LineParser();
+
+  // `line` (kLinePadding readable bytes after it) is a document line of a
+  // JSONL (json) or plain-text input. Sets *text and *raw (valid until the
+  // next Parse; raw is the line, or its repaired copy), and *repaired when
+  // invalid UTF-8 was replaced with U+FFFD (also for a line then found bad).
+  // A bad line is DataLoss with the message DocumentReader gives before
+  // ", file:line"; on_bad_line is the caller's to apply.
+  absl::Status Parse(std::string_view line, bool json, std::string_view* text, std::string_view* raw,
+                     bool* repaired);
+
+ private:
+  LineParser() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Appends `s` as a JSON string literal (quotes included). Control characters,
 // '"' and '\\' are escaped; other UTF-8 is written as is. Invalid UTF-8 bytes
 // become U+FFFD so the output is always valid JSON.

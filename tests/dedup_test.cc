@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/dedup_stage.h"
+#include "lib/jsonl.h"
 #include "lib/minhash.h"
 #include "lib/minhash_shingle.h"
 
@@ -226,6 +227,92 @@ TEST_F(DedupTest, BadLinesFollowThePolicy) {
   EXPECT_EQ(r->exact_duplicates, 1u);
 }
 
+// The sign pass splits lines on one thread and parses them on others; its
+// counters and its first error are DocumentReader's, over several batches.
+TEST_F(DedupTest, SignPassCountsAndFailsAsTheReader) {
+  auto planted = Lines(Slurp(kPlanted));
+  std::string messy, late;
+  for (size_t k = 0; k < 10 * planted.size(); ++k) {
+    const std::string& clean = planted[k % planted.size()];
+    std::string l = clean;
+    if (k % 7 == 0) messy += "\n  \n";
+    if (k % 11 == 0) messy += "{\"text\": truncated\n";
+    if (k % 13 == 0) l.insert(l.find("\"text\": \"") + 9, "\xff");
+    if (k % 17 == 0) messy += "[\"not an object\"]\n";
+    messy += l + (k % 3 == 0 ? "\r\n" : "\n");
+    // Bad lines only in later batches: the first of them is reported.
+    late += (k == 1500 ? "{\"id\":1}" : k == 2500 ? "{\"text\":" : clean) + "\n";
+  }
+  std::string text = "\n\n";
+  for (size_t k = 0; k < 1500; ++k) text += (k % 9 == 0 ? std::string() : "plain " + std::to_string(k % 10)) + "\n";
+  const std::vector<std::string> files = {Write("messy.jsonl", messy), Write("plain.txt", text),
+                                          Write("late.jsonl", late)};
+  for (auto skip : {BadLinePolicy::kSkip, BadLinePolicy::kError}) {
+    for (auto utf8 : {InvalidUtf8Policy::kReplace, InvalidUtf8Policy::kError}) {
+      for (const auto& inputs : {files, std::vector<std::string>{files[2]}, std::vector<std::string>{files[1]}}) {
+        DocumentReaderOptions ro;
+        ro.on_bad_line = skip;
+        ro.invalid_utf8 = utf8;
+        // The reader's account, file by file as the pass opens them.
+        DedupReport want;
+        absl::Status want_status;
+        for (const std::string& f : inputs) {
+          auto reader = DocumentReader::Open({f}, ro).value();
+          Document doc;
+          for (;;) {
+            auto more = reader->Next(&doc);
+            if (!more.ok()) want_status = more.status();
+            if (!more.ok() || !*more) break;
+            want.bytes += doc.raw.size() + 1;
+          }
+          if (!want_status.ok()) break;
+          want.documents += reader->documents();
+          want.skipped += reader->skipped();
+          want.blank_lines += reader->blank_lines();
+          want.replaced_utf8 += reader->replaced_utf8();
+        }
+        for (int threads : {1, 2, 3}) {
+          DedupOptions o = Opts("s");
+          o.inputs = inputs;
+          o.reader = ro;
+          o.threads = threads;
+          o.verify = VerifyMode::kNone;
+          auto r = RunDedup(o);
+          const std::string what = absl::StrCat(inputs.size(), " inputs, skip ", skip == BadLinePolicy::kSkip,
+                                                ", replace ", utf8 == InvalidUtf8Policy::kReplace, ", threads ",
+                                                threads);
+          if (!want_status.ok()) {
+            EXPECT_EQ(r.status(), want_status) << what;
+            continue;
+          }
+          ASSERT_TRUE(r.ok()) << r.status() << what;
+          EXPECT_EQ(r->documents, want.documents) << what;
+          EXPECT_EQ(r->bytes, want.bytes) << what;
+          EXPECT_EQ(r->skipped, want.skipped) << what;
+          EXPECT_EQ(r->blank_lines, want.blank_lines) << what;
+          EXPECT_EQ(r->replaced_utf8, want.replaced_utf8) << what;
+        }
+      }
+    }
+  }
+  // The cases above include each outcome.
+  DedupOptions o = Opts("s");
+  o.inputs = {files[2]};
+  EXPECT_EQ(RunDedup(o).status(),
+            absl::DataLossError("missing key \"text\" (choose the field with --text-key), " + files[2] + ":1501"));
+  o.reader.on_bad_line = BadLinePolicy::kSkip;
+  o.inputs = files;
+  auto r = RunDedup(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->skipped, 2u);
+  EXPECT_GT(r->blank_lines, 0u);
+  EXPECT_EQ(r->replaced_utf8, 0u);
+  o.reader.invalid_utf8 = InvalidUtf8Policy::kReplace;
+  r = RunDedup(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->replaced_utf8, 0u);
+}
+
 TEST_F(DedupTest, LshOptionConflictsAreUsageErrors) {
   DedupOptions o = Opts("u");
   o.bands = 10;
@@ -251,6 +338,44 @@ TEST_F(DedupTest, StagedEqualsSingleCommand) {
     EXPECT_EQ(Cat("staged.removed", 3), Slurp(o.removed));
     EXPECT_EQ(Cat("staged.clusters", 3), Slurp(o.clusters));
     EXPECT_FALSE(Slurp(o.removed).empty());
+  }
+}
+
+// The single command finds documents' lines again by number, without
+// parsing; the staged filter parses. Lines that are not documents, CRLF
+// endings, repaired UTF-8 and plain-text inputs must not shift them.
+TEST_F(DedupTest, LineFindingMatchesParsingOnMessyInputs) {
+  auto lines = Lines(Slurp(kPlanted));
+  std::string messy;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (k % 7 == 0) messy += "\n  \n";
+    if (k % 11 == 0) messy += "{\"text\": truncated\n";
+    std::string l = lines[k];
+    const size_t at = l.find("\"text\": \"");
+    ASSERT_NE(at, std::string::npos) << l;
+    if (k % 13 == 0) l.insert(at + 9, "\xff");
+    messy += l + (k % 3 == 0 ? "\r\n" : "\n");
+  }
+  std::string text;
+  for (size_t k = 0; k < 40; ++k) text += (k % 9 == 0 ? std::string() : "plain " + std::to_string(k % 10) +
+                                           " words of a line that repeats now and then") + "\n";
+  for (VerifyMode v : {VerifyMode::kExact, VerifyMode::kNone}) {
+    fs::remove_all(P("work"));
+    DedupOptions o = Opts("single");
+    o.inputs = {Write("messy.jsonl", messy), Write("plain.txt", text), SplitPlanted()[1]};
+    o.id_key = "";
+    o.verify = v;
+    o.reader.on_bad_line = BadLinePolicy::kSkip;
+    o.reader.invalid_utf8 = InvalidUtf8Policy::kReplace;
+    auto r = RunDedup(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_GT(r->skipped, 0u);
+    EXPECT_GT(r->replaced_utf8, 0u);
+    EXPECT_GT(r->near_duplicates, 0u);
+    ASSERT_TRUE(AllStages(o, "staged", 3).ok());
+    EXPECT_EQ(Cat("staged.kept", 3), Slurp(o.output));
+    EXPECT_EQ(Cat("staged.removed", 3), Slurp(o.removed));
+    EXPECT_EQ(Cat("staged.clusters", 3), Slurp(o.clusters));
   }
 }
 

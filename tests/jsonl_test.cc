@@ -186,6 +186,72 @@ TEST_F(JsonlTest, EmptyKeyIsUsageError) {
             absl::InvalidArgumentError("--text-key 'a..b' has an empty path component"));
 }
 
+TEST(JsonlLines, IsDocumentLineDecidesTheFormatFromTheFirstNonBlankLine) {
+  InputFormat f = InputFormat::kAuto;
+  EXPECT_FALSE(IsDocumentLine(" \t", &f));
+  EXPECT_EQ(f, InputFormat::kAuto);
+  EXPECT_TRUE(IsDocumentLine("  {\"text\":\"a\"}", &f));
+  EXPECT_EQ(f, InputFormat::kJsonl);
+  EXPECT_FALSE(IsDocumentLine("", &f));
+  EXPECT_TRUE(IsDocumentLine("not json", &f));  // a bad line, not a blank one
+  f = InputFormat::kAuto;
+  EXPECT_TRUE(IsDocumentLine("plain {", &f));
+  EXPECT_EQ(f, InputFormat::kText);
+  EXPECT_TRUE(IsDocumentLine("", &f));  // blank lines are plain-text documents
+  f = InputFormat::kText;
+  EXPECT_TRUE(IsDocumentLine("\r", &f));
+}
+
+// Parse gives what DocumentReader gives, without the location.
+TEST(JsonlLines, LineParserMatchesTheReader) {
+  DocumentReaderOptions o;
+  o.text_key = "m.t";
+  auto p = LineParser::Create(o).value();
+  std::string_view text, raw;
+  bool repaired = true;
+  std::string line = std::string("{\"m\":{\"t\":\"a\\u00e9\"},\"z\":1}") + std::string(kLinePadding, ' ');
+  std::string_view l(line.data(), line.find('}') + 2 + 6);
+  ASSERT_EQ(l, "{\"m\":{\"t\":\"a\\u00e9\"},\"z\":1}");
+  ASSERT_TRUE(p->Parse(l, true, &text, &raw, &repaired).ok());
+  EXPECT_EQ(text, "a\xC3\xA9");
+  EXPECT_EQ(raw, l);
+  EXPECT_FALSE(repaired);
+  std::string padded;  // outlives the lambda: text and raw point into it
+  auto bad = [&](std::string s, bool json = true) {
+    padded = s + std::string(kLinePadding, '\0');
+    absl::Status st = p->Parse(std::string_view(padded.data(), s.size()), json, &text, &raw, &repaired);
+    return st.ToString();
+  };
+  EXPECT_EQ(bad("{\"m\":{\"t\":1}}"), "DATA_LOSS: key \"m.t\" is a number, not a string");
+  EXPECT_EQ(bad("{\"m\":2}"), "DATA_LOSS: \"m\" is not an object");
+  EXPECT_EQ(bad("{\"m\":{}}"), "DATA_LOSS: missing key \"m.t\" (choose the field with --text-key)");
+  EXPECT_EQ(bad("{\"x\":1}"), "DATA_LOSS: missing key \"m.t\" (choose the field with --text-key)");
+  EXPECT_EQ(bad("[1]"), "DATA_LOSS: line is not a JSON object (The JSON element does not have the requested "
+                        "type.; use --on-bad-line=skip to skip such lines)");
+  EXPECT_EQ(bad("{\"m\":{\"t\":\"a\xFF\"}}"),
+            "DATA_LOSS: invalid UTF-8 at byte 12 of the line (use --invalid-utf8=replace to substitute "
+            "U+FFFD, or --on-bad-line=skip)");
+  EXPECT_FALSE(repaired);
+  EXPECT_EQ(bad("[1] plain", false), "OK");
+  EXPECT_EQ(text, "[1] plain");
+
+  o.invalid_utf8 = InvalidUtf8Policy::kReplace;
+  auto q = LineParser::Create(o).value();
+  std::string u = std::string("{\"m\":{\"t\":\"a\xFF\"}}") + std::string(kLinePadding, '\0');
+  ASSERT_TRUE(q->Parse(std::string_view(u.data(), u.size() - kLinePadding), true, &text, &raw, &repaired).ok());
+  EXPECT_TRUE(repaired);
+  EXPECT_EQ(text, "a\xEF\xBF\xBD");
+  EXPECT_EQ(raw, "{\"m\":{\"t\":\"a\xEF\xBF\xBD\"}}");
+  // Repaired, then found bad: still reported as repaired (the reader counts it).
+  std::string v = std::string("{\"m\":\xFF}") + std::string(kLinePadding, '\0');
+  EXPECT_FALSE(q->Parse(std::string_view(v.data(), v.size() - kLinePadding), true, &text, &raw, &repaired).ok());
+  EXPECT_TRUE(repaired);
+
+  o.text_key = "a..b";
+  EXPECT_EQ(LineParser::Create(o).status(),
+            absl::InvalidArgumentError("--text-key 'a..b' has an empty path component"));
+}
+
 TEST(JsonWrite, AppendJsonString) {
   std::string out;
   AppendJsonString(&out, "a\"b\\c\n\t\x01 \xC3\xA9 \xFF");

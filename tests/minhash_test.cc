@@ -265,6 +265,26 @@ TEST(BandPairsTest, SmallBucketsAllPairsLargeBucketsStarAndChain) {
   EXPECT_EQ(pairs.size(), 9u + 8u);  // star to 0, plus chain (d-1, d) for d >= 2
 }
 
+TEST(ExactRepresentativesTest, SpreadOverThreadsEqualsOneScan) {
+  // 3000 documents over 700 keys (both halves varied): reps by brute force.
+  std::mt19937_64 rng(7);
+  std::vector<Hash128> keys(700), exact;
+  for (auto& k : keys) k = {rng(), rng()};
+  for (int d = 0; d < 3000; ++d) exact.push_back(keys[rng() % keys.size()]);
+  std::vector<uint32_t> want(exact.size());
+  for (uint32_t d = 0; d < exact.size(); ++d)
+    for (uint32_t e = 0; e <= d; ++e)
+      if (exact[e] == exact[d]) {
+        want[d] = e;
+        break;
+      }
+  EXPECT_EQ(ExactRepresentatives(exact), want);
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(ExactRepresentatives(exact, &pool), want) << threads;
+  }
+}
+
 TEST(ChooseSurvivorsTest, KeepPolicies) {
   // Docs 0..4: 0 and 3 exact copies, pair (1,3) accepted, 2 and 4 alone.
   std::vector<uint32_t> rep = {0, 1, 2, 0, 4};
