@@ -38,6 +38,14 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer);
 // merge that made it, so score order is merge order. Special and byte-fallback
 // tokens score 0, as in SentencePiece models; alphabet characters, which no
 // merge produces, score below every merged token.
+// Why that equals rank-order BPE, although llama.cpp also merges pairs that
+// are not in the merge list: each merged token comes from exactly one merge
+// (SentencePiece-style training never reuses a string's id), and rank-order
+// BPE applies merges in rank order, so the part of the text two adjacent
+// pieces x, y cover went through the same merges as the token's string alone,
+// whose only two-piece stage is the token's own merge: x, y is that merge.
+// Both encoders see the same candidate pairs with the same order at every
+// step (checked on every held-out document by scripts/check-tok-train).
 std::vector<float> SentencePieceScores(const TrainedBpe& model);
 
 // Writes a vocabulary-only GGUF v3 (no tensors): general.architecture
