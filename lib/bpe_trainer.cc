@@ -31,11 +31,10 @@ absl::Status CheckOptions(const BpeTrainerOptions& opts, bool gguf) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--character-coverage ", opts.character_coverage, " is outside (0, 1]"));
   }
-  if (gguf && opts.style == BpeStyle::kSentencePiece) {
-    return absl::UnimplementedError(
-        "--gguf: SentencePiece-style vocabularies are written as tokenizer.json only");
+  // SentencePiece style has no pre-tokenizer for a GGUF to name.
+  if (gguf && opts.style == BpeStyle::kByteLevel) {
+    RETURN_IF_ERROR(GgufPreType(opts.pre_tokenizer).status());
   }
-  if (gguf) RETURN_IF_ERROR(GgufPreType(opts.pre_tokenizer).status());
   return absl::OkStatus();
 }
 

@@ -123,6 +123,8 @@ absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
   for (const auto& [key, info] : pairs) heap.push({info.count, key});
 
   const uint64_t max_len = opts.max_token_length > 0 ? opts.max_token_length : UINT64_MAX;
+  const uint32_t reserved_below =
+      opts.style == BpeStyle::kSentencePiece ? static_cast<uint32_t>(model.num_special + 256) : 0;
   std::vector<uint64_t> touched;
   while (model.tokens.size() < static_cast<size_t>(opts.vocab_size) && !heap.empty()) {
     HeapEntry top = heap.top();
@@ -141,6 +143,11 @@ absl::StatusOr<TrainedBpe> LearnMerges(WordCountMap word_counts,
     std::string merged = model.tokens[a] + model.tokens[b];
     uint32_t c;
     if (auto found = ids.find(merged); found != ids.end()) {
+      // SentencePiece style: text spelling "<s>" or "<0x41>" must not merge
+      // into that special or byte-fallback token (decoding would turn
+      // "<0x41>" into "A", and llama.cpp's GGUF reader never merges into
+      // them); the pair is dropped, as SentencePiece reserves those pieces.
+      if (reserved_below > 0 && found->second < reserved_below) continue;
       c = found->second;  // same string from another split: one id, as HF
     } else {
       c = model.tokens.size();

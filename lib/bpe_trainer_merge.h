@@ -11,6 +11,10 @@
 // word, occurrences merge left to right without overlap ("aaa" + (a,a) ->
 // "aa a"), as HF's BpeTrainer and every BPE encoder do.
 //
+// A merge whose string is already a token reuses its id (as HF's trainer),
+// except in SentencePiece style, where a pair that would spell a special or
+// <0xXX> byte-fallback token is never merged.
+//
 // Tokens are kept in byte-level form (each byte as its GPT-2 unicode
 // character), the form tokenizer.json stores.
 //

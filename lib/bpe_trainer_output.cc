@@ -130,26 +130,73 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer) {
       "write tokenizer.json"));
 }
 
+std::vector<float> SentencePieceScores(const TrainedBpe& model) {
+  const size_t first_merged = static_cast<size_t>(model.num_special + model.alphabet_size);
+  const size_t merged = model.tokens.size() - first_merged;
+  std::vector<float> scores(model.tokens.size(), 0.0f);
+  // Characters: below every merged token, in id order (never compared with
+  // each other: llama.cpp only looks up scores of two-symbol concatenations).
+  for (size_t id = model.num_special + 256; id < first_merged; ++id) {
+    scores[id] = -static_cast<float>(merged + (id - model.num_special - 256));
+  }
+  // Exact in a float up to 2^24 merged tokens, far beyond any vocabulary.
+  for (size_t k = 0; k < merged; ++k) scores[first_merged + k] = -static_cast<float>(k);
+  return scores;
+}
+
+namespace {
+
+// llama.cpp's token types (llama_token_type).
+enum GgufTokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kByte = 6 };
+
+void SetSentencePieceVocab(const TrainedBpe& model, GgufMetadata* md) {
+  md->SetString("tokenizer.ggml.model", "llama");
+  md->SetString("tokenizer.ggml.pre", "default");
+  md->SetStringArray("tokenizer.ggml.tokens", model.tokens);
+  md->SetF32Array("tokenizer.ggml.scores", SentencePieceScores(model));
+  std::vector<int32_t> types(model.tokens.size(), kNormal);
+  for (int i = 0; i < model.num_special; ++i) {
+    types[i] = model.tokens[i] == "<unk>" ? kUnknown : kControl;
+  }
+  for (int b = 0; b < 256; ++b) types[model.num_special + b] = kByte;
+  md->SetI32Array("tokenizer.ggml.token_type", types);
+  // llama.cpp defaults these to 0, 1, 2 for "llama" vocabularies; say which
+  // they are when the tokens exist, whatever --special-tokens put where.
+  for (int i = 0; i < model.num_special; ++i) {
+    const std::string& t = model.tokens[i];
+    if (t == "<unk>") md->SetU32("tokenizer.ggml.unknown_token_id", i);
+    if (t == "<s>") md->SetU32("tokenizer.ggml.bos_token_id", i);
+    if (t == "</s>") md->SetU32("tokenizer.ggml.eos_token_id", i);
+  }
+  // tokenizer.json has no post-processor: no BOS/EOS, so that both encode
+  // alike with add_special (llama.cpp's default for "llama" is add_bos true).
+  md->SetBool("tokenizer.ggml.add_bos_token", false);
+  md->SetBool("tokenizer.ggml.add_eos_token", false);
+  md->SetBool("tokenizer.ggml.add_space_prefix", true);
+}
+
+}  // namespace
+
 absl::Status WriteGgufVocab(const TrainedBpe& model, const std::string& pre_tokenizer,
                             const std::string& path) {
-  if (model.style == BpeStyle::kSentencePiece) {
-    return absl::UnimplementedError(
-        "--gguf: SentencePiece-style vocabularies are written as tokenizer.json only");
-  }
-  ASSIGN_OR_RETURN(std::string pre, GgufPreType(pre_tokenizer));
   GgufMetadata md;
   md.SetString("general.architecture", "llama");
   md.SetString("general.name", "llmtk-tok trained BPE");
-  md.SetString("tokenizer.ggml.model", "gpt2");
-  md.SetString("tokenizer.ggml.pre", pre);
-  md.SetStringArray("tokenizer.ggml.tokens", model.tokens);
-  std::vector<int32_t> types(model.tokens.size(), 1);
-  for (int i = 0; i < model.num_special; ++i) types[i] = 3;
-  md.SetI32Array("tokenizer.ggml.token_type", types);
-  std::vector<std::string> merges;
-  merges.reserve(model.merges.size());
-  for (const auto& [a, b] : model.merges) merges.push_back(model.tokens[a] + " " + model.tokens[b]);
-  md.SetStringArray("tokenizer.ggml.merges", merges);
+  if (model.style == BpeStyle::kSentencePiece) {
+    SetSentencePieceVocab(model, &md);
+  } else {
+    ASSIGN_OR_RETURN(std::string pre, GgufPreType(pre_tokenizer));
+    md.SetString("tokenizer.ggml.model", "gpt2");
+    md.SetString("tokenizer.ggml.pre", pre);
+    md.SetStringArray("tokenizer.ggml.tokens", model.tokens);
+    std::vector<int32_t> types(model.tokens.size(), kNormal);
+    for (int i = 0; i < model.num_special; ++i) types[i] = kControl;
+    md.SetI32Array("tokenizer.ggml.token_type", types);
+    std::vector<std::string> merges;
+    merges.reserve(model.merges.size());
+    for (const auto& [a, b] : model.merges) merges.push_back(model.tokens[a] + " " + model.tokens[b]);
+    md.SetStringArray("tokenizer.ggml.merges", merges);
+  }
   return WriteGguf(path, md, {}, [](size_t, uint8_t*, size_t) { return absl::OkStatus(); });
 }
 

@@ -113,12 +113,15 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g
   std::vector<std::string> tokens(tok_views.begin(), tok_views.end());
   absl::flat_hash_map<std::string_view, uint32_t> ids;
   for (size_t i = 0; i < n; ++i) ids.try_emplace(tok_views[i], static_cast<uint32_t>(i));
+  // llama.cpp matches control, user-defined and unknown tokens in the text
+  // before its tokenizer runs (cache_special_tokens); control and unknown
+  // ones only with parse_special, as HF matches special added tokens.
   for (size_t i = 0; i < n; ++i) {
-    if (types[i] == kControl || types[i] == kUserDefined) {
+    if (types[i] == kControl || types[i] == kUserDefined || types[i] == kUnknown) {
       AddedToken t;
       t.id = static_cast<uint32_t>(i);
       t.content = tokens[i];
-      t.special = types[i] == kControl;
+      t.special = types[i] != kUserDefined;
       parts.added.Add(std::move(t));
     }
   }
