@@ -49,9 +49,14 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
   for (int k = 0; k < 4; ++k)
     pick[k] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<int16_t>(2 * k))),
                                  _mm256_set1_epi16(static_cast<int16_t>(2 * k + 1)), 1);
-  __m256 acc[T];
-  __m128 acc_m[T];
-  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps(), acc_m[t] = _mm_setzero_ps();
+  // The mins' four float lanes per token; for an even token count, two
+  // tokens share a 256-bit register (token 2p in lanes 0-3, 2p+1 in 4-7).
+  // (With an odd count, one token per register, in lanes 0-3.)
+  constexpr int M = T % 2 == 0 ? T / 2 : T;
+  __m256 acc[T], acc_m[M];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (auto& v : acc_m) v = _mm256_setzero_ps();
+  const __m512i even_lanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
   for (int64_t b = 0; b < n / QKK; ++b) {
     const float xd = _cvtsh_ss(x[b].d), xdmin = _cvtsh_ss(x[b].dmin);
     // The eight 6-bit scales and mins (ggml's utmp shuffle), kept in
@@ -74,14 +79,38 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
       q[k] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
       sc[k] = _mm512_permutexvar_epi16(pick[k], sc16);
     }
+    // mins[k] = mn[2k] * (bsums[4k] + bsums[4k+1]) + mn[2k+1] *
+    // (bsums[4k+2] + bsums[4k+3]), exact in 32 bits.
+    if constexpr (T % 2 == 0) {
+      // Two tokens at once: VPMADDWD gives mn[j] * (bsums[2j] + bsums[2j+1])
+      // in lane j of each token's half; adjacent lanes are added and the
+      // even ones gathered. (-y.d) * dmin and y.d * -dmin are the same float.
+      const __m512i mn_dup = _mm512_broadcast_i64x4(_mm256_set_m128i(mn_hi, mn_lo));
+      const __m256 neg_xdmin = _mm256_set1_ps(-xdmin);
+      for (int p = 0; p < T / 2; ++p) {
+        const BlockQ8K& y0 = y[2 * p][b];
+        const BlockQ8K& y1 = y[2 * p + 1][b];
+        const __m512i bs = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y0.bsums))),
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y1.bsums)), 1);
+        const __m512i v = _mm512_madd_epi16(bs, mn_dup);
+        const __m512i pairs = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
+        const __m256i mins = _mm512_castsi512_si256(_mm512_permutexvar_epi32(even_lanes, pairs));
+        const __m256 dmin = _mm256_mul_ps(_mm256_set_m128(_mm_set1_ps(y1.d), _mm_set1_ps(y0.d)), neg_xdmin);
+        acc_m[p] = _mm256_fmadd_ps(dmin, _mm256_cvtepi32_ps(mins), acc_m[p]);
+      }
+    } else {
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8K& yb = y[t][b];
+        const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums));
+        const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums + 8));
+        const __m128i mins = _mm_hadd_epi32(_mm_madd_epi16(bs_lo, mn_lo), _mm_madd_epi16(bs_hi, mn_hi));
+        acc_m[t] = _mm256_castps128_ps256(
+            _mm_fmadd_ps(_mm_set1_ps(-yb.d * xdmin), _mm_cvtepi32_ps(mins), _mm256_castps256_ps128(acc_m[t])));
+      }
+    }
     for (int t = 0; t < T; ++t) {
       const BlockQ8K& yb = y[t][b];
-      // mins[k] = mn[2k] * (bsums[4k] + bsums[4k+1]) + mn[2k+1] *
-      // (bsums[4k+2] + bsums[4k+3]), exact in 32 bits.
-      const __m128i bs_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums));
-      const __m128i bs_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(yb.bsums + 8));
-      const __m128i mins = _mm_hadd_epi32(_mm_madd_epi16(bs_lo, mn_lo), _mm_madd_epi16(bs_hi, mn_hi));
-      acc_m[t] = _mm_fmadd_ps(_mm_set1_ps(-yb.d * xdmin), _mm_cvtepi32_ps(mins), acc_m[t]);
       // Two chains of VPDPWSSD (integer sums: the split changes nothing).
       __m512i s01 = _mm512_setzero_si512(), s23 = _mm512_setzero_si512();
       s01 = _mm512_dpwssd_epi32(s01, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(yb.qs)), sc[0]);
@@ -92,9 +121,10 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
     }
   }
   for (int t = 0; t < T; ++t) {
-    alignas(16) float am[4];
-    _mm_store_ps(am, acc_m[t]);
-    const float m0 = am[0] + am[2], m1 = am[1] + am[3];
+    alignas(32) float am[8];
+    _mm256_store_ps(am, acc_m[T % 2 == 0 ? t / 2 : t]);
+    const float* m = am + (T % 2 == 0 ? 4 * (t % 2) : 0);
+    const float m0 = m[0] + m[2], m1 = m[1] + m[3];
     out[t] = Hsum8(acc[t]) + (m0 + m1);
   }
 }
