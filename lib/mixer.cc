@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/cli.h"
 #include "lib/io.h"
 #include "lib/mixer_internal.h"
 #include "lib/parallel.h"
@@ -154,6 +155,7 @@ struct IndexOptions {
   const Tokenizer* tokenizer = nullptr;  // -t: count (and keep) tokens
   std::optional<uint32_t> eod_id;        // appended to every document's tokens
   bool megatron = false;                 // spool token ids instead of lines
+  Progress* progress = nullptr;          // documents read, input bytes
 };
 
 absl::StatusOr<uint64_t> TokenCount(simdjson::ondemand::parser* parser, std::string* pad, std::string_view raw,
@@ -271,6 +273,15 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, i
     if (want_tokens) in->tokens.push_back(p.tokens);
     return spool.Append(p.bytes);
   };
+  // Progress in input bytes (compressed ones for zstd), so the total of the
+  // file sizes gives an ETA; several inputs may be read at once.
+  int64_t raw_seen = 0;
+  auto tick = [&]() {
+    if (io.progress == nullptr) return;
+    const int64_t now = std::max<int64_t>(raw_seen, reader->RawBytesRead());
+    io.progress->Add(1, static_cast<uint64_t>(now - raw_seen));
+    raw_seen = now;
+  };
   Document doc;
   if (io.tokenizer == nullptr || threads <= 1) {
     simdjson::ondemand::parser parser;
@@ -279,6 +290,7 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, i
     for (;;) {
       ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
       if (!more) break;
+      tick();
       absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
       RETURN_IF_ERROR(add(p, st, doc.line_number));
     }
@@ -289,6 +301,7 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, i
       while (bytes < kBatchBytes) {
         ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
         if (!more) break;
+        tick();
         b->raw.emplace_back(doc.raw);
         b->text.emplace_back(doc.text);
         b->line.push_back(doc.line_number);
@@ -419,6 +432,15 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     }
   }
   const int threads = std::max(opts.threads, 1);
+  Progress reading("mix: reading", opts.progress);
+  int64_t input_bytes = 0;
+  for (const auto& in : inputs) {
+    std::error_code size_ec;
+    const auto size = in->path == "-" ? 0 : fs::file_size(in->path, size_ec);
+    input_bytes += size_ec ? 0 : static_cast<int64_t>(size);
+  }
+  if (input_bytes > 0) reading.SetTotalBytes(input_bytes);
+  io.progress = &reading;
   std::vector<absl::Status> status(inputs.size());
   auto index_one = [&](size_t k, int inner_threads) {
     IndexOptions mine = io;
@@ -433,6 +455,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     pool.ParallelFor(inputs.size(), [&](size_t k) { index_one(k, 1); });
   }
   for (const absl::Status& s : status) RETURN_IF_ERROR(s);
+  reading.Finish();
 
   std::vector<PlanSourceInput> plan_in(r.sources.size());
   for (size_t i = 0; i < r.sources.size(); ++i) {
@@ -468,12 +491,15 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
 
   // Gather the shards, in parallel; each shard's content is fixed by the plan.
   std::vector<MixShardResult> results;
+  Progress writing("mix: writing", opts.progress);
   if (r.format == MixFormat::kMegatron) {
     RETURN_IF_ERROR(WriteMegatronShards(plan, data, shards, tmp_dir, MegatronDtypeForVocab(tokenizer->vocab_size()),
-                                        threads, &results));
+                                        threads, &results, &writing));
   } else {
-    RETURN_IF_ERROR(WriteShards(plan, data, shards, tmp_dir, r.format == MixFormat::kJsonlZst, r.zstd_level, threads, &results));
+    RETURN_IF_ERROR(WriteShards(plan, data, shards, tmp_dir, r.format == MixFormat::kJsonlZst, r.zstd_level, threads,
+                                &results, &writing));
   }
+  writing.Finish();
   for (auto& in : inputs) in->spool.reset();
   fs::remove_all(tmp_dir + "/.spool", ec);
 

@@ -80,6 +80,7 @@ struct MixOptions {
   MixSettings settings;            // explicit flags; they win over the recipe
   std::string output_dir;
   int threads = 1;
+  bool progress = false;  // progress lines on stderr while reading and writing
   BadLinePolicy on_bad_line = BadLinePolicy::kError;
   InvalidUtf8Policy invalid_utf8 = InvalidUtf8Policy::kError;
   InputFormat input_format = InputFormat::kAuto;

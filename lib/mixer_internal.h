@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/cli.h"
 #include "lib/io.h"
 #include "lib/mixer.h"
 #include "lib/mixer_plan.h"
@@ -58,10 +59,10 @@ std::string_view DocLine(const MixSourceData& s, uint32_t doc);
 // the same bytes for any `threads`.
 absl::Status WriteShards(const MixPlan& plan, const std::vector<MixSourceData>& data, const std::vector<Shard>& shards,
                          const std::string& dir, bool zst, int zstd_level, int threads,
-                         std::vector<MixShardResult>* results);
+                         std::vector<MixShardResult>* results, Progress* progress = nullptr);
 absl::Status WriteMegatronShards(const MixPlan& plan, const std::vector<MixSourceData>& data,
                                  const std::vector<Shard>& shards, const std::string& dir, MegatronDtype dtype,
-                                 int threads, std::vector<MixShardResult>* results);
+                                 int threads, std::vector<MixShardResult>* results, Progress* progress = nullptr);
 
 }  // namespace llmtk
 

@@ -61,7 +61,7 @@ struct TokenChunk {
 // Writes the shards of `plan` into `dir`; fills `results`.
 absl::Status WriteShards(const MixPlan& plan, const std::vector<MixSourceData>& data, const std::vector<Shard>& shards,
                          const std::string& dir, bool zst, int zstd_level, int threads,
-                         std::vector<MixShardResult>* results) {
+                         std::vector<MixShardResult>* results, Progress* progress) {
   results->assign(shards.size(), MixShardResult());
   for (size_t k = 0; k < shards.size(); ++k) {
     (*results)[k].name = absl::StrFormat("shard-%05d%s", k, zst ? ".jsonl.zst" : ".jsonl");
@@ -85,6 +85,7 @@ absl::Status WriteShards(const MixPlan& plan, const std::vector<MixSourceData>& 
       bytes += DocLine(data[s], plan.sources[s].order[cursor[s]++]).size() + 1;
     }
     c->end = at;
+    if (progress) progress->Add(c->end - c->begin, bytes);
     if (c->begin == c->end) ++next_shard;  // empty shard: one empty chunk
     return true;
   };
@@ -157,7 +158,7 @@ absl::Status WriteShards(const MixPlan& plan, const std::vector<MixSourceData>& 
 // thread appends them to the shard's writer in order.
 absl::Status WriteMegatronShards(const MixPlan& plan, const std::vector<MixSourceData>& data,
                                  const std::vector<Shard>& shards, const std::string& dir, MegatronDtype dtype,
-                                 int threads, std::vector<MixShardResult>* results) {
+                                 int threads, std::vector<MixShardResult>* results, Progress* progress) {
   results->assign(shards.size(), MixShardResult());
   size_t next_shard = 0;
   uint64_t at = 0;
@@ -175,6 +176,7 @@ absl::Status WriteMegatronShards(const MixPlan& plan, const std::vector<MixSourc
       bytes += DocLine(data[s], plan.sources[s].order[cursor[s]++]).size() + 1;
     }
     c->end = at;
+    if (progress) progress->Add(c->end - c->begin, bytes);
     if (c->begin == c->end) ++next_shard;
     return true;
   };

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
     if (!tokens_key.empty()) st.tokens_key = tokens_key;
     if (app.count("--zstd-level")) st.zstd_level = out_opts.zstd_level;
     opts.threads = common.Threads();
+    opts.progress = common.ShowProgress();
     opts.on_bad_line = reader.on_bad_line;
     opts.invalid_utf8 = reader.invalid_utf8;
     opts.input_format = reader.format;
