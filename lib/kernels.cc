@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "lib/kernels_internal.h"
@@ -189,14 +190,46 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
   return {buf, n, stride};
 }
 
+namespace kernels_internal {
+
+void PrepareQ4_0Chunks(const BlockQ8_0* y, int64_t blocks, Q4_0Chunk* out) {
+  for (int64_t c = 0; c < blocks / 8; ++c) {
+    int8_t lo[144] = {}, hi[144] = {};
+    for (int i = 0; i < 8; ++i) {
+      const BlockQ8_0& b = y[c * 8 + i];
+      int32_t sum = 0;
+      for (int j = 0; j < 32; ++j) sum += b.qs[j];
+      // Block i's 16 nibble bytes follow its 2-byte scale at 18 * i.
+      for (int j = 0; j < 16; ++j) {
+        lo[18 * i + 2 + j] = b.qs[j];
+        hi[18 * i + 2 + j] = b.qs[j + 16];
+      }
+      out[c].bias[i] = -8 * sum;
+      out[c].dy[i] = Fp16ToFp32(b.d);
+    }
+    std::memcpy(out[c].lo, lo, sizeof(lo));
+    std::memcpy(out[c].hi, hi, sizeof(hi));
+  }
+}
+
+}  // namespace kernels_internal
+
 namespace {
+
+// The first token of [t0, t1) that RowGroup hands to the one-token kernel.
+int64_t FirstSingle(int64_t t0, int64_t t1, bool has8, bool has4) {
+  int64_t t = t0;
+  if (has8) t += (t1 - t) / 8 * 8;
+  if (has4) t += (t1 - t) / 4 * 4;
+  return t;
+}
 
 // One group of `W` rows (W = 16 or 8) against tokens [t0, t1): four tokens at
 // a time with `dotx4` when there is one, then one by one with `dot`, which
 // prefetches `next` (the group after, or null).
 template <int W, typename DotFn, typename Dot4Fn>
 void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
-              const EncodedActivations& a, const int32_t* ysum, int64_t t0, int64_t t1, const uint8_t* next,
+              const EncodedActivations& a, const int32_t* ysum, const uint8_t* chunks, size_t chunk_stride, int64_t t0, int64_t t1, const uint8_t* next,
               float* y, int64_t ldy, int64_t r) {
   const auto* adata = static_cast<const uint8_t*>(a.data);
   const int64_t blocks = w.cols / BlockElems(w.type);
@@ -220,7 +253,8 @@ void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size
   float out[W];
   for (; t < t1; ++t) {
     if constexpr (W == 16) {
-      dot(w.cols, wrow, wstride, adata + t * a.stride, ysum + t * blocks, out, next);
+      dot(w.cols, wrow, wstride, adata + t * a.stride, ysum + t * blocks,
+          chunks != nullptr ? chunks + t * chunk_stride : nullptr, out, next);
     } else {
       dot(w.cols, wrow, wstride, adata + t * a.stride, out, next);
     }
@@ -269,8 +303,24 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       }
     }
   }
+  // Q4_0's one-token kernel takes the activations laid out per eight blocks
+  // (Q4_0Chunk), for the tokens it will see.
+  std::vector<kernels_internal::Q4_0Chunk> chunk_buf;
+  const int64_t chunks_per_tok = w.cols / 256;
+  const bool use_chunks = use16 && w.type == DType::kQ4_0 && chunks_per_tok > 0;
   const int64_t tok_tile = 32;
-  const int64_t chunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
+  if (use_chunks) {
+    chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
+    for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
+      const int64_t t1 = std::min(a.n, t0 + tok_tile);
+      for (int64_t t = FirstSingle(t0, t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr); t < t1; ++t)
+        kernels_internal::PrepareQ4_0Chunks(reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride), w.cols / 32,
+                                            &chunk_buf[t * chunks_per_tok]);
+    }
+  }
+  const auto* chunks = use_chunks ? reinterpret_cast<const uint8_t*>(chunk_buf.data()) : nullptr;
+  const size_t chunk_stride = chunks_per_tok * sizeof(kernels_internal::Q4_0Chunk);
+  const int64_t nchunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
   auto body = [&](size_t c) {
     const int64_t r0 = static_cast<int64_t>(c) * rows_per_chunk;
     const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
@@ -280,11 +330,11 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       int64_t r = r0;
       if (use16)
         for (; r + 16 <= r1; r += 16)
-          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, ysum.data(), t0, t1,
+          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, ysum.data(), chunks, chunk_stride, t0, t1,
                        matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
       if (kt.vec_dot8[ti] != nullptr)
         for (; r + 8 <= r1; r += 8)
-          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + r * wstride, a, nullptr, t0, t1,
+          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + r * wstride, a, nullptr, nullptr, 0, t0, t1,
                       matvec && r + 16 <= prefetch_end ? wdata + (r + 8) * wstride : nullptr, y, ldy, r);
       for (; r < r1; ++r) {
         const uint8_t* wr = wdata + r * wstride;
@@ -292,10 +342,10 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       }
     }
   };
-  if (pfor && chunks > 1) {
-    pfor(static_cast<size_t>(chunks), body);
+  if (pfor && nchunks > 1) {
+    pfor(static_cast<size_t>(nchunks), body);
   } else {
-    for (int64_t c = 0; c < chunks; ++c) body(c);
+    for (int64_t c = 0; c < nchunks; ++c) body(c);
   }
 }
 

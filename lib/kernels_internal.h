@@ -76,12 +76,30 @@ using VecDot8x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void
 
 // Sixteen rows against one activation row, and against four (out[4 * 16],
 // token-major); same contract as the eight-row kernels.
+// `chunks`, when not null, is the activation row laid out for the chunked
+// kernel (Q4_0Chunk below, one per eight blocks).
 using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, const int32_t* ysum,
-                            float out[16], const void* prefetch);
+                            const void* chunks, float out[16], const void* prefetch);
 // `ysum` holds, per token, the sum of each activation block's 32 values
 // (`ysum_stride` ints apart), which MatMul computes once for all row groups.
 using VecDot16x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
                               const int32_t* ysum, size_t ysum_stride, float out[64]);
+
+// Eight Q8_0 activation blocks laid out against the bytes of eight Q4_0
+// weight blocks as a row holds them (144 bytes, 36 words, scales included):
+// word k of `lo` holds the activation values that weight word k's low
+// nibbles multiply, zero against the scale bytes; `hi` the same for the high
+// nibbles. A weight word then needs no realignment, only a transpose, and
+// each of the 36 words belongs to exactly one block. `bias` = -8 * the
+// block's sum of values (the nibbles are used unsigned); `dy` its scale.
+struct Q4_0Chunk {
+  int32_t lo[36];
+  int32_t hi[36];
+  int32_t bias[8];
+  float dy[8];
+};
+// Fills blocks / 8 chunks from a Q8_0 activation row of `blocks` blocks.
+void PrepareQ4_0Chunks(const BlockQ8_0* y, int64_t blocks, Q4_0Chunk* out);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 class SpanPrefetcher {

@@ -311,12 +311,14 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   // 37 rows: multi-row kernels (groups of 8) and the single-row tail; 301:
   // several matrix-vector chunks; one token (the prefetching matrix-vector
   // path), five (four-token kernels and a leftover), thirteen (eight, four,
-  // one); every ISA here.
+  // one); every ISA here. Eleven blocks: Q4_0's eight-block
+  // chunks and a ragged tail.
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     if (!IsaAvailable(isa)) continue;
     for (DType t : {DType::kF16, DType::kF32, DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
       const int64_t be = BlockElems(t);
-      for (int64_t cols : {be == 1 ? int64_t{100} : 2 * be, be == 1 ? int64_t{64} : 3 * be, 4096 / be * be})
+      for (int64_t cols : {be == 1 ? int64_t{100} : 2 * be, be == 1 ? int64_t{64} : 3 * be, 4096 / be * be,
+                           be == 1 ? int64_t{352} : 11 * be})
         for (int64_t rows : {37, 301})
           for (int64_t ntok : {1, 5, 13}) CheckMatMul(isa, t, rows, cols, ntok, rng);
     }
