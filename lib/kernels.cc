@@ -288,10 +288,10 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
-  // The sixteen-row kernels take each Q8_0 activation block's sum of
+  // The sixteen-row Q4_0 kernels take each Q8_0 activation block's sum of
   // values, computed here once instead of once per row group.
   std::vector<int32_t> ysum;
-  if (use16) {
+  if (use16 && VecDotType(w.type) == DType::kQ8_0) {
     const int64_t blocks = w.cols / 32;
     ysum.resize(static_cast<size_t>(a.n * blocks));
     for (int64_t t = 0; t < a.n; ++t) {

@@ -143,6 +143,7 @@ const KernelTable& ScalarTable();
 void AddQ4_0x16Vnni(KernelTable* t);       // kernels_avx512_q4_0.cc
 void AddActivationsAvx512(KernelTable* t);  // kernels_avx512_act.cc
 void AddKQuantsVnni(KernelTable* t);        // kernels_avx512_kquant.cc
+void AddQ4Kx16Vnni(KernelTable* t);         // kernels_avx512_q4_k.cc
 // ggml_v_expf (AVX-512 form) for one lane: the reference of the vector ones.
 float GgmlExpf(float x);
 const KernelTable& Avx2Table();    // empty when not compiled for x86
