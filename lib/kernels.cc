@@ -357,8 +357,15 @@ void ReduceLanes16(const float* lanes, int64_t n, float* out, Isa isa) { Table(i
 
 void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, float* out, Isa isa) {
   const auto dot = Table(isa).vec_dot[static_cast<int>(t)];
+  const auto dot8 = Table(isa).vec_dot8[static_cast<int>(t)];
   const auto* r = static_cast<const uint8_t*>(rows);
-  for (int64_t p = 0; p < count; ++p) out[p] = dot(n, r + p * stride, x);
+  int64_t p = 0;
+  // Eight rows per call where there is a kernel (each result is still the
+  // one-row kernel's bits): attention's KQ over a long cache is otherwise
+  // mostly call and reduction overhead.
+  if (dot8 != nullptr)
+    for (; p + 8 <= count; p += 8) dot8(n, r + p * stride, stride, x, out + p, nullptr);
+  for (; p < count; ++p) out[p] = dot(n, r + p * stride, x);
 }
 
 void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,

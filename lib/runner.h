@@ -90,9 +90,12 @@ struct RunToolOptions {
   // --bench: time a synthetic prompt of bench_pp tokens, then bench_tg
   // generated tokens (no tokenizer needed), like llama-bench: after one
   // warm-up pass over the weights, bench_reps runs, medians reported.
+  // Generation starts from an empty cache, as llama-bench's tg test does,
+  // or after bench_depth cached tokens (its -d).
   bool bench = false;
   int bench_pp = 512;
   int bench_tg = 128;
+  int bench_depth = 0;
   int bench_reps = 3;
   // --batch input: the prompt's key (default "prompt"), bad-line policy.
   DocumentReaderOptions reader = [] {

@@ -144,14 +144,20 @@ uint64_t WeightBytesPerToken(const Model& m) {
 
 absl::Status RunBench(const RunToolOptions& opts, const Model& model,
                       const std::function<absl::Status(std::string_view)>& out) {
-  if (opts.bench_pp < 1 || opts.bench_tg < 0 || opts.bench_reps < 1)
-    return absl::InvalidArgumentError("--bench-pp and --bench-reps must be >= 1, --bench-tg >= 0");
+  if (opts.bench_pp < 1 || opts.bench_tg < 0 || opts.bench_reps < 1 || opts.bench_depth < 0)
+    return absl::InvalidArgumentError("--bench-pp and --bench-reps must be >= 1, --bench-tg and --bench-depth >= 0");
   SessionOptions so = opts.session;
-  if (so.n_ctx == 0) so.n_ctx = opts.bench_pp + opts.bench_tg;
+  if (so.n_ctx == 0) so.n_ctx = std::max(opts.bench_pp, opts.bench_depth + opts.bench_tg);
+  if (opts.bench_depth + opts.bench_tg > so.n_ctx || opts.bench_pp > so.n_ctx)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--bench needs a context of %d tokens but --ctx is %d", std::max(opts.bench_pp, opts.bench_depth + opts.bench_tg),
+        so.n_ctx));
   ASSIGN_OR_RETURN(auto session, Session::Create(model, so));
   const int V = model.config().n_vocab;
-  std::vector<int32_t> tokens(opts.bench_pp);
-  for (int i = 0; i < opts.bench_pp; ++i) tokens[i] = static_cast<int32_t>((1 + 7919ll * i) % V);
+  std::vector<int32_t> tokens(std::max(opts.bench_pp, opts.bench_depth));
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((1 + 7919ll * i) % V);
+  const std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + opts.bench_pp);
+  const std::vector<int32_t> depth(tokens.begin(), tokens.begin() + opts.bench_depth);
   std::vector<float> logits;
   // Warm-up: one token touches every weight page (the first run would
   // otherwise also time the page faults of the mapping).
@@ -160,8 +166,13 @@ absl::Status RunBench(const RunToolOptions& opts, const Model& model,
   for (int rep = 0; rep < opts.bench_reps; ++rep) {
     session->Truncate(0);
     auto t0 = std::chrono::steady_clock::now();
-    RETURN_IF_ERROR(session->Eval(tokens, LogitsMode::kLast, &logits));
+    RETURN_IF_ERROR(session->Eval(prompt, LogitsMode::kLast, &logits));
     pps.push_back(opts.bench_pp / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    // Generation from an empty cache (or the requested depth): after the
+    // prompt, every step would also attend over its 512 positions, which
+    // llama-bench's tg figures do not include.
+    session->Truncate(0);
+    if (!depth.empty()) RETURN_IF_ERROR(session->Eval(depth, LogitsMode::kLast, &logits));
     t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < opts.bench_tg; ++i) {
       const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
@@ -181,7 +192,7 @@ absl::Status RunBench(const RunToolOptions& opts, const Model& model,
         .Key("model").String(opts.model_path)
         .Key("threads").Int(session->threads())
         .Key("pp_tokens").Int(opts.bench_pp).Key("pp_tokens_per_s").Double(pp)
-        .Key("tg_tokens").Int(opts.bench_tg).Key("tg_tokens_per_s").Double(tg)
+        .Key("tg_tokens").Int(opts.bench_tg).Key("tg_depth").Int(opts.bench_depth).Key("tg_tokens_per_s").Double(tg)
         .Key("reps").Int(opts.bench_reps);
     w.Key("pp_runs").BeginArray();
     for (double v : pps) w.Double(v);

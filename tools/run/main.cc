@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   app.add_flag("--bench", o.bench, "time a synthetic prompt and generation (no tokenizer needed), like llama-bench");
   app.add_option("--bench-pp", o.bench_pp, "--bench prompt tokens")->capture_default_str();
   app.add_option("--bench-tg", o.bench_tg, "--bench generated tokens")->capture_default_str();
+  app.add_option("--bench-depth", o.bench_depth, "--bench: tokens in the cache before generation (llama-bench -d)")
+      ->capture_default_str();
   app.add_option("--bench-reps", o.bench_reps, "--bench runs after a warm-up (medians reported)")->capture_default_str();
   tool.AddReaderFlags(&o.reader);
   tool.AddCommonFlags(&common);
