@@ -129,8 +129,10 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
   }
 }
 
+// `m32y`, when given (one token), holds maddubs(32, y) for each 64-byte
+// activation chunk, computed once for all the rows that use it.
 template <int T>
-LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
+LLMTK_KQ void DotQ6KImpl(int64_t n, const void* w, const void* a, size_t astride, float* out, const __m512i* m32y) {
   const auto* x = static_cast<const BlockQ6K*>(w);
   const BlockQ8K* y[T];
   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(static_cast<const uint8_t*>(a) + t * astride);
@@ -167,13 +169,18 @@ LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, fl
       __m512i sumi = _mm512_setzero_si512();
       for (int k = 0; k < 4; ++k) {
         const __m512i yv = _mm512_loadu_si512(y[t][b].qs + 64 * k);
-        const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), _mm512_maddubs_epi16(m32, yv));
+        const __m512i off = m32y != nullptr ? m32y[4 * b + k] : _mm512_maddubs_epi16(m32, yv);
+        const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), off);
         sumi = _mm512_dpwssd_epi32(sumi, p16, sc[k]);
       }
       acc[t] = FmaLanes(y[t][b].d * xd, FoldHalves(sumi), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) out[t] = Hsum8(acc[t]);
+}
+template <int T>
+LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
+  DotQ6KImpl<T>(n, w, a, astride, out, nullptr);
 }
 
 template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
@@ -194,6 +201,22 @@ LLMTK_KQ void Rows8(int64_t n, const void* w, size_t stride, const void* a, floa
   }
 }
 
+// Rows8 for Q6_K: the activations' offset products once for the eight rows.
+LLMTK_KQ void Rows8Q6K(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
+  const int64_t nb = n / QKK;
+  if (nb > 64) return Rows8<DotQ6K<1>>(n, w, stride, a, out, prefetch);
+  __m512i m32y[4 * 64];
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const __m512i m32 = _mm512_set1_epi8(32);
+  for (int64_t b = 0; b < nb; ++b)
+    for (int k = 0; k < 4; ++k) m32y[4 * b + k] = _mm512_maddubs_epi16(m32, _mm512_loadu_si512(y[b].qs + 64 * k));
+  const SpanPrefetcher pf(prefetch, 8 * stride, 8);
+  for (int r = 0; r < 8; ++r) {
+    pf.Step(r);
+    DotQ6KImpl<1>(n, static_cast<const uint8_t*>(w) + r * stride, a, 0, out + r, m32y);
+  }
+}
+
 template <int T, void (*F)(int64_t, const void*, const void*, size_t, float*)>
 LLMTK_KQ void Rows8xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride, float* out) {
   for (int r = 0; r < 8; ++r) {
@@ -210,7 +233,7 @@ void AddKQuantsVnni(KernelTable* t) {
   t->vec_dot[q4] = One<DotQ4K<1>>;
   t->vec_dot[q6] = One<DotQ6K<1>>;
   t->vec_dot8[q4] = Rows8<DotQ4K<1>>;
-  t->vec_dot8[q6] = Rows8<DotQ6K<1>>;
+  t->vec_dot8[q6] = Rows8Q6K;
   t->vec_dot8x4[q4] = Rows8xT<4, DotQ4K<4>>;
   t->vec_dot8x4[q6] = Rows8xT<4, DotQ6K<4>>;
   t->vec_dot8x8[q4] = Rows8xT<8, DotQ4K<8>>;
