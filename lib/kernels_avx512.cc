@@ -69,7 +69,11 @@ LLMTK_AVX512 float DotF16(int64_t n, const void* w, const void* a) {
 
 // Eight rows at once for lengths that are multiples of 16 (the tinyBLAS
 // order: each row one 16-lane accumulator, so eight independent chains);
-// other lengths take the single-row kernel per row.
+// other lengths take the single-row kernel per row. A matrix-vector product
+// (`prefetch` given: memory bound) goes two rows at a time instead: one
+// core streams two rows plus the prefetched next group from DRAM ~15%
+// faster than eight interleaved rows, and two chains still outrun memory.
+// From cache (prompts, attention) eight chains hide the fma latency.
 template <typename T, __m512 (*Load16)(const T*), float (*Single)(int64_t, const void*, const void*)>
 LLMTK_AVX512 void DotX8(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
   const auto* base = static_cast<const uint8_t*>(w);
@@ -80,12 +84,21 @@ LLMTK_AVX512 void DotX8(int64_t n, const void* w, size_t stride, const void* a, 
   const T* y = static_cast<const T*>(a);
   __m512 acc[8];
   for (auto& v : acc) v = _mm512_setzero_ps();
-  const SpanPrefetcher pf(prefetch, 8 * stride, n / 16);
-  for (int64_t i = 0; i < n; i += 16) {
-    pf.Step(i / 16);
-    const __m512 yv = Load16(y + i);
-    for (int r = 0; r < 8; ++r)
-      acc[r] = _mm512_fmadd_ps(Load16(reinterpret_cast<const T*>(base + r * stride) + i), yv, acc[r]);
+  if (prefetch != nullptr) {
+    const SpanPrefetcher pf(prefetch, 8 * stride, 4 * (n / 16));
+    for (int g = 0; g < 8; g += 2)
+      for (int64_t i = 0; i < n; i += 16) {
+        pf.Step((g / 2) * (n / 16) + i / 16);
+        const __m512 yv = Load16(y + i);
+        for (int r = g; r < g + 2; ++r)
+          acc[r] = _mm512_fmadd_ps(Load16(reinterpret_cast<const T*>(base + r * stride) + i), yv, acc[r]);
+      }
+  } else {
+    for (int64_t i = 0; i < n; i += 16) {
+      const __m512 yv = Load16(y + i);
+      for (int r = 0; r < 8; ++r)
+        acc[r] = _mm512_fmadd_ps(Load16(reinterpret_cast<const T*>(base + r * stride) + i), yv, acc[r]);
+    }
   }
   for (int r = 0; r < 8; ++r) out[r] = Reduce(acc[r]);
 }
