@@ -129,58 +129,90 @@ LLMTK_KQ void DotQ4K(int64_t n, const void* w, const void* a, size_t astride, fl
   }
 }
 
-// `m32y`, when given (one token), holds maddubs(32, y) for each 64-byte
-// activation chunk, computed once for all the rows that use it.
+// One Q6_K super-block unpacked: values 0..63 (the -32 comes later) and
+// the sixteen-value groups' scales as int16 pairs.
+struct Q6KConsts {
+  __m512i m4, m30, shl01, shr23, pick[2];
+  LLMTK_KQ Q6KConsts() {
+    m4 = _mm512_set1_epi8(0x0F);
+    m30 = _mm512_set1_epi8(0x30);
+    // High bits: groups 0 and 1 take qh << 4 and qh << 2, groups 2 and 3
+    // take qh and qh >> 2 (one shift count per 256-bit half).
+    shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    // Sixteen-value groups' scales, eight int16 lanes each: 4k..4k+3.
+    for (int k = 0; k < 2; ++k) {
+      const int64_t base = 0x0004000400040004LL * k;
+      pick[k] = _mm512_set_epi64(0x0003000300030003LL + base, 0x0003000300030003LL + base, 0x0002000200020002LL + base,
+                                 0x0002000200020002LL + base, 0x0001000100010001LL + base, 0x0001000100010001LL + base,
+                                 base, base);
+    }
+  }
+};
+
+LLMTK_KQ inline void DecodeQ6K(const Q6KConsts& c, const BlockQ6K& x, __m512i u[4], __m512i sc[4]) {
+  for (int half = 0; half < 2; ++half) {
+    const __m512i l = _mm512_loadu_si512(x.ql + 64 * half);
+    const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * half)));
+    const __m512i sc16 =
+        _mm512_castsi128_si512(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x.scales + 8 * half))));
+    u[2 * half] = _mm512_or_si512(_mm512_and_si512(l, c.m4), _mm512_and_si512(_mm512_sllv_epi16(h, c.shl01), c.m30));
+    u[2 * half + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), c.m4),
+                                      _mm512_and_si512(_mm512_srlv_epi16(h, c.shr23), c.m30));
+    sc[2 * half] = _mm512_permutexvar_epi16(c.pick[0], sc16);
+    sc[2 * half + 1] = _mm512_permutexvar_epi16(c.pick[1], sc16);
+  }
+}
+
+// One block's lane sums against y; `off` holds maddubs(32, y) per 64 bytes.
+LLMTK_KQ inline __m512i SumQ6K(const __m512i u[4], const __m512i sc[4], const BlockQ8K& y, const __m512i off[4]) {
+  __m512i sumi = _mm512_setzero_si512();
+  for (int k = 0; k < 4; ++k) {
+    const __m512i yv = _mm512_loadu_si512(y.qs + 64 * k);
+    sumi = _mm512_dpwssd_epi32(sumi, _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), off[k]), sc[k]);
+  }
+  return sumi;
+}
+
 template <int T>
-LLMTK_KQ void DotQ6KImpl(int64_t n, const void* w, const void* a, size_t astride, float* out, const __m512i* m32y) {
+LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
   const auto* x = static_cast<const BlockQ6K*>(w);
   const BlockQ8K* y[T];
   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(static_cast<const uint8_t*>(a) + t * astride);
-  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30), m32 = _mm512_set1_epi8(32);
-  // High bits: groups 0 and 1 take qh << 4 and qh << 2, groups 2 and 3 take
-  // qh and qh >> 2 (one shift count per 256-bit half).
-  const __m512i shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-  const __m512i shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-  // Sixteen-value groups' scales, eight int16 lanes each: 4k..4k+3.
-  __m512i pick[2];
-  for (int k = 0; k < 2; ++k) {
-    const int64_t base = 0x0004000400040004LL * k;
-    pick[k] = _mm512_set_epi64(0x0003000300030003LL + base, 0x0003000300030003LL + base, 0x0002000200020002LL + base,
-                               0x0002000200020002LL + base, 0x0001000100010001LL + base, 0x0001000100010001LL + base,
-                               base, base);
-  }
+  const Q6KConsts c;
+  const __m512i m32 = _mm512_set1_epi8(32);
   __m256 acc[T];
   for (auto& v : acc) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / QKK; ++b) {
     __m512i u[4], sc[4];
-    for (int half = 0; half < 2; ++half) {
-      const __m512i l = _mm512_loadu_si512(x[b].ql + 64 * half);
-      const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qh + 32 * half)));
-      const __m512i sc16 =
-          _mm512_castsi128_si512(_mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[b].scales + 8 * half))));
-      u[2 * half] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(h, shl01), m30));
-      u[2 * half + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
-                                        _mm512_and_si512(_mm512_srlv_epi16(h, shr23), m30));
-      sc[2 * half] = _mm512_permutexvar_epi16(pick[0], sc16);
-      sc[2 * half + 1] = _mm512_permutexvar_epi16(pick[1], sc16);
-    }
+    DecodeQ6K(c, x[b], u, sc);
     const float xd = _cvtsh_ss(x[b].d);
     for (int t = 0; t < T; ++t) {
-      __m512i sumi = _mm512_setzero_si512();
-      for (int k = 0; k < 4; ++k) {
-        const __m512i yv = _mm512_loadu_si512(y[t][b].qs + 64 * k);
-        const __m512i off = m32y != nullptr ? m32y[4 * b + k] : _mm512_maddubs_epi16(m32, yv);
-        const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), off);
-        sumi = _mm512_dpwssd_epi32(sumi, p16, sc[k]);
-      }
-      acc[t] = FmaLanes(y[t][b].d * xd, FoldHalves(sumi), acc[t]);
+      __m512i off[4];
+      for (int k = 0; k < 4; ++k) off[k] = _mm512_maddubs_epi16(m32, _mm512_loadu_si512(y[t][b].qs + 64 * k));
+      acc[t] = FmaLanes(y[t][b].d * xd, FoldHalves(SumQ6K(u, sc, y[t][b], off)), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) out[t] = Hsum8(acc[t]);
 }
-template <int T>
-LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
-  DotQ6KImpl<T>(n, w, a, astride, out, nullptr);
+
+// R rows against one token whose offset products `m32y` are given.
+template <int R>
+LLMTK_KQ void DotQ6KRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8K* y, const __m512i* m32y,
+                         float* out, const SpanPrefetcher& pf, int64_t step0) {
+  const Q6KConsts c;
+  __m256 acc[R];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    pf.Step(step0 + b);
+    for (int r = 0; r < R; ++r) {
+      const BlockQ6K& x = reinterpret_cast<const BlockQ6K*>(w + r * stride)[b];
+      __m512i u[4], sc[4];
+      DecodeQ6K(c, x, u, sc);
+      acc[r] = FmaLanes(y[b].d * _cvtsh_ss(x.d), FoldHalves(SumQ6K(u, sc, y[b], m32y + 4 * b)), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r] = Hsum8(acc[r]);
 }
 
 template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
@@ -201,7 +233,9 @@ LLMTK_KQ void Rows8(int64_t n, const void* w, size_t stride, const void* a, floa
   }
 }
 
-// Rows8 for Q6_K: the activations' offset products once for the eight rows.
+// Rows8 for Q6_K: the activations' offset products once for the eight
+// rows, then one row at a time (two or four rows interleaved measured no
+// better here).
 LLMTK_KQ void Rows8Q6K(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
   const int64_t nb = n / QKK;
   if (nb > 64) return Rows8<DotQ6K<1>>(n, w, stride, a, out, prefetch);
@@ -210,11 +244,9 @@ LLMTK_KQ void Rows8Q6K(int64_t n, const void* w, size_t stride, const void* a, f
   const __m512i m32 = _mm512_set1_epi8(32);
   for (int64_t b = 0; b < nb; ++b)
     for (int k = 0; k < 4; ++k) m32y[4 * b + k] = _mm512_maddubs_epi16(m32, _mm512_loadu_si512(y[b].qs + 64 * k));
-  const SpanPrefetcher pf(prefetch, 8 * stride, 8);
-  for (int r = 0; r < 8; ++r) {
-    pf.Step(r);
-    DotQ6KImpl<1>(n, static_cast<const uint8_t*>(w) + r * stride, a, 0, out + r, m32y);
-  }
+  const SpanPrefetcher pf(prefetch, 8 * stride, 8 * nb);
+  for (int r = 0; r < 8; ++r)
+    DotQ6KRows<1>(n, static_cast<const uint8_t*>(w) + r * stride, stride, y, m32y, out + r, pf, r * nb);
 }
 
 template <int T, void (*F)(int64_t, const void*, const void*, size_t, float*)>
