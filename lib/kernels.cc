@@ -80,6 +80,8 @@ struct Resolved {
       if (own.reduce_lanes16) t[i].reduce_lanes16 = own.reduce_lanes16;
       if (own.softmax_exp) t[i].softmax_exp = own.softmax_exp;
       if (own.swiglu) t[i].swiglu = own.swiglu;
+      if (own.scale_max) t[i].scale_max = own.scale_max;
+      if (own.scale_round) t[i].scale_round = own.scale_round;
       for (int k = 0; k < 32; ++k) {
         if (own.vec_dot[k]) t[i].vec_dot[k] = own.vec_dot[k];
         if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
@@ -90,6 +92,7 @@ struct Resolved {
         if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
         if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
+        if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
       }
     }
   }
@@ -370,10 +373,12 @@ void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count,
 
 void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
                     int64_t n, Isa isa) {
-  const auto axpy = Table(isa).axpy[static_cast<int>(t)];
-  const auto* r = static_cast<const uint8_t*>(rows);
-  for (int64_t p = 0; p < count; ++p) axpy(w[p], r + p * stride, lanes + (p % 16) * n, n);
+  Table(isa).accumulate[static_cast<int>(t)](w, rows, stride, count, lanes, n);
 }
+
+float ScaleMax(float* s, int64_t n, float scale, Isa isa) { return Table(isa).scale_max(s, n, scale); }
+
+void ScaleRound(float* s, int64_t n, float inv, bool f16, Isa isa) { Table(isa).scale_round(s, n, inv, f16); }
 
 double SoftmaxExp(float* s, int64_t n, float mx, Isa isa) { return Table(isa).softmax_exp(s, n, mx); }
 

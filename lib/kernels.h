@@ -103,6 +103,12 @@ void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count,
 // n) for p < count, in order.
 void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
                     int64_t n, Isa isa = BestIsa());
+// Attention's score steps around SoftmaxExp: ScaleMax does s[i] *= scale
+// and returns the maximum (-inf when n == 0); ScaleRound does s[i] *= inv
+// and, with `f16`, rounds each to F16 and back (an F16 cache's P·V takes
+// the probabilities in F16, as ggml does).
+float ScaleMax(float* s, int64_t n, float scale, Isa isa = BestIsa());
+void ScaleRound(float* s, int64_t n, float inv, bool f16, Isa isa = BestIsa());
 // Softmax's exponentials as llama.cpp's CPU backend computes them on an
 // AVX-512 machine (ggml_v_expf): s[i] = exp(s[i] - mx) for i < n; returns
 // their sum the way ggml_soft_max_ext adds it: each group of 16 reduced

@@ -129,6 +129,63 @@ LLMTK_AVX512 void AxpyF16(float w, const void* row, float* lane, int64_t n) {
   Axpy<uint16_t, LoadF16x16, H1>(w, row, lane, n);
 }
 
+// All of a head's P·V in one call: per 16-column slice the sixteen lanes
+// stay in registers while the positions stream through them in order, so
+// every lane element sees exactly Axpy's fma sequence (position p into lane
+// p % 16) without a call and a load and store of the lane per position.
+template <typename T, __m512 (*Load16)(const T*), float (*Load1)(T)>
+LLMTK_AVX512 void Accumulate(const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
+                             int64_t n) {
+  const auto* base = static_cast<const uint8_t*>(rows);
+  auto row = [&](int64_t p) { return reinterpret_cast<const T*>(base + p * stride); };
+  const int64_t nv = n / 16 * 16;
+  for (int64_t i = 0; i < nv; i += 16) {
+    __m512 acc[16];
+    for (int q = 0; q < 16; ++q) acc[q] = _mm512_loadu_ps(lanes + q * n + i);
+    int64_t p = 0;
+    for (; p + 16 <= count; p += 16)
+      for (int q = 0; q < 16; ++q) acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(w[p + q]), Load16(row(p + q) + i), acc[q]);
+    for (int q = 0; q < 16; ++q)
+      if (p + q < count) acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(w[p + q]), Load16(row(p + q) + i), acc[q]);
+    for (int q = 0; q < 16; ++q) _mm512_storeu_ps(lanes + q * n + i, acc[q]);
+  }
+  for (int64_t p = 0; p < count && nv < n; ++p)
+    for (int64_t i = nv; i < n; ++i) lanes[(p % 16) * n + i] = std::fma(w[p], Load1(row(p)[i]), lanes[(p % 16) * n + i]);
+}
+
+// The scaled scores' maximum: max is exact in any order (NaN-free scores).
+LLMTK_AVX512 float ScaleMaxAvx512(float* s, int64_t n, float scale) {
+  const __m512 sc = _mm512_set1_ps(scale);
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(s + i), sc);
+    _mm512_storeu_ps(s + i, v);
+    mx = _mm512_max_ps(mx, v);
+  }
+  float m = _mm512_reduce_max_ps(mx);
+  for (; i < n; ++i) {
+    s[i] *= scale;
+    m = std::max(m, s[i]);
+  }
+  return m;
+}
+
+// VCVTPS2PH rounds to nearest even, as Fp32ToFp16 does.
+LLMTK_AVX512 void ScaleRoundAvx512(float* s, int64_t n, float inv, bool f16) {
+  const __m512 iv = _mm512_set1_ps(inv);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_mul_ps(_mm512_loadu_ps(s + i), iv);
+    if (f16) v = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm512_storeu_ps(s + i, v);
+  }
+  for (; i < n; ++i) {
+    s[i] *= inv;
+    if (f16) s[i] = _cvtsh_ss(_cvtss_sh(s[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+}
+
 LLMTK_AVX512 void ReduceLanes16(const float* lanes, int64_t n, float* out) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -331,6 +388,10 @@ KernelTable MakeTable() {
   t.vec_dot8[static_cast<int>(DType::kF16)] = DotF16x8;
   t.axpy[static_cast<int>(DType::kF32)] = AxpyF32;
   t.axpy[static_cast<int>(DType::kF16)] = AxpyF16;
+  t.accumulate[static_cast<int>(DType::kF32)] = Accumulate<float, LoadF32x16, Id>;
+  t.accumulate[static_cast<int>(DType::kF16)] = Accumulate<uint16_t, LoadF16x16, H1>;
+  t.scale_max = ScaleMaxAvx512;
+  t.scale_round = ScaleRoundAvx512;
   t.reduce_lanes16 = ReduceLanes16;
   AddActivationsAvx512(&t);
   if (__builtin_cpu_supports("avx512vnni")) {

@@ -122,6 +122,10 @@ using AxpyFn = void (*)(float w, const void* row, float* lane, int64_t n);
 using SoftmaxExpFn = double (*)(float* s, int64_t n, float mx);
 using SwiGluFn = void (*)(float* gate, const float* up, int64_t n);
 using ReduceLanesFn = void (*)(const float* lanes, int64_t n, float* out);
+using AccumulateFn = void (*)(const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
+                              int64_t n);
+using ScaleMaxFn = float (*)(float* s, int64_t n, float scale);
+using ScaleRoundFn = void (*)(float* s, int64_t n, float inv, bool f16);
 
 // One ISA's kernels; null entries fall back to the scalar reference.
 struct KernelTable {
@@ -134,6 +138,9 @@ struct KernelTable {
   VecDot16x4Fn vec_dot16x4[32] = {};
   VecDot16x4Fn vec_dot16x8[32] = {};  // the same for eight tokens (out[8 * 16])
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
+  AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
+  ScaleMaxFn scale_max = nullptr;
+  ScaleRoundFn scale_round = nullptr;
   ReduceLanesFn reduce_lanes16 = nullptr;
   SoftmaxExpFn softmax_exp = nullptr;
   SwiGluFn swiglu = nullptr;

@@ -383,6 +383,28 @@ void ReduceLanes16Scalar(const float* lanes, int64_t n, float* out) {
   }
 }
 
+template <AxpyFn kAxpy>
+void AccumulateScalar(const float* w, const void* rows, size_t stride, int64_t count, float* lanes, int64_t n) {
+  const auto* r = static_cast<const uint8_t*>(rows);
+  for (int64_t p = 0; p < count; ++p) kAxpy(w[p], r + p * stride, lanes + (p % 16) * n, n);
+}
+
+float ScaleMaxScalar(float* s, int64_t n, float scale) {
+  float mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) {
+    s[i] *= scale;
+    mx = std::max(mx, s[i]);
+  }
+  return mx;
+}
+
+void ScaleRoundScalar(float* s, int64_t n, float inv, bool f16) {
+  for (int64_t i = 0; i < n; ++i) {
+    s[i] *= inv;
+    if (f16) s[i] = Fp16ToFp32(Fp32ToFp16(s[i]));
+  }
+}
+
 double SoftmaxExpScalar(float* s, int64_t n, float mx) {
   double sum = 0;
   for (int64_t p0 = 0; p0 < n; p0 += 16) {
@@ -428,6 +450,10 @@ KernelTable MakeScalarTable() {
   q(DType::kQ8_K, QuantizeQ8K);
   t.axpy[static_cast<int>(DType::kF32)] = AxpyF32;
   t.axpy[static_cast<int>(DType::kF16)] = AxpyF16;
+  t.accumulate[static_cast<int>(DType::kF32)] = AccumulateScalar<AxpyF32>;
+  t.accumulate[static_cast<int>(DType::kF16)] = AccumulateScalar<AxpyF16>;
+  t.scale_max = ScaleMaxScalar;
+  t.scale_round = ScaleRoundScalar;
   t.reduce_lanes16 = ReduceLanes16Scalar;
   t.softmax_exp = SoftmaxExpScalar;
   t.swiglu = SwiGluScalar;

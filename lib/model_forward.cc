@@ -269,21 +269,14 @@ void Session::Attention(int l, int n, int pos0) {
       DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.
-      float mx = -INFINITY;
-      for (int p = 0; p <= pos; ++p) {
-        s[p] *= scale;
-        mx = std::max(mx, s[p]);
-      }
+      const float mx = ScaleMax(s, pos + 1, scale);
       const double sum = SoftmaxExp(s, pos + 1, mx);
       const float inv = static_cast<float>(1.0 / sum);
       // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
       // position, fma, canonical reduction. For an F16 cache the
       // probabilities are rounded to F16 first (ggml's vec_dot_type).
       std::fill(lanes, lanes + 16 * hd, 0.f);
-      for (int p = 0; p <= pos; ++p) {
-        s[p] *= inv;
-        if (!kv_f32_) s[p] = Fp16ToFp32(Fp32ToFp16(s[p]));
-      }
+      ScaleRound(s, pos + 1, inv, !kv_f32_);
       AccumulateRows(kv_type, s, vbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, lanes, hd);
       ReduceLanes16(lanes, hd, out);
     }

@@ -275,6 +275,66 @@ TEST(Kernels, RowLoopsEqualTheirSingleRowKernels) {
   EXPECT_EQ(lanes, want);
 }
 
+// P·V over a head in one call, every ISA, F16 and F32 caches, ragged
+// widths and position counts, onto lanes that already hold sums.
+TEST(Kernels, AccumulateRowsEqualsAxpyInOrder) {
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaAvailable(isa)) continue;
+    for (DType t : {DType::kF16, DType::kF32})
+      for (int64_t n : {64, 70, 8})
+        for (int64_t count : {1, 15, 16, 37}) {
+          const size_t es = t == DType::kF16 ? 2 : 4, stride = 2 * n * es;
+          std::vector<uint8_t> rows(count * stride);
+          for (size_t i = 0; i + es <= rows.size(); i += es) {
+            const float v = u(rng);
+            if (t == DType::kF16) {
+              const uint16_t h = Fp32ToFp16(v);
+              std::memcpy(&rows[i], &h, 2);
+            } else {
+              std::memcpy(&rows[i], &v, 4);
+            }
+          }
+          std::vector<float> w(count), lanes(16 * n), want;
+          for (auto& v : w) v = u(rng);
+          for (auto& v : lanes) v = u(rng);
+          want = lanes;
+          AccumulateRows(t, w.data(), rows.data(), stride, count, lanes.data(), n, isa);
+          for (int64_t p = 0; p < count; ++p)
+            AxpyRow(t, w[p], rows.data() + p * stride, want.data() + (p % 16) * n, n, Isa::kScalar);
+          ASSERT_EQ(lanes, want) << IsaName(isa) << " " << DTypeName(t) << " n=" << n << " count=" << count;
+        }
+  }
+}
+
+TEST(Kernels, ScaleMaxAndScaleRoundEqualTheScalarReference) {
+  std::mt19937 rng(29);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaAvailable(isa)) continue;
+    for (int64_t n : {0, 1, 15, 16, 37, 600}) {
+      // Scores of every magnitude, probabilities down to F16's subnormals.
+      std::vector<float> s(n);
+      for (auto& v : s) v = std::ldexp(std::uniform_real_distribution<float>(-1, 1)(rng), static_cast<int>(rng() % 40) - 30);
+      auto a = s, b = s;
+      const float ma = ScaleMax(a.data(), n, 0.125f, isa), mb = ScaleMax(b.data(), n, 0.125f, Isa::kScalar);
+      EXPECT_EQ(ma, mb) << n;
+      EXPECT_EQ(a, b) << n;
+      if (n == 0) {
+        EXPECT_EQ(ma, -INFINITY);
+      }
+      for (bool f16 : {false, true}) {
+        auto c = s, d = s;
+        for (auto& v : c) v = std::fabs(v);
+        d = c;
+        ScaleRound(c.data(), n, 0.37f, f16, isa);
+        ScaleRound(d.data(), n, 0.37f, f16, Isa::kScalar);
+        ASSERT_EQ(c, d) << IsaName(isa) << " n=" << n << " f16=" << f16;
+      }
+    }
+  }
+}
+
 // One MatMul against VecDot's scalar reference, element by element, and
 // against itself under other chunkings.
 void CheckMatMul(Isa isa, DType t, int64_t rows, int64_t cols, int64_t ntok, std::mt19937& rng) {
