@@ -232,7 +232,7 @@ int64_t FirstSingle(int64_t t0, int64_t t1, bool has8, bool has4) {
 // prefetches `next` (the group after, or null).
 template <int W, typename DotFn, typename Dot4Fn>
 void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
-              const EncodedActivations& a, const int32_t* ysum, const uint8_t* chunks, size_t chunk_stride, int64_t t0, int64_t t1, const uint8_t* next,
+              const EncodedActivations& a, const kernels_internal::Q8Aux* aux, const uint8_t* chunks, size_t chunk_stride, int64_t t0, int64_t t1, const uint8_t* next,
               float* y, int64_t ldy, int64_t r) {
   const auto* adata = static_cast<const uint8_t*>(a.data);
   const int64_t blocks = w.cols / BlockElems(w.type);
@@ -243,7 +243,7 @@ void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size
     float out[T * W];
     for (; t + T <= t1; t += T) {
       if constexpr (W == 16) {
-        dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, ysum + t * blocks, blocks, out);
+        dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, aux + t * blocks, blocks, out);
       } else {
         dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
       }
@@ -256,7 +256,7 @@ void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size
   float out[W];
   for (; t < t1; ++t) {
     if constexpr (W == 16) {
-      dot(w.cols, wrow, wstride, adata + t * a.stride, ysum + t * blocks,
+      dot(w.cols, wrow, wstride, adata + t * a.stride, aux + t * blocks,
           chunks != nullptr ? chunks + t * chunk_stride : nullptr, out, next);
     } else {
       dot(w.cols, wrow, wstride, adata + t * a.stride, out, next);
@@ -291,18 +291,18 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
-  // The sixteen-row Q4_0 kernels take each Q8_0 activation block's sum of
-  // values, computed here once instead of once per row group.
-  std::vector<int32_t> ysum;
+  // The sixteen-row Q4_0 kernels take each Q8_0 activation block's Q8Aux,
+  // computed here once instead of once per row group.
+  std::vector<kernels_internal::Q8Aux> aux;
   if (use16 && VecDotType(w.type) == DType::kQ8_0) {
     const int64_t blocks = w.cols / 32;
-    ysum.resize(static_cast<size_t>(a.n * blocks));
+    aux.resize(static_cast<size_t>(a.n * blocks));
     for (int64_t t = 0; t < a.n; ++t) {
       const auto* blk = reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride);
       for (int64_t b = 0; b < blocks; ++b) {
         int32_t sum = 0;
         for (int k = 0; k < 32; ++k) sum += blk[b].qs[k];
-        ysum[t * blocks + b] = sum;
+        aux[t * blocks + b] = {-8 * sum, Fp16ToFp32(blk[b].d)};
       }
     }
   }
@@ -333,7 +333,7 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       int64_t r = r0;
       if (use16)
         for (; r + 16 <= r1; r += 16)
-          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, ysum.data(), chunks, chunk_stride, t0, t1,
+          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, aux.data(), chunks, chunk_stride, t0, t1,
                        matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
       if (kt.vec_dot8[ti] != nullptr)
         for (; r + 8 <= r1; r += 8)

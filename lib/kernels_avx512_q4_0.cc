@@ -74,15 +74,19 @@ LLMTK_VNNI16 inline void LoadRows16(const uint8_t* blk, size_t stride, Rows16* r
   r->d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_unpacklo_epi64(s0, s2)));
 }
 
-// The sixteen rows' exact block sums against activation block y, whose
-// values add up to ysum. The nibbles are used unsigned: 8 * ysum comes out.
-LLMTK_VNNI16 inline __m512i Sums16(const Rows16& r, const BlockQ8_0& y, int ysum) {
-  __m512i lo = _mm512_set1_epi32(-8 * ysum), hi = _mm512_setzero_si512();
-  int32_t words[8];
-  __builtin_memcpy(words, y.qs, sizeof(words));
+// A 32-bit value from memory in every lane (a load, not a move from a
+// general register).
+LLMTK_VNNI16 inline __m512i Bcast32(const void* p) {
+  return _mm512_castps_si512(_mm512_broadcastss_ps(_mm_load_ss(static_cast<const float*>(p))));
+}
+
+// The sixteen rows' exact block sums against activation block y. The
+// nibbles are used unsigned: aux.bias (-8 times y's sum) takes 8 * sum off.
+LLMTK_VNNI16 inline __m512i Sums16(const Rows16& r, const BlockQ8_0& y, const Q8Aux& aux) {
+  __m512i lo = Bcast32(&aux.bias), hi = _mm512_setzero_si512();
   for (int j = 0; j < 4; ++j) {
-    lo = _mm512_dpbusd_epi32(lo, r.lo[j], _mm512_set1_epi32(words[j]));
-    hi = _mm512_dpbusd_epi32(hi, r.hi[j], _mm512_set1_epi32(words[4 + j]));
+    lo = _mm512_dpbusd_epi32(lo, r.lo[j], Bcast32(y.qs + 4 * j));
+    hi = _mm512_dpbusd_epi32(hi, r.hi[j], Bcast32(y.qs + 16 + 4 * j));
   }
   return _mm512_add_epi32(lo, hi);
 }
@@ -138,7 +142,7 @@ LLMTK_VNNI16 inline __m512 Chunk16(const uint8_t* p, size_t stride, const Q4_0Ch
   return acc;
 }
 
-LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void* a, const int32_t* ysum,
+LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void* a, const Q8Aux* aux,
                              const void* chunks, float out[16], const void* prefetch) {
   const int64_t nb = n / QK, nc = chunks != nullptr ? nb / 8 : 0;
   const SpanPrefetcher pf(prefetch, 16 * stride, nc + (nb - 8 * nc));
@@ -154,8 +158,8 @@ LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void
     pf.Step(nc + b - 8 * nc);
     Rows16 r;
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
-    const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(_cvtsh_ss(y[b].d)));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[b], ysum[b])), d, acc);
+    const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(aux[b].d));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[b], aux[b])), d, acc);
   }
   Store16(acc, out);
 }
@@ -163,7 +167,7 @@ LLMTK_VNNI16 void DotQ4_0x16(int64_t n, const void* w, size_t stride, const void
 // T tokens (4 or 8): each block's transposes are paid once for all of them.
 template <int T>
 LLMTK_VNNI16 void DotQ4_0x16xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
-                               const int32_t* ysum, size_t ysum_stride, float* out) {
+                               const Q8Aux* aux, size_t aux_stride, float* out) {
   const auto* base = static_cast<const uint8_t*>(w);
   const BlockQ8_0* y[T];
   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + t * astride);
@@ -173,8 +177,9 @@ LLMTK_VNNI16 void DotQ4_0x16xT(int64_t n, const void* w, size_t stride, const vo
     Rows16 r;
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
     for (int t = 0; t < T; ++t) {
-      const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(_cvtsh_ss(y[t][b].d)));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[t][b], ysum[t * ysum_stride + b])), d, acc[t]);
+      const Q8Aux& x = aux[t * aux_stride + b];
+      const __m512 d = _mm512_mul_ps(r.d, _mm512_set1_ps(x.d));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(Sums16(r, y[t][b], x)), d, acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) Store16(acc[t], out + 16 * t);

@@ -162,13 +162,13 @@ LLMTK_Q4K16 void Rows16(int64_t n, const void* w, size_t stride, const void* a, 
   }
 }
 
-LLMTK_Q4K16 void DotQ4Kx16(int64_t n, const void* w, size_t stride, const void* a, const int32_t*, const void*,
+LLMTK_Q4K16 void DotQ4Kx16(int64_t n, const void* w, size_t stride, const void* a, const Q8Aux*, const void*,
                            float out[16], const void* prefetch) {
   Rows16<1>(n, w, stride, a, 0, out, prefetch);
 }
 
 template <int T>
-LLMTK_Q4K16 void DotQ4Kx16xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride, const int32_t*,
+LLMTK_Q4K16 void DotQ4Kx16xT(int64_t n, const void* w, size_t stride, const void* a, size_t astride, const Q8Aux*,
                              size_t, float* out) {
   Rows16<T>(n, w, stride, a, astride, out, nullptr);
 }

@@ -76,14 +76,24 @@ using VecDot8x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void
 
 // Sixteen rows against one activation row, and against four (out[4 * 16],
 // token-major); same contract as the eight-row kernels.
-// `chunks`, when not null, is the activation row laid out for the chunked
-// kernel (Q4_0Chunk below, one per eight blocks).
-using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, const int32_t* ysum,
+//
+// Per Q8_0 activation block, what the sixteen-row Q4_0 kernels need besides
+// its values, computed once per product by MatMul: -8 times the sum of its
+// values (the nibbles are used unsigned) and its scale as a float, so that
+// both reach the kernels as memory broadcasts.
+struct Q8Aux {
+  int32_t bias;
+  float d;
+};
+// `aux` is the activation row's Q8Aux per block; `chunks`, when not null,
+// the row laid out for the chunked kernel (Q4_0Chunk below, one per eight
+// blocks).
+using VecDot16Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, const Q8Aux* aux,
                             const void* chunks, float out[16], const void* prefetch);
-// `ysum` holds, per token, the sum of each activation block's 32 values
-// (`ysum_stride` ints apart), which MatMul computes once for all row groups.
+// The same against four activation rows (`astride` bytes apart, their Q8Aux
+// `aux_stride` entries apart): out[4 * 16], token-major.
 using VecDot16x4Fn = void (*)(int64_t n, const void* w, size_t stride, const void* a, size_t astride,
-                              const int32_t* ysum, size_t ysum_stride, float out[64]);
+                              const Q8Aux* aux, size_t aux_stride, float out[64]);
 
 // Eight Q8_0 activation blocks laid out against the bytes of eight Q4_0
 // weight blocks as a row holds them (144 bytes, 36 words, scales included):
