@@ -7,10 +7,10 @@
 // broadcasts: a load and a blend each, no shuffle), so dword i of row r's
 // lane is the row's qs word 4h + i of a 32-byte group, which is exactly
 // the reference's lane 4h + i. Activation bytes are the same for every row:
-// a 128-bit broadcast straight from the Q8_K block. VPDPBUSD gives each
-// lane its four products' sum (at most 7,680 in magnitude), VPDPWSSD adds
-// it times the lane's sub-block scale (the scale in the low half, zero in
-// the high half), so each dword ends as the reference's integer lane, and
+// a 128-bit broadcast straight from the Q8_K block. VPMADDUBSW gives each
+// lane two pair sums (at most 3,840 in magnitude), VPDPWSSD adds both
+// times the lane's sub-block scale (in both halves of the dword), so each
+// dword ends as the reference's integer lane, and
 // the scales and mins are unpacked for four rows at once inside their
 // lanes. The float steps are the reference's per row:
 // acc[k] = fma(d, lane[k], acc[k]) per super-block, the mins the same in four
@@ -51,7 +51,7 @@ LLMTK_Q4K16 inline __m512i Bcast16(const void* p) {
 // One super-block of four rows, decoded.
 struct Quad {
   __m512i lo[4][2], hi[4][2];  // [group j][half h]: nibbles of qs 32j + 16h..
-  __m512i sc[8];               // sub-block s's scale in each dword's low half
+  __m512i sc[8];               // sub-block s's scale in both halves of each dword
   __m512i mn;                  // dword k: mins 2k and 2k+1 as int16
   __m512 d, dmin;              // the rows' scales, in all four dwords of a lane
 };
@@ -72,8 +72,8 @@ LLMTK_Q4K16 inline void Decode(const uint8_t* blk, size_t stride, Quad* q) {
   const __m512i v = _mm512_mask_blend_epi32(0xCCCC, lo_part, hi_part);
   for (int s = 0; s < 8; ++s) {
     const char b = static_cast<char>(s < 4 ? s : 8 + s - 4);
-    q->sc[s] = _mm512_shuffle_epi8(v, _mm512_set4_epi32(0x808080 << 8 | (b & 0xff), 0x808080 << 8 | (b & 0xff),
-                                                        0x808080 << 8 | (b & 0xff), 0x808080 << 8 | (b & 0xff)));
+    const int pick = static_cast<int>(0x80008000u | static_cast<uint32_t>(b & 0xff) << 16 | (b & 0xff));
+    q->sc[s] = _mm512_shuffle_epi8(v, _mm512_set1_epi32(pick));
   }
   // Dword k: (m[2k], m[2k+1]) from mn_lo (bytes 4-7) and mn_hi (12-15).
   q->mn = _mm512_shuffle_epi8(v, _mm512_set4_epi32(static_cast<int>(0x800F800E), static_cast<int>(0x800D800C),
@@ -99,23 +99,28 @@ struct Acc {
   __m512 m;     // the mins' four lanes
 };
 
-LLMTK_Q4K16 inline void Token(const Quad& q, const BlockQ8K& y, Acc* acc) {
+// The Q8_K block's bsums in pairs: dword k = (bsums[4k] + bsums[4k+1],
+// bsums[4k+2] + bsums[4k+3]) as int16, what the mins' lanes multiply.
+LLMTK_Q4K16 inline __m128i BsumPairs(const BlockQ8K& y) {
+  const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums));
+  const __m256i pairs = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));
+  return _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+}
+
+// One token's block: VPMADDUBSW gives each dword two pair sums (at most
+// 3,840 each), VPDPWSSD adds both times the sub-block scale.
+LLMTK_Q4K16 inline void Token(const Quad& q, const BlockQ8K& y, const __m128i* bsum_pairs, Acc* acc) {
   __m512i lanes[2];
   for (int h = 0; h < 2; ++h) {
     __m512i s = _mm512_setzero_si512();
     for (int j = 0; j < 4; ++j) {
-      const __m512i zero = _mm512_setzero_si512();
-      s = _mm512_dpwssd_epi32(s, _mm512_dpbusd_epi32(zero, q.lo[j][h], Bcast16(y.qs + 64 * j + 16 * h)), q.sc[2 * j]);
-      s = _mm512_dpwssd_epi32(s, _mm512_dpbusd_epi32(zero, q.hi[j][h], Bcast16(y.qs + 64 * j + 32 + 16 * h)),
+      s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(q.lo[j][h], Bcast16(y.qs + 64 * j + 16 * h)), q.sc[2 * j]);
+      s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(q.hi[j][h], Bcast16(y.qs + 64 * j + 32 + 16 * h)),
                               q.sc[2 * j + 1]);
     }
     lanes[h] = s;
   }
-  // bsums pairs: dword k = (bsums[4k] + bsums[4k+1], bsums[4k+2] + bsums[4k+3]).
-  const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums));
-  const __m256i pairs = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));
-  const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
-  const __m512i mins = _mm512_madd_epi16(q.mn, _mm512_broadcast_i32x4(p16));
+  const __m512i mins = _mm512_madd_epi16(q.mn, Bcast16(bsum_pairs));
   const __m512 yd = _mm512_set1_ps(y.d);
   const __m512 d = _mm512_mul_ps(yd, q.d);
   for (int h = 0; h < 2; ++h) acc->a[h] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(lanes[h]), acc->a[h]);
@@ -148,6 +153,14 @@ LLMTK_Q4K16 void Rows16(int64_t n, const void* w, size_t stride, const void* a, 
   const SpanPrefetcher pf(prefetch, 16 * stride, 4 * nb);
   const BlockQ8K* y[T];
   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(static_cast<const uint8_t*>(a) + t * astride);
+  // The bsum pairs once for the four quads (rows of up to 64 super-blocks;
+  // longer ones recompute them per quad).
+  constexpr int64_t kMaxPre = 64;
+  __m128i pre[T][kMaxPre];
+  const bool hoist = nb <= kMaxPre;
+  if (hoist)
+    for (int t = 0; t < T; ++t)
+      for (int64_t b = 0; b < nb; ++b) pre[t][b] = BsumPairs(y[t][b]);
   for (int quad = 0; quad < 4; ++quad) {
     const auto* base = static_cast<const uint8_t*>(w) + 4 * quad * stride;
     Acc acc[T];
@@ -156,7 +169,11 @@ LLMTK_Q4K16 void Rows16(int64_t n, const void* w, size_t stride, const void* a, 
       pf.Step(quad * nb + b);
       Quad q;
       Decode(base + b * sizeof(BlockQ4K), stride, &q);
-      for (int t = 0; t < T; ++t) Token(q, y[t][b], &acc[t]);
+      for (int t = 0; t < T; ++t) {
+        __m128i here;
+        if (!hoist) here = BsumPairs(y[t][b]);
+        Token(q, y[t][b], hoist ? &pre[t][b] : &here, &acc[t]);
+      }
     }
     for (int t = 0; t < T; ++t) Finish(acc[t], out + 16 * t + 4 * quad);
   }
