@@ -31,6 +31,8 @@
 
 #include <cstddef>
 
+#include "lib/kernels_avx512_load.h"
+
 #define LLMTK_VNNI16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 namespace llmtk::kernels_internal {
@@ -42,14 +44,6 @@ struct Rows16 {
   __m512i lo[4], hi[4];  // nibbles of words j: lane L = row L
   __m512 d;              // the rows' scales
 };
-
-LLMTK_VNNI16 inline __m512i Four(const uint8_t* p, size_t stride) {
-  auto ld = [](const uint8_t* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
-  __m512i a = _mm512_broadcast_i32x4(ld(p));
-  a = _mm512_mask_broadcast_i32x4(a, 0x00F0, ld(p + stride));
-  a = _mm512_mask_broadcast_i32x4(a, 0x0F00, ld(p + 2 * stride));
-  return _mm512_mask_broadcast_i32x4(a, 0xF000, ld(p + 3 * stride));
-}
 
 LLMTK_VNNI16 inline void LoadRows16(const uint8_t* blk, size_t stride, Rows16* r) {
   const uint8_t* qs = blk + offsetof(BlockQ4_0, qs);
@@ -72,12 +66,6 @@ LLMTK_VNNI16 inline void LoadRows16(const uint8_t* blk, size_t stride, Rows16* r
   const __m512i s0 = _mm512_unpacklo_epi32(Four(blk, s4), Four(blk + stride, s4));
   const __m512i s2 = _mm512_unpacklo_epi32(Four(blk + 2 * stride, s4), Four(blk + 3 * stride, s4));
   r->d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_unpacklo_epi64(s0, s2)));
-}
-
-// A 32-bit value from memory in every lane (a load, not a move from a
-// general register).
-LLMTK_VNNI16 inline __m512i Bcast32(const void* p) {
-  return _mm512_castps_si512(_mm512_broadcastss_ps(_mm_load_ss(static_cast<const float*>(p))));
 }
 
 // The sixteen rows' exact block sums against activation block y. The

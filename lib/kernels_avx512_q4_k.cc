@@ -28,25 +28,14 @@
 
 #include <cstddef>
 
+#include "lib/kernels_avx512_load.h"
+
 #define LLMTK_Q4K16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 namespace llmtk::kernels_internal {
 namespace {
 
 constexpr int QKK = 256;
-
-// Four rows' 16 bytes from p, row r in 128-bit lane r.
-LLMTK_Q4K16 inline __m512i Four(const uint8_t* p, size_t stride) {
-  auto ld = [](const uint8_t* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
-  __m512i a = _mm512_broadcast_i32x4(ld(p));
-  a = _mm512_mask_broadcast_i32x4(a, 0x00F0, ld(p + stride));
-  a = _mm512_mask_broadcast_i32x4(a, 0x0F00, ld(p + 2 * stride));
-  return _mm512_mask_broadcast_i32x4(a, 0xF000, ld(p + 3 * stride));
-}
-
-LLMTK_Q4K16 inline __m512i Bcast16(const void* p) {
-  return _mm512_broadcast_i32x4(_mm_loadu_si128(static_cast<const __m128i*>(p)));
-}
 
 // One super-block of four rows, decoded.
 struct Quad {
