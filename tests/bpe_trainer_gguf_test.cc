@@ -14,13 +14,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "lib/bpe_trainer.h"
-#include "lib/bpe_trainer_merge.h"
-#include "lib/bpe_trainer_output.h"
-#include "lib/gguf.h"
-#include "lib/io.h"
-#include "lib/jsonl.h"
-#include "lib/tokenizer.h"
+#include "lib/tokenizer/train/bpe_trainer.h"
+#include "lib/tokenizer/train/merge.h"
+#include "lib/tokenizer/train/output.h"
+#include "lib/formats/gguf.h"
+#include "lib/base/io.h"
+#include "lib/base/jsonl.h"
+#include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
 namespace {

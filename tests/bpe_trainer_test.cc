@@ -8,16 +8,16 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "absl/strings/str_format.h"
-#include "lib/bpe_trainer.h"
-#include "lib/bpe_trainer_alphabet.h"
-#include "lib/bpe_trainer_merge.h"
-#include "lib/bpe_trainer_output.h"
-#include "lib/bpe_trainer_split.h"
-#include "lib/bpe_trainer_words.h"
-#include "lib/gguf.h"
-#include "lib/io.h"
-#include "lib/tokenizer.h"
-#include "lib/unicode.h"
+#include "lib/tokenizer/train/bpe_trainer.h"
+#include "lib/tokenizer/train/alphabet.h"
+#include "lib/tokenizer/train/merge.h"
+#include "lib/tokenizer/train/output.h"
+#include "lib/tokenizer/train/split.h"
+#include "lib/tokenizer/train/words.h"
+#include "lib/formats/gguf.h"
+#include "lib/base/io.h"
+#include "lib/tokenizer/tokenizer.h"
+#include "lib/base/unicode.h"
 
 namespace llmtk {
 namespace {
@@ -410,7 +410,7 @@ TEST(BpeTrainerAlphabet, SentencePieceWords) {
 namespace llmtk {
 namespace {
 
-// The trained files through the project's own tokenizer (lib/tokenizer.h):
+// The trained files through the project's own tokenizer (lib/tokenizer/tokenizer.h):
 // same ids as HF tokenizers, for tokenizer.json and for the GGUF vocabulary,
 // and decode(encode(x)) == x.
 TEST(BpeTrainer, OurEncoderMatchesHfOnTrainedFiles) {

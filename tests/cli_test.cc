@@ -1,4 +1,4 @@
-#include "lib/cli.h"
+#include "tools/common/cli.h"
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "lib/compute_pool.h"
+#include "lib/base/compute_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "lib/dedup.h"
+#include "lib/dedup/dedup.h"
 
 #include <unistd.h>
 
@@ -10,10 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/dedup_stage.h"
-#include "lib/jsonl.h"
-#include "lib/minhash.h"
-#include "lib/minhash_shingle.h"
+#include "lib/dedup/stage.h"
+#include "lib/base/jsonl.h"
+#include "lib/dedup/minhash.h"
+#include "lib/dedup/shingle.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/ggml_types.h"
+#include "lib/ggml/types.h"
 
 #include <cmath>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "lib/gguf.h"
+#include "lib/formats/gguf.h"
 
 #include <cstring>
 #include <string>

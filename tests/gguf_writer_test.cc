@@ -1,4 +1,4 @@
-#include "lib/gguf_writer.h"
+#include "lib/formats/gguf_writer.h"
 
 #include <cstdio>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "lib/gguf.h"
+#include "lib/formats/gguf.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/hf_convert.h"
+#include "lib/convert/hf_convert.h"
 
 #include <cmath>
 #include <cstdio>
@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
-#include "lib/gguf.h"
-#include "lib/hf_convert_tokenizer.h"
-#include "lib/quantize_model.h"
+#include "lib/formats/gguf.h"
+#include "lib/convert/hf_tokenizer.h"
+#include "lib/convert/quantize_model.h"
 
 namespace llmtk {
 namespace {
@@ -191,7 +191,7 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
 
 #include <xxhash.h>
 
-#include "lib/io.h"
+#include "lib/base/io.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/io.h"
+#include "lib/base/io.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "lib/jsonl.h"
+#include "lib/base/jsonl.h"
 
 #include <unistd.h>
 

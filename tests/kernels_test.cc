@@ -1,4 +1,4 @@
-#include "lib/kernels.h"
+#include "lib/kernels/kernels.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "lib/kernels_internal.h"
-#include "lib/quant.h"
+#include "lib/kernels/internal.h"
+#include "lib/ggml/quant.h"
 
 namespace llmtk {
 namespace {

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "lib/memory_estimate.h"
-#include "lib/memory_estimate_model.h"
+#include "lib/vram/estimate.h"
+#include "lib/vram/model_shape.h"
 #include "simdjson.h"
 
 namespace llmtk {

@@ -5,9 +5,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/memory_estimate_formats.h"
-#include "lib/memory_estimate_internal.h"
-#include "lib/memory_estimate_model.h"
+#include "lib/vram/formats.h"
+#include "lib/vram/internal.h"
+#include "lib/vram/model_shape.h"
 
 namespace llmtk {
 namespace {

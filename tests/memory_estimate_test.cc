@@ -4,10 +4,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/memory_estimate.h"
-#include "lib/memory_estimate_fit.h"
-#include "lib/memory_estimate_model.h"
-#include "lib/memory_estimate_report.h"
+#include "lib/vram/estimate.h"
+#include "lib/vram/fit.h"
+#include "lib/vram/model_shape.h"
+#include "lib/vram/report.h"
 
 namespace llmtk {
 namespace {

@@ -1,14 +1,14 @@
-#include "lib/minhash.h"
+#include "lib/dedup/minhash.h"
 
 #include <cmath>
 #include <random>
 #include <set>
 
 #include "gtest/gtest.h"
-#include "lib/dedup_index.h"
-#include "lib/jsonl.h"
-#include "lib/minhash_shingle.h"
-#include "lib/unicode.h"
+#include "lib/dedup/index.h"
+#include "lib/base/jsonl.h"
+#include "lib/dedup/shingle.h"
+#include "lib/base/unicode.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/mixer_plan.h"
+#include "lib/mix/plan.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "lib/mixer.h"
+#include "lib/mix/mixer.h"
 
 #include <unistd.h>
 
@@ -12,10 +12,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "lib/io.h"
-#include "lib/sha256.h"
-#include "lib/token_files.h"
-#include "lib/tokenizer.h"
+#include "lib/base/io.h"
+#include "lib/base/sha256.h"
+#include "lib/formats/token_files.h"
+#include "lib/tokenizer/tokenizer.h"
 #include "simdjson.h"
 
 namespace llmtk {

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "lib/hf_convert.h"
-#include "lib/model.h"
-#include "lib/quant_recipe.h"
-#include "lib/quantize_model.h"
+#include "lib/convert/hf_convert.h"
+#include "lib/model/model.h"
+#include "lib/convert/quant_recipe.h"
+#include "lib/convert/quantize_model.h"
 
 namespace llmtk {
 namespace {

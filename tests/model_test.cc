@@ -1,4 +1,4 @@
-#include "lib/model.h"
+#include "lib/model/model.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/io.h"
+#include "lib/base/io.h"
 
 namespace llmtk {
 namespace {

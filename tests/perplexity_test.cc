@@ -1,11 +1,11 @@
-#include "lib/perplexity.h"
+#include "lib/eval/perplexity.h"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "gtest/gtest.h"
-#include "lib/kl_divergence.h"
+#include "lib/eval/kl_divergence.h"
 
 namespace llmtk {
 namespace {

@@ -11,9 +11,9 @@
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "lib/gguf_writer.h"
-#include "lib/model.h"
-#include "lib/perplexity.h"
+#include "lib/formats/gguf_writer.h"
+#include "lib/model/model.h"
+#include "lib/eval/perplexity.h"
 
 namespace llmtk {
 namespace {

@@ -1,10 +1,10 @@
-#include "lib/quant_recipe.h"
+#include "lib/convert/quant_recipe.h"
 
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "lib/gguf.h"
+#include "lib/formats/gguf.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/quant.h"
+#include "lib/ggml/quant.h"
 
 #include <cmath>
 #include <cstring>
@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "lib/gguf.h"
-#include "lib/quant_k.h"
+#include "lib/formats/gguf.h"
+#include "lib/ggml/quant_k.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/quantize_model.h"
+#include "lib/convert/quantize_model.h"
 
 #include <cstdio>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
-#include "lib/gguf.h"
+#include "lib/formats/gguf.h"
 
 namespace llmtk {
 namespace {

@@ -1,6 +1,6 @@
 // regex: PCRE2 with Oniguruma's meaning (HF tokenizers' engine) for the
 // constructs where the two differ, and the match walk Split relies on.
-#include "lib/regex.h"
+#include "lib/base/regex.h"
 
 #include <string>
 #include <utility>

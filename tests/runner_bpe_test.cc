@@ -9,12 +9,12 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/gguf.h"
-#include "lib/io.h"
-#include "lib/quant_recipe.h"
-#include "lib/random_model.h"
-#include "lib/runner.h"
-#include "lib/tokenizer.h"
+#include "lib/formats/gguf.h"
+#include "lib/base/io.h"
+#include "lib/convert/quant_recipe.h"
+#include "lib/convert/random_model.h"
+#include "lib/model/runner.h"
+#include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
 namespace {

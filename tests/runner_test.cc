@@ -1,10 +1,10 @@
-#include "lib/runner.h"
+#include "lib/model/runner.h"
 
 #include <algorithm>
 
 #include <gtest/gtest.h>
 
-#include "lib/sampling.h"
+#include "lib/model/sampling.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/safetensors.h"
+#include "lib/formats/safetensors.h"
 
 #include <cstring>
 #include <string>

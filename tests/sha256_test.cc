@@ -1,4 +1,4 @@
-#include "lib/sha256.h"
+#include "lib/base/sha256.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "lib/status.h"
+#include "lib/base/status.h"
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "lib/token_files.h"
+#include "lib/formats/token_files.h"
 
 #include <unistd.h>
 
@@ -36,7 +36,7 @@ class TokenFilesTest : public ::testing::Test {
 };
 
 // Independent decoding: byte by byte, as the format's documentation states,
-// sharing no code with lib/token_files.cc.
+// sharing no code with lib/formats/token_files.cc.
 uint64_t Le(const std::string& b, size_t at, size_t n) {
   uint64_t v = 0;
   for (size_t i = 0; i < n; ++i) v += static_cast<uint64_t>(static_cast<unsigned char>(b.at(at + i))) << (8 * i);

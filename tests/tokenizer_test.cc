@@ -2,7 +2,7 @@
 // files made by scripts/tok-golden from the npm `tokenizers` Rust binding),
 // round trips, the heap merge loop against the plain reference, and exact
 // errors on bad input.
-#include "lib/tokenizer.h"
+#include "lib/tokenizer/tokenizer.h"
 
 #include <unistd.h>
 
@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "lib/gguf_writer.h"
-#include "lib/io.h"
+#include "lib/formats/gguf_writer.h"
+#include "lib/base/io.h"
 #include "simdjson.h"
 
 namespace llmtk {

@@ -6,8 +6,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/io.h"
-#include "lib/tokenizer.h"
+#include "lib/base/io.h"
+#include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
 namespace {

@@ -1,4 +1,4 @@
-#include "lib/unicode.h"
+#include "lib/base/unicode.h"
 
 #include "gtest/gtest.h"
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "lib/jsonl.h"
-#include "lib/minhash_shingle.h"
+#include "lib/base/jsonl.h"
+#include "lib/dedup/shingle.h"
 
 int main(int argc, char** argv) {
   double min_j = 0.5;

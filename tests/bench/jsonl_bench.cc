@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "lib/jsonl.h"
+#include "lib/base/jsonl.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> paths(argv + 1, argv + argc);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/compute_pool.h"
-#include "lib/kernels.h"
+#include "lib/base/compute_pool.h"
+#include "lib/kernels/kernels.h"
 
 using namespace llmtk;
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/jsonl.h"
-#include "lib/tokenizer.h"
+#include "lib/base/jsonl.h"
+#include "lib/tokenizer/tokenizer.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {

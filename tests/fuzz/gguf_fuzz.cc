@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/gguf.h"
-#include "lib/gguf_report.h"
-#include "lib/quant.h"
+#include "lib/formats/gguf.h"
+#include "lib/formats/gguf_report.h"
+#include "lib/ggml/quant.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "lib/hf_convert_tokenizer.h"
-#include "lib/safetensors.h"
+#include "lib/convert/hf_tokenizer.h"
+#include "lib/formats/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

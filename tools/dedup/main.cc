@@ -1,8 +1,8 @@
 // llmtk-dedup: exact and MinHash-LSH near-duplicate removal, as one command
 // or as the stages sign / pairs / clusters / filter for a cluster.
-#include "lib/cli.h"
-#include "lib/dedup.h"
-#include "lib/dedup_stage.h"
+#include "tools/common/cli.h"
+#include "lib/dedup/dedup.h"
+#include "lib/dedup/stage.h"
 
 namespace {
 

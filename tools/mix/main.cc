@@ -1,10 +1,10 @@
 // llmtk-mix: mix corpora to target proportions into shuffled, sharded,
-// reproducible output. See lib/mixer.h.
+// reproducible output. See lib/mix/mixer.h.
 #include <cstdio>
 #include <iostream>
 
-#include "lib/cli.h"
-#include "lib/mixer.h"
+#include "tools/common/cli.h"
+#include "lib/mix/mixer.h"
 
 int main(int argc, char** argv) {
   using namespace llmtk;

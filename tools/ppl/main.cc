@@ -1,8 +1,8 @@
 // llmtk-ppl: perplexity and KL divergence of GGUF models.
 #include <iostream>
 
-#include "lib/cli.h"
-#include "lib/ppl_tool.h"
+#include "tools/common/cli.h"
+#include "tools/ppl/ppl_tool.h"
 
 int main(int argc, char** argv) {
   llmtk::Tool tool("ppl", "Perplexity of a GGUF model over a text (as llama.cpp computes it), per document over "

@@ -7,12 +7,12 @@
 #include <cstdio>
 #include <string>
 
-#include "lib/cli.h"
-#include "lib/gguf.h"
-#include "lib/gguf_report.h"
-#include "lib/quant_bench.h"
-#include "lib/quantize_model.h"
-#include "lib/random_model.h"
+#include "tools/common/cli.h"
+#include "lib/formats/gguf.h"
+#include "lib/formats/gguf_report.h"
+#include "tools/quant/bench.h"
+#include "lib/convert/quantize_model.h"
+#include "lib/convert/random_model.h"
 
 namespace {
 

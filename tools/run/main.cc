@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "lib/cli.h"
-#include "lib/runner.h"
+#include "tools/common/cli.h"
+#include "lib/model/runner.h"
 
 int main(int argc, char** argv) {
   llmtk::Tool tool("run", "Run a LLaMA-family GGUF model (llama, qwen2, qwen3) on the CPU, exactly as llama.cpp computes it.",

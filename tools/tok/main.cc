@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/bpe_trainer.h"
-#include "lib/cli.h"
-#include "lib/tok_commands.h"
+#include "lib/tokenizer/train/bpe_trainer.h"
+#include "tools/common/cli.h"
+#include "tools/tok/commands.h"
 
 namespace {
 

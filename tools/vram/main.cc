@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "lib/cli.h"
-#include "lib/memory_estimate_report.h"
+#include "tools/common/cli.h"
+#include "lib/vram/report.h"
 
 namespace {
 

@@ -1,0 +1,332 @@
+#include "lib/convert/hf_convert.h"
+
+// Llama3RopeFactors follows torch's float32 evaluation; no FMA contraction.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/convert/hf_tokenizer.h"
+#include "lib/base/io.h"
+#include "lib/ggml/quant.h"
+#include "lib/formats/safetensors.h"
+#include "simdjson.h"
+
+namespace llmtk {
+
+absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot read (is this a Hugging Face model directory?)"));
+  }
+  simdjson::padded_string s(WidenBigIntegers(*text));
+  simdjson::dom::parser parser;
+  simdjson::dom::element c;
+  if (auto err = parser.parse(s).get(c); err) {
+    return absl::DataLossError(absl::StrCat(path, ": not valid JSON (", simdjson::error_message(err), ")"));
+  }
+  HfConfig cfg;
+  std::string_view arch;
+  simdjson::dom::array archs;
+  if (c["architectures"].get_array().get(archs) != simdjson::SUCCESS || archs.size() == 0 ||
+      archs.at(0).get_string().get(arch) != simdjson::SUCCESS) {
+    return absl::DataLossError(absl::StrCat(path, ": missing \"architectures\""));
+  }
+  if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM") {
+    cfg.arch = "llama";
+    cfg.permute_qk = true;
+  } else if (arch == "Qwen2ForCausalLM") {
+    cfg.arch = "qwen2";
+  } else if (arch == "Qwen3ForCausalLM") {
+    cfg.arch = "qwen3";
+  } else {
+    return absl::UnimplementedError(absl::StrCat(path, ": architecture ", ToAbsl(arch),
+                                                 " is not supported (supported: LlamaForCausalLM, "
+                                                 "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"));
+  }
+  auto get_int = [&](const char* key, int64_t* out) {
+    return c[key].get_int64().get(*out) == simdjson::SUCCESS;
+  };
+  auto require = [&](const char* key, int64_t* out) -> absl::Status {
+    if (!get_int(key, out) || *out <= 0) {
+      return absl::DataLossError(absl::StrCat(path, ": missing or invalid \"", key, "\""));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(require("num_hidden_layers", &cfg.n_layer));
+  RETURN_IF_ERROR(require("hidden_size", &cfg.n_embd));
+  RETURN_IF_ERROR(require("intermediate_size", &cfg.n_ff));
+  RETURN_IF_ERROR(require("num_attention_heads", &cfg.n_head));
+  RETURN_IF_ERROR(require("vocab_size", &cfg.vocab));
+  cfg.has_head_kv = get_int("num_key_value_heads", &cfg.n_head_kv);
+  if (!cfg.has_head_kv) cfg.n_head_kv = cfg.n_head;
+  if (cfg.n_head_kv <= 0 || cfg.n_head % cfg.n_head_kv != 0) {
+    return absl::DataLossError(absl::StrCat(path, ": num_key_value_heads must divide num_attention_heads"));
+  }
+  cfg.has_ctx = get_int("max_position_embeddings", &cfg.n_ctx);
+  cfg.has_head_dim = get_int("head_dim", &cfg.head_dim) && cfg.head_dim > 0;
+  if (!cfg.has_head_dim) cfg.head_dim = cfg.n_embd / cfg.n_head;
+  cfg.has_theta = c["rope_theta"].get_double().get(cfg.rope_theta) == simdjson::SUCCESS;
+  (void)(c["rms_norm_eps"].get_double().get(cfg.rms_eps) == simdjson::SUCCESS);
+  bool tied = false;
+  if (c["tie_word_embeddings"].get_bool().get(tied) == simdjson::SUCCESS) cfg.tied = tied;
+  simdjson::dom::object rs;
+  if (c["rope_scaling"].get_object().get(rs) == simdjson::SUCCESS) {
+    std::string_view t;
+    if (rs["rope_type"].get_string().get(t) != simdjson::SUCCESS) (void)(rs["type"].get_string().get(t) == simdjson::SUCCESS);
+    cfg.rope_scaling_type = std::string(t);
+    (void)(rs["factor"].get_double().get(cfg.rope_scaling_factor) == simdjson::SUCCESS);
+    if (cfg.rope_scaling_type == "llama3") {
+      if (cfg.rope_scaling_factor == 0) cfg.rope_scaling_factor = 8.0;
+      (void)(rs["low_freq_factor"].get_double().get(cfg.low_freq_factor) == simdjson::SUCCESS);
+      (void)(rs["high_freq_factor"].get_double().get(cfg.high_freq_factor) == simdjson::SUCCESS);
+      // convert_hf_to_gguf.py reads this key at the top level of config.json.
+      (void)get_int("original_max_position_embeddings", &cfg.original_ctx);
+      if (cfg.high_freq_factor == cfg.low_freq_factor) {
+        return absl::DataLossError(absl::StrCat(path, ": rope_scaling high_freq_factor equals low_freq_factor"));
+      }
+    }
+    if (cfg.rope_scaling_type != "linear" && cfg.rope_scaling_type != "yarn" && cfg.rope_scaling_type != "default" &&
+        cfg.rope_scaling_type != "llama3" &&
+        !cfg.rope_scaling_type.empty()) {
+      return absl::UnimplementedError(absl::StrCat(path, ": rope_scaling type '", cfg.rope_scaling_type,
+                                                   "' is not supported (linear, yarn and llama3 are)"));
+    }
+  }
+  return cfg;
+}
+
+namespace {
+
+// HF name -> GGUF name; "" when the tensor is dropped; nullopt when unknown.
+std::optional<std::string> MapName(const std::string& n, const HfConfig& cfg) {
+  if (n == "model.embed_tokens.weight") return std::string("token_embd.weight");
+  if (n == "model.norm.weight") return std::string("output_norm.weight");
+  if (n == "lm_head.weight") return cfg.tied ? std::string() : std::string("output.weight");
+  int layer = -1;
+  char rest[128];
+  if (std::sscanf(n.c_str(), "model.layers.%d.%127s", &layer, rest) != 2 || layer < 0) return std::nullopt;
+  static const std::pair<const char*, const char*> kMap[] = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+  };
+  if (std::strcmp(rest, "self_attn.rotary_emb.inv_freq") == 0) return std::string();
+  for (const auto& [hf, gg] : kMap) {
+    if (std::strcmp(rest, hf) == 0) return absl::StrCat("blk.", layer, ".", gg);
+  }
+  return std::nullopt;
+}
+
+std::optional<GgmlType> DtypeType(const std::string& d) {
+  if (d == "F32") return GgmlType::kF32;
+  if (d == "F16") return GgmlType::kF16;
+  if (d == "BF16") return GgmlType::kBF16;
+  return std::nullopt;
+}
+
+// gguf-py's model_weight_count_rounded_notation (min_digits 2).
+std::string SizeLabel(uint64_t n) {
+  double scaled;
+  const char* suffix;
+  if (n > 1e12) {
+    scaled = n * 1e-12;
+    suffix = "T";
+  } else if (n > 1e9) {
+    scaled = n * 1e-9;
+    suffix = "B";
+  } else if (n > 1e6) {
+    scaled = n * 1e-6;
+    suffix = "M";
+  } else {
+    scaled = n * 1e-3;
+    suffix = "K";
+  }
+  std::string digits = absl::StrCat(static_cast<int64_t>(std::nearbyint(scaled)));
+  while (!digits.empty() && digits[0] == '0') digits.erase(0, 1);
+  const int fix = std::max(2 - static_cast<int>(digits.size()), 0);
+  return absl::StrCat(absl::StrFormat("%.*f", fix, scaled), suffix);
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string BaseName(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+}  // namespace
+
+std::vector<float> Llama3RopeFactors(const HfConfig& cfg) {
+  const int64_t dim = cfg.head_dim;
+  const float base = static_cast<float>(cfg.has_theta ? cfg.rope_theta : 10000.0);
+  const float factor = static_cast<float>(cfg.rope_scaling_factor);
+  const float lo = static_cast<float>(cfg.low_freq_factor), hi = static_cast<float>(cfg.high_freq_factor);
+  const double low_freq_wavelen = static_cast<double>(cfg.original_ctx) / cfg.low_freq_factor;
+  const double high_freq_wavelen = static_cast<double>(cfg.original_ctx) / cfg.high_freq_factor;
+  std::vector<float> out;
+  for (int64_t k = 0; k < dim; k += 2) {
+    const float freq = 1.0f / std::pow(base, static_cast<float>(k) / static_cast<float>(dim));
+    const float wavelen = static_cast<float>(2 * M_PI) / freq;
+    if (wavelen < high_freq_wavelen) {
+      out.push_back(1.0f);
+    } else if (wavelen > low_freq_wavelen) {
+      out.push_back(factor);
+    } else {
+      const float smooth = (static_cast<float>(cfg.original_ctx) / wavelen - lo) / (hi - lo);
+      out.push_back(1.0f / ((1.0f - smooth) / factor + smooth));
+    }
+  }
+  return out;
+}
+
+void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_bytes, int64_t n_head) {
+  const int64_t hd = rows / n_head;  // rows per head
+  const int64_t half = hd / 2;
+  for (int64_t h = 0; h < n_head; ++h) {
+    for (int64_t i = 0; i < half; ++i) {
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t out_row = h * hd + 2 * i + j;
+        const int64_t in_row = h * hd + j * half + i;
+        std::memcpy(dst + out_row * row_bytes, src + in_row * row_bytes, row_bytes);
+      }
+    }
+  }
+}
+
+void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_params, GgufMetadata* md) {
+  const std::string a = cfg.arch;
+  md->SetString("general.architecture", a);
+  md->SetString("general.type", "model");
+  md->SetString("general.name", name);
+  md->SetString("general.size_label", SizeLabel(n_params));
+  md->SetU32(a + ".block_count", static_cast<uint32_t>(cfg.n_layer));
+  if (cfg.has_ctx) md->SetU32(a + ".context_length", static_cast<uint32_t>(cfg.n_ctx));
+  md->SetU32(a + ".embedding_length", static_cast<uint32_t>(cfg.n_embd));
+  md->SetU32(a + ".feed_forward_length", static_cast<uint32_t>(cfg.n_ff));
+  md->SetU32(a + ".attention.head_count", static_cast<uint32_t>(cfg.n_head));
+  if (cfg.has_head_kv) md->SetU32(a + ".attention.head_count_kv", static_cast<uint32_t>(cfg.n_head_kv));
+  if (cfg.has_theta) md->SetF32(a + ".rope.freq_base", static_cast<float>(cfg.rope_theta));
+  md->SetF32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(cfg.rms_eps));
+  if (cfg.has_head_dim) {
+    md->SetU32(a + ".attention.key_length", static_cast<uint32_t>(cfg.head_dim));
+    md->SetU32(a + ".attention.value_length", static_cast<uint32_t>(cfg.head_dim));
+  }
+  md->SetU32("general.file_type", 0);  // filled in by QuantizeModel
+  if (a == "llama") {
+    md->SetU32(a + ".vocab_size", static_cast<uint32_t>(cfg.vocab));
+    md->SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(cfg.head_dim));
+  }
+  if (cfg.rope_scaling_type == "linear" || cfg.rope_scaling_type == "yarn") {
+    md->SetString(a + ".rope.scaling.type", cfg.rope_scaling_type);
+    md->SetF32(a + ".rope.scaling.factor", static_cast<float>(cfg.rope_scaling_factor));
+  }
+}
+
+absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
+  ASSIGN_OR_RETURN(HfConfig cfg, ReadHfConfig(dir + "/config.json"));
+  ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsModel> st, SafetensorsModel::Open(dir));
+  ModelSource src;
+  src.name = dir;
+  src.from_converter = true;
+  src.release_pages = true;
+  std::vector<std::string> unknown;
+  uint64_t n_params = 0;
+  if (cfg.rope_scaling_type == "llama3") {
+    // convert_hf_to_gguf.py yields this generated tensor before the checkpoint's.
+    SourceTensor rf;
+    rf.name = "rope_freqs.weight";
+    rf.dims = {cfg.head_dim / 2};
+    rf.type = GgmlType::kF32;
+    const std::vector<float> factors = Llama3RopeFactors(cfg);
+    rf.load = [factors](std::vector<uint8_t>* out) {
+      out->resize(factors.size() * 4);
+      std::memcpy(out->data(), factors.data(), out->size());
+      return absl::OkStatus();
+    };
+    src.tensors.push_back(std::move(rf));
+  }
+  for (const SafetensorsTensor& t : st->tensors()) {
+    std::optional<std::string> name = MapName(t.name, cfg);
+    if (!name) {
+      unknown.push_back(t.name);
+      continue;
+    }
+    if (name->empty()) continue;
+    std::optional<GgmlType> type = DtypeType(t.dtype);
+    if (!type) {
+      return absl::UnimplementedError(
+          absl::StrCat(t.file, ": tensor '", t.name, "' has dtype ", t.dtype, "; only F32, F16 and BF16 are supported"));
+    }
+    SourceTensor s;
+    s.name = *name;
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) s.dims.push_back(*it);
+    if (s.dims.empty()) s.dims.push_back(1);
+    n_params += static_cast<uint64_t>(t.n_elements);
+    const bool is_q = EndsWith(s.name, ".attn_q.weight");
+    const bool is_k = EndsWith(s.name, ".attn_k.weight");
+    const bool permute = cfg.permute_qk && (is_q || is_k) && t.shape.size() == 2;
+    // convert_hf_to_gguf.py keeps 1-D tensors (norms, biases) in F32.
+    const bool to_f32 = t.shape.size() <= 1 && *type != GgmlType::kF32;
+    s.type = to_f32 ? GgmlType::kF32 : *type;
+    if (!permute && !to_f32) {
+      s.data = t.data;
+    } else {
+      const SafetensorsTensor* tp = &t;
+      const GgmlType from = *type;
+      const int64_t heads = is_q ? cfg.n_head : cfg.n_head_kv;
+      if (permute && (t.shape[0] % (2 * heads) != 0)) {
+        return absl::DataLossError(absl::StrCat(t.file, ": tensor '", t.name, "' has ", t.shape[0],
+                                                " rows, not a multiple of 2 x ", heads, " heads"));
+      }
+      s.load = [tp, from, permute, to_f32, heads](std::vector<uint8_t>* out) -> absl::Status {
+        if (to_f32) {
+          out->resize(static_cast<size_t>(tp->n_elements) * 4);
+          DequantizeRow(from, tp->data, reinterpret_cast<float*>(out->data()), tp->n_elements);
+          return absl::OkStatus();
+        }
+        out->resize(tp->n_bytes);
+        const int64_t rows = tp->shape[0];
+        UnpermuteRotaryRows(tp->data, out->data(), rows, tp->n_bytes / static_cast<size_t>(rows), heads);
+        return absl::OkStatus();
+      };
+    }
+    src.tensors.push_back(std::move(s));
+  }
+  if (!unknown.empty()) {
+    if (unknown.size() > 8) unknown.resize(8);
+    return absl::UnimplementedError(absl::StrCat(dir, ": cannot map these tensors to GGUF for ", cfg.arch, ": ",
+                                                 absl::StrJoin(unknown, ", ")));
+  }
+
+  GgufMetadata& md = src.metadata;
+  AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
+  RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
+  md.SetU32("general.quantization_version", 2);
+  src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));
+  return src;
+}
+
+}  // namespace llmtk

@@ -1,0 +1,59 @@
+// convert/hf_convert: a Hugging Face checkpoint as GGUF -- what llama.cpp's
+// convert_hf_to_gguf.py does for the LLaMA family: `llama` (Llama 2/3,
+// TinyLlama, SmolLM), `mistral` (written as llama), `qwen2` (q/k/v biases)
+// and `qwen3` (q/k RMS norms). config.json gives the architecture keys,
+// safetensors (single or sharded) the tensors, mapped to GGUF names with
+// HF's rotary q/k row layout undone for llama/mistral; tied embeddings
+// write no output tensor; the tokenizer keys come from hf_convert_tokenizer.
+// Metadata keys appear in convert_hf_to_gguf.py's order, general.file_type
+// and general.quantization_version included (QuantizeModel fills them in).
+//
+// Thread-safety: the returned ModelSource's loaders run on one thread.
+#ifndef LLMTK_LIB_CONVERT_HF_CONVERT_H_
+#define LLMTK_LIB_CONVERT_HF_CONVERT_H_
+
+#include <string>
+#include <vector>
+
+#include "lib/convert/quantize_model.h"
+#include "lib/base/status.h"
+
+namespace llmtk {
+
+// What convert_hf_to_gguf.py reads from config.json.
+struct HfConfig {
+  std::string arch;  // GGUF architecture
+  bool permute_qk = false;
+  int64_t n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, n_ctx = 0, vocab = 0, head_dim = 0;
+  bool has_ctx = false, has_head_kv = false, has_theta = false, has_head_dim = false;
+  double rope_theta = 0, rms_eps = 1e-6;
+  bool tied = false;
+  std::string rope_scaling_type;
+  double rope_scaling_factor = 0;
+  // rope_type "llama3" (Llama 3.1+): written as a rope_freqs.weight tensor.
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;
+  int64_t original_ctx = 8192;
+};
+
+// Parses a config.json; Unimplemented for unsupported architectures.
+absl::StatusOr<HfConfig> ReadHfConfig(const std::string& config_path);
+
+// The general.* and architecture keys in convert_hf_to_gguf.py's order,
+// with a placeholder general.file_type.
+void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_params, GgufMetadata* md);
+
+// Unimplemented naming the architecture, or listing unmapped tensors.
+absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir);
+
+// Llama 3.1's per-frequency RoPE factors (head_dim / 2 values), computed
+// in float32 as convert_hf_to_gguf.py does with torch.
+std::vector<float> Llama3RopeFactors(const HfConfig& cfg);
+
+// Rows of a [rows, cols] row-major matrix reordered from HF's rotary layout
+// (per head: all real parts, then all imaginary) to GGUF's interleaved one.
+// `n_head` heads; rows must divide into n_head * 2.
+void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_bytes, int64_t n_head);
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_CONVERT_HF_CONVERT_H_

@@ -1,0 +1,496 @@
+#include "lib/convert/hf_tokenizer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "lib/base/io.h"
+#include "simdjson.h"
+
+namespace llmtk {
+namespace {
+
+constexpr int kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5;
+
+bool Exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Minimal protobuf wire reader with bounds checks.
+class Wire {
+ public:
+  Wire(std::string_view b, size_t base) : b_(b), base_(base) {}
+  bool done() const { return pos_ >= b_.size(); }
+  size_t offset() const { return base_ + pos_; }
+  bool Varint(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= b_.size()) return false;
+      const uint8_t c = static_cast<uint8_t>(b_[pos_++]);
+      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) return true;
+    }
+    return false;
+  }
+  bool Bytes(size_t n, std::string_view* out) {
+    if (n > b_.size() - pos_) return false;
+    *out = b_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  // Skips a field of wire type `wt`.
+  bool Skip(uint64_t wt) {
+    uint64_t v;
+    std::string_view s;
+    switch (wt) {
+      case 0: return Varint(&v);
+      case 1: return Bytes(8, &s);
+      case 2: return Varint(&v) && Bytes(v, &s);
+      case 5: return Bytes(4, &s);
+      default: return false;
+    }
+  }
+
+ private:
+  std::string_view b_;
+  size_t base_;
+  size_t pos_ = 0;
+};
+
+// A string field, or the "content" of an AddedToken object; "" otherwise.
+std::string JsonString(simdjson::dom::element parent, std::string_view key) {
+  simdjson::dom::element e;
+  if (parent[key].get(e) != simdjson::SUCCESS) return "";
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
+  if (e["content"].get_string().get(s) == simdjson::SUCCESS) return std::string(s);
+  return "";
+}
+
+bool StartsWith(const std::string& s, std::string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
+bool EndsWith(const std::string& s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+// convert_hf_to_gguf's does_token_look_special.
+bool LooksSpecial(const std::string& t) {
+  if (t == "<pad>" || t == "<mask>" || t == "<2mass>" || t == "[@BOS@]") return true;
+  if (StartsWith(t, "<|") && EndsWith(t, "|>")) return true;
+  if (StartsWith(t, "<\xef\xbd\x9c") && EndsWith(t, "\xef\xbd\x9c>")) return true;  // "<｜...｜>"
+  return StartsWith(t, "<unused") && EndsWith(t, ">");
+}
+
+// U+2581 (SentencePiece's space) -> ' '.
+std::string SpmSpacesToSpaces(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 3, "\xe2\x96\x81") == 0) {
+      out.push_back(' ');
+      i += 3;
+    } else {
+      out.push_back(s[i++]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string WidenBigIntegers(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  bool in_string = false;
+  for (size_t i = 0; i < json.size();) {
+    const char c = json[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < json.size()) {
+        out.push_back(json[i + 1]);
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      size_t j = i;
+      while (j < json.size() && json[j] >= '0' && json[j] <= '9') ++j;
+      out.append(json.substr(i, j - i));
+      const bool fraction = j < json.size() && (json[j] == '.' || json[j] == 'e' || json[j] == 'E');
+      if (j - i > 19 && !fraction) out.append(".0");
+      i = j;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<SentencePiece>> ParseSentencePieceModel(std::string_view bytes, std::string_view name) {
+  std::vector<SentencePiece> out;
+  Wire w(bytes, 0);
+  auto bad = [&](size_t at, std::string_view what) {
+    return absl::DataLossError(absl::StrFormat("%s: malformed SentencePiece model at byte %d (%s)", ToAbsl(name), at,
+                                               ToAbsl(what)));
+  };
+  while (!w.done()) {
+    const size_t at = w.offset();
+    uint64_t tag;
+    if (!w.Varint(&tag)) return bad(at, "truncated field tag");
+    const uint64_t field = tag >> 3, wt = tag & 7;
+    if (field != 1 || wt != 2) {
+      if (!w.Skip(wt)) return bad(at, "truncated or unknown field");
+      continue;
+    }
+    uint64_t len;
+    std::string_view msg;
+    if (!w.Varint(&len) || !w.Bytes(len, &msg)) return bad(at, "truncated piece");
+    SentencePiece p;
+    Wire m(msg, w.offset() - msg.size());
+    while (!m.done()) {
+      const size_t at2 = m.offset();
+      uint64_t t2;
+      if (!m.Varint(&t2)) return bad(at2, "truncated piece field");
+      const uint64_t f2 = t2 >> 3, w2 = t2 & 7;
+      if (f2 == 1 && w2 == 2) {
+        uint64_t n;
+        std::string_view s;
+        if (!m.Varint(&n) || !m.Bytes(n, &s)) return bad(at2, "truncated piece text");
+        p.piece = std::string(s);
+      } else if (f2 == 2 && w2 == 5) {
+        std::string_view s;
+        if (!m.Bytes(4, &s)) return bad(at2, "truncated score");
+        std::memcpy(&p.score, s.data(), 4);
+      } else if (f2 == 3 && w2 == 0) {
+        uint64_t v;
+        if (!m.Varint(&v)) return bad(at2, "truncated type");
+        if (v < 1 || v > 6) return bad(at2, "unknown piece type");
+        p.type = static_cast<int>(v);
+      } else if (!m.Skip(w2)) {
+        return bad(at2, "truncated or unknown piece field");
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  if (out.empty()) return absl::DataLossError(absl::StrCat(ToAbsl(name), ": SentencePiece model holds no pieces"));
+  return out;
+}
+
+namespace {
+
+// The three JSON files the vocabulary comes from (each optional).
+struct HfJsons {
+  simdjson::dom::parser cfg_parser, tc_parser, tj_parser;
+  simdjson::padded_string cfg_s, tc_s, tj_s;
+  simdjson::dom::element cfg, tc, tj;
+  bool have_cfg = false, have_tc = false, have_tj = false;
+};
+
+absl::Status LoadJsons(const std::string& dir, HfJsons* j) {
+  auto load = [&](const std::string& name, simdjson::padded_string* s, simdjson::dom::parser* p,
+                  simdjson::dom::element* e, bool* have) -> absl::Status {
+    const std::string path = dir + "/" + name;
+    if (!Exists(path)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+    *s = simdjson::padded_string(WidenBigIntegers(text));
+    if (auto err = p->parse(*s).get(*e); err) {
+      return absl::DataLossError(absl::StrCat(path, ": not valid JSON (", simdjson::error_message(err), ")"));
+    }
+    *have = true;
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(load("config.json", &j->cfg_s, &j->cfg_parser, &j->cfg, &j->have_cfg));
+  RETURN_IF_ERROR(load("tokenizer_config.json", &j->tc_s, &j->tc_parser, &j->tc, &j->have_tc));
+  RETURN_IF_ERROR(load("tokenizer.json", &j->tj_s, &j->tj_parser, &j->tj, &j->have_tj));
+  return absl::OkStatus();
+}
+
+// The pre-tokenizer regexes llama.cpp knows by name (its convert script
+// identifies them by hashing a tokenization; we recognize the pattern).
+constexpr std::pair<std::string_view, std::string_view> kPreRegexes[] = {
+    {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+     "llama-bpe"},
+    {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+     "qwen2"},
+};
+
+absl::StatusOr<std::string> DetectPre(const std::string& path, simdjson::dom::element tj) {
+  simdjson::dom::element pre;
+  if (tj["pre_tokenizer"].get(pre) != simdjson::SUCCESS) {
+    return absl::UnimplementedError(absl::StrCat(path, ": no pre_tokenizer; cannot choose tokenizer.ggml.pre"));
+  }
+  std::string_view type;
+  (void)(pre["type"].get_string().get(type) == simdjson::SUCCESS);
+  if (type == "ByteLevel") {
+    bool use_regex = true;
+    (void)(pre["use_regex"].get_bool().get(use_regex) == simdjson::SUCCESS);
+    if (use_regex) return std::string("gpt-2");
+  }
+  simdjson::dom::array seq;
+  if (type == "Sequence" && pre["pretokenizers"].get_array().get(seq) == simdjson::SUCCESS) {
+    std::string_view regex;
+    for (auto p : seq) {
+      std::string_view t;
+      if (p["type"].get_string().get(t) == simdjson::SUCCESS && t == "Split") {
+        (void)(p["pattern"]["Regex"].get_string().get(regex) == simdjson::SUCCESS);
+      }
+    }
+    for (const auto& [r, name] : kPreRegexes) {
+      if (regex == r) return std::string(name);
+    }
+  }
+  return absl::UnimplementedError(absl::StrCat(
+      path, ": unrecognized pre-tokenizer (", ToAbsl(type),
+      "); known: GPT-2 ByteLevel, the Llama 3 and Qwen2 split regexes -- cannot choose tokenizer.ggml.pre"));
+}
+
+// convert_hf_to_gguf.py's _set_vocab_gpt2 for a tokenizer.json BPE model.
+absl::Status AddBpeVocab(const std::string& dir, int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
+  const std::string path = dir + "/tokenizer.json";
+  if (!j.have_tj) {
+    return absl::NotFoundError(absl::StrCat(dir, ": neither tokenizer.model nor tokenizer.json"));
+  }
+  simdjson::dom::object model;
+  std::string_view mtype;
+  if (j.tj["model"].get_object().get(model) != simdjson::SUCCESS ||
+      model["type"].get_string().get(mtype) != simdjson::SUCCESS) {
+    return absl::DataLossError(absl::StrCat(path, ": missing model.type"));
+  }
+  if (mtype != "BPE") {
+    return absl::UnimplementedError(absl::StrCat(path, ": tokenizer model ", ToAbsl(mtype),
+                                                 " is not supported (BPE and SentencePiece are)"));
+  }
+  ASSIGN_OR_RETURN(std::string pre, DetectPre(path, j.tj));
+  simdjson::dom::object vocab;
+  if (model["vocab"].get_object().get(vocab) != simdjson::SUCCESS) {
+    return absl::DataLossError(absl::StrCat(path, ": missing model.vocab"));
+  }
+  int64_t max_id = -1;
+  std::vector<std::pair<int64_t, std::string_view>> entries;
+  for (auto [tok, idv] : vocab) {
+    int64_t id;
+    if (idv.get_int64().get(id) != simdjson::SUCCESS || id < 0 || id >= (int64_t{1} << 24)) {
+      return absl::DataLossError(absl::StrCat(path, ": vocab entry has a bad id"));
+    }
+    entries.emplace_back(id, tok);
+    max_id = std::max(max_id, id);
+  }
+  struct Added {
+    std::string content;
+    bool special;
+  };
+  std::vector<std::pair<int64_t, Added>> added;
+  simdjson::dom::array added_arr;
+  if (j.tj["added_tokens"].get_array().get(added_arr) == simdjson::SUCCESS) {
+    for (auto a : added_arr) {
+      int64_t id;
+      std::string_view c;
+      bool special = false;
+      if (a["id"].get_int64().get(id) != simdjson::SUCCESS || a["content"].get_string().get(c) != simdjson::SUCCESS ||
+          id < 0 || id >= (int64_t{1} << 24)) {
+        return absl::DataLossError(absl::StrCat(path, ": added_tokens entry without a valid id and content"));
+      }
+      (void)(a["special"].get_bool().get(special) == simdjson::SUCCESS);
+      added.push_back({id, Added{std::string(c), special}});
+      max_id = std::max(max_id, id);
+    }
+  }
+  if (vocab_size <= 0) vocab_size = max_id + 1;
+  std::vector<std::string> tokens(static_cast<size_t>(vocab_size));
+  std::vector<int32_t> types(tokens.size(), kUserDefined);
+  std::vector<bool> present(tokens.size(), false);
+  for (const auto& [id, tok] : entries) {
+    if (id >= vocab_size) continue;
+    tokens[id] = std::string(tok);
+    types[id] = kNormal;
+    present[id] = true;
+  }
+  for (const auto& [id, a] : added) {
+    if (id >= vocab_size) continue;
+    if (a.special || LooksSpecial(a.content)) {
+      tokens[id] = a.content;
+      types[id] = kControl;
+    } else {
+      tokens[id] = SpmSpacesToSpaces(a.content);
+      types[id] = kUserDefined;
+    }
+    present[id] = true;
+  }
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (!present[i]) tokens[i] = absl::StrCat("[PAD", i, "]");
+  }
+  std::vector<std::string> merges;
+  simdjson::dom::array marr;
+  if (model["merges"].get_array().get(marr) == simdjson::SUCCESS) {
+    for (auto m : marr) {
+      std::string_view sv;
+      simdjson::dom::array pair;
+      if (m.get_string().get(sv) == simdjson::SUCCESS) {
+        merges.emplace_back(sv);
+      } else if (m.get_array().get(pair) == simdjson::SUCCESS && pair.size() == 2) {
+        std::string_view a, b;
+        if (pair.at(0).get_string().get(a) != simdjson::SUCCESS || pair.at(1).get_string().get(b) != simdjson::SUCCESS) {
+          return absl::DataLossError(absl::StrCat(path, ": malformed merge"));
+        }
+        merges.push_back(absl::StrCat(ToAbsl(a), " ", ToAbsl(b)));
+      } else {
+        return absl::DataLossError(absl::StrCat(path, ": malformed merge"));
+      }
+    }
+  }
+  md->SetString("tokenizer.ggml.model", "gpt2");
+  md->SetString("tokenizer.ggml.pre", pre);
+  md->SetStringArray("tokenizer.ggml.tokens", tokens);
+  md->SetI32Array("tokenizer.ggml.token_type", types);
+  if (!merges.empty()) md->SetStringArray("tokenizer.ggml.merges", merges);
+  return absl::OkStatus();
+}
+
+// convert_hf_to_gguf.py's _set_vocab_sentencepiece.
+absl::Status AddSentencePieceVocab(const std::string& dir, int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
+  const std::string sp_path = dir + "/tokenizer.model";
+  ASSIGN_OR_RETURN(std::string sp_bytes, ReadFileToString(sp_path));
+  ASSIGN_OR_RETURN(std::vector<SentencePiece> pieces, ParseSentencePieceModel(sp_bytes, sp_path));
+  if (vocab_size <= 0) vocab_size = static_cast<int64_t>(pieces.size());
+  std::vector<std::string> tokens(static_cast<size_t>(vocab_size));
+  std::vector<float> scores(tokens.size(), -10000.0f);
+  std::vector<int32_t> types(tokens.size(), kUnused);
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = absl::StrCat("[PAD", i, "]");
+  for (size_t i = 0; i < pieces.size() && i < tokens.size(); ++i) {
+    tokens[i] = pieces[i].piece;
+    scores[i] = pieces[i].score;
+    types[i] = pieces[i].type;
+  }
+  // Added tokens from tokenizer_config.json's added_tokens_decoder.
+  simdjson::dom::object decoder;
+  if (j.have_tc && j.tc["added_tokens_decoder"].get_object().get(decoder) == simdjson::SUCCESS) {
+    for (auto [id_s, data] : decoder) {
+      int64_t id = -1;
+      if (!absl::SimpleAtoi(ToAbsl(std::string_view(id_s)), &id) || id < 0 || id >= vocab_size) continue;
+      std::string content = JsonString(data, "content");
+      bool special = false;
+      if (data["special"].get_bool().get(special) != simdjson::SUCCESS) special = false;
+      if (special || LooksSpecial(content)) {
+        types[id] = kControl;
+      } else {
+        content = SpmSpacesToSpaces(content);
+        types[id] = kUserDefined;
+      }
+      scores[id] = -1000.0f;
+      tokens[id] = content;
+    }
+  }
+  md->SetString("tokenizer.ggml.model", "llama");
+  md->SetString("tokenizer.ggml.pre", "default");
+  md->SetStringArray("tokenizer.ggml.tokens", tokens);
+  md->SetF32Array("tokenizer.ggml.scores", scores);
+  md->SetI32Array("tokenizer.ggml.token_type", types);
+  return absl::OkStatus();
+}
+
+// gguf-py's SpecialVocab: special token ids, add_bos/add_eos, chat template.
+void AddSpecialVocab(int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
+  static constexpr std::pair<const char*, const char*> kSpecial[] = {
+      {"bos", "bos_token_id"},       {"eos", "eos_token_id"},     {"unk", "unknown_token_id"},
+      {"sep", "seperator_token_id"}, {"pad", "padding_token_id"}, {"cls", "cls_token_id"},
+      {"mask", "mask_token_id"}};
+  for (const auto& [typ, key] : kSpecial) {
+    int64_t id = -1;
+    if (j.have_tc && j.have_tj) {
+      const std::string content = JsonString(j.tc, absl::StrCat(typ, "_token"));
+      simdjson::dom::array added;
+      if (!content.empty() && j.tj["added_tokens"].get_array().get(added) == simdjson::SUCCESS) {
+        for (auto a : added) {
+          std::string_view c;
+          int64_t aid;
+          if (a["content"].get_string().get(c) == simdjson::SUCCESS && c == content &&
+              a["id"].get_int64().get(aid) == simdjson::SUCCESS) {
+            id = aid;
+            break;
+          }
+        }
+      }
+    }
+    if (id < 0 && j.have_cfg) {
+      int64_t v;
+      if (j.cfg[absl::StrCat(typ, "_token_id")].get_int64().get(v) == simdjson::SUCCESS) id = v;
+    }
+    if (id >= 0 && id < vocab_size) md->SetU32(absl::StrCat("tokenizer.ggml.", key), static_cast<uint32_t>(id));
+  }
+  // add_bos/add_eos: tokenizer.json's TemplateProcessing, overridden by
+  // tokenizer_config.json when it says so.
+  std::optional<bool> add_bos, add_eos;
+  if (j.have_tj) {
+    simdjson::dom::element pp;
+    if (j.tj["post_processor"].get(pp) == simdjson::SUCCESS) {
+      std::string_view t;
+      simdjson::dom::array procs;
+      if (pp["type"].get_string().get(t) == simdjson::SUCCESS && t == "Sequence" &&
+          pp["processors"].get_array().get(procs) == simdjson::SUCCESS) {
+        for (auto p : procs) {
+          std::string_view pt;
+          if (p["type"].get_string().get(pt) == simdjson::SUCCESS && pt == "TemplateProcessing") pp = p;
+        }
+      }
+      simdjson::dom::array single;
+      if (pp["type"].get_string().get(t) == simdjson::SUCCESS && t == "TemplateProcessing" &&
+          pp["single"].get_array().get(single) == simdjson::SUCCESS && single.size() > 1) {
+        simdjson::dom::element first, last;
+        add_bos = single.at(0).get(first) == simdjson::SUCCESS && first["SpecialToken"].error() == simdjson::SUCCESS;
+        add_eos = single.at(single.size() - 1).get(last) == simdjson::SUCCESS &&
+                  last["SpecialToken"].error() == simdjson::SUCCESS;
+      }
+    }
+  }
+  if (j.have_tc) {
+    bool b;
+    if (j.tc["add_bos_token"].get_bool().get(b) == simdjson::SUCCESS) add_bos = b;
+    if (j.tc["add_eos_token"].get_bool().get(b) == simdjson::SUCCESS) add_eos = b;
+  }
+  if (add_bos) md->SetBool("tokenizer.ggml.add_bos_token", *add_bos);
+  if (add_eos) md->SetBool("tokenizer.ggml.add_eos_token", *add_eos);
+  if (j.have_tc) {
+    std::string_view tmpl;
+    if (j.tc["chat_template"].get_string().get(tmpl) == simdjson::SUCCESS) {
+      md->SetString("tokenizer.chat_template", tmpl);
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status AddHfTokenizerMetadata(const std::string& dir, int64_t vocab_size, GgufMetadata* md) {
+  if (vocab_size > (int64_t{1} << 24)) {
+    return absl::DataLossError(absl::StrCat(dir, ": vocab_size ", vocab_size, " is implausibly large"));
+  }
+  HfJsons j;
+  RETURN_IF_ERROR(LoadJsons(dir, &j));
+  if (Exists(dir + "/tokenizer.model")) {
+    RETURN_IF_ERROR(AddSentencePieceVocab(dir, vocab_size, j, md));
+  } else {
+    RETURN_IF_ERROR(AddBpeVocab(dir, vocab_size, j, md));
+  }
+  const GgufMetadata::Entry* tokens = md->Find("tokenizer.ggml.tokens");
+  uint64_t n = 0;
+  if (tokens != nullptr) std::memcpy(&n, tokens->payload.data() + 4, 8);
+  AddSpecialVocab(static_cast<int64_t>(n), j, md);
+  return absl::OkStatus();
+}
+
+}  // namespace llmtk

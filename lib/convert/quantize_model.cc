@@ -1,0 +1,269 @@
+#include "lib/convert/quantize_model.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/convert/hf_convert.h"
+#include "lib/base/jsonl.h"
+#include "lib/ggml/quant.h"
+
+namespace llmtk {
+namespace {
+
+bool IsFloatType(GgmlType t) { return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kBF16; }
+
+int64_t GetInt(const GgufMetadata& md, const std::string& key, int64_t def) {
+  const GgufMetadata::Entry* e = md.Find(key);
+  if (e == nullptr) return def;
+  switch (e->type) {
+    case GgufType::kUint32: {
+      uint32_t v;
+      std::memcpy(&v, e->payload.data(), 4);
+      return v;
+    }
+    case GgufType::kInt32: {
+      int32_t v;
+      std::memcpy(&v, e->payload.data(), 4);
+      return v;
+    }
+    case GgufType::kUint64:
+    case GgufType::kInt64: {
+      int64_t v;
+      std::memcpy(&v, e->payload.data(), 8);
+      return v;
+    }
+    default: return def;
+  }
+}
+
+std::string GetString(const GgufMetadata& md, const std::string& key) {
+  const GgufMetadata::Entry* e = md.Find(key);
+  if (e == nullptr || e->type != GgufType::kString || e->payload.size() < 8) return "";
+  return e->payload.substr(8);
+}
+
+// Drops a zero-copy tensor's pages from this process's resident set once it
+// is written (the page cache keeps them), so peak RSS stays near one tensor
+// rather than growing to the whole mapped model.
+void ReleaseMapped(const uint8_t* p, size_t n) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+}  // namespace
+
+absl::StatusOr<ModelSource> OpenGgufSource(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::Open(path));
+  ModelSource src;
+  src.name = path;
+  src.metadata.CopyFrom(*file);
+  for (const GgufTensor& t : file->tensors()) {
+    SourceTensor st;
+    st.name = std::string(t.name);
+    st.dims = t.dims;
+    st.type = t.type;
+    st.data = t.data;
+    src.tensors.push_back(std::move(st));
+  }
+  src.keepalive = std::shared_ptr<const GgufFile>(std::move(file));
+  src.release_pages = true;
+  return src;
+}
+
+absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t rows,
+                         int64_t n_per_row, int threads) {
+  if (!CanDequantize(from)) {
+    return absl::UnimplementedError(absl::StrCat("converting from ", ToAbsl(GgmlTypeName(from)), " is not supported"));
+  }
+  if (!CanQuantize(to)) {
+    return absl::UnimplementedError(absl::StrCat("converting to ", ToAbsl(GgmlTypeName(to)), " is not supported"));
+  }
+  const std::optional<size_t> in_row = GgmlRowSize(from, n_per_row);
+  const std::optional<size_t> out_row = GgmlRowSize(to, n_per_row);
+  if (!in_row || !out_row) {
+    return absl::InvalidArgumentError(absl::StrFormat("rows of %d values do not split into %s or %s blocks", n_per_row,
+                                                      ToAbsl(GgmlTypeName(from)), ToAbsl(GgmlTypeName(to))));
+  }
+  // Chunks of whole rows (~64K values) are the unit of work; each chunk's
+  // output position is fixed, so thread count and timing cannot matter.
+  const int64_t rows_per_chunk = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, n_per_row));
+  const int64_t n_chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  std::atomic<int64_t> next{0};
+  auto work = [&]() {
+    std::vector<float> buf;
+    for (int64_t c = next++; c < n_chunks; c = next++) {
+      const int64_t r0 = c * rows_per_chunk;
+      const int64_t nr = std::min(rows_per_chunk, rows - r0);
+      const float* x;
+      if (from == GgmlType::kF32) {
+        x = reinterpret_cast<const float*>(src + r0 * *in_row);
+        if (reinterpret_cast<uintptr_t>(x) % alignof(float) != 0) {
+          buf.resize(static_cast<size_t>(nr * n_per_row));
+          std::memcpy(buf.data(), x, buf.size() * 4);
+          x = buf.data();
+        }
+      } else {
+        buf.resize(static_cast<size_t>(nr * n_per_row));
+        for (int64_t r = 0; r < nr; ++r) {
+          DequantizeRow(from, src + (r0 + r) * *in_row, buf.data() + r * n_per_row, n_per_row);
+        }
+        x = buf.data();
+      }
+      for (int64_t r = 0; r < nr; ++r) {
+        QuantizeRow(to, x + r * n_per_row, dst + (r0 + r) * *out_row, n_per_row);
+      }
+    }
+  };
+  const int n_threads = static_cast<int>(std::min<int64_t>(std::max(1, threads), n_chunks));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < n_threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const std::string& output,
+                                             const QuantizeOptions& options) {
+  const GgufMetadata& in_md = source.metadata;
+  const std::string arch = GetString(in_md, "general.architecture");
+  RecipeModel model;
+  model.arch = arch;
+  model.n_layer = GetInt(in_md, arch + ".block_count", 0);
+  model.n_head = GetInt(in_md, arch + ".attention.head_count", 0);
+  model.n_head_kv = GetInt(in_md, arch + ".attention.head_count_kv", model.n_head);
+  model.n_expert = GetInt(in_md, arch + ".expert_count", 0);
+
+  std::vector<std::string> names;
+  for (const SourceTensor& t : source.tensors) names.push_back(t.name);
+  const LlamaFileType ft = options.target.ftype;
+  const bool as_converter = source.from_converter && (ft == LlamaFileType::kAllF32 || ft == LlamaFileType::kF16 ||
+                                                      ft == LlamaFileType::kBF16 || ft == LlamaFileType::kQ8_0);
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (!as_converter) order = LlamaQuantizeOrder(names);
+  std::vector<RecipeTensor> recipe;
+  for (size_t i : order) recipe.push_back({source.tensors[i].name, source.tensors[i].dims, source.tensors[i].type});
+  const std::vector<GgmlType> types = PlanTensorTypes(options.target, model, recipe);
+
+  QuantizeReport report;
+  report.ftype = options.target.ftype;
+  std::vector<GgufTensorSpec> specs;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const SourceTensor& t = source.tensors[order[k]];
+    GgufTensorSpec spec{t.name, types[k], t.dims};
+    ASSIGN_OR_RETURN(size_t bytes, TensorBytes(spec));
+    GgufTensorSpec in_spec{t.name, t.type, t.dims};
+    ASSIGN_OR_RETURN(size_t in_bytes, TensorBytes(in_spec));
+    if (types[k] != t.type && !IsFloatType(t.type)) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: tensor '%s' is already quantized (%s); requantizing to %s is not supported, start from F32/F16/BF16",
+          source.name, t.name, ToAbsl(GgmlTypeName(t.type)), ToAbsl(GgmlTypeName(types[k]))));
+    }
+    report.input_bytes += in_bytes;
+    report.tensors.push_back({t.name, t.dims, t.type, types[k], bytes});
+    specs.push_back(std::move(spec));
+  }
+
+  GgufMetadata md = in_md;
+  if (as_converter) {
+    md.ReplaceU32("general.quantization_version", 2);
+    md.ReplaceU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+  } else {
+    md.SetU32("general.quantization_version", 2);
+    md.SetU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+  }
+  md.Remove("split.no");
+  md.Remove("split.count");
+  md.Remove("split.tensors.count");
+  ASSIGN_OR_RETURN(report.output_bytes, GgufFileSize(md, specs));
+  if (options.dry_run) return report;
+
+  std::vector<uint8_t> loaded;
+  RETURN_IF_ERROR(WriteGguf(output, md, specs, [&](size_t k, uint8_t* out, size_t n) -> absl::Status {
+    const SourceTensor& t = source.tensors[order[k]];
+    const QuantPlanEntry& e = report.tensors[k];
+    if (options.progress) options.progress(k, specs.size(), e);
+    const uint8_t* data = t.data;
+    if (data == nullptr) {
+      if (!t.load) return absl::InternalError(absl::StrCat("tensor '", t.name, "' has no data"));
+      RETURN_IF_ERROR(t.load(&loaded));
+      data = loaded.data();
+    }
+    if (e.from == e.to) {
+      std::memcpy(out, data, n);
+      if (t.data != nullptr && source.release_pages) ReleaseMapped(t.data, n);
+      return absl::OkStatus();
+    }
+    const int64_t ne0 = t.dims.empty() ? 1 : t.dims[0];
+    int64_t rows = 1;
+    for (size_t d = 1; d < t.dims.size(); ++d) rows *= t.dims[d];
+    if (ne0 == 0) rows = 0;
+    RETURN_IF_ERROR(Annotate(ConvertRows(e.from, data, e.to, out, rows, ne0, options.threads),
+                             absl::StrCat("tensor '", t.name, "'")));
+    if (t.data != nullptr && source.release_pages) {
+      ReleaseMapped(t.data, *GgmlRowSize(e.from, ne0) * static_cast<size_t>(rows));
+    }
+    return absl::OkStatus();
+  }));
+  return report;
+}
+
+
+
+absl::StatusOr<ModelSource> OpenModelSource(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+  if (S_ISDIR(st.st_mode)) return OpenHfSource(path);
+  return OpenGgufSource(path);
+}
+
+absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& o) {
+  ASSIGN_OR_RETURN(QuantTarget target, ParseQuantTarget(o.type, o.pure));
+  if (o.output.empty() && !o.dry_run) return absl::InvalidArgumentError("missing OUTPUT.gguf");
+  ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(o.input));
+  QuantizeOptions qo;
+  qo.target = target;
+  qo.threads = o.threads;
+  qo.dry_run = o.dry_run;
+  qo.progress = o.progress;
+  return QuantizeModel(src, o.output, qo);
+}
+
+std::string FormatQuantizeReport(const QuantizeReport& r, bool json) {
+  std::string out;
+  if (json) {
+    absl::StrAppend(&out, "{\"file_type\":\"", ToAbsl(LlamaFileTypeName(r.ftype)), "\",\"tensors\":[");
+    for (size_t i = 0; i < r.tensors.size(); ++i) {
+      const QuantPlanEntry& e = r.tensors[i];
+      if (i) out.push_back(',');
+      out.append("{\"name\":");
+      AppendJsonString(&out, e.name);
+      absl::StrAppend(&out, ",\"shape\":[", absl::StrJoin(e.dims, ","), "],\"from\":\"",
+                      ToAbsl(GgmlTypeName(e.from)), "\",\"to\":\"", ToAbsl(GgmlTypeName(e.to)),
+                      "\",\"bytes\":", e.bytes, "}");
+    }
+    absl::StrAppend(&out, "],\"input_bytes\":", r.input_bytes, ",\"output_bytes\":", r.output_bytes, "}\n");
+    return out;
+  }
+  for (const QuantPlanEntry& e : r.tensors) {
+    absl::StrAppend(&out, absl::StrFormat("%-32s %-14s %6s -> %-6s %10d bytes\n", e.name, absl::StrJoin(e.dims, "x"),
+                                          ToAbsl(GgmlTypeName(e.from)), ToAbsl(GgmlTypeName(e.to)), e.bytes));
+  }
+  absl::StrAppend(&out, absl::StrFormat("%s: %d tensors, %d bytes of tensor data in, %d bytes out\n",
+                                        ToAbsl(LlamaFileTypeName(r.ftype)), r.tensors.size(), r.input_bytes,
+                                        r.output_bytes));
+  return out;
+}
+
+}  // namespace llmtk

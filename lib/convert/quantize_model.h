@@ -1,0 +1,110 @@
+// convert/quantize_model: the llmtk-quant pipeline -- a model in, a quantized GGUF
+// out, the way llama-quantize does it.
+//
+// A ModelSource is metadata plus tensors that can be loaded one at a time
+// (a GGUF file read zero-copy, or an HF checkpoint mapped to GGUF names).
+// QuantizeModel plans every tensor's type with llama.cpp's recipe, copies
+// the metadata (setting general.quantization_version and general.file_type
+// as llama-quantize does), orders tensors as llama-quantize does and streams
+// the output: peak memory is about one tensor plus its float copy. Output
+// bytes do not depend on the thread count.
+//
+// Thread-safety: QuantizeModel uses its own worker threads; a ModelSource
+// is used from the calling thread only.
+#ifndef LLMTK_LIB_CONVERT_QUANTIZE_MODEL_H_
+#define LLMTK_LIB_CONVERT_QUANTIZE_MODEL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/formats/gguf.h"
+#include "lib/formats/gguf_writer.h"
+#include "lib/convert/quant_recipe.h"
+#include "lib/base/status.h"
+
+namespace llmtk {
+
+struct SourceTensor {
+  std::string name;
+  std::vector<int64_t> dims;  // ggml order
+  GgmlType type;
+  // Zero-copy data when available (GGUF input), else null and `load` fills
+  // a buffer of the tensor's bytes in `type`.
+  const uint8_t* data = nullptr;
+  std::function<absl::Status(std::vector<uint8_t>* out)> load;
+};
+
+struct ModelSource {
+  std::string name;  // for messages
+  GgufMetadata metadata;
+  std::vector<SourceTensor> tensors;
+  std::shared_ptr<const void> keepalive;  // owns what `data` points into
+  // An HF checkpoint mapped by hf_convert. For the file types
+  // convert_hf_to_gguf.py writes itself (F32, F16, BF16, Q8_0) the output is
+  // laid out as it does: tensors in source order, general.file_type where it
+  // stands. Other types follow llama-quantize run on that converter output.
+  bool from_converter = false;
+  // `data` points into read-only file mappings whose pages may be dropped
+  // from the resident set once a tensor is written.
+  bool release_pages = false;
+};
+
+// Reads a GGUF file as a ModelSource (zero-copy).
+absl::StatusOr<ModelSource> OpenGgufSource(const std::string& path);
+
+struct QuantPlanEntry {
+  std::string name;
+  std::vector<int64_t> dims;
+  GgmlType from;
+  GgmlType to;
+  size_t bytes = 0;  // output bytes
+};
+
+struct QuantizeReport {
+  LlamaFileType ftype;
+  std::vector<QuantPlanEntry> tensors;  // in output order
+  uint64_t input_bytes = 0;   // tensor data in
+  uint64_t output_bytes = 0;  // whole output file
+};
+
+struct QuantizeOptions {
+  QuantTarget target;
+  int threads = 1;
+  bool dry_run = false;  // plan only; nothing is written
+  // Called before each tensor is written: (index, count, entry).
+  std::function<void(size_t, size_t, const QuantPlanEntry&)> progress;
+};
+
+// Plans (and unless dry_run writes) `output`. DataLoss/Unimplemented when a
+// tensor cannot be converted (e.g. requantizing an already quantized one).
+absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const std::string& output,
+                                             const QuantizeOptions& options);
+
+// The llmtk-quant command: INPUT is a GGUF file or a Hugging Face model
+// directory (config.json + safetensors + tokenizer.json); `type` a --type
+// value (see ParseQuantTarget).
+struct QuantizeFileOptions {
+  std::string input;
+  std::string output;
+  std::string type;
+  bool pure = false;
+  bool dry_run = false;
+  int threads = 1;
+  std::function<void(size_t, size_t, const QuantPlanEntry&)> progress;
+};
+absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& options);
+
+// The plan (tensor, shape, from -> to, bytes) and totals, text or JSON.
+std::string FormatQuantizeReport(const QuantizeReport& report, bool json);
+
+// Converts `rows` rows of `n_per_row` values from `from` to `to` with up to
+// `threads` threads, in row chunks, so the bytes never depend on `threads`.
+absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t rows,
+                         int64_t n_per_row, int threads);
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_CONVERT_QUANTIZE_MODEL_H_

@@ -1,0 +1,106 @@
+#include "lib/convert/random_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "lib/convert/hf_convert.h"
+
+namespace llmtk {
+namespace {
+
+// splitmix64: tiny, seedable, and the same on every platform.
+struct Rng {
+  uint64_t s;
+  uint64_t Next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return (Next() >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
+};
+
+void Fill(uint64_t seed, size_t index, float scale, float* out, size_t n) {
+  Rng rng{seed * 0x100000001b3ull + index};
+  for (size_t i = 0; i < n; i += 2) {
+    // Box-Muller pair; 1 in 1000 values is a 10x outlier.
+    const double u1 = 1.0 - rng.Uniform(), u2 = rng.Uniform();
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    double v[2] = {r * std::cos(6.283185307179586 * u2), r * std::sin(6.283185307179586 * u2)};
+    for (int k = 0; k < 2 && i + k < n; ++k) {
+      const bool outlier = (rng.Next() % 1000) == 0;
+      out[i + k] = static_cast<float>(v[k] * scale * (outlier ? 10.0 : 1.0));
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
+  ASSIGN_OR_RETURN(HfConfig cfg, ReadHfConfig(o.config));
+  if (o.layers > 0) cfg.n_layer = o.layers;
+  ModelSource src;
+  src.name = o.config;
+  src.from_converter = true;
+  const int64_t hd = cfg.head_dim;
+  struct Spec {
+    std::string name;
+    std::vector<int64_t> dims;
+    float scale;
+  };
+  std::vector<Spec> specs;
+  specs.push_back({"token_embd.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+  for (int64_t l = 0; l < cfg.n_layer; ++l) {
+    const std::string b = absl::StrCat("blk.", l, ".");
+    specs.push_back({b + "attn_norm.weight", {cfg.n_embd}, 0.1f});
+    specs.push_back({b + "attn_q.weight", {cfg.n_embd, cfg.n_head * hd}, 0.02f});
+    specs.push_back({b + "attn_k.weight", {cfg.n_embd, cfg.n_head_kv * hd}, 0.02f});
+    specs.push_back({b + "attn_v.weight", {cfg.n_embd, cfg.n_head_kv * hd}, 0.02f});
+    specs.push_back({b + "attn_output.weight", {cfg.n_head * hd, cfg.n_embd}, 0.02f});
+    specs.push_back({b + "ffn_norm.weight", {cfg.n_embd}, 0.1f});
+    specs.push_back({b + "ffn_gate.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
+    specs.push_back({b + "ffn_up.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
+    specs.push_back({b + "ffn_down.weight", {cfg.n_ff, cfg.n_embd}, 0.02f});
+  }
+  specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f});
+  if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+  uint64_t n_params = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    SourceTensor t;
+    t.name = specs[i].name;
+    t.dims = specs[i].dims;
+    t.type = GgmlType::kF32;
+    size_t n = 1;
+    for (int64_t d : t.dims) n *= static_cast<size_t>(d);
+    n_params += n;
+    const uint64_t seed = o.seed;
+    const float scale = specs[i].scale;
+    const bool norm = t.dims.size() == 1;
+    t.load = [seed, i, scale, n, norm](std::vector<uint8_t>* out) {
+      out->resize(n * 4);
+      float* f = reinterpret_cast<float*>(out->data());
+      Fill(seed, i, scale, f, n);
+      if (norm) {
+        for (size_t k = 0; k < n; ++k) f[k] += 1.0f;  // norms sit around 1
+      }
+      return absl::OkStatus();
+    };
+    src.tensors.push_back(std::move(t));
+  }
+  AddHfArchMetadata(cfg, absl::StrCat("random-seed", o.seed), n_params, &src.metadata);
+  src.metadata.SetU32("general.quantization_version", 2);
+  return src;
+}
+
+absl::StatusOr<QuantizeReport> WriteRandomModel(const RandomModelOptions& options, const std::string& output,
+                                                const std::string& type, int threads) {
+  ASSIGN_OR_RETURN(QuantTarget target, ParseQuantTarget(type, false));
+  ASSIGN_OR_RETURN(ModelSource src, RandomModelSource(options));
+  QuantizeOptions qo;
+  qo.target = target;
+  qo.threads = threads;
+  return QuantizeModel(src, output, qo);
+}
+
+}  // namespace llmtk

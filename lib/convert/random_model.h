@@ -1,0 +1,37 @@
+// convert/random_model: seeded random-weight models with real shapes, for
+// benchmarks -- the tensors a config.json describes (LLaMA family), filled
+// with heavy-tailed values (a normal with rare 10x outliers, like trained
+// weights), written as an F32/F16/BF16 GGUF.
+//
+// Each tensor draws from its own generator seeded from (seed, tensor index),
+// so the bytes depend only on the config, seed and type.
+//
+// Thread-safety: stateless.
+#ifndef LLMTK_LIB_CONVERT_RANDOM_MODEL_H_
+#define LLMTK_LIB_CONVERT_RANDOM_MODEL_H_
+
+#include <cstdint>
+#include <string>
+
+#include "lib/convert/quantize_model.h"
+#include "lib/base/status.h"
+
+namespace llmtk {
+
+struct RandomModelOptions {
+  std::string config;  // config.json path
+  uint64_t seed = 1;
+  int64_t layers = -1;  // > 0: override num_hidden_layers (smaller, same shapes)
+};
+
+// A ModelSource of random tensors (generated on load).
+absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& options);
+
+// Writes the random model to `output` in `type` (F32, F16, BF16, or any
+// --type value: then it is quantized too).
+absl::StatusOr<QuantizeReport> WriteRandomModel(const RandomModelOptions& options, const std::string& output,
+                                                const std::string& type, int threads);
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_CONVERT_RANDOM_MODEL_H_

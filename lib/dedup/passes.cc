@@ -1,0 +1,663 @@
+#include "lib/dedup/passes.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+
+#include "absl/strings/str_split.h"
+#include "lib/base/progress.h"
+#include "lib/base/unicode.h"
+#include "simdjson.h"
+
+namespace llmtk {
+namespace {
+
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
+simdjson::ondemand::parser& Parser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+// The numeric value of top-level `key` in `raw`; false when absent or not a number.
+bool NumberField(std::string_view raw, const std::string& key, double* v) {
+  simdjson::padded_string padded(raw.data(), raw.size());
+  simdjson::ondemand::document doc;
+  if (Parser().iterate(padded).get(doc)) return false;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  simdjson::ondemand::value val;
+  if (obj.find_field_unordered(key).get(val)) return false;
+  double d;
+  if (val.get_double().get(d)) return false;
+  *v = d;
+  return true;
+}
+
+// The JSON text of top-level `key` in `raw` ("null" when absent).
+std::string IdField(std::string_view raw, const std::string& key) {
+  simdjson::padded_string padded(raw.data(), raw.size());
+  simdjson::ondemand::document doc;
+  if (Parser().iterate(padded).get(doc)) return "null";
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return "null";
+  simdjson::ondemand::value val;
+  if (obj.find_field_unordered(key).get(val)) return "null";
+  simdjson::ondemand::json_type type;
+  if (val.type().get(type)) return "null";
+  std::string_view s;
+  if (type == simdjson::ondemand::json_type::object) {
+    simdjson::ondemand::object o;
+    if (val.get_object().get(o) || o.raw_json().get(s)) return "null";
+    return std::string(s);
+  }
+  if (type == simdjson::ondemand::json_type::array) {
+    simdjson::ondemand::array a;
+    if (val.get_array().get(a) || a.raw_json().get(s)) return "null";
+    return std::string(s);
+  }
+  s = val.raw_json_token();
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string IdOf(const Document& doc, const DedupOptions& o, bool multi) {
+  if (!o.id_key.empty()) return IdField(doc.raw, o.id_key);
+  if (!multi) return std::to_string(doc.line_number);
+  std::string s;
+  AppendJsonString(&s, absl::StrCat(*doc.source, ":", doc.line_number));
+  return s;
+}
+
+struct TextBatch {
+  std::string texts;
+  std::vector<size_t> ends;
+  std::string raws;  // with DocLines: the lines (texts empty)
+  std::vector<size_t> raw_ends;
+  std::vector<uint64_t> docs;
+  std::vector<uint8_t> json;  // with DocLines: per line, JSONL
+  std::string_view Text(size_t i) const {
+    size_t b = i ? ends[i - 1] : 0;
+    return std::string_view(texts).substr(b, ends[i] - b);
+  }
+  std::string_view Raw(size_t i) const {
+    size_t b = i ? raw_ends[i - 1] : 0;
+    return std::string_view(raws).substr(b, raw_ends[i] - b);
+  }
+};
+
+constexpr size_t kBatchDocs = 1024;
+constexpr size_t kBatchBytes = 4 << 20;
+// Signing costs about the same per byte, so sign batches are capped in bytes
+// too: one slow batch at the head of the ordered map idles the other workers
+// (1024 documents of the train corpus are 100 kB to 1.5 MB, median 270 kB;
+// capped at 256 kB, the idle time on 2 cores fell from 4% to under 2%).
+constexpr size_t kSignBatchBytes = 256 << 10;
+// Candidates are sparse (2.6% of the train corpus): smaller batches let the
+// workers start while this thread is still splitting lines, and shorten the
+// last batch's tail.
+constexpr size_t kVerifyBatchDocs = 256;
+
+// Batches of the texts of the documents d for which want(d).
+std::function<absl::StatusOr<bool>(TextBatch*)> Producer(DocumentReader* reader, std::function<bool(uint64_t)> want,
+                                                         Progress* progress) {
+  return [=](TextBatch* b) -> absl::StatusOr<bool> {
+    Document doc;
+    size_t size = 0;
+    while (b->docs.size() < kBatchDocs && size < kBatchBytes) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      const uint64_t d = doc.index;
+      progress->Add(1, doc.raw.size() + 1);
+      if (!want(d)) continue;
+      b->texts.append(doc.text);
+      b->ends.push_back(b->texts.size());
+      b->docs.push_back(d);
+      size += doc.text.size();
+    }
+    return !b->docs.empty();
+  };
+}
+
+
+// The text DocumentReader took from `raw` when signing (the same walk: the
+// first top-level field named key_path[0], then nested lookups); false when
+// the line no longer yields one. The text lives in this thread's parser.
+bool TextOfLine(std::string_view raw, const std::vector<std::string>& key_path, std::string* padded,
+                std::string_view* text) {
+  padded->assign(raw);
+  padded->append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::ondemand::document doc;
+  if (Parser().iterate(padded->data(), raw.size(), padded->size()).get(doc)) return false;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return false;
+    if (key != key_path[0]) continue;
+    simdjson::ondemand::value v;
+    if (field.value().get(v)) return false;
+    for (size_t k = 1; k < key_path.size(); ++k) {
+      simdjson::ondemand::object inner;
+      if (v.get_object().get(inner) || inner.find_field_unordered(key_path[k]).get(v)) return false;
+    }
+    return !v.get_string().get(*text);
+  }
+  return false;
+}
+
+// Calls fn(doc, d) for the documents of file f (numbered from first_doc), the
+// lines signing took as documents, found by number; a line the reader
+// repaired (--invalid-utf8=replace) is repaired the same way.
+absl::Status ForEachDocLine(const std::string& file, uint64_t first_doc, const DocLines& lines, size_t f,
+                            const std::function<absl::Status(const Document&, uint64_t)>& fn) {
+  ASSIGN_OR_RETURN(auto in, OpenInput(file));
+  LineReader reader(std::move(in));
+  const uint64_t end = first_doc + lines.count[f];
+  std::string repaired;
+  Document doc;
+  doc.source = &reader.name();
+  doc.is_json = lines.json[f];
+  std::string_view l;
+  for (uint64_t d = first_doc; d < end;) {
+    ASSIGN_OR_RETURN(bool got, reader.Next(&l));
+    if (!got)
+      return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", file, " ends at line ",
+                                              reader.line_number(), ", before its ", lines.count[f], " documents"));
+    if (reader.line_number() != lines.line[d]) continue;
+    if (lines.repaired[f] && !simdjson::validate_utf8(l.data(), l.size())) {
+      repaired = ReplaceInvalidUtf8(l);
+      l = repaired;
+    }
+    doc.raw = l;
+    doc.line_number = reader.line_number();
+    doc.index = d;
+    RETURN_IF_ERROR(fn(doc, d));
+    ++d;
+  }
+  return absl::OkStatus();
+}
+
+bool ShowProgress(const DedupOptions& o) { return o.progress || (!o.quiet && isatty(2)); }
+
+// Progress::Add costs two atomic adds even when the line is hidden; the
+// passes that go line by line on their one reading thread add up here.
+class LineProgress {
+ public:
+  explicit LineProgress(Progress* p) : p_(p) {}
+  ~LineProgress() { Flush(); }
+  void Add(uint64_t bytes) {
+    bytes_ += bytes;
+    if (++items_ == 4096) Flush();
+  }
+  void Flush() {
+    if (items_) p_->Add(items_, bytes_);
+    items_ = bytes_ = 0;
+  }
+
+ private:
+  Progress* p_;
+  uint64_t items_ = 0, bytes_ = 0;
+};
+
+// Document lines of one file, split on the reading thread, parsed on a worker.
+struct LineBatch {
+  std::string lines;  // back to back, kLinePadding bytes after the last
+  std::vector<size_t> ends;
+  std::vector<uint64_t> numbers;  // line numbers
+  const std::string* source = nullptr;  // the input's name
+  bool json = false;
+  std::string_view Line(size_t i) const {
+    size_t b = i ? ends[i - 1] : 0;
+    return std::string_view(lines).substr(b, ends[i] - b);
+  }
+};
+
+// A batch's features, flat (a vector per document would be allocated on a
+// worker and freed on the consuming thread).
+struct SignResult {
+  std::vector<Hash128> exact;
+  std::vector<uint64_t> band;
+  std::vector<uint16_t> sig16;
+  std::vector<double> keep;
+  std::vector<uint64_t> lines;  // the documents' line numbers
+  uint64_t missing = 0, bytes = 0, skipped = 0, replaced = 0;
+  bool json = false;
+};
+
+// LineParsers for the workers of one pass, each used by one at a time.
+class ParserPool {
+ public:
+  explicit ParserPool(const DocumentReaderOptions& opts) : opts_(opts) {}
+  absl::StatusOr<std::unique_ptr<LineParser>> Take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        auto p = std::move(free_.back());
+        free_.pop_back();
+        return p;
+      }
+    }
+    return LineParser::Create(opts_);
+  }
+  void Give(std::unique_ptr<LineParser> p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(p));
+  }
+
+ private:
+  const DocumentReaderOptions& opts_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<LineParser>> free_;
+};
+
+}  // namespace
+
+SignOptions MakeSignOptions(const DedupOptions& o, const LshParams& lsh) {
+  SignOptions so;
+  so.normalize = o.normalize;
+  so.shingle.ngram = o.ngram;
+  so.shingle.cjk_ngram = o.cjk_ngram;
+  so.shingle.seed = o.seed;
+  so.lsh = lsh;
+  so.seed = o.seed;
+  so.keep_sig16 = o.verify != VerifyMode::kExact;
+  return so;
+}
+
+absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions& o, const SignOptions& so,
+                       DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep,
+                       DocLines* lines) {
+  const int threads = ResolveThreads(o.threads);
+  const MinHasher hasher(so.lsh.num_perm(), so.seed);
+  const bool field_score = o.keep == KeepPolicy::kField;
+  const bool use_score = o.keep != KeepPolicy::kFirst;
+  Progress progress("dedup: signing", ShowProgress(o));
+  ParserPool parsers(o.reader);
+  // This thread only splits lines (as DocumentReader would: IsDocumentLine);
+  // the workers parse them (LineParser) and sign the texts, so that the
+  // reading thread does not bound the pass.
+  std::function<absl::Status(LineBatch&, SignResult*)> work = [&](LineBatch& b, SignResult* r) -> absl::Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<LineParser> parser, parsers.Take());
+    absl::Status status = [&]() -> absl::Status {
+      r->json = b.json;
+      DocFeatures f;
+      r->exact.reserve(b.ends.size());
+      r->band.reserve(b.ends.size() * so.lsh.bands);
+      if (so.keep_sig16) r->sig16.reserve(b.ends.size() * so.lsh.num_perm());
+      r->lines.reserve(b.ends.size());
+      for (size_t i = 0; i < b.ends.size(); ++i) {
+        std::string_view text, raw;
+        bool repaired = false;
+        absl::Status st = parser->Parse(b.Line(i), b.json, &text, &raw, &repaired);
+        r->replaced += repaired;
+        if (!st.ok()) {
+          if (o.reader.on_bad_line == BadLinePolicy::kError)
+            return absl::DataLossError(absl::StrCat(st.message(), ", ", *b.source, ":", b.numbers[i]));
+          ++r->skipped;
+          continue;
+        }
+        r->lines.push_back(b.numbers[i]);
+        r->bytes += raw.size() + 1;
+        SignText(text, so, hasher, &f);
+        r->exact.push_back(f.exact);
+        r->band.insert(r->band.end(), f.band.begin(), f.band.end());
+        r->sig16.insert(r->sig16.end(), f.sig16.begin(), f.sig16.end());
+        if (o.keep == KeepPolicy::kLongest) {
+          r->keep.push_back(static_cast<double>(text.size()));
+        } else if (field_score) {
+          double v;
+          if (NumberField(raw, o.keep_field, &v)) {
+            r->keep.push_back(v);
+          } else {
+            r->keep.push_back(-std::numeric_limits<double>::infinity());
+            ++r->missing;
+          }
+        }
+      }
+      return absl::OkStatus();
+    }();
+    parsers.Give(std::move(parser));
+    return status;
+  };
+  // Once 16 MB are read, the table is reserved for the documents expected
+  // in all inputs (at the rate so far, with a margin): growing it by
+  // doubling would copy it and touch fresh pages several times over, and
+  // reserved pages that are never written cost no memory.
+  int64_t total_size = 0, raw_done = 0;
+  for (const std::string& file : files) {
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(file, ec);
+    total_size = ec || total_size < 0 ? -1 : total_size + static_cast<int64_t>(size);
+  }
+  bool reserved = total_size <= 0;
+  auto reserve = [&](int64_t raw) {
+    if (reserved || raw < (16 << 20)) return;
+    reserved = true;
+    const size_t docs = table->size() + 1024 +
+                        static_cast<size_t>(1.25 * static_cast<double>(table->size()) *
+                                            static_cast<double>(total_size - raw) / static_cast<double>(raw));
+    table->exact.reserve(docs);
+    table->band.reserve(docs * table->bands);
+    if (table->has_sig16) table->sig16.reserve(docs * table->num_perm);
+    if (use_score) table->keep.reserve(docs);
+    if (lines) lines->line.reserve(docs);
+  };
+  for (const std::string& file : files) {
+    // The first parser checks --text-key before the file is opened, as
+    // DocumentReader::Open does.
+    ASSIGN_OR_RETURN(std::unique_ptr<LineParser> first, parsers.Take());
+    parsers.Give(std::move(first));
+    ASSIGN_OR_RETURN(std::vector<std::string> paths, ExpandInputs({file}));
+    uint64_t documents = 0, replaced = 0;
+    bool last_json = false;
+    for (const std::string& path : paths) {
+      ASSIGN_OR_RETURN(auto in, OpenInput(path));
+      LineReader reader(std::move(in));
+      InputFormat format = o.reader.format;
+      absl::Status read_error;  // after the lines before it are parsed
+      std::function<absl::StatusOr<bool>(LineBatch*)> produce = [&](LineBatch* b) -> absl::StatusOr<bool> {
+        RETURN_IF_ERROR(read_error);
+        b->source = &reader.name();
+        while (b->ends.size() < kBatchDocs && b->lines.size() < kSignBatchBytes) {
+          std::string_view l;
+          absl::StatusOr<bool> got = reader.Next(&l);
+          if (!got.ok()) {
+            if (b->ends.empty()) return got.status();
+            read_error = got.status();
+            break;
+          }
+          if (!*got) break;
+          if (!IsDocumentLine(l, &format)) {
+            ++rep->blank_lines;
+            continue;
+          }
+          b->lines.append(l);
+          b->ends.push_back(b->lines.size());
+          b->numbers.push_back(reader.line_number());
+        }
+        if (b->ends.empty()) return false;
+        b->json = format == InputFormat::kJsonl;
+        b->lines.append(kLinePadding, '\0');
+        return true;
+      };
+      std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
+        const size_t docs = r.exact.size();
+        if (table->size() + docs > kNone)
+          return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
+        table->Append(r.exact, r.band, r.sig16);
+        table->keep.insert(table->keep.end(), r.keep.begin(), r.keep.end());
+        if (lines) lines->line.insert(lines->line.end(), r.lines.begin(), r.lines.end());
+        if (docs) last_json = r.json;
+        documents += docs;
+        rep->bytes += r.bytes;
+        rep->skipped += r.skipped;
+        replaced += r.replaced;
+        rep->missing_keep_field += r.missing;
+        progress.Add(docs, r.bytes);
+        reserve(raw_done + reader.stream().RawBytesRead());
+        return absl::OkStatus();
+      };
+      RETURN_IF_ERROR((OrderedParallelMap<LineBatch, SignResult>(threads, produce, work, consume)));
+      raw_done += reader.stream().RawBytesRead();
+    }
+    counts->push_back(documents);
+    if (lines) {
+      lines->json.push_back(last_json);
+      lines->repaired.push_back(replaced > 0);
+    }
+    rep->documents += documents;
+    rep->replaced_utf8 += replaced;
+  }
+  progress.Finish();
+  return absl::OkStatus();
+}
+
+double ShingleSets::Jaccard(uint32_t a, uint32_t b) const {
+  if (cand.empty() || cand[a] == kNone || cand[b] == kNone) return 0.0;
+  return SortedJaccard(sets[cand[a]], sets[cand[b]]);
+}
+
+absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>& files, const DedupOptions& o,
+                                                  const DocTable& table, const std::vector<uint64_t>& pairs,
+                                                  ThreadPool* pool, ShingleSets* ss, DedupReport* rep,
+                                                  const DocLines* lines) {
+  std::vector<uint64_t> accepted;
+  if (o.verify == VerifyMode::kNone) return pairs;
+  if (o.verify == VerifyMode::kEstimate) {
+    for (uint64_t p : pairs)
+      if (EstimateJaccard16(table.Sig16(PairFirst(p)), table.Sig16(PairSecond(p)), table.num_perm) >= o.threshold)
+        accepted.push_back(p);
+    return accepted;
+  }
+  const size_t n = table.size();
+  ss->cand.assign(n, kNone);
+  for (uint64_t p : pairs)
+    for (uint32_t d : {PairFirst(p), PairSecond(p)}) ss->cand[d] = 0;
+  // Ranks in input order: batches arrive in that order.
+  uint32_t ranks = 0;
+  for (uint32_t d = 0; d < n; ++d)
+    if (ss->cand[d] == 0) ss->cand[d] = ranks++;
+  ss->sets.assign(ranks, {});
+  rep->verified_docs = ranks;
+  if (ranks > 0) {
+    const int threads = ResolveThreads(o.threads);
+    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
+    Progress progress("dedup: verifying", ShowProgress(o));
+    progress.SetTotalBytes(reader->TotalBytesHint());
+    std::function<absl::StatusOr<bool>(TextBatch*)> produce =
+        Producer(reader.get(), [&](uint64_t d) { return d < n && ss->cand[d] != kNone; }, &progress);
+    // With the documents' lines known, this thread only splits lines and
+    // the workers parse the candidates' JSON.
+    std::unique_ptr<LineReader> lr;
+    size_t file = 0;
+    uint64_t next = 0, file_end = 0;
+    LineProgress line_progress(&progress);
+    if (lines) {
+      produce = [&](TextBatch* b) -> absl::StatusOr<bool> {
+        size_t size = 0;
+        while (next < n && b->docs.size() < kVerifyBatchDocs && size < kBatchBytes) {
+          if (!lr || next == file_end) {
+            while (file < files.size() && lines->count[file] == 0) ++file;
+            if (file == files.size()) break;
+            ASSIGN_OR_RETURN(auto in, OpenInput(files[file]));
+            lr = std::make_unique<LineReader>(std::move(in));
+            file_end = next + lines->count[file++];
+          }
+          std::string_view l;
+          ASSIGN_OR_RETURN(bool got, lr->Next(&l));
+          if (!got)
+            return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", lr->name(),
+                                                    " ends at line ", lr->line_number(), ", before its documents"));
+          if (lr->line_number() != lines->line[next]) continue;
+          const uint64_t d = next++;
+          line_progress.Add(l.size() + 1);
+          if (ss->cand[d] == kNone) continue;
+          b->raws.append(l);
+          b->raw_ends.push_back(b->raws.size());
+          b->json.push_back(lines->json[file - 1]);
+          b->docs.push_back(d);
+          size += l.size();
+        }
+        return !b->docs.empty();
+      };
+    }
+    std::vector<std::string> key_path = absl::StrSplit(ToAbsl(o.reader.text_key), '.');
+    using Sets = std::vector<std::vector<uint32_t>>;
+    ShingleOptions sh;
+    sh.ngram = o.ngram;
+    sh.cjk_ngram = o.cjk_ngram;
+    sh.seed = o.seed;
+    std::function<absl::Status(TextBatch&, Sets*)> work = [&](TextBatch& b, Sets* r) {
+      r->resize(b.docs.size());
+      std::string repaired, padded;
+      for (size_t i = 0; i < b.docs.size(); ++i) {
+        std::string_view text;
+        if (b.json.empty()) {
+          text = b.Text(i);
+        } else {
+          text = b.Raw(i);
+          if (!simdjson::validate_utf8(text.data(), text.size())) {
+            repaired = ReplaceInvalidUtf8(text);
+            text = repaired;
+          }
+          if (b.json[i] && !TextOfLine(text, key_path, &padded, &text))
+            return absl::DataLossError(absl::StrCat("the inputs changed since signing: document ", b.docs[i],
+                                                    " has no text on re-reading"));
+        }
+        std::vector<uint64_t> h = ShingleHashes(NormalizeForDedup(text, o.normalize), sh);
+        auto& s = (*r)[i];
+        s.reserve(h.size());
+        // The high 32 bits: a collision inside one document (p ~ m^2 / 2^33
+        // for m shingles) moves its Jaccard by about 1/m at most.
+        for (uint64_t x : h) s.push_back(static_cast<uint32_t>(x >> 32));
+        std::sort(s.begin(), s.end());
+        s.erase(std::unique(s.begin(), s.end()), s.end());
+      }
+      return absl::OkStatus();
+    };
+    uint32_t seen = 0;
+    std::function<absl::Status(Sets&)> consume = [&](Sets& r) {
+      for (auto& s : r) {
+        rep->verify_bytes += s.size() * sizeof(uint32_t) + sizeof(s);
+        if (seen < ranks) ss->sets[seen] = std::move(s);
+        ++seen;
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR((OrderedParallelMap<TextBatch, Sets>(threads, produce, work, consume)));
+    line_progress.Flush();
+    progress.Finish();
+    if (seen != ranks)
+      return absl::DataLossError(absl::StrCat("the inputs changed between passes: ", seen, " of ", ranks,
+                                              " candidate documents found on re-reading"));
+  }
+  std::vector<uint8_t> ok(pairs.size());
+  const size_t chunk = 4096;
+  pool->ParallelFor((pairs.size() + chunk - 1) / chunk, [&](size_t c) {
+    for (size_t i = c * chunk; i < std::min(pairs.size(), (c + 1) * chunk); ++i)
+      ok[i] = ss->Jaccard(PairFirst(pairs[i]), PairSecond(pairs[i])) >= o.threshold;
+  });
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (ok[i]) accepted.push_back(pairs[i]);
+  return accepted;
+}
+
+ClusterTable BuildClusterTable(const DedupOptions& o, const std::vector<uint32_t>& exact_rep,
+                               std::vector<uint32_t> survivor, const DocTable& table, const ShingleSets& sets) {
+  ClusterTable t;
+  const size_t n = survivor.size();
+  t.exact.assign(n, 0);
+  t.jaccard.assign(n, 1.0f);
+  for (uint32_t d = 0; d < n; ++d) {
+    const uint32_t s = survivor[d];
+    if (s == d) continue;
+    t.ids.try_emplace(s);
+    const uint32_t a = exact_rep[d], b = exact_rep[s];
+    t.exact[d] = a == b;
+    if (a == b) continue;
+    double j = o.verify == VerifyMode::kExact ? sets.Jaccard(a, b)
+                                              : EstimateJaccard16(table.Sig16(a), table.Sig16(b), table.num_perm);
+    t.jaccard[d] = static_cast<float>(j);
+  }
+  t.survivor = std::move(survivor);
+  return t;
+}
+
+absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const DedupOptions& o, ClusterTable* t,
+                                const DocLines* lines) {
+  if (t->ids.empty()) return absl::OkStatus();
+  if (lines) {
+    uint64_t first = 0;
+    for (size_t f = 0; f < files.size(); ++f) {
+      RETURN_IF_ERROR(ForEachDocLine(files[f], first, *lines, f, [&](const Document& doc, uint64_t d) {
+        auto it = t->ids.find(static_cast<uint32_t>(d));
+        if (it != t->ids.end()) it->second = IdOf(doc, o, files.size() > 1);
+        return absl::OkStatus();
+      }));
+      first += lines->count[f];
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
+  Document doc;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+    if (!more) break;
+    auto it = t->ids.find(static_cast<uint32_t>(doc.index));
+    if (it != t->ids.end()) it->second = IdOf(doc, o, files.size() > 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first_doc, bool multi_input,
+                           const DedupOptions& o, const ClusterTable& t, DedupReport* rep, const DocLines* lines) {
+  const uint64_t n = t.survivor.size();
+  ASSIGN_OR_RETURN(auto out, OutputFile::Open(o.output, o.output_opts));
+  std::unique_ptr<OutputFile> removed, clusters;
+  if (!o.removed.empty()) {
+    ASSIGN_OR_RETURN(removed, OutputFile::Open(o.removed, o.output_opts));
+  }
+  if (!o.clusters.empty()) {
+    ASSIGN_OR_RETURN(clusters, OutputFile::Open(o.clusters, o.output_opts));
+  }
+  Progress progress("dedup: writing", ShowProgress(o));
+  LineProgress line_progress(&progress);
+  // Document number d, whose line `doc` holds, goes to its output.
+  auto emit = [&](const Document& doc, uint64_t d64) -> absl::Status {
+    line_progress.Add(doc.raw.size() + 1);
+    if (d64 >= n)
+      return absl::DataLossError(absl::StrCat("the inputs changed since signing: more than ", n, " documents, ",
+                                              *doc.source, ":", doc.line_number));
+    const uint32_t d = static_cast<uint32_t>(d64);
+    const uint32_t s = t.survivor[d];
+    auto put = [&](OutputFile* f) {
+      RETURN_IF_ERROR(f->Write(doc.raw));
+      return f->Write("\n");
+    };
+    if (s == d) {
+      ++rep->kept;
+      return put(out.get());
+    }
+    ++(t.exact[d] ? rep->exact_duplicates : rep->near_duplicates);
+    if (removed) RETURN_IF_ERROR(put(removed.get()));
+    if (!clusters) return absl::OkStatus();
+    auto it = t.ids.find(s);
+    JsonWriter w;
+    w.BeginObject().Key("id").Raw(IdOf(doc, o, multi_input));
+    w.Key("kept_id").Raw(it != t.ids.end() && !it->second.empty() ? it->second : "null");
+    w.Key("cluster").Uint(s).Key("kind").String(t.exact[d] ? "exact" : "near");
+    w.Key("jaccard").Double(std::round(static_cast<double>(t.jaccard[d]) * 10000) / 10000).EndObject();
+    std::string rec = w.Take();
+    rec.push_back('\n');
+    return clusters->Write(rec);
+  };
+  for (size_t f = 0; f < files.size(); ++f) {
+    if (lines) {
+      RETURN_IF_ERROR(ForEachDocLine(files[f], first_doc, *lines, f, emit));
+      first_doc += lines->count[f];
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({files[f]}, o.reader));
+    Document doc;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      RETURN_IF_ERROR(emit(doc, first_doc + doc.index));
+    }
+    first_doc += reader->documents();
+  }
+  line_progress.Flush();
+  progress.Finish();
+  RETURN_IF_ERROR(out->Close());
+  if (removed) RETURN_IF_ERROR(removed->Close());
+  if (clusters) RETURN_IF_ERROR(clusters->Close());
+  return absl::OkStatus();
+}
+
+}  // namespace llmtk

@@ -1,0 +1,53 @@
+// ggml/quant_k: the per-type block kernels behind lib/ggml/quant.h -- legacy 32-blocks
+// (Q4_0..Q8_0), K-quant 256-super-blocks (Q2_K..Q6_K) and IQ4_NL. Callers
+// normally use QuantizeRow/DequantizeRow from lib/ggml/quant.h; these are exposed
+// for tests and the dispatch table. `k` is the element count (a multiple of
+// the type's block size).
+//
+// Thread-safety: stateless.
+#ifndef LLMTK_LIB_GGML_QUANT_K_H_
+#define LLMTK_LIB_GGML_QUANT_K_H_
+
+#include <cstdint>
+
+#include "lib/ggml/types.h"
+
+namespace llmtk::quant_kernels {
+
+void QuantizeQ4_0Ref(const float* x, BlockQ4_0* y, int64_t k);
+void QuantizeQ4_1Ref(const float* x, BlockQ4_1* y, int64_t k);
+void QuantizeQ5_0Ref(const float* x, BlockQ5_0* y, int64_t k);
+void QuantizeQ5_1Ref(const float* x, BlockQ5_1* y, int64_t k);
+void QuantizeQ8_0Ref(const float* x, BlockQ8_0* y, int64_t k);
+void QuantizeQ2_KRef(const float* x, BlockQ2_K* y, int64_t k);
+void QuantizeQ3_KRef(const float* x, BlockQ3_K* y, int64_t k);
+void QuantizeQ4_KRef(const float* x, BlockQ4_K* y, int64_t k);
+void QuantizeQ5_KRef(const float* x, BlockQ5_K* y, int64_t k);
+void QuantizeQ6_KRef(const float* x, BlockQ6_K* y, int64_t k);
+void QuantizeIQ4_NLRef(const float* x, BlockIQ4_NL* y, int64_t k);
+
+// Optimized (AVX2 when built with it, else the reference): same bytes.
+void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k);
+// K-quants: 8 sub-blocks per AVX2 register, one per lane.
+void QuantizeQ2_KFast(const float* x, BlockQ2_K* y, int64_t k);
+void QuantizeQ3_KFast(const float* x, BlockQ3_K* y, int64_t k);
+void QuantizeQ4_KFast(const float* x, BlockQ4_K* y, int64_t k);
+void QuantizeQ5_KFast(const float* x, BlockQ5_K* y, int64_t k);
+void QuantizeQ6_KFast(const float* x, BlockQ6_K* y, int64_t k);
+
+void DequantizeQ4_0(const BlockQ4_0* x, float* y, int64_t k);
+void DequantizeQ4_1(const BlockQ4_1* x, float* y, int64_t k);
+void DequantizeQ5_0(const BlockQ5_0* x, float* y, int64_t k);
+void DequantizeQ5_1(const BlockQ5_1* x, float* y, int64_t k);
+void DequantizeQ8_0(const BlockQ8_0* x, float* y, int64_t k);
+void DequantizeQ2_K(const BlockQ2_K* x, float* y, int64_t k);
+void DequantizeQ3_K(const BlockQ3_K* x, float* y, int64_t k);
+void DequantizeQ4_K(const BlockQ4_K* x, float* y, int64_t k);
+void DequantizeQ5_K(const BlockQ5_K* x, float* y, int64_t k);
+void DequantizeQ6_K(const BlockQ6_K* x, float* y, int64_t k);
+void DequantizeQ8_K(const BlockQ8_K* x, float* y, int64_t k);
+void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t k);
+
+}  // namespace llmtk::quant_kernels
+
+#endif  // LLMTK_LIB_GGML_QUANT_K_H_

@@ -1,0 +1,387 @@
+// Type traits, ISA dispatch and the matrix product driver.
+#include "lib/kernels/kernels.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "lib/kernels/internal.h"
+
+namespace llmtk {
+namespace {
+
+using kernels_internal::KernelTable;
+
+struct Info {
+  const char* name;
+  int block_elems;
+  int block_bytes;
+  DType vec_dot;
+  bool weight;  // usable as a weight type
+};
+
+const Info* Lookup(uint32_t t) {
+  static const Info kF32{"F32", 1, 4, DType::kF32, true};
+  static const Info kF16{"F16", 1, 2, DType::kF16, true};
+  static const Info kBF16{"BF16", 1, 2, DType::kBF16, true};
+  static const Info kQ4_0{"Q4_0", 32, 18, DType::kQ8_0, true};
+  static const Info kQ4_1{"Q4_1", 32, 20, DType::kQ8_1, true};
+  static const Info kQ5_0{"Q5_0", 32, 22, DType::kQ8_0, true};
+  static const Info kQ5_1{"Q5_1", 32, 24, DType::kQ8_1, true};
+  static const Info kQ8_0{"Q8_0", 32, 34, DType::kQ8_0, true};
+  static const Info kQ8_1{"Q8_1", 32, 36, DType::kQ8_1, false};
+  static const Info kQ2K{"Q2_K", 256, 84, DType::kQ8_K, true};
+  static const Info kQ3K{"Q3_K", 256, 110, DType::kQ8_K, true};
+  static const Info kQ4K{"Q4_K", 256, 144, DType::kQ8_K, true};
+  static const Info kQ5K{"Q5_K", 256, 176, DType::kQ8_K, true};
+  static const Info kQ6K{"Q6_K", 256, 210, DType::kQ8_K, true};
+  static const Info kQ8K{"Q8_K", 256, 292, DType::kQ8_K, false};
+  static const Info kIQ4NL{"IQ4_NL", 32, 18, DType::kQ8_0, true};
+  switch (static_cast<DType>(t)) {
+    case DType::kF32: return &kF32;
+    case DType::kF16: return &kF16;
+    case DType::kBF16: return &kBF16;
+    case DType::kQ4_0: return &kQ4_0;
+    case DType::kQ4_1: return &kQ4_1;
+    case DType::kQ5_0: return &kQ5_0;
+    case DType::kQ5_1: return &kQ5_1;
+    case DType::kQ8_0: return &kQ8_0;
+    case DType::kQ8_1: return &kQ8_1;
+    case DType::kQ2_K: return &kQ2K;
+    case DType::kQ3_K: return &kQ3K;
+    case DType::kQ4_K: return &kQ4K;
+    case DType::kQ5_K: return &kQ5K;
+    case DType::kQ6_K: return &kQ6K;
+    case DType::kQ8_K: return &kQ8K;
+    case DType::kIQ4_NL: return &kIQ4NL;
+    default: break;  // other ggml types have no kernels here
+  }
+  return nullptr;
+}
+
+const KernelTable& TableFor(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return kernels_internal::Avx512Table();
+    case Isa::kAvx2: return kernels_internal::Avx2Table();
+    case Isa::kScalar: break;
+  }
+  return kernels_internal::ScalarTable();
+}
+
+// Resolved per-ISA tables: each entry falls back to the next-lower ISA.
+struct Resolved {
+  KernelTable t[3];
+  Resolved() {
+    t[0] = kernels_internal::ScalarTable();
+    for (int i = 1; i < 3; ++i) {
+      t[i] = t[i - 1];
+      const KernelTable& own = TableFor(static_cast<Isa>(i));
+      if (own.reduce_lanes16) t[i].reduce_lanes16 = own.reduce_lanes16;
+      if (own.softmax_exp) t[i].softmax_exp = own.softmax_exp;
+      if (own.swiglu) t[i].swiglu = own.swiglu;
+      if (own.scale_max) t[i].scale_max = own.scale_max;
+      if (own.scale_round) t[i].scale_round = own.scale_round;
+      for (int k = 0; k < 32; ++k) {
+        if (own.vec_dot[k]) t[i].vec_dot[k] = own.vec_dot[k];
+        if (own.quantize[k]) t[i].quantize[k] = own.quantize[k];
+        if (own.vec_dot8[k]) t[i].vec_dot8[k] = own.vec_dot8[k];
+        if (own.vec_dot8x4[k]) t[i].vec_dot8x4[k] = own.vec_dot8x4[k];
+        if (own.vec_dot8x8[k]) t[i].vec_dot8x8[k] = own.vec_dot8x8[k];
+        if (own.vec_dot16[k]) t[i].vec_dot16[k] = own.vec_dot16[k];
+        if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
+        if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
+        if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
+        if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
+      }
+    }
+  }
+};
+
+const KernelTable& Table(Isa isa) {
+  static const Resolved r;
+  return r.t[static_cast<int>(isa)];
+}
+
+}  // namespace
+
+bool KernelSupports(uint32_t t) {
+  const Info* i = Lookup(t);
+  return i != nullptr && i->weight;
+}
+
+std::string_view DTypeName(DType t) {
+  const Info* i = Lookup(static_cast<uint32_t>(t));
+  return i ? i->name : "unknown";
+}
+int BlockElems(DType t) { return Lookup(static_cast<uint32_t>(t))->block_elems; }
+int BlockBytes(DType t) { return Lookup(static_cast<uint32_t>(t))->block_bytes; }
+size_t RowBytes(DType t, int64_t n) {
+  const Info* i = Lookup(static_cast<uint32_t>(t));
+  return static_cast<size_t>(n / i->block_elems) * i->block_bytes;
+}
+DType VecDotType(DType weight) { return Lookup(static_cast<uint32_t>(weight))->vec_dot; }
+
+bool IsaAvailable(Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    case Isa::kAvx512:
+      return IsaAvailable(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+#else
+  return isa == Isa::kScalar;
+#endif
+}
+
+Isa BestIsa() {
+  static const Isa best = [] {
+    // LLMTK_ISA=scalar|avx2|avx512 caps the choice (benchmarks, debugging).
+    Isa cap = Isa::kAvx512;
+    if (const char* env = std::getenv("LLMTK_ISA")) {
+      const std::string_view v(env);
+      if (v == "scalar") cap = Isa::kScalar;
+      if (v == "avx2") cap = Isa::kAvx2;
+    }
+    for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+      if (static_cast<int>(isa) <= static_cast<int>(cap) && IsaAvailable(isa)) return isa;
+    return Isa::kScalar;
+  }();
+  return best;
+}
+
+std::string_view IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return "avx512";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kScalar: break;
+  }
+  return "scalar";
+}
+
+void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out, Isa isa) {
+  Table(isa).quantize[static_cast<int>(t)](x, n, out);
+}
+void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out) {
+  QuantizeActivationRow(t, x, n, out, BestIsa());
+}
+
+float VecDot(DType w, int64_t n, const void* wrow, const void* arow, Isa isa) {
+  return Table(isa).vec_dot[static_cast<int>(w)](n, wrow, arow);
+}
+float VecDot(DType w, int64_t n, const void* wrow, const void* arow) {
+  return VecDot(w, n, wrow, arow, BestIsa());
+}
+
+EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, int64_t cols,
+                                     void* buf, const ParallelFor& pfor) {
+  const DType at = VecDotType(weight);
+  const size_t stride = RowBytes(at, cols);
+  auto fn = Table(BestIsa()).quantize[static_cast<int>(at)];
+  auto* out = static_cast<uint8_t*>(buf);
+  auto body = [&](size_t t) { fn(x + t * cols, cols, out + t * stride); };
+  if (pfor && n > 1) {
+    pfor(static_cast<size_t>(n), body);
+  } else {
+    for (int64_t t = 0; t < n; ++t) body(t);
+  }
+  return {buf, n, stride};
+}
+
+namespace kernels_internal {
+
+void PrepareQ4_0Chunks(const BlockQ8_0* y, int64_t blocks, Q4_0Chunk* out) {
+  for (int64_t c = 0; c < blocks / 8; ++c) {
+    int8_t lo[144] = {}, hi[144] = {};
+    for (int i = 0; i < 8; ++i) {
+      const BlockQ8_0& b = y[c * 8 + i];
+      int32_t sum = 0;
+      for (int j = 0; j < 32; ++j) sum += b.qs[j];
+      // Block i's 16 nibble bytes follow its 2-byte scale at 18 * i.
+      for (int j = 0; j < 16; ++j) {
+        lo[18 * i + 2 + j] = b.qs[j];
+        hi[18 * i + 2 + j] = b.qs[j + 16];
+      }
+      out[c].bias[i] = -8 * sum;
+      out[c].dy[i] = Fp16ToFp32(b.d);
+    }
+    std::memcpy(out[c].lo, lo, sizeof(lo));
+    std::memcpy(out[c].hi, hi, sizeof(hi));
+  }
+}
+
+}  // namespace kernels_internal
+
+namespace {
+
+// The first token of [t0, t1) that RowGroup hands to the one-token kernel.
+int64_t FirstSingle(int64_t t0, int64_t t1, bool has8, bool has4) {
+  int64_t t = t0;
+  if (has8) t += (t1 - t) / 8 * 8;
+  if (has4) t += (t1 - t) / 4 * 4;
+  return t;
+}
+
+// One group of `W` rows (W = 16 or 8) against tokens [t0, t1): four tokens at
+// a time with `dotx4` when there is one, then one by one with `dot`, which
+// prefetches `next` (the group after, or null).
+template <int W, typename DotFn, typename Dot4Fn>
+void RowGroup(DotFn dot, Dot4Fn dotx4, Dot4Fn dotx8, const WeightMatrix& w, size_t wstride, const uint8_t* wrow,
+              const EncodedActivations& a, const kernels_internal::Q8Aux* aux, const uint8_t* chunks, size_t chunk_stride, int64_t t0, int64_t t1, const uint8_t* next,
+              float* y, int64_t ldy, int64_t r) {
+  const auto* adata = static_cast<const uint8_t*>(a.data);
+  const int64_t blocks = w.cols / BlockElems(w.type);
+  int64_t t = t0;
+  // Runs of T tokens through a T-token kernel while they last.
+  auto tokens = [&]<int T>(Dot4Fn dotxt) {
+    if (dotxt == nullptr) return;
+    float out[T * W];
+    for (; t + T <= t1; t += T) {
+      if constexpr (W == 16) {
+        dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, aux + t * blocks, blocks, out);
+      } else {
+        dotxt(w.cols, wrow, wstride, adata + t * a.stride, a.stride, out);
+      }
+      for (int j = 0; j < T; ++j)
+        for (int k = 0; k < W; ++k) y[(t + j) * ldy + r + k] = out[W * j + k];
+    }
+  };
+  tokens.template operator()<8>(dotx8);
+  tokens.template operator()<4>(dotx4);
+  float out[W];
+  for (; t < t1; ++t) {
+    if constexpr (W == 16) {
+      dot(w.cols, wrow, wstride, adata + t * a.stride, aux + t * blocks,
+          chunks != nullptr ? chunks + t * chunk_stride : nullptr, out, next);
+    } else {
+      dot(w.cols, wrow, wstride, adata + t * a.stride, out, next);
+    }
+    for (int k = 0; k < W; ++k) y[t * ldy + r + k] = out[k];
+  }
+}
+
+}  // namespace
+
+void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
+            const ParallelFor& pfor, Isa isa, int threads) {
+  const kernels_internal::KernelTable& kt = Table(isa);
+  const int ti = static_cast<int>(w.type);
+  const auto dot = kt.vec_dot[ti];
+  const size_t wstride = RowBytes(w.type, w.cols);
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+  const auto* adata = static_cast<const uint8_t*>(a.data);
+  const bool matvec = a.n == 1;
+  // Rows go in groups of the widest multi-row kernel there is.
+  const bool use16 = kt.vec_dot16[ti] != nullptr;
+  const int64_t width = use16 ? 16 : kt.vec_dot8[ti] ? 8 : 1;
+  // Chunks of weight rows: each weight row is read once per token tile while
+  // it is still in cache. Small chunks keep threads balanced. For one token
+  // (memory bound) each row group prefetches the next one of its chunk, so
+  // chunks are long: four per thread when the count is known (a chunk's
+  // first group goes unprefetched), and the prefetch crosses into the next
+  // chunk only when one thread runs them all in order.
+  const int64_t groups = (w.rows + width - 1) / width;
+  const int64_t rows_per_chunk =
+      !matvec ? std::max<int64_t>(width, 8)
+              : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
+                                     : std::max<int64_t>(8, 64 / width));
+  const bool prefetch_across = !pfor || threads == 1;
+  // The sixteen-row Q4_0 kernels take each Q8_0 activation block's Q8Aux,
+  // computed here once instead of once per row group.
+  std::vector<kernels_internal::Q8Aux> aux;
+  if (use16 && VecDotType(w.type) == DType::kQ8_0) {
+    const int64_t blocks = w.cols / 32;
+    aux.resize(static_cast<size_t>(a.n * blocks));
+    for (int64_t t = 0; t < a.n; ++t) {
+      const auto* blk = reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride);
+      for (int64_t b = 0; b < blocks; ++b) {
+        int32_t sum = 0;
+        for (int k = 0; k < 32; ++k) sum += blk[b].qs[k];
+        aux[t * blocks + b] = {-8 * sum, Fp16ToFp32(blk[b].d)};
+      }
+    }
+  }
+  // Q4_0's one-token kernel takes the activations laid out per eight blocks
+  // (Q4_0Chunk), for the tokens it will see.
+  std::vector<kernels_internal::Q4_0Chunk> chunk_buf;
+  const int64_t chunks_per_tok = w.cols / 256;
+  const bool use_chunks = use16 && w.type == DType::kQ4_0 && chunks_per_tok > 0;
+  const int64_t tok_tile = 32;
+  if (use_chunks) {
+    chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
+    for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
+      const int64_t t1 = std::min(a.n, t0 + tok_tile);
+      for (int64_t t = FirstSingle(t0, t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr); t < t1; ++t)
+        kernels_internal::PrepareQ4_0Chunks(reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride), w.cols / 32,
+                                            &chunk_buf[t * chunks_per_tok]);
+    }
+  }
+  const auto* chunks = use_chunks ? reinterpret_cast<const uint8_t*>(chunk_buf.data()) : nullptr;
+  const size_t chunk_stride = chunks_per_tok * sizeof(kernels_internal::Q4_0Chunk);
+  const int64_t nchunks = (w.rows + rows_per_chunk - 1) / rows_per_chunk;
+  auto body = [&](size_t c) {
+    const int64_t r0 = static_cast<int64_t>(c) * rows_per_chunk;
+    const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
+    const int64_t prefetch_end = prefetch_across ? w.rows : r1;
+    for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
+      const int64_t t1 = std::min(a.n, t0 + tok_tile);
+      int64_t r = r0;
+      if (use16)
+        for (; r + 16 <= r1; r += 16)
+          RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, aux.data(), chunks, chunk_stride, t0, t1,
+                       matvec && r + 32 <= prefetch_end ? wdata + (r + 16) * wstride : nullptr, y, ldy, r);
+      if (kt.vec_dot8[ti] != nullptr)
+        for (; r + 8 <= r1; r += 8)
+          RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + r * wstride, a, nullptr, nullptr, 0, t0, t1,
+                      matvec && r + 16 <= prefetch_end ? wdata + (r + 8) * wstride : nullptr, y, ldy, r);
+      for (; r < r1; ++r) {
+        const uint8_t* wr = wdata + r * wstride;
+        for (int64_t t = t0; t < t1; ++t) y[t * ldy + r] = dot(w.cols, wr, adata + t * a.stride);
+      }
+    }
+  };
+  if (pfor && nchunks > 1) {
+    pfor(static_cast<size_t>(nchunks), body);
+  } else {
+    for (int64_t c = 0; c < nchunks; ++c) body(c);
+  }
+}
+
+void AxpyRow(DType t, float w, const void* row, float* lane, int64_t n, Isa isa) {
+  Table(isa).axpy[static_cast<int>(t)](w, row, lane, n);
+}
+
+void ReduceLanes16(const float* lanes, int64_t n, float* out, Isa isa) { Table(isa).reduce_lanes16(lanes, n, out); }
+
+void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, float* out, Isa isa) {
+  const auto dot = Table(isa).vec_dot[static_cast<int>(t)];
+  const auto dot8 = Table(isa).vec_dot8[static_cast<int>(t)];
+  const auto* r = static_cast<const uint8_t*>(rows);
+  int64_t p = 0;
+  // Eight rows per call where there is a kernel (each result is still the
+  // one-row kernel's bits): attention's KQ over a long cache is otherwise
+  // mostly call and reduction overhead.
+  if (dot8 != nullptr)
+    for (; p + 8 <= count; p += 8) dot8(n, r + p * stride, stride, x, out + p, nullptr);
+  for (; p < count; ++p) out[p] = dot(n, r + p * stride, x);
+}
+
+void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
+                    int64_t n, Isa isa) {
+  Table(isa).accumulate[static_cast<int>(t)](w, rows, stride, count, lanes, n);
+}
+
+float ScaleMax(float* s, int64_t n, float scale, Isa isa) { return Table(isa).scale_max(s, n, scale); }
+
+void ScaleRound(float* s, int64_t n, float inv, bool f16, Isa isa) { Table(isa).scale_round(s, n, inv, f16); }
+
+double SoftmaxExp(float* s, int64_t n, float mx, Isa isa) { return Table(isa).softmax_exp(s, n, mx); }
+
+void SwiGlu(float* gate, const float* up, int64_t n, Isa isa) { Table(isa).swiglu(gate, up, n); }
+
+}  // namespace llmtk

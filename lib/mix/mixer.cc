@@ -1,0 +1,609 @@
+#include "lib/mix/mixer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/base/progress.h"
+#include "lib/base/io.h"
+#include "lib/mix/internal.h"
+#include "lib/base/parallel.h"
+#include "lib/base/sha256.h"
+#include "lib/formats/token_files.h"
+#include "lib/tokenizer/tokenizer.h"
+#include "simdjson.h"
+
+namespace llmtk {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Everything a run needs, after the recipe and the flags are merged.
+struct Resolved {
+  std::vector<MixSource> sources;
+  MixUnit by = MixUnit::kDocs;
+  std::optional<uint64_t> total;
+  double max_epochs = 1;
+  bool allow_short = false;
+  ShuffleMode shuffle = ShuffleMode::kGlobal;
+  uint64_t window = 0;
+  uint64_t seed = 0;
+  uint64_t shard_size = 0;
+  MixFormat format = MixFormat::kJsonlZst;
+  std::string source_field = "source";
+  std::string text_key = "text";
+  std::string tokens_key;
+  int zstd_level = 3;
+  std::string tokenizer, tokenizer_sha256;
+  bool append_eod = false;
+};
+
+absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
+  MixSettings st = opts.settings;
+  Resolved r;
+  if (!opts.recipe_path.empty()) {
+    if (!opts.sources.empty()) return absl::InvalidArgumentError("give --source flags or --recipe, not both");
+    RETURN_IF_ERROR(LoadRecipe(opts.recipe_path, &r.sources, &st));
+  } else {
+    r.sources = opts.sources;
+  }
+  if (r.sources.empty()) return absl::InvalidArgumentError("no sources: give at least one --source or a --recipe");
+  absl::flat_hash_set<std::string> names;
+  for (const MixSource& s : r.sources) {
+    if (s.name.empty()) return absl::InvalidArgumentError("a source has an empty name");
+    if (!names.insert(s.name).second) return absl::InvalidArgumentError(absl::StrCat("source '", s.name, "' is given twice"));
+    if (!(s.weight > 0) || !std::isfinite(s.weight)) {
+      return absl::InvalidArgumentError(absl::StrCat("source '", s.name, "': weight must be a positive number, got ",
+                                                     s.weight));
+    }
+  }
+  r.by = st.by.value_or(MixUnit::kDocs);
+  r.total = st.total;
+  r.max_epochs = st.max_epochs.value_or(1);
+  if (!(r.max_epochs > 0)) return absl::InvalidArgumentError(absl::StrCat("--max-epochs must be positive, got ", r.max_epochs));
+  r.allow_short = st.allow_short.value_or(false);
+  r.shuffle = st.shuffle.value_or(ShuffleMode::kGlobal);
+  r.window = st.window.value_or(0);
+  r.seed = st.seed.value_or(0);
+  r.shard_size = st.shard_size.value_or(DefaultShardSize(r.by));
+  if (r.shard_size == 0) return absl::InvalidArgumentError("--shard-size must be positive");
+  r.format = st.format.value_or(MixFormat::kJsonlZst);
+  r.source_field = st.source_field.value_or("source");
+  r.text_key = st.text_key.value_or("text");
+  r.tokens_key = st.tokens_key.value_or("");
+  r.zstd_level = st.zstd_level.value_or(3);
+  if (r.zstd_level < 1 || r.zstd_level > 19) return absl::InvalidArgumentError("--zstd-level must be in 1..19");
+  r.tokenizer = st.tokenizer.value_or("");
+  r.tokenizer_sha256 = st.tokenizer_sha256.value_or("");
+  r.append_eod = st.append_eod.value_or(false);
+  if (!r.tokenizer.empty() && !r.tokens_key.empty()) {
+    return absl::InvalidArgumentError("give -t (count tokens) or --tokens-key (read counts), not both");
+  }
+  if (r.by == MixUnit::kTokens && r.tokens_key.empty() && r.tokenizer.empty()) {
+    return absl::InvalidArgumentError("--by tokens needs -t tokenizer.json or --tokens-key FIELD");
+  }
+  if (r.format == MixFormat::kMegatron && r.tokenizer.empty()) {
+    return absl::InvalidArgumentError("--format megatron needs -t tokenizer.json (the shards hold token ids)");
+  }
+  if (r.append_eod && r.tokenizer.empty()) return absl::InvalidArgumentError("--append-eod needs -t");
+  return r;
+}
+
+// Buffered append-only file for the spool (no fsync: it is temporary).
+class SpoolWriter {
+ public:
+  absl::Status Open(const std::string& path) {
+    path_ = path;
+    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) return absl::InternalError(absl::StrCat("cannot create spool file: ", strerror(errno), ", ", path));
+    return absl::OkStatus();
+  }
+  ~SpoolWriter() {
+    if (fd_ >= 0) close(fd_);
+  }
+  uint64_t offset() const { return written_ + buf_.size(); }
+  absl::Status Append(std::string_view s) {
+    buf_.append(s.data(), s.size());
+    if (buf_.size() >= (4 << 20)) return Flush();
+    return absl::OkStatus();
+  }
+  absl::Status Flush() {
+    size_t at = 0;
+    while (at < buf_.size()) {
+      ssize_t w = write(fd_, buf_.data() + at, buf_.size() - at);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("cannot write spool file: ", strerror(errno), ", ", path_,
+                         " (the mixer needs temporary disk as large as the decompressed inputs)"));
+      }
+      at += static_cast<size_t>(w);
+    }
+    written_ += buf_.size();
+    buf_.clear();
+    return absl::OkStatus();
+  }
+  absl::Status Close() {
+    RETURN_IF_ERROR(Flush());
+    close(fd_);
+    fd_ = -1;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string path_, buf_;
+  int fd_ = -1;
+  uint64_t written_ = 0;
+};
+
+struct IndexOptions {
+  DocumentReaderOptions reader;
+  std::string tokens_key;
+  // The field naming the source, added at spooling time: once per input
+  // document rather than once per (possibly repeated) output document.
+  std::string source_field, source_json;
+  const Tokenizer* tokenizer = nullptr;  // -t: count (and keep) tokens
+  std::optional<uint32_t> eod_id;        // appended to every document's tokens
+  bool megatron = false;                 // spool token ids instead of lines
+  Progress* progress = nullptr;          // documents read, input bytes
+};
+
+absl::StatusOr<uint64_t> TokenCount(simdjson::ondemand::parser* parser, std::string* pad, std::string_view raw,
+                                    const std::string& key) {
+  pad->assign(raw.data(), raw.size());
+  pad->append(simdjson::SIMDJSON_PADDING, ' ');
+  simdjson::ondemand::document doc;
+  if (parser->iterate(pad->data(), raw.size(), pad->size()).get(doc)) {
+    return absl::DataLossError("malformed JSON");
+  }
+  simdjson::ondemand::value v;
+  if (doc.find_field_unordered(key).get(v)) {
+    return absl::DataLossError(absl::StrCat("no \"", key, "\" field (--tokens-key)"));
+  }
+  uint64_t n;
+  if (v.get_uint64().get(n)) {
+    return absl::DataLossError(absl::StrCat("\"", key, "\" is not a non-negative integer"));
+  }
+  return n;
+}
+
+// One document made ready for the spool.
+struct Prepared {
+  std::string bytes;  // the output line, or (Megatron) the token ids, uint32 LE
+  uint32_t text_bytes = 0;
+  uint32_t tokens = 0;
+};
+
+// Per-document work of the index pass: token count, source field, tokens.
+// A data problem is returned as DataLoss without location; the caller adds it.
+absl::Status PrepareDoc(const IndexOptions& io, simdjson::ondemand::parser* parser, std::string* pad,
+                        std::string_view raw, std::string_view text, bool is_json, Prepared* out) {
+  if (raw.size() > UINT32_MAX / 2 || text.size() > UINT32_MAX) {
+    return absl::ResourceExhaustedError("document over 2 GiB");
+  }
+  out->text_bytes = static_cast<uint32_t>(text.size());
+  uint64_t tokens = 0;
+  if (io.tokenizer) {
+    std::vector<uint32_t> ids;
+    RETURN_IF_ERROR(io.tokenizer->Encode(text, /*add_special=*/false, &ids));
+    if (io.eod_id) ids.push_back(*io.eod_id);
+    tokens = ids.size();
+    if (io.megatron) {
+      out->bytes.resize(4 * ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        for (int b = 0; b < 4; ++b) out->bytes[4 * i + b] = static_cast<char>((ids[i] >> (8 * b)) & 0xff);
+      }
+    }
+  } else if (!io.tokens_key.empty()) {
+    if (!is_json) return absl::DataLossError("plain text has no token count field");
+    ASSIGN_OR_RETURN(tokens, TokenCount(parser, pad, raw, io.tokens_key));
+    if (tokens > UINT32_MAX) return absl::DataLossError(absl::StrCat("token count ", tokens, " is too large"));
+  }
+  out->tokens = static_cast<uint32_t>(tokens);
+  if (io.megatron) return absl::OkStatus();
+  if (!is_json) {
+    std::string& line = out->bytes;
+    line.clear();
+    line += '{';
+    AppendJsonString(&line, io.reader.text_key);
+    line += ':';
+    AppendJsonString(&line, text);
+    if (!io.source_field.empty()) {
+      line += ',';
+      AppendJsonString(&line, io.source_field);
+      line += ':';
+      line += io.source_json;
+    }
+    line += '}';
+  } else if (!io.source_field.empty()) {
+    ASSIGN_OR_RETURN(out->bytes, SetJsonFields(raw, {{io.source_field, io.source_json}}));
+  } else {
+    out->bytes.assign(raw.data(), raw.size());
+  }
+  return absl::OkStatus();
+}
+
+struct DocBatch {
+  std::vector<std::string> raw, text;
+  std::vector<uint64_t> line;
+  std::vector<bool> is_json;
+};
+
+struct PreparedBatch {
+  std::vector<Prepared> docs;
+  std::vector<absl::Status> status;
+  std::vector<uint64_t> line;
+};
+
+// Reads one input: validates every document, prepares it (PrepareDoc) and
+// appends it to the spool. With a tokenizer the preparation runs on
+// `threads` workers over batches of documents, results kept in input order.
+absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, int threads, MixInputIndex* in) {
+  if (in->path != "-") {
+    std::error_code ec;
+    in->file_bytes = static_cast<int64_t>(fs::file_size(in->path, ec));
+    if (ec) in->file_bytes = -1;
+  }
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({in->path}, io.reader));
+  SpoolWriter spool;
+  RETURN_IF_ERROR(spool.Open(spool_path));
+  const bool want_tokens = io.tokenizer != nullptr || !io.tokens_key.empty();
+  auto add = [&](const Prepared& p, const absl::Status& st, uint64_t line) -> absl::Status {
+    if (!st.ok()) {
+      const std::string where = absl::StrCat(in->path, ":", line);
+      if (io.reader.on_bad_line == BadLinePolicy::kSkip && st.code() == absl::StatusCode::kDataLoss) {
+        if (in->skipped++ == 0) in->first_skip = std::string(Annotate(st, where).message());
+        return absl::OkStatus();
+      }
+      return Annotate(st, where);
+    }
+    in->offset.push_back(spool.offset());
+    in->length.push_back(static_cast<uint32_t>(p.bytes.size()));
+    in->text_bytes.push_back(p.text_bytes);
+    if (want_tokens) in->tokens.push_back(p.tokens);
+    return spool.Append(p.bytes);
+  };
+  // Progress in input bytes (compressed ones for zstd), so the total of the
+  // file sizes gives an ETA; several inputs may be read at once.
+  int64_t raw_seen = 0;
+  auto tick = [&]() {
+    if (io.progress == nullptr) return;
+    const int64_t now = std::max<int64_t>(raw_seen, reader->RawBytesRead());
+    io.progress->Add(1, static_cast<uint64_t>(now - raw_seen));
+    raw_seen = now;
+  };
+  Document doc;
+  if (io.tokenizer == nullptr || threads <= 1) {
+    simdjson::ondemand::parser parser;
+    std::string pad;
+    Prepared p;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      tick();
+      absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
+      RETURN_IF_ERROR(add(p, st, doc.line_number));
+    }
+  } else {
+    constexpr size_t kBatchBytes = 1 << 20;
+    auto produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
+      size_t bytes = 0;
+      while (bytes < kBatchBytes) {
+        ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+        if (!more) break;
+        tick();
+        b->raw.emplace_back(doc.raw);
+        b->text.emplace_back(doc.text);
+        b->line.push_back(doc.line_number);
+        b->is_json.push_back(doc.is_json);
+        bytes += doc.raw.size() + 64;
+      }
+      return !b->raw.empty();
+    };
+    auto work = [&](DocBatch& b, PreparedBatch* out) -> absl::Status {
+      simdjson::ondemand::parser parser;
+      std::string pad;
+      out->docs.resize(b.raw.size());
+      out->status.resize(b.raw.size());
+      out->line = std::move(b.line);
+      for (size_t i = 0; i < b.raw.size(); ++i) {
+        out->status[i] = PrepareDoc(io, &parser, &pad, b.raw[i], b.text[i], b.is_json[i], &out->docs[i]);
+      }
+      return absl::OkStatus();
+    };
+    auto consume = [&](PreparedBatch& out) -> absl::Status {
+      for (size_t i = 0; i < out.docs.size(); ++i) RETURN_IF_ERROR(add(out.docs[i], out.status[i], out.line[i]));
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR((OrderedParallelMap<DocBatch, PreparedBatch>(threads, produce, work, consume)));
+  }
+  in->skipped += reader->skipped();
+  if (in->first_skip.empty()) in->first_skip = reader->first_skip_reason();
+  RETURN_IF_ERROR(spool.Close());
+  ASSIGN_OR_RETURN(in->spool, MappedFile::Open(spool_path));
+  if (in->path != "-") {
+    ASSIGN_OR_RETURN(in->sha256, Sha256File(in->path));
+    if (!in->expected_sha256.empty() && in->expected_sha256 != in->sha256) {
+      return absl::DataLossError(absl::StrCat("input changed since the manifest was written: sha256 ", in->sha256,
+                                              ", the manifest says ", in->expected_sha256, ", ", in->path));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Removes the temporary output directory unless the run got to the rename.
+class TempDir {
+ public:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
+
+}  // namespace
+
+absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
+  ASSIGN_OR_RETURN(Resolved r, Resolve(opts));
+  std::string out_dir = opts.output_dir;
+  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
+  if (out_dir.empty() || out_dir == "-") {
+    return absl::InvalidArgumentError("-o OUTDIR is required (the mixer writes a directory of shards)");
+  }
+  if (fs::exists(out_dir)) {
+    return absl::AlreadyExistsError(absl::StrCat("output directory exists, ", out_dir, "; remove it or choose another"));
+  }
+
+  // Expand inputs before creating anything, so a missing file leaves no trace.
+  std::vector<std::unique_ptr<MixInputIndex>> inputs;
+  std::vector<MixSourceData> data(r.sources.size());
+  int stdin_uses = 0;
+  for (size_t i = 0; i < r.sources.size(); ++i) {
+    for (const MixInput& in : r.sources[i].inputs) {
+      auto expanded = ExpandInputs({in.path});
+      if (!expanded.ok()) return Annotate(expanded.status(), absl::StrCat("source '", r.sources[i].name, "'"));
+      for (const std::string& p : *expanded) {
+        if (p == "-" && ++stdin_uses > 1) return absl::InvalidArgumentError("stdin ('-') can be read only once");
+        auto idx = std::make_unique<MixInputIndex>();
+        idx->path = p;
+        idx->expected_sha256 = in.sha256;
+        idx->source = i;
+        data[i].inputs.push_back(idx.get());
+        inputs.push_back(std::move(idx));
+      }
+    }
+    if (data[i].inputs.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("source '", r.sources[i].name, "' has no input files"));
+    }
+    AppendJsonString(&data[i].name_json, r.sources[i].name);
+  }
+
+  const std::string tmp_dir = absl::StrCat(out_dir, ".tmp.", getpid());
+  std::error_code ec;
+  fs::remove_all(tmp_dir, ec);
+  if (!fs::create_directories(tmp_dir + "/.spool", ec) || ec) {
+    return absl::InternalError(absl::StrCat("cannot create ", tmp_dir, ": ", ec.message()));
+  }
+  TempDir guard(tmp_dir);
+
+  // Pass over the inputs: index and spool, one input per task.
+  IndexOptions io;
+  io.reader.text_key = r.text_key;
+  io.reader.format = opts.input_format;
+  io.reader.on_bad_line = opts.on_bad_line;
+  io.reader.invalid_utf8 = opts.invalid_utf8;
+  if (r.by == MixUnit::kTokens && r.tokenizer.empty()) io.tokens_key = r.tokens_key;
+  io.source_field = r.source_field;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string tokenizer_sha256;
+  if (!r.tokenizer.empty()) {
+    ASSIGN_OR_RETURN(tokenizer, Tokenizer::Load(r.tokenizer));
+    ASSIGN_OR_RETURN(tokenizer_sha256, Sha256File(r.tokenizer));
+    if (!r.tokenizer_sha256.empty() && r.tokenizer_sha256 != tokenizer_sha256) {
+      return absl::DataLossError(absl::StrCat("tokenizer changed since the manifest was written: sha256 ",
+                                              tokenizer_sha256, ", the manifest says ", r.tokenizer_sha256, ", ",
+                                              r.tokenizer));
+    }
+    io.tokenizer = tokenizer.get();
+    io.megatron = r.format == MixFormat::kMegatron;
+    if (r.append_eod) {
+      if (!tokenizer->parts().eos_id) {
+        return absl::InvalidArgumentError(absl::StrCat("--append-eod: the tokenizer has no EOS token, ", r.tokenizer));
+      }
+      io.eod_id = *tokenizer->parts().eos_id;
+    }
+  }
+  const int threads = std::max(opts.threads, 1);
+  Progress reading("mix: reading", opts.progress);
+  int64_t input_bytes = 0;
+  for (const auto& in : inputs) {
+    std::error_code size_ec;
+    const auto size = in->path == "-" ? 0 : fs::file_size(in->path, size_ec);
+    input_bytes += size_ec ? 0 : static_cast<int64_t>(size);
+  }
+  if (input_bytes > 0) reading.SetTotalBytes(input_bytes);
+  io.progress = &reading;
+  std::vector<absl::Status> status(inputs.size());
+  auto index_one = [&](size_t k, int inner_threads) {
+    IndexOptions mine = io;
+    mine.source_json = data[inputs[k]->source].name_json;
+    status[k] = IndexInput(mine, absl::StrCat(tmp_dir, "/.spool/", k), inner_threads, inputs[k].get());
+  };
+  if (tokenizer) {
+    // Tokenizing is the heavy part: parallel within each input, inputs in turn.
+    for (size_t k = 0; k < inputs.size() && (k == 0 || status[k - 1].ok()); ++k) index_one(k, threads);
+  } else {
+    ThreadPool pool(threads);
+    pool.ParallelFor(inputs.size(), [&](size_t k) { index_one(k, 1); });
+  }
+  for (const absl::Status& s : status) RETURN_IF_ERROR(s);
+  reading.Finish();
+
+  std::vector<PlanSourceInput> plan_in(r.sources.size());
+  for (size_t i = 0; i < r.sources.size(); ++i) {
+    plan_in[i].name = r.sources[i].name;
+    plan_in[i].weight = r.sources[i].weight;
+    uint64_t docs = 0;
+    for (MixInputIndex* in : data[i].inputs) {
+      data[i].first_doc.push_back(docs);
+      docs += in->offset.size();
+      const std::vector<uint32_t>* units = r.by == MixUnit::kBytes ? &in->text_bytes
+                                           : r.by == MixUnit::kTokens ? &in->tokens
+                                                                      : nullptr;
+      if (units) {
+        plan_in[i].units.insert(plan_in[i].units.end(), units->begin(), units->end());
+      } else {
+        plan_in[i].units.resize(plan_in[i].units.size() + in->offset.size(), 1);
+      }
+    }
+    if (docs > UINT32_MAX) {
+      return absl::ResourceExhaustedError(absl::StrCat("source '", r.sources[i].name, "' has over 2^32 documents"));
+    }
+  }
+  PlanOptions po;
+  po.unit = r.by;
+  po.total = r.total;
+  po.max_epochs = r.max_epochs;
+  po.allow_short = r.allow_short;
+  po.shuffle = r.shuffle;
+  po.window = r.window;
+  po.seed = r.seed;
+  ASSIGN_OR_RETURN(MixPlan plan, PlanMixture(plan_in, po));
+  const std::vector<Shard> shards = CutShards(plan, plan_in, r.shard_size);
+
+  // Gather the shards, in parallel; each shard's content is fixed by the plan.
+  std::vector<MixShardResult> results;
+  Progress writing("mix: writing", opts.progress);
+  if (r.format == MixFormat::kMegatron) {
+    RETURN_IF_ERROR(WriteMegatronShards(plan, data, shards, tmp_dir, MegatronDtypeForVocab(tokenizer->vocab_size()),
+                                        threads, &results, &writing));
+  } else {
+    RETURN_IF_ERROR(WriteShards(plan, data, shards, tmp_dir, r.format == MixFormat::kJsonlZst, r.zstd_level, threads,
+                                &results, &writing));
+  }
+  writing.Finish();
+  for (auto& in : inputs) in->spool.reset();
+  fs::remove_all(tmp_dir + "/.spool", ec);
+
+  // The manifest: a recipe (first) plus what the run took and wrote.
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("tool").String("llmtk-mix").Key("version").String(LLMTK_VERSION);
+  w.Key("by").String(MixUnitName(r.by));
+  if (r.total) w.Key("total").Uint(*r.total); else w.Key("total").Null();
+  w.Key("max_epochs").Double(r.max_epochs).Key("allow_short").Bool(r.allow_short);
+  w.Key("shuffle").String(ShuffleName(r.shuffle, r.window)).Key("seed").Uint(r.seed);
+  w.Key("shard_size").Uint(r.shard_size);
+  w.Key("format").String(r.format == MixFormat::kJsonlZst ? "jsonl.zst"
+                         : r.format == MixFormat::kJsonl  ? "jsonl"
+                                                          : "megatron");
+  if (r.source_field.empty()) w.Key("source_field").Null(); else w.Key("source_field").String(r.source_field);
+  w.Key("text_key").String(r.text_key);
+  if (r.tokens_key.empty()) w.Key("tokens_key").Null(); else w.Key("tokens_key").String(r.tokens_key);
+  w.Key("zstd_level").Int(r.zstd_level);
+  if (r.tokenizer.empty()) {
+    w.Key("tokenizer").Null();
+  } else {
+    w.Key("tokenizer").String(r.tokenizer).Key("tokenizer_sha256").String(tokenizer_sha256);
+    w.Key("append_eod").Bool(r.append_eod);
+  }
+  w.Key("on_bad_line").String(opts.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
+  w.Key("requested_units").Double(plan.requested_units);
+  w.Key("achieved_units").Uint(plan.total_units);
+  w.Key("achieved_documents").Uint(plan.blend.size());
+  w.Key("short_of_target").Bool(plan.short_of_target);
+  w.Key("sources").BeginArray();
+  std::string summary;
+  for (size_t i = 0; i < r.sources.size(); ++i) {
+    const SourcePlan& p = plan.sources[i];
+    uint64_t text_bytes = 0, tokens = 0, skipped = 0;
+    for (uint32_t d : p.order) {
+      const MixSourceData& sd = data[i];
+      const size_t k = static_cast<size_t>(std::upper_bound(sd.first_doc.begin(), sd.first_doc.end(), d) -
+                                           sd.first_doc.begin()) - 1;
+      text_bytes += sd.inputs[k]->text_bytes[d - sd.first_doc[k]];
+      if (!sd.inputs[k]->tokens.empty()) tokens += sd.inputs[k]->tokens[d - sd.first_doc[k]];
+    }
+    w.BeginObject().Key("name").String(r.sources[i].name).Key("weight").Double(r.sources[i].weight);
+    w.Key("inputs").BeginArray();
+    for (const MixInputIndex* in : data[i].inputs) {
+      skipped += in->skipped;
+      w.BeginObject().Key("path").String(in->path).Key("bytes").Int(in->file_bytes);
+      if (in->sha256.empty()) w.Key("sha256").Null(); else w.Key("sha256").String(in->sha256);
+      w.Key("documents").Uint(in->offset.size()).Key("skipped_lines").Uint(in->skipped);
+      if (!in->first_skip.empty()) w.Key("first_skip").String(in->first_skip);
+      w.EndObject();
+    }
+    w.EndArray();
+    const double achieved = plan.total_units ? static_cast<double>(p.taken_units) / static_cast<double>(plan.total_units) : 0;
+    w.Key("target_share").Double(p.share).Key("achieved_share").Double(achieved);
+    w.Key("target_units").Double(p.target_units);
+    w.Key("available_documents").Uint(p.available_docs).Key("available_units").Uint(p.available_units);
+    w.Key("documents_taken").Uint(p.order.size()).Key("units_taken").Uint(p.taken_units);
+    w.Key("bytes_taken").Uint(text_bytes);
+    if (r.by == MixUnit::kTokens || tokenizer) w.Key("tokens_taken").Uint(tokens);
+    w.Key("epochs").Double(p.epochs).Key("full_epochs").Uint(p.full_epochs);
+    w.EndObject();
+    absl::StrAppendFormat(&summary, "  %-12s target %7s  achieved %7s  %9d docs  %6.2f epochs%s\n", r.sources[i].name,
+                          Percent(p.share), Percent(achieved), p.order.size(), p.epochs,
+                          skipped ? absl::StrCat("  (", skipped, " bad lines skipped)") : "");
+  }
+  w.EndArray();
+  w.Key("shards").BeginArray();
+  for (size_t k = 0; k < shards.size(); ++k) {
+    w.BeginObject().Key("name").String(results[k].name);
+    w.Key("documents").Uint(shards[k].end - shards[k].begin).Key("units").Uint(shards[k].units);
+    w.Key("documents_per_source").BeginObject();
+    for (size_t i = 0; i < r.sources.size(); ++i) w.Key(r.sources[i].name).Uint(shards[k].docs_per_source[i]);
+    w.EndObject();
+    w.Key("file_bytes").Uint(results[k].file_bytes).Key("sha256").String(results[k].sha256);
+    if (!results[k].idx_name.empty()) {
+      w.Key("idx_name").String(results[k].idx_name).Key("idx_bytes").Uint(results[k].idx_bytes);
+      w.Key("idx_sha256").String(results[k].idx_sha256);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  MixReport report;
+  report.manifest_json = w.Take() + "\n";
+  report.short_of_target = plan.short_of_target;
+  {
+    ASSIGN_OR_RETURN(auto mf, OutputFile::Open(tmp_dir + "/manifest.json"));
+    RETURN_IF_ERROR(mf->Write(report.manifest_json));
+    RETURN_IF_ERROR(mf->Close());
+  }
+  if (rename(tmp_dir.c_str(), out_dir.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp_dir, " to ", out_dir, ": ", strerror(errno)));
+  }
+  guard.Release();
+  report.summary = absl::StrFormat("mixed %d sources into %s: %d documents, %d %s in %d shards%s\n",
+                                   r.sources.size(), out_dir, plan.blend.size(), plan.total_units,
+                                   std::string(MixUnitName(r.by)), shards.size(),
+                                   plan.short_of_target
+                                       ? absl::StrFormat(" (short: %.4g%% of the requested %.0f, --allow-short)",
+                                                         100 * plan.scale, plan.requested_units)
+                                       : "") +
+                   summary;
+  return report;
+}
+
+}  // namespace llmtk

@@ -1,0 +1,214 @@
+// Model loading: architecture from GGUF metadata, weight views, validation.
+#include "lib/model/model.h"
+
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace llmtk {
+namespace {
+
+// Metadata lookups that name the file and key in their errors.
+class Meta {
+ public:
+  Meta(const GgufFile& f, std::string arch) : f_(f), arch_(std::move(arch)) {}
+  std::string Key(std::string_view suffix) const { return absl::StrCat(arch_, ".", ToAbsl(suffix)); }
+
+  absl::StatusOr<int> RequiredInt(std::string_view suffix) const {
+    const std::string key = Key(suffix);
+    auto v = f_.GetU32(key);
+    if (!v.ok()) {
+      if (absl::IsNotFound(v.status()))
+        return absl::DataLossError(absl::StrCat(f_.name(), ": required key '", key, "' is missing"));
+      return v.status();
+    }
+    if (*v == 0 || *v > (1u << 30))
+      return absl::DataLossError(absl::StrCat(f_.name(), ": key '", key, "' has implausible value ", *v));
+    return static_cast<int>(*v);
+  }
+  absl::StatusOr<int> OptionalInt(std::string_view suffix, int def) const {
+    if (!f_.Has(Key(suffix))) return def;
+    return RequiredInt(suffix);
+  }
+  absl::StatusOr<float> OptionalFloat(std::string_view suffix, float def) const {
+    if (!f_.Has(Key(suffix))) return def;
+    return f_.GetF32(Key(suffix));
+  }
+
+ private:
+  const GgufFile& f_;
+  std::string arch_;
+};
+
+class TensorBinder {
+ public:
+  explicit TensorBinder(const GgufFile& f) : f_(f) {}
+
+  // A 2-D weight of `cols` x `rows` (ggml order: dims[0] = cols).
+  absl::Status Matrix(const std::string& name, int64_t cols, int64_t rows, WeightMatrix* out,
+                      bool optional = false) {
+    const GgufTensor* t = f_.FindTensor(name);
+    if (t == nullptr) {
+      if (optional) return absl::OkStatus();
+      return Missing(name);
+    }
+    if (t->dims.size() < 2 || t->dims[0] != cols || t->rows() != rows)
+      return Shape(*t, absl::StrFormat("[%d, %d]", cols, rows));
+    if (!KernelSupports(static_cast<uint32_t>(t->type)))
+      return absl::UnimplementedError(absl::StrCat(
+          f_.name(), ": tensor '", ToAbsl(t->name), "' has type ", ToAbsl(GgmlTypeName(t->type)),
+          ", which llmtk-run cannot compute with (supported: f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, "
+          "q8_0, q2_K..q6_K, iq4_nl)"));
+    *out = WeightMatrix{t->type, rows, cols, t->data};
+    return absl::OkStatus();
+  }
+
+  // A 1-D F32 vector of `n` elements.
+  absl::Status Vector(const std::string& name, int64_t n, const float** out, bool optional = false) {
+    const GgufTensor* t = f_.FindTensor(name);
+    if (t == nullptr) {
+      if (optional) return absl::OkStatus();
+      return Missing(name);
+    }
+    if (t->n_elements != n) return Shape(*t, absl::StrFormat("[%d]", n));
+    if (t->type != GgmlType::kF32)
+      return absl::UnimplementedError(absl::StrCat(f_.name(), ": tensor '", ToAbsl(t->name), "' has type ",
+                                                   ToAbsl(GgmlTypeName(t->type)), ", expected f32"));
+    if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0)
+      return absl::DataLossError(absl::StrCat(f_.name(), ": tensor '", ToAbsl(t->name), "' is misaligned"));
+    *out = reinterpret_cast<const float*>(t->data);
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Missing(const std::string& name) const {
+    return absl::DataLossError(absl::StrCat(f_.name(), ": tensor '", name, "' is missing"));
+  }
+  absl::Status Shape(const GgufTensor& t, const std::string& want) const {
+    std::string got;
+    for (size_t i = 0; i < t.dims.size(); ++i) absl::StrAppend(&got, i ? ", " : "", t.dims[i]);
+    return absl::DataLossError(absl::StrCat(f_.name(), ": tensor '", ToAbsl(t.name), "' has shape [", got,
+                                            "], expected ", want));
+  }
+  const GgufFile& f_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(auto file, GgufFile::Open(path));
+  return FromGguf(std::move(file));
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile> file) {
+  std::unique_ptr<Model> m(new Model());
+  m->file_ = std::move(file);
+  const GgufFile& f = *m->file_;
+  ModelConfig& c = m->config_;
+  auto arch = f.GetString("general.architecture");
+  if (!arch.ok())
+    return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: 'general.architecture' is missing"));
+  c.arch = std::string(*arch);
+  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3")
+    return absl::UnimplementedError(absl::StrCat(f.name(), ": architecture '", c.arch,
+                                                 "' is not supported (supported: llama, qwen2, qwen3)"));
+  if (auto name = f.GetString("general.name"); name.ok()) c.name = std::string(*name);
+  const Meta meta(f, c.arch);
+  ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt("block_count"));
+  ASSIGN_OR_RETURN(c.n_embd, meta.RequiredInt("embedding_length"));
+  ASSIGN_OR_RETURN(c.n_head, meta.RequiredInt("attention.head_count"));
+  ASSIGN_OR_RETURN(c.n_head_kv, meta.OptionalInt("attention.head_count_kv", c.n_head));
+  ASSIGN_OR_RETURN(c.n_ff, meta.RequiredInt("feed_forward_length"));
+  ASSIGN_OR_RETURN(c.n_ctx_train, meta.OptionalInt("context_length", 2048));
+  if (c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0)
+    return absl::DataLossError(absl::StrFormat("%s: inconsistent heads: embedding %d, heads %d, kv heads %d",
+                                               f.name(), c.n_embd, c.n_head, c.n_head_kv));
+  ASSIGN_OR_RETURN(c.head_dim, meta.OptionalInt("attention.key_length", c.n_embd / c.n_head));
+  ASSIGN_OR_RETURN(int vdim, meta.OptionalInt("attention.value_length", c.head_dim));
+  if (vdim != c.head_dim)
+    return absl::UnimplementedError(absl::StrCat(f.name(), ": key length ", c.head_dim,
+                                                 " differs from value length ", vdim));
+  ASSIGN_OR_RETURN(c.rms_eps, meta.OptionalFloat("attention.layer_norm_rms_epsilon", 1e-5f));
+  ASSIGN_OR_RETURN(c.n_rot, meta.OptionalInt("rope.dimension_count", c.head_dim));
+  if (c.n_rot > c.head_dim || c.n_rot % 2 != 0)
+    return absl::DataLossError(absl::StrFormat("%s: rope.dimension_count %d does not fit head size %d", f.name(),
+                                               c.n_rot, c.head_dim));
+  ASSIGN_OR_RETURN(c.rope_base, meta.OptionalFloat("rope.freq_base", 10000.f));
+  c.rope_layout = c.arch == "llama" ? RopeLayout::kNormal : RopeLayout::kNeox;
+  // Scaling: rope.scaling.type (none|linear|yarn) with rope.scaling.factor;
+  // older files carry only rope.scale_linear.
+  std::string scaling = "none";
+  if (auto s = f.GetString(meta.Key("rope.scaling.type")); s.ok()) scaling = std::string(*s);
+  float factor = 0.f;
+  ASSIGN_OR_RETURN(factor, meta.OptionalFloat("rope.scaling.factor", 0.f));
+  if (factor == 0.f) {
+    ASSIGN_OR_RETURN(factor, meta.OptionalFloat("rope.scale_linear", 0.f));
+    if (factor != 0.f && scaling == "none") scaling = "linear";
+  }
+  if (scaling == "linear" || scaling == "yarn") {
+    if (!(factor > 0.f) || !std::isfinite(factor))
+      return absl::DataLossError(absl::StrCat(f.name(), ": rope scaling '", scaling, "' without a valid factor"));
+    c.rope_freq_scale = 1.f / factor;
+    c.rope_yarn = scaling == "yarn";
+    ASSIGN_OR_RETURN(c.yarn_orig_ctx, meta.OptionalInt("rope.scaling.original_context_length", c.n_ctx_train));
+    ASSIGN_OR_RETURN(c.yarn_attn_factor, meta.OptionalFloat("rope.scaling.attn_factor", 1.f));
+    ASSIGN_OR_RETURN(c.yarn_beta_fast, meta.OptionalFloat("rope.scaling.yarn_beta_fast", 32.f));
+    ASSIGN_OR_RETURN(c.yarn_beta_slow, meta.OptionalFloat("rope.scaling.yarn_beta_slow", 1.f));
+  } else if (scaling != "none") {
+    return absl::UnimplementedError(absl::StrCat(f.name(), ": rope scaling type '", scaling, "' is not supported"));
+  }
+
+  TensorBinder bind(f);
+  const GgufTensor* emb = f.FindTensor("token_embd.weight");
+  if (emb == nullptr || emb->dims.size() != 2 || emb->dims[0] != c.n_embd)
+    return absl::DataLossError(
+        absl::StrCat(f.name(), ": tensor 'token_embd.weight' is missing or not [", c.n_embd, ", vocab]"));
+  c.n_vocab = static_cast<int>(emb->dims[1]);
+  RETURN_IF_ERROR(bind.Matrix("token_embd.weight", c.n_embd, c.n_vocab, &m->token_embd_));
+  RETURN_IF_ERROR(bind.Vector("output_norm.weight", c.n_embd, &m->output_norm_));
+  RETURN_IF_ERROR(bind.Matrix("output.weight", c.n_embd, c.n_vocab, &m->output_, /*optional=*/true));
+  if (m->output_.data == nullptr) {
+    c.tied_output = true;
+    m->output_ = m->token_embd_;
+  }
+  const int64_t q_dim = static_cast<int64_t>(c.n_head) * c.head_dim;
+  const int64_t kv_dim = static_cast<int64_t>(c.n_head_kv) * c.head_dim;
+  m->layers_.resize(c.n_layer);
+  for (int i = 0; i < c.n_layer; ++i) {
+    LayerWeights& l = m->layers_[i];
+    auto n = [&](const char* what) { return absl::StrCat("blk.", i, ".", what, ".weight"); };
+    auto b = [&](const char* what) { return absl::StrCat("blk.", i, ".", what, ".bias"); };
+    RETURN_IF_ERROR(bind.Vector(n("attn_norm"), c.n_embd, &l.attn_norm));
+    RETURN_IF_ERROR(bind.Matrix(n("attn_q"), c.n_embd, q_dim, &l.wq));
+    RETURN_IF_ERROR(bind.Matrix(n("attn_k"), c.n_embd, kv_dim, &l.wk));
+    RETURN_IF_ERROR(bind.Matrix(n("attn_v"), c.n_embd, kv_dim, &l.wv));
+    RETURN_IF_ERROR(bind.Matrix(n("attn_output"), q_dim, c.n_embd, &l.wo));
+    const bool need_bias = c.arch == "qwen2";
+    RETURN_IF_ERROR(bind.Vector(b("attn_q"), q_dim, &l.bq, !need_bias));
+    RETURN_IF_ERROR(bind.Vector(b("attn_k"), kv_dim, &l.bk, !need_bias));
+    RETURN_IF_ERROR(bind.Vector(b("attn_v"), kv_dim, &l.bv, !need_bias));
+    const bool need_norm = c.arch == "qwen3";
+    RETURN_IF_ERROR(bind.Vector(n("attn_q_norm"), c.head_dim, &l.q_norm, !need_norm));
+    RETURN_IF_ERROR(bind.Vector(n("attn_k_norm"), c.head_dim, &l.k_norm, !need_norm));
+    RETURN_IF_ERROR(bind.Vector(n("ffn_norm"), c.n_embd, &l.ffn_norm));
+    RETURN_IF_ERROR(bind.Matrix(n("ffn_gate"), c.n_embd, c.n_ff, &l.w_gate));
+    RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, c.n_ff, &l.w_up));
+    RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
+    if (l.bq != nullptr) c.qkv_bias = true;
+    if (l.q_norm != nullptr) c.qk_norm = true;
+  }
+  for (const GgufTensor& t : f.tensors()) m->weight_bytes_ += t.n_bytes;
+  return m;
+}
+
+std::string Model::TypeSummary() const {
+  std::map<std::string, int> counts;
+  for (const GgufTensor& t : file_->tensors()) ++counts[std::string(GgmlTypeName(t.type))];
+  std::string out;
+  for (const auto& [name, count] : counts) absl::StrAppend(&out, out.empty() ? "" : ", ", name, ": ", count);
+  return out;
+}
+
+}  // namespace llmtk

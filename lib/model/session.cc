@@ -1,0 +1,286 @@
+// The forward pass: llama.cpp's CPU graph for llama/qwen2/qwen3, batch by
+// batch, with a KV cache.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/base/compute_pool.h"
+#include "lib/kernels/internal.h"
+#include "lib/ggml/quant.h"
+#include "lib/model/model.h"
+
+namespace llmtk {
+namespace {
+
+// ggml_rms_norm followed by ggml_mul with the norm weight: the sum of squares
+// in double, the scale in float.
+void RmsNorm(const float* x, const float* w, int n, float eps, float* out) {
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / n);
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
+}
+
+// ggml's rope_yarn_ramp and corr dims.
+float YarnRamp(float low, float high, int i0) {
+  const float y = (static_cast<float>(i0 / 2) - low) / std::max(0.001f, high - low);
+  return 1.0f - std::min(1.0f, std::max(0.0f, y));
+}
+float YarnCorrDim(int n_dims, int n_ctx_orig, float n_rot, float base) {
+  return n_dims * std::log(n_ctx_orig / (n_rot * 2 * static_cast<float>(M_PI))) / (2 * std::log(base));
+}
+
+}  // namespace
+
+Session::Session(const Model& model, const SessionOptions& opts) : model_(model) {
+  const ModelConfig& c = model.config();
+  n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : c.n_ctx_train;
+  kv_f32_ = opts.kv_f32;
+  max_batch_ = std::max(1, std::min(opts.max_batch, n_ctx_));
+  pool_ = std::make_unique<ComputePool>(opts.threads);
+  pfor_ = [this](size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); };
+  const size_t kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
+  const size_t elem = kv_f32_ ? 4 : 2;
+  const size_t kv_size = static_cast<size_t>(c.n_layer) * n_ctx_ * kv_dim * elem;
+  k_cache_.resize(kv_size);
+  v_cache_.resize(kv_size);
+  kv_bytes_ = 2 * kv_size;
+  const size_t B = max_batch_;
+  const size_t q_dim = static_cast<size_t>(c.n_head) * c.head_dim;
+  x_.resize(B * c.n_embd);
+  xb_.resize(B * std::max<size_t>(c.n_embd, q_dim));
+  q_.resize(B * q_dim);
+  k_.resize(B * kv_dim);
+  v_.resize(B * kv_dim);
+  att_.resize(B * q_dim);
+  hb_.resize(B * c.n_ff);
+  hb2_.resize(B * c.n_ff);
+  // The widest encoded activation row: F32 of the widest input.
+  const size_t widest = std::max<size_t>({static_cast<size_t>(c.n_embd), q_dim, static_cast<size_t>(c.n_ff)});
+  enc_.resize(B * widest * 4);
+  scores_.resize(static_cast<size_t>(c.n_head) * n_ctx_);
+  q16_.resize(static_cast<size_t>(c.n_head) * c.head_dim);
+  pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim);
+  rope_cos_.resize(B * (c.n_rot / 2));
+  rope_sin_.resize(B * (c.n_rot / 2));
+}
+
+Session::~Session() = default;
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model, const SessionOptions& opts) {
+  if (opts.n_ctx < 0 || opts.n_ctx > (1 << 22))
+    return absl::InvalidArgumentError(absl::StrCat("context size ", opts.n_ctx, " is out of range"));
+  if (opts.max_batch < 1) return absl::InvalidArgumentError("batch size must be at least 1");
+  return std::unique_ptr<Session>(new Session(model, opts));
+}
+
+int Session::threads() const { return pool_->size(); }
+
+uint64_t Session::scratch_bytes() const {
+  return 4 * (x_.size() + xb_.size() + q_.size() + k_.size() + v_.size() + att_.size() + hb_.size() +
+              hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size()) +
+         enc_.size() + 2 * q16_.size();
+}
+
+void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
+
+void Session::Truncate(int n) { n_past_ = std::max(0, std::min(n, n_past_)); }
+
+absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, std::vector<float>* logits) {
+  const ModelConfig& c = model_.config();
+  if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
+  if (static_cast<int64_t>(n_past_) + static_cast<int64_t>(tokens.size()) > n_ctx_)
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%d tokens do not fit the context: %d already used of %d (raise --ctx)", tokens.size(), n_past_, n_ctx_));
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("token id %d at index %d is outside the vocabulary (0..%d)", tokens[i], i, c.n_vocab - 1));
+  if (logits != nullptr) {
+    const size_t rows = mode == LogitsMode::kAll ? tokens.size() : mode == LogitsMode::kLast ? 1 : 0;
+    logits->assign(rows * c.n_vocab, 0.f);
+  }
+  for (size_t start = 0; start < tokens.size(); start += max_batch_) {
+    const int n = static_cast<int>(std::min<size_t>(max_batch_, tokens.size() - start));
+    const bool last_batch = start + n == tokens.size();
+    LogitsMode m = LogitsMode::kNone;
+    float* out = nullptr;
+    if (logits != nullptr && mode == LogitsMode::kAll) {
+      m = LogitsMode::kAll;
+      out = logits->data() + start * c.n_vocab;
+    } else if (logits != nullptr && mode == LogitsMode::kLast && last_batch) {
+      m = LogitsMode::kLast;
+      out = logits->data();
+    }
+    Forward(tokens.data() + start, n, m, out);
+    n_past_ += n;
+  }
+  return absl::OkStatus();
+}
+
+void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits) {
+  const Model& M = model_;
+  const ModelConfig& c = M.config();
+  const int E = c.n_embd, hd = c.head_dim;
+  const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  const int pos0 = n_past_;
+
+  // Encodes `rows` rows of `cols` floats for weights of type `w` and
+  // multiplies: y[t] = W x[t], y rows `ldy` apart.
+  auto matmul = [&](const WeightMatrix& w, const float* x, int rows, float* y) {
+    const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
+    MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
+  };
+
+  for (int t = 0; t < n; ++t) {
+    const WeightMatrix& emb = M.token_embd();
+    const uint8_t* row = static_cast<const uint8_t*>(emb.data) + RowBytes(emb.type, E) * tokens[t];
+    DequantizeRow(emb.type, row, x_.data() + static_cast<size_t>(t) * E, E);
+  }
+
+  // RoPE angles per batch token, as ggml_rope_cache_init: theta advances by
+  // repeated multiplication with theta_scale.
+  const int half_rot = c.n_rot / 2;
+  {
+    const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
+    const float freq_scale = c.rope_freq_scale;
+    const float ext_factor = c.rope_yarn ? 1.0f : 0.0f;
+    float corr0 = 0, corr1 = 0;
+    if (c.rope_yarn) {
+      corr0 = std::max(0.0f, std::floor(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_fast, c.rope_base)));
+      corr1 = std::min(static_cast<float>(c.n_rot - 1),
+                       std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, c.rope_base)));
+    }
+    for (int t = 0; t < n; ++t) {
+      float theta = static_cast<float>(pos0 + t);
+      for (int i = 0; i < half_rot; ++i) {
+        const float theta_extrap = theta;
+        const float theta_interp = freq_scale * theta_extrap;
+        float th = theta_interp;
+        float mscale = c.yarn_attn_factor;
+        if (ext_factor != 0.0f) {
+          const float ramp_mix = YarnRamp(corr0, corr1, 2 * i) * ext_factor;
+          th = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
+          mscale *= 1.0f + 0.1f * std::log(1.0f / freq_scale);
+        }
+        rope_cos_[t * half_rot + i] = std::cos(th) * mscale;
+        rope_sin_[t * half_rot + i] = std::sin(th) * mscale;
+        theta *= theta_scale;
+      }
+    }
+  }
+  auto rope = [&](float* head, int t) {
+    const float* cs = &rope_cos_[t * half_rot];
+    const float* sn = &rope_sin_[t * half_rot];
+    if (c.rope_layout == RopeLayout::kNormal) {
+      for (int i = 0; i < half_rot; ++i) {
+        const float x0 = head[2 * i], x1 = head[2 * i + 1];
+        head[2 * i] = std::fma(x0, cs[i], -(x1 * sn[i]));
+        head[2 * i + 1] = std::fma(x0, sn[i], x1 * cs[i]);
+      }
+    } else {
+      for (int i = 0; i < half_rot; ++i) {
+        const float x0 = head[i], x1 = head[i + half_rot];
+        head[i] = std::fma(x0, cs[i], -(x1 * sn[i]));
+        head[i + half_rot] = std::fma(x0, sn[i], x1 * cs[i]);
+      }
+    }
+  };
+
+  const size_t elem = kv_f32_ ? 4 : 2;
+  for (int l = 0; l < c.n_layer; ++l) {
+    const LayerWeights& L = M.layers()[l];
+    for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.attn_norm, E, c.rms_eps, &xb_[t * E]);
+    matmul(L.wq, xb_.data(), n, q_.data());
+    matmul(L.wk, xb_.data(), n, k_.data());
+    matmul(L.wv, xb_.data(), n, v_.data());
+    for (int t = 0; t < n; ++t) {
+      float* q = &q_[static_cast<size_t>(t) * q_dim];
+      float* k = &k_[static_cast<size_t>(t) * kv_dim];
+      float* v = &v_[static_cast<size_t>(t) * kv_dim];
+      if (L.bq) {
+        for (int i = 0; i < q_dim; ++i) q[i] += L.bq[i];
+        for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i];
+        for (int i = 0; i < kv_dim; ++i) v[i] += L.bv[i];
+      }
+      if (L.q_norm) {
+        for (int h = 0; h < c.n_head; ++h) RmsNorm(q + h * hd, L.q_norm, hd, c.rms_eps, q + h * hd);
+        for (int h = 0; h < c.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm, hd, c.rms_eps, k + h * hd);
+      }
+      for (int h = 0; h < c.n_head; ++h) rope(q + h * hd, t);
+      for (int h = 0; h < c.n_head_kv; ++h) rope(k + h * hd, t);
+      // Store into the cache.
+      const size_t off = (static_cast<size_t>(l) * n_ctx_ + pos0 + t) * kv_dim * elem;
+      if (kv_f32_) {
+        std::memcpy(&k_cache_[off], k, kv_dim * 4);
+        std::memcpy(&v_cache_[off], v, kv_dim * 4);
+      } else {
+        auto* kc = reinterpret_cast<uint16_t*>(&k_cache_[off]);
+        auto* vc = reinterpret_cast<uint16_t*>(&v_cache_[off]);
+        for (int i = 0; i < kv_dim; ++i) kc[i] = Fp32ToFp16(k[i]);
+        for (int i = 0; i < kv_dim; ++i) vc[i] = Fp32ToFp16(v[i]);
+      }
+    }
+    Attention(l, n, pos0);
+    matmul(L.wo, att_.data(), n, xb_.data());
+    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
+    for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
+    matmul(L.w_gate, xb_.data(), n, hb_.data());
+    matmul(L.w_up, xb_.data(), n, hb2_.data());
+    for (int t = 0; t < n; ++t) SwiGlu(&hb_[static_cast<size_t>(t) * c.n_ff], &hb2_[static_cast<size_t>(t) * c.n_ff], c.n_ff);
+    matmul(L.w_down, hb_.data(), n, xb_.data());
+    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
+  }
+
+  if (mode == LogitsMode::kNone) return;
+  const int first = mode == LogitsMode::kAll ? 0 : n - 1;
+  const int rows = n - first;
+  for (int t = first; t < n; ++t) RmsNorm(&x_[t * E], M.output_norm(), E, c.rms_eps, &xb_[(t - first) * E]);
+  matmul(M.output(), xb_.data(), rows, logits);
+}
+
+void Session::Attention(int l, int n, int pos0) {
+  const ModelConfig& c = model_.config();
+  const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  const int group = c.n_head / c.n_head_kv;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const size_t elem = kv_f32_ ? 4 : 2;
+  const DType kv_type = kv_f32_ ? DType::kF32 : DType::kF16;
+  const uint8_t* kbase = &k_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim * elem];
+  const uint8_t* vbase = &v_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim * elem];
+  ParallelRun(c.n_head, [&](size_t h) {
+    const int g = static_cast<int>(h) / group;
+    float* s = &scores_[h * n_ctx_];
+    float* lanes = &pv_lanes_[h * 16 * hd];
+    uint16_t* q16 = &q16_[h * hd];
+    for (int t = 0; t < n; ++t) {
+      const int pos = pos0 + t;
+      const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
+      float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
+      // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
+      const void* qv = q;
+      if (!kv_f32_) {
+        for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
+        qv = q16;
+      }
+      DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
+      // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
+      // group's sum reduced in float and accumulated in double, then 1/sum.
+      const float mx = ScaleMax(s, pos + 1, scale);
+      const double sum = SoftmaxExp(s, pos + 1, mx);
+      const float inv = static_cast<float>(1.0 / sum);
+      // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
+      // position, fma, canonical reduction. For an F16 cache the
+      // probabilities are rounded to F16 first (ggml's vec_dot_type).
+      std::fill(lanes, lanes + 16 * hd, 0.f);
+      ScaleRound(s, pos + 1, inv, !kv_f32_);
+      AccumulateRows(kv_type, s, vbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, lanes, hd);
+      ReduceLanes16(lanes, hd, out);
+    }
+  });
+}
+
+}  // namespace llmtk

@@ -1,0 +1,107 @@
+#include "lib/model/vocab.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/tokenizer/bpe.h"
+
+namespace llmtk {
+namespace {
+
+constexpr int32_t kTypeControl = 3, kTypeByte = 6;
+
+}  // namespace
+
+absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
+  Vocab v;
+  auto model = f.GetString("tokenizer.ggml.model");
+  if (!model.ok())
+    return absl::DataLossError(absl::StrCat(f.name(), ": no tokenizer in the file ('tokenizer.ggml.model' is missing)"));
+  v.model_ = std::string(*model);
+  ASSIGN_OR_RETURN(auto tokens, f.GetStringArray("tokenizer.ggml.tokens"));
+  v.pieces_.assign(tokens.begin(), tokens.end());
+  const size_t n = v.pieces_.size();
+  if (f.Has("tokenizer.ggml.token_type")) {
+    ASSIGN_OR_RETURN(v.types_, f.GetI32Array("tokenizer.ggml.token_type"));
+  }
+  v.types_.resize(n, 1);
+  auto id_key = [&](const char* key, int32_t def) -> absl::StatusOr<int32_t> {
+    if (!f.Has(key)) return def;
+    ASSIGN_OR_RETURN(uint32_t id, f.GetU32(key));
+    if (id >= n) return absl::DataLossError(absl::StrFormat("%s: %s = %d is outside the vocabulary", f.name(), key, id));
+    return static_cast<int32_t>(id);
+  };
+  ASSIGN_OR_RETURN(v.bos_, id_key("tokenizer.ggml.bos_token_id", -1));
+  ASSIGN_OR_RETURN(v.eos_, id_key("tokenizer.ggml.eos_token_id", -1));
+  ASSIGN_OR_RETURN(int32_t eot, id_key("tokenizer.ggml.eot_token_id", -1));
+  if (v.eos_ >= 0) v.eog_.push_back(v.eos_);
+  if (eot >= 0) v.eog_.push_back(eot);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& p = v.pieces_[i];
+    if (p == "<|eot_id|>" || p == "<|im_end|>" || p == "<|end|>" || p == "<|endoftext|>" || p == "<end_of_turn>" ||
+        p == "<|end_of_text|>")
+      v.eog_.push_back(static_cast<int32_t>(i));
+  }
+  // Only an unsupported tokenizer model is deferred to Encode (decoding and
+  // --bench still work); a corrupt vocabulary fails here.
+  auto tok = Tokenizer::FromGguf(f);
+  if (tok.ok()) {
+    v.tokenizer_ = std::move(*tok);
+  } else if (absl::IsUnimplemented(tok.status())) {
+    v.tokenizer_error_ = tok.status();
+  } else {
+    return tok.status();
+  }
+  return v;
+}
+
+bool Vocab::IsEog(int32_t id) const { return std::find(eog_.begin(), eog_.end(), id) != eog_.end(); }
+
+std::string Vocab::Piece(int32_t id) const {
+  if (id < 0 || id >= size()) return "";
+  const std::string& p = pieces_[id];
+  const int32_t type = types_[id];
+  if (type == kTypeControl) return "";
+  if (type == kTypeByte && p.size() == 6 && p.compare(0, 3, "<0x") == 0) {
+    return std::string(1, static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
+  }
+  std::string out;
+  if (model_ == "gpt2") {
+    // GPT-2's byte-to-unicode map, the one lib/tokenizer encodes with;
+    // characters outside it (added tokens) are kept as they are.
+    ByteLevelToBytes(p, &out);
+    return out;
+  }
+  // SentencePiece: U+2581 is a space.
+  for (size_t i = 0; i < p.size();) {
+    if (p.compare(i, 3, "\xE2\x96\x81") == 0) {
+      out.push_back(' ');
+      i += 3;
+    } else {
+      out.push_back(p[i++]);
+    }
+  }
+  return out;
+}
+
+std::string Vocab::Decode(const std::vector<int32_t>& ids) const {
+  std::string out;
+  for (int32_t id : ids) out += Piece(id);
+  return out;
+}
+
+bool Vocab::add_bos() const {
+  return tokenizer_ && bos_ >= 0 && !tokenizer_->parts().post.prefix.empty() &&
+         tokenizer_->parts().post.prefix.front() == static_cast<uint32_t>(bos_);
+}
+
+absl::StatusOr<std::vector<int32_t>> Vocab::Encode(std::string_view text, bool add_special,
+                                                   bool parse_special) const {
+  if (!tokenizer_) return tokenizer_error_;
+  std::vector<uint32_t> ids;
+  RETURN_IF_ERROR(tokenizer_->Encode(text, add_special, &ids, parse_special));
+  return std::vector<int32_t>(ids.begin(), ids.end());
+}
+
+}  // namespace llmtk

@@ -1,0 +1,104 @@
+// tokenizer/bpe: the BPE model — vocabulary, ranked merges, the byte-level
+// alphabet (GPT-2's printable remapping of the 256 bytes) and byte fallback.
+//
+// A model is built once from its vocabulary (token strings indexed by id) and
+// its merges (pairs of ids with a rank; lower merges first, equal ranks merge
+// leftmost first, as HF tokenizers' and llama.cpp's heaps do). In byte-level
+// mode token strings are stored as the raw bytes they stand for, so words are
+// encoded from bytes with no remapping on the hot path. EncodeWord keeps a
+// per-thread cache of word → ids.
+//
+// Thread-safety: immutable after Build; EncodeWord may be called from any
+// number of threads (its cache is thread-local).
+#ifndef LLMTK_LIB_TOKENIZER_BPE_H_
+#define LLMTK_LIB_TOKENIZER_BPE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/base/status.h"
+
+namespace llmtk {
+
+// GPT-2 byte-level alphabet: the UTF-8 of the character standing for byte b.
+const std::array<std::string, 256>& ByteLevelAlphabet();
+// The byte a byte-level character stands for, or -1.
+int ByteLevelByte(char32_t cp);
+// Maps a byte-level string back to bytes; false if some character is not in
+// the alphabet (the output then holds those characters' UTF-8 unchanged).
+bool ByteLevelToBytes(std::string_view mapped, std::string* out);
+// Maps raw bytes to their byte-level characters.
+std::string BytesToByteLevel(std::string_view bytes);
+
+struct BpeMerge {
+  uint32_t left, right;
+  uint32_t rank;
+};
+
+struct BpeOptions {
+  bool byte_level = false;     // words are bytes; vocab strings are byte-level
+  bool byte_fallback = false;  // unknown characters become <0xXX> tokens
+  bool fuse_unk = false;       // consecutive unknowns fuse into one unk
+  bool ignore_merges = false;  // a word that is a token is emitted directly
+  std::optional<uint32_t> unk_id;
+};
+
+class BpeModel {
+ public:
+  // `tokens[id]` is the token string as the vocabulary spells it. Merges
+  // name ids; each merged string must be in the vocabulary (DataLoss
+  // otherwise, naming the merge). `source` names the file for messages.
+  static absl::StatusOr<std::unique_ptr<BpeModel>> Build(std::vector<std::string> tokens,
+                                                         const std::vector<BpeMerge>& merges,
+                                                         const BpeOptions& options, std::string_view source);
+
+  // Appends the ids of one pre-tokenized word (raw bytes in byte-level mode,
+  // else UTF-8 text).
+  void EncodeWord(std::string_view word, std::vector<uint32_t>* out) const;
+  // The same without the cache, with the plain O(n^2) merge loop: the
+  // reference the heap-based loop is tested against.
+  void EncodeWordReference(std::string_view word, std::vector<uint32_t>* out) const;
+
+  size_t size() const { return symbols_.size(); }
+  // The model-level string of a token: raw bytes in byte-level mode.
+  const std::string& symbol(uint32_t id) const { return symbols_[id]; }
+  std::optional<uint32_t> Find(std::string_view symbol) const;
+  const BpeOptions& options() const { return options_; }
+  size_t merges() const { return merge_map_.size(); }
+  // Id of the <0xXX> token for byte b, or -1.
+  int64_t byte_token(uint8_t b) const { return byte_tokens_[b]; }
+
+ private:
+  struct MergeInfo {
+    uint32_t rank;
+    uint32_t merged;
+  };
+  BpeModel() = default;
+  // Initial symbols of a word (characters or bytes, with byte fallback).
+  void InitialSymbols(std::string_view word, std::vector<uint32_t>* syms) const;
+  const MergeInfo* FindMerge(uint32_t a, uint32_t b) const {
+    auto it = merge_map_.find((static_cast<uint64_t>(a) << 32) | b);
+    return it == merge_map_.end() ? nullptr : &it->second;
+  }
+  void MergeHeap(std::vector<uint32_t>* syms) const;
+  void MergeSimple(std::vector<uint32_t>* syms) const;
+  void Finish(const std::vector<uint32_t>& syms, std::vector<uint32_t>* out) const;
+
+  BpeOptions options_;
+  std::vector<std::string> symbols_;
+  absl::flat_hash_map<std::string, uint32_t> vocab_;
+  absl::flat_hash_map<uint64_t, MergeInfo> merge_map_;
+  std::array<int64_t, 256> byte_ids_{};     // byte-level: id of the 1-byte token
+  std::array<int64_t, 256> byte_tokens_{};  // byte fallback: id of <0xXX>
+  uint64_t instance_ = 0;                   // distinguishes models in the cache
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_TOKENIZER_BPE_H_

@@ -1,0 +1,115 @@
+#include "lib/tokenizer/decode.h"
+
+#include <string_view>
+
+#include "lib/tokenizer/bpe.h"
+#include "lib/base/unicode.h"
+
+namespace llmtk {
+namespace {
+
+void ReplaceAll(std::string* s, std::string_view pat, std::string_view with) {
+  if (pat.empty()) return;
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t f = s->find(pat, pos);
+    if (f == std::string::npos) break;
+    out.append(*s, pos, f - pos);
+    out.append(with);
+    pos = f + pat.size();
+  }
+  if (pos == 0) return;
+  out.append(*s, pos, std::string::npos);
+  s->swap(out);
+}
+
+int ParseByteToken(const std::string& t) {
+  // "<0xAB>"
+  if (t.size() != 6 || t[0] != '<' || t[1] != '0' || t[2] != 'x' || t[5] != '>') return -1;
+  int v = 0;
+  for (int i = 3; i < 5; ++i) {
+    char c = t[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string Decoder::Run(std::vector<std::string> tokens) const {
+  for (const DecoderStep& st : steps_) {
+    switch (st.kind) {
+      case DecoderStep::Kind::kByteLevel: {
+        std::string bytes;
+        for (const std::string& t : tokens) ByteLevelToBytes(t, &bytes);
+        tokens.assign(1, ReplaceInvalidUtf8(bytes));
+        break;
+      }
+      case DecoderStep::Kind::kReplace:
+        for (std::string& t : tokens) ReplaceAll(&t, st.pattern, st.content);
+        break;
+      case DecoderStep::Kind::kByteFallback: {
+        std::vector<std::string> out;
+        std::string pending;
+        size_t pending_count = 0;
+        auto flush = [&]() {
+          if (pending_count == 0) return;
+          if (IsValidUtf8(pending)) {
+            out.push_back(pending);
+          } else {
+            for (size_t i = 0; i < pending_count; ++i) out.push_back("\xEF\xBF\xBD");
+          }
+          pending.clear();
+          pending_count = 0;
+        };
+        for (std::string& t : tokens) {
+          int b = ParseByteToken(t);
+          if (b >= 0) {
+            pending.push_back(static_cast<char>(b));
+            ++pending_count;
+          } else {
+            flush();
+            out.push_back(std::move(t));
+          }
+        }
+        flush();
+        tokens.swap(out);
+        break;
+      }
+      case DecoderStep::Kind::kFuse: {
+        std::string all;
+        for (const std::string& t : tokens) all += t;
+        tokens.assign(1, std::move(all));
+        break;
+      }
+      case DecoderStep::Kind::kStrip:
+        // Strips up to `start` leading and `stop` trailing copies of the
+        // content character from each token.
+        for (std::string& t : tokens) {
+          const std::string& c = st.content;
+          if (c.empty()) continue;
+          size_t b = 0;
+          for (int i = 0; i < st.start && t.compare(b, c.size(), c) == 0; ++i) b += c.size();
+          size_t e = t.size();
+          for (int i = 0; i < st.stop && e >= b + c.size() && t.compare(e - c.size(), c.size(), c) == 0; ++i)
+            e -= c.size();
+          t = t.substr(b, e - b);
+        }
+        break;
+      case DecoderStep::Kind::kMetaspace:
+        for (size_t i = 0; i < tokens.size(); ++i) {
+          ReplaceAll(&tokens[i], st.content, " ");
+          if (i == 0 && st.prepend && !tokens[0].empty() && tokens[0][0] == ' ') tokens[0].erase(0, 1);
+        }
+        break;
+    }
+  }
+  std::string out;
+  for (const std::string& t : tokens) out += t;
+  return out;
+}
+
+}  // namespace llmtk

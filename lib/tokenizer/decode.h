@@ -1,0 +1,38 @@
+// tokenizer/decode: HF tokenizers' decoders — ByteLevel, Replace,
+// ByteFallback, Fuse, Strip, Metaspace — applied in sequence to the token
+// strings of an id sequence, then joined.
+//
+// Thread-safety: immutable after construction; Run is safe from any thread.
+#ifndef LLMTK_LIB_TOKENIZER_DECODE_H_
+#define LLMTK_LIB_TOKENIZER_DECODE_H_
+
+#include <string>
+#include <vector>
+
+namespace llmtk {
+
+struct DecoderStep {
+  enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace };
+  Kind kind = Kind::kByteLevel;
+  std::string pattern, content;  // Replace; Strip's content; Metaspace's replacement
+  int start = 0, stop = 0;       // Strip
+  bool prepend = true;           // Metaspace: strip the first leading space
+};
+
+class Decoder {
+ public:
+  void Add(DecoderStep step) { steps_.push_back(std::move(step)); }
+  bool empty() const { return steps_.empty(); }
+  const std::vector<DecoderStep>& steps() const { return steps_; }
+  // Decodes token strings into text (joined). Invalid UTF-8 that results
+  // (e.g. a byte sequence cut by a ByteLevel token boundary) becomes U+FFFD,
+  // as HF's from_utf8_lossy does.
+  std::string Run(std::vector<std::string> tokens) const;
+
+ private:
+  std::vector<DecoderStep> steps_;
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_TOKENIZER_DECODE_H_

@@ -1,0 +1,217 @@
+// Loading a GGUF vocabulary (tokenizer.ggml.*) into TokenizerParts, with the
+// pre-tokenizer regexes llama.cpp uses for each `tokenizer.ggml.pre` name.
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "lib/formats/gguf.h"
+#include "lib/tokenizer/tokenizer.h"
+
+namespace llmtk {
+namespace {
+
+constexpr std::string_view kGpt2Regex =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+constexpr std::string_view kLlama3Regex =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+constexpr std::string_view kQwen2Regex =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// llama.cpp's regex lists per pre-tokenizer name (llama-vocab.cpp), applied
+// in sequence with isolated matches; nullopt for names we do not know.
+std::optional<std::vector<std::string>> PreRegexes(std::string_view pre) {
+  using V = std::vector<std::string>;
+  if (pre == "gpt-2" || pre == "mpt" || pre == "olmo" || pre == "jais") return V{std::string(kGpt2Regex)};
+  if (pre == "llama-bpe" || pre == "llama3" || pre == "dbrx" || pre == "smaug-bpe") return V{std::string(kLlama3Regex)};
+  if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2" || pre == "hunyuan")
+    return V{std::string(kQwen2Regex)};
+  if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm" || pre == "codeshell" ||
+      pre == "exaone" || pre == "minerva-7b")
+    return V{"\\p{N}", std::string(kGpt2Regex)};
+  if (pre == "falcon")
+    return V{"[\\p{P}\\$\\+<=>\\^~\\|`]+", std::string(kGpt2Regex), "[0-9][0-9][0-9]"};
+  if (pre == "deepseek-coder")
+    return V{"[\\r\\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[\xE4\xB8\x80-\xE9\xBE\xA5\xE0\xA0\x80-\xE4\xB8\x80\xEA\xB0\x80-\xED\x9F\xBF]+",
+             "\\p{N}"};
+  if (pre == "deepseek-llm")
+    return V{"[\\r\\n]",
+             "\\s?[A-Za-z\xC2\xB5\xC3\x80-\xC3\x96\xC3\x98-\xC3\xB6\xC3\xB8-\xC6\xBA\xC6\xBC-\xC6\xBF\xC7\x84-\xCA\x93"
+             "\xCA\x95-\xCA\xAF\xCD\xB0-\xCD\xB3\xCD\xB6\xCD\xB7\xCD\xBB-\xCD\xBD\xCD\xBF\xCE\x86\xCE\x88-\xCE\x8A\xCE\x8C"
+             "\xCE\x8E-\xCE\xA1\xCE\xA3-\xCF\xB5\xCF\xB7-\xD2\x81\xD2\x8A-\xD4\xAF\xD4\xB1-\xD5\x96\xE1\x82\xA0-\xE1\x83\x85"
+             "\xE1\x8E\xA0-\xE1\x8F\xB5\xE1\x8F\xB8-\xE1\x8F\xBD\xE1\xB2\x90-\xE1\xB2\xBA\xE1\xB2\xBD-\xE1\xB2\xBF"
+             "\xE1\xB4\x80-\xE1\xB4\xAB\xE1\xB5\xAB-\xE1\xB5\xB7\xE1\xB5\xB9-\xE1\xB6\x9A\xE1\xB8\x80-\xE1\xBC\x95"
+             "\xE1\xBC\x98-\xE1\xBC\x9D\xE1\xBC\xA0-\xE1\xBD\x85\xE1\xBD\x88-\xE1\xBD\x8D\xE1\xBD\x90-\xE1\xBD\x97"
+             "\xE1\xBD\x99\xE1\xBD\x9B\xE1\xBD\x9D\xE1\xBD\x9F-\xE1\xBD\xBD\xE1\xBE\x80-\xE1\xBE\xB4\xE1\xBE\xB6-\xE1\xBE\xBC"
+             "\xE1\xBE\xBE\xE1\xBF\x82-\xE1\xBF\x84\xE1\xBF\x86-\xE1\xBF\x8C\xE1\xBF\x90-\xE1\xBF\x93\xE1\xBF\x96-\xE1\xBF\x9B"
+             "\xE1\xBF\xA0-\xE1\xBF\xAC\xE1\xBF\xB2-\xE1\xBF\xB4\xE1\xBF\xB6-\xE1\xBF\xBC\xE2\x84\x82\xE2\x84\x87"
+             "\xE2\x84\x8A-\xE2\x84\x93\xE2\x84\x95\xE2\x84\x99-\xE2\x84\x9D\xE2\x84\xA4\xE2\x84\xA6\xE2\x84\xA8"
+             "\xE2\x84\xAA-\xE2\x84\xAD\xE2\x84\xAF-\xE2\x84\xB4\xE2\x84\xB9\xE2\x84\xBC-\xE2\x84\xBF\xE2\x85\x85-\xE2\x85\x89"
+             "\xE2\x85\x8E\xE2\x86\x83\xE2\x86\x84\xE2\xB0\x80-\xE2\xB1\xBB\xE2\xB1\xBE-\xE2\xB3\xA4\xE2\xB3\xAB-\xE2\xB3\xAE"
+             "\xE2\xB3\xB2\xE2\xB3\xB3\xEA\x99\x80-\xEA\x99\xAD\xEA\x9A\x80-\xEA\x9A\x9B\xEA\x9C\xA2-\xEA\x9D\xAF"
+             "\xEA\x9D\xB1-\xEA\x9E\x87\xEA\x9E\x8B-\xEA\x9E\x8E\xEA\xAD\xB0-\xEA\xAE\xBF\xEF\xAC\x80-\xEF\xAC\x86"
+             "\xEF\xAC\x93-\xEF\xAC\x97\xEF\xBC\xA1-\xEF\xBC\xBA\xEF\xBD\x81-\xEF\xBD\x9A\xF0\x90\x90\x80-\xF0\x90\x91\x8F"
+             "\xF0\x90\x92\xB0-\xF0\x90\x93\x93\xF0\x90\x93\x98-\xF0\x90\x93\xBB\xF0\x90\xB2\x80-\xF0\x90\xB2\xB2"
+             "\xF0\x90\xB3\x80-\xF0\x90\xB3\xB2\xF0\x91\xA2\xA0-\xF0\x91\xA3\x9F\xF0\x9E\xA4\x80-\xF0\x9E\xA5\x83]+",
+             "\\s?[!-/:-~\xEF\xBC\x81-\xEF\xBC\x8F\xEF\xBC\x9A-\xEF\xBD\x9E\xE2\x80\x98-\xE2\x80\x9F\xE3\x80\x80-\xE3\x80\x82]+",
+             "\\s+$", "[\xE4\xB8\x80-\xE9\xBE\xA5\xE0\xA0\x80-\xE4\xB8\x80\xEA\xB0\x80-\xED\x9F\xBF]+", "\\p{N}+"};
+  return std::nullopt;
+}
+
+enum TokenType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g) {
+  const std::string& src = g.name();
+  auto missing = [&](std::string_view key) {
+    return absl::DataLossError(absl::StrCat(src, ": no ", ToAbsl(key), " (not a GGUF with a vocabulary)"));
+  };
+  if (!g.Has("tokenizer.ggml.model")) return missing("tokenizer.ggml.model");
+  ASSIGN_OR_RETURN(std::string_view model_name, g.GetString("tokenizer.ggml.model"));
+  if (model_name != "gpt2" && model_name != "llama") {
+    std::string_view kind = model_name == "bert" ? "WordPiece" : model_name == "t5" ? "Unigram" : "";
+    return absl::UnimplementedError(absl::StrCat(src, ": tokenizer.ggml.model \"", ToAbsl(model_name), "\"",
+                                                 kind.empty() ? "" : absl::StrCat(" (", ToAbsl(kind), ")"),
+                                                 " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\")"));
+  }
+  const bool spm = model_name == "llama";
+  if (!g.Has("tokenizer.ggml.tokens")) return missing("tokenizer.ggml.tokens");
+  ASSIGN_OR_RETURN(std::vector<std::string_view> tok_views, g.GetStringArray("tokenizer.ggml.tokens"));
+  const size_t n = tok_views.size();
+  std::vector<int32_t> types(n, kNormal);
+  if (g.Has("tokenizer.ggml.token_type")) {
+    ASSIGN_OR_RETURN(types, g.GetI32Array("tokenizer.ggml.token_type"));
+    if (types.size() != n) {
+      return absl::DataLossError(absl::StrCat(src, ": tokenizer.ggml.token_type has ", types.size(), " entries for ", n, " tokens"));
+    }
+  }
+  auto opt_u32 = [&](std::string_view key) -> absl::StatusOr<std::optional<uint32_t>> {
+    if (!g.Has(key)) return std::optional<uint32_t>();
+    ASSIGN_OR_RETURN(uint32_t v, g.GetU32(key));
+    if (v >= n) return absl::DataLossError(absl::StrCat(src, ": ", ToAbsl(key), " = ", v, " is outside the vocabulary of ", n));
+    return std::optional<uint32_t>(v);
+  };
+  auto opt_bool = [&](std::string_view key, bool def) -> absl::StatusOr<bool> {
+    if (!g.Has(key)) return def;
+    return g.GetBool(key);
+  };
+
+  TokenizerParts parts;
+  parts.source = src;
+  parts.format = "gguf";
+  ASSIGN_OR_RETURN(parts.bos_id, opt_u32("tokenizer.ggml.bos_token_id"));
+  ASSIGN_OR_RETURN(parts.eos_id, opt_u32("tokenizer.ggml.eos_token_id"));
+  ASSIGN_OR_RETURN(parts.unk_id, opt_u32("tokenizer.ggml.unknown_token_id"));
+  ASSIGN_OR_RETURN(bool add_bos, opt_bool("tokenizer.ggml.add_bos_token", spm));
+  ASSIGN_OR_RETURN(bool add_eos, opt_bool("tokenizer.ggml.add_eos_token", false));
+  parts.post.type = "gguf";
+  if (add_bos && parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
+  if (add_eos && parts.eos_id) parts.post.suffix.push_back(*parts.eos_id);
+
+  std::vector<std::string> tokens(tok_views.begin(), tok_views.end());
+  absl::flat_hash_map<std::string_view, uint32_t> ids;
+  for (size_t i = 0; i < n; ++i) ids.try_emplace(tok_views[i], static_cast<uint32_t>(i));
+  // llama.cpp matches control, user-defined and unknown tokens in the text
+  // before its tokenizer runs (cache_special_tokens); control and unknown
+  // ones only with parse_special, as HF matches special added tokens.
+  for (size_t i = 0; i < n; ++i) {
+    if (types[i] == kControl || types[i] == kUserDefined || types[i] == kUnknown) {
+      AddedToken t;
+      t.id = static_cast<uint32_t>(i);
+      t.content = tokens[i];
+      t.special = types[i] != kUserDefined;
+      parts.added.Add(std::move(t));
+    }
+  }
+
+  BpeOptions opt;
+  std::vector<BpeMerge> merges;
+  std::string pre = "default";
+  if (g.Has("tokenizer.ggml.pre")) {
+    ASSIGN_OR_RETURN(std::string_view p, g.GetString("tokenizer.ggml.pre"));
+    pre = std::string(p);
+  }
+  if (spm) {
+    // SentencePiece BPE: the pair whose merged piece scores highest merges
+    // first (leftmost on ties), which is what llama.cpp and HF's converted
+    // merges do. Ranks are dense over distinct scores, best first.
+    if (!g.Has("tokenizer.ggml.scores")) return missing("tokenizer.ggml.scores");
+    ASSIGN_OR_RETURN(std::vector<float> scores, g.GetF32Array("tokenizer.ggml.scores"));
+    if (scores.size() != n) {
+      return absl::DataLossError(absl::StrCat(src, ": tokenizer.ggml.scores has ", scores.size(), " entries for ", n, " tokens"));
+    }
+    std::vector<float> distinct(scores);
+    std::sort(distinct.begin(), distinct.end(), std::greater<>());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (size_t i = 0; i < n; ++i) {
+      if (types[i] != kNormal) continue;
+      std::string_view s = tok_views[i];
+      uint32_t rank = static_cast<uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), scores[i], std::greater<>()) -
+                                            distinct.begin());
+      for (size_t cut = 1; cut < s.size(); ++cut) {
+        if ((static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) continue;
+        auto a = ids.find(s.substr(0, cut)), b = ids.find(s.substr(cut));
+        if (a != ids.end() && b != ids.end()) merges.push_back({a->second, b->second, rank});
+      }
+    }
+    opt.byte_fallback = true;
+    opt.unk_id = parts.unk_id.value_or(0);
+    ASSIGN_OR_RETURN(bool add_space, opt_bool("tokenizer.ggml.add_space_prefix", true));
+    if (add_space) {
+      NormalizerStep p;
+      p.kind = NormalizerStep::Kind::kPrepend;
+      p.content = "\xE2\x96\x81";
+      parts.normalizer.Add(p);
+    }
+    NormalizerStep r;
+    r.kind = NormalizerStep::Kind::kReplace;
+    r.pattern = " ";
+    r.content = "\xE2\x96\x81";
+    parts.normalizer.Add(r);
+    DecoderStep d;
+    d.kind = DecoderStep::Kind::kReplace;
+    d.pattern = "\xE2\x96\x81";
+    d.content = " ";
+    parts.decoder.Add(d);
+    parts.decoder.Add(DecoderStep{DecoderStep::Kind::kByteFallback, "", "", 0, 0, true});
+    parts.decoder.Add(DecoderStep{DecoderStep::Kind::kFuse, "", "", 0, 0, true});
+    if (add_space) parts.decoder.Add(DecoderStep{DecoderStep::Kind::kStrip, "", " ", 1, 0, true});
+    parts.description = "gguf llama (SentencePiece BPE, byte fallback)";
+  } else {
+    if (!g.Has("tokenizer.ggml.merges")) return missing("tokenizer.ggml.merges");
+    ASSIGN_OR_RETURN(std::vector<std::string_view> mv, g.GetStringArray("tokenizer.ggml.merges"));
+    merges.reserve(mv.size());
+    for (size_t r = 0; r < mv.size(); ++r) {
+      std::string_view s = mv[r];
+      size_t sp = s.find(' ', 1);
+      auto a = sp == std::string_view::npos ? ids.end() : ids.find(s.substr(0, sp));
+      auto b = sp == std::string_view::npos ? ids.end() : ids.find(s.substr(sp + 1));
+      if (a == ids.end() || b == ids.end()) {
+        return absl::DataLossError(absl::StrCat(src, ": tokenizer.ggml.merges[", r, "] \"", ToAbsl(s),
+                                                "\" is not two vocabulary tokens separated by a space"));
+      }
+      merges.push_back({a->second, b->second, static_cast<uint32_t>(r)});
+    }
+    auto regexes = PreRegexes(pre);
+    if (!regexes) {
+      return absl::UnimplementedError(absl::StrCat(src, ": tokenizer.ggml.pre \"", pre,
+                                                   "\" is not a pre-tokenizer llmtk knows"));
+    }
+    for (const std::string& re : *regexes) {
+      PreTokenizeStep st;
+      ASSIGN_OR_RETURN(auto compiled, Regex::Compile(re));
+      st.regex = std::move(compiled);
+      parts.pre_tokenizer.Add(std::move(st));
+    }
+    opt.byte_level = true;
+    parts.decoder.Add(DecoderStep{DecoderStep::Kind::kByteLevel, "", "", 0, 0, true});
+    parts.description = absl::StrCat("gguf gpt2 (byte-level BPE, pre: ", pre, ")");
+  }
+  parts.token_text = tokens;
+  ASSIGN_OR_RETURN(parts.model, BpeModel::Build(std::move(tokens), merges, opt, src));
+  return std::make_unique<Tokenizer>(std::move(parts));
+}
+
+}  // namespace llmtk

@@ -1,0 +1,133 @@
+#include "lib/tokenizer/tokenizer.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "lib/formats/gguf.h"
+#include "lib/base/io.h"
+#include "lib/base/unicode.h"
+
+namespace llmtk {
+
+Tokenizer::Tokenizer(TokenizerParts parts) : parts_(std::move(parts)) {
+  vocab_size_ = static_cast<uint32_t>(parts_.model->size());
+  for (size_t i = 0; i < parts_.added.tokens().size(); ++i) {
+    const AddedToken& t = parts_.added.tokens()[i];
+    added_by_id_.try_emplace(t.id, i);
+    vocab_size_ = std::max(vocab_size_, t.id + 1);
+  }
+  byte_fallback_.assign(vocab_size_, false);
+  for (int b = 0; b < 256; ++b) {
+    int64_t id = parts_.model->byte_token(static_cast<uint8_t>(b));
+    if (id >= 0) byte_fallback_[static_cast<size_t>(id)] = true;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
+  if (mapped->size() >= 4 && std::memcmp(mapped->data(), "GGUF", 4) == 0) {
+    mapped.reset();
+    ASSIGN_OR_RETURN(auto gguf, GgufFile::Open(path));
+    return FromGguf(*gguf);
+  }
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
+    // A zstd-compressed GGUF vocabulary.
+    ASSIGN_OR_RETURN(auto gguf, GgufFile::FromBuffer(bytes, path));
+    return FromGguf(*gguf);
+  }
+  return FromJson(bytes, path);
+}
+
+absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
+                              bool parse_special) const {
+  if (text.size() > kMaxTextBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("text of ", text.size(), " bytes is over the ", kMaxTextBytes,
+                                                     "-byte limit of one encode call; split the document"));
+  }
+  size_t bad = 0;
+  if (!IsValidUtf8(text, &bad)) {
+    return absl::DataLossError(absl::StrCat("invalid UTF-8 at byte ", bad, " of the text"));
+  }
+  if (add_special) ids->insert(ids->end(), parts_.post.prefix.begin(), parts_.post.prefix.end());
+  thread_local std::vector<Segment> segments;
+  thread_local std::string normalized;
+  thread_local Pieces pieces;
+  if (parts_.added.empty()) {
+    segments.assign(1, Segment{0, static_cast<uint32_t>(text.size()), -1});
+  } else {
+    parts_.added.Split(text, &segments, parse_special);
+  }
+  const BpeModel& model = *parts_.model;
+  for (const Segment& seg : segments) {
+    if (seg.id >= 0) {
+      ids->push_back(static_cast<uint32_t>(seg.id));
+      continue;
+    }
+    std::string_view t = text.substr(seg.begin, seg.end - seg.begin);
+    if (!parts_.normalizer.empty()) {
+      RETURN_IF_ERROR(parts_.normalizer.Apply(t, &normalized));
+      t = normalized;
+    }
+    if (parts_.pre_tokenizer.empty()) {
+      model.EncodeWord(t, ids);
+      continue;
+    }
+    RETURN_IF_ERROR(parts_.pre_tokenizer.Run(t, seg.begin == 0, &pieces));
+    for (size_t i = 0; i < pieces.ranges.size(); ++i) model.EncodeWord(pieces.piece(i), ids);
+  }
+  if (add_special) ids->insert(ids->end(), parts_.post.suffix.begin(), parts_.post.suffix.end());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Tokenizer::Decode(std::span<const uint32_t> ids, bool skip_special) const {
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    uint32_t id = ids[i];
+    if (id >= vocab_size_) {
+      return absl::DataLossError(absl::StrCat("token id ", id, " at position ", i,
+                                              " is outside the vocabulary (size ", vocab_size_, ")"));
+    }
+    auto it = added_by_id_.find(id);
+    if (it != added_by_id_.end()) {
+      const AddedToken& t = parts_.added.tokens()[it->second];
+      if (skip_special && t.special) continue;
+      tokens.push_back(t.content);
+      continue;
+    }
+    tokens.emplace_back(IdToToken(id));
+  }
+  return parts_.decoder.Run(std::move(tokens));
+}
+
+std::optional<uint32_t> Tokenizer::TokenToId(std::string_view token) const {
+  for (const AddedToken& t : parts_.added.tokens())
+    if (t.content == token) return t.id;
+  if (parts_.model->options().byte_level) {
+    std::string bytes;
+    if (!ByteLevelToBytes(token, &bytes)) {
+      std::string marked(1, '\xFF');  // how BpeModel keeps non-alphabet entries
+      marked.append(token);
+      return parts_.model->Find(marked);
+    }
+    return parts_.model->Find(bytes);
+  }
+  return parts_.model->Find(token);
+}
+
+std::string_view Tokenizer::IdToToken(uint32_t id) const {
+  auto it = added_by_id_.find(id);
+  if (it != added_by_id_.end()) return parts_.added.tokens()[it->second].content;
+  if (id < parts_.token_text.size()) return parts_.token_text[id];
+  return {};
+}
+
+bool Tokenizer::IsSpecial(uint32_t id) const {
+  auto it = added_by_id_.find(id);
+  return it != added_by_id_.end() && parts_.added.tokens()[it->second].special;
+}
+
+bool Tokenizer::IsByteFallback(uint32_t id) const { return id < byte_fallback_.size() && byte_fallback_[id]; }
+
+}  // namespace llmtk

@@ -1,0 +1,101 @@
+// tokenizer/tokenizer: a BPE tokenizer as HF tokenizers runs it — added tokens,
+// normalizer, pre-tokenizer, BPE model, post-processor, decoder — loaded from
+// a tokenizer.json or from a GGUF vocabulary (tokenizer.ggml.*), giving the
+// same ids as HF tokenizers (and llama.cpp for GGUF files).
+//
+// Added tokens are matched in the raw text, also those marked
+// "normalized": identical to HF for every file whose normalizer leaves such
+// tokens unchanged (all we know of).
+//
+// Components we do not implement (WordPiece/Unigram models, unknown
+// normalizers, pre-tokenizers, processors, decoders, truncation) are
+// Unimplemented errors naming them: never silently different ids.
+//
+// Thread-safety: immutable after loading; Encode and Decode may be called
+// concurrently from any number of threads.
+#ifndef LLMTK_LIB_TOKENIZER_TOKENIZER_H_
+#define LLMTK_LIB_TOKENIZER_TOKENIZER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/tokenizer/pretokenize.h"
+#include "lib/base/status.h"
+#include "lib/tokenizer/added.h"
+#include "lib/tokenizer/bpe.h"
+#include "lib/tokenizer/decode.h"
+#include "lib/tokenizer/normalize.h"
+
+namespace llmtk {
+
+class GgufFile;
+
+// Ids a post-processor puts around a single sequence.
+struct PostProcessor {
+  std::string type;  // "TemplateProcessing", "ByteLevel", "gguf", ... or empty
+  std::vector<uint32_t> prefix, suffix;
+};
+
+// Everything a loader fills in.
+struct TokenizerParts {
+  std::string source;       // file name, for messages
+  std::string format;       // "tokenizer.json" or "gguf"
+  std::string description;  // e.g. "BPE, byte-level" or "gguf gpt2 (pre: llama-bpe)"
+  std::unique_ptr<BpeModel> model;
+  std::vector<std::string> token_text;  // per model id, as the vocabulary spells it
+  AddedVocabulary added;
+  Normalizer normalizer;
+  PreTokenizer pre_tokenizer;
+  Decoder decoder;
+  PostProcessor post;
+  std::optional<uint32_t> bos_id, eos_id, unk_id;
+};
+
+class Tokenizer {
+ public:
+  // A tokenizer.json or a GGUF file (told apart by content). NotFound when
+  // missing; DataLoss when corrupt; Unimplemented for unsupported parts.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromJson(std::string_view json, const std::string& source);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& gguf);
+  explicit Tokenizer(TokenizerParts parts);
+
+  // Appends the ids of `text`. `add_special`: the post-processor's ids
+  // (BOS/EOS) around them, as HF's add_special_tokens. `parse_special`:
+  // special added tokens written in the text become their ids (HF always
+  // does; llama.cpp only when asked, and llama-perplexity does not).
+  // Invalid UTF-8 is DataLoss naming the byte offset; a text over kMaxTextBytes is
+  // ResourceExhausted (offsets inside are 32-bit).
+  static constexpr size_t kMaxTextBytes = (size_t{1} << 31) - 1;
+  absl::Status Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
+                      bool parse_special = true) const;
+  // Text of `ids`. An id outside the vocabulary is DataLoss naming it and
+  // its position. `skip_special` drops special added tokens.
+  absl::StatusOr<std::string> Decode(std::span<const uint32_t> ids, bool skip_special) const;
+
+  // One more than the largest id (model or added).
+  uint32_t vocab_size() const { return vocab_size_; }
+  std::optional<uint32_t> TokenToId(std::string_view token) const;
+  // The token's string as the vocabulary spells it ("" for an unused id).
+  std::string_view IdToToken(uint32_t id) const;
+  bool IsSpecial(uint32_t id) const;
+  bool IsByteFallback(uint32_t id) const;
+  const TokenizerParts& parts() const { return parts_; }
+  const BpeModel& model() const { return *parts_.model; }
+
+ private:
+  TokenizerParts parts_;
+  uint32_t vocab_size_ = 0;
+  absl::flat_hash_map<uint32_t, size_t> added_by_id_;  // id → index in added tokens
+  std::vector<bool> byte_fallback_;
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_TOKENIZER_TOKENIZER_H_

@@ -1,0 +1,161 @@
+// vram/estimate: how much GPU memory a model needs to run or to train, as a
+// per-GPU breakdown (weights, gradients, optimizer states, activations, KV
+// cache, buffers/overhead) where every line carries the formula, with the
+// numbers, that produced it.
+//
+// Inference covers weight formats (lib/vram/formats.h), batch x
+// context, KV-cache dtype, GQA/MLA/sliding-window caches, tensor parallelism
+// and three engine profiles: `hf` (transformers generate), `vllm` (paged KV
+// pool sized from gpu_memory_utilization; reports the KV tokens that fit) and
+// `llama.cpp` (compute buffer for n_ubatch tokens). Training covers full
+// fine-tuning, LoRA and QLoRA, optimizers, precision modes, activation memory
+// after Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
+// Transformer Models") generalized to GQA/SwiGLU/MoE/MLA, FlashAttention,
+// recomputation, ZeRO 0-3 / FSDP with offload, and TP/PP/SP.
+//
+// Thread-safety: pure functions over plain values; safe from any thread.
+#ifndef LLMTK_LIB_VRAM_ESTIMATE_H_
+#define LLMTK_LIB_VRAM_ESTIMATE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/vram/model_shape.h"
+
+namespace llmtk {
+
+inline constexpr int64_t kGiB = int64_t{1} << 30;
+inline constexpr int64_t kMiB = int64_t{1} << 20;
+
+struct MemoryLine {
+  std::string name;
+  int64_t bytes = 0;     // per GPU
+  std::string formula;   // with the numbers filled in
+};
+
+struct MemoryEstimate {
+  std::string mode;     // "inference" or "training"
+  std::string summary;  // one line: model, setting
+  ParamCounts params;
+  // Always the seven rows: weights, gradients, optimizer states, activations,
+  // KV cache, buffers/overhead (the total is TotalPerGpu()).
+  std::vector<MemoryLine> lines;
+  int64_t cpu_bytes = 0;         // offloaded to host memory (ZeRO offload)
+  int64_t pageable_bytes = 0;    // part of the total that a paged optimizer can spill
+  int gpus = 1;
+  // vLLM: KV-cache tokens that fit and max concurrent sequences at context.
+  int64_t kv_tokens = -1;
+  double max_concurrency = 0;
+  std::vector<std::string> notes;
+
+  int64_t TotalPerGpu() const;
+  const MemoryLine* Find(const std::string& name) const;
+};
+
+enum class Engine { kHf, kVllm, kLlamaCpp };
+
+struct InferenceOptions {
+  std::string weights;           // format name; empty: bf16 (config) or the file's own (GGUF)
+  int64_t batch = 1;
+  int64_t context = 4096;        // tokens per sequence (prompt + generated)
+  std::string kv_dtype = "bf16";
+  int tp = 1;
+  Engine engine = Engine::kHf;
+  bool flash_attention = true;   // no s^2 score matrix in prefill
+  // vLLM
+  int64_t block_size = 16;
+  double gpu_memory_utilization = 0.9;
+  int64_t max_num_batched_tokens = 8192;
+  int64_t max_num_seqs = 256;
+  int64_t kv_cache_memory = -1;  // bytes; when >= 0, the KV pool is given (vLLM log line)
+  // llama.cpp
+  int64_t ubatch = 512;
+  // Overheads: CUDA context per GPU; allocator fragmentation on PyTorch pools.
+  int64_t cuda_context = 512 * kMiB;
+  double alloc_overhead = -1;    // < 0: 0.05 for hf, 0 for vllm/llama.cpp
+  int64_t gpu_bytes = 0;         // needed by vllm (pool = gpu * utilization)
+};
+
+enum class TrainMethod { kFull, kLora, kQlora };
+enum class Optimizer { kAdamW, kAdamW8bit, kSgd, kSgdMomentum, kAdafactor, kLion };
+enum class Precision {
+  kFp32,   // fp32 params, grads, states
+  kAmp,    // torch autocast: fp32 params and grads (HF Trainer --bf16/--fp16)
+  kMixed,  // 16-bit params and grads + fp32 master weights (DeepSpeed/Megatron)
+  kBf16,   // pure bf16: params, grads and optimizer states in bf16, no master
+};
+enum class Recompute { kNone, kSelective, kFull };
+
+struct TrainingOptions {
+  TrainMethod method = TrainMethod::kFull;
+  int64_t lora_rank = 16;
+  std::vector<std::string> lora_targets = {"q", "k", "v", "o", "gate", "up", "down"};
+  std::string qlora_format = "nf4-dq";
+  int64_t frozen_layers = 0;        // full fine-tune: first N blocks frozen
+  bool freeze_embeddings = false;
+  Optimizer optimizer = Optimizer::kAdamW;
+  bool paged_optimizer = false;
+  bool optimizer_in_backward = false;  // fused step: gradients never all live
+  Precision precision = Precision::kMixed;
+  int64_t micro_batch = 1;
+  int64_t seq_len = 2048;
+  int64_t grad_accum = 1;
+  bool flash_attention = true;
+  Recompute recompute = Recompute::kNone;
+  int64_t loss_chunks = 1;          // chunked cross-entropy (torchtune): fp32 upcast per chunk
+  int zero_stage = 0;
+  bool offload_optimizer = false;
+  bool offload_params = false;
+  int gpus = 1;
+  int tp = 1;
+  int pp = 1;
+  bool sp = false;
+  int64_t cuda_context = 512 * kMiB;
+  double alloc_overhead = 0.05;
+};
+
+// Parses names used by the CLI: engine hf|vllm|llama.cpp; optimizer
+// adamw|adamw8bit|sgd|sgd-momentum|adafactor|lion; precision
+// fp32|amp|mixed|bf16; recompute none|selective|full; method full|lora|qlora.
+absl::StatusOr<Engine> ParseEngine(std::string_view s);
+absl::StatusOr<Optimizer> ParseOptimizer(std::string_view s);
+absl::StatusOr<Precision> ParsePrecision(std::string_view s);
+absl::StatusOr<Recompute> ParseRecompute(std::string_view s);
+absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
+// FSDP sharding strategy as a ZeRO stage: full -> 3, grad-op -> 2, none -> 0.
+absl::StatusOr<int> ParseFsdp(std::string_view s);
+
+absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const InferenceOptions& o);
+absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const TrainingOptions& o);
+
+// KV-cache bytes for one token of one sequence summed over layers, for a
+// context of `context` tokens (sliding layers hold at most their window):
+// returns the bytes for the whole context. `tp` splits KV heads.
+int64_t KvCacheBytes(const ModelShape& m, int64_t context, int64_t batch, int tp,
+                     int64_t elem_num, int64_t elem_den, bool latent_compressed);
+
+// Activation bytes saved for backward per token per layer (Korthikanti et
+// al. 2022, generalized), `elem` bytes per stored value (2 or 4). `s` is the
+// sequence length (attention scores grow with it).
+struct ActivationTerms {
+  int64_t replicated = 0;  // not split by TP unless sequence parallel
+  int64_t split = 0;       // split by TP
+  int64_t scores = 0;      // attention scores (dropped by flash/selective)
+};
+ActivationTerms LayerActivationBytesPerToken(const ModelShape& m, int64_t layer, int64_t s,
+                                             int elem);
+
+// Model-state bytes per GPU of the ZeRO paper (Rajbhandari et al. 2019,
+// section 3/5): params psi, K bytes of optimizer state per param, mixed
+// precision (2 + 2 + K), over `dp` data-parallel GPUs at `stage`.
+struct ModelStates {
+  int64_t weights = 0, gradients = 0, optimizer = 0;
+  int64_t Total() const { return weights + gradients + optimizer; }
+};
+ModelStates ZeroModelStates(int64_t psi, int64_t k_bytes, int dp, int stage);
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_VRAM_ESTIMATE_H_

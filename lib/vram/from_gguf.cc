@@ -1,0 +1,101 @@
+// GGUF input for the memory estimator: the architecture's hyperparameters
+// from the metadata and the real tensor bytes from the tensor table.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "lib/formats/gguf.h"
+#include "lib/vram/model_shape.h"
+#include "lib/base/status.h"
+
+namespace llmtk {
+namespace {
+
+struct ArchMap {
+  const char* gguf;
+  const char* model_type;
+};
+constexpr ArchMap kArchs[] = {
+    {"llama", "llama"},         {"mistral", "mistral"},     {"qwen2", "qwen2"},
+    {"qwen3", "qwen3"},         {"qwen2moe", "qwen2_moe"},  {"qwen3moe", "qwen3_moe"},
+    {"deepseek", "deepseek"},   {"deepseek2", "deepseek_v2"}, {"gemma", "gemma"},
+    {"gemma2", "gemma2"},       {"gemma3", "gemma3_text"},  {"gpt2", "gpt2"},
+};
+
+}  // namespace
+
+absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::Open(path));
+  ASSIGN_OR_RETURN(std::string_view arch, f->GetString("general.architecture"));
+  ModelShape m;
+  m.source = path;
+  for (const ArchMap& a : kArchs) {
+    if (arch == a.gguf) m.model_type = a.model_type;
+  }
+  if (m.model_type.empty()) {
+    return absl::UnimplementedError(absl::StrCat(path, ": general.architecture '", ToAbsl(arch),
+                                                 "' is not supported by the estimator"));
+  }
+  const std::string p = absl::StrCat(ToAbsl(arch), ".");
+  auto u32 = [&](const char* key) { return f->GetU32(absl::StrCat(p, key)); };
+  auto opt = [&](const char* key, int64_t def) -> absl::StatusOr<int64_t> {
+    const std::string k = absl::StrCat(p, key);
+    if (!f->Has(k)) return def;
+    ASSIGN_OR_RETURN(uint32_t v, f->GetU32(k));
+    return static_cast<int64_t>(v);
+  };
+  ASSIGN_OR_RETURN(uint32_t layers, u32("block_count"));
+  ASSIGN_OR_RETURN(uint32_t hidden, u32("embedding_length"));
+  ASSIGN_OR_RETURN(uint32_t heads, u32("attention.head_count"));
+  m.layers = layers;
+  m.hidden = hidden;
+  m.heads = heads;
+  if (m.layers <= 0 || m.hidden <= 0 || m.heads <= 0) {
+    return absl::DataLossError(absl::StrCat(path, ": block_count, embedding_length and "
+                                                  "attention.head_count must be positive"));
+  }
+  ASSIGN_OR_RETURN(m.kv_heads, opt("attention.head_count_kv", m.heads));
+  if (m.kv_heads <= 0 || m.heads % m.kv_heads != 0) {
+    return absl::DataLossError(absl::StrCat(path, ": ", p, "attention.head_count_kv = ",
+                                            m.kv_heads, " does not divide head_count ", m.heads));
+  }
+  ASSIGN_OR_RETURN(m.head_dim, opt("attention.key_length", m.hidden / m.heads));
+  ASSIGN_OR_RETURN(m.intermediate, opt("feed_forward_length", 0));
+  ASSIGN_OR_RETURN(m.max_positions, opt("context_length", 0));
+  ASSIGN_OR_RETURN(m.experts, opt("expert_count", 0));
+  ASSIGN_OR_RETURN(m.experts_per_token, opt("expert_used_count", 0));
+  ASSIGN_OR_RETURN(m.moe_intermediate, opt("expert_feed_forward_length", m.intermediate));
+  ASSIGN_OR_RETURN(m.sliding_window, opt("attention.sliding_window", 0));
+  if (m.model_type == "llama" && m.experts > 0) m.model_type = "mixtral";
+  if (m.model_type == "deepseek_v2") {
+    m.attention = AttentionKind::kLatent;
+    ASSIGN_OR_RETURN(m.kv_lora_rank, opt("attention.kv_lora_rank", 0));
+    ASSIGN_OR_RETURN(m.q_lora_rank, opt("attention.q_lora_rank", 0));
+    ASSIGN_OR_RETURN(m.qk_rope_head_dim, opt("rope.dimension_count", 0));
+    ASSIGN_OR_RETURN(m.v_head_dim, opt("attention.value_length", 0));
+    m.qk_nope_head_dim = m.head_dim - m.qk_rope_head_dim;
+    m.kv_heads = m.heads;
+  }
+  if (m.model_type == "gemma2") {
+    m.norms_per_layer = 4;
+    for (int64_t i = 0; i < m.layers; ++i) m.sliding_layers.push_back(i % 2 == 0);
+  }
+  m.qk_norm = m.model_type == "qwen3" || m.model_type == "qwen3_moe";
+  m.tied_embeddings = f->FindTensor("output.weight") == nullptr;
+  const GgufTensor* embd = f->FindTensor("token_embd.weight");
+  if (embd == nullptr || embd->dims.size() != 2) {
+    return absl::DataLossError(absl::StrCat(path, ": tensor 'token_embd.weight' is missing or "
+                                                  "not 2-D"));
+  }
+  m.vocab = embd->dims[1];
+  if (m.model_type == "gpt2") {
+    m.mlp = MlpKind::kPlain;
+    m.linear_bias = m.layernorm_bias = m.learned_positions = m.attention_dropout_masks = true;
+  }
+  for (const GgufTensor& t : f->tensors()) {
+    m.file_weight_bytes += static_cast<int64_t>(t.n_bytes);
+    m.file_params += t.n_elements;
+  }
+  return m;
+}
+
+}  // namespace llmtk

@@ -1,0 +1,114 @@
+#include "tools/common/cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "lib/base/parallel.h"
+
+namespace llmtk {
+
+bool CommonOptions::ShowProgress() const {
+  if (progress) return true;
+  return !quiet && isatty(2);
+}
+
+int CommonOptions::Threads() const { return ResolveThreads(threads); }
+
+int ExitCodeFor(const absl::Status& s) {
+  if (s.ok() || IsBrokenPipe(s)) return 0;
+  if (s.code() == absl::StatusCode::kInvalidArgument) return 2;
+  return 1;
+}
+
+void PrintError(std::string_view tool, const absl::Status& s) {
+  std::string line = absl::StrCat("llmtk-", ToAbsl(tool), ": error: ", s.message(), "\n");
+  fwrite(line.data(), 1, line.size(), stderr);
+  fflush(stderr);
+}
+
+Tool::Tool(std::string name, std::string description, std::string example)
+    : name_(std::move(name)),
+      app_(std::make_unique<CLI::App>(std::move(description), "llmtk-" + name_)) {
+  if (!example.empty()) {
+    // One example per line, each indented the same however the caller wrote it.
+    std::string footer = "Example:";
+    for (absl::string_view line : absl::StrSplit(example, '\n')) {
+      line = absl::StripLeadingAsciiWhitespace(line);
+      if (!line.empty()) absl::StrAppend(&footer, "\n  ", line);
+    }
+    app_->footer(footer);
+  }
+  app_->set_version_flag("--version", std::string("llmtk-") + name_ + " " LLMTK_VERSION);
+  app_->option_defaults()->always_capture_default();
+}
+
+void Tool::AddCommonFlags(CommonOptions* opts, CLI::App* on) {
+  CLI::App* app = on ? on : app_.get();
+  app->add_option("--threads", opts->threads, "Worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_flag("--progress", opts->progress, "Show progress on stderr even when it is not a terminal");
+  app->add_flag("--quiet", opts->quiet, "No progress line and no summary on stderr");
+  app->add_flag("--json", opts->json, "Write the report as JSON");
+}
+
+void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
+  CLI::App* app = on ? on : app_.get();
+  app->add_option("--text-key", opts->text_key, "JSON field holding the text (dotted path for nested fields)");
+  static const std::map<std::string, InputFormat> formats = {
+      {"auto", InputFormat::kAuto}, {"jsonl", InputFormat::kJsonl}, {"text", InputFormat::kText}};
+  app->add_option("--input-format", opts->format, "jsonl, text (one document a line) or auto")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case).description("auto|jsonl|text"));
+  static const std::map<std::string, BadLinePolicy> policies = {
+      {"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}};
+  app->add_option("--on-bad-line", opts->on_bad_line, "What to do with malformed lines: error or skip (counted)")
+      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case).description("error|skip"));
+  static const std::map<std::string, InvalidUtf8Policy> utf8 = {
+      {"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}};
+  app->add_option("--invalid-utf8", opts->invalid_utf8, "Invalid UTF-8 in text: error, or replace with U+FFFD")
+      ->transform(CLI::CheckedTransformer(utf8, CLI::ignore_case).description("error|replace"));
+}
+
+void Tool::AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on) {
+  CLI::App* app = on ? on : app_.get();
+  app->add_option("-o,--output", *output, "Output file ('-': stdout; a .zst name compresses)");
+  app->add_option("--zstd-level", opts->zstd_level, "zstd level for .zst outputs")->check(CLI::Range(1, 19));
+}
+
+int Tool::Run(int argc, char** argv, const std::function<absl::Status()>& run) {
+  // Writes to a closed pipe must come back as EPIPE, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  try {
+    app_->parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::cout << app_->help();
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    std::cout << app_->help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    std::cerr << "llmtk-" << name_ << ": error: " << msg << "\n"
+              << "Run with --help for usage.\n";
+    return 2;
+  }
+  absl::Status s;
+  try {
+    s = run();
+  } catch (const std::bad_alloc&) {
+    s = absl::ResourceExhaustedError("out of memory");
+  }
+  std::cout.flush();
+  if (!s.ok() && !IsBrokenPipe(s)) PrintError(name_, s);
+  return ExitCodeFor(s);
+}
+
+}  // namespace llmtk

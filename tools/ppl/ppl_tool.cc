@@ -1,0 +1,273 @@
+#include "tools/ppl/ppl_tool.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "lib/eval/kl_divergence.h"
+#include "lib/model/model.h"
+#include "lib/model/vocab.h"
+#include "lib/eval/perplexity.h"
+#include "xxhash.h"
+
+namespace llmtk {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t VocabHash(const Vocab& v) {
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_64bits_reset(st);
+  for (int i = 0; i < v.size(); ++i) {
+    std::string p = v.Piece(i);
+    uint32_t n = static_cast<uint32_t>(p.size());
+    XXH3_64bits_update(st, &n, sizeof(n));
+    XXH3_64bits_update(st, p.data(), p.size());
+  }
+  uint64_t h = XXH3_64bits_digest(st);
+  XXH3_freeState(st);
+  return h;
+}
+
+// Whitespace-separated token ids, each checked against the vocabulary.
+absl::StatusOr<std::vector<int32_t>> ParseIds(std::string_view text, int n_vocab, const std::string& path) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i >= text.size()) break;
+    size_t start = i;
+    int64_t v = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && v < n_vocab) v = v * 10 + (text[i++] - '0');
+    if (i == start || (i < text.size() && !isspace(static_cast<unsigned char>(text[i]))) || v >= n_vocab) {
+      size_t end = start;
+      while (end < text.size() && end - start < 20 && !isspace(static_cast<unsigned char>(text[end]))) ++end;
+      return absl::DataLossError(absl::StrCat("token '", ToAbsl(text.substr(start, end - start)), "' at byte ", start,
+                                              " is not an id below ", n_vocab, ", ", path));
+    }
+    ids.push_back(static_cast<int32_t>(v));
+  }
+  return ids;
+}
+
+struct Loaded {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Session> session;
+  std::unique_ptr<Vocab> vocab;
+  EvalFn eval;
+};
+
+absl::StatusOr<Loaded> Load(const PplToolOptions& o) {
+  Loaded l;
+  ASSIGN_OR_RETURN(l.model, Model::Load(o.model_path));
+  // Pre-tokenized input (--ids) needs no vocabulary: random-weight benchmark
+  // models carry none.
+  auto v = Vocab::FromGguf(l.model->gguf());
+  if (v.ok()) {
+    l.vocab = std::make_unique<Vocab>(std::move(*v));
+  } else if (!o.ids) {
+    return v.status();
+  }
+  SessionOptions so;
+  so.n_ctx = o.n_ctx;
+  so.kv_f32 = o.kv_f32;
+  so.threads = o.threads;
+  so.max_batch = o.max_batch;
+  ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
+  Session* s = l.session.get();
+  l.eval = [s](absl::Span<const int32_t> tokens, std::vector<float>* logits) {
+    s->Truncate(0);
+    return s->Eval(tokens, LogitsMode::kAll, logits);
+  };
+  return l;
+}
+
+absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<void(std::string_view)>& err) {
+  auto t0 = Clock::now();
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(o.text_path));
+  if (text.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("the text is empty, ", o.text_path));
+  }
+  const int n_vocab = l.model->config().n_vocab;
+  const bool bos = l.vocab && l.vocab->add_bos() && l.vocab->bos() >= 0;
+  std::vector<int32_t> tokens;
+  if (o.ids) {
+    ASSIGN_OR_RETURN(tokens, ParseIds(text, n_vocab, o.text_path));
+  } else {
+    // As llama-perplexity: "</s>" in the corpus is text, not the EOS token.
+    ASSIGN_OR_RETURN(tokens, l.vocab->Encode(text, bos, /*parse_special=*/false));
+  }
+  const bool show = o.progress || (!o.quiet && !o.json && isatty(2));
+  if (!o.quiet) {
+    err(absl::StrFormat("llmtk-ppl: %s, %d tokens, ctx %d, %s\n", o.text_path, tokens.size(), o.n_ctx,
+                        o.stride > 0 ? absl::StrCat("sliding window, stride ", o.stride)
+                                     : std::string("llama.cpp chunks (second half scored)")));
+  }
+
+  LogitsFileHeader header{static_cast<uint32_t>(n_vocab), 0, static_cast<uint32_t>(o.n_ctx),
+                          static_cast<uint32_t>(o.stride), 0, HashTokens(tokens),
+                          l.vocab ? VocabHash(*l.vocab) : 0};
+  std::unique_ptr<LogitsWriter> writer;
+  std::unique_ptr<LogitsReader> reader;
+  if (!o.save_logits.empty()) {
+    header.top_k = static_cast<uint32_t>(o.top_k > 0 ? o.top_k : std::min(n_vocab, 256));
+    ASSIGN_OR_RETURN(writer, LogitsWriter::Open(o.save_logits, header));
+  }
+  if (!o.kl_divergence.empty()) {
+    ASSIGN_OR_RETURN(reader, LogitsReader::Open(o.kl_divergence));
+    RETURN_IF_ERROR(reader->CheckCompatible(header));
+  }
+  KlStats kl;
+  ScoredFn on_scored = [&](int64_t, const float* logits, int32_t target) -> absl::Status {
+    if (writer) RETURN_IF_ERROR(writer->Add(logits, target));
+    if (reader) RETURN_IF_ERROR(reader->Compare(logits, target, &kl));
+    return absl::OkStatus();
+  };
+  ChunkFn on_chunk = [&](int c, int n, const NllStats& s) {
+    if (show) err(absl::StrFormat("\r[%d/%d] PPL %.4f\x1b[K", c, n, s.Ppl()));
+  };
+  absl::StatusOr<NllStats> stats;
+  int n_chunks = 0;
+  if (o.stride > 0) {
+    stats = SlidingWindowPerplexity(l.eval, tokens, o.n_ctx, o.stride, n_vocab, on_scored,
+                                    [&](int c, int n, const NllStats& s) { n_chunks = n; on_chunk(c, n, s); });
+  } else {
+    CorpusOptions co;
+    co.n_ctx = o.n_ctx;
+    co.n_vocab = n_vocab;
+    co.bos = bos ? l.vocab->bos() : -1;
+    co.max_chunks = o.max_chunks;
+    stats = CorpusPerplexity(l.eval, tokens, co, on_scored,
+                             [&](int c, int n, const NllStats& s) { n_chunks = n; on_chunk(c, n, s); });
+  }
+  if (show) err("\n");
+  RETURN_IF_ERROR(stats.status());
+  if (writer) RETURN_IF_ERROR(writer->Close());
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  std::string out;
+  if (o.json) {
+    JsonWriter w;
+    w.BeginObject().Key("model").String(o.model_path).Key("text").String(o.text_path)
+        .Key("tokens").Uint(tokens.size()).Key("ctx").Int(o.n_ctx).Key("stride").Int(o.stride)
+        .Key("chunks").Int(n_chunks).Key("scored").Uint(stats->count).Key("nll").Double(stats->Mean())
+        .Key("ppl").Double(stats->Ppl()).Key("stderr").Double(stats->PplStderr()).Key("seconds").Double(secs)
+        .Key("tokens_per_second").Double(secs > 0 ? stats->count / secs : 0);
+    if (reader) {
+      w.Key("kl_divergence").BeginObject().Key("reference").String(o.kl_divergence)
+          .Key("mean").Double(kl.Mean()).Key("stderr").Double(kl.MeanStderr())
+          .Key("median").Double(kl.Percentile(50)).Key("p90").Double(kl.Percentile(90))
+          .Key("p99").Double(kl.Percentile(99)).Key("max").Double(kl.Percentile(100))
+          .Key("same_top1").Double(kl.SameTop1()).Key("same_top1_stderr").Double(kl.SameTop1Stderr())
+          .Key("reference_ppl").Double(kl.BasePpl()).Key("delta_ppl").Double(kl.Ppl() - kl.BasePpl())
+          .EndObject();
+    }
+    w.EndObject();
+    out = w.Take() + "\n";
+  } else {
+    out = absl::StrFormat("PPL = %.4f +/- %.5f\n", stats->Ppl(), stats->PplStderr());
+    if (reader) {
+      absl::StrAppend(&out, absl::StrFormat(
+          "KLD = %.6f +/- %.6f (median %.6f, p99 %.6f, max %.6f)\n"
+          "same top-1 = %.3f%% +/- %.3f%%\n"
+          "PPL(reference) = %.4f, delta PPL = %.4f (%.3f%%)\n",
+          kl.Mean(), kl.MeanStderr(), kl.Percentile(50), kl.Percentile(99), kl.Percentile(100),
+          100 * kl.SameTop1(), 100 * kl.SameTop1Stderr(), kl.BasePpl(), kl.Ppl() - kl.BasePpl(),
+          100 * (kl.Ppl() / kl.BasePpl() - 1)));
+    }
+  }
+  ASSIGN_OR_RETURN(auto f, OutputFile::Open(o.output, o.output_options));
+  RETURN_IF_ERROR(f->Write(out));
+  RETURN_IF_ERROR(f->Close());
+  if (!o.quiet && !o.json) {
+    err(absl::StrFormat("llmtk-ppl: scored %d tokens in %d %s, %.2f s (%.0f tokens/s)\n", stats->count, n_chunks,
+                        o.stride > 0 ? "windows" : "chunks", secs, secs > 0 ? stats->count / secs : 0.0));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::function<void(std::string_view)>& err) {
+  auto t0 = Clock::now();
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(o.jsonl_paths, o.reader));
+  ASSIGN_OR_RETURN(auto out, OutputFile::Open(o.output, o.output_options));
+  const bool bos = l.vocab->add_bos() && l.vocab->bos() >= 0;
+  const int n_vocab = l.model->config().n_vocab;
+  const int stride = o.stride > 0 ? o.stride : std::max(1, o.n_ctx / 2);
+  uint64_t docs = 0, empty = 0, scored = 0;
+  NllStats total;
+  Document d;
+  std::string line;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool more, reader->Next(&d));
+    if (!more) break;
+    ++docs;
+    ASSIGN_OR_RETURN(std::vector<int32_t> tokens, l.vocab->Encode(d.text, bos, /*parse_special=*/false));
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (tokens.size() < 2) {
+      ++empty;
+      fields = {{o.ppl_key, "null"}, {o.nll_key, "null"}, {o.tokens_key, "0"}};
+    } else {
+      auto st = SlidingWindowPerplexity(l.eval, tokens, o.n_ctx, stride, n_vocab);
+      if (!st.ok()) return Annotate(st.status(), absl::StrCat(*d.source, ":", d.line_number));
+      scored += st->count;
+      total.count += st->count;
+      total.sum += st->sum;
+      total.sum_sq += st->sum_sq;
+      JsonWriter p, n;
+      p.Double(st->Ppl());
+      n.Double(st->Mean());
+      fields = {{o.ppl_key, p.Take()}, {o.nll_key, n.Take()}, {o.tokens_key, absl::StrCat(st->count)}};
+    }
+    if (d.is_json) {
+      ASSIGN_OR_RETURN(line, SetJsonFields(d.raw, fields));
+    } else {
+      JsonWriter w;
+      w.BeginObject().Key(o.reader.text_key).String(d.text);
+      for (auto& [k, v] : fields) w.Key(k).Raw(v);
+      w.EndObject();
+      line = w.Take();
+    }
+    line.push_back('\n');
+    RETURN_IF_ERROR(out->Write(line));
+    if (o.progress) err(absl::StrFormat("\rllmtk-ppl: %d documents\x1b[K", docs));
+  }
+  RETURN_IF_ERROR(out->Close());
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (o.progress) err("\n");
+  if (o.json) {
+    JsonWriter w;
+    w.BeginObject().Key("documents").Uint(docs).Key("empty").Uint(empty).Key("skipped").Uint(reader->skipped())
+        .Key("scored_tokens").Uint(scored).Key("nll").Double(total.Mean()).Key("ppl").Double(total.Ppl())
+        .Key("seconds").Double(secs).EndObject();
+    err(w.str() + "\n");
+  } else if (!o.quiet) {
+    err(absl::StrFormat("llmtk-ppl: %d documents (%d empty, null scores; %d bad lines skipped), %d tokens scored, "
+                        "token-weighted PPL %.4f\n",
+                        docs, empty, reader->skipped(), scored, total.Ppl()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunPplTool(const PplToolOptions& o, const std::function<void(std::string_view)>& err) {
+  if (o.text_path.empty() == o.jsonl_paths.empty()) {
+    return absl::InvalidArgumentError("give exactly one of -f TEXT (corpus perplexity) or --jsonl FILES (per document)");
+  }
+  if (!o.jsonl_paths.empty() && o.ids) {
+    return absl::InvalidArgumentError("--ids works with -f (one pre-tokenized text), not --jsonl");
+  }
+  if (!o.jsonl_paths.empty() && (!o.save_logits.empty() || !o.kl_divergence.empty())) {
+    return absl::InvalidArgumentError("--save-logits and --kl-divergence work with -f (one text), not --jsonl");
+  }
+  if (o.n_ctx < 4) return absl::InvalidArgumentError(absl::StrCat("--ctx must be at least 4, got ", o.n_ctx));
+  if (o.stride < 0 || o.stride > o.n_ctx) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--stride must be between 1 and the context (", o.n_ctx, "), got ", o.stride));
+  }
+  ASSIGN_OR_RETURN(Loaded l, Load(o));
+  if (!o.jsonl_paths.empty()) return DocumentMode(o, l, err);
+  return CorpusMode(o, l, err);
+}
+
+}  // namespace llmtk
