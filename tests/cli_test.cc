@@ -83,6 +83,25 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_EQ(testing::internal::GetCapturedStdout(), "llmtk-demo " LLMTK_VERSION "\n");
 }
 
+TEST(Cli, UnescapeFlagValue) {
+  EXPECT_EQ(UnescapeFlagValue("--stop", R"(\n\n)").value(), "\n\n");
+  EXPECT_EQ(UnescapeFlagValue("--stop", R"(a\tb\r\\ \"q\" \'s\')").value(), "a\tb\r\\ \"q\" 's'");
+  EXPECT_EQ(UnescapeFlagValue("--stop", R"(\x2e\x2E\x41B)").value(), "..AB");
+  EXPECT_EQ(UnescapeFlagValue("--stop", R"(\u00e9\u4e2d)").value(), "\xC3\xA9\xE4\xB8\xAD");
+  EXPECT_EQ(UnescapeFlagValue("--stop", "plain ä").value(), "plain ä");
+  EXPECT_EQ(UnescapeFlagValue("--stop", R"(\0)").value(), std::string(1, '\0'));
+  EXPECT_EQ(UnescapeFlagValue("--stop", R"(\q)").status(),
+            absl::InvalidArgumentError(R"(--stop "\q": unknown escape \q (escapes: \n \t \r \0 \\ \" \' \xHH )"
+                                       R"(\uXXXX; write \\ for a backslash))"));
+  EXPECT_EQ(UnescapeFlagValue("--stop", "a\\").status().message(),
+            R"(--stop "a\": ends in a lone backslash (escapes: \n \t \r \0 \\ \" \' \xHH \uXXXX; write \\ for )"
+            R"(a backslash))");
+  EXPECT_FALSE(UnescapeFlagValue("--stop", R"(\x4)").ok());
+  EXPECT_FALSE(UnescapeFlagValue("--stop", R"(\xg0)").ok());
+  EXPECT_FALSE(UnescapeFlagValue("--stop", R"(\u12)").ok());
+  EXPECT_FALSE(UnescapeFlagValue("--stop", R"(\ud800)").ok());
+}
+
 TEST(Cli, HumanBytes) {
   EXPECT_EQ(HumanBytes(512), "512 B");
   EXPECT_EQ(HumanBytes(1234567), "1.23 MB");

@@ -19,6 +19,7 @@
 #include "lib/model/model.h"
 #include "lib/convert/quant_recipe.h"
 #include "lib/convert/quantize_model.h"
+#include "lib/convert/random_model.h"
 
 namespace llmtk {
 namespace {
@@ -213,6 +214,78 @@ TEST_P(ArchTest, ForwardPassMatchesTheDefinition) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Qwen, ArchTest, testing::Values("qwen2", "qwen3", "qwen2-linear"));
+
+// Llama 3.1's rope_freqs.weight divides each rotary pair's angle, as ggml's
+// rope cache does (theta / factor). A factor of 2 everywhere is linear
+// scaling by 2 (theta * 0.5), to the bit; without the tensor the logits
+// differ. random-model writes the converter's factors for a llama3 config.
+TEST(RopeFreqs, DivideTheAnglesAsLlamaCpp) {
+  const std::string dir = testing::TempDir() + "/rope-freqs-" + std::to_string(::getpid());
+  ASSERT_EQ(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()), 0);
+  auto config = [&](const std::string& name, const std::string& scaling) {
+    std::ofstream(dir + "/" + name)
+        << "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":96,"
+           "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":256,"
+           "\"max_position_embeddings\":256,\"rms_norm_eps\":1e-06,\"rope_theta\":10000.0,"
+           "\"tie_word_embeddings\":true"
+        << scaling << "}";
+    return dir + "/" + name;
+  };
+  QuantizeOptions qo;
+  qo.target = *ParseQuantTarget("F32", false);
+  auto write = [&](const std::string& cfg, const std::string& out, float factor) {
+    RandomModelOptions ro;
+    ro.config = cfg;
+    auto src = RandomModelSource(ro);
+    if (!src.ok()) return src.status();
+    if (factor > 0) {
+      SourceTensor rf;
+      rf.name = "rope_freqs.weight";
+      rf.dims = {8};  // head_dim 16 / 2
+      rf.type = GgmlType::kF32;
+      rf.load = [factor](std::vector<uint8_t>* b) {
+        const std::vector<float> f(8, factor);
+        b->assign(reinterpret_cast<const uint8_t*>(f.data()), reinterpret_cast<const uint8_t*>(f.data() + 8));
+        return absl::OkStatus();
+      };
+      src->tensors.insert(src->tensors.begin(), std::move(rf));
+    }
+    return QuantizeModel(*src, dir + "/" + out, qo).status();
+  };
+  auto logits = [&](const std::string& file) {
+    std::vector<float> out;
+    auto model = Model::Load(dir + "/" + file);
+    EXPECT_TRUE(model.ok()) << model.status();
+    if (!model.ok()) return out;
+    auto s = Session::Create(**model, {.n_ctx = 64, .threads = 2});
+    EXPECT_TRUE(s.ok());
+    const std::vector<int32_t> tokens = {1, 200, 17, 60, 33, 199, 2, 77, 100, 5, 6, 7};
+    EXPECT_TRUE((*s)->Eval(tokens, LogitsMode::kAll, &out).ok());
+    return out;
+  };
+  const std::string plain = config("plain.json", "");
+  ASSERT_TRUE(write(config("linear.json", ",\"rope_scaling\":{\"type\":\"linear\",\"factor\":2.0}"), "linear.gguf", 0).ok());
+  ASSERT_TRUE(write(plain, "freqs.gguf", 2.0f).ok());
+  ASSERT_TRUE(write(plain, "plain.gguf", 0).ok());
+  const std::vector<float> linear = logits("linear.gguf"), freqs = logits("freqs.gguf"), none = logits("plain.gguf");
+  ASSERT_EQ(linear.size(), 12u * 256);
+  EXPECT_EQ(freqs, linear);
+  EXPECT_NE(none, linear);
+
+  const std::string llama3 = config(
+      "llama3.json", ",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0,\"low_freq_factor\":1.0,"
+                     "\"high_freq_factor\":4.0},\"original_max_position_embeddings\":64");
+  ASSERT_TRUE(write(llama3, "llama3.gguf", 0).ok());
+  auto model = Model::Load(dir + "/llama3.gguf");
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_NE((*model)->rope_freqs(), nullptr);
+  auto cfg = ReadHfConfig(llama3);
+  ASSERT_TRUE(cfg.ok());
+  const std::vector<float> want = Llama3RopeFactors(*cfg);
+  EXPECT_EQ(std::vector<float>((*model)->rope_freqs(), (*model)->rope_freqs() + 8), want);
+  EXPECT_NE(want, std::vector<float>(8, 1.0f));
+  (void)std::system(("rm -rf '" + dir + "'").c_str());
+}
 
 }  // namespace
 }  // namespace llmtk

@@ -184,12 +184,12 @@ TEST_F(KlTest, RefusesOtherTextsAndCorruptFiles) {
   std::vector<int32_t> other = toks_;
   other[3] = 0;
   EXPECT_EQ(rd->CheckCompatible({kVocab, 0, 4, 2, 0, HashTokens(other), 77}),
-            absl::InvalidArgumentError("the logits file was made for a different text, " + p +
+            absl::FailedPreconditionError("the logits file was made for a different text, " + p +
                                        "; use the same -f input"));
   EXPECT_EQ(rd->CheckCompatible({kVocab, 0, 4, 2, 0, HashTokens(toks_), 78}).code(),
-            absl::StatusCode::kInvalidArgument);
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(rd->CheckCompatible({kVocab, 0, 8, 2, 0, HashTokens(toks_), 77}),
-            absl::InvalidArgumentError("the logits file was made with --ctx 4 --stride 2, this run uses --ctx 8 "
+            absl::FailedPreconditionError("the logits file was made with --ctx 4 --stride 2, this run uses --ctx 8 "
                                        "--stride 2, " + p));
   std::filesystem::resize_file(p, std::filesystem::file_size(p) - 3);
   EXPECT_EQ(LogitsReader::Open(p).status(),

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -102,6 +103,35 @@ TEST_F(BpeModel, EncodesWithByteLevelBpeAndDecodesEachToken) {
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(res->text, *all);
   EXPECT_EQ(res->text, joined);
+}
+
+// lm-evaluation-harness's split on a byte-level vocabulary: " Paris" after
+// the prompt is the one token "ĠParis" (7785), as in the whole text; the
+// prompt's trailing space moves to the completion; "Paris" without a space
+// is another token (36062). MPT's vocabulary adds no BOS.
+TEST_F(BpeModel, ScoreSplitsLikeLmEvaluationHarness) {
+  auto model = Model::Load(path_);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto runner = Runner::Create(**model, {.n_ctx = 64});
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  const Vocab& vocab = (*runner)->vocab();
+  ASSERT_FALSE(vocab.add_bos());
+  const std::vector<int32_t> prompt = {510, 3662, 310, 27};  // The answer is:
+  for (const auto& [p, c, want] : std::vector<std::tuple<std::string, std::string, std::vector<int32_t>>>{
+           {"The answer is:", " Paris", {7785}},
+           {"The answer is: ", "Paris", {7785}},
+           {"The answer is:", "Paris", {36062}}}) {
+    auto split = EncodeScorePair(vocab, p, c);
+    ASSERT_TRUE(split.ok()) << split.status();
+    EXPECT_EQ(split->prompt, prompt) << p << "|" << c;
+    EXPECT_EQ(split->completion, want) << p << "|" << c;
+  }
+  auto a = (*runner)->Score("The answer is:", " Paris");
+  auto b = (*runner)->Score("The answer is: ", "Paris");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->prompt_tokens, 4);
+  EXPECT_EQ(a->completion_tokens, 1);
+  EXPECT_EQ(a->logprob, b->logprob);
 }
 
 }  // namespace

@@ -95,6 +95,50 @@ TEST(Runner, ScoreMatchesGreedyContinuation) {
   EXPECT_LT(likely->logprob, 0.0);
 }
 
+// lm-evaluation-harness's split on a SentencePiece vocabulary: the
+// completion's tokens are those of the whole text after the prompt's, so
+// " there" is "▁there" (383), never "▁" "▁there"; the prompt's trailing
+// space moves to the completion; a completion without a space joins the
+// prompt's last word.
+TEST(Runner, ScoreSplitsLikeLmEvaluationHarness) {
+  auto model = Load("run/stories260K-hf-f16.gguf");
+  ASSERT_NE(model, nullptr);
+  auto v = Vocab::FromGguf(model->gguf());
+  ASSERT_TRUE(v.ok());
+  const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 432};  // <s> ▁Once ▁upon ▁a ▁time ,
+  auto spaced = EncodeScorePair(*v, "Once upon a time,", " there was a little girl");
+  ASSERT_TRUE(spaced.ok()) << spaced.status();
+  EXPECT_EQ(spaced->prompt, prompt);
+  EXPECT_EQ(spaced->completion, (std::vector<int32_t>{383, 286, 261, 376, 298, 315, 421}));
+  auto moved = EncodeScorePair(*v, "Once upon a time, ", "there was a little girl");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->prompt, prompt);
+  EXPECT_EQ(moved->completion, (std::vector<int32_t>{383, 286, 261, 376, 298, 315, 421}));
+  auto joined = EncodeScorePair(*v, "Once upon a time,", "there was a little girl");
+  ASSERT_TRUE(joined.ok());
+  EXPECT_EQ(joined->prompt, prompt);
+  EXPECT_EQ(joined->completion, (std::vector<int32_t>{413, 260, 276, 286, 261, 376, 298, 315, 421}));
+  auto no_bos = EncodeScorePair(*v, "Once upon a time,", " there", /*add_bos=*/false);
+  ASSERT_TRUE(no_bos.ok());
+  EXPECT_EQ(no_bos->prompt, std::vector<int32_t>(prompt.begin() + 1, prompt.end()));
+  EXPECT_EQ(no_bos->completion, std::vector<int32_t>{383});
+
+  // Score evaluates exactly those tokens: the spaced completion is the
+  // model's greedy continuation (the case scored -22.83, greedy false).
+  auto runner = Runner::Create(*model, {.n_ctx = 64});
+  ASSERT_TRUE(runner.ok());
+  auto a = (*runner)->Score("Once upon a time,", " there was a little girl");
+  auto b = (*runner)->Score("Once upon a time, ", "there was a little girl");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(a->greedy);
+  EXPECT_EQ(a->completion_tokens, static_cast<int>(spaced->completion.size()));
+  EXPECT_EQ(a->logprob, b->logprob);
+  EXPECT_GT(a->logprob, -1.1);
+  // A completion that merges into the prompt's last token adds none.
+  auto merged = (*runner)->Score("Once upon a ti", "me");
+  EXPECT_EQ(merged.status().code(), absl::StatusCode::kInvalidArgument) << merged.status();
+}
+
 TEST(Vocab, EncodesLikeLlamaCpp) {
   auto model = Load("run/stories260K-hf-f16.gguf");
   ASSERT_NE(model, nullptr);

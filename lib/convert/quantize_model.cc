@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -228,9 +229,39 @@ absl::StatusOr<ModelSource> OpenModelSource(const std::string& path) {
   return OpenGgufSource(path);
 }
 
+namespace {
+
+// The output is written to a temporary file renamed over OUTPUT, so an
+// OUTPUT that is the input (or a file of the input checkpoint) would replace
+// the model being converted: refused. Same file: same device and inode, which
+// also catches other spellings and hard links of one path.
+absl::Status CheckOutputIsNotInput(const std::string& input, const std::string& output) {
+  struct stat in, out;
+  if (::stat(output.c_str(), &out) != 0 || ::stat(input.c_str(), &in) != 0) return absl::OkStatus();
+  if (in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+    return absl::InvalidArgumentError(absl::StrCat("OUTPUT ", output, " is the input file ", input,
+                                                   "; writing it would replace the model being read (choose "
+                                                   "another OUTPUT)"));
+  }
+  if (S_ISDIR(in.st_mode) && S_ISREG(out.st_mode)) {
+    const std::string parent = output.find('/') == std::string::npos ? "." : output.substr(0, output.rfind('/') + 1);
+    struct stat dir;
+    const bool ends = absl::EndsWith(output, ".safetensors") || absl::EndsWith(output, ".json") ||
+                      absl::EndsWith(output, ".model");
+    if (ends && ::stat(parent.c_str(), &dir) == 0 && dir.st_dev == in.st_dev && dir.st_ino == in.st_ino) {
+      return absl::InvalidArgumentError(absl::StrCat("OUTPUT ", output, " is a file of the input checkpoint ", input,
+                                                     "; writing it would replace it (choose another OUTPUT)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& o) {
   ASSIGN_OR_RETURN(QuantTarget target, ParseQuantTarget(o.type, o.pure));
   if (o.output.empty() && !o.dry_run) return absl::InvalidArgumentError("missing OUTPUT.gguf");
+  if (!o.dry_run) RETURN_IF_ERROR(CheckOutputIsNotInput(o.input, o.output));
   ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(o.input));
   QuantizeOptions qo;
   qo.target = target;

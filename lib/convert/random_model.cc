@@ -48,23 +48,50 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     std::string name;
     std::vector<int64_t> dims;
     float scale;
+    bool around_one = false;  // norm weights sit around 1
   };
+  // Every tensor llama.cpp's loader requires for the architecture (its
+  // llama-model.cpp): qwen2's q/k/v biases, qwen3's per-head q/k norms.
+  const bool bias = cfg.arch == "qwen2", qk_norm = cfg.arch == "qwen3";
   std::vector<Spec> specs;
   specs.push_back({"token_embd.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
   for (int64_t l = 0; l < cfg.n_layer; ++l) {
     const std::string b = absl::StrCat("blk.", l, ".");
-    specs.push_back({b + "attn_norm.weight", {cfg.n_embd}, 0.1f});
+    specs.push_back({b + "attn_norm.weight", {cfg.n_embd}, 0.1f, true});
     specs.push_back({b + "attn_q.weight", {cfg.n_embd, cfg.n_head * hd}, 0.02f});
     specs.push_back({b + "attn_k.weight", {cfg.n_embd, cfg.n_head_kv * hd}, 0.02f});
     specs.push_back({b + "attn_v.weight", {cfg.n_embd, cfg.n_head_kv * hd}, 0.02f});
+    if (bias) {
+      specs.push_back({b + "attn_q.bias", {cfg.n_head * hd}, 0.02f});
+      specs.push_back({b + "attn_k.bias", {cfg.n_head_kv * hd}, 0.02f});
+      specs.push_back({b + "attn_v.bias", {cfg.n_head_kv * hd}, 0.02f});
+    }
+    if (qk_norm) {
+      specs.push_back({b + "attn_q_norm.weight", {hd}, 0.1f, true});
+      specs.push_back({b + "attn_k_norm.weight", {hd}, 0.1f, true});
+    }
     specs.push_back({b + "attn_output.weight", {cfg.n_head * hd, cfg.n_embd}, 0.02f});
-    specs.push_back({b + "ffn_norm.weight", {cfg.n_embd}, 0.1f});
+    specs.push_back({b + "ffn_norm.weight", {cfg.n_embd}, 0.1f, true});
     specs.push_back({b + "ffn_gate.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
     specs.push_back({b + "ffn_up.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
     specs.push_back({b + "ffn_down.weight", {cfg.n_ff, cfg.n_embd}, 0.02f});
   }
-  specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f});
+  specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
   if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+  if (cfg.rope_scaling_type == "llama3") {
+    // Not random: the factors the converter computes, first as it writes them.
+    SourceTensor rf;
+    rf.name = "rope_freqs.weight";
+    rf.dims = {hd / 2};
+    rf.type = GgmlType::kF32;
+    const std::vector<float> factors = Llama3RopeFactors(cfg);
+    rf.load = [factors](std::vector<uint8_t>* out) {
+      out->resize(factors.size() * 4);
+      std::memcpy(out->data(), factors.data(), out->size());
+      return absl::OkStatus();
+    };
+    src.tensors.push_back(std::move(rf));
+  }
   uint64_t n_params = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
     SourceTensor t;
@@ -76,13 +103,13 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     n_params += n;
     const uint64_t seed = o.seed;
     const float scale = specs[i].scale;
-    const bool norm = t.dims.size() == 1;
+    const bool norm = specs[i].around_one;
     t.load = [seed, i, scale, n, norm](std::vector<uint8_t>* out) {
       out->resize(n * 4);
       float* f = reinterpret_cast<float*>(out->data());
       Fill(seed, i, scale, f, n);
       if (norm) {
-        for (size_t k = 0; k < n; ++k) f[k] += 1.0f;  // norms sit around 1
+        for (size_t k = 0; k < n; ++k) f[k] += 1.0f;
       }
       return absl::OkStatus();
     };

@@ -1,7 +1,11 @@
 // convert/random_model: seeded random-weight models with real shapes, for
 // benchmarks -- the tensors a config.json describes (LLaMA family), filled
 // with heavy-tailed values (a normal with rare 10x outliers, like trained
-// weights), written as an F32/F16/BF16 GGUF.
+// weights), written as an F32/F16/BF16 GGUF. Every tensor llama.cpp's loader
+// requires is there (qwen2's q/k/v biases, qwen3's q/k norms; Llama 3.1's
+// rope_freqs as the converter computes it), so llmtk-run and llama.cpp load
+// the file; there is no tokenizer (llama.cpp then needs
+// `--override-kv tokenizer.ggml.model=str:no_vocab`, llmtk-run runs --bench).
 //
 // Each tensor draws from its own generator seeded from (seed, tensor index),
 // so the bytes depend only on the config, seed and type.

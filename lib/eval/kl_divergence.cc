@@ -138,16 +138,16 @@ absl::Status LogitsReader::CheckCompatible(const LogitsFileHeader& e) const {
   const LogitsFileHeader& h = header_;
   const std::string& f = file_->name();
   if (h.vocab_hash != e.vocab_hash || h.n_vocab != e.n_vocab) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         "the logits file was made with a different tokenizer (vocabulary of ", h.n_vocab, " vs ", e.n_vocab,
         ", or different tokens), ", f));
   }
   if (h.tokens_hash != e.tokens_hash) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("the logits file was made for a different text, ", f, "; use the same -f input"));
   }
   if (h.n_ctx != e.n_ctx || h.stride != e.stride) {
-    return absl::InvalidArgumentError(absl::StrCat("the logits file was made with --ctx ", h.n_ctx, " --stride ",
+    return absl::FailedPreconditionError(absl::StrCat("the logits file was made with --ctx ", h.n_ctx, " --stride ",
                                                    h.stride, ", this run uses --ctx ", e.n_ctx, " --stride ",
                                                    e.stride, ", ", f));
   }

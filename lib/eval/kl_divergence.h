@@ -76,7 +76,8 @@ class LogitsReader {
   static absl::StatusOr<std::unique_ptr<LogitsReader>> Open(const std::string& path);
   const LogitsFileHeader& header() const { return header_; }
   // Checks that the file was made for this text and tokenizer and setup;
-  // InvalidArgument naming the first mismatch otherwise.
+  // FailedPrecondition (a data error, exit 1) naming the first mismatch
+  // otherwise.
   absl::Status CheckCompatible(const LogitsFileHeader& expected) const;
   // Compares the next stored position with `logits` predicting `target`.
   absl::Status Compare(const float* logits, int32_t target, KlStats* stats);

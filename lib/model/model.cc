@@ -173,6 +173,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     c.tied_output = true;
     m->output_ = m->token_embd_;
   }
+  // Llama 3.1 files (convert_hf_to_gguf.py, rope_type llama3) carry it;
+  // ignoring it would compute another model.
+  RETURN_IF_ERROR(bind.Vector("rope_freqs.weight", c.n_rot / 2, &m->rope_freqs_, /*optional=*/true));
   const int64_t q_dim = static_cast<int64_t>(c.n_head) * c.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(c.n_head_kv) * c.head_dim;
   m->layers_.resize(c.n_layer);

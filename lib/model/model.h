@@ -88,6 +88,9 @@ class Model {
   const WeightMatrix& token_embd() const { return token_embd_; }
   const WeightMatrix& output() const { return output_; }
   const float* output_norm() const { return output_norm_; }
+  // Llama 3.1's per-frequency RoPE divisors (rope_freqs.weight, n_rot / 2
+  // values), or null: llama.cpp divides each pair's angle by its factor.
+  const float* rope_freqs() const { return rope_freqs_; }
   // Bytes of all tensor data (what a forward pass streams through).
   uint64_t weight_bytes() const { return weight_bytes_; }
   // "Q4_K: 123, F32: 11" style summary of tensor types.
@@ -100,6 +103,7 @@ class Model {
   std::vector<LayerWeights> layers_;
   WeightMatrix token_embd_, output_;
   const float* output_norm_ = nullptr;
+  const float* rope_freqs_ = nullptr;
   uint64_t weight_bytes_ = 0;
 };
 

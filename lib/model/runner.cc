@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/unicode.h"
 
 namespace llmtk {
 namespace {
@@ -28,7 +29,31 @@ size_t HeldBack(std::string_view text, const std::vector<std::string>& stops) {
   return hold;
 }
 
+// Python's str.isspace, which lm-evaluation-harness's rstrip() uses: the
+// White_Space property plus the separators U+001C..U+001F.
+bool IsPythonSpace(char32_t cp) { return IsWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
+
 }  // namespace
+
+absl::StatusOr<ScoreTokens> EncodeScorePair(const Vocab& vocab, std::string_view prompt, std::string_view completion,
+                                            bool add_bos) {
+  // The prompt's trailing whitespace joins the completion (step 1).
+  size_t keep = 0;
+  for (size_t pos = 0; pos < prompt.size();) {
+    const int32_t cp = DecodeUtf8(prompt, &pos);
+    if (cp == kInvalidUtf8 || !IsPythonSpace(static_cast<char32_t>(cp))) keep = pos;
+  }
+  std::string whole(prompt);
+  whole.append(completion);
+  // Without specials, so an EOS the vocabulary appends cannot shift the split.
+  ASSIGN_OR_RETURN(std::vector<int32_t> all, vocab.Encode(whole, false));
+  ASSIGN_OR_RETURN(std::vector<int32_t> context, vocab.Encode(std::string_view(whole).substr(0, keep), false));
+  ScoreTokens t;
+  if (add_bos && vocab.add_bos() && vocab.bos() >= 0) t.prompt.push_back(vocab.bos());
+  t.prompt.insert(t.prompt.end(), context.begin(), context.end());
+  if (all.size() > context.size()) t.completion.assign(all.begin() + static_cast<ptrdiff_t>(context.size()), all.end());
+  return t;
+}
 
 absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Model& model, const SessionOptions& opts) {
   ASSIGN_OR_RETURN(Vocab vocab, Vocab::FromGguf(model.gguf()));
@@ -115,19 +140,15 @@ absl::StatusOr<GenerationResult> Runner::Generate(std::string_view prompt, const
 
 absl::StatusOr<ScoreResult> Runner::Score(std::string_view prompt, std::string_view completion, bool add_bos) {
   ScoreResult r;
-  ASSIGN_OR_RETURN(std::vector<int32_t> tokens, Tokenize(prompt, add_bos));
-  // The completion continues the text: no BOS and no extra space prefix;
-  // tokenizing prompt+completion as one text would let merges cross the
-  // boundary, which evaluation harnesses avoid.
-  ASSIGN_OR_RETURN(std::vector<int32_t> ctoks, vocab_.Encode(completion, false));
-  // SentencePiece adds a word-start marker to the front of every text; a
-  // completion normally carries its own leading space, so drop the marker
-  // token when the completion does not start with a space.
-  if (!ctoks.empty() && vocab_.model() == "llama" && !completion.empty() && completion[0] != ' ' &&
-      vocab_.Piece(ctoks[0]) == " ")
-    ctoks.erase(ctoks.begin());
+  ASSIGN_OR_RETURN(ScoreTokens split, EncodeScorePair(vocab_, prompt, completion, add_bos));
+  std::vector<int32_t>& tokens = split.prompt;
+  const std::vector<int32_t>& ctoks = split.completion;
   if (tokens.empty()) return absl::InvalidArgumentError("the prompt is empty and the model adds no BOS token");
-  if (ctoks.empty()) return absl::InvalidArgumentError("the completion to score is empty");
+  if (completion.empty()) return absl::InvalidArgumentError("the completion to score is empty");
+  if (ctoks.empty())
+    return absl::InvalidArgumentError(
+        "the completion adds no token to the prompt's (it merges into the prompt's last token; put the boundary "
+        "between words)");
   r.prompt_tokens = static_cast<int>(tokens.size());
   r.completion_tokens = static_cast<int>(ctoks.size());
   const int total = r.prompt_tokens + r.completion_tokens;

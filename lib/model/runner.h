@@ -3,6 +3,24 @@
 // log-probabilities and completion scoring; and the llmtk-run tool's modes
 // (single prompt streamed to a sink, or a JSONL batch).
 //
+// Scoring tokenizes a prompt and its completion as lm-evaluation-harness
+// does (its `_encode_pair`), so multiple-choice scores built as
+// `context + " " + answer` mean what they mean there:
+//   1. whitespace at the end of the prompt moves to the front of the
+//      completion ("Q: ", "A" is scored as "Q:", " A");
+//   2. the whole text prompt+completion is encoded, and the prompt alone;
+//   3. the completion's tokens are the whole text's tokens after as many
+//      tokens as the prompt alone has.
+// The model then reads the prompt's own tokens followed by those completion
+// tokens. So a SentencePiece completion " there" is the one token "▁there"
+// (not "▁" "▁there"), and byte-level BPE's " there" is "Ġthere", exactly the
+// tokens the model sees when it reads the whole text. Tokens are encoded
+// without specials; BOS (when the vocabulary asks for it and `add_bos`) goes
+// in front of the prompt, and counts as one of its tokens. Where a merge
+// crosses the boundary (prompt "a wor", completion "ld") the split is still
+// by count, as lm-evaluation-harness's is; a completion that adds no token
+// is an error.
+//
 // Thread-safety: a Runner owns one Session; one thread at a time.
 #ifndef LLMTK_LIB_MODEL_RUNNER_H_
 #define LLMTK_LIB_MODEL_RUNNER_H_
@@ -45,6 +63,15 @@ struct GenerationResult {
   std::vector<std::vector<TokenLogprob>> logprobs;
 };
 
+// The token ids Runner::Score evaluates for a prompt and a completion
+// (tokenized as the header comment says).
+struct ScoreTokens {
+  std::vector<int32_t> prompt;      // BOS first when added
+  std::vector<int32_t> completion;  // the tokens scored
+};
+absl::StatusOr<ScoreTokens> EncodeScorePair(const Vocab& vocab, std::string_view prompt, std::string_view completion,
+                                            bool add_bos = true);
+
 struct ScoreResult {
   int prompt_tokens = 0;
   int completion_tokens = 0;
@@ -63,8 +90,8 @@ class Runner {
   // could still start a stop string); its error aborts generation.
   absl::StatusOr<GenerationResult> Generate(std::string_view prompt, const GenerateOptions& opts,
                                             const std::function<absl::Status(std::string_view)>& on_text);
-  // Log-likelihood of `completion` following `prompt` (tokenized as one text
-  // after the prompt's tokens, as multiple-choice evaluations do).
+  // Log-likelihood of `completion` following `prompt`, tokenized by
+  // EncodeScorePair (lm-evaluation-harness's split; see the header comment).
   absl::StatusOr<ScoreResult> Score(std::string_view prompt, std::string_view completion, bool add_bos = true);
 
  private:

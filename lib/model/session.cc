@@ -142,7 +142,8 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
   }
 
   // RoPE angles per batch token, as ggml_rope_cache_init: theta advances by
-  // repeated multiplication with theta_scale.
+  // repeated multiplication with theta_scale, and is divided by the pair's
+  // rope_freqs factor when the model has them.
   const int half_rot = c.n_rot / 2;
   {
     const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
@@ -154,10 +155,11 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
       corr1 = std::min(static_cast<float>(c.n_rot - 1),
                        std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, c.rope_base)));
     }
+    const float* ff = M.rope_freqs();
     for (int t = 0; t < n; ++t) {
       float theta = static_cast<float>(pos0 + t);
       for (int i = 0; i < half_rot; ++i) {
-        const float theta_extrap = theta;
+        const float theta_extrap = ff != nullptr ? theta / ff[i] : theta;
         const float theta_interp = freq_scale * theta_extrap;
         float th = theta_interp;
         float mscale = c.yarn_attn_factor;

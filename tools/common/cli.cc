@@ -7,9 +7,11 @@
 #include <iostream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "lib/base/parallel.h"
+#include "lib/base/unicode.h"
 
 namespace llmtk {
 
@@ -30,6 +32,54 @@ void PrintError(std::string_view tool, const absl::Status& s) {
   std::string line = absl::StrCat("llmtk-", ToAbsl(tool), ": error: ", s.message(), "\n");
   fwrite(line.data(), 1, line.size(), stderr);
   fflush(stderr);
+}
+
+absl::StatusOr<std::string> UnescapeFlagValue(std::string_view flag, std::string_view value) {
+  auto hex = [](std::string_view digits, uint32_t* out) {
+    *out = 0;
+    for (char c : digits) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+      *out = *out * 16 + static_cast<uint32_t>(absl::ascii_isdigit(static_cast<unsigned char>(c))
+                                                   ? c - '0'
+                                                   : absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+    }
+    return true;
+  };
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(flag), " \"", ToAbsl(value), "\": ", ToAbsl(why),
+                                                   " (escapes: \\n \\t \\r \\0 \\\\ \\\" \\' \\xHH \\uXXXX; "
+                                                   "write \\\\ for a backslash)"));
+  };
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '\\') {
+      out.push_back(value[i]);
+      continue;
+    }
+    if (++i == value.size()) return bad("ends in a lone backslash");
+    uint32_t v = 0;
+    switch (value[i]) {
+      case 'n': out.push_back('\n'); break;
+      case 't': out.push_back('\t'); break;
+      case 'r': out.push_back('\r'); break;
+      case '0': out.push_back('\0'); break;
+      case '\\': case '"': case '\'': out.push_back(value[i]); break;
+      case 'x':
+        if (value.size() - i - 1 < 2 || !hex(value.substr(i + 1, 2), &v)) return bad("\\x needs two hex digits");
+        out.push_back(static_cast<char>(v));
+        i += 2;
+        break;
+      case 'u':
+        if (value.size() - i - 1 < 4 || !hex(value.substr(i + 1, 4), &v)) return bad("\\u needs four hex digits");
+        if (v >= 0xD800 && v <= 0xDFFF) return bad("\\u names a surrogate, not a character");
+        AppendUtf8(&out, v);
+        i += 4;
+        break;
+      default:
+        return bad(absl::StrCat("unknown escape \\", std::string(1, value[i])));
+    }
+  }
+  return out;
 }
 
 Tool::Tool(std::string name, std::string description, std::string example)

@@ -45,6 +45,12 @@ int ExitCodeFor(const absl::Status& s);
 // Prints "llmtk-<tool>: error: <message>" to stderr.
 void PrintError(std::string_view tool, const absl::Status& s);
 
+// A flag value with backslash escapes interpreted, so `--stop "\n\n"` means
+// two newlines as in llama.cpp: \n \t \r \0 \\ \" \' \xHH (one byte, two hex
+// digits) and \uXXXX (a code point, written as UTF-8). Any other escape, or
+// a backslash at the end, is InvalidArgument naming `flag`.
+absl::StatusOr<std::string> UnescapeFlagValue(std::string_view flag, std::string_view value);
+
 class Tool {
  public:
   // `name` without the prefix ("dedup"); `example` is shown at the end of --help.

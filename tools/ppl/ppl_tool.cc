@@ -3,11 +3,14 @@
 #include <chrono>
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/eval/kl_divergence.h"
 #include "lib/model/model.h"
 #include "lib/model/vocab.h"
 #include "lib/eval/perplexity.h"
+#include "lib/base/io.h"
+#include "simdjson.h"
 #include "xxhash.h"
 
 namespace llmtk {
@@ -82,24 +85,95 @@ absl::StatusOr<Loaded> Load(const PplToolOptions& o) {
   return l;
 }
 
-absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<void(std::string_view)>& err) {
-  auto t0 = Clock::now();
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(o.text_path));
-  if (text.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("the text is empty, ", o.text_path));
-  }
-  const int n_vocab = l.model->config().n_vocab;
-  const bool bos = l.vocab && l.vocab->add_bos() && l.vocab->bos() >= 0;
+// -f reads any bytes as one text, so a JSONL file would be scored as JSON
+// (keys, braces, ids): refused when its first line is a JSON object.
+absl::Status CheckNotJsonl(std::string_view head, const std::string& name, const std::string& path) {
+  const size_t start = head.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || head[start] != '{') return absl::OkStatus();
+  const size_t end = head.find('\n', start);
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  const simdjson::padded_string line(head.substr(start, end == std::string_view::npos ? head.npos : end - start));
+  if (parser.parse(line).get(obj) != simdjson::SUCCESS) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      name, " is JSONL (its first line is a JSON object), and -f would score the JSON text itself; use --jsonl ",
+      path, " for per-document scores and their token-weighted PPL (--text-key for another field)"));
+}
+
+struct Corpus {
   std::vector<int32_t> tokens;
+  bool cut = false;  // the text had more tokens than were kept
+};
+
+// The corpus's tokens: the whole text's, or with `need` > 0 its first `need`
+// tokens, for which only a prefix of a text (not --ids) is read and
+// tokenized. The prefix ends at a line break at least kMarginTokens tokens
+// past the ones kept, so a merge the cut could change lies far from them
+// (merges reach a few tokens, not hundreds): they are the whole text's.
+absl::StatusOr<Corpus> ReadCorpus(const PplToolOptions& o, const Loaded& l, int64_t need) {
+  constexpr int64_t kMarginTokens = 256;
+  const bool bos = l.vocab && l.vocab->add_bos() && l.vocab->bos() >= 0;
+  ASSIGN_OR_RETURN(std::unique_ptr<InputStream> in, OpenInput(o.text_path));
+  std::string text;
+  // A first guess of the bytes `need` tokens take (tokens are rarely over 8
+  // bytes); doubled until enough.
+  size_t want = need > 0 && !o.ids ? static_cast<size_t>(need + kMarginTokens) * 8 : SIZE_MAX;
+  bool eof = false, checked = false;
+  Corpus c;
+  std::vector<int32_t>& tokens = c.tokens;
+  for (;;) {
+    while (!eof && text.size() < want) {
+      const size_t old = text.size();
+      const size_t block = std::min<size_t>(want - old, size_t{1} << 22);
+      text.resize(old + block);
+      ASSIGN_OR_RETURN(size_t n, in->Read(text.data() + old, block));
+      text.resize(old + n);
+      if (n == 0) eof = true;
+      if (!checked && !o.ids && (eof || text.find('\n') != std::string::npos)) {
+        RETURN_IF_ERROR(CheckNotJsonl(text, in->name(), o.text_path));
+        checked = true;
+      }
+    }
+    if (eof) break;
+    const size_t cut = text.rfind('\n');
+    if (cut != std::string::npos) {
+      // As llama-perplexity: "</s>" in the corpus is text, not the EOS token.
+      ASSIGN_OR_RETURN(tokens, l.vocab->Encode(std::string_view(text).substr(0, cut + 1), bos,
+                                               /*parse_special=*/false));
+      if (static_cast<int64_t>(tokens.size()) >= need + kMarginTokens) {
+        tokens.resize(static_cast<size_t>(need));
+        c.cut = true;
+        return c;
+      }
+    }
+    want = text.size() * 2;
+  }
+  if (text.empty()) return absl::FailedPreconditionError(absl::StrCat("the text is empty, ", o.text_path));
   if (o.ids) {
-    ASSIGN_OR_RETURN(tokens, ParseIds(text, n_vocab, o.text_path));
+    ASSIGN_OR_RETURN(tokens, ParseIds(text, l.model->config().n_vocab, o.text_path));
   } else {
-    // As llama-perplexity: "</s>" in the corpus is text, not the EOS token.
     ASSIGN_OR_RETURN(tokens, l.vocab->Encode(text, bos, /*parse_special=*/false));
   }
+  if (need > 0 && static_cast<int64_t>(tokens.size()) > need) {
+    tokens.resize(static_cast<size_t>(need));
+    c.cut = true;
+  }
+  return c;
+}
+
+absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<void(std::string_view)>& err) {
+  auto t0 = Clock::now();
+  const int n_vocab = l.model->config().n_vocab;
+  const bool bos = l.vocab && l.vocab->add_bos() && l.vocab->bos() >= 0;
+  // --chunks N in llama.cpp's mode uses the first N contexts' tokens only
+  // (at least two: llama-perplexity's minimum text).
+  const int64_t need = o.stride == 0 && o.max_chunks > 0 ? int64_t{std::max(o.max_chunks, 2)} * o.n_ctx : 0;
+  ASSIGN_OR_RETURN(Corpus corpus, ReadCorpus(o, l, need));
+  const std::vector<int32_t>& tokens = corpus.tokens;
   const bool show = o.progress || (!o.quiet && !o.json && isatty(2));
   if (!o.quiet) {
-    err(absl::StrFormat("llmtk-ppl: %s, %d tokens, ctx %d, %s\n", o.text_path, tokens.size(), o.n_ctx,
+    err(absl::StrFormat("llmtk-ppl: %s, %s%d tokens, ctx %d, %s\n", o.text_path, corpus.cut ? "first " : "",
+                        tokens.size(), o.n_ctx,
                         o.stride > 0 ? absl::StrCat("sliding window, stride ", o.stride)
                                      : std::string("llama.cpp chunks (second half scored)")));
   }
@@ -266,6 +340,14 @@ absl::Status RunPplTool(const PplToolOptions& o, const std::function<void(std::s
         absl::StrCat("--stride must be between 1 and the context (", o.n_ctx, "), got ", o.stride));
   }
   ASSIGN_OR_RETURN(Loaded l, Load(o));
+  // llama.cpp warns too: past the training context the model sees positions
+  // it never learned, and the number stops meaning what it should.
+  const ModelConfig& mc = l.model->config();
+  if (o.n_ctx > mc.n_ctx_train && l.model->gguf().Has(absl::StrCat(mc.arch, ".context_length"))) {
+    err(absl::StrFormat("llmtk-ppl: warning: --ctx %d is more than the model's training context (%d tokens, "
+                        "%s.context_length); positions past it are out of distribution\n",
+                        o.n_ctx, mc.n_ctx_train, mc.arch));
+  }
   if (!o.jsonl_paths.empty()) return DocumentMode(o, l, err);
   return CorpusMode(o, l, err);
 }

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-c,--ctx", o.session.n_ctx, "context size in tokens (0: the model's)")->capture_default_str();
   app.add_option("-b,--batch-size", o.session.max_batch, "prompt tokens per forward step")->capture_default_str();
-  app.add_option("--stop", o.generate.stop, "stop when this string is generated (repeatable)");
+  app.add_option("--stop", o.generate.stop,
+                 "stop when this string is generated (repeatable; escapes: \\n \\t \\r \\\\ \\xHH \\uXXXX ...)");
   app.add_option("--temp", o.generate.sampling.temperature, "temperature (0: greedy)")->capture_default_str();
   app.add_option("--top-k", o.generate.sampling.top_k, "top-k (0: off)")->capture_default_str();
   app.add_option("--top-p", o.generate.sampling.top_p, "top-p (1: off)")->capture_default_str();
@@ -50,7 +51,13 @@ int main(int argc, char** argv) {
   app.add_option("--bench-reps", o.bench_reps, "--bench runs after a warm-up (medians reported)")->capture_default_str();
   tool.AddReaderFlags(&o.reader);
   tool.AddCommonFlags(&common);
-  return tool.Run(argc, argv, [&]() {
+  return tool.Run(argc, argv, [&]() -> absl::Status {
+    // Shells pass "\n" as two characters; a stop string is nearly always
+    // meant with the newline.
+    for (std::string& stop : o.generate.stop) {
+      ASSIGN_OR_RETURN(stop, llmtk::UnescapeFlagValue("--stop", stop));
+      if (stop.empty()) return absl::InvalidArgumentError("--stop: the stop string is empty");
+    }
     o.session.threads = common.Threads();
     o.quiet = common.quiet;
     o.json = common.json;
