@@ -1,6 +1,6 @@
 // io: byte streams in and out of the tools.
 //
-// Inputs are files, directories (expanded to their regular files, sorted) or
+// Inputs are files, directories (expanded to their document files, sorted) or
 // "-" for stdin; zstd is detected by its magic number and decompressed as a
 // stream (multi-frame too). A truncated or corrupt stream is a DataLoss error
 // naming the path and the compressed byte offset, never a silent short read.
@@ -42,8 +42,15 @@ class InputStream {
 // Opens one path or "-". zstd input is detected and decompressed.
 absl::StatusOr<std::unique_ptr<InputStream>> OpenInput(std::string_view path);
 
-// Expands directories into their regular files (recursively, sorted by path);
-// files and "-" are kept in the order given. Missing paths are NotFound.
+// Expands directories into their document files (recursively, sorted by
+// path); files and "-" are kept in the order given, whatever their names.
+// In a directory, files ending in one of kDocumentExtensions are documents;
+// hidden files and directories, names holding ".tmp." (outputs still being
+// written) and llmtk-mix's manifest.json are skipped; any other file is an
+// InvalidArgument error naming it, never read as documents. Missing paths
+// are NotFound.
+inline constexpr std::string_view kDocumentExtensions[] = {".jsonl", ".ndjson", ".txt", ".zst"};
+inline constexpr std::string_view kMixManifestName = "manifest.json";
 absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& paths);
 
 // Reads a whole input (decompressed) into memory.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace llmtk {
@@ -153,6 +154,26 @@ TEST_F(IoTest, ExpandInputsSortsDirectories) {
   auto got = ExpandInputs({Path("z.jsonl"), Path("d"), "-"}).value();
   EXPECT_EQ(got, (std::vector<std::string>{Path("z.jsonl"), Path("d/a.jsonl"), Path("d/b.jsonl"),
                                            Path("d/sub/c.jsonl"), "-"}));
+}
+
+TEST_F(IoTest, ExpandInputsReadsOnlyDocumentFilesOfDirectories) {
+  // A llmtk-mix output directory, a hidden file, an output still being written.
+  fs::create_directories(dir_ / "m" / ".spool");
+  WriteRaw("m/manifest.json", "{}\n");
+  WriteRaw("m/shard-00001.jsonl.zst", "");
+  WriteRaw("m/shard-00000.jsonl", "");
+  WriteRaw("m/notes.TXT", "");
+  WriteRaw("m/.hidden.jsonl", "");
+  WriteRaw("m/.spool/0", "");
+  WriteRaw("m/kept.jsonl.tmp.123.0", "");
+  EXPECT_EQ(ExpandInputs({Path("m")}).value(),
+            (std::vector<std::string>{Path("m/notes.TXT"), Path("m/shard-00000.jsonl"), Path("m/shard-00001.jsonl.zst")}));
+  // Named explicitly, any file is read.
+  EXPECT_EQ(ExpandInputs({Path("m/manifest.json")}).value(), (std::vector<std::string>{Path("m/manifest.json")}));
+  WriteRaw("m/README.md", "");
+  auto s = ExpandInputs({Path("m")}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), testing::HasSubstr(Path("m/README.md")));
 }
 
 TEST_F(IoTest, OutputFileIsAtomic) {
