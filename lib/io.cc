@@ -381,6 +381,15 @@ struct OutputFile::Zstd {
   ~Zstd() { ZSTD_freeCCtx(cctx); }
 };
 
+absl::Status CreateParentDirectories(std::string_view path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return absl::OkStatus();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return ErrnoError(ec.value(), absl::StrCat("cannot create the output's directory ", parent.string()), path);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(std::string_view path,
                                                              const OutputOptions& opts) {
   std::unique_ptr<OutputFile> f(new OutputFile());
@@ -402,6 +411,7 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(std::string_view pa
     static std::atomic<int> counter{0};
     f->path_ = std::string(path);
     f->tmp_path_ = absl::StrCat(f->path_, ".tmp.", getpid(), ".", counter++);
+    RETURN_IF_ERROR(CreateParentDirectories(f->path_));
     f->fd_ = open(f->tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (f->fd_ < 0) return ErrnoError(errno, "cannot create output", f->path_);
     compress = compress || (path.size() > 4 && path.substr(path.size() - 4) == ".zst");

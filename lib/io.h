@@ -92,11 +92,16 @@ struct OutputOptions {
 absl::Status BrokenPipeError();
 bool IsBrokenPipe(const absl::Status& s);
 
+// Creates the directories above `path` that do not exist yet (`mkdir -p
+// "$(dirname path)"`), so that every output, -o data/heldout included, may
+// name a new directory. Every tool's file outputs go through it.
+absl::Status CreateParentDirectories(std::string_view path);
+
 class OutputFile {
  public:
   // "-" or "" is stdout. An existing path that is not a regular file (a
   // device such as /dev/null, a FIFO) is written in place. Otherwise creates
-  // "<path>.tmp.<pid>.<n>" next to it.
+  // the missing parent directories and "<path>.tmp.<pid>.<n>" next to it.
   static absl::StatusOr<std::unique_ptr<OutputFile>> Open(std::string_view path,
                                                           const OutputOptions& opts = {});
   ~OutputFile();  // removes the temporary file unless Close() succeeded

@@ -242,10 +242,18 @@ TEST_F(IoTest, BadZstdLevelIsUsageError) {
             absl::InvalidArgumentError("--zstd-level must be between 1 and 22, got 40"));
 }
 
+TEST_F(IoTest, OutputCreatesMissingDirectories) {
+  auto f = OutputFile::Open(Path("no/such/dir/out.txt")).value();
+  ASSERT_TRUE(f->Write("x").ok());
+  ASSERT_TRUE(f->Close().ok());
+  EXPECT_EQ(ReadFileToString(Path("no/such/dir/out.txt")).value(), "x");
+}
+
 TEST_F(IoTest, UnwritableOutputDirectory) {
-  auto s = OutputFile::Open(Path("no/such/dir/out.txt")).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(absl::StartsWith(s.message(), "cannot create output: No such file or directory, ")) << s;
+  WriteRaw("plain", "");
+  auto s = OutputFile::Open(Path("plain/out.txt")).status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StartsWith(s.message(), "cannot create the output's directory " + Path("plain"))) << s;
 }
 
 TEST_F(IoTest, BrokenPipeIsReported) {
