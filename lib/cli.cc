@@ -74,6 +74,14 @@ void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
       ->transform(CLI::CheckedTransformer(utf8, CLI::ignore_case).description("error|replace"));
 }
 
+void Tool::AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on) {
+  CLI::App* app = on ? on : app_.get();
+  app->add_flag("--no-special", opts->no_special, "No special tokens from the tokenizer's post-processor (default: its BOS/EOS)");
+  app->add_flag("--add-bos", opts->add_bos, "Put the BOS token first (instead of the post-processor's ids)");
+  app->add_flag("--add-eos", opts->add_eos, "Put the EOS token last (instead of the post-processor's ids)");
+  app->add_flag("--append-eod", opts->append_eod, "Append the end-of-document (EOS) token to every document (Megatron's --append-eod)");
+}
+
 void Tool::AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on) {
   CLI::App* app = on ? on : app_.get();
   app->add_option("-o,--output", *output, "Output file ('-': stdout; a .zst name compresses)");

@@ -25,6 +25,7 @@
 #include "lib/io.h"
 #include "lib/jsonl.h"
 #include "lib/status.h"
+#include "lib/tokenizer.h"
 
 namespace llmtk {
 
@@ -55,6 +56,9 @@ class Tool {
   void AddCommonFlags(CommonOptions* opts, CLI::App* on = nullptr);
   // --text-key, --input-format, --on-bad-line, --invalid-utf8.
   void AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on = nullptr);
+  // --no-special, --add-bos, --add-eos, --append-eod: the same flags, with
+  // the same meaning, wherever token files are written.
+  void AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on = nullptr);
   // -o/--output (default "-": stdout) and --zstd-level.
   void AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on = nullptr);
 

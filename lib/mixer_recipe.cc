@@ -196,9 +196,12 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
       if (v.get(b)) return RecipeError(path, "\"allow_short\" must be true or false");
       if (!settings->allow_short) settings->allow_short = b;
     }
-    if (!obj["append_eod"].get(v) && !v.is_null()) {
-      if (v.get(b)) return RecipeError(path, "\"append_eod\" must be true or false");
-      if (!settings->append_eod) settings->append_eod = b;
+    for (auto [key, field] : {std::pair{"no_special", &settings->no_special}, {"add_bos", &settings->add_bos},
+                              {"add_eos", &settings->add_eos}, {"append_eod", &settings->append_eod}}) {
+      if (!obj[key].get(v) && !v.is_null()) {
+        if (v.get(b)) return RecipeError(path, absl::StrCat("\"", key, "\" must be true or false"));
+        if (!*field) *field = b;
+      }
     }
   }
   if (by && !settings->by) {

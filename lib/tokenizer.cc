@@ -130,4 +130,38 @@ bool Tokenizer::IsSpecial(uint32_t id) const {
 
 bool Tokenizer::IsByteFallback(uint32_t id) const { return id < byte_fallback_.size() && byte_fallback_[id]; }
 
+absl::StatusOr<DocumentSpecials> PlanDocumentSpecials(const Tokenizer& tok, const SpecialTokenOptions& o) {
+  DocumentSpecials p;
+  p.post_processor = !o.no_special && !o.add_bos && !o.add_eos;
+  auto need = [&](const std::optional<uint32_t>& id, std::string_view flag,
+                  std::string_view what) -> absl::StatusOr<uint32_t> {
+    if (!id) {
+      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(flag), ": the tokenizer defines no ", ToAbsl(what),
+                                                     " token, ", tok.parts().source));
+    }
+    return *id;
+  };
+  if (o.add_bos) {
+    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().bos_id, "--add-bos", "BOS"));
+    p.prefix.push_back(id);
+  }
+  if (o.add_eos) {
+    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().eos_id, "--add-eos", "EOS"));
+    p.suffix.push_back(id);
+  }
+  if (o.append_eod) {
+    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().eos_id, "--append-eod", "EOS"));
+    p.suffix.push_back(id);
+  }
+  return p;
+}
+
+absl::Status EncodeDocument(const Tokenizer& tok, const DocumentSpecials& plan, std::string_view text,
+                            std::vector<uint32_t>* ids) {
+  ids->insert(ids->end(), plan.prefix.begin(), plan.prefix.end());
+  RETURN_IF_ERROR(tok.Encode(text, plan.post_processor, ids));
+  ids->insert(ids->end(), plan.suffix.begin(), plan.suffix.end());
+  return absl::OkStatus();
+}
+
 }  // namespace llmtk

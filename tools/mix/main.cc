@@ -42,9 +42,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-source-field", no_source_field, "Write documents unchanged");
   app.add_option("--tokens-key", tokens_key, "Field holding each document's token count (for --by tokens)");
   std::string tokenizer;
-  bool append_eod = false;
+  SpecialTokenOptions specials;
   app.add_option("-t,--tokenizer", tokenizer, "tokenizer.json or GGUF: count tokens (--by tokens) and write --format megatron");
-  app.add_flag("--append-eod", append_eod, "Append the tokenizer's EOS token to every document (Megatron's --append-eod)");
+  tool.AddSpecialTokenFlags(&specials);
   tool.AddReaderFlags(&reader);
   app.add_option("-o,--output", opts.output_dir, "Output directory (must not exist; written atomically)")->required();
   app.add_option("--zstd-level", out_opts.zstd_level, "zstd level of .jsonl.zst shards (default 3)")
@@ -78,7 +78,10 @@ int main(int argc, char** argv) {
       st.format = format == "jsonl" ? MixFormat::kJsonl : format == "megatron" ? MixFormat::kMegatron : MixFormat::kJsonlZst;
     }
     if (!tokenizer.empty()) st.tokenizer = tokenizer;
-    if (append_eod) st.append_eod = true;
+    if (specials.no_special) st.no_special = true;
+    if (specials.add_bos) st.add_bos = true;
+    if (specials.add_eos) st.add_eos = true;
+    if (specials.append_eod) st.append_eod = true;
     if (no_source_field) st.source_field = "";
     else if (app.count("--source-field")) st.source_field = source_field;
     if (app.count("--text-key")) st.text_key = reader.text_key;

@@ -115,10 +115,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"ids", "jsonl", "bin", "megatron"}))
       ->capture_default_str();
   enc->add_option("--ids-key", eo.ids_key, "field for --format jsonl")->capture_default_str();
-  enc->add_flag("--no-special", eo.no_special, "no BOS/EOS from the tokenizer's post-processor");
-  enc->add_flag("--add-bos", eo.add_bos, "put the BOS token first (instead of the post-processor's ids)");
-  enc->add_flag("--add-eos", eo.add_eos, "put the EOS token last (instead of the post-processor's ids)");
-  enc->add_flag("--append-eod", eo.append_eod, "append the end-of-document (EOS) token to every document");
+  tool.AddSpecialTokenFlags(&eo.specials, enc);
   tool.AddOutputFlags(&eo.output, &eo.output_options, enc);
   tool.AddReaderFlags(&eo.reader, enc);
   tool.AddCommonFlags(&enc_common, enc);
