@@ -11,7 +11,6 @@ struct Flags {
   llmtk::CommonOptions common;
   std::string keep = "first";
   bool no_nfkc = false, no_lower = false, no_punct = false, no_digits = false, no_ws = false;
-  std::vector<CLI::Option*> thresholds;
   // Flags a stage accepts only to refuse them: their names and why.
   std::vector<std::pair<CLI::Option*, std::string>> refused;
 };
@@ -63,15 +62,21 @@ void AddFlags(llmtk::Tool& tool, CLI::App* app, Flags* f, int outputs, const std
   app->add_option("--cjk-ngram", o.cjk_ngram,
                   "Characters per shingle for scripts without spaces (Chinese, Japanese, Thai, ...)")
       ->check(CLI::Range(1, 64));
-  app->add_option("--num-perm", o.num_perm, "MinHash hashes; bands x rows are then chosen for --threshold")
-      ->check(CLI::Range(1, 1024));
-  app->add_option("--bands", o.bands, "LSH bands (default 14, with --rows)")->check(CLI::Range(1, 1024));
-  app->add_option("--rows", o.rows, "Hashes per band (default 8, with --bands)")->check(CLI::Range(1, 1024));
-  f->thresholds.push_back(
-      app->add_option("--threshold", o.threshold,
-                      "Jaccard similarity from which documents are duplicates; given without --bands/--rows, "
-                      "bands x rows are chosen for it and the trade-off is printed")
-          ->check(CLI::Range(0.0, 1.0)));
+  app->add_option("--num-perm", o.num_perm,
+                  "MinHash hashes, exactly: split into bands x rows chosen for --threshold (default: the best split "
+                  "of at most 112)")
+      ->check(CLI::Range(1, 1024))
+      ->default_str("");
+  app->add_option("--bands", o.bands, "LSH bands, with --rows (default: chosen for --threshold)")
+      ->check(CLI::Range(1, 1024))
+      ->default_str("");
+  app->add_option("--rows", o.rows, "Hashes per band, with --bands (default: chosen for --threshold)")
+      ->check(CLI::Range(1, 1024))
+      ->default_str("");
+  app->add_option("--threshold", o.threshold,
+                  "Jaccard similarity from which documents are duplicates; without --bands/--rows, bands x rows "
+                  "are chosen for it and the trade-off is printed")
+      ->check(CLI::Range(0.0, 1.0));
   static const std::map<std::string, llmtk::VerifyMode> verify = {{"exact", llmtk::VerifyMode::kExact},
                                                                   {"estimate", llmtk::VerifyMode::kEstimate},
                                                                   {"none", llmtk::VerifyMode::kNone}};
@@ -88,7 +93,6 @@ void AddFlags(llmtk::Tool& tool, CLI::App* app, Flags* f, int outputs, const std
 
 void Finish(Flags* f) {
   llmtk::DedupOptions& o = f->o;
-  for (auto* t : f->thresholds) o.threshold_given |= t->count() > 0;
   if (o.output.empty()) o.output = "-";
   o.normalize.nfkc = !f->no_nfkc;
   o.normalize.lowercase = !f->no_lower;
