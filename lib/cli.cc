@@ -20,6 +20,13 @@ bool CommonOptions::ShowProgress() const {
 
 int CommonOptions::Threads() const { return ResolveThreads(threads); }
 
+absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs) {
+  if (!inputs.empty() || !isatty(0)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "no input named and stdin is a terminal: name input files or directories, or pipe the input in "
+      "(give - to type it)");
+}
+
 int ExitCodeFor(const absl::Status& s) {
   if (s.ok() || IsBrokenPipe(s)) return 0;
   if (s.code() == absl::StatusCode::kInvalidArgument) return 2;

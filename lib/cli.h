@@ -40,6 +40,11 @@ struct CommonOptions {
   int Threads() const;  // resolved: >= 1
 };
 
+// For commands that read stdin when no input is named: a usage error when
+// `inputs` is empty and stdin is a terminal, where the command would wait
+// silently for typed input. Naming "-" reads a terminal all the same.
+absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs);
+
 // Exit code for a library status (see the header comment).
 int ExitCodeFor(const absl::Status& s);
 // Prints "llmtk-<tool>: error: <message>" to stderr.

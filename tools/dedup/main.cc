@@ -158,7 +158,10 @@ int main(int argc, char** argv) {
               "'; give the stage's inputs and flags after its name"));
     }
     Finish(&f);
-    if (app.get_subcommands().empty()) return llmtk::RunDedup(f.o).status();
+    if (app.get_subcommands().empty()) {
+      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(f.o.inputs));
+      return llmtk::RunDedup(f.o).status();
+    }
     stage.stage = app.get_subcommands()[0]->get_name();
     if (stage.stage == "sign" || stage.stage == "filter")
       RETURN_IF_ERROR(llmtk::ParseShard(shard, &stage.shard, &stage.num_shards));

@@ -38,8 +38,7 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   t->app = tool.app().add_subcommand(
       "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
   CLI::App* s = t->app;
-  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (stdin)")
-      ->default_val(std::vector<std::string>{"-"});
+  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (default: stdin)");
   s->add_option("-o,--output", t->output, "output tokenizer.json (or .gguf with --gguf)")
       ->required();
   s->add_option("--vocab-size", t->opts.vocab_size,
@@ -75,6 +74,8 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
 }
 
 absl::Status RunTrainCommand(TrainCommand& t) {
+  RETURN_IF_ERROR(llmtk::RequireInputOrPipe(t.inputs));
+  if (t.inputs.empty()) t.inputs = {"-"};
   t.opts.threads = t.common.Threads();
   t.opts.style = t.style == "sentencepiece" ? llmtk::BpeStyle::kSentencePiece
                                             : llmtk::BpeStyle::kByteLevel;
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (train.app->parsed()) return RunTrainCommand(train);
     if (enc->parsed()) {
+      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(eo.inputs));
       eo.format = formats.at(format);
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
@@ -169,6 +171,7 @@ int main(int argc, char** argv) {
       return absl::OkStatus();
     }
     if (dec->parsed()) {
+      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(dop.inputs));
       dop.input_format = in_formats.at(in_format);
       return llmtk::DecodeCorpus(dop);
     }
@@ -176,6 +179,7 @@ int main(int argc, char** argv) {
       ASSIGN_OR_RETURN(std::string s, llmtk::InspectTokenizer(inspect_path, inspect_json));
       return WriteStdout(s);
     }
+    RETURN_IF_ERROR(llmtk::RequireInputOrPipe(so.inputs));
     so.threads = stats_common.Threads();
     so.json = stats_common.json;
     so.progress = stats_common.ShowProgress();
