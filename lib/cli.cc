@@ -3,11 +3,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/parallel.h"
 
@@ -25,6 +28,33 @@ absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs) {
   return absl::InvalidArgumentError(
       "no input named and stdin is a terminal: name input files or directories, or pipe the input in "
       "(give - to type it)");
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: Levenshtein plus adjacent transpositions.
+  const size_t n = a.size(), m = b.size();
+  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
+  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (size_t i = 1; i <= n; ++i) {
+    for (size_t j = 1; j <= m; ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+std::string NearestName(std::string_view s, const std::vector<std::string>& names) {
+  const size_t limit = std::max<size_t>(1, s.size() / 3);
+  std::string best;
+  size_t best_d = limit + 1;
+  for (const std::string& name : names) {
+    const size_t dist = EditDistance(s, name);
+    if (dist < best_d) best_d = dist, best = name;
+  }
+  return best;
 }
 
 int ExitCodeFor(const absl::Status& s) {
@@ -95,9 +125,37 @@ void Tool::AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on
   app->add_option("--zstd-level", opts->zstd_level, "zstd level for .zst outputs")->check(CLI::Range(1, 19));
 }
 
+absl::Status Tool::CheckSubcommand(int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app_->get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+  if (names.empty() || argc < 2) return absl::OkStatus();
+  const std::string first = argv[1];
+  if (first.empty() || first[0] == '-') return absl::OkStatus();
+  for (const std::string& n : names)
+    if (n == first) return absl::OkStatus();
+  // Where the first argument may also be an input (llmtk-quant IN OUT,
+  // llmtk-dedup FILES), only a name that is no file and looks like a
+  // misspelled subcommand is one.
+  const std::string near = NearestName(first, names);
+  const bool required = app_->get_require_subcommand_min() > 0;
+  std::error_code ec;
+  if (!required && (near.empty() || std::filesystem::exists(first, ec))) return absl::OkStatus();
+  if (!near.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown subcommand '", first, "' (did you mean '", near, "'?)"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown subcommand '", first, "'; the subcommands are ", absl::StrJoin(names, ", ")));
+}
+
 int Tool::Run(int argc, char** argv, const std::function<absl::Status()>& run) {
   // Writes to a closed pipe must come back as EPIPE, not kill us.
   signal(SIGPIPE, SIG_IGN);
+  if (absl::Status s = CheckSubcommand(argc, argv); !s.ok()) {
+    PrintError(name_, s);
+    std::cerr << "Run with --help for usage.\n";
+    return 2;
+  }
   try {
     app_->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

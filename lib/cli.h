@@ -45,6 +45,13 @@ struct CommonOptions {
 // silently for typed input. Naming "-" reads a terminal all the same.
 absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs);
 
+// Edit distance counting an adjacent transposition as one edit ("sing" is
+// one from "sign").
+size_t EditDistance(std::string_view a, std::string_view b);
+// The name in `names` nearest to `s` when near enough to be a misspelling of
+// it (at most max(1, |s|/3) edits, ties to the first), else "".
+std::string NearestName(std::string_view s, const std::vector<std::string>& names);
+
 // Exit code for a library status (see the header comment).
 int ExitCodeFor(const absl::Status& s);
 // Prints "llmtk-<tool>: error: <message>" to stderr.
@@ -72,6 +79,9 @@ class Tool {
   int Run(int argc, char** argv, const std::function<absl::Status()>& run);
 
  private:
+  // A first argument that names no subcommand but is meant to: InvalidArgument
+  // "unknown subcommand 'x' (did you mean 'y'?)".
+  absl::Status CheckSubcommand(int argc, char** argv);
   std::string name_;
   std::unique_ptr<CLI::App> app_;
 };
