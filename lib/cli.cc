@@ -97,18 +97,15 @@ void Tool::AddCommonFlags(CommonOptions* opts, CLI::App* on) {
 void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
   CLI::App* app = on ? on : app_.get();
   app->add_option("--text-key", opts->text_key, "JSON field holding the text (dotted path for nested fields)");
-  static const std::map<std::string, InputFormat> formats = {
-      {"auto", InputFormat::kAuto}, {"jsonl", InputFormat::kJsonl}, {"text", InputFormat::kText}};
-  app->add_option("--input-format", opts->format, "jsonl, text (one document a line) or auto")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case).description("auto|jsonl|text"));
-  static const std::map<std::string, BadLinePolicy> policies = {
-      {"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}};
-  app->add_option("--on-bad-line", opts->on_bad_line, "What to do with malformed lines: error or skip (counted)")
-      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case).description("error|skip"));
-  static const std::map<std::string, InvalidUtf8Policy> utf8 = {
-      {"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}};
-  app->add_option("--invalid-utf8", opts->invalid_utf8, "Invalid UTF-8 in text: error, or replace with U+FFFD")
-      ->transform(CLI::CheckedTransformer(utf8, CLI::ignore_case).description("error|replace"));
+  AddChoiceOption<InputFormat>(app, "--input-format", &opts->format,
+                               {{"auto", InputFormat::kAuto}, {"jsonl", InputFormat::kJsonl}, {"text", InputFormat::kText}},
+                               "jsonl, text (one document a line) or auto (from the first non-blank byte)");
+  AddChoiceOption<BadLinePolicy>(app, "--on-bad-line", &opts->on_bad_line,
+                                 {{"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}},
+                                 "What to do with malformed lines: error or skip (counted)");
+  AddChoiceOption<InvalidUtf8Policy>(app, "--invalid-utf8", &opts->invalid_utf8,
+                                     {{"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}},
+                                     "Invalid UTF-8 in text: error, or replace with U+FFFD");
 }
 
 void Tool::AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on) {

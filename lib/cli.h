@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "lib/io.h"
 #include "lib/jsonl.h"
 #include "lib/status.h"
@@ -39,6 +41,36 @@ struct CommonOptions {
   bool ShowProgress() const;
   int Threads() const;  // resolved: >= 1
 };
+
+// An option taking one of the names in `choices` (any letter case), stored
+// as the value mapped to it. Errors and --help show the names — "--verify:
+// 'x' is not one of exact, estimate, none" and "=exact" — never the values
+// behind them; the default shown is the name of *value as it is now.
+template <typename T>
+CLI::Option* AddChoiceOption(CLI::App* app, const std::string& flags, T* value,
+                             std::vector<std::pair<std::string, T>> choices, const std::string& help) {
+  std::string names, listed, def;
+  for (const auto& [name, v] : choices) {
+    absl::StrAppend(&names, names.empty() ? "" : "|", name);
+    absl::StrAppend(&listed, listed.empty() ? "" : ", ", name);
+    if (def.empty() && v == *value) def = name;
+  }
+  auto lookup = [choices](const std::string& s) -> const T* {
+    for (const auto& [name, v] : choices)
+      if (absl::EqualsIgnoreCase(name, s)) return &v;
+    return nullptr;
+  };
+  CLI::Option* opt = app->add_option_function<std::string>(
+      flags, [value, lookup](const std::string& s) { *value = *lookup(s); }, help);
+  opt->check(CLI::Validator(
+      [lookup, listed](std::string& s) -> std::string {
+        return lookup(s) ? "" : absl::StrCat("'", s, "' is not one of ", listed);
+      },
+      "", ""));
+  opt->type_name(names);
+  if (!def.empty()) opt->default_str(def);
+  return opt;
+}
 
 // For commands that read stdin when no input is named: a usage error when
 // `inputs` is empty and stdin is a terminal, where the command would wait

@@ -77,11 +77,11 @@ void AddFlags(llmtk::Tool& tool, CLI::App* app, Flags* f, int outputs, const std
                   "Jaccard similarity from which documents are duplicates; without --bands/--rows, bands x rows "
                   "are chosen for it and the trade-off is printed")
       ->check(CLI::Range(0.0, 1.0));
-  static const std::map<std::string, llmtk::VerifyMode> verify = {{"exact", llmtk::VerifyMode::kExact},
-                                                                  {"estimate", llmtk::VerifyMode::kEstimate},
-                                                                  {"none", llmtk::VerifyMode::kNone}};
-  app->add_option("--verify", o.verify, "Confirm candidate pairs: exact Jaccard, MinHash estimate, or none")
-      ->transform(CLI::CheckedTransformer(verify, CLI::ignore_case).description("exact|estimate|none"));
+  llmtk::AddChoiceOption<llmtk::VerifyMode>(app, "--verify", &o.verify,
+                                            {{"exact", llmtk::VerifyMode::kExact},
+                                             {"estimate", llmtk::VerifyMode::kEstimate},
+                                             {"none", llmtk::VerifyMode::kNone}},
+                                            "Confirm candidate pairs: exact Jaccard, MinHash estimate, or none");
   app->add_option("--keep", f->keep, "Survivor of a cluster: first, longest, or a numeric field (highest wins)");
   app->add_option("--seed", o.seed, "Hash seed");
   app->add_flag("--no-nfkc", f->no_nfkc, "Do not apply Unicode NFKC");

@@ -28,16 +28,17 @@ int main(int argc, char** argv) {
 
   app.add_option("--source", specs, "NAME=PATH[,PATH...]:WEIGHT (repeat; paths may be files, directories or -)");
   app.add_option("--recipe", opts.recipe_path, "Recipe JSON (or a manifest.json, to reproduce a run)");
-  app.add_option("--by", by, "Unit of shares, --total and --shard-size: docs, bytes (of text) or tokens")
-      ->check(CLI::IsMember({"docs", "bytes", "tokens"}));
+  AddChoiceOption<std::string>(&app, "--by", &by, {{"docs", "docs"}, {"bytes", "bytes"}, {"tokens", "tokens"}},
+                               "Unit of shares, --total and --shard-size: docs, bytes (of text) or tokens (default docs)");
   app.add_option("--total", total, "Output size in --by units, e.g. 200M (default: no source repeats)");
   app.add_option("--max-epochs", max_epochs, "Most times a source may be repeated (default 1)");
   app.add_flag("--allow-short", allow_short, "When a source hits --max-epochs, shrink the whole mixture instead of failing");
   app.add_option("--shuffle", shuffle, "none, global (default) or window:N");
   app.add_option("--seed", seed, "Random seed (default 0)");
   app.add_option("--shard-size", shard_size, "Shard size in --by units (default 100k docs, 100M bytes, 50M tokens)");
-  app.add_option("--format", format, "jsonl, jsonl.zst (default) or megatron (token shards PREFIX.bin/.idx; needs -t)")
-      ->check(CLI::IsMember({"jsonl", "jsonl.zst", "megatron"}));
+  AddChoiceOption<std::string>(&app, "--format", &format,
+                               {{"jsonl", "jsonl"}, {"jsonl.zst", "jsonl.zst"}, {"megatron", "megatron"}},
+                               "jsonl, jsonl.zst (default) or megatron (token shards PREFIX.bin/.idx; needs -t)");
   app.add_option("--source-field", source_field, "Field naming each document's source (default 'source')");
   app.add_flag("--no-source-field", no_source_field, "Write documents unchanged");
   app.add_option("--tokens-key", tokens_key, "Field holding each document's token count (for --by tokens)");

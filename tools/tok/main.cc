@@ -60,10 +60,9 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "llama3, gpt2, qwen2, cjk (llama3 with Han/kana runs in 1-2 character words), "
                 "or a regex")
       ->capture_default_str();
-  s->add_option("--style", t->style,
-                "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)")
-      ->check(CLI::IsMember({"byte-level", "sentencepiece"}))
-      ->capture_default_str();
+  llmtk::AddChoiceOption<std::string>(s, "--style", &t->style,
+                                      {{"byte-level", "byte-level"}, {"sentencepiece", "sentencepiece"}},
+                                      "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)");
   s->add_option("--character-coverage", t->opts.character_coverage,
                 "sentencepiece style: share of characters the alphabet covers; the rest use "
                 "byte fallback")
@@ -107,14 +106,13 @@ int main(int argc, char** argv) {
   CLI::App* enc = app.add_subcommand("encode", "encode documents (JSONL or text) into token ids");
   enc->add_option("-t,--tokenizer", eo.tokenizer, "tokenizer.json or GGUF file")->required();
   enc->add_option("INPUTS", eo.inputs, "input files or directories (default: stdin)");
-  std::map<std::string, llmtk::TokenOutputFormat> formats{{"ids", llmtk::TokenOutputFormat::kIds},
-                                                          {"jsonl", llmtk::TokenOutputFormat::kJsonl},
-                                                          {"bin", llmtk::TokenOutputFormat::kBin},
-                                                          {"megatron", llmtk::TokenOutputFormat::kMegatron}};
-  std::string format = "ids";
-  enc->add_option("--format", format, "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)")
-      ->check(CLI::IsMember({"ids", "jsonl", "bin", "megatron"}))
-      ->capture_default_str();
+  llmtk::AddChoiceOption<llmtk::TokenOutputFormat>(
+      enc, "--format", &eo.format,
+      {{"ids", llmtk::TokenOutputFormat::kIds},
+       {"jsonl", llmtk::TokenOutputFormat::kJsonl},
+       {"bin", llmtk::TokenOutputFormat::kBin},
+       {"megatron", llmtk::TokenOutputFormat::kMegatron}},
+      "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)");
   enc->add_option("--ids-key", eo.ids_key, "field for --format jsonl")->capture_default_str();
   tool.AddSpecialTokenFlags(&eo.specials, enc);
   tool.AddOutputFlags(&eo.output, &eo.output_options, enc);
@@ -125,15 +123,13 @@ int main(int argc, char** argv) {
   CLI::App* dec = app.add_subcommand("decode", "decode token ids back into text");
   dec->add_option("-t,--tokenizer", dop.tokenizer, "tokenizer.json or GGUF file")->required();
   dec->add_option("INPUTS", dop.inputs, "ids files (a document per line), .bin files or Megatron prefixes (default: stdin)");
-  std::map<std::string, llmtk::IdsInputFormat> in_formats{{"ids", llmtk::IdsInputFormat::kIds},
-                                                          {"bin", llmtk::IdsInputFormat::kBin},
-                                                          {"megatron", llmtk::IdsInputFormat::kMegatron}};
-  std::string in_format = "ids";
-  dec->add_option("--input-format", in_format, "ids (a document per line), bin (nanoGPT), megatron (PREFIX)")
-      ->check(CLI::IsMember({"ids", "bin", "megatron"}))
-      ->capture_default_str();
-  dec->add_option("--dtype", dop.dtype, "element type of a .bin input (default: by vocabulary size)")
-      ->check(CLI::IsMember({"uint16", "uint32"}));
+  llmtk::AddChoiceOption<llmtk::IdsInputFormat>(dec, "--input-format", &dop.input_format,
+                                                {{"ids", llmtk::IdsInputFormat::kIds},
+                                                 {"bin", llmtk::IdsInputFormat::kBin},
+                                                 {"megatron", llmtk::IdsInputFormat::kMegatron}},
+                                                "ids (a document per line), bin (nanoGPT), megatron (PREFIX)");
+  llmtk::AddChoiceOption<std::string>(dec, "--dtype", &dop.dtype, {{"uint16", "uint16"}, {"uint32", "uint32"}},
+                                      "element type of a .bin input (default: by vocabulary size)");
   dec->add_flag("--skip-special", dop.skip_special, "leave out special tokens");
   dec->add_flag("--jsonl", dop.jsonl, "write {\"text\": ...} per document instead of a text line");
   tool.AddOutputFlags(&dop.output, &dop.output_options, dec);
@@ -159,7 +155,6 @@ int main(int argc, char** argv) {
     if (train.app->parsed()) return RunTrainCommand(train);
     if (enc->parsed()) {
       RETURN_IF_ERROR(llmtk::RequireInputOrPipe(eo.inputs));
-      eo.format = formats.at(format);
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
       ASSIGN_OR_RETURN(llmtk::EncodeReport r, llmtk::EncodeCorpus(eo));
@@ -172,7 +167,6 @@ int main(int argc, char** argv) {
     }
     if (dec->parsed()) {
       RETURN_IF_ERROR(llmtk::RequireInputOrPipe(dop.inputs));
-      dop.input_format = in_formats.at(in_format);
       return llmtk::DecodeCorpus(dop);
     }
     if (ins->parsed()) {
