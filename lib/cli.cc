@@ -23,6 +23,18 @@ bool CommonOptions::ShowProgress() const {
 
 int CommonOptions::Threads() const { return ResolveThreads(threads); }
 
+bool DataOnStdout(std::string_view output) { return output.empty() || output == "-"; }
+
+absl::Status WriteJsonReport(std::string_view data_output, std::string_view json) {
+  std::string text(json);
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  FILE* f = DataOnStdout(data_output) ? stderr : stdout;
+  if (fwrite(text.data(), 1, text.size(), f) != text.size() || fflush(f) != 0) {
+    if (f == stdout) return BrokenPipeError();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs) {
   if (!inputs.empty() || !isatty(0)) return absl::OkStatus();
   return absl::InvalidArgumentError(

@@ -72,6 +72,15 @@ CLI::Option* AddChoiceOption(CLI::App* app, const std::string& flags, T* value,
   return opt;
 }
 
+// Where a --json report goes, in every tool: stdout carries data only, so a
+// run that writes its data to stdout (output "-" or "") puts the report on
+// stderr; any other run (data to a file, or no data) puts it on stdout.
+// --quiet silences progress and the human summary, never a --json report.
+bool DataOnStdout(std::string_view output);
+// Writes a --json report (a trailing newline added if missing) where the
+// rule above says; a closed stdout is BrokenPipeError.
+absl::Status WriteJsonReport(std::string_view data_output, std::string_view json);
+
 // For commands that read stdin when no input is named: a usage error when
 // `inputs` is empty and stdin is a terminal, where the command would wait
 // silently for typed input. Naming "-" reads a terminal all the same.

@@ -150,7 +150,7 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
                                             rep.kept + rep.exact_duplicates + rep.near_duplicates,
                                             " documents on re-reading, ", rep.documents, " signed"));
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  PrintDedupReport(o, rep);
+  RETURN_IF_ERROR(PrintDedupReport(o, rep));
   return rep;
 }
 }  // namespace
@@ -166,10 +166,12 @@ absl::Status CheckDedupOptions(const DedupOptions& o) {
   return absl::OkStatus();
 }
 
-void PrintDedupReport(const DedupOptions& o, const DedupReport& r) {
-  if (o.quiet) return;
-  std::string s = o.json ? FormatDedupJson(o, r) + "\n" : FormatDedupSummary(o, r);
+absl::Status PrintDedupReport(const DedupOptions& o, const DedupReport& r) {
+  if (o.json) return WriteJsonReport(o.output, FormatDedupJson(o, r));
+  if (o.quiet) return absl::OkStatus();
+  std::string s = FormatDedupSummary(o, r);
   fwrite(s.data(), 1, s.size(), stderr);
+  return absl::OkStatus();
 }
 
 namespace {

@@ -78,16 +78,17 @@ struct DedupReport {
 // Resolves the LSH parameters of the options (InvalidArgument on conflicts).
 absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& opts, bool* chosen);
 
-// Runs the whole pipeline; writes the summary (or JSON report) to stderr
-// unless quiet.
+// Runs the whole pipeline; writes the summary (stderr) or the JSON report
+// (see PrintDedupReport).
 absl::StatusOr<DedupReport> RunDedup(const DedupOptions& opts);
 
 // Usage checks shared by the single command and the stages.
 absl::Status CheckDedupOptions(const DedupOptions& opts);
 // Memory of the per-document tables (see dedup_index.h).
 uint64_t TableBytes(const DocTable& t, const DedupOptions& opts);
-// Writes the summary or JSON report to stderr unless quiet.
-void PrintDedupReport(const DedupOptions& opts, const DedupReport& r);
+// Writes the summary to stderr unless quiet, or the JSON report where
+// WriteJsonReport (lib/cli.h) puts it.
+absl::Status PrintDedupReport(const DedupOptions& opts, const DedupReport& r);
 
 // The human summary and the JSON report of a run.
 std::string FormatDedupSummary(const DedupOptions& opts, const DedupReport& r);

@@ -158,9 +158,9 @@ int main(int argc, char** argv) {
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
       ASSIGN_OR_RETURN(llmtk::EncodeReport r, llmtk::EncodeCorpus(eo));
+      if (enc_common.json) return llmtk::WriteJsonReport(eo.output, llmtk::FormatEncodeReport(r, true));
       if (!enc_common.quiet) {
         std::string s = "llmtk-tok: " + llmtk::FormatEncodeReport(r, false);
-        if (enc_common.json) s = llmtk::FormatEncodeReport(r, true);
         std::fputs(s.c_str(), stderr);
       }
       return absl::OkStatus();
