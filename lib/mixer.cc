@@ -46,6 +46,7 @@ struct Resolved {
   int zstd_level = 3;
   std::string tokenizer, tokenizer_sha256;
   SpecialTokenOptions specials;
+  BadLinePolicy on_bad_line = BadLinePolicy::kError;
 };
 
 absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
@@ -85,6 +86,7 @@ absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
   if (r.zstd_level < 1 || r.zstd_level > 19) return absl::InvalidArgumentError("--zstd-level must be in 1..19");
   r.tokenizer = st.tokenizer.value_or("");
   r.tokenizer_sha256 = st.tokenizer_sha256.value_or("");
+  r.on_bad_line = st.on_bad_line.value_or(opts.on_bad_line);
   r.specials.no_special = st.no_special.value_or(false);
   r.specials.add_bos = st.add_bos.value_or(false);
   r.specials.add_eos = st.add_eos.value_or(false);
@@ -415,7 +417,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   IndexOptions io;
   io.reader.text_key = r.text_key;
   io.reader.format = opts.input_format;
-  io.reader.on_bad_line = opts.on_bad_line;
+  io.reader.on_bad_line = r.on_bad_line;
   io.reader.invalid_utf8 = opts.invalid_utf8;
   if (r.by == MixUnit::kTokens && r.tokenizer.empty()) io.tokens_key = r.tokens_key;
   io.source_field = r.source_field;
@@ -528,7 +530,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     w.Key("no_special").Bool(r.specials.no_special).Key("add_bos").Bool(r.specials.add_bos);
     w.Key("add_eos").Bool(r.specials.add_eos).Key("append_eod").Bool(r.specials.append_eod);
   }
-  w.Key("on_bad_line").String(opts.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
+  w.Key("on_bad_line").String(r.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
   w.Key("requested_units").Double(plan.requested_units);
   w.Key("achieved_units").Uint(plan.total_units);
   w.Key("achieved_documents").Uint(plan.blend.size());

@@ -76,6 +76,7 @@ struct MixSettings {
   // post-processor's.
   std::optional<bool> no_special, add_bos, add_eos;
   std::optional<bool> append_eod;               // EOS after each document's tokens
+  std::optional<BadLinePolicy> on_bad_line;     // default MixOptions::on_bad_line
 };
 
 struct MixOptions {

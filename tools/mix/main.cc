@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     opts.threads = common.Threads();
     opts.progress = common.ShowProgress();
     opts.on_bad_line = reader.on_bad_line;
+    if (app.count("--on-bad-line")) st.on_bad_line = reader.on_bad_line;
     opts.invalid_utf8 = reader.invalid_utf8;
     opts.input_format = reader.format;
     ASSIGN_OR_RETURN(MixReport report, RunMix(opts));
