@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "lib/bpe_trainer.h"
 #include "lib/cli.h"
 #include "lib/tok_commands.h"
@@ -67,12 +68,14 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "sentencepiece style: share of characters the alphabet covers; the rest use "
                 "byte fallback")
       ->capture_default_str();
-  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys)");
+  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
   tool.AddReaderFlags(&t->reader, s);
   tool.AddCommonFlags(&t->common, s);
 }
 
 absl::Status RunTrainCommand(TrainCommand& t) {
+  // A .gguf name is a GGUF vocabulary: never JSON under a GGUF name.
+  if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
   RETURN_IF_ERROR(llmtk::RequireInputOrPipe(t.inputs));
   if (t.inputs.empty()) t.inputs = {"-"};
   t.opts.threads = t.common.Threads();
