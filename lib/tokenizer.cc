@@ -23,6 +23,21 @@ Tokenizer::Tokenizer(TokenizerParts parts) : parts_(std::move(parts)) {
   }
 }
 
+namespace {
+
+// A SentencePiece ModelProto starts with its first piece: field 1 (pieces,
+// length-delimited: tag 0x0a, a varint length) holding field 1 (the piece
+// string: tag 0x0a). Asked only of files that are not JSON.
+bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) {
+  if (path.size() >= 6 && path.substr(path.size() - 6) == ".model") return true;
+  if (bytes.size() < 4 || static_cast<uint8_t>(bytes[0]) != 0x0a) return false;
+  size_t i = 1;
+  while (i < bytes.size() && i < 6 && (static_cast<uint8_t>(bytes[i]) & 0x80)) ++i;
+  return i + 1 < bytes.size() && static_cast<uint8_t>(bytes[i + 1]) == 0x0a;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path) {
   ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
   if (mapped->size() >= 4 && std::memcmp(mapped->data(), "GGUF", 4) == 0) {
@@ -36,7 +51,14 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
     ASSIGN_OR_RETURN(auto gguf, GgufFile::FromBuffer(bytes, path));
     return FromGguf(*gguf);
   }
-  return FromJson(bytes, path);
+  auto tok = FromJson(bytes, path);
+  if (!tok.ok() && LooksLikeSentencePieceModel(bytes, path)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "a SentencePiece model (tokenizer.model, protobuf) is not supported yet, ", path,
+        "; use the model's tokenizer.json (Hugging Face) or a GGUF file with its vocabulary (llmtk-quant converts a "
+        "Hugging Face directory holding tokenizer.model into one)"));
+  }
+  return tok;
 }
 
 absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
