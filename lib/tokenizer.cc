@@ -29,6 +29,8 @@ namespace {
 // length-delimited: tag 0x0a, a varint length) holding field 1 (the piece
 // string: tag 0x0a). Asked only of files that are not JSON.
 bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) {
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && bytes[first] == '{') return false;  // broken JSON, whatever its name
   if (path.size() >= 6 && path.substr(path.size() - 6) == ".model") return true;
   if (bytes.size() < 4 || static_cast<uint8_t>(bytes[0]) != 0x0a) return false;
   size_t i = 1;
