@@ -102,6 +102,17 @@ TEST(Cli, UnescapeFlagValue) {
   EXPECT_FALSE(UnescapeFlagValue("--stop", R"(\ud800)").ok());
 }
 
+TEST(Cli, NearestNameSuggestsMisspellings) {
+  EXPECT_EQ(EditDistance("sign", "sing"), 1u);  // a transposition is one edit
+  EXPECT_EQ(EditDistance("instpect", "inspect"), 1u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  const std::vector<std::string> names = {"encode", "decode", "inspect", "stats", "train"};
+  EXPECT_EQ(NearestName("instpect", names), "inspect");
+  EXPECT_EQ(NearestName("encod", names), "encode");
+  EXPECT_EQ(NearestName("foo", names), "");
+  EXPECT_EQ(NearestName("model.gguf", names), "");
+}
+
 TEST(Cli, HumanBytes) {
   EXPECT_EQ(HumanBytes(512), "512 B");
   EXPECT_EQ(HumanBytes(1234567), "1.23 MB");

@@ -103,7 +103,6 @@ class DedupTest : public ::testing::Test {
 TEST_F(DedupTest, KeptAndRemovedPartitionTheInputInOrder) {
   DedupOptions o = Opts("a");
   o.threshold = 0.8;
-  o.threshold_given = true;
   auto r = RunDedup(o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->documents, 290u);
@@ -132,7 +131,6 @@ TEST_F(DedupTest, KeptAndRemovedPartitionTheInputInOrder) {
 TEST_F(DedupTest, ExactVerificationMatchesBruteForce) {
   DedupOptions o = Opts("b");
   o.threshold = 0.8;
-  o.threshold_given = true;
   ASSERT_TRUE(RunDedup(o).ok());
   auto in = Lines(Slurp(kPlanted));
   std::vector<std::vector<uint64_t>> sets;
@@ -182,7 +180,6 @@ TEST_F(DedupTest, KeepPolicies) {
   DedupOptions o = Opts("k");
   o.inputs = {Write("k.jsonl", in)};
   o.threshold = 0.7;
-  o.threshold_given = true;
   ASSERT_TRUE(RunDedup(o).ok());
   EXPECT_EQ(Lines(Slurp(o.output)).size(), 1u);
   EXPECT_NE(Slurp(o.output).find("\"id\":1"), std::string::npos);
@@ -323,6 +320,33 @@ TEST_F(DedupTest, LshOptionConflictsAreUsageErrors) {
   r = RunDedup(o);
   EXPECT_EQ(r.status(),
             absl::InvalidArgumentError("--num-perm 64 does not equal --bands 10 x --rows 5; drop --num-perm"));
+}
+
+TEST_F(DedupTest, LshParamsDependOnValuesAndHonourNumPerm) {
+  DedupOptions o;
+  bool chosen = false;
+  // The default threshold, given or not, is one setting.
+  LshParams def = ResolveLshParams(o, &chosen).value();
+  EXPECT_TRUE(chosen);
+  EXPECT_EQ(def.bands, 16);
+  EXPECT_EQ(def.rows, 6);
+  o.verify = VerifyMode::kNone;
+  LshParams none = ResolveLshParams(o, &chosen).value();
+  EXPECT_EQ(none.num_perm(), 108);  // 9 x 12
+  o.verify = VerifyMode::kExact;
+  // A requested hash count is what is used.
+  for (int n : {64, 96, 112, 128, 256}) {
+    o.num_perm = n;
+    EXPECT_EQ(ResolveLshParams(o, &chosen).value().num_perm(), n) << n;
+  }
+  o.num_perm = 97;
+  EXPECT_EQ(ResolveLshParams(o, &chosen).status(),
+            absl::InvalidArgumentError("--num-perm 97 does not split into bands x rows (both at least 2); the "
+                                       "nearest that do are 96 and 98, or give --bands and --rows"));
+  o.num_perm = 2;
+  EXPECT_EQ(ResolveLshParams(o, &chosen).status(),
+            absl::InvalidArgumentError("--num-perm 2 does not split into bands x rows (both at least 2); the "
+                                       "nearest that does is 4, or give --bands and --rows"));
 }
 
 TEST_F(DedupTest, StagedEqualsSingleCommand) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace llmtk {
@@ -155,6 +156,26 @@ TEST_F(IoTest, ExpandInputsSortsDirectories) {
                                            Path("d/sub/c.jsonl"), "-"}));
 }
 
+TEST_F(IoTest, ExpandInputsReadsOnlyDocumentFilesOfDirectories) {
+  // A llmtk-mix output directory, a hidden file, an output still being written.
+  fs::create_directories(dir_ / "m" / ".spool");
+  WriteRaw("m/manifest.json", "{}\n");
+  WriteRaw("m/shard-00001.jsonl.zst", "");
+  WriteRaw("m/shard-00000.jsonl", "");
+  WriteRaw("m/notes.TXT", "");
+  WriteRaw("m/.hidden.jsonl", "");
+  WriteRaw("m/.spool/0", "");
+  WriteRaw("m/kept.jsonl.tmp.123.0", "");
+  EXPECT_EQ(ExpandInputs({Path("m")}).value(),
+            (std::vector<std::string>{Path("m/notes.TXT"), Path("m/shard-00000.jsonl"), Path("m/shard-00001.jsonl.zst")}));
+  // Named explicitly, any file is read.
+  EXPECT_EQ(ExpandInputs({Path("m/manifest.json")}).value(), (std::vector<std::string>{Path("m/manifest.json")}));
+  WriteRaw("m/README.md", "");
+  auto s = ExpandInputs({Path("m")}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), testing::HasSubstr(Path("m/README.md")));
+}
+
 TEST_F(IoTest, OutputFileIsAtomic) {
   std::string path = Path("out.txt");
   {
@@ -221,10 +242,18 @@ TEST_F(IoTest, BadZstdLevelIsUsageError) {
             absl::InvalidArgumentError("--zstd-level must be between 1 and 22, got 40"));
 }
 
+TEST_F(IoTest, OutputCreatesMissingDirectories) {
+  auto f = OutputFile::Open(Path("no/such/dir/out.txt")).value();
+  ASSERT_TRUE(f->Write("x").ok());
+  ASSERT_TRUE(f->Close().ok());
+  EXPECT_EQ(ReadFileToString(Path("no/such/dir/out.txt")).value(), "x");
+}
+
 TEST_F(IoTest, UnwritableOutputDirectory) {
-  auto s = OutputFile::Open(Path("no/such/dir/out.txt")).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(absl::StartsWith(s.message(), "cannot create output: No such file or directory, ")) << s;
+  WriteRaw("plain", "");
+  auto s = OutputFile::Open(Path("plain/out.txt")).status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StartsWith(s.message(), "cannot create the output's directory " + Path("plain"))) << s;
 }
 
 TEST_F(IoTest, BrokenPipeIsReported) {

@@ -298,6 +298,9 @@ TEST(Fit, GpuTableAndSizes) {
   EXPECT_EQ(*ParseByteSize("1.5 GiB"), 3 * kGiB / 2);
   EXPECT_EQ(ParseByteSize("lots").status().message(), "bad size 'lots'; use e.g. 24GiB, 80GB, 81559MiB");
   EXPECT_EQ(ParseByteSize("3 parsecs").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseByteSize("24").status().message(), "size '24' has no unit; write e.g. 24GiB or 24GB (24B for bytes)");
+  EXPECT_EQ(*ParseByteSize("512B"), 512);
+  EXPECT_EQ(*ParseByteSize("0"), 0);
 }
 
 TEST(Solve, MaxBatchMaxSeqMinGpus) {

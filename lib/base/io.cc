@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
+
 namespace llmtk {
 namespace {
 
@@ -242,6 +244,37 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenInput(std::string_view path) {
   return std::unique_ptr<InputStream>(std::move(raw));
 }
 
+namespace {
+
+// A directory given as input holds a corpus. What a toolkit run leaves there
+// besides documents must not be read as documents, and a stray file must not
+// either: the mix manifest is skipped by name, hidden files and files still
+// being written (".tmp." names) are skipped, any other file that is not a
+// document file is an error naming it.
+enum class DirEntry { kDocuments, kSkip, kOther };
+
+DirEntry ClassifyDirEntry(std::string_view name) {
+  if (name.empty() || name[0] == '.' || name.find(".tmp.") != std::string_view::npos) return DirEntry::kSkip;
+  if (name == kMixManifestName) return DirEntry::kSkip;
+  for (std::string_view ext : kDocumentExtensions) {
+    if (absl::EndsWithIgnoreCase(ToAbsl(name), ToAbsl(ext))) return DirEntry::kDocuments;
+  }
+  return DirEntry::kOther;
+}
+
+absl::Status NotADocumentFile(const std::string& dir, const std::string& file) {
+  std::string hint;
+  if (absl::EndsWithIgnoreCase(file, ".bin") || absl::EndsWithIgnoreCase(file, ".idx")) {
+    hint = " (token shards: read them with llmtk-tok decode --input-format megatron)";
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "directory ", dir, " holds a file that is not a document file", hint, ", ", file,
+      "; a directory reads only *.jsonl, *.ndjson, *.txt and their .zst (and any *.zst): name the files to read "
+      "instead, or move it out"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& paths) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
@@ -262,7 +295,17 @@ absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::str
     std::vector<std::string> files;
     for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec)) files.push_back(it->path().string());
+      const std::string name = it->path().filename().string();
+      if (it->is_directory(ec)) {
+        if (!name.empty() && name[0] == '.') it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec)) continue;
+      switch (ClassifyDirEntry(name)) {
+        case DirEntry::kDocuments: files.push_back(it->path().string()); break;
+        case DirEntry::kSkip: break;
+        case DirEntry::kOther: return NotADocumentFile(p, it->path().string());
+      }
     }
     if (ec) return ErrnoError(ec.value(), "cannot list directory", p);
     std::sort(files.begin(), files.end());
@@ -338,6 +381,15 @@ struct OutputFile::Zstd {
   ~Zstd() { ZSTD_freeCCtx(cctx); }
 };
 
+absl::Status CreateParentDirectories(std::string_view path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return absl::OkStatus();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return ErrnoError(ec.value(), absl::StrCat("cannot create the output's directory ", parent.string()), path);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(std::string_view path,
                                                              const OutputOptions& opts) {
   std::unique_ptr<OutputFile> f(new OutputFile());
@@ -359,6 +411,7 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(std::string_view pa
     static std::atomic<int> counter{0};
     f->path_ = std::string(path);
     f->tmp_path_ = absl::StrCat(f->path_, ".tmp.", getpid(), ".", counter++);
+    RETURN_IF_ERROR(CreateParentDirectories(f->path_));
     f->fd_ = open(f->tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (f->fd_ < 0) return ErrnoError(errno, "cannot create output", f->path_);
     compress = compress || (path.size() > 4 && path.substr(path.size() - 4) == ".zst");
@@ -485,6 +538,18 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(std::string_view pa
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+bool DataOnStdout(std::string_view output) { return output.empty() || output == "-"; }
+
+absl::Status WriteJsonReport(std::string_view data_output, std::string_view json) {
+  std::string text(json);
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  FILE* f = DataOnStdout(data_output) ? stderr : stdout;
+  if (fwrite(text.data(), 1, text.size(), f) != text.size() || fflush(f) != 0) {
+    if (f == stdout) return BrokenPipeError();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace llmtk

@@ -1,6 +1,6 @@
 // base/io: byte streams in and out of the tools.
 //
-// Inputs are files, directories (expanded to their regular files, sorted) or
+// Inputs are files, directories (expanded to their document files, sorted) or
 // "-" for stdin; zstd is detected by its magic number and decompressed as a
 // stream (multi-frame too). A truncated or corrupt stream is a DataLoss error
 // naming the path and the compressed byte offset, never a silent short read.
@@ -42,8 +42,15 @@ class InputStream {
 // Opens one path or "-". zstd input is detected and decompressed.
 absl::StatusOr<std::unique_ptr<InputStream>> OpenInput(std::string_view path);
 
-// Expands directories into their regular files (recursively, sorted by path);
-// files and "-" are kept in the order given. Missing paths are NotFound.
+// Expands directories into their document files (recursively, sorted by
+// path); files and "-" are kept in the order given, whatever their names.
+// In a directory, files ending in one of kDocumentExtensions are documents;
+// hidden files and directories, names holding ".tmp." (outputs still being
+// written) and llmtk-mix's manifest.json are skipped; any other file is an
+// InvalidArgument error naming it, never read as documents. Missing paths
+// are NotFound.
+inline constexpr std::string_view kDocumentExtensions[] = {".jsonl", ".ndjson", ".txt", ".zst"};
+inline constexpr std::string_view kMixManifestName = "manifest.json";
 absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& paths);
 
 // Reads a whole input (decompressed) into memory.
@@ -85,11 +92,16 @@ struct OutputOptions {
 absl::Status BrokenPipeError();
 bool IsBrokenPipe(const absl::Status& s);
 
+// Creates the directories above `path` that do not exist yet (`mkdir -p
+// "$(dirname path)"`), so that every output, -o data/heldout included, may
+// name a new directory. Every tool's file outputs go through it.
+absl::Status CreateParentDirectories(std::string_view path);
+
 class OutputFile {
  public:
   // "-" or "" is stdout. An existing path that is not a regular file (a
   // device such as /dev/null, a FIFO) is written in place. Otherwise creates
-  // "<path>.tmp.<pid>.<n>" next to it.
+  // the missing parent directories and "<path>.tmp.<pid>.<n>" next to it.
   static absl::StatusOr<std::unique_ptr<OutputFile>> Open(std::string_view path,
                                                           const OutputOptions& opts = {});
   ~OutputFile();  // removes the temporary file unless Close() succeeded
@@ -133,6 +145,15 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };
+
+// Where a --json report goes, in every tool: stdout carries data only, so a
+// run that writes its data to stdout (output "-" or "") puts the report on
+// stderr; any other run (data to a file, or no data) puts it on stdout.
+// --quiet silences progress and the human summary, never a --json report.
+bool DataOnStdout(std::string_view output);
+// Writes a --json report (a trailing newline added if missing) where the
+// rule above says; a closed stdout is BrokenPipeError.
+absl::Status WriteJsonReport(std::string_view data_output, std::string_view json);
 
 }  // namespace llmtk
 

@@ -74,17 +74,27 @@ absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& o, bool* chosen) 
     if (p.num_perm() > 1024) return absl::InvalidArgumentError("--bands x --rows must be at most 1024");
     return p;
   }
-  if (o.num_perm > 0 || o.threshold_given) {
-    int n = o.num_perm > 0 ? o.num_perm : 112;
-    if (n > 1024) return absl::InvalidArgumentError("--num-perm must be at most 1024");
-    *chosen = true;
-    // A candidate costs one exact comparison when verifying, a missed pair is
-    // a duplicate left in: recall first. Unverified, candidates are removals,
-    // so false positives and negatives weigh the same.
-    if (o.verify == VerifyMode::kExact) return ChooseLshParamsForRecall(o.threshold, n, 0.99);
-    return ChooseLshParams(o.threshold, n, 0.5, 0.5);
+  // Chosen from the values alone (a flag given with its default value
+  // changes nothing): a requested --num-perm is split exactly, without one
+  // the split uses at most kAutoNumPerm hashes.
+  const LshSplit split = o.num_perm > 0 ? LshSplit::kExact : LshSplit::kAtMost;
+  const int n = o.num_perm > 0 ? o.num_perm : kAutoNumPerm;
+  if (n > 1024) return absl::InvalidArgumentError("--num-perm must be at most 1024");
+  if (split == LshSplit::kExact && !HasExactLshSplit(n)) {
+    int below = n - 1, above = n + 1;
+    while (below >= 4 && !HasExactLshSplit(below)) --below;
+    while (!HasExactLshSplit(above)) ++above;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--num-perm ", n, " does not split into bands x rows (both at least 2); the nearest that ",
+        below >= 4 ? absl::StrCat("do are ", below, " and ", above) : absl::StrCat("does is ", above),
+        ", or give --bands and --rows"));
   }
-  return LshParams{14, 8};
+  *chosen = true;
+  // A candidate costs one exact comparison when verifying, a missed pair is
+  // a duplicate left in: recall first. Unverified, candidates are removals,
+  // so false positives and negatives weigh the same.
+  if (o.verify == VerifyMode::kExact) return ChooseLshParamsForRecall(o.threshold, n, 0.99, split);
+  return ChooseLshParams(o.threshold, n, 0.5, 0.5, split);
 }
 
 namespace {
@@ -140,7 +150,7 @@ absl::StatusOr<DedupReport> RunDedupImpl(const DedupOptions& o, TempFile* spool)
                                             rep.kept + rep.exact_duplicates + rep.near_duplicates,
                                             " documents on re-reading, ", rep.documents, " signed"));
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  PrintDedupReport(o, rep);
+  RETURN_IF_ERROR(PrintDedupReport(o, rep));
   return rep;
 }
 }  // namespace
@@ -156,10 +166,12 @@ absl::Status CheckDedupOptions(const DedupOptions& o) {
   return absl::OkStatus();
 }
 
-void PrintDedupReport(const DedupOptions& o, const DedupReport& r) {
-  if (o.quiet) return;
-  std::string s = o.json ? FormatDedupJson(o, r) + "\n" : FormatDedupSummary(o, r);
+absl::Status PrintDedupReport(const DedupOptions& o, const DedupReport& r) {
+  if (o.json) return WriteJsonReport(o.output, FormatDedupJson(o, r));
+  if (o.quiet) return absl::OkStatus();
+  std::string s = FormatDedupSummary(o, r);
   fwrite(s.data(), 1, s.size(), stderr);
+  return absl::OkStatus();
 }
 
 namespace {

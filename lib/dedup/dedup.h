@@ -33,6 +33,9 @@ namespace llmtk {
 
 enum class VerifyMode { kExact, kEstimate, kNone };
 
+// Hashes the bands x rows chooser may use when --num-perm is not given.
+inline constexpr int kAutoNumPerm = 112;
+
 struct DedupOptions {
   std::vector<std::string> inputs;
   DocumentReaderOptions reader;
@@ -44,13 +47,13 @@ struct DedupOptions {
   NormalizeOptions normalize;
   int ngram = 5;
   int cjk_ngram = 3;
-  // 0 = not given. bands x rows given: used as is; otherwise chosen from the
-  // threshold when the threshold or num_perm was given (verify exact: the
-  // fewest false positives with P(candidate) >= 0.99 at the threshold;
-  // otherwise the least FP+FN area); otherwise 14 x 8 (FineWeb's setting).
+  // 0 = not given. bands x rows given: used as is; otherwise chosen for the
+  // threshold (verify exact: the fewest false positives with P(candidate)
+  // >= 0.99 at the threshold; otherwise the least FP+FN area) among the
+  // exact splits of num_perm (bands, rows >= 2; a num_perm with none is an
+  // error) or, num_perm not given, among those of at most kAutoNumPerm.
   int num_perm = 0, bands = 0, rows = 0;
   double threshold = 0.8;
-  bool threshold_given = false;
   VerifyMode verify = VerifyMode::kExact;
   KeepPolicy keep = KeepPolicy::kFirst;
   std::string keep_field;
@@ -75,16 +78,17 @@ struct DedupReport {
 // Resolves the LSH parameters of the options (InvalidArgument on conflicts).
 absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& opts, bool* chosen);
 
-// Runs the whole pipeline; writes the summary (or JSON report) to stderr
-// unless quiet.
+// Runs the whole pipeline; writes the summary (stderr) or the JSON report
+// (see PrintDedupReport).
 absl::StatusOr<DedupReport> RunDedup(const DedupOptions& opts);
 
 // Usage checks shared by the single command and the stages.
 absl::Status CheckDedupOptions(const DedupOptions& opts);
 // Memory of the per-document tables (see dedup/index.h).
 uint64_t TableBytes(const DocTable& t, const DedupOptions& opts);
-// Writes the summary or JSON report to stderr unless quiet.
-void PrintDedupReport(const DedupOptions& opts, const DedupReport& r);
+// Writes the summary to stderr unless quiet, or the JSON report where
+// WriteJsonReport (lib/base/io.h) puts it.
+absl::Status PrintDedupReport(const DedupOptions& opts, const DedupReport& r);
 
 // The human summary and the JSON report of a run.
 std::string FormatDedupSummary(const DedupOptions& opts, const DedupReport& r);

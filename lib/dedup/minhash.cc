@@ -40,32 +40,47 @@ double FalseNegativeArea(double t, const LshParams& p) {
   return Integrate([&](double s) { return 1.0 - CandidateProbability(s, p); }, t, 1.0);
 }
 
-LshParams ChooseLshParams(double threshold, int num_perm, double fp_weight, double fn_weight) {
-  LshParams best;
-  double best_err = std::numeric_limits<double>::infinity();
+namespace {
+
+// Calls f(p) for every bands x rows the split allows.
+template <typename F>
+void ForEachSplit(int num_perm, LshSplit split, F f) {
   for (int b = 1; b <= num_perm; ++b) {
     for (int r = 1; b * r <= num_perm; ++r) {
-      LshParams p{b, r};
-      double err = fp_weight * FalsePositiveArea(threshold, p) + fn_weight * FalseNegativeArea(threshold, p);
-      if (err < best_err - 1e-15) best_err = err, best = p;
+      if (split == LshSplit::kExact && (b * r != num_perm || b < 2 || r < 2)) continue;
+      f(LshParams{b, r});
     }
   }
+}
+
+}  // namespace
+
+bool HasExactLshSplit(int num_perm) {
+  bool any = false;
+  ForEachSplit(num_perm, LshSplit::kExact, [&](const LshParams&) { any = true; });
+  return any;
+}
+
+LshParams ChooseLshParams(double threshold, int num_perm, double fp_weight, double fn_weight, LshSplit split) {
+  LshParams best;
+  double best_err = std::numeric_limits<double>::infinity();
+  ForEachSplit(num_perm, split, [&](const LshParams& p) {
+    double err = fp_weight * FalsePositiveArea(threshold, p) + fn_weight * FalseNegativeArea(threshold, p);
+    if (err < best_err - 1e-15) best_err = err, best = p;
+  });
   return best;
 }
 
-LshParams ChooseLshParamsForRecall(double threshold, int num_perm, double min_recall) {
+LshParams ChooseLshParamsForRecall(double threshold, int num_perm, double min_recall, LshSplit split) {
   LshParams best{1, 1}, most{1, 1};
   double best_fp = std::numeric_limits<double>::infinity(), most_p = -1;
-  for (int b = 1; b <= num_perm; ++b) {
-    for (int r = 1; b * r <= num_perm; ++r) {
-      LshParams p{b, r};
-      double pt = CandidateProbability(threshold, p);
-      if (pt > most_p + 1e-15) most_p = pt, most = p;
-      if (pt < min_recall) continue;
-      double fp = FalsePositiveArea(threshold, p);
-      if (fp < best_fp - 1e-15) best_fp = fp, best = p;
-    }
-  }
+  ForEachSplit(num_perm, split, [&](const LshParams& p) {
+    double pt = CandidateProbability(threshold, p);
+    if (pt > most_p + 1e-15) most_p = pt, most = p;
+    if (pt < min_recall) return;
+    double fp = FalsePositiveArea(threshold, p);
+    if (fp < best_fp - 1e-15) best_fp = fp, best = p;
+  });
   return best_fp < std::numeric_limits<double>::infinity() ? best : most;
 }
 

@@ -32,14 +32,22 @@ double CandidateProbability(double s, const LshParams& p);
 // curve on [t, 1] (datasketch's measure of the trade-off).
 double FalsePositiveArea(double t, const LshParams& p);
 double FalseNegativeArea(double t, const LshParams& p);
-// The bands x rows (bands*rows <= num_perm) minimizing
-// fp_weight*FP + fn_weight*FN at threshold t.
-LshParams ChooseLshParams(double threshold, int num_perm, double fp_weight, double fn_weight);
+// Which bands x rows a chooser considers: any with bands*rows <= num_perm
+// (datasketch's search), or exactly num_perm split with bands, rows >= 2
+// (a requested hash count, honoured).
+enum class LshSplit { kAtMost, kExact };
+// Whether num_perm splits into bands x rows with both at least 2.
+bool HasExactLshSplit(int num_perm);
 
-// Recall first: among bands x rows (bands*rows <= num_perm) whose candidate
-// probability at t is at least `min_recall`, the one with the smallest
-// false-positive area (the highest probability at t when none reaches it).
-LshParams ChooseLshParamsForRecall(double threshold, int num_perm, double min_recall);
+// The bands x rows minimizing fp_weight*FP + fn_weight*FN at threshold t.
+LshParams ChooseLshParams(double threshold, int num_perm, double fp_weight, double fn_weight,
+                          LshSplit split = LshSplit::kAtMost);
+
+// Recall first: among bands x rows whose candidate probability at t is at
+// least `min_recall`, the one with the smallest false-positive area (the
+// highest probability at t when none reaches it).
+LshParams ChooseLshParamsForRecall(double threshold, int num_perm, double min_recall,
+                                   LshSplit split = LshSplit::kAtMost);
 
 class MinHasher {
  public:

@@ -598,8 +598,10 @@ absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const Ded
 absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first_doc, bool multi_input,
                            const DedupOptions& o, const ClusterTable& t, DedupReport* rep, const DocLines* lines) {
   const uint64_t n = t.survivor.size();
-  ASSIGN_OR_RETURN(auto out, OutputFile::Open(o.output, o.output_opts));
-  std::unique_ptr<OutputFile> removed, clusters;
+  std::unique_ptr<OutputFile> out, removed, clusters;
+  if (!o.output.empty()) {
+    ASSIGN_OR_RETURN(out, OutputFile::Open(o.output, o.output_opts));
+  }
   if (!o.removed.empty()) {
     ASSIGN_OR_RETURN(removed, OutputFile::Open(o.removed, o.output_opts));
   }
@@ -622,7 +624,7 @@ absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first
     };
     if (s == d) {
       ++rep->kept;
-      return put(out.get());
+      return out ? put(out.get()) : absl::OkStatus();
     }
     ++(t.exact[d] ? rep->exact_duplicates : rep->near_duplicates);
     if (removed) RETURN_IF_ERROR(put(removed.get()));
@@ -654,7 +656,7 @@ absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first
   }
   line_progress.Flush();
   progress.Finish();
-  RETURN_IF_ERROR(out->Close());
+  if (out) RETURN_IF_ERROR(out->Close());
   if (removed) RETURN_IF_ERROR(removed->Close());
   if (clusters) RETURN_IF_ERROR(clusters->Close());
   return absl::OkStatus();

@@ -75,7 +75,8 @@ absl::Status CollectSurvivorIds(const std::vector<std::string>& files, const Ded
                                 const DocLines* lines = nullptr);
 
 // Final pass over `files`, whose first document is number `first_doc`:
-// kept lines to o.output, removed ones to o.removed, the report to o.clusters.
+// kept lines to o.output, removed ones to o.removed, the report to o.clusters
+// (an empty name: not written; o.output "-" is stdout).
 // With `lines` (of the same files, first_doc 0) lines are split, not parsed.
 absl::Status WriteFiltered(const std::vector<std::string>& files, uint64_t first_doc, bool multi_input,
                            const DedupOptions& o, const ClusterTable& t, DedupReport* rep,

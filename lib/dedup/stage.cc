@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -282,11 +283,42 @@ absl::Status PairsStage(const Run& run) {
   return absl::OkStatus();
 }
 
-absl::Status ClustersStage(const Run& run) {
-  if (Done(run.ClustersPath(), StageKind::kClusters, run.fp, run.o->quiet)) {
-    Say(*run.o, "clusters: already done");
-    return absl::OkStatus();
+// The clusters stage's file: per document its survivor, kind and similarity,
+// and (when the stage was given --clusters) the survivors' ids.
+struct ClustersFile {
+  std::vector<uint64_t> file_first;
+  ClusterTable t;
+  bool has_ids = false;
+};
+
+absl::StatusOr<ClustersFile> ReadClusters(const Run& run) {
+  const std::string path = run.ClustersPath();
+  ASSIGN_OR_RETURN(std::string payload, ReadStageFile(path, StageKind::kClusters, run.fp));
+  Cursor c(payload, path);
+  ClustersFile f;
+  uint8_t has_ids = 0;
+  RETURN_IF_ERROR(c.Get(&has_ids));
+  f.has_ids = has_ids != 0;
+  RETURN_IF_ERROR(c.GetVec(&f.file_first));
+  RETURN_IF_ERROR(c.GetVec(&f.t.survivor));
+  RETURN_IF_ERROR(c.GetVec(&f.t.exact));
+  RETURN_IF_ERROR(c.GetVec(&f.t.jaccard));
+  uint64_t n_ids = 0;
+  RETURN_IF_ERROR(c.Get(&n_ids));
+  for (uint64_t k = 0; k < n_ids; ++k) {
+    uint32_t d = 0;
+    std::string id;
+    RETURN_IF_ERROR(c.Get(&d));
+    RETURN_IF_ERROR(c.GetString(&id));
+    f.t.ids[d] = std::move(id);
   }
+  if (f.file_first.size() != run.inputs.size() + 1 || f.t.exact.size() != f.t.survivor.size() ||
+      f.t.jaccard.size() != f.t.survivor.size())
+    return absl::DataLossError(absl::StrCat("stage file ", path, " does not match the inputs"));
+  return f;
+}
+
+absl::StatusOr<ClustersFile> ComputeClusters(const Run& run) {
   ASSIGN_OR_RETURN(AllDocs all, ReadAllDocs(run));
   DedupReport rep = all.rep;
   rep.lsh = run.lsh;
@@ -307,16 +339,19 @@ absl::Status ClustersStage(const Run& run) {
   ShingleSets sets;
   ASSIGN_OR_RETURN(std::vector<uint64_t> accepted, VerifyPairs(run.inputs, *run.o, all.table, pairs, &pool, &sets, &rep));
   rep.accepted_pairs = accepted.size();
-  ClusterTable t = BuildClusterTable(*run.o, exact_rep, ChooseSurvivors(exact_rep, accepted, run.o->keep, all.table.keep),
-                                     all.table, sets);
-  if (!run.o->clusters.empty()) RETURN_IF_ERROR(CollectSurvivorIds(run.inputs, *run.o, &t));
+  ClustersFile f;
+  f.t = BuildClusterTable(*run.o, exact_rep, ChooseSurvivors(exact_rep, accepted, run.o->keep, all.table.keep),
+                          all.table, sets);
+  f.has_ids = !run.o->clusters.empty();
+  if (f.has_ids) RETURN_IF_ERROR(CollectSurvivorIds(run.inputs, *run.o, &f.t));
+  f.file_first = std::move(all.file_first);
   std::string payload;
-  Put<uint8_t>(&payload, run.o->clusters.empty() ? 0 : 1);
-  PutVec(&payload, all.file_first);
-  PutVec(&payload, t.survivor);
-  PutVec(&payload, t.exact);
-  PutVec(&payload, t.jaccard);
-  std::vector<std::pair<uint32_t, std::string>> ids(t.ids.begin(), t.ids.end());
+  Put<uint8_t>(&payload, f.has_ids ? 1 : 0);
+  PutVec(&payload, f.file_first);
+  PutVec(&payload, f.t.survivor);
+  PutVec(&payload, f.t.exact);
+  PutVec(&payload, f.t.jaccard);
+  std::vector<std::pair<uint32_t, std::string>> ids(f.t.ids.begin(), f.t.ids.end());
   std::sort(ids.begin(), ids.end());
   Put<uint64_t>(&payload, ids.size());
   for (auto& [d, id] : ids) {
@@ -325,40 +360,54 @@ absl::Status ClustersStage(const Run& run) {
     payload.append(id);
   }
   RETURN_IF_ERROR(WriteStageFile(run.ClustersPath(), StageKind::kClusters, run.fp, payload));
-  rep.clusters = t.clusters();
+  rep.clusters = f.t.clusters();
   Say(*run.o, absl::StrCat("clusters: ", rep.documents, " documents, ", rep.candidate_pairs, " candidate pairs, ",
                            rep.accepted_pairs, " accepted, ", rep.clusters, " clusters"));
+  return f;
+}
+
+// With --clusters FILE the stage also writes the whole run's report, the
+// single command's --clusters file byte for byte (one more pass over the
+// inputs, for the removed documents' ids).
+absl::Status ClustersStage(const Run& run) {
+  const bool report = !run.o->clusters.empty();
+  std::optional<ClustersFile> f;
+  if (Done(run.ClustersPath(), StageKind::kClusters, run.fp, run.o->quiet)) {
+    ASSIGN_OR_RETURN(f, ReadClusters(run));
+    if (report && !f->has_ids) {
+      Say(*run.o, "clusters: redoing, to collect the kept documents' ids for --clusters");
+      f.reset();
+    } else {
+      Say(*run.o, "clusters: already done");
+    }
+  }
+  if (!f) {
+    ASSIGN_OR_RETURN(f, ComputeClusters(run));
+  }
+  if (!report) return absl::OkStatus();
+  DedupOptions ro = *run.o;
+  ro.output.clear();
+  ro.removed.clear();
+  DedupReport rep;
+  RETURN_IF_ERROR(WriteFiltered(run.inputs, 0, run.inputs.size() > 1, ro, f->t, &rep));
+  if (rep.kept + rep.exact_duplicates + rep.near_duplicates != f->file_first.back())
+    return absl::DataLossError(absl::StrCat("the inputs changed since signing: ",
+                                            rep.kept + rep.exact_duplicates + rep.near_duplicates, " documents, ",
+                                            f->file_first.back(), " signed"));
+  Say(*run.o, absl::StrCat("clusters: wrote ", run.o->clusters, " (", rep.exact_duplicates + rep.near_duplicates,
+                           " removed documents)"));
   return absl::OkStatus();
 }
 
 absl::Status FilterStage(const Run& run) {
   const std::string path = run.ClustersPath();
-  ASSIGN_OR_RETURN(std::string payload, ReadStageFile(path, StageKind::kClusters, run.fp));
-  Cursor c(payload, path);
-  std::vector<uint64_t> file_first;
-  ClusterTable t;
-  uint8_t has_ids = 0;
-  RETURN_IF_ERROR(c.Get(&has_ids));
-  if (!has_ids && !run.o->clusters.empty())
+  ASSIGN_OR_RETURN(ClustersFile f, ReadClusters(run));
+  if (!f.has_ids && !run.o->clusters.empty())
     return absl::InvalidArgumentError(
         "--clusters needs the ids of the kept documents, which the clusters stage collects only when it is "
-        "given --clusters too; rerun it with --clusters (any name) after deleting " + path);
-  RETURN_IF_ERROR(c.GetVec(&file_first));
-  RETURN_IF_ERROR(c.GetVec(&t.survivor));
-  RETURN_IF_ERROR(c.GetVec(&t.exact));
-  RETURN_IF_ERROR(c.GetVec(&t.jaccard));
-  uint64_t n_ids = 0;
-  RETURN_IF_ERROR(c.Get(&n_ids));
-  for (uint64_t k = 0; k < n_ids; ++k) {
-    uint32_t d = 0;
-    std::string id;
-    RETURN_IF_ERROR(c.Get(&d));
-    RETURN_IF_ERROR(c.GetString(&id));
-    t.ids[d] = std::move(id);
-  }
-  if (file_first.size() != run.inputs.size() + 1 || t.exact.size() != t.survivor.size() ||
-      t.jaccard.size() != t.survivor.size())
-    return absl::DataLossError(absl::StrCat("stage file ", path, " does not match the inputs"));
+        "given --clusters FILE too (it then also writes the whole run's report to FILE); rerun it with --clusters");
+  const std::vector<uint64_t>& file_first = f.file_first;
+  const ClusterTable& t = f.t;
   const int i = run.s->shard;
   DedupReport rep;
   RETURN_IF_ERROR(WriteFiltered(run.ShardFiles(i), file_first[run.FileBegin(i)], run.inputs.size() > 1, *run.o, t, &rep));

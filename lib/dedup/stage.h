@@ -8,15 +8,19 @@
 //                      band keys, one file per band)
 //   pairs --band b     all shards' band b -> pairs-b (candidate pairs);
 //                      --band j/M: bands j, j+M, ... (for M parallel jobs)
-//   clusters           all pairs, verification, union-find -> clusters
+//   clusters           all pairs, verification, union-find -> clusters;
+//                      --clusters FILE: the whole run's report too
 //   filter --shard i/N that shard's files -> kept, --removed, --clusters
 //
 // Memory: sign as the single command's pass 1 for its shard; pairs and
 // clusters hold the exact keys of all documents (16 B each) plus one band's
 // entries, resp. the single command's tables and verification sets.
 //
-// Give every stage the same inputs and flags. For a --clusters report, the
-// clusters stage needs --clusters as well (it then reads the survivors' ids).
+// Give every stage the same inputs and computing flags; the output flags
+// belong to the stage that writes them (the tool refuses them elsewhere).
+// The clusters stage given --clusters FILE reads the survivors' ids (kept in
+// its stage file, so that filter stages can write per-shard reports with
+// --clusters too) and writes the whole run's report to FILE.
 //
 // Every stage file carries a magic, its kind, a fingerprint of the options
 // and inputs that produced it, its length and an XXH3-64 checksum of all of
@@ -54,7 +58,8 @@ absl::Status ParseShard(const std::string& s, int* shard, int* num_shards);
 // Parses --band: "b" (step 0) or "j/M" (0 <= j < M).
 absl::Status ParseBand(const std::string& s, int* band, int* step);
 
-// Runs one stage. Stage outputs go to s.work; the filter stage writes
+// Runs one stage. Stage outputs go to s.work; the clusters stage writes the
+// report o.clusters (if named) for all documents, the filter stage
 // o.output, o.removed and o.clusters for its shard.
 absl::Status RunDedupStage(const DedupOptions& o, const StageOptions& s);
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/io.h"
 
 namespace llmtk {
 namespace {
@@ -213,6 +214,7 @@ absl::Status WriteGguf(const std::string& path, const GgufMetadata& metadata,
   const uint32_t al = AlignmentOf(metadata);
   const std::string header = SerializeHeader(metadata, tensors, sizes, al);
 
+  RETURN_IF_ERROR(CreateParentDirectories(path));
   std::string tmp = absl::StrCat(path, ".tmp.XXXXXX");
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) {

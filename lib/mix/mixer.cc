@@ -45,7 +45,8 @@ struct Resolved {
   std::string tokens_key;
   int zstd_level = 3;
   std::string tokenizer, tokenizer_sha256;
-  bool append_eod = false;
+  SpecialTokenOptions specials;
+  BadLinePolicy on_bad_line = BadLinePolicy::kError;
 };
 
 absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
@@ -85,7 +86,11 @@ absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
   if (r.zstd_level < 1 || r.zstd_level > 19) return absl::InvalidArgumentError("--zstd-level must be in 1..19");
   r.tokenizer = st.tokenizer.value_or("");
   r.tokenizer_sha256 = st.tokenizer_sha256.value_or("");
-  r.append_eod = st.append_eod.value_or(false);
+  r.on_bad_line = st.on_bad_line.value_or(opts.on_bad_line);
+  r.specials.no_special = st.no_special.value_or(false);
+  r.specials.add_bos = st.add_bos.value_or(false);
+  r.specials.add_eos = st.add_eos.value_or(false);
+  r.specials.append_eod = st.append_eod.value_or(false);
   if (!r.tokenizer.empty() && !r.tokens_key.empty()) {
     return absl::InvalidArgumentError("give -t (count tokens) or --tokens-key (read counts), not both");
   }
@@ -95,7 +100,12 @@ absl::StatusOr<Resolved> Resolve(const MixOptions& opts) {
   if (r.format == MixFormat::kMegatron && r.tokenizer.empty()) {
     return absl::InvalidArgumentError("--format megatron needs -t tokenizer.json (the shards hold token ids)");
   }
-  if (r.append_eod && r.tokenizer.empty()) return absl::InvalidArgumentError("--append-eod needs -t");
+  if (r.tokenizer.empty()) {
+    for (auto [set, flag] : {std::pair{r.specials.no_special, "--no-special"}, {r.specials.add_bos, "--add-bos"},
+                             {r.specials.add_eos, "--add-eos"}, {r.specials.append_eod, "--append-eod"}}) {
+      if (set) return absl::InvalidArgumentError(absl::StrCat(flag, " needs -t (it sets the tokens written)"));
+    }
+  }
   return r;
 }
 
@@ -153,7 +163,7 @@ struct IndexOptions {
   // document rather than once per (possibly repeated) output document.
   std::string source_field, source_json;
   const Tokenizer* tokenizer = nullptr;  // -t: count (and keep) tokens
-  std::optional<uint32_t> eod_id;        // appended to every document's tokens
+  DocumentSpecials specials;             // around every document's tokens, as llmtk-tok encode
   bool megatron = false;                 // spool token ids instead of lines
   Progress* progress = nullptr;          // documents read, input bytes
 };
@@ -195,8 +205,7 @@ absl::Status PrepareDoc(const IndexOptions& io, simdjson::ondemand::parser* pars
   uint64_t tokens = 0;
   if (io.tokenizer) {
     std::vector<uint32_t> ids;
-    RETURN_IF_ERROR(io.tokenizer->Encode(text, /*add_special=*/false, &ids));
-    if (io.eod_id) ids.push_back(*io.eod_id);
+    RETURN_IF_ERROR(EncodeDocument(*io.tokenizer, io.specials, text, &ids));
     tokens = ids.size();
     if (io.megatron) {
       out->bytes.resize(4 * ids.size());
@@ -408,7 +417,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   IndexOptions io;
   io.reader.text_key = r.text_key;
   io.reader.format = opts.input_format;
-  io.reader.on_bad_line = opts.on_bad_line;
+  io.reader.on_bad_line = r.on_bad_line;
   io.reader.invalid_utf8 = opts.invalid_utf8;
   if (r.by == MixUnit::kTokens && r.tokenizer.empty()) io.tokens_key = r.tokens_key;
   io.source_field = r.source_field;
@@ -424,12 +433,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     }
     io.tokenizer = tokenizer.get();
     io.megatron = r.format == MixFormat::kMegatron;
-    if (r.append_eod) {
-      if (!tokenizer->parts().eos_id) {
-        return absl::InvalidArgumentError(absl::StrCat("--append-eod: the tokenizer has no EOS token, ", r.tokenizer));
-      }
-      io.eod_id = *tokenizer->parts().eos_id;
-    }
+    ASSIGN_OR_RETURN(io.specials, PlanDocumentSpecials(*tokenizer, r.specials));
   }
   const int threads = std::max(opts.threads, 1);
   Progress reading("mix: reading", opts.progress);
@@ -523,9 +527,10 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     w.Key("tokenizer").Null();
   } else {
     w.Key("tokenizer").String(r.tokenizer).Key("tokenizer_sha256").String(tokenizer_sha256);
-    w.Key("append_eod").Bool(r.append_eod);
+    w.Key("no_special").Bool(r.specials.no_special).Key("add_bos").Bool(r.specials.add_bos);
+    w.Key("add_eos").Bool(r.specials.add_eos).Key("append_eod").Bool(r.specials.append_eod);
   }
-  w.Key("on_bad_line").String(opts.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
+  w.Key("on_bad_line").String(r.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
   w.Key("requested_units").Double(plan.requested_units);
   w.Key("achieved_units").Uint(plan.total_units);
   w.Key("achieved_documents").Uint(plan.blend.size());

@@ -71,7 +71,12 @@ struct MixSettings {
   std::optional<int> zstd_level;                // default 3
   std::optional<std::string> tokenizer;         // -t tokenizer.json or .gguf
   std::optional<std::string> tokenizer_sha256;  // from a manifest: must match
+  // Special tokens around each document's tokens, as llmtk-tok encode's
+  // flags of the same names (SpecialTokenOptions): default the
+  // post-processor's.
+  std::optional<bool> no_special, add_bos, add_eos;
   std::optional<bool> append_eod;               // EOS after each document's tokens
+  std::optional<BadLinePolicy> on_bad_line;     // default MixOptions::on_bad_line
 };
 
 struct MixOptions {

@@ -1,4 +1,5 @@
 // Recipe side of the mixer: source specs, counts, recipe/manifest JSON.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -7,6 +8,8 @@
 #include "lib/base/io.h"
 #include "lib/mix/mixer.h"
 #include "lib/mix/internal.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/names.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -100,6 +103,33 @@ absl::Status RecipeError(const std::string& path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("recipe ", path, ": ", ToAbsl(what)));
 }
 
+// The keys a recipe may hold: the settings, and everything a manifest.json
+// (itself a recipe) records. Any other key is a misspelling, never ignored.
+const std::vector<std::string> kTopKeys = {
+    "sources", "by", "total", "max_epochs", "allow_short", "shuffle", "seed", "shard_size", "format",
+    "source_field", "text_key", "tokens_key", "zstd_level", "tokenizer", "tokenizer_sha256", "no_special",
+    "add_bos", "add_eos", "append_eod", "on_bad_line",
+    // written by a run, read back as information only
+    "tool", "version", "requested_units", "achieved_units", "achieved_documents", "short_of_target", "shards"};
+const std::vector<std::string> kSourceKeys = {
+    "name", "weight", "paths", "inputs",
+    "target_share", "achieved_share", "target_units", "available_documents", "available_units", "documents_taken",
+    "units_taken", "bytes_taken", "tokens_taken", "epochs", "full_epochs"};
+const std::vector<std::string> kInputKeys = {"path", "sha256", "bytes", "documents", "skipped_lines", "first_skip"};
+
+absl::Status CheckKeys(const std::string& path, const std::string& where, simdjson::dom::object obj,
+                       const std::vector<std::string>& known) {
+  for (auto field : obj) {
+    const std::string key(field.key);
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    const std::string near = NearestName(key, known);
+    return RecipeError(path, absl::StrCat(where, "unknown key \"", key, "\"",
+                                          near.empty() ? absl::StrCat(" (the keys are ", absl::StrJoin(known, ", "), ")")
+                                                       : absl::StrCat(" (did you mean \"", near, "\"?)")));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources, MixSettings* settings) {
@@ -111,6 +141,7 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
   }
   simdjson::dom::object obj;
   if (root.get(obj)) return RecipeError(path, "the top level must be an object");
+  RETURN_IF_ERROR(CheckKeys(path, "", obj, kTopKeys));
   simdjson::dom::array arr;
   if (obj["sources"].get(arr)) return RecipeError(path, "needs a \"sources\" array");
   for (simdjson::dom::element e : arr) {
@@ -118,6 +149,8 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
     std::string_view name;
     if (e["name"].get(name)) return RecipeError(path, "every source needs a string \"name\"");
     s.name = std::string(name);
+    simdjson::dom::object source_obj;
+    if (!e.get(source_obj)) RETURN_IF_ERROR(CheckKeys(path, absl::StrCat("source '", s.name, "': "), source_obj, kSourceKeys));
     double w;
     if (e["weight"].get(w)) return RecipeError(path, absl::StrCat("source '", s.name, "' needs a numeric \"weight\""));
     s.weight = w;
@@ -126,6 +159,10 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
       for (simdjson::dom::element in : list) {
         std::string_view p, sha;
         if (in["path"].get(p)) return RecipeError(path, absl::StrCat("source '", s.name, "': input without \"path\""));
+        simdjson::dom::object input_obj;
+        if (!in.get(input_obj)) {
+          RETURN_IF_ERROR(CheckKeys(path, absl::StrCat("source '", s.name, "', input ", ToAbsl(p), ": "), input_obj, kInputKeys));
+        }
         if (in["sha256"].get(sha)) sha = "";
         s.inputs.push_back({std::string(p), std::string(sha)});
       }
@@ -157,7 +194,9 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
     *out = u;
     return absl::OkStatus();
   };
-  std::optional<std::string> by, shuffle, format, source_field, text_key, tokens_key, tokenizer, tokenizer_sha;
+  std::optional<std::string> by, shuffle, format, source_field, text_key, tokens_key, tokenizer, tokenizer_sha,
+      on_bad_line;
+  RETURN_IF_ERROR(get_string("on_bad_line", &on_bad_line));
   RETURN_IF_ERROR(get_string("by", &by));
   RETURN_IF_ERROR(get_string("shuffle", &shuffle));
   RETURN_IF_ERROR(get_string("format", &format));
@@ -196,9 +235,12 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
       if (v.get(b)) return RecipeError(path, "\"allow_short\" must be true or false");
       if (!settings->allow_short) settings->allow_short = b;
     }
-    if (!obj["append_eod"].get(v) && !v.is_null()) {
-      if (v.get(b)) return RecipeError(path, "\"append_eod\" must be true or false");
-      if (!settings->append_eod) settings->append_eod = b;
+    for (auto [key, field] : {std::pair{"no_special", &settings->no_special}, {"add_bos", &settings->add_bos},
+                              {"add_eos", &settings->add_eos}, {"append_eod", &settings->append_eod}}) {
+      if (!obj[key].get(v) && !v.is_null()) {
+        if (v.get(b)) return RecipeError(path, absl::StrCat("\"", key, "\" must be true or false"));
+        if (!*field) *field = b;
+      }
     }
   }
   if (by && !settings->by) {
@@ -219,6 +261,11 @@ absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources
     else if (*format == "jsonl.zst") settings->format = MixFormat::kJsonlZst;
     else if (*format == "megatron") settings->format = MixFormat::kMegatron;
     else return RecipeError(path, absl::StrCat("\"format\" must be jsonl, jsonl.zst or megatron, not '", *format, "'"));
+  }
+  if (on_bad_line && !settings->on_bad_line) {
+    if (*on_bad_line == "error") settings->on_bad_line = BadLinePolicy::kError;
+    else if (*on_bad_line == "skip") settings->on_bad_line = BadLinePolicy::kSkip;
+    else return RecipeError(path, absl::StrCat("\"on_bad_line\" must be error or skip, not '", *on_bad_line, "'"));
   }
   if (source_field && !settings->source_field) settings->source_field = source_field;
   if (text_key && !settings->text_key) settings->text_key = text_key;

@@ -23,6 +23,23 @@ Tokenizer::Tokenizer(TokenizerParts parts) : parts_(std::move(parts)) {
   }
 }
 
+namespace {
+
+// A SentencePiece ModelProto starts with its first piece: field 1 (pieces,
+// length-delimited: tag 0x0a, a varint length) holding field 1 (the piece
+// string: tag 0x0a). Asked only of files that are not JSON.
+bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) {
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && bytes[first] == '{') return false;  // broken JSON, whatever its name
+  if (path.size() >= 6 && path.substr(path.size() - 6) == ".model") return true;
+  if (bytes.size() < 4 || static_cast<uint8_t>(bytes[0]) != 0x0a) return false;
+  size_t i = 1;
+  while (i < bytes.size() && i < 6 && (static_cast<uint8_t>(bytes[i]) & 0x80)) ++i;
+  return i + 1 < bytes.size() && static_cast<uint8_t>(bytes[i + 1]) == 0x0a;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path) {
   ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
   if (mapped->size() >= 4 && std::memcmp(mapped->data(), "GGUF", 4) == 0) {
@@ -36,7 +53,14 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
     ASSIGN_OR_RETURN(auto gguf, GgufFile::FromBuffer(bytes, path));
     return FromGguf(*gguf);
   }
-  return FromJson(bytes, path);
+  auto tok = FromJson(bytes, path);
+  if (!tok.ok() && LooksLikeSentencePieceModel(bytes, path)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "a SentencePiece model (tokenizer.model, protobuf) is not supported yet, ", path,
+        "; use the model's tokenizer.json (Hugging Face) or a GGUF file with its vocabulary (llmtk-quant converts a "
+        "Hugging Face directory holding tokenizer.model into one)"));
+  }
+  return tok;
 }
 
 absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
@@ -129,5 +153,39 @@ bool Tokenizer::IsSpecial(uint32_t id) const {
 }
 
 bool Tokenizer::IsByteFallback(uint32_t id) const { return id < byte_fallback_.size() && byte_fallback_[id]; }
+
+absl::StatusOr<DocumentSpecials> PlanDocumentSpecials(const Tokenizer& tok, const SpecialTokenOptions& o) {
+  DocumentSpecials p;
+  p.post_processor = !o.no_special && !o.add_bos && !o.add_eos;
+  auto need = [&](const std::optional<uint32_t>& id, std::string_view flag,
+                  std::string_view what) -> absl::StatusOr<uint32_t> {
+    if (!id) {
+      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(flag), ": the tokenizer defines no ", ToAbsl(what),
+                                                     " token, ", tok.parts().source));
+    }
+    return *id;
+  };
+  if (o.add_bos) {
+    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().bos_id, "--add-bos", "BOS"));
+    p.prefix.push_back(id);
+  }
+  if (o.add_eos) {
+    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().eos_id, "--add-eos", "EOS"));
+    p.suffix.push_back(id);
+  }
+  if (o.append_eod) {
+    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().eos_id, "--append-eod", "EOS"));
+    p.suffix.push_back(id);
+  }
+  return p;
+}
+
+absl::Status EncodeDocument(const Tokenizer& tok, const DocumentSpecials& plan, std::string_view text,
+                            std::vector<uint32_t>* ids) {
+  ids->insert(ids->end(), plan.prefix.begin(), plan.prefix.end());
+  RETURN_IF_ERROR(tok.Encode(text, plan.post_processor, ids));
+  ids->insert(ids->end(), plan.suffix.begin(), plan.suffix.end());
+  return absl::OkStatus();
+}
 
 }  // namespace llmtk

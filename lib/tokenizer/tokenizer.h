@@ -96,6 +96,32 @@ class Tokenizer {
   std::vector<bool> byte_fallback_;
 };
 
+// The special tokens around each document of a corpus, chosen the same way
+// by every tool that writes token files (llmtk-tok encode, llmtk-mix), so
+// that one tokenizer and one set of flags give the same ids everywhere.
+// Default: the post-processor's ids, as HF's add_special_tokens and
+// Megatron-LM's preprocess_data.py (e.g. BOS for Llama 2-style files, none
+// for GPT-2).
+struct SpecialTokenOptions {
+  bool no_special = false;  // --no-special: no post-processor ids
+  bool add_bos = false;     // --add-bos: BOS first, instead of the post-processor's ids
+  bool add_eos = false;     // --add-eos: EOS last, instead of the post-processor's ids
+  bool append_eod = false;  // --append-eod: EOS after every document, on top of the above
+};
+
+// Resolved against a tokenizer.
+struct DocumentSpecials {
+  bool post_processor = true;  // the post-processor's ids around the text
+  std::vector<uint32_t> prefix, suffix;
+};
+
+// InvalidArgument naming the flag when the tokenizer lacks the BOS/EOS it needs.
+absl::StatusOr<DocumentSpecials> PlanDocumentSpecials(const Tokenizer& tok, const SpecialTokenOptions& o);
+
+// Appends the ids of one document, special tokens as planned.
+absl::Status EncodeDocument(const Tokenizer& tok, const DocumentSpecials& plan, std::string_view text,
+                            std::vector<uint32_t>* ids);
+
 }  // namespace llmtk
 
 #endif  // LLMTK_LIB_TOKENIZER_TOKENIZER_H_

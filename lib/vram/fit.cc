@@ -60,6 +60,11 @@ absl::StatusOr<int64_t> ParseByteSize(std::string_view s) {
   std::string unit = Lower(std::string_view(end));
   while (!unit.empty() && unit.front() == '-') unit.erase(unit.begin());
   double mult;
+  if (unit.empty() && v != 0) {
+    // "24" for a GPU is 24 GB to a person and 24 bytes to a parser: say which.
+    return absl::InvalidArgumentError(absl::StrCat("size '", ToAbsl(s), "' has no unit; write e.g. ", ToAbsl(s),
+                                                   "GiB or ", ToAbsl(s), "GB (", ToAbsl(s), "B for bytes)"));
+  }
   if (unit.empty() || unit == "b") mult = 1;
   else if (unit == "kib") mult = 1024.0;
   else if (unit == "mib") mult = 1024.0 * 1024;

@@ -3,12 +3,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/base/parallel.h"
 #include "lib/base/unicode.h"
@@ -21,6 +24,13 @@ bool CommonOptions::ShowProgress() const {
 }
 
 int CommonOptions::Threads() const { return ResolveThreads(threads); }
+
+absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs) {
+  if (!inputs.empty() || !isatty(0)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "no input named and stdin is a terminal: name input files or directories, or pipe the input in "
+      "(give - to type it)");
+}
 
 int ExitCodeFor(const absl::Status& s) {
   if (s.ok() || IsBrokenPipe(s)) return 0;
@@ -110,18 +120,23 @@ void Tool::AddCommonFlags(CommonOptions* opts, CLI::App* on) {
 void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
   CLI::App* app = on ? on : app_.get();
   app->add_option("--text-key", opts->text_key, "JSON field holding the text (dotted path for nested fields)");
-  static const std::map<std::string, InputFormat> formats = {
-      {"auto", InputFormat::kAuto}, {"jsonl", InputFormat::kJsonl}, {"text", InputFormat::kText}};
-  app->add_option("--input-format", opts->format, "jsonl, text (one document a line) or auto")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case).description("auto|jsonl|text"));
-  static const std::map<std::string, BadLinePolicy> policies = {
-      {"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}};
-  app->add_option("--on-bad-line", opts->on_bad_line, "What to do with malformed lines: error or skip (counted)")
-      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case).description("error|skip"));
-  static const std::map<std::string, InvalidUtf8Policy> utf8 = {
-      {"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}};
-  app->add_option("--invalid-utf8", opts->invalid_utf8, "Invalid UTF-8 in text: error, or replace with U+FFFD")
-      ->transform(CLI::CheckedTransformer(utf8, CLI::ignore_case).description("error|replace"));
+  AddChoiceOption<InputFormat>(app, "--input-format", &opts->format,
+                               {{"auto", InputFormat::kAuto}, {"jsonl", InputFormat::kJsonl}, {"text", InputFormat::kText}},
+                               "jsonl, text (one document a line) or auto (from the first non-blank byte)");
+  AddChoiceOption<BadLinePolicy>(app, "--on-bad-line", &opts->on_bad_line,
+                                 {{"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}},
+                                 "What to do with malformed lines: error or skip (counted)");
+  AddChoiceOption<InvalidUtf8Policy>(app, "--invalid-utf8", &opts->invalid_utf8,
+                                     {{"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}},
+                                     "Invalid UTF-8 in text: error, or replace with U+FFFD");
+}
+
+void Tool::AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on) {
+  CLI::App* app = on ? on : app_.get();
+  app->add_flag("--no-special", opts->no_special, "No special tokens from the tokenizer's post-processor (default: its BOS/EOS)");
+  app->add_flag("--add-bos", opts->add_bos, "Put the BOS token first (instead of the post-processor's ids)");
+  app->add_flag("--add-eos", opts->add_eos, "Put the EOS token last (instead of the post-processor's ids)");
+  app->add_flag("--append-eod", opts->append_eod, "Append the end-of-document (EOS) token to every document (Megatron's --append-eod)");
 }
 
 void Tool::AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on) {
@@ -130,9 +145,37 @@ void Tool::AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on
   app->add_option("--zstd-level", opts->zstd_level, "zstd level for .zst outputs")->check(CLI::Range(1, 19));
 }
 
+absl::Status Tool::CheckSubcommand(int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app_->get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+  if (names.empty() || argc < 2) return absl::OkStatus();
+  const std::string first = argv[1];
+  if (first.empty() || first[0] == '-') return absl::OkStatus();
+  for (const std::string& n : names)
+    if (n == first) return absl::OkStatus();
+  // Where the first argument may also be an input (llmtk-quant IN OUT,
+  // llmtk-dedup FILES), only a name that is no file and looks like a
+  // misspelled subcommand is one.
+  const std::string near = NearestName(first, names);
+  const bool required = app_->get_require_subcommand_min() > 0;
+  std::error_code ec;
+  if (!required && (near.empty() || std::filesystem::exists(first, ec))) return absl::OkStatus();
+  if (!near.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown subcommand '", first, "' (did you mean '", near, "'?)"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown subcommand '", first, "'; the subcommands are ", absl::StrJoin(names, ", ")));
+}
+
 int Tool::Run(int argc, char** argv, const std::function<absl::Status()>& run) {
   // Writes to a closed pipe must come back as EPIPE, not kill us.
   signal(SIGPIPE, SIG_IGN);
+  if (absl::Status s = CheckSubcommand(argc, argv); !s.ok()) {
+    PrintError(name_, s);
+    std::cerr << "Run with --help for usage.\n";
+    return 2;
+  }
   try {
     app_->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -23,9 +23,13 @@
 
 #include "CLI/CLI.hpp"
 #include "lib/base/io.h"
+#include "lib/base/names.h"
 #include "lib/base/jsonl.h"
 #include "lib/base/progress.h"
 #include "lib/base/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
 
@@ -39,6 +43,43 @@ struct CommonOptions {
   bool ShowProgress() const;
   int Threads() const;  // resolved: >= 1
 };
+
+// An option taking one of the names in `choices` (any letter case), stored
+// as the value mapped to it. Errors and --help show the names — "--verify:
+// 'x' is not one of exact, estimate, none" and "=exact" — never the values
+// behind them; the default shown is the name of *value as it is now.
+template <typename T>
+CLI::Option* AddChoiceOption(CLI::App* app, const std::string& flags, T* value,
+                             std::vector<std::pair<std::string, T>> choices, const std::string& help) {
+  std::string names, listed, def;
+  for (const auto& [name, v] : choices) {
+    absl::StrAppend(&names, names.empty() ? "" : "|", name);
+    absl::StrAppend(&listed, listed.empty() ? "" : ", ", name);
+    if (def.empty() && v == *value) def = name;
+  }
+  auto lookup = [choices](const std::string& s) -> const T* {
+    for (const auto& [name, v] : choices)
+      if (absl::EqualsIgnoreCase(name, s)) return &v;
+    return nullptr;
+  };
+  CLI::Option* opt = app->add_option_function<std::string>(
+      flags, [value, lookup](const std::string& s) { *value = *lookup(s); }, help);
+  opt->check(CLI::Validator(
+      [lookup, listed](std::string& s) -> std::string {
+        return lookup(s) ? "" : absl::StrCat("'", s, "' is not one of ", listed);
+      },
+      "", ""));
+  opt->type_name(names);
+  if (!def.empty()) opt->default_str(def);
+  return opt;
+}
+
+
+// For commands that read stdin when no input is named: a usage error when
+// `inputs` is empty and stdin is a terminal, where the command would wait
+// silently for typed input. Naming "-" reads a terminal all the same.
+absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs);
+
 
 // Exit code for a library status (see the header comment).
 int ExitCodeFor(const absl::Status& s);
@@ -62,6 +103,9 @@ class Tool {
   void AddCommonFlags(CommonOptions* opts, CLI::App* on = nullptr);
   // --text-key, --input-format, --on-bad-line, --invalid-utf8.
   void AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on = nullptr);
+  // --no-special, --add-bos, --add-eos, --append-eod: the same flags, with
+  // the same meaning, wherever token files are written.
+  void AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on = nullptr);
   // -o/--output (default "-": stdout) and --zstd-level.
   void AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on = nullptr);
 
@@ -70,6 +114,9 @@ class Tool {
   int Run(int argc, char** argv, const std::function<absl::Status()>& run);
 
  private:
+  // A first argument that names no subcommand but is meant to: InvalidArgument
+  // "unknown subcommand 'x' (did you mean 'y'?)".
+  absl::Status CheckSubcommand(int argc, char** argv);
   std::string name_;
   std::unique_ptr<CLI::App> app_;
 };

@@ -28,23 +28,24 @@ int main(int argc, char** argv) {
 
   app.add_option("--source", specs, "NAME=PATH[,PATH...]:WEIGHT (repeat; paths may be files, directories or -)");
   app.add_option("--recipe", opts.recipe_path, "Recipe JSON (or a manifest.json, to reproduce a run)");
-  app.add_option("--by", by, "Unit of shares, --total and --shard-size: docs, bytes (of text) or tokens")
-      ->check(CLI::IsMember({"docs", "bytes", "tokens"}));
+  AddChoiceOption<std::string>(&app, "--by", &by, {{"docs", "docs"}, {"bytes", "bytes"}, {"tokens", "tokens"}},
+                               "Unit of shares, --total and --shard-size: docs, bytes (of text) or tokens (default docs)");
   app.add_option("--total", total, "Output size in --by units, e.g. 200M (default: no source repeats)");
   app.add_option("--max-epochs", max_epochs, "Most times a source may be repeated (default 1)");
   app.add_flag("--allow-short", allow_short, "When a source hits --max-epochs, shrink the whole mixture instead of failing");
   app.add_option("--shuffle", shuffle, "none, global (default) or window:N");
   app.add_option("--seed", seed, "Random seed (default 0)");
   app.add_option("--shard-size", shard_size, "Shard size in --by units (default 100k docs, 100M bytes, 50M tokens)");
-  app.add_option("--format", format, "jsonl, jsonl.zst (default) or megatron (token shards PREFIX.bin/.idx; needs -t)")
-      ->check(CLI::IsMember({"jsonl", "jsonl.zst", "megatron"}));
+  AddChoiceOption<std::string>(&app, "--format", &format,
+                               {{"jsonl", "jsonl"}, {"jsonl.zst", "jsonl.zst"}, {"megatron", "megatron"}},
+                               "jsonl, jsonl.zst (default) or megatron (token shards PREFIX.bin/.idx; needs -t)");
   app.add_option("--source-field", source_field, "Field naming each document's source (default 'source')");
   app.add_flag("--no-source-field", no_source_field, "Write documents unchanged");
   app.add_option("--tokens-key", tokens_key, "Field holding each document's token count (for --by tokens)");
   std::string tokenizer;
-  bool append_eod = false;
+  SpecialTokenOptions specials;
   app.add_option("-t,--tokenizer", tokenizer, "tokenizer.json or GGUF: count tokens (--by tokens) and write --format megatron");
-  app.add_flag("--append-eod", append_eod, "Append the tokenizer's EOS token to every document (Megatron's --append-eod)");
+  tool.AddSpecialTokenFlags(&specials);
   tool.AddReaderFlags(&reader);
   app.add_option("-o,--output", opts.output_dir, "Output directory (must not exist; written atomically)")->required();
   app.add_option("--zstd-level", out_opts.zstd_level, "zstd level of .jsonl.zst shards (default 3)")
@@ -78,7 +79,10 @@ int main(int argc, char** argv) {
       st.format = format == "jsonl" ? MixFormat::kJsonl : format == "megatron" ? MixFormat::kMegatron : MixFormat::kJsonlZst;
     }
     if (!tokenizer.empty()) st.tokenizer = tokenizer;
-    if (append_eod) st.append_eod = true;
+    if (specials.no_special) st.no_special = true;
+    if (specials.add_bos) st.add_bos = true;
+    if (specials.add_eos) st.add_eos = true;
+    if (specials.append_eod) st.append_eod = true;
     if (no_source_field) st.source_field = "";
     else if (app.count("--source-field")) st.source_field = source_field;
     if (app.count("--text-key")) st.text_key = reader.text_key;
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
     opts.threads = common.Threads();
     opts.progress = common.ShowProgress();
     opts.on_bad_line = reader.on_bad_line;
+    if (app.count("--on-bad-line")) st.on_bad_line = reader.on_bad_line;
     opts.invalid_utf8 = reader.invalid_utf8;
     opts.input_format = reader.format;
     ASSIGN_OR_RETURN(MixReport report, RunMix(opts));

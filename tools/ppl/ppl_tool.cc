@@ -11,6 +11,7 @@
 #include "lib/eval/perplexity.h"
 #include "lib/base/io.h"
 #include "simdjson.h"
+#include "tools/common/cli.h"
 #include "xxhash.h"
 
 namespace llmtk {
@@ -313,7 +314,11 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
     w.BeginObject().Key("documents").Uint(docs).Key("empty").Uint(empty).Key("skipped").Uint(reader->skipped())
         .Key("scored_tokens").Uint(scored).Key("nll").Double(total.Mean()).Key("ppl").Double(total.Ppl())
         .Key("seconds").Double(secs).EndObject();
-    err(w.str() + "\n");
+    if (DataOnStdout(o.output)) {
+      err(w.str() + "\n");
+    } else {
+      RETURN_IF_ERROR(WriteJsonReport(o.output, w.str()));
+    }
   } else if (!o.quiet) {
     err(absl::StrFormat("llmtk-ppl: %d documents (%d empty, null scores; %d bad lines skipped), %d tokens scored, "
                         "token-weighted PPL %.4f\n",

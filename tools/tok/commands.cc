@@ -79,43 +79,13 @@ absl::StatusOr<bool> FillBatch(DocumentReader& reader, bool keep_raw, DocBatch* 
   return !b->text_spans.empty();
 }
 
-struct SpecialPlan {
-  bool template_special = true;
-  std::vector<uint32_t> prefix, suffix;
-};
-
-absl::StatusOr<SpecialPlan> PlanSpecials(const Tokenizer& tok, const EncodeOptions& o) {
-  SpecialPlan p;
-  p.template_special = !o.no_special && !o.add_bos && !o.add_eos;
-  auto need = [&](const std::optional<uint32_t>& id, std::string_view what) -> absl::StatusOr<uint32_t> {
-    if (!id) {
-      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(what), ": the tokenizer ", tok.parts().source,
-                                                     " defines no such token"));
-    }
-    return *id;
-  };
-  if (o.add_bos) {
-    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().bos_id, "--add-bos"));
-    p.prefix.push_back(id);
-  }
-  if (o.add_eos) {
-    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().eos_id, "--add-eos"));
-    p.suffix.push_back(id);
-  }
-  if (o.append_eod) {
-    ASSIGN_OR_RETURN(uint32_t id, need(tok.parts().eos_id, "--append-eod"));
-    p.suffix.push_back(id);
-  }
-  return p;
-}
-
 }  // namespace
 
 absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer));
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ASSIGN_OR_RETURN(SpecialPlan plan, PlanSpecials(*tok, o));
+  ASSIGN_OR_RETURN(DocumentSpecials plan, PlanDocumentSpecials(*tok, o.specials));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, o.reader));
 
@@ -161,10 +131,8 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
     std::string field;
     for (size_t i = 0; i < b.size(); ++i) {
       ids.clear();
-      ids.insert(ids.end(), plan.prefix.begin(), plan.prefix.end());
-      absl::Status s = t.Encode(b.text(i), plan.template_special, &ids);
+      absl::Status s = EncodeDocument(t, plan, b.text(i), &ids);
       if (!s.ok()) return absl::DataLossError(absl::StrCat(b.where(i), ": ", s.message()));
-      ids.insert(ids.end(), plan.suffix.begin(), plan.suffix.end());
       r->tokens += ids.size();
       r->bytes += b.text(i).size();
       ++r->docs;

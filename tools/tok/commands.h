@@ -17,6 +17,7 @@
 #include "lib/base/io.h"
 #include "lib/base/jsonl.h"
 #include "lib/base/status.h"
+#include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
 
@@ -30,10 +31,7 @@ struct EncodeOptions {
   DocumentReaderOptions reader;
   TokenOutputFormat format = TokenOutputFormat::kIds;
   std::string ids_key = "ids";
-  bool no_special = false;   // drop the post-processor's BOS/EOS
-  bool add_bos = false;      // force BOS (tokenizer's bos id) first
-  bool add_eos = false;      // force EOS last
-  bool append_eod = false;   // Megatron-style end-of-document token (EOS id) after each document
+  SpecialTokenOptions specials;  // as llmtk-mix's (lib/tokenizer.h)
   int threads = 1;
   bool progress = false;
 };

@@ -12,6 +12,7 @@
 #include "lib/tokenizer/train/bpe_trainer.h"
 #include "tools/common/cli.h"
 #include "tools/tok/commands.h"
+#include "absl/strings/match.h"
 
 namespace {
 
@@ -38,8 +39,7 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   t->app = tool.app().add_subcommand(
       "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
   CLI::App* s = t->app;
-  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (stdin)")
-      ->default_val(std::vector<std::string>{"-"});
+  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (default: stdin)");
   s->add_option("-o,--output", t->output, "output tokenizer.json (or .gguf with --gguf)")
       ->required();
   s->add_option("--vocab-size", t->opts.vocab_size,
@@ -61,20 +61,23 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "llama3, gpt2, qwen2, cjk (llama3 with Han/kana runs in 1-2 character words), "
                 "or a regex")
       ->capture_default_str();
-  s->add_option("--style", t->style,
-                "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)")
-      ->check(CLI::IsMember({"byte-level", "sentencepiece"}))
-      ->capture_default_str();
+  llmtk::AddChoiceOption<std::string>(s, "--style", &t->style,
+                                      {{"byte-level", "byte-level"}, {"sentencepiece", "sentencepiece"}},
+                                      "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)");
   s->add_option("--character-coverage", t->opts.character_coverage,
                 "sentencepiece style: share of characters the alphabet covers; the rest use "
                 "byte fallback")
       ->capture_default_str();
-  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys)");
+  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
   tool.AddReaderFlags(&t->reader, s);
   tool.AddCommonFlags(&t->common, s);
 }
 
 absl::Status RunTrainCommand(TrainCommand& t) {
+  // A .gguf name is a GGUF vocabulary: never JSON under a GGUF name.
+  if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
+  RETURN_IF_ERROR(llmtk::RequireInputOrPipe(t.inputs));
+  if (t.inputs.empty()) t.inputs = {"-"};
   t.opts.threads = t.common.Threads();
   t.opts.style = t.style == "sentencepiece" ? llmtk::BpeStyle::kSentencePiece
                                             : llmtk::BpeStyle::kByteLevel;
@@ -106,19 +109,15 @@ int main(int argc, char** argv) {
   CLI::App* enc = app.add_subcommand("encode", "encode documents (JSONL or text) into token ids");
   enc->add_option("-t,--tokenizer", eo.tokenizer, "tokenizer.json or GGUF file")->required();
   enc->add_option("INPUTS", eo.inputs, "input files or directories (default: stdin)");
-  std::map<std::string, llmtk::TokenOutputFormat> formats{{"ids", llmtk::TokenOutputFormat::kIds},
-                                                          {"jsonl", llmtk::TokenOutputFormat::kJsonl},
-                                                          {"bin", llmtk::TokenOutputFormat::kBin},
-                                                          {"megatron", llmtk::TokenOutputFormat::kMegatron}};
-  std::string format = "ids";
-  enc->add_option("--format", format, "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)")
-      ->check(CLI::IsMember({"ids", "jsonl", "bin", "megatron"}))
-      ->capture_default_str();
+  llmtk::AddChoiceOption<llmtk::TokenOutputFormat>(
+      enc, "--format", &eo.format,
+      {{"ids", llmtk::TokenOutputFormat::kIds},
+       {"jsonl", llmtk::TokenOutputFormat::kJsonl},
+       {"bin", llmtk::TokenOutputFormat::kBin},
+       {"megatron", llmtk::TokenOutputFormat::kMegatron}},
+      "ids (a line per document), jsonl (input object + ids), bin (nanoGPT), megatron (PREFIX.bin/.idx)");
   enc->add_option("--ids-key", eo.ids_key, "field for --format jsonl")->capture_default_str();
-  enc->add_flag("--no-special", eo.no_special, "no BOS/EOS from the tokenizer's post-processor");
-  enc->add_flag("--add-bos", eo.add_bos, "put the BOS token first (instead of the post-processor's ids)");
-  enc->add_flag("--add-eos", eo.add_eos, "put the EOS token last (instead of the post-processor's ids)");
-  enc->add_flag("--append-eod", eo.append_eod, "append the end-of-document (EOS) token to every document");
+  tool.AddSpecialTokenFlags(&eo.specials, enc);
   tool.AddOutputFlags(&eo.output, &eo.output_options, enc);
   tool.AddReaderFlags(&eo.reader, enc);
   tool.AddCommonFlags(&enc_common, enc);
@@ -127,15 +126,13 @@ int main(int argc, char** argv) {
   CLI::App* dec = app.add_subcommand("decode", "decode token ids back into text");
   dec->add_option("-t,--tokenizer", dop.tokenizer, "tokenizer.json or GGUF file")->required();
   dec->add_option("INPUTS", dop.inputs, "ids files (a document per line), .bin files or Megatron prefixes (default: stdin)");
-  std::map<std::string, llmtk::IdsInputFormat> in_formats{{"ids", llmtk::IdsInputFormat::kIds},
-                                                          {"bin", llmtk::IdsInputFormat::kBin},
-                                                          {"megatron", llmtk::IdsInputFormat::kMegatron}};
-  std::string in_format = "ids";
-  dec->add_option("--input-format", in_format, "ids (a document per line), bin (nanoGPT), megatron (PREFIX)")
-      ->check(CLI::IsMember({"ids", "bin", "megatron"}))
-      ->capture_default_str();
-  dec->add_option("--dtype", dop.dtype, "element type of a .bin input (default: by vocabulary size)")
-      ->check(CLI::IsMember({"uint16", "uint32"}));
+  llmtk::AddChoiceOption<llmtk::IdsInputFormat>(dec, "--input-format", &dop.input_format,
+                                                {{"ids", llmtk::IdsInputFormat::kIds},
+                                                 {"bin", llmtk::IdsInputFormat::kBin},
+                                                 {"megatron", llmtk::IdsInputFormat::kMegatron}},
+                                                "ids (a document per line), bin (nanoGPT), megatron (PREFIX)");
+  llmtk::AddChoiceOption<std::string>(dec, "--dtype", &dop.dtype, {{"uint16", "uint16"}, {"uint32", "uint32"}},
+                                      "element type of a .bin input (default: by vocabulary size)");
   dec->add_flag("--skip-special", dop.skip_special, "leave out special tokens");
   dec->add_flag("--jsonl", dop.jsonl, "write {\"text\": ...} per document instead of a text line");
   tool.AddOutputFlags(&dop.output, &dop.output_options, dec);
@@ -160,25 +157,26 @@ int main(int argc, char** argv) {
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (train.app->parsed()) return RunTrainCommand(train);
     if (enc->parsed()) {
-      eo.format = formats.at(format);
+      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(eo.inputs));
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
       ASSIGN_OR_RETURN(llmtk::EncodeReport r, llmtk::EncodeCorpus(eo));
+      if (enc_common.json) return llmtk::WriteJsonReport(eo.output, llmtk::FormatEncodeReport(r, true));
       if (!enc_common.quiet) {
         std::string s = "llmtk-tok: " + llmtk::FormatEncodeReport(r, false);
-        if (enc_common.json) s = llmtk::FormatEncodeReport(r, true);
         std::fputs(s.c_str(), stderr);
       }
       return absl::OkStatus();
     }
     if (dec->parsed()) {
-      dop.input_format = in_formats.at(in_format);
+      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(dop.inputs));
       return llmtk::DecodeCorpus(dop);
     }
     if (ins->parsed()) {
       ASSIGN_OR_RETURN(std::string s, llmtk::InspectTokenizer(inspect_path, inspect_json));
       return WriteStdout(s);
     }
+    RETURN_IF_ERROR(llmtk::RequireInputOrPipe(so.inputs));
     so.threads = stats_common.Threads();
     so.json = stats_common.json;
     so.progress = stats_common.ShowProgress();

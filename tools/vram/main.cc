@@ -33,6 +33,13 @@ struct Flags {
   int zero = 0, gpus = 1, pp = 1;
 };
 
+// A size flag's value; errors name the flag.
+absl::StatusOr<int64_t> SizeFlag(std::string_view flag, const std::string& value) {
+  auto r = llmtk::ParseByteSize(value);
+  if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat(llmtk::ToAbsl(flag), ": ", r.status().message()));
+  return r;
+}
+
 absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool training) {
   using namespace llmtk;
   VramRequest r;
@@ -51,13 +58,13 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     s.gpu_bytes = g.bytes;
   }
   if (!f.gpu_mem.empty()) {
-    ASSIGN_OR_RETURN(s.gpu_bytes, ParseByteSize(f.gpu_mem));
+    ASSIGN_OR_RETURN(s.gpu_bytes, SizeFlag("--gpu-mem", f.gpu_mem));
     if (s.gpu_bytes <= 0) return absl::InvalidArgumentError("--gpu-mem must be positive");
   }
   if (!f.solve.empty()) {
     ASSIGN_OR_RETURN(r.solve, ParseSolve(f.solve));
   }
-  ASSIGN_OR_RETURN(int64_t cuda, ParseByteSize(f.cuda_context));
+  ASSIGN_OR_RETURN(int64_t cuda, SizeFlag("--cuda-context", f.cuda_context));
   if (!training) {
     InferenceOptions& o = s.inference;
     o.weights = f.weights;
@@ -75,7 +82,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.cuda_context = cuda;
     o.alloc_overhead = f.alloc_overhead;
     if (!f.kv_cache_memory.empty()) {
-      ASSIGN_OR_RETURN(o.kv_cache_memory, ParseByteSize(f.kv_cache_memory));
+      ASSIGN_OR_RETURN(o.kv_cache_memory, SizeFlag("--kv-cache-memory", f.kv_cache_memory));
     }
   } else {
     TrainingOptions& o = s.train;
@@ -131,7 +138,7 @@ int main(int argc, char** argv) {
     sc->add_option("--model", f.model, "config.json, a directory holding one, or a GGUF file");
     sc->add_option("--params", f.params, "parameter count instead of --model (training model states only)");
     sc->add_option("--gpu", f.gpu, "GPU from the table (H100-80GB, A100-40GB, RTX4090, ...)");
-    sc->add_option("--gpu-mem", f.gpu_mem, "GPU memory, e.g. 24GiB, 80GB, 81559MiB");
+    sc->add_option("--gpu-mem", f.gpu_mem, "GPU memory with its unit, e.g. 24GiB, 80GB, 81559MiB");
     sc->add_option("--solve", f.solve, "max-batch | max-seq | min-gpus");
     sc->add_flag("--explain", f.explain, "show each line's formula with its numbers");
     sc->add_option("--cuda-context", f.cuda_context, "CUDA context per GPU (default 512MiB)");

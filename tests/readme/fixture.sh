@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes, in directory $1, the files the README's examples name, from
+# testdata/ (see scripts/readme-examples). Names listed in `standins` are
+# smaller stand-ins for the real files; the others are the real thing.
+set -euo pipefail
+T=$TESTDATA
+cd "$1"
+ln -s "$T" testdata
+# Real files.
+mkdir -p llama3
+zstd -dcq "$T/tok/llama3-tokenizer.json.zst" > llama3/tokenizer.json
+cp "$T/tok/stories260K-tokenizer.json" stories260K-tokenizer.json
+cp "$T/run/stories260K-hf-f32.gguf" stories260K-hf-f32.gguf
+cp "$T/corpus/sample.jsonl" sample.jsonl
+# Stand-ins.
+cp "$T/corpus/sample.jsonl.zst" heldout.jsonl.zst
+cp "$T/corpus/sample.jsonl.zst" train.jsonl.zst
+for i in 0 1 2 3; do
+  zstd -dcq "$T/corpus/sample.jsonl.zst" | awk -v i=$i 'NR % 4 == i' | zstd -q -o part-$i.jsonl.zst
+done
+cp "$T/run/stories260K-hf-f16.gguf" model.gguf
+cp "$T/configs/meta-llama__Llama-3.1-8B.config.json" config.json
+printf 'Once upon a time' > prompt.txt
+printf '%s\n' '{"prompt": "Once upon a time"}' '{"prompt": "Lily and Tom"}' > prompts.jsonl
+printf '%s\n' '{"prompt": "Once upon a time,", "completion": " there was a little girl"}' \
+  '{"prompt": "Once upon a time,", "completion": " the sky was green"}' > choices.jsonl
