@@ -22,5 +22,12 @@ cp "$T/run/stories260K-hf-f16.gguf" model.gguf
 cp "$T/configs/meta-llama__Llama-3.1-8B.config.json" config.json
 printf 'Once upon a time' > prompt.txt
 printf '%s\n' '{"prompt": "Once upon a time"}' '{"prompt": "Lily and Tom"}' > prompts.jsonl
-printf '%s\n' '{"prompt": "Once upon a time,", "completion": " there was a little girl"}' \
-  '{"prompt": "Once upon a time,", "completion": " the sky was green"}' > choices.jsonl
+printf '%s\n' '{"prompt":"Once upon a time,","completion":" there was a little girl"}' \
+  '{"prompt":"Once upon a time, ","completion":"there was a little girl"}' \
+  '{"prompt":"Once upon a time,","completion":"there was a little girl"}' > choices.jsonl
+python3 -c 'import json,sys
+for i, l in enumerate(l for l in open(sys.argv[1]).read(4000).split("\n") if l.strip()):
+    print(json.dumps({"id": i, "text": l}))' "$T/ppl/stories_selfgen.txt" > docs.jsonl
+cp "$T/run/stories260K-hf-f32.gguf" f32.gguf
+cp "$T/run/stories260K-hf-Q4_K_M.gguf" q4_k_m.gguf
+cp "$T/ppl/stories_selfgen.txt" text.txt
