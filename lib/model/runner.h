@@ -102,43 +102,6 @@ class Runner {
   std::unique_ptr<Session> session_;
 };
 
-// Everything `llmtk-run` does, selected by the options.
-struct RunToolOptions {
-  std::string model_path;
-  std::string prompt;       // -p
-  std::string prompt_file;  // -f
-  std::string batch_path;   // --batch (JSONL with "prompt", optional "completion")
-  std::string output = "-";
-  bool score = false;       // --score: log-likelihood of each line's "completion"
-  bool timings = false;     // --timings on stderr
-  bool echo_prompt = false; // print the prompt before the completion
-  bool quiet = false;
-  bool json = false;
-  // --bench: time a synthetic prompt of bench_pp tokens, then bench_tg
-  // generated tokens (no tokenizer needed), like llama-bench: after one
-  // warm-up pass over the weights, bench_reps runs, medians reported.
-  // Generation starts from an empty cache, as llama-bench's tg test does,
-  // or after bench_depth cached tokens (its -d).
-  bool bench = false;
-  int bench_pp = 512;
-  int bench_tg = 128;
-  int bench_depth = 0;
-  int bench_reps = 3;
-  // --batch input: the prompt's key (default "prompt"), bad-line policy.
-  DocumentReaderOptions reader = [] {
-    DocumentReaderOptions r;
-    r.text_key = "prompt";
-    return r;
-  }();
-  GenerateOptions generate;
-  SessionOptions session;
-};
-
-// Runs the tool; writes data to `out` (stdout in the tool) and diagnostics
-// to `err`.
-absl::Status RunTool(const RunToolOptions& opts, const std::function<absl::Status(std::string_view)>& out,
-                     const std::function<void(std::string_view)>& err);
-
 }  // namespace llmtk
 
 #endif  // LLMTK_LIB_MODEL_RUNNER_H_

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -30,6 +32,20 @@ absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs) {
   return absl::InvalidArgumentError(
       "no input named and stdin is a terminal: name input files or directories, or pipe the input in "
       "(give - to type it)");
+}
+
+absl::Status WriteStdout(std::string_view data) {
+  if (std::fflush(stdout) != 0 && errno == EPIPE) return BrokenPipeError();
+  while (!data.empty()) {
+    const ssize_t n = ::write(1, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) return BrokenPipeError();
+      return absl::InternalError(absl::StrCat("cannot write to stdout: ", std::strerror(errno)));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
 }
 
 int ExitCodeFor(const absl::Status& s) {

@@ -82,6 +82,12 @@ absl::Status RequireInputOrPipe(const std::vector<std::string>& inputs);
 
 
 // Exit code for a library status (see the header comment).
+// Writes tool output to stdout, unbuffered so streamed tokens appear as they
+// are produced (anything pending in the stdio buffer goes first); a closed
+// stdout is BrokenPipeError, which the tool ends on quietly. Every tool's data
+// goes out through here.
+absl::Status WriteStdout(std::string_view data);
+
 int ExitCodeFor(const absl::Status& s);
 // Prints "llmtk-<tool>: error: <message>" to stderr.
 void PrintError(std::string_view tool, const absl::Status& s);

@@ -14,17 +14,6 @@
 #include "lib/convert/quantize_model.h"
 #include "lib/convert/random_model.h"
 
-namespace {
-
-absl::Status WriteStdout(const std::string& s) {
-  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
-    return llmtk::BrokenPipeError();
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   llmtk::Tool tool("quant", "Convert and quantize models to GGUF (llama.cpp-exact blocks and recipes).",
                    "llmtk-quant model.gguf model-Q4_K_M.gguf --type Q4_K_M\n"
@@ -69,15 +58,15 @@ int main(int argc, char** argv) {
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (inspect->parsed()) {
       ASSIGN_OR_RETURN(auto f, llmtk::GgufFile::Open(inspect_file));
-      return WriteStdout(llmtk::DescribeGguf(*f, inspect_json));
+      return llmtk::WriteStdout(llmtk::DescribeGguf(*f, inspect_json));
     }
     if (compare->parsed()) {
       ASSIGN_OR_RETURN(auto a, llmtk::GgufFile::Open(file_a));
       ASSIGN_OR_RETURN(auto b, llmtk::GgufFile::Open(file_b));
       ASSIGN_OR_RETURN(llmtk::GgufComparison c, llmtk::CompareGguf(*a, *b));
-      return WriteStdout(llmtk::FormatComparison(c, compare_json));
+      return llmtk::WriteStdout(llmtk::FormatComparison(c, compare_json));
     }
-    if (bench->parsed()) return WriteStdout(llmtk::BenchmarkQuantKernels(bench_values, 3));
+    if (bench->parsed()) return llmtk::WriteStdout(llmtk::BenchmarkQuantKernels(bench_values, 3));
     if (random->parsed()) {
       ASSIGN_OR_RETURN(llmtk::QuantizeReport r, llmtk::WriteRandomModel(ro, random_out, random_type, common.Threads()));
       if (!common.quiet) {
@@ -98,7 +87,7 @@ int main(int argc, char** argv) {
       };
     }
     ASSIGN_OR_RETURN(llmtk::QuantizeReport report, llmtk::QuantizeFile(qo));
-    if (qo.dry_run || common.json) return WriteStdout(llmtk::FormatQuantizeReport(report, common.json));
+    if (qo.dry_run || common.json) return llmtk::WriteStdout(llmtk::FormatQuantizeReport(report, common.json));
     if (!common.quiet) {
       std::fprintf(stderr, "llmtk-quant: wrote %s (%s, %s)\n", qo.output.c_str(),
                    std::string(llmtk::LlamaFileTypeName(report.ftype)).c_str(),

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "tools/common/cli.h"
-#include "lib/model/runner.h"
+#include "tools/run/run_tool.h"
 
 int main(int argc, char** argv) {
   llmtk::Tool tool("run", "Run a LLaMA-family GGUF model (llama, qwen2, qwen3) on the CPU, exactly as llama.cpp computes it.",

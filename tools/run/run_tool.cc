@@ -1,4 +1,5 @@
-// llmtk-run's modes: one prompt streamed, or a JSONL batch.
+#include "tools/run/run_tool.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,24 +14,11 @@
 #include "lib/base/io.h"
 #include "lib/base/jsonl.h"
 #include "lib/model/runner.h"
+#include "tools/common/cli.h"
 #include "simdjson.h"
 
 namespace llmtk {
 namespace {
-
-// Unbuffered stdout, so tokens appear as they are produced.
-absl::Status WriteStdout(std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(1, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) return BrokenPipeError();
-      return absl::InternalError(absl::StrCat("cannot write to stdout: ", std::strerror(errno)));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
 
 std::string MiB(uint64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 1048576.0); }
 

@@ -16,13 +16,6 @@
 
 namespace {
 
-absl::Status WriteStdout(const std::string& s) {
-  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
-    return llmtk::BrokenPipeError();
-  }
-  return absl::OkStatus();
-}
-
 // ---- train subcommand (branch `train`) -------------------------------------
 struct TrainCommand {
   CLI::App* app = nullptr;
@@ -84,7 +77,7 @@ absl::Status RunTrainCommand(TrainCommand& t) {
   t.opts.show_progress = t.common.ShowProgress();
   ASSIGN_OR_RETURN(llmtk::BpeTrainReport r,
                    llmtk::TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
-  if (t.common.json) return WriteStdout(llmtk::FormatTrainReport(r, t.output, true));
+  if (t.common.json) return llmtk::WriteStdout(llmtk::FormatTrainReport(r, t.output, true));
   if (!t.common.quiet) {
     std::string line = "llmtk-tok: " + llmtk::FormatTrainReport(r, t.output, false);
     std::fputs(line.c_str(), stderr);
@@ -174,13 +167,13 @@ int main(int argc, char** argv) {
     }
     if (ins->parsed()) {
       ASSIGN_OR_RETURN(std::string s, llmtk::InspectTokenizer(inspect_path, inspect_json));
-      return WriteStdout(s);
+      return llmtk::WriteStdout(s);
     }
     RETURN_IF_ERROR(llmtk::RequireInputOrPipe(so.inputs));
     so.threads = stats_common.Threads();
     so.json = stats_common.json;
     so.progress = stats_common.ShowProgress();
     ASSIGN_OR_RETURN(std::string s, llmtk::TokenizerStats(so));
-    return WriteStdout(s);
+    return llmtk::WriteStdout(s);
   });
 }
