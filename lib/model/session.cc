@@ -1,5 +1,7 @@
 // The forward pass: llama.cpp's CPU graph for llama/qwen2/qwen3, batch by
 // batch, with a KV cache.
+#include "lib/model/session.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,7 +11,6 @@
 #include "lib/base/compute_pool.h"
 #include "lib/kernels/internal.h"
 #include "lib/ggml/quant.h"
-#include "lib/model/model.h"
 
 namespace llmtk {
 namespace {

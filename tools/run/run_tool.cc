@@ -13,6 +13,7 @@
 #include "lib/base/io.h"
 #include "lib/base/jsonl.h"
 #include "lib/model/runner.h"
+#include "lib/model/session.h"
 #include "simdjson.h"
 
 namespace llmtk {
