@@ -63,8 +63,28 @@ class Session {
 
  private:
   Session(const Model& model, const SessionOptions& opts);
+  // One batch of n <= max_batch_ tokens at positions n_past_..: the steps
+  // below, in this order, each over the whole batch.
   void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits);
+  // x_ = the tokens' embeddings.
+  void EmbedTokens(const int32_t* tokens, int n);
+  // rope_cos_, rope_sin_ = the RoPE angles of each token's position.
+  void ComputeRopeAngles(int n, int pos0);
+  // x_ += attention over norm(x_), the batch's keys and values cached.
+  void AttentionBlock(int layer, int n, int pos0);
+  // q_, k_, v_ as projected: biases added, q/k normed and rotated; k and v
+  // stored into the cache.
+  void PrepareQkv(int layer, int n, int pos0);
+  // att_ = softmax(q·K / sqrt(head_dim)) V per head, over the cache up to
+  // each position.
   void Attention(int layer, int n, int pos0);
+  // x_ += the SwiGLU feed-forward of norm(x_).
+  void FeedForwardBlock(int layer, int n);
+  // logits = output(norm(x_)) for the last token (kLast) or all (kAll).
+  void OutputLogits(int n, LogitsMode mode, float* logits);
+  // y[t] = W x[t] for `rows` rows, activations encoded for W's type; rows of
+  // y are W.rows apart.
+  void MatMulRows(const WeightMatrix& w, const float* x, int rows, float* y);
   void ParallelRun(size_t n, const std::function<void(size_t)>& fn);
 
   const Model& model_;
