@@ -245,9 +245,71 @@ struct PreparedBatch {
   std::vector<uint64_t> line;
 };
 
-// Reads one input: validates every document, prepares it (PrepareDoc) and
-// appends it to the spool. With a tokenizer the preparation runs on
-// `threads` workers over batches of documents, results kept in input order.
+// Prepares every document `reader` gives (PrepareDoc), in input order, and
+// hands each to add(prepared, status, line), calling tick() per document
+// read. With a tokenizer the preparation runs on `threads` workers over
+// batches of documents, results kept in input order.
+template <typename Tick, typename Add>
+absl::Status PrepareAllDocs(const IndexOptions& io, DocumentReader* reader, int threads, Tick& tick, Add& add) {
+  Document doc;
+  if (io.tokenizer == nullptr || threads <= 1) {
+    simdjson::ondemand::parser parser;
+    std::string pad;
+    Prepared p;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      tick();
+      absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
+      RETURN_IF_ERROR(add(p, st, doc.line_number));
+    }
+    return absl::OkStatus();
+  }
+  constexpr size_t kBatchBytes = 1 << 20;
+  auto produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
+    size_t bytes = 0;
+    while (bytes < kBatchBytes) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      tick();
+      b->raw.emplace_back(doc.raw);
+      b->text.emplace_back(doc.text);
+      b->line.push_back(doc.line_number);
+      b->is_json.push_back(doc.is_json);
+      bytes += doc.raw.size() + 64;
+    }
+    return !b->raw.empty();
+  };
+  auto work = [&](DocBatch& b, PreparedBatch* out) -> absl::Status {
+    simdjson::ondemand::parser parser;
+    std::string pad;
+    out->docs.resize(b.raw.size());
+    out->status.resize(b.raw.size());
+    out->line = std::move(b.line);
+    for (size_t i = 0; i < b.raw.size(); ++i) {
+      out->status[i] = PrepareDoc(io, &parser, &pad, b.raw[i], b.text[i], b.is_json[i], &out->docs[i]);
+    }
+    return absl::OkStatus();
+  };
+  auto consume = [&](PreparedBatch& out) -> absl::Status {
+    for (size_t i = 0; i < out.docs.size(); ++i) RETURN_IF_ERROR(add(out.docs[i], out.status[i], out.line[i]));
+    return absl::OkStatus();
+  };
+  return OrderedParallelMap<DocBatch, PreparedBatch>(threads, produce, work, consume);
+}
+
+// The sha256 of a file input, which must still be the one a manifest recorded.
+absl::Status HashInput(MixInputIndex* in) {
+  ASSIGN_OR_RETURN(in->sha256, Sha256File(in->path));
+  if (!in->expected_sha256.empty() && in->expected_sha256 != in->sha256) {
+    return absl::DataLossError(absl::StrCat("input changed since the manifest was written: sha256 ", in->sha256,
+                                            ", the manifest says ", in->expected_sha256, ", ", in->path));
+  }
+  return absl::OkStatus();
+}
+
+// Reads one input: validates every document, prepares it (PrepareAllDocs)
+// and appends it to the spool, indexing where it lies.
 absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, int threads, MixInputIndex* in) {
   if (in->path != "-") {
     std::error_code ec;
@@ -282,62 +344,12 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, i
     io.progress->Add(1, static_cast<uint64_t>(now - raw_seen));
     raw_seen = now;
   };
-  Document doc;
-  if (io.tokenizer == nullptr || threads <= 1) {
-    simdjson::ondemand::parser parser;
-    std::string pad;
-    Prepared p;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-      if (!more) break;
-      tick();
-      absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
-      RETURN_IF_ERROR(add(p, st, doc.line_number));
-    }
-  } else {
-    constexpr size_t kBatchBytes = 1 << 20;
-    auto produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
-      size_t bytes = 0;
-      while (bytes < kBatchBytes) {
-        ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-        if (!more) break;
-        tick();
-        b->raw.emplace_back(doc.raw);
-        b->text.emplace_back(doc.text);
-        b->line.push_back(doc.line_number);
-        b->is_json.push_back(doc.is_json);
-        bytes += doc.raw.size() + 64;
-      }
-      return !b->raw.empty();
-    };
-    auto work = [&](DocBatch& b, PreparedBatch* out) -> absl::Status {
-      simdjson::ondemand::parser parser;
-      std::string pad;
-      out->docs.resize(b.raw.size());
-      out->status.resize(b.raw.size());
-      out->line = std::move(b.line);
-      for (size_t i = 0; i < b.raw.size(); ++i) {
-        out->status[i] = PrepareDoc(io, &parser, &pad, b.raw[i], b.text[i], b.is_json[i], &out->docs[i]);
-      }
-      return absl::OkStatus();
-    };
-    auto consume = [&](PreparedBatch& out) -> absl::Status {
-      for (size_t i = 0; i < out.docs.size(); ++i) RETURN_IF_ERROR(add(out.docs[i], out.status[i], out.line[i]));
-      return absl::OkStatus();
-    };
-    RETURN_IF_ERROR((OrderedParallelMap<DocBatch, PreparedBatch>(threads, produce, work, consume)));
-  }
+  RETURN_IF_ERROR(PrepareAllDocs(io, reader.get(), threads, tick, add));
   in->skipped += reader->skipped();
   if (in->first_skip.empty()) in->first_skip = reader->first_skip_reason();
   RETURN_IF_ERROR(spool.Close());
   ASSIGN_OR_RETURN(in->spool, MappedFile::Open(spool_path));
-  if (in->path != "-") {
-    ASSIGN_OR_RETURN(in->sha256, Sha256File(in->path));
-    if (!in->expected_sha256.empty() && in->expected_sha256 != in->sha256) {
-      return absl::DataLossError(absl::StrCat("input changed since the manifest was written: sha256 ", in->sha256,
-                                              ", the manifest says ", in->expected_sha256, ", ", in->path));
-    }
-  }
+  if (in->path != "-") RETURN_IF_ERROR(HashInput(in));
   return absl::OkStatus();
 }
 
