@@ -17,6 +17,7 @@
 
 #include "lib/convert/hf_convert.h"
 #include "lib/model/model.h"
+#include "lib/model/session.h"
 #include "lib/convert/quant_recipe.h"
 #include "lib/convert/quantize_model.h"
 #include "lib/convert/random_model.h"

@@ -1,4 +1,5 @@
 #include "lib/model/model.h"
+#include "lib/model/session.h"
 
 #include <gtest/gtest.h>
 

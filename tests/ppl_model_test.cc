@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "lib/formats/gguf_writer.h"
 #include "lib/model/model.h"
+#include "lib/model/session.h"
 #include "lib/eval/perplexity.h"
 
 namespace llmtk {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/convert/quantize_model.h"
+#include "lib/convert/model_source.h"
 #include "lib/base/status.h"
 
 namespace llmtk {

@@ -1,13 +1,12 @@
 // convert/quantize_model: the llmtk-quant pipeline -- a model in, a quantized GGUF
 // out, the way llama-quantize does it.
 //
-// A ModelSource is metadata plus tensors that can be loaded one at a time
-// (a GGUF file read zero-copy, or an HF checkpoint mapped to GGUF names).
-// QuantizeModel plans every tensor's type with llama.cpp's recipe, copies
-// the metadata (setting general.quantization_version and general.file_type
-// as llama-quantize does), orders tensors as llama-quantize does and streams
-// the output: peak memory is about one tensor plus its float copy. Output
-// bytes do not depend on the thread count.
+// The input is a ModelSource (convert/model_source.h). QuantizeModel plans
+// every tensor's type with llama.cpp's recipe, copies the metadata (setting
+// general.quantization_version and general.file_type as llama-quantize
+// does), orders tensors as llama-quantize does and streams the output: peak
+// memory is about one tensor plus its float copy. Output bytes do not depend
+// on the thread count.
 //
 // Thread-safety: QuantizeModel uses its own worker threads; a ModelSource
 // is used from the calling thread only.
@@ -22,38 +21,11 @@
 
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_writer.h"
+#include "lib/convert/model_source.h"
 #include "lib/convert/quant_recipe.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
-
-struct SourceTensor {
-  std::string name;
-  std::vector<int64_t> dims;  // ggml order
-  GgmlType type;
-  // Zero-copy data when available (GGUF input), else null and `load` fills
-  // a buffer of the tensor's bytes in `type`.
-  const uint8_t* data = nullptr;
-  std::function<absl::Status(std::vector<uint8_t>* out)> load;
-};
-
-struct ModelSource {
-  std::string name;  // for messages
-  GgufMetadata metadata;
-  std::vector<SourceTensor> tensors;
-  std::shared_ptr<const void> keepalive;  // owns what `data` points into
-  // An HF checkpoint mapped by hf_convert. For the file types
-  // convert_hf_to_gguf.py writes itself (F32, F16, BF16, Q8_0) the output is
-  // laid out as it does: tensors in source order, general.file_type where it
-  // stands. Other types follow llama-quantize run on that converter output.
-  bool from_converter = false;
-  // `data` points into read-only file mappings whose pages may be dropped
-  // from the resident set once a tensor is written.
-  bool release_pages = false;
-};
-
-// Reads a GGUF file as a ModelSource (zero-copy).
-absl::StatusOr<ModelSource> OpenGgufSource(const std::string& path);
 
 struct QuantPlanEntry {
   std::string name;

@@ -270,151 +270,234 @@ SignOptions MakeSignOptions(const DedupOptions& o, const LshParams& lsh) {
   return so;
 }
 
+namespace {
+
+// Splits document lines off `reader` into `b` (as DocumentReader would:
+// IsDocumentLine), counting blank lines; false at the end. A read error after
+// some lines is kept in *read_error and returned by the next call, so the
+// lines before it are signed first.
+absl::StatusOr<bool> ReadLineBatch(LineReader& reader, InputFormat* format, absl::Status* read_error,
+                                   uint64_t* blank_lines, LineBatch* b) {
+  RETURN_IF_ERROR(*read_error);
+  b->source = &reader.name();
+  while (b->ends.size() < kBatchDocs && b->lines.size() < kSignBatchBytes) {
+    std::string_view l;
+    absl::StatusOr<bool> got = reader.Next(&l);
+    if (!got.ok()) {
+      if (b->ends.empty()) return got.status();
+      *read_error = got.status();
+      break;
+    }
+    if (!*got) break;
+    if (!IsDocumentLine(l, format)) {
+      ++*blank_lines;
+      continue;
+    }
+    b->lines.append(l);
+    b->ends.push_back(b->lines.size());
+    b->numbers.push_back(reader.line_number());
+  }
+  if (b->ends.empty()) return false;
+  b->json = *format == InputFormat::kJsonl;
+  b->lines.append(kLinePadding, '\0');
+  return true;
+}
+
+// Once 16 MB are read, reserves the table for the documents expected in all
+// inputs (at the rate so far, with a margin): growing it by doubling would
+// copy it and touch fresh pages several times over, and reserved pages that
+// are never written cost no memory.
+class TableReserver {
+ public:
+  TableReserver(const std::vector<std::string>& files, bool use_score, DocTable* table, DocLines* lines)
+      : use_score_(use_score), table_(table), lines_(lines) {
+    for (const std::string& file : files) {
+      std::error_code ec;
+      const uint64_t size = std::filesystem::file_size(file, ec);
+      total_size_ = ec || total_size_ < 0 ? -1 : total_size_ + static_cast<int64_t>(size);
+    }
+    reserved_ = total_size_ <= 0;
+  }
+  // `raw`: the input bytes read so far.
+  void Reserve(int64_t raw) {
+    if (reserved_ || raw < (16 << 20)) return;
+    reserved_ = true;
+    const size_t docs = table_->size() + 1024 +
+                        static_cast<size_t>(1.25 * static_cast<double>(table_->size()) *
+                                            static_cast<double>(total_size_ - raw) / static_cast<double>(raw));
+    table_->exact.reserve(docs);
+    table_->band.reserve(docs * table_->bands);
+    if (table_->has_sig16) table_->sig16.reserve(docs * table_->num_perm);
+    if (use_score_) table_->keep.reserve(docs);
+    if (lines_) lines_->line.reserve(docs);
+  }
+
+ private:
+  const bool use_score_;
+  DocTable* table_;
+  DocLines* lines_;
+  int64_t total_size_ = 0;
+  bool reserved_ = false;
+};
+
+// What one input file's paths add up to.
+struct FileSignTotals {
+  uint64_t documents = 0, replaced = 0;
+  bool last_json = false;
+};
+
+// Pass 1 (SignFiles): this thread only splits lines; the workers parse them
+// (LineParser) and sign the texts, so that the reading thread does not bound
+// the pass.
+class FileSigner {
+ public:
+  FileSigner(const std::vector<std::string>& files, const DedupOptions& o, const SignOptions& so, DocTable* table,
+             DedupReport* rep, DocLines* lines)
+      : o_(o),
+        so_(so),
+        table_(table),
+        rep_(rep),
+        lines_(lines),
+        threads_(ResolveThreads(o.threads)),
+        hasher_(so.lsh.num_perm(), so.seed),
+        progress_("dedup: signing", ShowProgress(o)),
+        parsers_(o.reader),
+        reserver_(files, o.keep != KeepPolicy::kFirst, table, lines) {}
+
+  // Signs `file` (all the paths it expands to); appends its document count.
+  absl::Status SignFile(const std::string& file, std::vector<uint64_t>* counts);
+  void Finish() { progress_.Finish(); }
+
+ private:
+  absl::Status SignPath(const std::string& path, FileSignTotals* totals);
+  // A worker's part: parses and signs a batch's lines with a pooled parser.
+  absl::Status SignBatch(LineBatch& b, SignResult* r);
+  absl::Status SignLines(const LineBatch& b, LineParser* parser, SignResult* r);
+  // Appends a batch's features to the table, in input order.
+  absl::Status Absorb(const SignResult& r, FileSignTotals* totals);
+
+  const DedupOptions& o_;
+  const SignOptions& so_;
+  DocTable* table_;
+  DedupReport* rep_;
+  DocLines* lines_;
+  const int threads_;
+  const MinHasher hasher_;
+  Progress progress_;
+  ParserPool parsers_;
+  TableReserver reserver_;
+  int64_t raw_done_ = 0;  // input bytes of the paths signed so far
+};
+
+absl::Status FileSigner::SignLines(const LineBatch& b, LineParser* parser, SignResult* r) {
+  r->json = b.json;
+  DocFeatures f;
+  r->exact.reserve(b.ends.size());
+  r->band.reserve(b.ends.size() * so_.lsh.bands);
+  if (so_.keep_sig16) r->sig16.reserve(b.ends.size() * so_.lsh.num_perm());
+  r->lines.reserve(b.ends.size());
+  for (size_t i = 0; i < b.ends.size(); ++i) {
+    std::string_view text, raw;
+    bool repaired = false;
+    absl::Status st = parser->Parse(b.Line(i), b.json, &text, &raw, &repaired);
+    r->replaced += repaired;
+    if (!st.ok()) {
+      if (o_.reader.on_bad_line == BadLinePolicy::kError)
+        return absl::DataLossError(absl::StrCat(st.message(), ", ", *b.source, ":", b.numbers[i]));
+      ++r->skipped;
+      continue;
+    }
+    r->lines.push_back(b.numbers[i]);
+    r->bytes += raw.size() + 1;
+    SignText(text, so_, hasher_, &f);
+    r->exact.push_back(f.exact);
+    r->band.insert(r->band.end(), f.band.begin(), f.band.end());
+    r->sig16.insert(r->sig16.end(), f.sig16.begin(), f.sig16.end());
+    if (o_.keep == KeepPolicy::kLongest) {
+      r->keep.push_back(static_cast<double>(text.size()));
+    } else if (o_.keep == KeepPolicy::kField) {
+      double v;
+      if (NumberField(raw, o_.keep_field, &v)) {
+        r->keep.push_back(v);
+      } else {
+        r->keep.push_back(-std::numeric_limits<double>::infinity());
+        ++r->missing;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileSigner::SignBatch(LineBatch& b, SignResult* r) {
+  ASSIGN_OR_RETURN(std::unique_ptr<LineParser> parser, parsers_.Take());
+  absl::Status status = SignLines(b, parser.get(), r);
+  parsers_.Give(std::move(parser));
+  return status;
+}
+
+absl::Status FileSigner::Absorb(const SignResult& r, FileSignTotals* totals) {
+  const size_t docs = r.exact.size();
+  if (table_->size() + docs > kNone) return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
+  table_->Append(r.exact, r.band, r.sig16);
+  table_->keep.insert(table_->keep.end(), r.keep.begin(), r.keep.end());
+  if (lines_) lines_->line.insert(lines_->line.end(), r.lines.begin(), r.lines.end());
+  if (docs) totals->last_json = r.json;
+  totals->documents += docs;
+  rep_->bytes += r.bytes;
+  rep_->skipped += r.skipped;
+  totals->replaced += r.replaced;
+  rep_->missing_keep_field += r.missing;
+  progress_.Add(docs, r.bytes);
+  return absl::OkStatus();
+}
+
+absl::Status FileSigner::SignPath(const std::string& path, FileSignTotals* totals) {
+  ASSIGN_OR_RETURN(auto in, OpenInput(path));
+  LineReader reader(std::move(in));
+  InputFormat format = o_.reader.format;
+  absl::Status read_error;  // after the lines before it are parsed
+  std::function<absl::StatusOr<bool>(LineBatch*)> produce = [&](LineBatch* b) {
+    return ReadLineBatch(reader, &format, &read_error, &rep_->blank_lines, b);
+  };
+  std::function<absl::Status(LineBatch&, SignResult*)> work = [&](LineBatch& b, SignResult* r) {
+    return SignBatch(b, r);
+  };
+  std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
+    RETURN_IF_ERROR(Absorb(r, totals));
+    reserver_.Reserve(raw_done_ + reader.stream().RawBytesRead());
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR((OrderedParallelMap<LineBatch, SignResult>(threads_, produce, work, consume)));
+  raw_done_ += reader.stream().RawBytesRead();
+  return absl::OkStatus();
+}
+
+absl::Status FileSigner::SignFile(const std::string& file, std::vector<uint64_t>* counts) {
+  // The first parser checks --text-key before the file is opened, as
+  // DocumentReader::Open does.
+  ASSIGN_OR_RETURN(std::unique_ptr<LineParser> first, parsers_.Take());
+  parsers_.Give(std::move(first));
+  ASSIGN_OR_RETURN(std::vector<std::string> paths, ExpandInputs({file}));
+  FileSignTotals totals;
+  for (const std::string& path : paths) RETURN_IF_ERROR(SignPath(path, &totals));
+  counts->push_back(totals.documents);
+  if (lines_) {
+    lines_->json.push_back(totals.last_json);
+    lines_->repaired.push_back(totals.replaced > 0);
+  }
+  rep_->documents += totals.documents;
+  rep_->replaced_utf8 += totals.replaced;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status SignFiles(const std::vector<std::string>& files, const DedupOptions& o, const SignOptions& so,
                        DocTable* table, std::vector<uint64_t>* counts, DedupReport* rep,
                        DocLines* lines) {
-  const int threads = ResolveThreads(o.threads);
-  const MinHasher hasher(so.lsh.num_perm(), so.seed);
-  const bool field_score = o.keep == KeepPolicy::kField;
-  const bool use_score = o.keep != KeepPolicy::kFirst;
-  Progress progress("dedup: signing", ShowProgress(o));
-  ParserPool parsers(o.reader);
-  // This thread only splits lines (as DocumentReader would: IsDocumentLine);
-  // the workers parse them (LineParser) and sign the texts, so that the
-  // reading thread does not bound the pass.
-  std::function<absl::Status(LineBatch&, SignResult*)> work = [&](LineBatch& b, SignResult* r) -> absl::Status {
-    ASSIGN_OR_RETURN(std::unique_ptr<LineParser> parser, parsers.Take());
-    absl::Status status = [&]() -> absl::Status {
-      r->json = b.json;
-      DocFeatures f;
-      r->exact.reserve(b.ends.size());
-      r->band.reserve(b.ends.size() * so.lsh.bands);
-      if (so.keep_sig16) r->sig16.reserve(b.ends.size() * so.lsh.num_perm());
-      r->lines.reserve(b.ends.size());
-      for (size_t i = 0; i < b.ends.size(); ++i) {
-        std::string_view text, raw;
-        bool repaired = false;
-        absl::Status st = parser->Parse(b.Line(i), b.json, &text, &raw, &repaired);
-        r->replaced += repaired;
-        if (!st.ok()) {
-          if (o.reader.on_bad_line == BadLinePolicy::kError)
-            return absl::DataLossError(absl::StrCat(st.message(), ", ", *b.source, ":", b.numbers[i]));
-          ++r->skipped;
-          continue;
-        }
-        r->lines.push_back(b.numbers[i]);
-        r->bytes += raw.size() + 1;
-        SignText(text, so, hasher, &f);
-        r->exact.push_back(f.exact);
-        r->band.insert(r->band.end(), f.band.begin(), f.band.end());
-        r->sig16.insert(r->sig16.end(), f.sig16.begin(), f.sig16.end());
-        if (o.keep == KeepPolicy::kLongest) {
-          r->keep.push_back(static_cast<double>(text.size()));
-        } else if (field_score) {
-          double v;
-          if (NumberField(raw, o.keep_field, &v)) {
-            r->keep.push_back(v);
-          } else {
-            r->keep.push_back(-std::numeric_limits<double>::infinity());
-            ++r->missing;
-          }
-        }
-      }
-      return absl::OkStatus();
-    }();
-    parsers.Give(std::move(parser));
-    return status;
-  };
-  // Once 16 MB are read, the table is reserved for the documents expected
-  // in all inputs (at the rate so far, with a margin): growing it by
-  // doubling would copy it and touch fresh pages several times over, and
-  // reserved pages that are never written cost no memory.
-  int64_t total_size = 0, raw_done = 0;
-  for (const std::string& file : files) {
-    std::error_code ec;
-    const uint64_t size = std::filesystem::file_size(file, ec);
-    total_size = ec || total_size < 0 ? -1 : total_size + static_cast<int64_t>(size);
-  }
-  bool reserved = total_size <= 0;
-  auto reserve = [&](int64_t raw) {
-    if (reserved || raw < (16 << 20)) return;
-    reserved = true;
-    const size_t docs = table->size() + 1024 +
-                        static_cast<size_t>(1.25 * static_cast<double>(table->size()) *
-                                            static_cast<double>(total_size - raw) / static_cast<double>(raw));
-    table->exact.reserve(docs);
-    table->band.reserve(docs * table->bands);
-    if (table->has_sig16) table->sig16.reserve(docs * table->num_perm);
-    if (use_score) table->keep.reserve(docs);
-    if (lines) lines->line.reserve(docs);
-  };
-  for (const std::string& file : files) {
-    // The first parser checks --text-key before the file is opened, as
-    // DocumentReader::Open does.
-    ASSIGN_OR_RETURN(std::unique_ptr<LineParser> first, parsers.Take());
-    parsers.Give(std::move(first));
-    ASSIGN_OR_RETURN(std::vector<std::string> paths, ExpandInputs({file}));
-    uint64_t documents = 0, replaced = 0;
-    bool last_json = false;
-    for (const std::string& path : paths) {
-      ASSIGN_OR_RETURN(auto in, OpenInput(path));
-      LineReader reader(std::move(in));
-      InputFormat format = o.reader.format;
-      absl::Status read_error;  // after the lines before it are parsed
-      std::function<absl::StatusOr<bool>(LineBatch*)> produce = [&](LineBatch* b) -> absl::StatusOr<bool> {
-        RETURN_IF_ERROR(read_error);
-        b->source = &reader.name();
-        while (b->ends.size() < kBatchDocs && b->lines.size() < kSignBatchBytes) {
-          std::string_view l;
-          absl::StatusOr<bool> got = reader.Next(&l);
-          if (!got.ok()) {
-            if (b->ends.empty()) return got.status();
-            read_error = got.status();
-            break;
-          }
-          if (!*got) break;
-          if (!IsDocumentLine(l, &format)) {
-            ++rep->blank_lines;
-            continue;
-          }
-          b->lines.append(l);
-          b->ends.push_back(b->lines.size());
-          b->numbers.push_back(reader.line_number());
-        }
-        if (b->ends.empty()) return false;
-        b->json = format == InputFormat::kJsonl;
-        b->lines.append(kLinePadding, '\0');
-        return true;
-      };
-      std::function<absl::Status(SignResult&)> consume = [&](SignResult& r) {
-        const size_t docs = r.exact.size();
-        if (table->size() + docs > kNone)
-          return absl::ResourceExhaustedError("more than 4294967294 documents in one run");
-        table->Append(r.exact, r.band, r.sig16);
-        table->keep.insert(table->keep.end(), r.keep.begin(), r.keep.end());
-        if (lines) lines->line.insert(lines->line.end(), r.lines.begin(), r.lines.end());
-        if (docs) last_json = r.json;
-        documents += docs;
-        rep->bytes += r.bytes;
-        rep->skipped += r.skipped;
-        replaced += r.replaced;
-        rep->missing_keep_field += r.missing;
-        progress.Add(docs, r.bytes);
-        reserve(raw_done + reader.stream().RawBytesRead());
-        return absl::OkStatus();
-      };
-      RETURN_IF_ERROR((OrderedParallelMap<LineBatch, SignResult>(threads, produce, work, consume)));
-      raw_done += reader.stream().RawBytesRead();
-    }
-    counts->push_back(documents);
-    if (lines) {
-      lines->json.push_back(last_json);
-      lines->repaired.push_back(replaced > 0);
-    }
-    rep->documents += documents;
-    rep->replaced_utf8 += replaced;
-  }
-  progress.Finish();
+  FileSigner signer(files, o, so, table, rep, lines);
+  for (const std::string& file : files) RETURN_IF_ERROR(signer.SignFile(file, counts));
+  signer.Finish();
   return absl::OkStatus();
 }
 
@@ -422,6 +505,165 @@ double ShingleSets::Jaccard(uint32_t a, uint32_t b) const {
   if (cand.empty() || cand[a] == kNone || cand[b] == kNone) return 0.0;
   return SortedJaccard(sets[cand[a]], sets[cand[b]]);
 }
+
+namespace {
+
+using ShingleSetBatch = std::vector<std::vector<uint32_t>>;
+
+// Ranks the documents of the pairs in input order (batches arrive in that
+// order): ss->cand[d] is d's rank or kNone. Returns the number ranked.
+uint32_t RankCandidates(const std::vector<uint64_t>& pairs, size_t n, ShingleSets* ss) {
+  ss->cand.assign(n, kNone);
+  for (uint64_t p : pairs)
+    for (uint32_t d : {PairFirst(p), PairSecond(p)}) ss->cand[d] = 0;
+  uint32_t ranks = 0;
+  for (uint32_t d = 0; d < n; ++d)
+    if (ss->cand[d] == 0) ss->cand[d] = ranks++;
+  return ranks;
+}
+
+// With the documents' lines known (DocLines), batches of the candidates'
+// lines, split on the reading thread and found by number, to be parsed on
+// the workers.
+class CandidateLineProducer {
+ public:
+  CandidateLineProducer(const std::vector<std::string>& files, const DocLines& lines, const ShingleSets& ss,
+                        Progress* progress)
+      : files_(files), lines_(lines), ss_(ss), n_(ss.cand.size()), progress_(progress) {}
+
+  absl::StatusOr<bool> operator()(TextBatch* b) {
+    size_t size = 0;
+    while (next_ < n_ && b->docs.size() < kVerifyBatchDocs && size < kBatchBytes) {
+      if (!lr_ || next_ == file_end_) {
+        while (file_ < files_.size() && lines_.count[file_] == 0) ++file_;
+        if (file_ == files_.size()) break;
+        ASSIGN_OR_RETURN(auto in, OpenInput(files_[file_]));
+        lr_ = std::make_unique<LineReader>(std::move(in));
+        file_end_ = next_ + lines_.count[file_++];
+      }
+      std::string_view l;
+      ASSIGN_OR_RETURN(bool got, lr_->Next(&l));
+      if (!got)
+        return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", lr_->name(),
+                                                " ends at line ", lr_->line_number(), ", before its documents"));
+      if (lr_->line_number() != lines_.line[next_]) continue;
+      const uint64_t d = next_++;
+      progress_.Add(l.size() + 1);
+      if (ss_.cand[d] == kNone) continue;
+      b->raws.append(l);
+      b->raw_ends.push_back(b->raws.size());
+      b->json.push_back(lines_.json[file_ - 1]);
+      b->docs.push_back(d);
+      size += l.size();
+    }
+    return !b->docs.empty();
+  }
+  void Flush() { progress_.Flush(); }
+
+ private:
+  const std::vector<std::string>& files_;
+  const DocLines& lines_;
+  const ShingleSets& ss_;
+  const size_t n_;
+  LineProgress progress_;
+  std::unique_ptr<LineReader> lr_;
+  size_t file_ = 0;
+  uint64_t next_ = 0, file_end_ = 0;
+};
+
+// A worker's part: the batch's documents' shingle sets (the high 32 bits of
+// the hashes, sorted, distinct). Lines (from CandidateLineProducer) are
+// parsed for their text here, as signing took it.
+absl::Status ShingleSetsOf(const TextBatch& b, const std::vector<std::string>& key_path, const DedupOptions& o,
+                           const ShingleOptions& sh, ShingleSetBatch* r) {
+  r->resize(b.docs.size());
+  std::string repaired, padded;
+  for (size_t i = 0; i < b.docs.size(); ++i) {
+    std::string_view text;
+    if (b.json.empty()) {
+      text = b.Text(i);
+    } else {
+      text = b.Raw(i);
+      if (!simdjson::validate_utf8(text.data(), text.size())) {
+        repaired = ReplaceInvalidUtf8(text);
+        text = repaired;
+      }
+      if (b.json[i] && !TextOfLine(text, key_path, &padded, &text))
+        return absl::DataLossError(absl::StrCat("the inputs changed since signing: document ", b.docs[i],
+                                                " has no text on re-reading"));
+    }
+    std::vector<uint64_t> h = ShingleHashes(NormalizeForDedup(text, o.normalize), sh);
+    auto& s = (*r)[i];
+    s.reserve(h.size());
+    // The high 32 bits: a collision inside one document (p ~ m^2 / 2^33
+    // for m shingles) moves its Jaccard by about 1/m at most.
+    for (uint64_t x : h) s.push_back(static_cast<uint32_t>(x >> 32));
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+  }
+  return absl::OkStatus();
+}
+
+// Re-reads `files` for the `ranks` ranked candidates' shingle sets, into
+// ss->sets by rank.
+absl::Status ReadCandidateSets(const std::vector<std::string>& files, const DedupOptions& o, uint32_t ranks,
+                               const DocLines* lines, ShingleSets* ss, DedupReport* rep) {
+  const size_t n = ss->cand.size();
+  const int threads = ResolveThreads(o.threads);
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
+  Progress progress("dedup: verifying", ShowProgress(o));
+  progress.SetTotalBytes(reader->TotalBytesHint());
+  std::function<absl::StatusOr<bool>(TextBatch*)> produce =
+      Producer(reader.get(), [&](uint64_t d) { return d < n && ss->cand[d] != kNone; }, &progress);
+  // With the documents' lines known, this thread only splits lines and
+  // the workers parse the candidates' JSON.
+  std::unique_ptr<CandidateLineProducer> line_producer;
+  if (lines) {
+    line_producer = std::make_unique<CandidateLineProducer>(files, *lines, *ss, &progress);
+    produce = [&](TextBatch* b) { return (*line_producer)(b); };
+  }
+  std::vector<std::string> key_path = absl::StrSplit(ToAbsl(o.reader.text_key), '.');
+  ShingleOptions sh;
+  sh.ngram = o.ngram;
+  sh.cjk_ngram = o.cjk_ngram;
+  sh.seed = o.seed;
+  std::function<absl::Status(TextBatch&, ShingleSetBatch*)> work = [&](TextBatch& b, ShingleSetBatch* r) {
+    return ShingleSetsOf(b, key_path, o, sh, r);
+  };
+  uint32_t seen = 0;
+  std::function<absl::Status(ShingleSetBatch&)> consume = [&](ShingleSetBatch& r) {
+    for (auto& s : r) {
+      rep->verify_bytes += s.size() * sizeof(uint32_t) + sizeof(s);
+      if (seen < ranks) ss->sets[seen] = std::move(s);
+      ++seen;
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR((OrderedParallelMap<TextBatch, ShingleSetBatch>(threads, produce, work, consume)));
+  if (line_producer) line_producer->Flush();
+  progress.Finish();
+  if (seen != ranks)
+    return absl::DataLossError(absl::StrCat("the inputs changed between passes: ", seen, " of ", ranks,
+                                            " candidate documents found on re-reading"));
+  return absl::OkStatus();
+}
+
+// The pairs whose exact Jaccard is at or above the threshold, in order.
+std::vector<uint64_t> KeepSimilarPairs(const std::vector<uint64_t>& pairs, const ShingleSets& ss, double threshold,
+                                       ThreadPool* pool) {
+  std::vector<uint64_t> accepted;
+  std::vector<uint8_t> ok(pairs.size());
+  const size_t chunk = 4096;
+  pool->ParallelFor((pairs.size() + chunk - 1) / chunk, [&](size_t c) {
+    for (size_t i = c * chunk; i < std::min(pairs.size(), (c + 1) * chunk); ++i)
+      ok[i] = ss.Jaccard(PairFirst(pairs[i]), PairSecond(pairs[i])) >= threshold;
+  });
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (ok[i]) accepted.push_back(pairs[i]);
+  return accepted;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>& files, const DedupOptions& o,
                                                   const DocTable& table, const std::vector<uint64_t>& pairs,
@@ -435,117 +677,11 @@ absl::StatusOr<std::vector<uint64_t>> VerifyPairs(const std::vector<std::string>
         accepted.push_back(p);
     return accepted;
   }
-  const size_t n = table.size();
-  ss->cand.assign(n, kNone);
-  for (uint64_t p : pairs)
-    for (uint32_t d : {PairFirst(p), PairSecond(p)}) ss->cand[d] = 0;
-  // Ranks in input order: batches arrive in that order.
-  uint32_t ranks = 0;
-  for (uint32_t d = 0; d < n; ++d)
-    if (ss->cand[d] == 0) ss->cand[d] = ranks++;
+  const uint32_t ranks = RankCandidates(pairs, table.size(), ss);
   ss->sets.assign(ranks, {});
   rep->verified_docs = ranks;
-  if (ranks > 0) {
-    const int threads = ResolveThreads(o.threads);
-    ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(files, o.reader));
-    Progress progress("dedup: verifying", ShowProgress(o));
-    progress.SetTotalBytes(reader->TotalBytesHint());
-    std::function<absl::StatusOr<bool>(TextBatch*)> produce =
-        Producer(reader.get(), [&](uint64_t d) { return d < n && ss->cand[d] != kNone; }, &progress);
-    // With the documents' lines known, this thread only splits lines and
-    // the workers parse the candidates' JSON.
-    std::unique_ptr<LineReader> lr;
-    size_t file = 0;
-    uint64_t next = 0, file_end = 0;
-    LineProgress line_progress(&progress);
-    if (lines) {
-      produce = [&](TextBatch* b) -> absl::StatusOr<bool> {
-        size_t size = 0;
-        while (next < n && b->docs.size() < kVerifyBatchDocs && size < kBatchBytes) {
-          if (!lr || next == file_end) {
-            while (file < files.size() && lines->count[file] == 0) ++file;
-            if (file == files.size()) break;
-            ASSIGN_OR_RETURN(auto in, OpenInput(files[file]));
-            lr = std::make_unique<LineReader>(std::move(in));
-            file_end = next + lines->count[file++];
-          }
-          std::string_view l;
-          ASSIGN_OR_RETURN(bool got, lr->Next(&l));
-          if (!got)
-            return absl::DataLossError(absl::StrCat("the inputs changed since signing: ", lr->name(),
-                                                    " ends at line ", lr->line_number(), ", before its documents"));
-          if (lr->line_number() != lines->line[next]) continue;
-          const uint64_t d = next++;
-          line_progress.Add(l.size() + 1);
-          if (ss->cand[d] == kNone) continue;
-          b->raws.append(l);
-          b->raw_ends.push_back(b->raws.size());
-          b->json.push_back(lines->json[file - 1]);
-          b->docs.push_back(d);
-          size += l.size();
-        }
-        return !b->docs.empty();
-      };
-    }
-    std::vector<std::string> key_path = absl::StrSplit(ToAbsl(o.reader.text_key), '.');
-    using Sets = std::vector<std::vector<uint32_t>>;
-    ShingleOptions sh;
-    sh.ngram = o.ngram;
-    sh.cjk_ngram = o.cjk_ngram;
-    sh.seed = o.seed;
-    std::function<absl::Status(TextBatch&, Sets*)> work = [&](TextBatch& b, Sets* r) {
-      r->resize(b.docs.size());
-      std::string repaired, padded;
-      for (size_t i = 0; i < b.docs.size(); ++i) {
-        std::string_view text;
-        if (b.json.empty()) {
-          text = b.Text(i);
-        } else {
-          text = b.Raw(i);
-          if (!simdjson::validate_utf8(text.data(), text.size())) {
-            repaired = ReplaceInvalidUtf8(text);
-            text = repaired;
-          }
-          if (b.json[i] && !TextOfLine(text, key_path, &padded, &text))
-            return absl::DataLossError(absl::StrCat("the inputs changed since signing: document ", b.docs[i],
-                                                    " has no text on re-reading"));
-        }
-        std::vector<uint64_t> h = ShingleHashes(NormalizeForDedup(text, o.normalize), sh);
-        auto& s = (*r)[i];
-        s.reserve(h.size());
-        // The high 32 bits: a collision inside one document (p ~ m^2 / 2^33
-        // for m shingles) moves its Jaccard by about 1/m at most.
-        for (uint64_t x : h) s.push_back(static_cast<uint32_t>(x >> 32));
-        std::sort(s.begin(), s.end());
-        s.erase(std::unique(s.begin(), s.end()), s.end());
-      }
-      return absl::OkStatus();
-    };
-    uint32_t seen = 0;
-    std::function<absl::Status(Sets&)> consume = [&](Sets& r) {
-      for (auto& s : r) {
-        rep->verify_bytes += s.size() * sizeof(uint32_t) + sizeof(s);
-        if (seen < ranks) ss->sets[seen] = std::move(s);
-        ++seen;
-      }
-      return absl::OkStatus();
-    };
-    RETURN_IF_ERROR((OrderedParallelMap<TextBatch, Sets>(threads, produce, work, consume)));
-    line_progress.Flush();
-    progress.Finish();
-    if (seen != ranks)
-      return absl::DataLossError(absl::StrCat("the inputs changed between passes: ", seen, " of ", ranks,
-                                              " candidate documents found on re-reading"));
-  }
-  std::vector<uint8_t> ok(pairs.size());
-  const size_t chunk = 4096;
-  pool->ParallelFor((pairs.size() + chunk - 1) / chunk, [&](size_t c) {
-    for (size_t i = c * chunk; i < std::min(pairs.size(), (c + 1) * chunk); ++i)
-      ok[i] = ss->Jaccard(PairFirst(pairs[i]), PairSecond(pairs[i])) >= o.threshold;
-  });
-  for (size_t i = 0; i < pairs.size(); ++i)
-    if (ok[i]) accepted.push_back(pairs[i]);
-  return accepted;
+  if (ranks > 0) RETURN_IF_ERROR(ReadCandidateSets(files, o, ranks, lines, ss, rep));
+  return KeepSimilarPairs(pairs, *ss, o.threshold, pool);
 }
 
 ClusterTable BuildClusterTable(const DedupOptions& o, const std::vector<uint32_t>& exact_rep,

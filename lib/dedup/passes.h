@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "lib/dedup/dedup.h"
 #include "lib/dedup/index.h"
+#include "lib/dedup/options.h"
 #include "lib/base/parallel.h"
 
 namespace llmtk {

@@ -3,6 +3,7 @@
 // AVX2+FMA+F16C. Each returns exactly what its scalar reference returns:
 // integer block sums are exact, and float accumulation follows the same order.
 #include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -4,6 +4,7 @@
 // 16-lane accumulator is exactly the canonical 16 partial sums, reduced in the
 // canonical order, so results equal the scalar reference bit for bit.
 #include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 // GCC 12's AVX-512 headers build vectors from _mm512_undefined_*(), which

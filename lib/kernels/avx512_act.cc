@@ -4,6 +4,7 @@
 // as written, so both give the same bits. VSCALEFPS is ldexp for the
 // integral exponents that reach it (both round a subnormal result once).
 #include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

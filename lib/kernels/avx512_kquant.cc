@@ -9,6 +9,7 @@
 // their activation rows (prompt processing); the eight-row wrappers let
 // MatMul prefetch the next rows during a matrix-vector product.
 #include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

@@ -23,6 +23,7 @@
 // masked broadcasts (a load and a blend, no shuffle), then one 4x4
 // transpose within each 128-bit lane leaves lane L holding row L.
 #include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

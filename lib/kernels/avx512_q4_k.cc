@@ -20,6 +20,7 @@
 // One token decodes each super-block for one activation row (generation);
 // four and eight decode it once for all of them (prompts).
 #include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

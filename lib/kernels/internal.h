@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "lib/kernels/kernels.h"
+#include "lib/ggml/types.h"
 
 namespace llmtk::kernels_internal {
 

@@ -12,11 +12,15 @@
 
 #include "lib/base/progress.h"
 #include "lib/base/io.h"
-#include "lib/mix/mixer.h"
 #include "lib/mix/plan.h"
 #include "lib/formats/token_files.h"
 
 namespace llmtk {
+
+// Of mix/mixer.h, named only: mixer.cc includes this header, so including
+// mixer.h here would make an include loop (tests/layering/cycles.sh).
+struct MixSource;
+struct MixSettings;
 
 // Reads a recipe (or a manifest) into `sources`; its settings fill those of
 // `settings` that are still unset, so explicit flags win.

@@ -254,9 +254,71 @@ struct PreparedBatch {
   std::vector<uint64_t> line;
 };
 
-// Reads one input: validates every document, prepares it (PrepareDoc) and
-// appends it to the spool. With a tokenizer the preparation runs on
-// `threads` workers over batches of documents, results kept in input order.
+// Prepares every document `reader` gives (PrepareDoc), in input order, and
+// hands each to add(prepared, status, line), calling tick() per document
+// read. With a tokenizer the preparation runs on `threads` workers over
+// batches of documents, results kept in input order.
+template <typename Tick, typename Add>
+absl::Status PrepareAllDocs(const IndexOptions& io, DocumentReader* reader, int threads, Tick& tick, Add& add) {
+  Document doc;
+  if (io.tokenizer == nullptr || threads <= 1) {
+    simdjson::ondemand::parser parser;
+    std::string pad;
+    Prepared p;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      tick();
+      absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
+      RETURN_IF_ERROR(add(p, st, doc.line_number));
+    }
+    return absl::OkStatus();
+  }
+  constexpr size_t kBatchBytes = 1 << 20;
+  auto produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
+    size_t bytes = 0;
+    while (bytes < kBatchBytes) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+      if (!more) break;
+      tick();
+      b->raw.emplace_back(doc.raw);
+      b->text.emplace_back(doc.text);
+      b->line.push_back(doc.line_number);
+      b->is_json.push_back(doc.is_json);
+      bytes += doc.raw.size() + 64;
+    }
+    return !b->raw.empty();
+  };
+  auto work = [&](DocBatch& b, PreparedBatch* out) -> absl::Status {
+    simdjson::ondemand::parser parser;
+    std::string pad;
+    out->docs.resize(b.raw.size());
+    out->status.resize(b.raw.size());
+    out->line = std::move(b.line);
+    for (size_t i = 0; i < b.raw.size(); ++i) {
+      out->status[i] = PrepareDoc(io, &parser, &pad, b.raw[i], b.text[i], b.is_json[i], &out->docs[i]);
+    }
+    return absl::OkStatus();
+  };
+  auto consume = [&](PreparedBatch& out) -> absl::Status {
+    for (size_t i = 0; i < out.docs.size(); ++i) RETURN_IF_ERROR(add(out.docs[i], out.status[i], out.line[i]));
+    return absl::OkStatus();
+  };
+  return OrderedParallelMap<DocBatch, PreparedBatch>(threads, produce, work, consume);
+}
+
+// The sha256 of a file input, which must still be the one a manifest recorded.
+absl::Status HashInput(MixInputIndex* in) {
+  ASSIGN_OR_RETURN(in->sha256, Sha256File(in->path));
+  if (!in->expected_sha256.empty() && in->expected_sha256 != in->sha256) {
+    return absl::DataLossError(absl::StrCat("input changed since the manifest was written: sha256 ", in->sha256,
+                                            ", the manifest says ", in->expected_sha256, ", ", in->path));
+  }
+  return absl::OkStatus();
+}
+
+// Reads one input: validates every document, prepares it (PrepareAllDocs)
+// and appends it to the spool, indexing where it lies.
 absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, int threads, MixInputIndex* in) {
   if (in->path != "-") {
     std::error_code ec;
@@ -291,62 +353,12 @@ absl::Status IndexInput(const IndexOptions& io, const std::string& spool_path, i
     io.progress->Add(1, static_cast<uint64_t>(now - raw_seen));
     raw_seen = now;
   };
-  Document doc;
-  if (io.tokenizer == nullptr || threads <= 1) {
-    simdjson::ondemand::parser parser;
-    std::string pad;
-    Prepared p;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-      if (!more) break;
-      tick();
-      absl::Status st = PrepareDoc(io, &parser, &pad, doc.raw, doc.text, doc.is_json, &p);
-      RETURN_IF_ERROR(add(p, st, doc.line_number));
-    }
-  } else {
-    constexpr size_t kBatchBytes = 1 << 20;
-    auto produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
-      size_t bytes = 0;
-      while (bytes < kBatchBytes) {
-        ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-        if (!more) break;
-        tick();
-        b->raw.emplace_back(doc.raw);
-        b->text.emplace_back(doc.text);
-        b->line.push_back(doc.line_number);
-        b->is_json.push_back(doc.is_json);
-        bytes += doc.raw.size() + 64;
-      }
-      return !b->raw.empty();
-    };
-    auto work = [&](DocBatch& b, PreparedBatch* out) -> absl::Status {
-      simdjson::ondemand::parser parser;
-      std::string pad;
-      out->docs.resize(b.raw.size());
-      out->status.resize(b.raw.size());
-      out->line = std::move(b.line);
-      for (size_t i = 0; i < b.raw.size(); ++i) {
-        out->status[i] = PrepareDoc(io, &parser, &pad, b.raw[i], b.text[i], b.is_json[i], &out->docs[i]);
-      }
-      return absl::OkStatus();
-    };
-    auto consume = [&](PreparedBatch& out) -> absl::Status {
-      for (size_t i = 0; i < out.docs.size(); ++i) RETURN_IF_ERROR(add(out.docs[i], out.status[i], out.line[i]));
-      return absl::OkStatus();
-    };
-    RETURN_IF_ERROR((OrderedParallelMap<DocBatch, PreparedBatch>(threads, produce, work, consume)));
-  }
+  RETURN_IF_ERROR(PrepareAllDocs(io, reader.get(), threads, tick, add));
   in->skipped += reader->skipped();
   if (in->first_skip.empty()) in->first_skip = reader->first_skip_reason();
   RETURN_IF_ERROR(spool.Close());
   ASSIGN_OR_RETURN(in->spool, MappedFile::Open(spool_path));
-  if (in->path != "-") {
-    ASSIGN_OR_RETURN(in->sha256, Sha256File(in->path));
-    if (!in->expected_sha256.empty() && in->expected_sha256 != in->sha256) {
-      return absl::DataLossError(absl::StrCat("input changed since the manifest was written: sha256 ", in->sha256,
-                                              ", the manifest says ", in->expected_sha256, ", ", in->path));
-    }
-  }
+  if (in->path != "-") RETURN_IF_ERROR(HashInput(in));
   return absl::OkStatus();
 }
 
@@ -368,11 +380,8 @@ class TempDir {
 
 std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
 
-}  // namespace
-
-absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
-  ASSIGN_OR_RETURN(Resolved r, Resolve(opts));
-  std::string out_dir = opts.output_dir;
+// The -o directory without trailing slashes; it must not exist yet.
+absl::StatusOr<std::string> NewOutputDir(std::string out_dir) {
   while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
   if (out_dir.empty() || out_dir == "-") {
     return absl::InvalidArgumentError("-o OUTDIR is required (the mixer writes a directory of shards)");
@@ -380,10 +389,13 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   if (fs::exists(out_dir)) {
     return absl::AlreadyExistsError(absl::StrCat("output directory exists, ", out_dir, "; remove it or choose another"));
   }
+  return out_dir;
+}
 
-  // Expand inputs before creating anything, so a missing file leaves no trace.
-  std::vector<std::unique_ptr<MixInputIndex>> inputs;
-  std::vector<MixSourceData> data(r.sources.size());
+// One MixInputIndex per input file, its source's MixSourceData pointing at
+// it. Runs before anything is created, so a missing file leaves no trace.
+absl::Status ExpandSourceInputs(const Resolved& r, std::vector<std::unique_ptr<MixInputIndex>>* inputs,
+                                std::vector<MixSourceData>* data) {
   int stdin_uses = 0;
   for (size_t i = 0; i < r.sources.size(); ++i) {
     for (const MixInput& in : r.sources[i].inputs) {
@@ -395,25 +407,44 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
         idx->path = p;
         idx->expected_sha256 = in.sha256;
         idx->source = i;
-        data[i].inputs.push_back(idx.get());
-        inputs.push_back(std::move(idx));
+        (*data)[i].inputs.push_back(idx.get());
+        inputs->push_back(std::move(idx));
       }
     }
-    if (data[i].inputs.empty()) {
+    if ((*data)[i].inputs.empty()) {
       return absl::FailedPreconditionError(absl::StrCat("source '", r.sources[i].name, "' has no input files"));
     }
-    AppendJsonString(&data[i].name_json, r.sources[i].name);
+    AppendJsonString(&(*data)[i].name_json, r.sources[i].name);
   }
+  return absl::OkStatus();
+}
 
+// OUTDIR.tmp.<pid> with its .spool directory, empty; the caller guards it.
+absl::StatusOr<std::string> CreateTempDir(const std::string& out_dir) {
   const std::string tmp_dir = absl::StrCat(out_dir, ".tmp.", getpid());
   std::error_code ec;
   fs::remove_all(tmp_dir, ec);
   if (!fs::create_directories(tmp_dir + "/.spool", ec) || ec) {
     return absl::InternalError(absl::StrCat("cannot create ", tmp_dir, ": ", ec.message()));
   }
-  TempDir guard(tmp_dir);
+  return tmp_dir;
+}
 
-  // Pass over the inputs: index and spool, one input per task.
+// The -t tokenizer (none without -t) and its sha256, which must still be the
+// one a manifest recorded.
+absl::Status LoadMixTokenizer(const Resolved& r, std::unique_ptr<Tokenizer>* tokenizer, std::string* sha256) {
+  if (r.tokenizer.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(*tokenizer, Tokenizer::Load(r.tokenizer));
+  ASSIGN_OR_RETURN(*sha256, Sha256File(r.tokenizer));
+  if (!r.tokenizer_sha256.empty() && r.tokenizer_sha256 != *sha256) {
+    return absl::DataLossError(absl::StrCat("tokenizer changed since the manifest was written: sha256 ", *sha256,
+                                            ", the manifest says ", r.tokenizer_sha256, ", ", r.tokenizer));
+  }
+  return absl::OkStatus();
+}
+
+// What the index pass does with each document, from the run's settings.
+absl::StatusOr<IndexOptions> IndexOptionsFor(const Resolved& r, const MixOptions& opts, const Tokenizer* tokenizer) {
   IndexOptions io;
   io.reader.text_key = r.text_key;
   io.reader.format = opts.input_format;
@@ -421,22 +452,20 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   io.reader.invalid_utf8 = opts.invalid_utf8;
   if (r.by == MixUnit::kTokens && r.tokenizer.empty()) io.tokens_key = r.tokens_key;
   io.source_field = r.source_field;
-  std::unique_ptr<Tokenizer> tokenizer;
-  std::string tokenizer_sha256;
-  if (!r.tokenizer.empty()) {
-    ASSIGN_OR_RETURN(tokenizer, Tokenizer::Load(r.tokenizer));
-    ASSIGN_OR_RETURN(tokenizer_sha256, Sha256File(r.tokenizer));
-    if (!r.tokenizer_sha256.empty() && r.tokenizer_sha256 != tokenizer_sha256) {
-      return absl::DataLossError(absl::StrCat("tokenizer changed since the manifest was written: sha256 ",
-                                              tokenizer_sha256, ", the manifest says ", r.tokenizer_sha256, ", ",
-                                              r.tokenizer));
-    }
-    io.tokenizer = tokenizer.get();
+  if (tokenizer) {
+    io.tokenizer = tokenizer;
     io.megatron = r.format == MixFormat::kMegatron;
     ASSIGN_OR_RETURN(io.specials, PlanDocumentSpecials(*tokenizer, r.specials));
   }
-  const int threads = std::max(opts.threads, 1);
-  Progress reading("mix: reading", opts.progress);
+  return io;
+}
+
+// The pass over the inputs: index and spool (into TMP/.spool/K), one input
+// per task, with a "mix: reading" progress line.
+absl::Status IndexAllInputs(IndexOptions io, const std::string& tmp_dir, int threads, bool progress,
+                            const std::vector<std::unique_ptr<MixInputIndex>>& inputs,
+                            const std::vector<MixSourceData>& data) {
+  Progress reading("mix: reading", progress);
   int64_t input_bytes = 0;
   for (const auto& in : inputs) {
     std::error_code size_ec;
@@ -451,7 +480,7 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
     mine.source_json = data[inputs[k]->source].name_json;
     status[k] = IndexInput(mine, absl::StrCat(tmp_dir, "/.spool/", k), inner_threads, inputs[k].get());
   };
-  if (tokenizer) {
+  if (io.tokenizer) {
     // Tokenizing is the heavy part: parallel within each input, inputs in turn.
     for (size_t k = 0; k < inputs.size() && (k == 0 || status[k - 1].ok()); ++k) index_one(k, threads);
   } else {
@@ -460,14 +489,19 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   }
   for (const absl::Status& s : status) RETURN_IF_ERROR(s);
   reading.Finish();
+  return absl::OkStatus();
+}
 
+// The planner's view of each indexed source: its documents' sizes in --by
+// units. Fills each source's first_doc on the way.
+absl::StatusOr<std::vector<PlanSourceInput>> PlanInputs(const Resolved& r, std::vector<MixSourceData>* data) {
   std::vector<PlanSourceInput> plan_in(r.sources.size());
   for (size_t i = 0; i < r.sources.size(); ++i) {
     plan_in[i].name = r.sources[i].name;
     plan_in[i].weight = r.sources[i].weight;
     uint64_t docs = 0;
-    for (MixInputIndex* in : data[i].inputs) {
-      data[i].first_doc.push_back(docs);
+    for (MixInputIndex* in : (*data)[i].inputs) {
+      (*data)[i].first_doc.push_back(docs);
       docs += in->offset.size();
       const std::vector<uint32_t>* units = r.by == MixUnit::kBytes ? &in->text_bytes
                                            : r.by == MixUnit::kTokens ? &in->tokens
@@ -482,6 +516,10 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
       return absl::ResourceExhaustedError(absl::StrCat("source '", r.sources[i].name, "' has over 2^32 documents"));
     }
   }
+  return plan_in;
+}
+
+PlanOptions PlanOptionsFor(const Resolved& r) {
   PlanOptions po;
   po.unit = r.by;
   po.total = r.total;
@@ -490,12 +528,17 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
   po.shuffle = r.shuffle;
   po.window = r.window;
   po.seed = r.seed;
-  ASSIGN_OR_RETURN(MixPlan plan, PlanMixture(plan_in, po));
-  const std::vector<Shard> shards = CutShards(plan, plan_in, r.shard_size);
+  return po;
+}
 
-  // Gather the shards, in parallel; each shard's content is fixed by the plan.
+// Gathers the shards into `tmp_dir`, in parallel; each shard's content is
+// fixed by the plan.
+absl::StatusOr<std::vector<MixShardResult>> GatherShards(const Resolved& r, const MixPlan& plan,
+                                                         const std::vector<MixSourceData>& data,
+                                                         const std::vector<Shard>& shards, const std::string& tmp_dir,
+                                                         const Tokenizer* tokenizer, int threads, bool progress) {
   std::vector<MixShardResult> results;
-  Progress writing("mix: writing", opts.progress);
+  Progress writing("mix: writing", progress);
   if (r.format == MixFormat::kMegatron) {
     RETURN_IF_ERROR(WriteMegatronShards(plan, data, shards, tmp_dir, MegatronDtypeForVocab(tokenizer->vocab_size()),
                                         threads, &results, &writing));
@@ -504,110 +547,177 @@ absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
                                 &results, &writing));
   }
   writing.Finish();
-  for (auto& in : inputs) in->spool.reset();
-  fs::remove_all(tmp_dir + "/.spool", ec);
+  return results;
+}
 
-  // The manifest: a recipe (first) plus what the run took and wrote.
+// The manifest's recipe part: the settings, so that --recipe reruns the mix.
+void WriteManifestSettings(const Resolved& r, const MixOptions& opts, const std::string& tokenizer_sha256,
+                           JsonWriter* w) {
+  w->Key("tool").String("llmtk-mix").Key("version").String(LLMTK_VERSION);
+  w->Key("by").String(MixUnitName(r.by));
+  if (r.total) w->Key("total").Uint(*r.total); else w->Key("total").Null();
+  w->Key("max_epochs").Double(r.max_epochs).Key("allow_short").Bool(r.allow_short);
+  w->Key("shuffle").String(ShuffleName(r.shuffle, r.window)).Key("seed").Uint(r.seed);
+  w->Key("shard_size").Uint(r.shard_size);
+  w->Key("format").String(r.format == MixFormat::kJsonlZst ? "jsonl.zst"
+                          : r.format == MixFormat::kJsonl  ? "jsonl"
+                                                           : "megatron");
+  if (r.source_field.empty()) w->Key("source_field").Null(); else w->Key("source_field").String(r.source_field);
+  w->Key("text_key").String(r.text_key);
+  if (r.tokens_key.empty()) w->Key("tokens_key").Null(); else w->Key("tokens_key").String(r.tokens_key);
+  w->Key("zstd_level").Int(r.zstd_level);
+  if (r.tokenizer.empty()) {
+    w->Key("tokenizer").Null();
+  } else {
+    w->Key("tokenizer").String(r.tokenizer).Key("tokenizer_sha256").String(tokenizer_sha256);
+    w->Key("no_special").Bool(r.specials.no_special).Key("add_bos").Bool(r.specials.add_bos);
+    w->Key("add_eos").Bool(r.specials.add_eos).Key("append_eod").Bool(r.specials.append_eod);
+  }
+  w->Key("on_bad_line").String(r.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
+}
+
+// Text bytes and tokens of the documents a source's plan takes.
+void CountTaken(const MixSourceData& sd, const std::vector<uint32_t>& order, uint64_t* text_bytes,
+                uint64_t* tokens) {
+  for (uint32_t d : order) {
+    const size_t k = static_cast<size_t>(std::upper_bound(sd.first_doc.begin(), sd.first_doc.end(), d) -
+                                         sd.first_doc.begin()) - 1;
+    *text_bytes += sd.inputs[k]->text_bytes[d - sd.first_doc[k]];
+    if (!sd.inputs[k]->tokens.empty()) *tokens += sd.inputs[k]->tokens[d - sd.first_doc[k]];
+  }
+}
+
+// Source `i`'s manifest entry (its inputs, target and what it got); returns
+// its line of the summary.
+std::string WriteManifestSource(const Resolved& r, size_t i, const MixPlan& plan, const MixSourceData& sd,
+                                bool tokens_counted, JsonWriter* w) {
+  const SourcePlan& p = plan.sources[i];
+  uint64_t text_bytes = 0, tokens = 0, skipped = 0;
+  CountTaken(sd, p.order, &text_bytes, &tokens);
+  w->BeginObject().Key("name").String(r.sources[i].name).Key("weight").Double(r.sources[i].weight);
+  w->Key("inputs").BeginArray();
+  for (const MixInputIndex* in : sd.inputs) {
+    skipped += in->skipped;
+    w->BeginObject().Key("path").String(in->path).Key("bytes").Int(in->file_bytes);
+    if (in->sha256.empty()) w->Key("sha256").Null(); else w->Key("sha256").String(in->sha256);
+    w->Key("documents").Uint(in->offset.size()).Key("skipped_lines").Uint(in->skipped);
+    if (!in->first_skip.empty()) w->Key("first_skip").String(in->first_skip);
+    w->EndObject();
+  }
+  w->EndArray();
+  const double achieved = plan.total_units ? static_cast<double>(p.taken_units) / static_cast<double>(plan.total_units) : 0;
+  w->Key("target_share").Double(p.share).Key("achieved_share").Double(achieved);
+  w->Key("target_units").Double(p.target_units);
+  w->Key("available_documents").Uint(p.available_docs).Key("available_units").Uint(p.available_units);
+  w->Key("documents_taken").Uint(p.order.size()).Key("units_taken").Uint(p.taken_units);
+  w->Key("bytes_taken").Uint(text_bytes);
+  if (tokens_counted) w->Key("tokens_taken").Uint(tokens);
+  w->Key("epochs").Double(p.epochs).Key("full_epochs").Uint(p.full_epochs);
+  w->EndObject();
+  return absl::StrFormat("  %-12s target %7s  achieved %7s  %9d docs  %6.2f epochs%s\n", r.sources[i].name,
+                         Percent(p.share), Percent(achieved), p.order.size(), p.epochs,
+                         skipped ? absl::StrCat("  (", skipped, " bad lines skipped)") : "");
+}
+
+void WriteManifestShards(const Resolved& r, const std::vector<Shard>& shards,
+                         const std::vector<MixShardResult>& results, JsonWriter* w) {
+  w->Key("shards").BeginArray();
+  for (size_t k = 0; k < shards.size(); ++k) {
+    w->BeginObject().Key("name").String(results[k].name);
+    w->Key("documents").Uint(shards[k].end - shards[k].begin).Key("units").Uint(shards[k].units);
+    w->Key("documents_per_source").BeginObject();
+    for (size_t i = 0; i < r.sources.size(); ++i) w->Key(r.sources[i].name).Uint(shards[k].docs_per_source[i]);
+    w->EndObject();
+    w->Key("file_bytes").Uint(results[k].file_bytes).Key("sha256").String(results[k].sha256);
+    if (!results[k].idx_name.empty()) {
+      w->Key("idx_name").String(results[k].idx_name).Key("idx_bytes").Uint(results[k].idx_bytes);
+      w->Key("idx_sha256").String(results[k].idx_sha256);
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+// The manifest: a recipe (first) plus what the run took and wrote. The
+// summary's per-source lines go to `source_lines`.
+std::string ManifestJson(const Resolved& r, const MixOptions& opts, const std::string& tokenizer_sha256,
+                         const MixPlan& plan, const std::vector<MixSourceData>& data, const std::vector<Shard>& shards,
+                         const std::vector<MixShardResult>& results, std::string* source_lines) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("tool").String("llmtk-mix").Key("version").String(LLMTK_VERSION);
-  w.Key("by").String(MixUnitName(r.by));
-  if (r.total) w.Key("total").Uint(*r.total); else w.Key("total").Null();
-  w.Key("max_epochs").Double(r.max_epochs).Key("allow_short").Bool(r.allow_short);
-  w.Key("shuffle").String(ShuffleName(r.shuffle, r.window)).Key("seed").Uint(r.seed);
-  w.Key("shard_size").Uint(r.shard_size);
-  w.Key("format").String(r.format == MixFormat::kJsonlZst ? "jsonl.zst"
-                         : r.format == MixFormat::kJsonl  ? "jsonl"
-                                                          : "megatron");
-  if (r.source_field.empty()) w.Key("source_field").Null(); else w.Key("source_field").String(r.source_field);
-  w.Key("text_key").String(r.text_key);
-  if (r.tokens_key.empty()) w.Key("tokens_key").Null(); else w.Key("tokens_key").String(r.tokens_key);
-  w.Key("zstd_level").Int(r.zstd_level);
-  if (r.tokenizer.empty()) {
-    w.Key("tokenizer").Null();
-  } else {
-    w.Key("tokenizer").String(r.tokenizer).Key("tokenizer_sha256").String(tokenizer_sha256);
-    w.Key("no_special").Bool(r.specials.no_special).Key("add_bos").Bool(r.specials.add_bos);
-    w.Key("add_eos").Bool(r.specials.add_eos).Key("append_eod").Bool(r.specials.append_eod);
-  }
-  w.Key("on_bad_line").String(r.on_bad_line == BadLinePolicy::kSkip ? "skip" : "error");
+  WriteManifestSettings(r, opts, tokenizer_sha256, &w);
   w.Key("requested_units").Double(plan.requested_units);
   w.Key("achieved_units").Uint(plan.total_units);
   w.Key("achieved_documents").Uint(plan.blend.size());
   w.Key("short_of_target").Bool(plan.short_of_target);
   w.Key("sources").BeginArray();
-  std::string summary;
+  const bool tokens_counted = r.by == MixUnit::kTokens || !r.tokenizer.empty();
   for (size_t i = 0; i < r.sources.size(); ++i) {
-    const SourcePlan& p = plan.sources[i];
-    uint64_t text_bytes = 0, tokens = 0, skipped = 0;
-    for (uint32_t d : p.order) {
-      const MixSourceData& sd = data[i];
-      const size_t k = static_cast<size_t>(std::upper_bound(sd.first_doc.begin(), sd.first_doc.end(), d) -
-                                           sd.first_doc.begin()) - 1;
-      text_bytes += sd.inputs[k]->text_bytes[d - sd.first_doc[k]];
-      if (!sd.inputs[k]->tokens.empty()) tokens += sd.inputs[k]->tokens[d - sd.first_doc[k]];
-    }
-    w.BeginObject().Key("name").String(r.sources[i].name).Key("weight").Double(r.sources[i].weight);
-    w.Key("inputs").BeginArray();
-    for (const MixInputIndex* in : data[i].inputs) {
-      skipped += in->skipped;
-      w.BeginObject().Key("path").String(in->path).Key("bytes").Int(in->file_bytes);
-      if (in->sha256.empty()) w.Key("sha256").Null(); else w.Key("sha256").String(in->sha256);
-      w.Key("documents").Uint(in->offset.size()).Key("skipped_lines").Uint(in->skipped);
-      if (!in->first_skip.empty()) w.Key("first_skip").String(in->first_skip);
-      w.EndObject();
-    }
-    w.EndArray();
-    const double achieved = plan.total_units ? static_cast<double>(p.taken_units) / static_cast<double>(plan.total_units) : 0;
-    w.Key("target_share").Double(p.share).Key("achieved_share").Double(achieved);
-    w.Key("target_units").Double(p.target_units);
-    w.Key("available_documents").Uint(p.available_docs).Key("available_units").Uint(p.available_units);
-    w.Key("documents_taken").Uint(p.order.size()).Key("units_taken").Uint(p.taken_units);
-    w.Key("bytes_taken").Uint(text_bytes);
-    if (r.by == MixUnit::kTokens || tokenizer) w.Key("tokens_taken").Uint(tokens);
-    w.Key("epochs").Double(p.epochs).Key("full_epochs").Uint(p.full_epochs);
-    w.EndObject();
-    absl::StrAppendFormat(&summary, "  %-12s target %7s  achieved %7s  %9d docs  %6.2f epochs%s\n", r.sources[i].name,
-                          Percent(p.share), Percent(achieved), p.order.size(), p.epochs,
-                          skipped ? absl::StrCat("  (", skipped, " bad lines skipped)") : "");
+    *source_lines += WriteManifestSource(r, i, plan, data[i], tokens_counted, &w);
   }
   w.EndArray();
-  w.Key("shards").BeginArray();
-  for (size_t k = 0; k < shards.size(); ++k) {
-    w.BeginObject().Key("name").String(results[k].name);
-    w.Key("documents").Uint(shards[k].end - shards[k].begin).Key("units").Uint(shards[k].units);
-    w.Key("documents_per_source").BeginObject();
-    for (size_t i = 0; i < r.sources.size(); ++i) w.Key(r.sources[i].name).Uint(shards[k].docs_per_source[i]);
-    w.EndObject();
-    w.Key("file_bytes").Uint(results[k].file_bytes).Key("sha256").String(results[k].sha256);
-    if (!results[k].idx_name.empty()) {
-      w.Key("idx_name").String(results[k].idx_name).Key("idx_bytes").Uint(results[k].idx_bytes);
-      w.Key("idx_sha256").String(results[k].idx_sha256);
-    }
-    w.EndObject();
-  }
-  w.EndArray();
+  WriteManifestShards(r, shards, results, &w);
   w.EndObject();
-  MixReport report;
-  report.manifest_json = w.Take() + "\n";
-  report.short_of_target = plan.short_of_target;
+  return w.Take() + "\n";
+}
+
+// Writes the manifest into the temporary directory and renames it to OUTDIR.
+absl::Status Publish(const std::string& tmp_dir, const std::string& out_dir, const std::string& manifest_json) {
   {
     ASSIGN_OR_RETURN(auto mf, OutputFile::Open(tmp_dir + "/manifest.json"));
-    RETURN_IF_ERROR(mf->Write(report.manifest_json));
+    RETURN_IF_ERROR(mf->Write(manifest_json));
     RETURN_IF_ERROR(mf->Close());
   }
   if (rename(tmp_dir.c_str(), out_dir.c_str()) != 0) {
     return absl::InternalError(absl::StrCat("cannot rename ", tmp_dir, " to ", out_dir, ": ", strerror(errno)));
   }
+  return absl::OkStatus();
+}
+
+// The summary's first line.
+std::string RunSummaryLine(const Resolved& r, const std::string& out_dir, const MixPlan& plan, size_t shards) {
+  return absl::StrFormat("mixed %d sources into %s: %d documents, %d %s in %d shards%s\n", r.sources.size(), out_dir,
+                         plan.blend.size(), plan.total_units, std::string(MixUnitName(r.by)), shards,
+                         plan.short_of_target
+                             ? absl::StrFormat(" (short: %.4g%% of the requested %.0f, --allow-short)",
+                                               100 * plan.scale, plan.requested_units)
+                             : "");
+}
+
+}  // namespace
+
+absl::StatusOr<MixReport> RunMix(const MixOptions& opts) {
+  ASSIGN_OR_RETURN(Resolved r, Resolve(opts));
+  ASSIGN_OR_RETURN(const std::string out_dir, NewOutputDir(opts.output_dir));
+  std::vector<std::unique_ptr<MixInputIndex>> inputs;
+  std::vector<MixSourceData> data(r.sources.size());
+  RETURN_IF_ERROR(ExpandSourceInputs(r, &inputs, &data));
+  ASSIGN_OR_RETURN(const std::string tmp_dir, CreateTempDir(out_dir));
+  TempDir guard(tmp_dir);
+
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string tokenizer_sha256;
+  RETURN_IF_ERROR(LoadMixTokenizer(r, &tokenizer, &tokenizer_sha256));
+  ASSIGN_OR_RETURN(IndexOptions io, IndexOptionsFor(r, opts, tokenizer.get()));
+  const int threads = std::max(opts.threads, 1);
+  RETURN_IF_ERROR(IndexAllInputs(io, tmp_dir, threads, opts.progress, inputs, data));
+
+  ASSIGN_OR_RETURN(std::vector<PlanSourceInput> plan_in, PlanInputs(r, &data));
+  ASSIGN_OR_RETURN(MixPlan plan, PlanMixture(plan_in, PlanOptionsFor(r)));
+  const std::vector<Shard> shards = CutShards(plan, plan_in, r.shard_size);
+  ASSIGN_OR_RETURN(std::vector<MixShardResult> results,
+                   GatherShards(r, plan, data, shards, tmp_dir, tokenizer.get(), threads, opts.progress));
+  for (auto& in : inputs) in->spool.reset();
+  std::error_code ec;
+  fs::remove_all(tmp_dir + "/.spool", ec);
+
+  MixReport report;
+  std::string source_lines;
+  report.manifest_json = ManifestJson(r, opts, tokenizer_sha256, plan, data, shards, results, &source_lines);
+  report.short_of_target = plan.short_of_target;
+  RETURN_IF_ERROR(Publish(tmp_dir, out_dir, report.manifest_json));
   guard.Release();
-  report.summary = absl::StrFormat("mixed %d sources into %s: %d documents, %d %s in %d shards%s\n",
-                                   r.sources.size(), out_dir, plan.blend.size(), plan.total_units,
-                                   std::string(MixUnitName(r.by)), shards.size(),
-                                   plan.short_of_target
-                                       ? absl::StrFormat(" (short: %.4g%% of the requested %.0f, --allow-short)",
-                                                         100 * plan.scale, plan.requested_units)
-                                       : "") +
-                   summary;
+  report.summary = RunSummaryLine(r, out_dir, plan, shards.size()) + source_lines;
   return report;
 }
 

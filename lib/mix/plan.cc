@@ -68,15 +68,13 @@ std::string_view MixUnitName(MixUnit u) {
   return "?";
 }
 
-absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources, const PlanOptions& opts) {
-  if (sources.empty()) return absl::InvalidArgumentError("no sources: give at least one --source or a --recipe");
-  if (sources.size() > 65535) return absl::InvalidArgumentError("more than 65535 sources");
-  if (!(opts.max_epochs > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("--max-epochs must be positive, got ", opts.max_epochs));
-  }
+namespace {
+
+// Checks the sources and sets each one's available documents and units and
+// its share (normalized weight).
+absl::Status MeasureSources(const std::vector<PlanSourceInput>& sources, MixUnit unit, MixPlan* plan) {
   const size_t k = sources.size();
-  MixPlan plan;
-  plan.sources.resize(k);
+  plan->sources.resize(k);
   double weight_sum = 0;
   for (size_t i = 0; i < k; ++i) {
     const PlanSourceInput& s = sources[i];
@@ -85,7 +83,7 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
           absl::StrCat("source '", s.name, "': weight must be a positive number, got ", s.weight));
     }
     weight_sum += s.weight;
-    SourcePlan& p = plan.sources[i];
+    SourcePlan& p = plan->sources[i];
     p.available_docs = s.units.size();
     for (uint32_t u : s.units) p.available_units += u;
     if (p.available_docs == 0) {
@@ -93,11 +91,15 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
     }
     if (p.available_units == 0) {
       return absl::FailedPreconditionError(absl::StrCat("source '", s.name, "' has ", p.available_docs,
-                                                        " documents but 0 ", ToAbsl(MixUnitName(opts.unit))));
+                                                        " documents but 0 ", ToAbsl(MixUnitName(unit))));
     }
   }
-  for (size_t i = 0; i < k; ++i) plan.sources[i].share = sources[i].weight / weight_sum;
+  for (size_t i = 0; i < k; ++i) plan->sources[i].share = sources[i].weight / weight_sum;
+  return absl::OkStatus();
+}
 
+// --total, or without it the largest total in which no source repeats.
+absl::StatusOr<double> RequestedTotal(const MixPlan& plan, const PlanOptions& opts) {
   double total;
   if (opts.total) {
     total = static_cast<double>(*opts.total);
@@ -107,12 +109,17 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
     for (const SourcePlan& p : plan.sources) total = std::min(total, static_cast<double>(p.available_units) / p.share);
     if (opts.unit == MixUnit::kDocs) total = std::floor(total * (1 + 1e-12));
   }
-  plan.requested_units = total;
+  return total;
+}
 
+// The total after the --max-epochs cap: an error when a source would need more
+// epochs, or with --allow-short the total scaled down until every source fits.
+absl::StatusOr<double> CapToMaxEpochs(const std::vector<PlanSourceInput>& sources, const PlanOptions& opts,
+                                      double total, MixPlan* plan) {
   // Cap check, in the order of the recipe so the message is deterministic.
   double scale = 1;
-  for (size_t i = 0; i < k; ++i) {
-    const SourcePlan& p = plan.sources[i];
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const SourcePlan& p = plan->sources[i];
     const double cap = opts.max_epochs * static_cast<double>(p.available_units);
     const double target = p.share * total;
     if (target > cap * (1 + 1e-12)) {
@@ -127,82 +134,88 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
     }
   }
   if (scale < 1) {
-    plan.short_of_target = true;
-    plan.scale = scale;
+    plan->short_of_target = true;
+    plan->scale = scale;
     total *= scale;
     if (opts.unit == MixUnit::kDocs) total = std::floor(total * (1 + 1e-12));
   }
+  return total;
+}
 
-  // Per-source targets.
-  if (opts.unit == MixUnit::kDocs) {
+// Per-source targets: share * total; whole documents (largest remainders) for
+// --by docs.
+void SetTargets(MixUnit unit, double total, MixPlan* plan) {
+  const size_t k = plan->sources.size();
+  if (unit == MixUnit::kDocs) {
     const uint64_t n = static_cast<uint64_t>(total);
     std::vector<uint64_t> counts(k);
     std::vector<std::pair<double, size_t>> rema;
     uint64_t assigned = 0;
     for (size_t i = 0; i < k; ++i) {
-      const double exact = plan.sources[i].share * static_cast<double>(n);
+      const double exact = plan->sources[i].share * static_cast<double>(n);
       counts[i] = static_cast<uint64_t>(std::floor(exact));
       assigned += counts[i];
       rema.push_back({exact - std::floor(exact), i});
     }
     std::stable_sort(rema.begin(), rema.end(), [](auto& a, auto& b) { return a.first > b.first; });
     for (size_t j = 0; assigned < n && j < k; ++j, ++assigned) ++counts[rema[j].second];
-    for (size_t i = 0; i < k; ++i) plan.sources[i].target_units = static_cast<double>(counts[i]);
+    for (size_t i = 0; i < k; ++i) plan->sources[i].target_units = static_cast<double>(counts[i]);
   } else {
-    for (size_t i = 0; i < k; ++i) plan.sources[i].target_units = plan.sources[i].share * total;
+    for (size_t i = 0; i < k; ++i) plan->sources[i].target_units = plan->sources[i].share * total;
   }
+}
 
-  // Take documents, epoch by epoch.
-  for (size_t i = 0; i < k; ++i) {
-    SourcePlan& p = plan.sources[i];
-    const std::vector<uint32_t>& units = sources[i].units;
-    const uint32_t d = static_cast<uint32_t>(units.size());
-    double remaining = p.target_units;
-    for (uint64_t epoch = 0; remaining > 0; ++epoch) {
-      std::vector<uint32_t> ids(d);
-      std::iota(ids.begin(), ids.end(), 0u);
-      if (remaining >= static_cast<double>(p.available_units)) {
-        if (opts.shuffle == ShuffleMode::kGlobal) {
-          Rng rng(opts.seed, i, epoch, kEpochSalt);
-          Shuffle(&ids, 0, ids.size(), &rng);
-        } else {
-          OrderEpoch(&ids, opts, i, epoch);
-        }
-        remaining -= static_cast<double>(p.available_units);
-        p.taken_units += p.available_units;
-        ++p.full_epochs;
-      } else {
-        // A uniformly random subset: a random permutation's prefix.
+// Takes source `i`'s documents up to its target, epoch by epoch: whole
+// shuffled epochs, then a random subset for the remainder.
+void TakeDocuments(const std::vector<uint32_t>& units, const PlanOptions& opts, size_t i, SourcePlan* p) {
+  const uint32_t d = static_cast<uint32_t>(units.size());
+  double remaining = p->target_units;
+  for (uint64_t epoch = 0; remaining > 0; ++epoch) {
+    std::vector<uint32_t> ids(d);
+    std::iota(ids.begin(), ids.end(), 0u);
+    if (remaining >= static_cast<double>(p->available_units)) {
+      if (opts.shuffle == ShuffleMode::kGlobal) {
         Rng rng(opts.seed, i, epoch, kEpochSalt);
         Shuffle(&ids, 0, ids.size(), &rng);
-        size_t taken = 0;
-        double got = 0;
-        while (got < remaining && taken < ids.size()) got += units[ids[taken++]];
-        ids.resize(taken);
-        if (opts.shuffle != ShuffleMode::kGlobal) {
-          std::sort(ids.begin(), ids.end());
-          OrderEpoch(&ids, opts, i, epoch);
-        }
-        p.taken_units += static_cast<uint64_t>(got);
-        remaining = 0;
+      } else {
+        OrderEpoch(&ids, opts, i, epoch);
       }
-      p.order.insert(p.order.end(), ids.begin(), ids.end());
+      remaining -= static_cast<double>(p->available_units);
+      p->taken_units += p->available_units;
+      ++p->full_epochs;
+    } else {
+      // A uniformly random subset: a random permutation's prefix.
+      Rng rng(opts.seed, i, epoch, kEpochSalt);
+      Shuffle(&ids, 0, ids.size(), &rng);
+      size_t taken = 0;
+      double got = 0;
+      while (got < remaining && taken < ids.size()) got += units[ids[taken++]];
+      ids.resize(taken);
+      if (opts.shuffle != ShuffleMode::kGlobal) {
+        std::sort(ids.begin(), ids.end());
+        OrderEpoch(&ids, opts, i, epoch);
+      }
+      p->taken_units += static_cast<uint64_t>(got);
+      remaining = 0;
     }
-    p.epochs = static_cast<double>(p.taken_units) / static_cast<double>(p.available_units);
-    plan.total_units += p.taken_units;
+    p->order.insert(p->order.end(), ids.begin(), ids.end());
   }
+  p->epochs = static_cast<double>(p->taken_units) / static_cast<double>(p->available_units);
+}
 
-  // Megatron's blending rule over the achieved shares. O(documents * sources):
-  // mixtures have few sources.
+// Megatron's blending rule over the achieved shares. O(documents * sources):
+// mixtures have few sources.
+void Blend(const std::vector<PlanSourceInput>& sources, MixPlan* plan) {
+  const size_t k = plan->sources.size();
   std::vector<double> share(k);
   for (size_t i = 0; i < k; ++i) {
-    share[i] = plan.total_units ? static_cast<double>(plan.sources[i].taken_units) /
-                                      static_cast<double>(plan.total_units)
-                                : 0;
+    share[i] = plan->total_units ? static_cast<double>(plan->sources[i].taken_units) /
+                                       static_cast<double>(plan->total_units)
+                                 : 0;
   }
   uint64_t n_docs = 0;
-  for (const SourcePlan& p : plan.sources) n_docs += p.order.size();
-  plan.blend.reserve(n_docs);
+  for (const SourcePlan& p : plan->sources) n_docs += p.order.size();
+  plan->blend.reserve(n_docs);
   std::vector<uint64_t> pos(k, 0);
   std::vector<double> achieved(k, 0);
   double emitted = 0;
@@ -210,7 +223,7 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
     size_t best = k;
     double best_lag = -INFINITY;
     for (size_t i = 0; i < k; ++i) {
-      if (pos[i] == plan.sources[i].order.size()) continue;
+      if (pos[i] == plan->sources[i].order.size()) continue;
       // Megatron measures the lag before the step (max(step, 1) samples),
       // which lets a source drift slightly past one document with three or
       // more sources. Measured after the candidate's next document, less half
@@ -218,19 +231,40 @@ absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources,
       // one document of its share at every prefix, also with documents of
       // very different sizes; with unit documents it is Megatron's order
       // shifted by one step.
-      const double next = sources[i].units[plan.sources[i].order[pos[i]]];
+      const double next = sources[i].units[plan->sources[i].order[pos[i]]];
       const double lag = share[i] * (emitted + next) - achieved[i] - next / 2;
       if (lag > best_lag) {
         best_lag = lag;
         best = i;
       }
     }
-    const uint32_t doc = plan.sources[best].order[pos[best]++];
+    const uint32_t doc = plan->sources[best].order[pos[best]++];
     const double u = sources[best].units[doc];
     achieved[best] += u;
     emitted += u;
-    plan.blend.push_back(static_cast<uint16_t>(best));
+    plan->blend.push_back(static_cast<uint16_t>(best));
   }
+}
+
+}  // namespace
+
+absl::StatusOr<MixPlan> PlanMixture(const std::vector<PlanSourceInput>& sources, const PlanOptions& opts) {
+  if (sources.empty()) return absl::InvalidArgumentError("no sources: give at least one --source or a --recipe");
+  if (sources.size() > 65535) return absl::InvalidArgumentError("more than 65535 sources");
+  if (!(opts.max_epochs > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--max-epochs must be positive, got ", opts.max_epochs));
+  }
+  MixPlan plan;
+  RETURN_IF_ERROR(MeasureSources(sources, opts.unit, &plan));
+  ASSIGN_OR_RETURN(double total, RequestedTotal(plan, opts));
+  plan.requested_units = total;
+  ASSIGN_OR_RETURN(total, CapToMaxEpochs(sources, opts, total, &plan));
+  SetTargets(opts.unit, total, &plan);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    TakeDocuments(sources[i].units, opts, i, &plan.sources[i]);
+    plan.total_units += plan.sources[i].taken_units;
+  }
+  Blend(sources, &plan);
   return plan;
 }
 

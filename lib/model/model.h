@@ -1,5 +1,5 @@
-// model/model: a LLaMA-family transformer read from a GGUF file, and the
-// inference state (KV cache, scratch) that runs its forward pass.
+// model/model: a LLaMA-family transformer read from a GGUF file. Its forward
+// pass is a Session (model/session.h).
 //
 // Model holds the architecture description (from GGUF metadata) and views of
 // the weights inside the memory-mapped file; nothing is copied. Supported
@@ -7,15 +7,8 @@
 // (q/k/v biases), `qwen3` (per-head q/k RMSNorm); GQA/MQA; tied or separate
 // output; RoPE in normal or NeoX layout with linear or YaRN scaling.
 //
-// The forward pass follows llama.cpp's CPU graph operation for operation,
-// including its roundings: matmul activations are encoded like ggml's
-// vec_dot_type (see kernels/kernels.h); with the default F16 KV cache, K and V are
-// stored as F16, Q is rounded to F16 for Q·K and the attention
-// probabilities are rounded to F16 for P·V, as ggml does for F16 tensors.
-//
 // Thread-safety: a Model is immutable after Load and may be shared by any
-// number of Sessions on any threads. A Session is used by one thread at a
-// time (it runs its own worker threads internally).
+// number of Sessions on any threads.
 #ifndef LLMTK_LIB_MODEL_MODEL_H_
 #define LLMTK_LIB_MODEL_MODEL_H_
 
@@ -24,7 +17,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/types/span.h"
 #include "lib/formats/gguf.h"
 #include "lib/kernels/kernels.h"
 #include "lib/base/status.h"
@@ -105,67 +97,6 @@ class Model {
   const float* output_norm_ = nullptr;
   const float* rope_freqs_ = nullptr;
   uint64_t weight_bytes_ = 0;
-};
-
-struct SessionOptions {
-  int n_ctx = 0;          // 0: the model's training context
-  bool kv_f32 = false;    // store K/V as F32 instead of F16
-  int threads = 0;        // <= 0: all cores
-  int max_batch = 512;    // tokens per forward step during prompt processing
-};
-
-// Which positions of an Eval produce logits.
-enum class LogitsMode { kNone, kLast, kAll };
-
-class ComputePool;
-
-class Session {
- public:
-  // InvalidArgument for a bad context size.
-  static absl::StatusOr<std::unique_ptr<Session>> Create(const Model& model, const SessionOptions& opts);
-  ~Session();
-
-  const Model& model() const { return model_; }
-  int n_ctx() const { return n_ctx_; }
-  // Positions already in the KV cache.
-  int n_past() const { return n_past_; }
-  uint64_t kv_bytes() const { return kv_bytes_; }
-  uint64_t scratch_bytes() const;
-  int threads() const;
-
-  // Appends `tokens` at positions n_past()..; fills `logits` (row-major,
-  // n_vocab per row: one row for kLast, one per token for kAll).
-  // ResourceExhausted when the tokens do not fit the context; InvalidArgument
-  // for token ids outside the vocabulary.
-  absl::Status Eval(absl::Span<const int32_t> tokens, LogitsMode mode, std::vector<float>* logits);
-
-  // Forgets cached positions >= n (n <= n_past()), e.g. to reuse a prompt
-  // prefix or to start over with Truncate(0).
-  void Truncate(int n);
-
- private:
-  Session(const Model& model, const SessionOptions& opts);
-  void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits);
-  void Attention(int layer, int n, int pos0);
-  void ParallelRun(size_t n, const std::function<void(size_t)>& fn);
-
-  const Model& model_;
-  int n_ctx_ = 0;
-  bool kv_f32_ = false;
-  int max_batch_ = 512;
-  int n_past_ = 0;
-  uint64_t kv_bytes_ = 0;
-  std::unique_ptr<ComputePool> pool_;
-  ParallelFor pfor_;
-  // KV cache: [layer][pos][n_head_kv * head_dim], F16 or F32.
-  std::vector<uint8_t> k_cache_, v_cache_;
-  // Scratch for one batch of up to max_batch_ tokens.
-  std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_;
-  std::vector<uint8_t> enc_;
-  std::vector<float> scores_;  // per head: n_ctx_ floats
-  std::vector<uint16_t> q16_;  // per head: head_dim halves
-  std::vector<float> pv_lanes_;  // per head: 16 x head_dim partial sums
-  std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
 };
 
 }  // namespace llmtk

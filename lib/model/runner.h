@@ -33,6 +33,7 @@
 
 #include "lib/base/jsonl.h"
 #include "lib/model/model.h"
+#include "lib/model/session.h"
 #include "lib/model/vocab.h"
 #include "lib/model/sampling.h"
 #include "lib/base/status.h"

@@ -1,5 +1,7 @@
 // The forward pass: llama.cpp's CPU graph for llama/qwen2/qwen3, batch by
 // batch, with a KV cache.
+#include "lib/model/session.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,7 +11,6 @@
 #include "lib/base/compute_pool.h"
 #include "lib/kernels/internal.h"
 #include "lib/ggml/quant.h"
-#include "lib/model/model.h"
 
 namespace llmtk {
 namespace {
@@ -31,6 +32,24 @@ float YarnRamp(float low, float high, int i0) {
 }
 float YarnCorrDim(int n_dims, int n_ctx_orig, float n_rot, float base) {
   return n_dims * std::log(n_ctx_orig / (n_rot * 2 * static_cast<float>(M_PI))) / (2 * std::log(base));
+}
+
+// Rotates one head by the token's angles (cs, sn: half_rot each), pairs
+// adjacent (normal) or half_rot apart (NeoX).
+void Rope(float* head, const float* cs, const float* sn, int half_rot, RopeLayout layout) {
+  if (layout == RopeLayout::kNormal) {
+    for (int i = 0; i < half_rot; ++i) {
+      const float x0 = head[2 * i], x1 = head[2 * i + 1];
+      head[2 * i] = std::fma(x0, cs[i], -(x1 * sn[i]));
+      head[2 * i + 1] = std::fma(x0, sn[i], x1 * cs[i]);
+    }
+  } else {
+    for (int i = 0; i < half_rot; ++i) {
+      const float x0 = head[i], x1 = head[i + half_rot];
+      head[i] = std::fma(x0, cs[i], -(x1 * sn[i]));
+      head[i + half_rot] = std::fma(x0, sn[i], x1 * cs[i]);
+    }
+  }
 }
 
 }  // namespace
@@ -122,126 +141,139 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
 }
 
 void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits) {
-  const Model& M = model_;
-  const ModelConfig& c = M.config();
-  const int E = c.n_embd, hd = c.head_dim;
-  const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int pos0 = n_past_;
+  EmbedTokens(tokens, n);
+  ComputeRopeAngles(n, pos0);
+  for (int l = 0; l < model_.config().n_layer; ++l) {
+    AttentionBlock(l, n, pos0);
+    FeedForwardBlock(l, n);
+  }
+  if (mode == LogitsMode::kNone) return;
+  OutputLogits(n, mode, logits);
+}
 
-  // Encodes `rows` rows of `cols` floats for weights of type `w` and
-  // multiplies: y[t] = W x[t], y rows `ldy` apart.
-  auto matmul = [&](const WeightMatrix& w, const float* x, int rows, float* y) {
-    const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
-    MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
-  };
+void Session::MatMulRows(const WeightMatrix& w, const float* x, int rows, float* y) {
+  const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
+  MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
+}
 
+void Session::EmbedTokens(const int32_t* tokens, int n) {
+  const Model& M = model_;
+  const int E = M.config().n_embd;
   for (int t = 0; t < n; ++t) {
     const WeightMatrix& emb = M.token_embd();
     const uint8_t* row = static_cast<const uint8_t*>(emb.data) + RowBytes(emb.type, E) * tokens[t];
     DequantizeRow(emb.type, row, x_.data() + static_cast<size_t>(t) * E, E);
   }
+}
 
-  // RoPE angles per batch token, as ggml_rope_cache_init: theta advances by
-  // repeated multiplication with theta_scale, and is divided by the pair's
-  // rope_freqs factor when the model has them.
+// As ggml_rope_cache_init: theta advances by repeated multiplication with
+// theta_scale, and is divided by the pair's rope_freqs factor when the model
+// has them.
+void Session::ComputeRopeAngles(int n, int pos0) {
+  const ModelConfig& c = model_.config();
   const int half_rot = c.n_rot / 2;
-  {
-    const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
-    const float freq_scale = c.rope_freq_scale;
-    const float ext_factor = c.rope_yarn ? 1.0f : 0.0f;
-    float corr0 = 0, corr1 = 0;
-    if (c.rope_yarn) {
-      corr0 = std::max(0.0f, std::floor(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_fast, c.rope_base)));
-      corr1 = std::min(static_cast<float>(c.n_rot - 1),
-                       std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, c.rope_base)));
-    }
-    const float* ff = M.rope_freqs();
-    for (int t = 0; t < n; ++t) {
-      float theta = static_cast<float>(pos0 + t);
-      for (int i = 0; i < half_rot; ++i) {
-        const float theta_extrap = ff != nullptr ? theta / ff[i] : theta;
-        const float theta_interp = freq_scale * theta_extrap;
-        float th = theta_interp;
-        float mscale = c.yarn_attn_factor;
-        if (ext_factor != 0.0f) {
-          const float ramp_mix = YarnRamp(corr0, corr1, 2 * i) * ext_factor;
-          th = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
-          mscale *= 1.0f + 0.1f * std::log(1.0f / freq_scale);
-        }
-        rope_cos_[t * half_rot + i] = std::cos(th) * mscale;
-        rope_sin_[t * half_rot + i] = std::sin(th) * mscale;
-        theta *= theta_scale;
+  const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
+  const float freq_scale = c.rope_freq_scale;
+  const float ext_factor = c.rope_yarn ? 1.0f : 0.0f;
+  float corr0 = 0, corr1 = 0;
+  if (c.rope_yarn) {
+    corr0 = std::max(0.0f, std::floor(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_fast, c.rope_base)));
+    corr1 = std::min(static_cast<float>(c.n_rot - 1),
+                     std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, c.rope_base)));
+  }
+  const float* ff = model_.rope_freqs();
+  for (int t = 0; t < n; ++t) {
+    float theta = static_cast<float>(pos0 + t);
+    for (int i = 0; i < half_rot; ++i) {
+      const float theta_extrap = ff != nullptr ? theta / ff[i] : theta;
+      const float theta_interp = freq_scale * theta_extrap;
+      float th = theta_interp;
+      float mscale = c.yarn_attn_factor;
+      if (ext_factor != 0.0f) {
+        const float ramp_mix = YarnRamp(corr0, corr1, 2 * i) * ext_factor;
+        th = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
+        mscale *= 1.0f + 0.1f * std::log(1.0f / freq_scale);
       }
+      rope_cos_[t * half_rot + i] = std::cos(th) * mscale;
+      rope_sin_[t * half_rot + i] = std::sin(th) * mscale;
+      theta *= theta_scale;
     }
   }
-  auto rope = [&](float* head, int t) {
+}
+
+void Session::AttentionBlock(int l, int n, int pos0) {
+  const ModelConfig& c = model_.config();
+  const int E = c.n_embd;
+  const LayerWeights& L = model_.layers()[l];
+  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.attn_norm, E, c.rms_eps, &xb_[t * E]);
+  MatMulRows(L.wq, xb_.data(), n, q_.data());
+  MatMulRows(L.wk, xb_.data(), n, k_.data());
+  MatMulRows(L.wv, xb_.data(), n, v_.data());
+  PrepareQkv(l, n, pos0);
+  Attention(l, n, pos0);
+  MatMulRows(L.wo, att_.data(), n, xb_.data());
+  for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
+}
+
+void Session::PrepareQkv(int l, int n, int pos0) {
+  const ModelConfig& c = model_.config();
+  const LayerWeights& L = model_.layers()[l];
+  const int hd = c.head_dim;
+  const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  const int half_rot = c.n_rot / 2;
+  const size_t elem = kv_f32_ ? 4 : 2;
+  for (int t = 0; t < n; ++t) {
+    float* q = &q_[static_cast<size_t>(t) * q_dim];
+    float* k = &k_[static_cast<size_t>(t) * kv_dim];
+    float* v = &v_[static_cast<size_t>(t) * kv_dim];
+    if (L.bq) {
+      for (int i = 0; i < q_dim; ++i) q[i] += L.bq[i];
+      for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i];
+      for (int i = 0; i < kv_dim; ++i) v[i] += L.bv[i];
+    }
+    if (L.q_norm) {
+      for (int h = 0; h < c.n_head; ++h) RmsNorm(q + h * hd, L.q_norm, hd, c.rms_eps, q + h * hd);
+      for (int h = 0; h < c.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm, hd, c.rms_eps, k + h * hd);
+    }
     const float* cs = &rope_cos_[t * half_rot];
     const float* sn = &rope_sin_[t * half_rot];
-    if (c.rope_layout == RopeLayout::kNormal) {
-      for (int i = 0; i < half_rot; ++i) {
-        const float x0 = head[2 * i], x1 = head[2 * i + 1];
-        head[2 * i] = std::fma(x0, cs[i], -(x1 * sn[i]));
-        head[2 * i + 1] = std::fma(x0, sn[i], x1 * cs[i]);
-      }
+    for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd, cs, sn, half_rot, c.rope_layout);
+    for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd, cs, sn, half_rot, c.rope_layout);
+    // Store into the cache.
+    const size_t off = (static_cast<size_t>(l) * n_ctx_ + pos0 + t) * kv_dim * elem;
+    if (kv_f32_) {
+      std::memcpy(&k_cache_[off], k, kv_dim * 4);
+      std::memcpy(&v_cache_[off], v, kv_dim * 4);
     } else {
-      for (int i = 0; i < half_rot; ++i) {
-        const float x0 = head[i], x1 = head[i + half_rot];
-        head[i] = std::fma(x0, cs[i], -(x1 * sn[i]));
-        head[i + half_rot] = std::fma(x0, sn[i], x1 * cs[i]);
-      }
+      auto* kc = reinterpret_cast<uint16_t*>(&k_cache_[off]);
+      auto* vc = reinterpret_cast<uint16_t*>(&v_cache_[off]);
+      for (int i = 0; i < kv_dim; ++i) kc[i] = Fp32ToFp16(k[i]);
+      for (int i = 0; i < kv_dim; ++i) vc[i] = Fp32ToFp16(v[i]);
     }
-  };
-
-  const size_t elem = kv_f32_ ? 4 : 2;
-  for (int l = 0; l < c.n_layer; ++l) {
-    const LayerWeights& L = M.layers()[l];
-    for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.attn_norm, E, c.rms_eps, &xb_[t * E]);
-    matmul(L.wq, xb_.data(), n, q_.data());
-    matmul(L.wk, xb_.data(), n, k_.data());
-    matmul(L.wv, xb_.data(), n, v_.data());
-    for (int t = 0; t < n; ++t) {
-      float* q = &q_[static_cast<size_t>(t) * q_dim];
-      float* k = &k_[static_cast<size_t>(t) * kv_dim];
-      float* v = &v_[static_cast<size_t>(t) * kv_dim];
-      if (L.bq) {
-        for (int i = 0; i < q_dim; ++i) q[i] += L.bq[i];
-        for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i];
-        for (int i = 0; i < kv_dim; ++i) v[i] += L.bv[i];
-      }
-      if (L.q_norm) {
-        for (int h = 0; h < c.n_head; ++h) RmsNorm(q + h * hd, L.q_norm, hd, c.rms_eps, q + h * hd);
-        for (int h = 0; h < c.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm, hd, c.rms_eps, k + h * hd);
-      }
-      for (int h = 0; h < c.n_head; ++h) rope(q + h * hd, t);
-      for (int h = 0; h < c.n_head_kv; ++h) rope(k + h * hd, t);
-      // Store into the cache.
-      const size_t off = (static_cast<size_t>(l) * n_ctx_ + pos0 + t) * kv_dim * elem;
-      if (kv_f32_) {
-        std::memcpy(&k_cache_[off], k, kv_dim * 4);
-        std::memcpy(&v_cache_[off], v, kv_dim * 4);
-      } else {
-        auto* kc = reinterpret_cast<uint16_t*>(&k_cache_[off]);
-        auto* vc = reinterpret_cast<uint16_t*>(&v_cache_[off]);
-        for (int i = 0; i < kv_dim; ++i) kc[i] = Fp32ToFp16(k[i]);
-        for (int i = 0; i < kv_dim; ++i) vc[i] = Fp32ToFp16(v[i]);
-      }
-    }
-    Attention(l, n, pos0);
-    matmul(L.wo, att_.data(), n, xb_.data());
-    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
-    for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
-    matmul(L.w_gate, xb_.data(), n, hb_.data());
-    matmul(L.w_up, xb_.data(), n, hb2_.data());
-    for (int t = 0; t < n; ++t) SwiGlu(&hb_[static_cast<size_t>(t) * c.n_ff], &hb2_[static_cast<size_t>(t) * c.n_ff], c.n_ff);
-    matmul(L.w_down, hb_.data(), n, xb_.data());
-    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
   }
+}
 
-  if (mode == LogitsMode::kNone) return;
+void Session::FeedForwardBlock(int l, int n) {
+  const ModelConfig& c = model_.config();
+  const int E = c.n_embd;
+  const LayerWeights& L = model_.layers()[l];
+  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
+  MatMulRows(L.w_gate, xb_.data(), n, hb_.data());
+  MatMulRows(L.w_up, xb_.data(), n, hb2_.data());
+  for (int t = 0; t < n; ++t) SwiGlu(&hb_[static_cast<size_t>(t) * c.n_ff], &hb2_[static_cast<size_t>(t) * c.n_ff], c.n_ff);
+  MatMulRows(L.w_down, hb_.data(), n, xb_.data());
+  for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
+}
+
+void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
+  const Model& M = model_;
+  const ModelConfig& c = M.config();
+  const int E = c.n_embd;
   const int first = mode == LogitsMode::kAll ? 0 : n - 1;
   const int rows = n - first;
   for (int t = first; t < n; ++t) RmsNorm(&x_[t * E], M.output_norm(), E, c.rms_eps, &xb_[(t - first) * E]);
-  matmul(M.output(), xb_.data(), rows, logits);
+  MatMulRows(M.output(), xb_.data(), rows, logits);
 }
 
 void Session::Attention(int l, int n, int pos0) {

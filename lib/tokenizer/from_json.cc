@@ -283,20 +283,13 @@ absl::Status ReadDecoder(const Ctx& c, element e, Decoder* d) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view json, const std::string& source) {
-  Ctx c{source};
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json.data(), json.size());
-  element root;
-  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
-    return absl::DataLossError(absl::StrCat(source, ": not valid JSON (", simdjson::error_message(err), ")"));
-  }
+// The top level must hold a BPE model without the options llmtk does not
+// implement (truncation, dropout, subword prefix/suffix); returns the model.
+absl::StatusOr<element> BpeModelOf(const Ctx& c, element root) {
   if (root.type() != simdjson::dom::element_type::OBJECT) return c.Corrupt("top level", "not a JSON object");
   element trunc;
   if (root["truncation"].get(trunc) == simdjson::SUCCESS && !IsNull(trunc)) {
-    return absl::UnimplementedError(absl::StrCat(source, ": truncation is set; llmtk encodes whole documents (set \"truncation\": null)"));
+    return absl::UnimplementedError(absl::StrCat(c.source, ": truncation is set; llmtk encodes whole documents (set \"truncation\": null)"));
   }
   element model;
   if (root["model"].get(model) != simdjson::SUCCESS || model.type() != simdjson::dom::element_type::OBJECT) {
@@ -305,43 +298,53 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
   std::string_view mtype = GetStr(model, "type", "");
   if (mtype.empty() && model["merges"].error() == simdjson::SUCCESS) mtype = "BPE";
   if (mtype != "BPE") {
-    return absl::UnimplementedError(absl::StrCat(source, ": model type \"", ToAbsl(mtype),
+    return absl::UnimplementedError(absl::StrCat(c.source, ": model type \"", ToAbsl(mtype),
                                                  "\" is not supported (llmtk implements BPE only)"));
   }
   double dropout = 0;
   if (model["dropout"].get_double().get(dropout) == simdjson::SUCCESS && dropout > 0) {
-    return absl::UnimplementedError(absl::StrCat(source, ": BPE dropout is not supported"));
+    return absl::UnimplementedError(absl::StrCat(c.source, ": BPE dropout is not supported"));
   }
   if (!GetStr(model, "continuing_subword_prefix").empty() || !GetStr(model, "end_of_word_suffix").empty()) {
-    return absl::UnimplementedError(absl::StrCat(source, ": BPE continuing_subword_prefix/end_of_word_suffix are not supported"));
+    return absl::UnimplementedError(absl::StrCat(c.source, ": BPE continuing_subword_prefix/end_of_word_suffix are not supported"));
   }
+  return model;
+}
 
-  TokenizerParts parts;
-  parts.source = source;
-  parts.format = "tokenizer.json";
-  bool byte_level = false;
+// The normalizer, pre-tokenizer, post-processor and decoder, each optional.
+absl::Status ReadPipeline(const Ctx& c, element root, TokenizerParts* parts, bool* byte_level) {
   element e;
-  if (root["normalizer"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadNormalizer(c, e, &parts.normalizer));
-  if (root["pre_tokenizer"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadPreTokenizer(c, e, &parts.pre_tokenizer, &byte_level));
-  if (root["post_processor"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadPost(c, e, &parts.post));
-  if (root["decoder"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadDecoder(c, e, &parts.decoder));
+  if (root["normalizer"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadNormalizer(c, e, &parts->normalizer));
+  if (root["pre_tokenizer"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadPreTokenizer(c, e, &parts->pre_tokenizer, byte_level));
+  if (root["post_processor"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadPost(c, e, &parts->post));
+  if (root["decoder"].get(e) == simdjson::SUCCESS) RETURN_IF_ERROR(ReadDecoder(c, e, &parts->decoder));
+  return absl::OkStatus();
+}
 
+// model.vocab: the id of each token (views into the parsed document) and the
+// tokens by id (ids not given stay empty).
+absl::Status ReadVocab(const Ctx& c, element model, absl::flat_hash_map<std::string_view, uint32_t>* ids,
+                       std::vector<std::string>* tokens) {
   object vocab;
   if (model["vocab"].get_object().get(vocab) != simdjson::SUCCESS) return c.Corrupt("model.vocab", "missing or not an object");
-  absl::flat_hash_map<std::string_view, uint32_t> ids;
-  ids.reserve(vocab.size());
+  ids->reserve(vocab.size());
   uint64_t max_id = 0;
   for (auto [k, v] : vocab) {
     uint64_t id;
     if (v.get_uint64().get(id) != simdjson::SUCCESS || id >= (1u << 31)) {
       return c.Corrupt("model.vocab", absl::StrCat("token \"", ToAbsl(std::string_view(k)), "\" has no valid id"));
     }
-    ids.try_emplace(k, static_cast<uint32_t>(id));
+    ids->try_emplace(k, static_cast<uint32_t>(id));
     max_id = std::max(max_id, id);
   }
-  std::vector<std::string> tokens(vocab.size() == 0 ? 0 : max_id + 1);
-  for (auto [k, id] : ids) tokens[id] = std::string(k);
+  tokens->assign(vocab.size() == 0 ? 0 : max_id + 1, std::string());
+  for (auto [k, id] : *ids) (*tokens)[id] = std::string(k);
+  return absl::OkStatus();
+}
 
+// model.merges, as "a b" strings or [a, b] pairs, ranked in order.
+absl::StatusOr<std::vector<BpeMerge>> ReadMerges(const Ctx& c, element model,
+                                                 const absl::flat_hash_map<std::string_view, uint32_t>& ids) {
   array merges_json;
   if (model["merges"].get_array().get(merges_json) != simdjson::SUCCESS) return c.Corrupt("model.merges", "missing or not an array");
   std::vector<BpeMerge> merges;
@@ -368,6 +371,69 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
     }
     merges.push_back({ia->second, ib->second, rank++});
   }
+  return merges;
+}
+
+absl::Status ReadAddedTokens(const Ctx& c, element root, AddedVocabulary* added_vocab) {
+  array added;
+  if (root["added_tokens"].get_array().get(added) != simdjson::SUCCESS) return absl::OkStatus();
+  for (element t : added) {
+    AddedToken at;
+    uint64_t id;
+    std::string_view content;
+    if (t["id"].get_uint64().get(id) != simdjson::SUCCESS || t["content"].get_string().get(content) != simdjson::SUCCESS ||
+        id >= (1u << 31)) {
+      return c.Corrupt("added_tokens", "entry without a valid \"id\" and \"content\"");
+    }
+    at.id = static_cast<uint32_t>(id);
+    at.content = std::string(content);
+    at.special = GetBool(t, "special", false);
+    at.lstrip = GetBool(t, "lstrip", false);
+    at.rstrip = GetBool(t, "rstrip", false);
+    at.single_word = GetBool(t, "single_word", false);
+    at.normalized = GetBool(t, "normalized", !at.special);
+    added_vocab->Add(std::move(at));
+  }
+  return absl::OkStatus();
+}
+
+// BOS/EOS: the post-processor's, else special tokens by their usual names
+// (tokenizer.json does not name them; tokenizer_config.json does).
+void FindBosEos(TokenizerParts* parts) {
+  if (!parts->post.prefix.empty()) parts->bos_id = parts->post.prefix.front();
+  if (!parts->post.suffix.empty()) parts->eos_id = parts->post.suffix.back();
+  auto by_name = [&](std::initializer_list<std::string_view> names) -> std::optional<uint32_t> {
+    for (std::string_view n : names)
+      for (const AddedToken& t : parts->added.tokens())
+        if (t.special && t.content == n) return t.id;
+    return std::nullopt;
+  };
+  if (!parts->bos_id) parts->bos_id = by_name({"<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>"});
+  if (!parts->eos_id) parts->eos_id = by_name({"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"});
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view json, const std::string& source) {
+  Ctx c{source};
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json.data(), json.size());
+  element root;
+  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    return absl::DataLossError(absl::StrCat(source, ": not valid JSON (", simdjson::error_message(err), ")"));
+  }
+  ASSIGN_OR_RETURN(element model, BpeModelOf(c, root));
+
+  TokenizerParts parts;
+  parts.source = source;
+  parts.format = "tokenizer.json";
+  bool byte_level = false;
+  RETURN_IF_ERROR(ReadPipeline(c, root, &parts, &byte_level));
+
+  absl::flat_hash_map<std::string_view, uint32_t> ids;
+  std::vector<std::string> tokens;
+  RETURN_IF_ERROR(ReadVocab(c, model, &ids, &tokens));
+  ASSIGN_OR_RETURN(std::vector<BpeMerge> merges, ReadMerges(c, model, ids));
 
   BpeOptions opt;
   opt.byte_level = byte_level;
@@ -384,39 +450,9 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
   parts.token_text = tokens;
   ASSIGN_OR_RETURN(parts.model, BpeModel::Build(std::move(tokens), merges, opt, source));
 
-  array added;
-  if (root["added_tokens"].get_array().get(added) == simdjson::SUCCESS) {
-    for (element t : added) {
-      AddedToken at;
-      uint64_t id;
-      std::string_view content;
-      if (t["id"].get_uint64().get(id) != simdjson::SUCCESS || t["content"].get_string().get(content) != simdjson::SUCCESS ||
-          id >= (1u << 31)) {
-        return c.Corrupt("added_tokens", "entry without a valid \"id\" and \"content\"");
-      }
-      at.id = static_cast<uint32_t>(id);
-      at.content = std::string(content);
-      at.special = GetBool(t, "special", false);
-      at.lstrip = GetBool(t, "lstrip", false);
-      at.rstrip = GetBool(t, "rstrip", false);
-      at.single_word = GetBool(t, "single_word", false);
-      at.normalized = GetBool(t, "normalized", !at.special);
-      parts.added.Add(std::move(at));
-    }
-  }
+  RETURN_IF_ERROR(ReadAddedTokens(c, root, &parts.added));
   parts.description = absl::StrCat("BPE", byte_level ? ", byte-level" : "", opt.byte_fallback ? ", byte fallback" : "");
-  // BOS/EOS: the post-processor's, else special tokens by their usual names
-  // (tokenizer.json does not name them; tokenizer_config.json does).
-  if (!parts.post.prefix.empty()) parts.bos_id = parts.post.prefix.front();
-  if (!parts.post.suffix.empty()) parts.eos_id = parts.post.suffix.back();
-  auto by_name = [&](std::initializer_list<std::string_view> names) -> std::optional<uint32_t> {
-    for (std::string_view n : names)
-      for (const AddedToken& t : parts.added.tokens())
-        if (t.special && t.content == n) return t.id;
-    return std::nullopt;
-  };
-  if (!parts.bos_id) parts.bos_id = by_name({"<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>"});
-  if (!parts.eos_id) parts.eos_id = by_name({"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"});
+  FindBosEos(&parts);
   return std::make_unique<Tokenizer>(std::move(parts));
 }
 

@@ -203,9 +203,8 @@ int64_t TransientActivations(const ModelShape& m, int64_t tokens, int64_t contex
   return bytes;
 }
 
-}  // namespace
-
-absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const InferenceOptions& o) {
+// Every option's range, and the options' fit with the model and the engine.
+absl::Status CheckInferenceOptions(const ModelShape& m, const InferenceOptions& o) {
   RETURN_IF_ERROR(internal::CheckTokens("--batch", o.batch, "--context", o.context));
   RETURN_IF_ERROR(internal::CheckDegree("--tp", o.tp));
   RETURN_IF_ERROR(internal::CheckTokens("--ubatch", o.ubatch, "--max-num-batched-tokens",
@@ -229,21 +228,19 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
           "--kv-cache-memory)");
     }
   }
-  ASSIGN_OR_RETURN(ElemBytes kv, ParseCacheDtype(o.kv_dtype));
+  return absl::OkStatus();
+}
 
-  MemoryEstimate e;
-  e.mode = "inference";
-  e.params = CountParams(m);
-  e.gpus = o.tp;
-  e.lines = internal::EmptyLines();
-
-  // Weights.
+// The weights line: the GGUF file's own tensor bytes, or the model in the
+// --weights format (bf16 by default). Returns the format's name ("file" for
+// the file's own).
+absl::StatusOr<std::string> SetWeightsLine(const ModelShape& m, const InferenceOptions& o, MemoryEstimate* e) {
   const bool from_file = o.weights.empty() && m.file_weight_bytes > 0;
   std::string fmt_name = o.weights.empty() ? "bf16" : o.weights;
   int64_t weights;
   if (from_file) {
     weights = (m.file_weight_bytes + o.tp - 1) / o.tp;
-    internal::Line(e, internal::kWeights).formula =
+    internal::Line(*e, internal::kWeights).formula =
         absl::StrCat("tensor bytes in the GGUF file ", Num(m.file_weight_bytes),
                      o.tp > 1 ? absl::StrCat(" / tp ", o.tp) : "");
     fmt_name = "file";
@@ -251,24 +248,27 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
     ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(fmt_name));
     internal::WeightTotals w = internal::WeightBytes(m, f);
     weights = (w.total - w.replicated + o.tp - 1) / o.tp + w.replicated;
-    internal::Line(e, internal::kWeights).formula =
-        absl::StrCat(Num(e.params.total), " params; ", f.Describe(), " = ", Num(w.total),
+    internal::Line(*e, internal::kWeights).formula =
+        absl::StrCat(Num(e->params.total), " params; ", f.Describe(), " = ", Num(w.total),
                      " bytes", o.tp > 1 ? absl::StrCat("; matrices / tp ", o.tp, ", norms replicated") : "");
   }
-  internal::Line(e, internal::kWeights).bytes = weights;
+  internal::Line(*e, internal::kWeights).bytes = weights;
+  return fmt_name;
+}
 
-  // KV cache.
+void SetKvCacheLine(const ModelShape& m, const InferenceOptions& o, const ElemBytes& kv, MemoryEstimate* e) {
   const bool compressed = o.engine != Engine::kHf;  // vLLM and llama.cpp cache the MLA latent
-  const int64_t kv_bytes =
-      KvCacheBytes(m, o.context, o.batch, o.tp, kv.num, kv.den, compressed);
-  MemoryLine& kvl = internal::Line(e, internal::kKvCache);
-  kvl.bytes = kv_bytes;
+  MemoryLine& kvl = internal::Line(*e, internal::kKvCache);
+  kvl.bytes = KvCacheBytes(m, o.context, o.batch, o.tp, kv.num, kv.den, compressed);
   kvl.formula = KvFormula(m, o.context, o.batch, o.tp, o.kv_dtype, compressed) +
                 absl::StrCat(" (", kv.num, "/", kv.den, " bytes per element)");
   if (m.encoder) kvl.formula = "encoder model: no KV cache";
+}
 
-  // Transient activations.
-  const int elem = fmt_name == "fp32" ? 4 : 2;
+// Transient activations, as each engine's peak: HF prefills the whole prompt,
+// vLLM profiles one max_num_batched_tokens step, llama.cpp reserves a
+// compute buffer for one ubatch.
+void SetActivationsLine(const ModelShape& m, const InferenceOptions& o, int elem, MemoryEstimate* e) {
   std::string act_formula;
   int64_t act = 0;
   if (o.engine == Engine::kHf) {
@@ -296,63 +296,99 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
     absl::StrAppend(&act_formula, " + logits ", ub, " x vocab ", m.vocab,
                     " x 4 bytes (compute buffer for n_ubatch ", o.ubatch, ")");
   }
-  MemoryLine& al = internal::Line(e, internal::kActivations);
+  MemoryLine& al = internal::Line(*e, internal::kActivations);
   al.bytes = act;
   al.formula = act_formula;
+}
 
-  // Overhead.
+// CUDA context and allocator slack over activations and (except for vLLM's
+// preallocated pool) the KV cache; needs those lines set.
+void SetOverheadLine(const InferenceOptions& o, MemoryEstimate* e) {
+  const int64_t act = internal::Line(*e, internal::kActivations).bytes;
+  const int64_t kv_bytes = internal::Line(*e, internal::kKvCache).bytes;
   const double frag = o.alloc_overhead >= 0 ? o.alloc_overhead
                                             : (o.engine == Engine::kHf ? 0.05 : 0.0);
   const int64_t dynamic = act + (o.engine == Engine::kVllm ? 0 : kv_bytes);
   const int64_t frag_bytes = static_cast<int64_t>(std::llround(frag * static_cast<double>(dynamic)));
-  MemoryLine& ol = internal::Line(e, internal::kOverhead);
+  MemoryLine& ol = internal::Line(*e, internal::kOverhead);
   ol.bytes = o.cuda_context + frag_bytes;
   ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
   if (frag_bytes > 0) {
     absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", frag * 100),
                     " of activations and KV cache ", Gib(frag_bytes));
   }
+}
 
+std::string InferenceSummary(const InferenceOptions& o, const std::string& fmt_name) {
   const char* engine_name =
       o.engine == Engine::kHf ? "hf" : (o.engine == Engine::kVllm ? "vllm" : "llama.cpp");
-  e.summary = absl::StrCat("inference, ", engine_name, ", weights ", fmt_name, ", batch ",
-                           o.batch, " x context ", o.context, ", kv ", o.kv_dtype,
-                           o.tp > 1 ? absl::StrCat(", tp ", o.tp) : "");
+  return absl::StrCat("inference, ", engine_name, ", weights ", fmt_name, ", batch ",
+                      o.batch, " x context ", o.context, ", kv ", o.kv_dtype,
+                      o.tp > 1 ? absl::StrCat(", tp ", o.tp) : "");
+}
 
-  if (o.engine == Engine::kVllm) {
-    // vLLM hands everything left under gpu_memory_utilization to the KV pool.
-    // Sliding windows do not shrink a paged pool's per-token cost.
-    ModelShape full = m;
-    full.sliding_window = 0;
-    const int64_t token_bytes = KvCacheBytes(full, 1, 1, o.tp, kv.num, kv.den, true);
-    int64_t pool;
-    if (o.kv_cache_memory >= 0) {
-      pool = o.kv_cache_memory;
-      kvl.formula = absl::StrCat("given KV pool ", Gib(pool));
-    } else {
-      const int64_t budget =
-          static_cast<int64_t>(std::floor(o.gpu_memory_utilization * static_cast<double>(o.gpu_bytes)));
-      pool = budget - weights - act - ol.bytes;
-      kvl.formula = absl::StrCat("gpu ", Gib(o.gpu_bytes), " x utilization ",
-                                 absl::StrFormat("%.2f", o.gpu_memory_utilization), " - weights - activations - overhead = ",
-                                 Gib(pool));
-    }
-    if (pool <= 0 || token_bytes <= 0) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "vllm: no memory left for the KV cache (", Gib(pool),
-          "); raise --gpu-memory-utilization, use more --tp or a smaller weight format"));
-    }
-    const int64_t block_bytes = o.block_size * token_bytes;
-    const int64_t blocks = pool / block_bytes;
-    e.kv_tokens = blocks * o.block_size;
-    e.max_concurrency = static_cast<double>(e.kv_tokens) / static_cast<double>(o.context);
-    kvl.bytes = blocks * block_bytes;
-    absl::StrAppend(&kvl.formula, "; block = ", o.block_size, " tokens x ", Num(token_bytes),
-                    " bytes/token; ", Num(blocks), " blocks = ", Num(e.kv_tokens), " tokens");
-    e.notes.push_back(absl::StrFormat(
-        "vllm KV cache: %s tokens; max concurrency at %d tokens per request: %.2fx",
-        Num(e.kv_tokens), o.context, e.max_concurrency));
+// vLLM hands everything left under gpu_memory_utilization to the KV pool:
+// the KV line becomes that pool (whole blocks), and the estimate gets the
+// tokens it holds and the concurrency at --context. Needs every other line.
+absl::Status SizeVllmKvPool(const ModelShape& m, const InferenceOptions& o, const ElemBytes& kv,
+                            MemoryEstimate* e) {
+  const int64_t weights = internal::Line(*e, internal::kWeights).bytes;
+  const int64_t act = internal::Line(*e, internal::kActivations).bytes;
+  const int64_t overhead = internal::Line(*e, internal::kOverhead).bytes;
+  MemoryLine& kvl = internal::Line(*e, internal::kKvCache);
+  // Sliding windows do not shrink a paged pool's per-token cost.
+  ModelShape full = m;
+  full.sliding_window = 0;
+  const int64_t token_bytes = KvCacheBytes(full, 1, 1, o.tp, kv.num, kv.den, true);
+  int64_t pool;
+  if (o.kv_cache_memory >= 0) {
+    pool = o.kv_cache_memory;
+    kvl.formula = absl::StrCat("given KV pool ", Gib(pool));
+  } else {
+    const int64_t budget =
+        static_cast<int64_t>(std::floor(o.gpu_memory_utilization * static_cast<double>(o.gpu_bytes)));
+    pool = budget - weights - act - overhead;
+    kvl.formula = absl::StrCat("gpu ", Gib(o.gpu_bytes), " x utilization ",
+                               absl::StrFormat("%.2f", o.gpu_memory_utilization), " - weights - activations - overhead = ",
+                               Gib(pool));
   }
+  if (pool <= 0 || token_bytes <= 0) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "vllm: no memory left for the KV cache (", Gib(pool),
+        "); raise --gpu-memory-utilization, use more --tp or a smaller weight format"));
+  }
+  const int64_t block_bytes = o.block_size * token_bytes;
+  const int64_t blocks = pool / block_bytes;
+  e->kv_tokens = blocks * o.block_size;
+  e->max_concurrency = static_cast<double>(e->kv_tokens) / static_cast<double>(o.context);
+  kvl.bytes = blocks * block_bytes;
+  absl::StrAppend(&kvl.formula, "; block = ", o.block_size, " tokens x ", Num(token_bytes),
+                  " bytes/token; ", Num(blocks), " blocks = ", Num(e->kv_tokens), " tokens");
+  e->notes.push_back(absl::StrFormat(
+      "vllm KV cache: %s tokens; max concurrency at %d tokens per request: %.2fx",
+      Num(e->kv_tokens), o.context, e->max_concurrency));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const InferenceOptions& o) {
+  RETURN_IF_ERROR(CheckInferenceOptions(m, o));
+  ASSIGN_OR_RETURN(ElemBytes kv, ParseCacheDtype(o.kv_dtype));
+
+  MemoryEstimate e;
+  e.mode = "inference";
+  e.params = CountParams(m);
+  e.gpus = o.tp;
+  e.lines = internal::EmptyLines();
+
+  ASSIGN_OR_RETURN(const std::string fmt_name, SetWeightsLine(m, o, &e));
+  SetKvCacheLine(m, o, kv, &e);
+  const int elem = fmt_name == "fp32" ? 4 : 2;
+  SetActivationsLine(m, o, elem, &e);
+  SetOverheadLine(o, &e);
+  e.summary = InferenceSummary(o, fmt_name);
+  if (o.engine == Engine::kVllm) RETURN_IF_ERROR(SizeVllmKvPool(m, o, kv, &e));
   if (m.IsMoe()) {
     e.notes.push_back(absl::StrCat("MoE: ", Num(e.params.total), " total params, ",
                                    Num(e.params.active), " active per token; all experts are "

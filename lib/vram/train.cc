@@ -156,9 +156,8 @@ const char* PrecisionName(Precision p) {
   return "";
 }
 
-}  // namespace
-
-absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const TrainingOptions& o) {
+// Every option's range, and the options' fit with each other and the model.
+absl::Status CheckTrainingOptions(const ModelShape& m, const TrainingOptions& o) {
   RETURN_IF_ERROR(internal::CheckTokens("--micro-batch", o.micro_batch, "--seq-len", o.seq_len));
   RETURN_IF_ERROR(internal::CheckPositive("--grad-accum", o.grad_accum));
   RETURN_IF_ERROR(internal::CheckDegree("--gpus", o.gpus));
@@ -190,21 +189,36 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
   if (o.frozen_layers < 0 || o.frozen_layers > m.layers) {
     return absl::InvalidArgumentError(absl::StrCat("--freeze-layers must be in 0..", m.layers));
   }
+  return absl::OkStatus();
+}
 
-  MemoryEstimate e;
-  e.mode = "training";
-  e.params = CountParams(m);
-  e.gpus = o.gpus;
-  e.lines = internal::EmptyLines();
-  const int dp = o.gpus / (o.tp * o.pp);
-  const int64_t mp = static_cast<int64_t>(o.tp) * o.pp;
-  const int64_t total = e.params.total;
+// How the GPUs split the work: model parallelism (tp x pp) and data
+// parallelism over the rest.
+struct Parallelism {
+  int dp = 1;
+  int64_t mp = 1;
+  // Bytes per GPU: shard over model parallelism, then ZeRO/FSDP over data
+  // parallelism.
+  int64_t Shard(int64_t bytes, bool zero_sharded) const {
+    int64_t b = (bytes + mp - 1) / mp;
+    if (zero_sharded) b = (b + dp - 1) / dp;
+    return b;
+  }
+};
 
-  // Trainable vs frozen parameters.
-  int64_t trainable = 0, adapter = 0;
-  int pbytes = ParamBytes(o.precision);
-  std::string weights_formula;
+// Which parameters train, and the weights' bytes for the whole model.
+struct TrainedParams {
+  int64_t trainable = 0;
+  int64_t adapter = 0;       // LoRA/QLoRA adapter parameters
   int64_t weight_bytes = 0;  // whole model, before sharding
+  std::string weights_formula;
+};
+
+// Trainable vs frozen parameters: a full fine-tune (less frozen layers or
+// embeddings), or adapters over a frozen base in its format.
+absl::StatusOr<TrainedParams> CountTrainedParams(const ModelShape& m, const TrainingOptions& o, int64_t total) {
+  TrainedParams trained;
+  const int pbytes = ParamBytes(o.precision);
   if (o.method == TrainMethod::kFull) {
     int64_t frozen = 0;
     if (o.frozen_layers > 0 || o.freeze_embeddings) {
@@ -215,57 +229,58 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
         }
       });
     }
-    trainable = total - frozen;
-    weight_bytes = total * pbytes;
-    weights_formula = absl::StrCat(Num(total), " params x ", pbytes, " bytes (",
-                                   PrecisionName(o.precision), ")");
-    if (frozen > 0) absl::StrAppend(&weights_formula, "; ", Num(frozen), " frozen");
+    trained.trainable = total - frozen;
+    trained.weight_bytes = total * pbytes;
+    trained.weights_formula = absl::StrCat(Num(total), " params x ", pbytes, " bytes (",
+                                      PrecisionName(o.precision), ")");
+    if (frozen > 0) absl::StrAppend(&trained.weights_formula, "; ", Num(frozen), " frozen");
   } else {
-    ASSIGN_OR_RETURN(adapter, LoraParams(m, o.lora_targets, o.lora_rank));
-    trainable = adapter;
+    ASSIGN_OR_RETURN(trained.adapter, LoraParams(m, o.lora_targets, o.lora_rank));
+    trained.trainable = trained.adapter;
     std::string base_fmt = o.method == TrainMethod::kQlora ? o.qlora_format
                            : (o.precision == Precision::kFp32 ? "fp32" : "bf16");
     ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(base_fmt));
     const int64_t base = internal::WeightBytes(m, f).total;
     // Adapters follow the precision mode like any trainable parameter.
-    weight_bytes = base + adapter * pbytes;
-    weights_formula = absl::StrCat("frozen base ", Num(total), " params in ", f.Describe(),
-                                   " = ", Num(base), " + LoRA r=", o.lora_rank, " adapters ",
-                                   Num(adapter), " params x ", pbytes, " bytes");
+    trained.weight_bytes = base + trained.adapter * pbytes;
+    trained.weights_formula = absl::StrCat("frozen base ", Num(total), " params in ", f.Describe(),
+                                      " = ", Num(base), " + LoRA r=", o.lora_rank, " adapters ",
+                                      Num(trained.adapter), " params x ", pbytes, " bytes");
   }
+  return trained;
+}
 
-  // Shard over model parallelism, then ZeRO-3/FSDP over data parallelism.
-  auto shard = [&](int64_t bytes, bool zero_sharded) {
-    int64_t b = (bytes + mp - 1) / mp;
-    if (zero_sharded) b = (b + dp - 1) / dp;
-    return b;
-  };
-  MemoryLine& wl = internal::Line(e, internal::kWeights);
-  wl.formula = weights_formula;
-  if (mp > 1) absl::StrAppend(&wl.formula, " / (tp ", o.tp, " x pp ", o.pp, ")");
-  if (o.zero_stage >= 3) absl::StrAppend(&wl.formula, " / dp ", dp, " (ZeRO-3/FSDP)");
-  wl.bytes = shard(weight_bytes, o.zero_stage >= 3);
+void SetWeightsLine(const TrainingOptions& o, const Parallelism& par, const TrainedParams& trained,
+                    MemoryEstimate* e) {
+  MemoryLine& wl = internal::Line(*e, internal::kWeights);
+  wl.formula = trained.weights_formula;
+  if (par.mp > 1) absl::StrAppend(&wl.formula, " / (tp ", o.tp, " x pp ", o.pp, ")");
+  if (o.zero_stage >= 3) absl::StrAppend(&wl.formula, " / dp ", par.dp, " (ZeRO-3/FSDP)");
+  wl.bytes = par.Shard(trained.weight_bytes, o.zero_stage >= 3);
   if (o.offload_params) {
-    e.cpu_bytes += wl.bytes;
+    e->cpu_bytes += wl.bytes;
     wl.bytes = 0;
     absl::StrAppend(&wl.formula, "; offloaded to CPU");
   }
+}
 
-  // Gradients.
-  const int gbytes = pbytes;
-  MemoryLine& gl = internal::Line(e, internal::kGradients);
+void SetGradientsLine(const TrainingOptions& o, const Parallelism& par, int64_t trainable, MemoryEstimate* e) {
+  const int gbytes = ParamBytes(o.precision);
+  MemoryLine& gl = internal::Line(*e, internal::kGradients);
   if (o.optimizer_in_backward) {
     gl.formula = "optimizer step fused into backward: each gradient is freed after its update";
   } else {
-    gl.bytes = shard(trainable * gbytes, o.zero_stage >= 2);
+    gl.bytes = par.Shard(trainable * gbytes, o.zero_stage >= 2);
     gl.formula = absl::StrCat(Num(trainable), " trainable x ", gbytes, " bytes");
-    if (mp > 1) absl::StrAppend(&gl.formula, " / (tp x pp ", mp, ")");
-    if (o.zero_stage >= 2) absl::StrAppend(&gl.formula, " / dp ", dp, " (ZeRO-2+)");
+    if (par.mp > 1) absl::StrAppend(&gl.formula, " / (tp x pp ", par.mp, ")");
+    if (o.zero_stage >= 2) absl::StrAppend(&gl.formula, " / dp ", par.dp, " (ZeRO-2+)");
   }
+}
 
-  // Optimizer states (+ fp32 master copy in mixed precision).
+// Optimizer states (+ fp32 master copy in mixed precision), whole model.
+int64_t OptimizerStateBytes(const ModelShape& m, const TrainingOptions& o, const TrainedParams& trained,
+                            std::string* formula) {
   int64_t opt_bytes;
-  std::string opt_formula;
   if (o.optimizer == Optimizer::kAdafactor) {
     // Factored second moment: one fp32 row and column vector per matrix,
     // full fp32 for vectors; no first moment (HF default beta1=None).
@@ -278,51 +293,72 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
     } else {
       // Adapter pair (r x in, out x r): factored state (r + in) + (out + r);
       // r*(in+out) parameters, so in+out = params / r (the 2r terms are dropped).
-      elems = adapter / o.lora_rank;
+      elems = trained.adapter / o.lora_rank;
     }
     opt_bytes = elems * 4;
-    opt_formula = absl::StrCat("Adafactor factored second moment: ", Num(elems), " x 4 bytes");
+    *formula = absl::StrCat("Adafactor factored second moment: ", Num(elems), " x 4 bytes");
   } else {
     const int64_t milli = StateMilliBytes(o.optimizer, o.precision);
-    opt_bytes = (trainable * milli + 999) / 1000;
-    opt_formula = absl::StrCat(OptimizerName(o.optimizer), ": ", Num(trainable), " x ",
-                               absl::StrFormat("%g", milli / 1000.0), " bytes");
+    opt_bytes = (trained.trainable * milli + 999) / 1000;
+    *formula = absl::StrCat(OptimizerName(o.optimizer), ": ", Num(trained.trainable), " x ",
+                            absl::StrFormat("%g", milli / 1000.0), " bytes");
   }
   if (o.precision == Precision::kMixed) {
-    opt_bytes += trainable * 4;
-    absl::StrAppend(&opt_formula, " + fp32 master weights ", Num(trainable), " x 4 bytes");
+    opt_bytes += trained.trainable * 4;
+    absl::StrAppend(formula, " + fp32 master weights ", Num(trained.trainable), " x 4 bytes");
   }
-  MemoryLine& optl = internal::Line(e, internal::kOptimizer);
-  optl.bytes = shard(opt_bytes, o.zero_stage >= 1);
+  return opt_bytes;
+}
+
+void SetOptimizerLine(const ModelShape& m, const TrainingOptions& o, const Parallelism& par,
+                      const TrainedParams& trained, MemoryEstimate* e) {
+  std::string opt_formula;
+  const int64_t opt_bytes = OptimizerStateBytes(m, o, trained, &opt_formula);
+  MemoryLine& optl = internal::Line(*e, internal::kOptimizer);
+  optl.bytes = par.Shard(opt_bytes, o.zero_stage >= 1);
   optl.formula = opt_formula;
-  if (mp > 1) absl::StrAppend(&optl.formula, " / (tp x pp ", mp, ")");
-  if (o.zero_stage >= 1) absl::StrAppend(&optl.formula, " / dp ", dp, " (ZeRO-1+)");
+  if (par.mp > 1) absl::StrAppend(&optl.formula, " / (tp x pp ", par.mp, ")");
+  if (o.zero_stage >= 1) absl::StrAppend(&optl.formula, " / dp ", par.dp, " (ZeRO-1+)");
   if (o.offload_optimizer) {
-    e.cpu_bytes += optl.bytes;
+    e->cpu_bytes += optl.bytes;
     optl.bytes = 0;
     absl::StrAppend(&optl.formula, "; offloaded to CPU");
   }
   if (o.paged_optimizer && optl.bytes > 0) {
-    e.pageable_bytes = optl.bytes;
+    e->pageable_bytes = optl.bytes;
     absl::StrAppend(&optl.formula, "; paged (can spill to CPU under memory pressure)");
   }
+}
 
-  // Activations (Korthikanti et al. 2022, section 4, generalized).
-  const int elem = o.precision == Precision::kFp32 ? 4 : 2;
+// Bytes per activation element: 16-bit unless training in fp32.
+int ActivationElemBytes(const TrainingOptions& o) { return o.precision == Precision::kFp32 ? 4 : 2; }
+
+// Activations of this pipeline stage's layers, per token: the largest layer
+// and their sum, after tensor/sequence parallelism and dropped scores.
+void StageActivationsPerToken(const ModelShape& m, const TrainingOptions& o, int64_t layers_local,
+                              int64_t* per_layer_max, int64_t* stored) {
+  const int elem = ActivationElemBytes(o);
+  const bool drop_scores = o.flash_attention || o.recompute == Recompute::kSelective;
+  for (int64_t i = 0; i < layers_local; ++i) {
+    ActivationTerms t = LayerActivationBytesPerToken(m, i, o.seq_len, elem);
+    int64_t rep = o.sp ? (t.replicated + o.tp - 1) / o.tp : t.replicated;
+    int64_t per = rep + (t.split + (drop_scores ? 0 : t.scores) + o.tp - 1) / o.tp;
+    if (o.flash_attention) per += 4 * ((m.heads + o.tp - 1) / o.tp);  // log-sum-exp, fp32
+    *per_layer_max = std::max(*per_layer_max, per);
+    *stored += per;
+  }
+}
+
+// Activations (Korthikanti et al. 2022, section 4, generalized).
+void SetActivationsLine(const ModelShape& m, const TrainingOptions& o, MemoryEstimate* e) {
+  const int elem = ActivationElemBytes(o);
   const int64_t s = o.seq_len, b = o.micro_batch;
   const int64_t layers_local = (m.layers + o.pp - 1) / o.pp;
   // 1F1B: the first stage holds `pp` micro-batches in flight.
   const int64_t in_flight = std::min<int64_t>(o.pp, o.grad_accum);
   const bool drop_scores = o.flash_attention || o.recompute == Recompute::kSelective;
   int64_t per_layer_max = 0, stored = 0;
-  for (int64_t i = 0; i < layers_local; ++i) {
-    ActivationTerms t = LayerActivationBytesPerToken(m, i, s, elem);
-    int64_t rep = o.sp ? (t.replicated + o.tp - 1) / o.tp : t.replicated;
-    int64_t per = rep + (t.split + (drop_scores ? 0 : t.scores) + o.tp - 1) / o.tp;
-    if (o.flash_attention) per += 4 * ((m.heads + o.tp - 1) / o.tp);  // log-sum-exp, fp32
-    per_layer_max = std::max(per_layer_max, per);
-    stored += per;
-  }
+  StageActivationsPerToken(m, o, layers_local, &per_layer_max, &stored);
   std::string act_formula;
   int64_t layer_acts;
   ActivationTerms t0 = LayerActivationBytesPerToken(m, 0, s, elem);
@@ -365,18 +401,21 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
     absl::StrAppend(&act_formula, " = inputs + max(one layer, loss)");
     loss_bytes = 0;
   }
-  MemoryLine& al = internal::Line(e, internal::kActivations);
+  MemoryLine& al = internal::Line(*e, internal::kActivations);
   al.bytes = layer_acts + loss_bytes;
   al.formula = act_formula;
+}
 
-  // Overheads: CUDA context, ZeRO-3's gathered layer, allocator slack.
-  MemoryLine& ol = internal::Line(e, internal::kOverhead);
+// Overheads: CUDA context, ZeRO-3's gathered layer, allocator slack (a share
+// of the activations and gradients, so those lines come first).
+void SetOverheadLine(const ModelShape& m, const TrainingOptions& o, const Parallelism& par, MemoryEstimate* e) {
+  MemoryLine& ol = internal::Line(*e, internal::kOverhead);
   int64_t gathered = 0;
-  if (o.zero_stage >= 3 && dp > 1) {
-    const int64_t per_layer = (e.params.total - e.params.embedding - e.params.lm_head) / m.layers;
-    gathered = 2 * per_layer * elem / mp;  // current layer + one prefetched
+  if (o.zero_stage >= 3 && par.dp > 1) {
+    const int64_t per_layer = (e->params.total - e->params.embedding - e->params.lm_head) / m.layers;
+    gathered = 2 * per_layer * ActivationElemBytes(o) / par.mp;  // current layer + one prefetched
   }
-  const int64_t dynamic = al.bytes + gl.bytes;
+  const int64_t dynamic = internal::Line(*e, internal::kActivations).bytes + internal::Line(*e, internal::kGradients).bytes;
   const int64_t frag = static_cast<int64_t>(std::llround(o.alloc_overhead * static_cast<double>(dynamic)));
   ol.bytes = o.cuda_context + gathered + frag;
   ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
@@ -385,16 +424,42 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
     absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", o.alloc_overhead * 100),
                     " of activations and gradients ", Gib(frag));
   }
+}
 
+std::string TrainingSummary(const TrainingOptions& o, const Parallelism& par) {
   const char* method = o.method == TrainMethod::kFull ? "full" : (o.method == TrainMethod::kLora ? "LoRA" : "QLoRA");
-  e.summary = absl::StrCat("training, ", method, ", ", OptimizerName(o.optimizer), ", ",
-                           PrecisionName(o.precision), ", micro-batch ", b, " x seq ", s,
-                           ", grad-accum ", o.grad_accum, ", ", o.gpus, " GPU",
-                           o.gpus > 1 ? "s" : "", " (dp ", dp, ", tp ", o.tp, ", pp ", o.pp,
-                           o.sp ? ", sp" : "", "), ZeRO ", o.zero_stage);
+  return absl::StrCat("training, ", method, ", ", OptimizerName(o.optimizer), ", ",
+                      PrecisionName(o.precision), ", micro-batch ", o.micro_batch, " x seq ", o.seq_len,
+                      ", grad-accum ", o.grad_accum, ", ", o.gpus, " GPU",
+                      o.gpus > 1 ? "s" : "", " (dp ", par.dp, ", tp ", o.tp, ", pp ", o.pp,
+                      o.sp ? ", sp" : "", "), ZeRO ", o.zero_stage);
+}
+
+}  // namespace
+
+absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const TrainingOptions& o) {
+  RETURN_IF_ERROR(CheckTrainingOptions(m, o));
+  MemoryEstimate e;
+  e.mode = "training";
+  e.params = CountParams(m);
+  e.gpus = o.gpus;
+  e.lines = internal::EmptyLines();
+  Parallelism par;
+  par.dp = o.gpus / (o.tp * o.pp);
+  par.mp = static_cast<int64_t>(o.tp) * o.pp;
+  const int64_t total = e.params.total;
+
+  ASSIGN_OR_RETURN(const TrainedParams trained, CountTrainedParams(m, o, total));
+  SetWeightsLine(o, par, trained, &e);
+  SetGradientsLine(o, par, trained.trainable, &e);
+  SetOptimizerLine(m, o, par, trained, &e);
+  SetActivationsLine(m, o, &e);
+  SetOverheadLine(m, o, par, &e);
+
+  e.summary = TrainingSummary(o, par);
   if (o.method != TrainMethod::kFull) {
-    e.notes.push_back(absl::StrCat("trainable params: ", Num(trainable), " (",
-                                   absl::StrFormat("%.3f%%", 100.0 * trainable / total), ")"));
+    e.notes.push_back(absl::StrCat("trainable params: ", Num(trained.trainable), " (",
+                                   absl::StrFormat("%.3f%%", 100.0 * trained.trainable / total), ")"));
   }
   if (e.cpu_bytes > 0) e.notes.push_back(absl::StrCat("offloaded to CPU: ", Gib(e.cpu_bytes), " per GPU"));
   return e;

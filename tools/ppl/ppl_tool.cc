@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/eval/kl_divergence.h"
 #include "lib/model/model.h"
+#include "lib/model/session.h"
 #include "lib/model/vocab.h"
 #include "lib/eval/perplexity.h"
 #include "lib/base/io.h"

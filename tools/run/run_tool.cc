@@ -15,6 +15,7 @@
 #include "lib/base/jsonl.h"
 #include "lib/model/runner.h"
 #include "tools/common/cli.h"
+#include "lib/model/session.h"
 #include "simdjson.h"
 
 namespace llmtk {

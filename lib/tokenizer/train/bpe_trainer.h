@@ -5,6 +5,8 @@
 // (tokenizer/train/words.h), learn merges incrementally from pair counts indexed
 // to the words that contain them (tokenizer/train/merge.h), and write an HF
 // tokenizer.json or a vocabulary-only GGUF (tokenizer/train/output.h).
+// The options (BpeTrainerOptions) live in tokenizer/train/options.h, which
+// these steps share.
 //
 // Determinism: the result depends only on the word counts, never on
 // --threads or hash-table order. Ties between equally frequent pairs go to
@@ -18,41 +20,14 @@
 #define LLMTK_LIB_TOKENIZER_TRAIN_BPE_TRAINER_H_
 
 #include <cstdint>
-#include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "lib/base/jsonl.h"
 #include "lib/base/status.h"
+#include "lib/tokenizer/train/options.h"
 
 namespace llmtk {
-
-// Splits `text` into pre-tokens, appending views into `text` to *words.
-// Must be callable concurrently from several threads. Bytes it does not
-// cover are not lost: the trainer makes each uncovered gap a word of its own.
-using WordSplitFn = std::function<void(std::string_view text, std::vector<std::string_view>* words)>;
-
-enum class BpeStyle {
-  kByteLevel,      // GPT-2/Llama 3: bytes as symbols, ByteLevel components
-  kSentencePiece,  // Llama 2: characters, "▁" for spaces, byte fallback
-};
-
-struct BpeTrainerOptions {
-  BpeStyle style = BpeStyle::kByteLevel;
-  // SentencePiece style: share of character occurrences the alphabet covers.
-  double character_coverage = 0.9995;
-  int vocab_size = 32000;           // total, special tokens and alphabet included
-  uint64_t min_frequency = 0;       // stop when the best pair is rarer than this
-  std::vector<std::string> special_tokens;
-  int max_token_length = 0;         // in characters (byte-level: bytes); 0: unlimited
-  uint64_t max_words = 0;           // bound on distinct words kept; 0: unlimited
-  // Pre-tokenizer (byte-level style): "llama3" (default), "gpt2", "qwen2",
-  // "cjk", or a regex. SentencePiece style splits on spaces.
-  std::string pre_tokenizer = "llama3";
-  int threads = 0;                  // 0: all cores
-  bool show_progress = false;       // progress line on stderr
-};
 
 struct BpeTrainReport {
   uint64_t documents = 0;

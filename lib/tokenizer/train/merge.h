@@ -28,16 +28,11 @@
 #include <utility>
 #include <vector>
 
-#include "lib/tokenizer/train/bpe_trainer.h"
+#include "lib/tokenizer/train/options.h"
 #include "lib/tokenizer/train/words.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
-
-// GPT-2's reversible byte -> printable character map, as UTF-8.
-const std::string& ByteLevelChar(uint8_t b);
-// Byte-level string of raw bytes.
-std::string ToByteLevel(std::string_view bytes);
 
 struct TrainedBpe {
   // By id. Byte-level style: byte-level form; SentencePiece style: "▁" for

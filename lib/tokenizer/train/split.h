@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "lib/tokenizer/train/bpe_trainer.h"
+#include "lib/tokenizer/train/options.h"
 #include "lib/base/status.h"
 
 namespace llmtk {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "lib/tokenizer/train/bpe_trainer.h"
+#include "lib/tokenizer/train/options.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
