@@ -4,15 +4,10 @@
 //   llmtk-quant compare A.gguf B.gguf [--json]
 //   llmtk-quant bench-kernels [--values N]
 //   llmtk-quant random-model config.json OUT.gguf [--seed N] [--layers N] [--type F16]
-#include <cstdio>
 #include <string>
 
 #include "tools/common/cli.h"
-#include "lib/formats/gguf.h"
-#include "lib/formats/gguf_report.h"
-#include "tools/quant/bench.h"
-#include "lib/convert/quantize_model.h"
-#include "lib/convert/random_model.h"
+#include "tools/quant/quant_tool.h"
 
 int main(int argc, char** argv) {
   llmtk::Tool tool("quant", "Convert and quantize models to GGUF (llama.cpp-exact blocks and recipes).",
@@ -21,7 +16,8 @@ int main(int argc, char** argv) {
                    "  llmtk-quant compare model.gguf model-Q4_K_M.gguf");
   CLI::App& app = tool.app();
   llmtk::CommonOptions common;
-  llmtk::QuantizeFileOptions qo;
+  llmtk::QuantToolOptions o;
+  llmtk::QuantizeFileOptions& qo = o.quantize;
   app.add_option("INPUT", qo.input, "GGUF file (F32/F16/BF16 tensors) or Hugging Face model directory");
   app.add_option("OUTPUT", qo.output, "output GGUF file");
   app.add_option("--type", qo.type, "file type (" + llmtk::QuantTargetNames() + ")");
@@ -30,69 +26,34 @@ int main(int argc, char** argv) {
   tool.AddCommonFlags(&common);
 
   CLI::App* inspect = app.add_subcommand("inspect", "print a GGUF file's metadata and tensor table");
-  std::string inspect_file;
-  bool inspect_json = false;
-  inspect->add_option("FILE", inspect_file, "GGUF file")->required();
-  inspect->add_flag("--json", inspect_json, "JSON output");
+  inspect->add_option("FILE", o.file_a, "GGUF file")->required();
+  inspect->add_flag("--json", o.json, "JSON output");
 
   CLI::App* compare = app.add_subcommand("compare", "per-tensor RMSE, max error and identical blocks of B against A");
-  std::string file_a, file_b;
-  bool compare_json = false;
-  compare->add_option("A", file_a, "reference GGUF file")->required();
-  compare->add_option("B", file_b, "GGUF file to check")->required();
-  compare->add_flag("--json", compare_json, "JSON output");
+  compare->add_option("A", o.file_a, "reference GGUF file")->required();
+  compare->add_option("B", o.file_b, "GGUF file to check")->required();
+  compare->add_flag("--json", o.json, "JSON output");
   CLI::App* random = app.add_subcommand("random-model", "write a seeded random-weight GGUF with a config.json's shapes");
-  llmtk::RandomModelOptions ro;
-  std::string random_out, random_type = "F32";
+  llmtk::RandomModelOptions& ro = o.random;
   random->add_option("CONFIG", ro.config, "Hugging Face config.json (LLaMA family)")->required();
-  random->add_option("OUTPUT", random_out, "output GGUF file")->required();
+  random->add_option("OUTPUT", o.random_output, "output GGUF file")->required();
   random->add_option("--seed", ro.seed, "random seed")->capture_default_str();
   random->add_option("--layers", ro.layers, "override num_hidden_layers (same tensor shapes, smaller file)");
-  random->add_option("--type", random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
+  random->add_option("--type", o.random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
   CLI::App* bench = app.add_subcommand("bench-kernels", "in-memory throughput of each quantizer, scalar vs dispatched");
-  int64_t bench_values = 1 << 22;
-  bench->add_option("--values", bench_values, "floats per run")->capture_default_str();
+  bench->add_option("--values", o.bench_values, "floats per run")->capture_default_str();
   for (CLI::App* sub : {inspect, compare, random, bench}) sub->fallthrough();
   app.require_subcommand(0, 1);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
-    if (inspect->parsed()) {
-      ASSIGN_OR_RETURN(auto f, llmtk::GgufFile::Open(inspect_file));
-      return llmtk::WriteStdout(llmtk::DescribeGguf(*f, inspect_json));
-    }
-    if (compare->parsed()) {
-      ASSIGN_OR_RETURN(auto a, llmtk::GgufFile::Open(file_a));
-      ASSIGN_OR_RETURN(auto b, llmtk::GgufFile::Open(file_b));
-      ASSIGN_OR_RETURN(llmtk::GgufComparison c, llmtk::CompareGguf(*a, *b));
-      return llmtk::WriteStdout(llmtk::FormatComparison(c, compare_json));
-    }
-    if (bench->parsed()) return llmtk::WriteStdout(llmtk::BenchmarkQuantKernels(bench_values, 3));
-    if (random->parsed()) {
-      ASSIGN_OR_RETURN(llmtk::QuantizeReport r, llmtk::WriteRandomModel(ro, random_out, random_type, common.Threads()));
-      if (!common.quiet) {
-        std::fprintf(stderr, "llmtk-quant: wrote %s (%zu tensors, %s)\n", random_out.c_str(), r.tensors.size(),
-                     llmtk::HumanBytes(static_cast<double>(r.output_bytes)).c_str());
-      }
-      return absl::OkStatus();
-    }
-    if (qo.input.empty()) return absl::InvalidArgumentError("missing INPUT (see --help)");
-    if (qo.type.empty()) return absl::InvalidArgumentError("missing --type (e.g. --type Q4_K_M)");
-    if (qo.output.empty() && !qo.dry_run) return absl::InvalidArgumentError("missing OUTPUT.gguf");
-    qo.threads = common.Threads();
-    const bool show = common.ShowProgress() && !qo.dry_run;
-    if (show) {
-      qo.progress = [](size_t i, size_t n, const llmtk::QuantPlanEntry& e) {
-        std::fprintf(stderr, "[%zu/%zu] %-32s %s -> %s\n", i + 1, n, e.name.c_str(),
-                     std::string(llmtk::GgmlTypeName(e.from)).c_str(), std::string(llmtk::GgmlTypeName(e.to)).c_str());
-      };
-    }
-    ASSIGN_OR_RETURN(llmtk::QuantizeReport report, llmtk::QuantizeFile(qo));
-    if (qo.dry_run || common.json) return llmtk::WriteStdout(llmtk::FormatQuantizeReport(report, common.json));
-    if (!common.quiet) {
-      std::fprintf(stderr, "llmtk-quant: wrote %s (%s, %s)\n", qo.output.c_str(),
-                   std::string(llmtk::LlamaFileTypeName(report.ftype)).c_str(),
-                   llmtk::HumanBytes(static_cast<double>(report.output_bytes)).c_str());
-    }
-    return absl::OkStatus();
+    if (inspect->parsed()) o.mode = llmtk::QuantMode::kInspect;
+    if (compare->parsed()) o.mode = llmtk::QuantMode::kCompare;
+    if (random->parsed()) o.mode = llmtk::QuantMode::kRandomModel;
+    if (bench->parsed()) o.mode = llmtk::QuantMode::kBenchKernels;
+    o.threads = common.Threads();
+    o.show_progress = common.ShowProgress();
+    o.quiet = common.quiet;
+    if (common.json) o.json = true;
+    return llmtk::RunQuantTool(o);
   });
 }
