@@ -33,21 +33,14 @@ namespace llmtk {
 // Resolves the LSH parameters of the options (InvalidArgument on conflicts).
 absl::StatusOr<LshParams> ResolveLshParams(const DedupOptions& opts, bool* chosen);
 
-// Runs the whole pipeline; writes the summary (stderr) or the JSON report
-// (see PrintDedupReport).
+// Runs the whole pipeline and returns what it counted; printing the report
+// is the tool's (tools/dedup/dedup_tool.h).
 absl::StatusOr<DedupReport> RunDedup(const DedupOptions& opts);
 
 // Usage checks shared by the single command and the stages.
 absl::Status CheckDedupOptions(const DedupOptions& opts);
 // Memory of the per-document tables (see dedup/index.h).
 uint64_t TableBytes(const DocTable& t, const DedupOptions& opts);
-// Writes the summary to stderr unless quiet, or the JSON report where
-// WriteJsonReport (lib/base/io.h) puts it.
-absl::Status PrintDedupReport(const DedupOptions& opts, const DedupReport& r);
-
-// The human summary and the JSON report of a run.
-std::string FormatDedupSummary(const DedupOptions& opts, const DedupReport& r);
-std::string FormatDedupJson(const DedupOptions& opts, const DedupReport& r);
 
 }  // namespace llmtk
 

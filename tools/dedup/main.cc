@@ -2,6 +2,7 @@
 // or as the stages sign / pairs / clusters / filter for a cluster.
 #include "tools/common/cli.h"
 #include "lib/dedup/dedup.h"
+#include "tools/dedup/dedup_tool.h"
 #include "lib/dedup/stage.h"
 
 namespace {
@@ -160,7 +161,8 @@ int main(int argc, char** argv) {
     Finish(&f);
     if (app.get_subcommands().empty()) {
       RETURN_IF_ERROR(llmtk::RequireInputOrPipe(f.o.inputs));
-      return llmtk::RunDedup(f.o).status();
+      ASSIGN_OR_RETURN(llmtk::DedupReport report, llmtk::RunDedup(f.o));
+      return llmtk::PrintDedupReport(f.o, report);
     }
     stage.stage = app.get_subcommands()[0]->get_name();
     if (stage.stage == "sign" || stage.stage == "filter")
