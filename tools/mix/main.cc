@@ -5,6 +5,7 @@
 
 #include "tools/common/cli.h"
 #include "lib/mix/mixer.h"
+#include "tools/mix/mix_tool.h"
 
 int main(int argc, char** argv) {
   using namespace llmtk;
@@ -95,8 +96,6 @@ int main(int argc, char** argv) {
     opts.invalid_utf8 = reader.invalid_utf8;
     opts.input_format = reader.format;
     ASSIGN_OR_RETURN(MixReport report, RunMix(opts));
-    if (common.json) std::cout << report.manifest_json;
-    if (!common.quiet) std::cerr << report.summary;
-    return absl::OkStatus();
+    return PrintMixReport(report, common.json, common.quiet);
   });
 }
