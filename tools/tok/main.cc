@@ -11,7 +11,7 @@
 
 #include "lib/tokenizer/train/bpe_trainer.h"
 #include "tools/common/cli.h"
-#include "tools/tok/commands.h"
+#include "tools/tok/tok_tool.h"
 #include "absl/strings/match.h"
 
 namespace {
@@ -20,70 +20,47 @@ namespace {
 struct TrainCommand {
   CLI::App* app = nullptr;
   llmtk::CommonOptions common;
-  llmtk::DocumentReaderOptions reader;
-  llmtk::BpeTrainerOptions opts;
-  std::vector<std::string> inputs;
-  std::string output;
-  bool gguf = false;
-  std::string style = "byte-level";
+  llmtk::TrainToolOptions o;
 };
 
 void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   t->app = tool.app().add_subcommand(
       "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
   CLI::App* s = t->app;
-  s->add_option("inputs", t->inputs, "JSONL or text files, directories, or - (default: stdin)");
-  s->add_option("-o,--output", t->output, "output tokenizer.json (or .gguf with --gguf)")
+  s->add_option("inputs", t->o.inputs, "JSONL or text files, directories, or - (default: stdin)");
+  s->add_option("-o,--output", t->o.output, "output tokenizer.json (or .gguf with --gguf)")
       ->required();
-  s->add_option("--vocab-size", t->opts.vocab_size,
+  s->add_option("--vocab-size", t->o.opts.vocab_size,
                 "vocabulary size: special tokens + 256 bytes + merges")
       ->capture_default_str();
-  s->add_option("--min-frequency", t->opts.min_frequency,
+  s->add_option("--min-frequency", t->o.opts.min_frequency,
                 "stop when the most frequent pair occurs fewer times")
       ->capture_default_str();
-  s->add_option("--special-tokens", t->opts.special_tokens,
+  s->add_option("--special-tokens", t->o.opts.special_tokens,
                 "special tokens, ids 0.. in the order given (comma-separated or repeated)")
       ->delimiter(',');
-  s->add_option("--max-token-length", t->opts.max_token_length,
+  s->add_option("--max-token-length", t->o.opts.max_token_length,
                 "longest token in characters (byte-level: bytes; 0: unlimited)")
       ->capture_default_str();
-  s->add_option("--max-words", t->opts.max_words,
+  s->add_option("--max-words", t->o.opts.max_words,
                 "keep at most this many distinct words, pruning the rarest (0: unlimited)")
       ->capture_default_str();
-  s->add_option("--pre-tokenizer", t->opts.pre_tokenizer,
+  s->add_option("--pre-tokenizer", t->o.opts.pre_tokenizer,
                 "llama3, gpt2, qwen2, cjk (llama3 with Han/kana runs in 1-2 character words), "
                 "or a regex")
       ->capture_default_str();
-  llmtk::AddChoiceOption<std::string>(s, "--style", &t->style,
+  llmtk::AddChoiceOption<std::string>(s, "--style", &t->o.style,
                                       {{"byte-level", "byte-level"}, {"sentencepiece", "sentencepiece"}},
                                       "byte-level (GPT-2/Llama 3) or sentencepiece (Llama 2: \u2581 and byte fallback)");
-  s->add_option("--character-coverage", t->opts.character_coverage,
+  s->add_option("--character-coverage", t->o.opts.character_coverage,
                 "sentencepiece style: share of characters the alphabet covers; the rest use "
                 "byte fallback")
       ->capture_default_str();
-  s->add_flag("--gguf", t->gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
-  tool.AddReaderFlags(&t->reader, s);
+  s->add_flag("--gguf", t->o.gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
+  tool.AddReaderFlags(&t->o.reader, s);
   tool.AddCommonFlags(&t->common, s);
 }
 
-absl::Status RunTrainCommand(TrainCommand& t) {
-  // A .gguf name is a GGUF vocabulary: never JSON under a GGUF name.
-  if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
-  RETURN_IF_ERROR(llmtk::RequireInputOrPipe(t.inputs));
-  if (t.inputs.empty()) t.inputs = {"-"};
-  t.opts.threads = t.common.Threads();
-  t.opts.style = t.style == "sentencepiece" ? llmtk::BpeStyle::kSentencePiece
-                                            : llmtk::BpeStyle::kByteLevel;
-  t.opts.show_progress = t.common.ShowProgress();
-  ASSIGN_OR_RETURN(llmtk::BpeTrainReport r,
-                   llmtk::TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
-  if (t.common.json) return llmtk::WriteStdout(llmtk::FormatTrainReport(r, t.output, true));
-  if (!t.common.quiet) {
-    std::string line = "llmtk-tok: " + llmtk::FormatTrainReport(r, t.output, false);
-    std::fputs(line.c_str(), stderr);
-  }
-  return absl::OkStatus();
-}
 // ---- end of train subcommand ------------------------------------------------
 
 }  // namespace
@@ -148,32 +125,23 @@ int main(int argc, char** argv) {
   AddTrainCommand(tool, &train);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
-    if (train.app->parsed()) return RunTrainCommand(train);
+    if (train.app->parsed()) {
+      train.o.opts.threads = train.common.Threads();
+      train.o.opts.show_progress = train.common.ShowProgress();
+      train.o.json = train.common.json;
+      train.o.quiet = train.common.quiet;
+      return llmtk::RunTrain(train.o);
+    }
     if (enc->parsed()) {
-      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(eo.inputs));
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
-      ASSIGN_OR_RETURN(llmtk::EncodeReport r, llmtk::EncodeCorpus(eo));
-      if (enc_common.json) return llmtk::WriteJsonReport(eo.output, llmtk::FormatEncodeReport(r, true));
-      if (!enc_common.quiet) {
-        std::string s = "llmtk-tok: " + llmtk::FormatEncodeReport(r, false);
-        std::fputs(s.c_str(), stderr);
-      }
-      return absl::OkStatus();
+      return llmtk::RunEncode(eo, enc_common.json, enc_common.quiet);
     }
-    if (dec->parsed()) {
-      RETURN_IF_ERROR(llmtk::RequireInputOrPipe(dop.inputs));
-      return llmtk::DecodeCorpus(dop);
-    }
-    if (ins->parsed()) {
-      ASSIGN_OR_RETURN(std::string s, llmtk::InspectTokenizer(inspect_path, inspect_json));
-      return llmtk::WriteStdout(s);
-    }
-    RETURN_IF_ERROR(llmtk::RequireInputOrPipe(so.inputs));
+    if (dec->parsed()) return llmtk::RunDecode(dop);
+    if (ins->parsed()) return llmtk::RunInspect(inspect_path, inspect_json);
     so.threads = stats_common.Threads();
     so.json = stats_common.json;
     so.progress = stats_common.ShowProgress();
-    ASSIGN_OR_RETURN(std::string s, llmtk::TokenizerStats(so));
-    return llmtk::WriteStdout(s);
+    return llmtk::RunStats(so);
   });
 }

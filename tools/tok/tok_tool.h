@@ -1,14 +1,15 @@
-// tools/tok/commands: what llmtk-tok's subcommands do — encode a corpus into token
+// tools/tok/tok_tool: what llmtk-tok's subcommands do — encode a corpus into token
 // files, decode ids back to text, inspect a tokenizer, measure it on a
-// corpus. One entry point per subcommand; the tool only parses flags.
+// corpus, train one. One file and one Run* entry point per subcommand (with
+// its printing); main.cc only turns flags into these options.
 //
 // Encoding is multi-threaded through OrderedParallelMap: documents are
 // encoded in batches on any thread and written in input order, so the
 // output bytes never depend on --threads.
 //
 // Thread-safety: each call is independent; calls may run concurrently.
-#ifndef LLMTK_TOOLS_TOK_COMMANDS_H_
-#define LLMTK_TOOLS_TOK_COMMANDS_H_
+#ifndef LLMTK_TOOLS_TOK_TOK_TOOL_H_
+#define LLMTK_TOOLS_TOK_TOK_TOOL_H_
 
 #include <cstdint>
 #include <string>
@@ -18,6 +19,7 @@
 #include "lib/base/jsonl.h"
 #include "lib/base/status.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/train/bpe_trainer.h"
 
 namespace llmtk {
 
@@ -75,6 +77,24 @@ struct StatsOptions {
 
 absl::StatusOr<std::string> TokenizerStats(const StatsOptions& opts);
 
+struct TrainToolOptions {
+  std::vector<std::string> inputs;  // empty: stdin
+  DocumentReaderOptions reader;
+  BpeTrainerOptions opts;
+  std::string output;
+  std::string style = "byte-level";  // or "sentencepiece"
+  bool gguf = false;                 // also implied by a .gguf output name
+  bool json = false, quiet = false;
+};
+
+// The subcommands, each with its printing: the encode summary (or --json
+// report), decoded text, the inspect and stats reports, the train summary.
+absl::Status RunEncode(const EncodeOptions& opts, bool json, bool quiet);
+absl::Status RunDecode(const DecodeOptions& opts);
+absl::Status RunInspect(const std::string& path, bool json);
+absl::Status RunStats(const StatsOptions& opts);
+absl::Status RunTrain(TrainToolOptions opts);
+
 }  // namespace llmtk
 
-#endif  // LLMTK_TOOLS_TOK_COMMANDS_H_
+#endif  // LLMTK_TOOLS_TOK_TOK_TOOL_H_

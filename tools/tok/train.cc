@@ -1,0 +1,25 @@
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "tools/common/cli.h"
+#include "tools/tok/tok_tool.h"
+
+namespace llmtk {
+
+absl::Status RunTrain(TrainToolOptions t) {
+  // A .gguf name is a GGUF vocabulary: never JSON under a GGUF name.
+  if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
+  RETURN_IF_ERROR(RequireInputOrPipe(t.inputs));
+  if (t.inputs.empty()) t.inputs = {"-"};
+  t.opts.style = t.style == "sentencepiece" ? BpeStyle::kSentencePiece : BpeStyle::kByteLevel;
+  ASSIGN_OR_RETURN(BpeTrainReport r, TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
+  if (t.json) return WriteStdout(FormatTrainReport(r, t.output, true));
+  if (!t.quiet) {
+    std::string line = "llmtk-tok: " + FormatTrainReport(r, t.output, false);
+    std::fputs(line.c_str(), stderr);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace llmtk
