@@ -202,6 +202,20 @@ std::vector<float> Llama3RopeFactors(const HfConfig& cfg) {
   return out;
 }
 
+SourceTensor RopeFreqsTensor(const HfConfig& cfg) {
+  SourceTensor rf;
+  rf.name = "rope_freqs.weight";
+  rf.dims = {cfg.head_dim / 2};
+  rf.type = GgmlType::kF32;
+  const std::vector<float> factors = Llama3RopeFactors(cfg);
+  rf.load = [factors](std::vector<uint8_t>* out) {
+    out->resize(factors.size() * 4);
+    std::memcpy(out->data(), factors.data(), out->size());
+    return absl::OkStatus();
+  };
+  return rf;
+}
+
 void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_bytes, int64_t n_head) {
   const int64_t hd = rows / n_head;  // rows per head
   const int64_t half = hd / 2;
@@ -256,17 +270,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   uint64_t n_params = 0;
   if (cfg.rope_scaling_type == "llama3") {
     // convert_hf_to_gguf.py yields this generated tensor before the checkpoint's.
-    SourceTensor rf;
-    rf.name = "rope_freqs.weight";
-    rf.dims = {cfg.head_dim / 2};
-    rf.type = GgmlType::kF32;
-    const std::vector<float> factors = Llama3RopeFactors(cfg);
-    rf.load = [factors](std::vector<uint8_t>* out) {
-      out->resize(factors.size() * 4);
-      std::memcpy(out->data(), factors.data(), out->size());
-      return absl::OkStatus();
-    };
-    src.tensors.push_back(std::move(rf));
+    src.tensors.push_back(RopeFreqsTensor(cfg));
   }
   for (const SafetensorsTensor& t : st->tensors()) {
     std::optional<std::string> name = MapName(t.name, cfg);

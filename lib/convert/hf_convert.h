@@ -48,6 +48,10 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir);
 // Llama 3.1's per-frequency RoPE factors (head_dim / 2 values), computed
 // in float32 as convert_hf_to_gguf.py does with torch.
 std::vector<float> Llama3RopeFactors(const HfConfig& cfg);
+// The generated `rope_freqs.weight` tensor (F32, head_dim / 2 factors) that
+// convert_hf_to_gguf.py writes for llama3 rope scaling, before the
+// checkpoint's own tensors.
+SourceTensor RopeFreqsTensor(const HfConfig& cfg);
 
 // Rows of a [rows, cols] row-major matrix reordered from HF's rotary layout
 // (per head: all real parts, then all imaginary) to GGUF's interleaved one.

@@ -80,17 +80,7 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
   if (cfg.rope_scaling_type == "llama3") {
     // Not random: the factors the converter computes, first as it writes them.
-    SourceTensor rf;
-    rf.name = "rope_freqs.weight";
-    rf.dims = {hd / 2};
-    rf.type = GgmlType::kF32;
-    const std::vector<float> factors = Llama3RopeFactors(cfg);
-    rf.load = [factors](std::vector<uint8_t>* out) {
-      out->resize(factors.size() * 4);
-      std::memcpy(out->data(), factors.data(), out->size());
-      return absl::OkStatus();
-    };
-    src.tensors.push_back(std::move(rf));
+    src.tensors.push_back(RopeFreqsTensor(cfg));
   }
   uint64_t n_params = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
