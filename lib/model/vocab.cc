@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/tokenizer/bpe.h"
+#include "lib/tokenizer/byte_level.h"
 
 namespace llmtk {
 namespace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "lib/tokenizer/byte_level.h"
 #include "lib/tokenizer/train/merge.h"
 #include "lib/base/unicode.h"
 

@@ -16,7 +16,7 @@
 // <0xXX> byte-fallback token is never merged.
 //
 // Tokens are kept in byte-level form (each byte as its GPT-2 unicode
-// character), the form tokenizer.json stores.
+// character, tokenizer/byte_level.h), the form tokenizer.json stores.
 //
 // Thread-safety: LearnMerges is a pure function of its inputs.
 #ifndef LLMTK_LIB_TOKENIZER_TRAIN_MERGE_H_
@@ -28,16 +28,12 @@
 #include <utility>
 #include <vector>
 
+#include "lib/tokenizer/byte_level.h"
 #include "lib/tokenizer/train/bpe_trainer.h"
 #include "lib/tokenizer/train/words.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
-
-// GPT-2's reversible byte -> printable character map, as UTF-8.
-const std::string& ByteLevelChar(uint8_t b);
-// Byte-level string of raw bytes.
-std::string ToByteLevel(std::string_view bytes);
 
 struct TrainedBpe {
   // By id. Byte-level style: byte-level form; SentencePiece style: "▁" for
