@@ -3,7 +3,7 @@
 #include "lib/tokenizer/train/alphabet.h"
 #include "lib/formats/gguf_writer.h"
 #include "lib/base/io.h"
-#include "lib/base/jsonl.h"
+#include "lib/base/json_writer.h"
 
 namespace llmtk {
 
