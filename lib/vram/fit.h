@@ -28,7 +28,8 @@ const std::vector<GpuSpec>& GpuTable();
 // Case-insensitive lookup ("h100-80gb", "RTX4090"). InvalidArgument listing
 // the known names when absent.
 absl::StatusOr<GpuSpec> FindGpu(std::string_view name);
-// "24GiB", "24 GiB", "80GB" (decimal), "81559MiB", "1.5TiB", or plain bytes.
+// "24GiB", "24 GiB", "80GB" (decimal), "81559MiB", "1.5TiB", or plain bytes
+// (base/size.h with kByteUnits).
 absl::StatusOr<int64_t> ParseByteSize(std::string_view s);
 
 enum class SolveFor { kNone, kMaxBatch, kMaxSeq, kMinGpus };
