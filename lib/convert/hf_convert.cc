@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/convert/hf_tokenizer.h"
+#include "lib/formats/gguf_keys.h"
 #include "lib/base/io.h"
 #include "lib/ggml/quant.h"
 #include "lib/formats/safetensors.h"
@@ -217,31 +218,34 @@ void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t 
 }
 
 void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_params, GgufMetadata* md) {
-  const std::string a = cfg.arch;
-  md->SetString("general.architecture", a);
-  md->SetString("general.type", "model");
-  md->SetString("general.name", name);
-  md->SetString("general.size_label", SizeLabel(n_params));
-  md->SetU32(a + ".block_count", static_cast<uint32_t>(cfg.n_layer));
-  if (cfg.has_ctx) md->SetU32(a + ".context_length", static_cast<uint32_t>(cfg.n_ctx));
-  md->SetU32(a + ".embedding_length", static_cast<uint32_t>(cfg.n_embd));
-  md->SetU32(a + ".feed_forward_length", static_cast<uint32_t>(cfg.n_ff));
-  md->SetU32(a + ".attention.head_count", static_cast<uint32_t>(cfg.n_head));
-  if (cfg.has_head_kv) md->SetU32(a + ".attention.head_count_kv", static_cast<uint32_t>(cfg.n_head_kv));
-  if (cfg.has_theta) md->SetF32(a + ".rope.freq_base", static_cast<float>(cfg.rope_theta));
-  md->SetF32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(cfg.rms_eps));
+  const std::string& a = cfg.arch;
+  using K = GgufArchKey;
+  auto u32 = [&](K key, int64_t v) { md->SetU32(GgufKeyName(key, a), static_cast<uint32_t>(v)); };
+  auto f32 = [&](K key, double v) { md->SetF32(GgufKeyName(key, a), static_cast<float>(v)); };
+  md->SetString(GgufKeyName(GgufKey::kGeneralArchitecture), a);
+  md->SetString(GgufKeyName(GgufKey::kGeneralType), "model");
+  md->SetString(GgufKeyName(GgufKey::kGeneralName), name);
+  md->SetString(GgufKeyName(GgufKey::kGeneralSizeLabel), SizeLabel(n_params));
+  u32(K::kBlockCount, cfg.n_layer);
+  if (cfg.has_ctx) u32(K::kContextLength, cfg.n_ctx);
+  u32(K::kEmbeddingLength, cfg.n_embd);
+  u32(K::kFeedForwardLength, cfg.n_ff);
+  u32(K::kAttentionHeadCount, cfg.n_head);
+  if (cfg.has_head_kv) u32(K::kAttentionHeadCountKv, cfg.n_head_kv);
+  if (cfg.has_theta) f32(K::kRopeFreqBase, cfg.rope_theta);
+  f32(K::kAttentionLayerNormRmsEpsilon, cfg.rms_eps);
   if (cfg.has_head_dim) {
-    md->SetU32(a + ".attention.key_length", static_cast<uint32_t>(cfg.head_dim));
-    md->SetU32(a + ".attention.value_length", static_cast<uint32_t>(cfg.head_dim));
+    u32(K::kAttentionKeyLength, cfg.head_dim);
+    u32(K::kAttentionValueLength, cfg.head_dim);
   }
-  md->SetU32("general.file_type", 0);  // filled in by QuantizeModel
+  md->SetU32(GgufKeyName(GgufKey::kGeneralFileType), 0);  // filled in by QuantizeModel
   if (a == "llama") {
-    md->SetU32(a + ".vocab_size", static_cast<uint32_t>(cfg.vocab));
-    md->SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(cfg.head_dim));
+    u32(K::kVocabSize, cfg.vocab);
+    u32(K::kRopeDimensionCount, cfg.head_dim);
   }
   if (cfg.rope_scaling_type == "linear" || cfg.rope_scaling_type == "yarn") {
-    md->SetString(a + ".rope.scaling.type", cfg.rope_scaling_type);
-    md->SetF32(a + ".rope.scaling.factor", static_cast<float>(cfg.rope_scaling_factor));
+    md->SetString(GgufKeyName(K::kRopeScalingType, a), cfg.rope_scaling_type);
+    f32(K::kRopeScalingFactor, cfg.rope_scaling_factor);
   }
 }
 
@@ -324,7 +328,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   GgufMetadata& md = src.metadata;
   AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
-  md.SetU32("general.quantization_version", 2);
+  md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));
   return src;
 }

@@ -2,6 +2,7 @@
 
 #include "lib/tokenizer/train/alphabet.h"
 #include "lib/formats/gguf_writer.h"
+#include "lib/formats/gguf_keys.h"
 #include "lib/base/io.h"
 #include "lib/base/json_writer.h"
 
@@ -180,8 +181,8 @@ void SetSentencePieceVocab(const TrainedBpe& model, GgufMetadata* md) {
 absl::Status WriteGgufVocab(const TrainedBpe& model, const std::string& pre_tokenizer,
                             const std::string& path) {
   GgufMetadata md;
-  md.SetString("general.architecture", "llama");
-  md.SetString("general.name", "llmtk-tok trained BPE");
+  md.SetString(GgufKeyName(GgufKey::kGeneralArchitecture), "llama");
+  md.SetString(GgufKeyName(GgufKey::kGeneralName), "llmtk-tok trained BPE");
   if (model.style == BpeStyle::kSentencePiece) {
     SetSentencePieceVocab(model, &md);
   } else {
