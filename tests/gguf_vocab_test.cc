@@ -62,40 +62,48 @@ TEST(GgufVocab, ReadsBackWhatItWrote) {
   auto f = WriteAndOpen(md, "vocab.gguf");
   ASSERT_TRUE(f.ok()) << f.status();
   ASSERT_TRUE(HasGgufVocab(**f));
-  auto r = ReadGgufVocab(**f);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->model, v.model);
-  EXPECT_EQ(r->pre, v.pre);
-  EXPECT_EQ(r->tokens, v.tokens);
-  EXPECT_EQ(r->scores, v.scores);
-  EXPECT_EQ(r->token_types, v.token_types);
-  EXPECT_FALSE(r->merges.has_value());
-  EXPECT_EQ(r->special_id(GgufSpecialToken::kBos), 1u);
-  EXPECT_EQ(r->special_id(GgufSpecialToken::kEos), 2u);
-  EXPECT_EQ(r->special_id(GgufSpecialToken::kUnknown), 0u);
-  EXPECT_FALSE(r->special_id(GgufSpecialToken::kPadding).has_value());
-  EXPECT_EQ(r->add_bos, false);
-  EXPECT_EQ(r->add_eos, false);
-  EXPECT_EQ(r->add_space_prefix, true);
-  EXPECT_EQ(r->chat_template, v.chat_template);
+  const GgufVocab r = ReadGgufVocab(**f);
+  EXPECT_TRUE(r.bad_keys.empty());
+  EXPECT_EQ(r.model, v.model);
+  EXPECT_EQ(r.pre, v.pre);
+  EXPECT_EQ(r.tokens, v.tokens);
+  EXPECT_EQ(r.scores, v.scores);
+  EXPECT_EQ(r.token_types, v.token_types);
+  EXPECT_FALSE(r.merges.has_value());
+  EXPECT_EQ(r.special_id(GgufSpecialToken::kBos), 1u);
+  EXPECT_EQ(r.special_id(GgufSpecialToken::kEos), 2u);
+  EXPECT_EQ(r.special_id(GgufSpecialToken::kUnknown), 0u);
+  EXPECT_FALSE(r.special_id(GgufSpecialToken::kPadding).has_value());
+  EXPECT_EQ(r.add_bos, false);
+  EXPECT_EQ(r.add_eos, false);
+  EXPECT_EQ(r.add_space_prefix, true);
+  EXPECT_EQ(r.chat_template, v.chat_template);
 }
 
-TEST(GgufVocab, AbsentKeysStayAbsentAndWrongTypesAreDataLoss) {
+TEST(GgufVocab, AbsentKeysStayAbsentAndWrongTypesAreKeptPerKey) {
   GgufMetadata md;
   md.SetString(GgufKeyName(GgufKey::kGeneralArchitecture), "llama");
   auto f = WriteAndOpen(md, "novocab.gguf");
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_FALSE(HasGgufVocab(**f));
-  auto r = ReadGgufVocab(**f);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_FALSE(r->model || r->tokens || r->token_types || r->add_bos);
-  EXPECT_TRUE(r->special_ids.empty());
+  const GgufVocab r = ReadGgufVocab(**f);
+  EXPECT_FALSE(r.model || r.tokens || r.token_types || r.add_bos);
+  EXPECT_TRUE(r.special_ids.empty());
+  EXPECT_TRUE(r.bad_keys.empty());
 
   md.SetU32(GgufKeyName(GgufKey::kTokenizerModel), 7);
+  md.SetString(GgufKeyName(GgufKey::kTokenizerPaddingId), "x");
+  md.SetU32(GgufKeyName(GgufKey::kTokenizerBosId), 1);
   auto g = WriteAndOpen(md, "badvocab.gguf");
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_FALSE(HasGgufVocab(**g));
-  EXPECT_EQ(ReadGgufVocab(**g).status().code(), absl::StatusCode::kDataLoss);
+  const GgufVocab b = ReadGgufVocab(**g);
+  EXPECT_FALSE(b.model.has_value());
+  EXPECT_EQ(b.KeyStatus(GgufKey::kTokenizerModel).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(b.KeyStatus(GgufKey::kTokenizerPaddingId).code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(b.KeyStatus(GgufKey::kTokenizerBosId).ok());
+  EXPECT_EQ(b.special_id(GgufSpecialToken::kBos), 1u);
+  EXPECT_FALSE(b.special_id(GgufSpecialToken::kPadding).has_value());
 }
 
 }  // namespace

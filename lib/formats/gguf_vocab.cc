@@ -3,7 +3,7 @@
 namespace llmtk {
 namespace {
 
-// The order ReadGgufVocab reads the ids in.
+// The order ReadGgufVocab lists the ids in.
 constexpr GgufSpecialToken kSpecialTokens[] = {
     GgufSpecialToken::kBos,       GgufSpecialToken::kEos,     GgufSpecialToken::kEot,
     GgufSpecialToken::kUnknown,   GgufSpecialToken::kSeparator, GgufSpecialToken::kPadding,
@@ -47,47 +47,49 @@ void GgufVocab::set_special_id(GgufSpecialToken token, uint32_t id) {
 
 bool HasGgufVocab(const GgufFile& f) { return f.GetString(Key(GgufKey::kTokenizerModel)).ok(); }
 
-absl::StatusOr<GgufVocab> ReadGgufVocab(const GgufFile& f) {
+absl::Status GgufVocab::KeyStatus(GgufKey key) const {
+  for (const auto& [k, status] : bad_keys) {
+    if (k == key) return status;
+  }
+  return absl::OkStatus();
+}
+
+GgufVocab ReadGgufVocab(const GgufFile& f) {
   GgufVocab v;
-  auto string = [&](GgufKey key, std::optional<std::string>* out) -> absl::Status {
-    if (!f.Has(Key(key))) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::string_view s, f.GetString(Key(key)));
-    *out = std::string(s);
-    return absl::OkStatus();
+  // Sets *out to the key's value when the file has the key with its type.
+  auto read = [&](GgufKey key, auto get, auto* out) {
+    if (!f.Has(Key(key))) return;
+    auto value = get(Key(key));
+    if (value.ok()) {
+      out->emplace(std::move(*value));
+    } else {
+      v.bad_keys.emplace_back(key, value.status());
+    }
   };
-  auto strings = [&](GgufKey key, std::optional<std::vector<std::string>>* out) -> absl::Status {
-    if (!f.Has(Key(key))) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::vector<std::string_view> views, f.GetStringArray(Key(key)));
-    *out = std::vector<std::string>(views.begin(), views.end());
-    return absl::OkStatus();
+  auto get_string = [&](std::string_view k) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(std::string_view s, f.GetString(k));
+    return std::string(s);
   };
-  auto boolean = [&](GgufKey key, std::optional<bool>* out) -> absl::Status {
-    if (!f.Has(Key(key))) return absl::OkStatus();
-    ASSIGN_OR_RETURN(*out, f.GetBool(Key(key)));
-    return absl::OkStatus();
+  auto get_strings = [&](std::string_view k) -> absl::StatusOr<std::vector<std::string>> {
+    ASSIGN_OR_RETURN(std::vector<std::string_view> views, f.GetStringArray(k));
+    return std::vector<std::string>(views.begin(), views.end());
   };
-  // In the order the tokenizer checks them, so that of two bad keys the one
-  // it meets first is reported.
-  RETURN_IF_ERROR(string(GgufKey::kTokenizerModel, &v.model));
-  RETURN_IF_ERROR(strings(GgufKey::kTokenizerTokens, &v.tokens));
-  if (f.Has(Key(GgufKey::kTokenizerTokenType))) {
-    ASSIGN_OR_RETURN(v.token_types, f.GetI32Array(Key(GgufKey::kTokenizerTokenType)));
-  }
+  auto get_bool = [&](std::string_view k) { return f.GetBool(k); };
+  read(GgufKey::kTokenizerModel, get_string, &v.model);
+  read(GgufKey::kTokenizerPre, get_string, &v.pre);
+  read(GgufKey::kTokenizerTokens, get_strings, &v.tokens);
+  read(GgufKey::kTokenizerScores, [&](std::string_view k) { return f.GetF32Array(k); }, &v.scores);
+  read(GgufKey::kTokenizerTokenType, [&](std::string_view k) { return f.GetI32Array(k); }, &v.token_types);
+  read(GgufKey::kTokenizerMerges, get_strings, &v.merges);
   for (GgufSpecialToken t : kSpecialTokens) {
-    const std::string_view key = Key(GgufSpecialTokenKey(t));
-    if (!f.Has(key)) continue;
-    ASSIGN_OR_RETURN(uint32_t id, f.GetU32(key));
-    v.special_ids.emplace_back(t, id);
+    std::optional<uint32_t> id;
+    read(GgufSpecialTokenKey(t), [&](std::string_view k) { return f.GetU32(k); }, &id);
+    if (id) v.special_ids.emplace_back(t, *id);
   }
-  RETURN_IF_ERROR(boolean(GgufKey::kTokenizerAddBos, &v.add_bos));
-  RETURN_IF_ERROR(boolean(GgufKey::kTokenizerAddEos, &v.add_eos));
-  RETURN_IF_ERROR(string(GgufKey::kTokenizerPre, &v.pre));
-  if (f.Has(Key(GgufKey::kTokenizerScores))) {
-    ASSIGN_OR_RETURN(v.scores, f.GetF32Array(Key(GgufKey::kTokenizerScores)));
-  }
-  RETURN_IF_ERROR(boolean(GgufKey::kTokenizerAddSpacePrefix, &v.add_space_prefix));
-  RETURN_IF_ERROR(strings(GgufKey::kTokenizerMerges, &v.merges));
-  RETURN_IF_ERROR(string(GgufKey::kTokenizerChatTemplate, &v.chat_template));
+  read(GgufKey::kTokenizerAddBos, get_bool, &v.add_bos);
+  read(GgufKey::kTokenizerAddEos, get_bool, &v.add_eos);
+  read(GgufKey::kTokenizerAddSpacePrefix, get_bool, &v.add_space_prefix);
+  read(GgufKey::kTokenizerChatTemplate, get_string, &v.chat_template);
   return v;
 }
 

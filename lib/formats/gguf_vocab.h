@@ -6,10 +6,12 @@
 // a model's vocabulary) and writer (the HF converter, the BPE trainer) goes
 // through here, so the keys' names, types and order live in one place.
 //
-// ReadGgufVocab checks each key's type only (a key of the wrong type is the
-// GgufFile's DataLoss) and leaves an absent key absent: which keys a reader
-// requires, and what their values must satisfy (lengths, ids in range,
-// supported models), is the reader's to say in its own words.
+// ReadGgufVocab takes each key that has the type llama.cpp gives it and
+// interprets nothing: which keys a reader requires, and what their values
+// must satisfy (lengths, ids in range, supported models), is the reader's to
+// say in its own words. A key of the wrong type is left out and its
+// GgufFile DataLoss kept (KeyStatus), so that a reader fails on it only when
+// it uses the key, at the point where it uses it.
 // SetGgufVocab writes the keys present, in the order llama.cpp's converters
 // write them: model, pre, tokens, scores, token types, merges, the special
 // token ids in the struct's order, add_bos, add_eos, add_space_prefix, chat
@@ -55,15 +57,19 @@ struct GgufVocab {
   std::optional<std::vector<float>> scores;        // by id
   std::optional<std::vector<int32_t>> token_types;  // by id, GgufTokenType values
   std::optional<std::vector<std::string>> merges;  // "left right", in rank order
-  // Special token ids in key order: the file's order as far as the reader
-  // goes (bos, eos, eot, unknown, separator, padding, cls, mask), and the
-  // order SetGgufVocab writes.
+  // Special token ids, in the order SetGgufVocab writes them
+  // (ReadGgufVocab lists them as bos, eos, eot, unknown, separator, padding,
+  // cls, mask).
   std::vector<std::pair<GgufSpecialToken, uint32_t>> special_ids;
   std::optional<bool> add_bos;
   std::optional<bool> add_eos;
   std::optional<bool> add_space_prefix;
   std::optional<std::string> chat_template;
+  // The keys present with the wrong type, with the GgufFile's DataLoss.
+  std::vector<std::pair<GgufKey, absl::Status>> bad_keys;
 
+  // OK, or the DataLoss of `key` when the file has it with the wrong type.
+  absl::Status KeyStatus(GgufKey key) const;
   std::optional<uint32_t> special_id(GgufSpecialToken token) const;
   // Replaces the token's id where it stands, or appends it.
   void set_special_id(GgufSpecialToken token, uint32_t id);
@@ -73,8 +79,8 @@ struct GgufVocab {
 // with a vocabulary.
 bool HasGgufVocab(const GgufFile& f);
 
-// The vocabulary keys of `f`; DataLoss when one has the wrong type.
-absl::StatusOr<GgufVocab> ReadGgufVocab(const GgufFile& f);
+// The vocabulary keys of `f`.
+GgufVocab ReadGgufVocab(const GgufFile& f);
 
 // Sets the keys `vocab` holds in `md` (see the order above).
 void SetGgufVocab(const GgufVocab& vocab, GgufMetadata* md);

@@ -16,17 +16,20 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
     return absl::DataLossError(
         absl::StrCat(f.name(), ": no tokenizer in the file ('", key(GgufKey::kTokenizerModel), "' is missing)"));
   }
-  ASSIGN_OR_RETURN(GgufVocab gv, ReadGgufVocab(f));
+  GgufVocab gv = ReadGgufVocab(f);
   Vocab v;
   v.model_ = gv.model.value_or("");  // present: HasGgufVocab
+  RETURN_IF_ERROR(gv.KeyStatus(GgufKey::kTokenizerTokens));
   if (!gv.tokens) {
     return absl::NotFoundError(absl::StrCat(f.name(), ": key '", key(GgufKey::kTokenizerTokens), "' not found"));
   }
   v.pieces_ = *gv.tokens;
   const size_t n = v.pieces_.size();
+  RETURN_IF_ERROR(gv.KeyStatus(GgufKey::kTokenizerTokenType));
   if (gv.token_types) v.types_ = *gv.token_types;
   v.types_.resize(n, kGgufTokenNormal);
   auto id_key = [&](GgufSpecialToken t) -> absl::StatusOr<int32_t> {
+    RETURN_IF_ERROR(gv.KeyStatus(GgufSpecialTokenKey(t)));
     const std::optional<uint32_t> id = gv.special_id(t);
     if (!id) return -1;
     if (*id >= n) {

@@ -63,8 +63,7 @@ std::optional<std::vector<std::string>> PreRegexes(std::string_view pre) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g) {
-  ASSIGN_OR_RETURN(GgufVocab vocab, ReadGgufVocab(g));
-  return FromGgufVocab(std::move(vocab), g.name());
+  return FromGgufVocab(ReadGgufVocab(g), g.name());
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v, const std::string& src) {
@@ -72,6 +71,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   auto missing = [&](GgufKey k) {
     return absl::DataLossError(absl::StrCat(src, ": no ", key(k), " (not a GGUF with a vocabulary)"));
   };
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerModel));
   if (!v.model) return missing(GgufKey::kTokenizerModel);
   const std::string& model_name = *v.model;
   if (model_name != "gpt2" && model_name != "llama") {
@@ -81,10 +81,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
                                                  " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\")"));
   }
   const bool spm = model_name == "llama";
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerTokens));
   if (!v.tokens) return missing(GgufKey::kTokenizerTokens);
   std::vector<std::string> tokens = std::move(*v.tokens);
   const size_t n = tokens.size();
   std::vector<int32_t> types(n, kGgufTokenNormal);
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerTokenType));
   if (v.token_types) {
     types = std::move(*v.token_types);
     if (types.size() != n) {
@@ -93,6 +95,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     }
   }
   auto opt_id = [&](GgufSpecialToken t) -> absl::StatusOr<std::optional<uint32_t>> {
+    RETURN_IF_ERROR(v.KeyStatus(GgufSpecialTokenKey(t)));
     std::optional<uint32_t> id = v.special_id(t);
     if (id && *id >= n) {
       return absl::DataLossError(absl::StrCat(src, ": ", key(GgufSpecialTokenKey(t)), " = ", *id,
@@ -107,6 +110,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   ASSIGN_OR_RETURN(parts.bos_id, opt_id(GgufSpecialToken::kBos));
   ASSIGN_OR_RETURN(parts.eos_id, opt_id(GgufSpecialToken::kEos));
   ASSIGN_OR_RETURN(parts.unk_id, opt_id(GgufSpecialToken::kUnknown));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddBos));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddEos));
   const bool add_bos = v.add_bos.value_or(spm);
   const bool add_eos = v.add_eos.value_or(false);
   parts.post.type = "gguf";
@@ -130,11 +135,13 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
 
   BpeOptions opt;
   std::vector<BpeMerge> merges;
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerPre));
   const std::string pre = v.pre.value_or("default");
   if (spm) {
     // SentencePiece BPE: the pair whose merged piece scores highest merges
     // first (leftmost on ties), which is what llama.cpp and HF's converted
     // merges do. Ranks are dense over distinct scores, best first.
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerScores));
     if (!v.scores) return missing(GgufKey::kTokenizerScores);
     const std::vector<float>& scores = *v.scores;
     if (scores.size() != n) {
@@ -157,6 +164,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     }
     opt.byte_fallback = true;
     opt.unk_id = parts.unk_id.value_or(0);
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
     const bool add_space = v.add_space_prefix.value_or(true);
     if (add_space) {
       NormalizerStep p;
@@ -179,6 +187,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     if (add_space) parts.decoder.Add(DecoderStep{DecoderStep::Kind::kStrip, "", " ", 1, 0, true});
     parts.description = "gguf llama (SentencePiece BPE, byte fallback)";
   } else {
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerMerges));
     if (!v.merges) return missing(GgufKey::kTokenizerMerges);
     const std::vector<std::string>& mv = *v.merges;
     merges.reserve(mv.size());
