@@ -8,17 +8,15 @@
 
 namespace llmtk {
 
-SizeError ParseSize(std::string_view text, absl::Span<const SizeUnit> units, double* value) {
+SizeError ParseSize(std::string_view text, absl::Span<const SizeUnit> units, std::string_view separators,
+                    double* value) {
   const std::string str(text);  // strtod needs a terminating NUL
   const char* begin = str.c_str();
   char* end = nullptr;
   const double v = std::strtod(begin, &end);
   if (end == begin || !(v >= 0) || !std::isfinite(v)) return SizeError::kNumber;
   std::string_view rest(end);
-  while (!rest.empty() && (absl::ascii_isspace(static_cast<unsigned char>(rest.front())) || rest.front() == '_' ||
-                           rest.front() == '-')) {
-    rest.remove_prefix(1);
-  }
+  while (!rest.empty() && separators.find(rest.front()) != std::string_view::npos) rest.remove_prefix(1);
   std::string suffix(rest);
   absl::AsciiStrToLower(&suffix);
   for (const SizeUnit& u : units) {

@@ -2,12 +2,13 @@
 // unit suffix ("24GiB", "1.5 GB", "81559MiB", "200M", "2GB").
 //
 // One grammar for every tool: optional leading whitespace, a non-negative
-// finite number (strtod's syntax), optional separators (whitespace, '_' or
-// '-'), then a suffix from the caller's table, case-insensitively, or none.
-// The tables say what a suffix means where: memory sizes (kByteUnits: binary
-// KiB..TiB, decimal KB..TB, G = GiB as GPU specs use it) and counts of
-// documents, bytes or tokens (kCountUnits: decimal k, M, G, T, each with an
-// optional B). Callers word their own errors from SizeError.
+// finite number (strtod's syntax), optional separators, then a suffix from
+// the caller's table, case-insensitively, or none. The tables say what a
+// suffix means where: memory sizes (kByteUnits: binary KiB..TiB, decimal
+// KB..TB, G = GiB as GPU specs use it; "24 GiB", "24_GiB" or "24-GiB") and
+// counts of documents, bytes or tokens (kCountUnits: decimal k, M, G, T,
+// each with an optional B; whitespace before the suffix). Callers word their
+// own errors from SizeError.
 //
 // Thread-safety: pure functions and constant tables.
 #ifndef LLMTK_LIB_BASE_SIZE_H_
@@ -43,11 +44,16 @@ inline constexpr SizeUnit kCountUnits[] = {
     {"mb", 1e6}, {"g", 1e9}, {"gb", 1e9}, {"t", 1e12}, {"tb", 1e12},
 };
 
+inline constexpr std::string_view kByteSeparators = " _-";
+inline constexpr std::string_view kCountSeparators = " \t\n\v\f\r";
+
 enum class SizeError { kNone, kNumber /* no non-negative finite number */, kUnit /* unknown suffix */ };
 
 // Sets *value to the number times its suffix's scale (unchecked for range:
-// callers bound it to their type).
-SizeError ParseSize(std::string_view text, absl::Span<const SizeUnit> units, double* value);
+// callers bound it to their type). Any run of `separators` may stand between
+// the number and the suffix.
+SizeError ParseSize(std::string_view text, absl::Span<const SizeUnit> units, std::string_view separators,
+                    double* value);
 
 }  // namespace llmtk
 

@@ -39,7 +39,7 @@ absl::StatusOr<MixSource> ParseSourceSpec(std::string_view spec) {
 
 absl::StatusOr<uint64_t> ParseCount(std::string_view text) {
   double v = 0;
-  if (ParseSize(text, kCountUnits, &v) != SizeError::kNone || !std::isfinite(v) || v > 1.8e19) {
+  if (ParseSize(text, kCountUnits, kCountSeparators, &v) != SizeError::kNone || !std::isfinite(v) || v > 1.8e19) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", ToAbsl(text), "' is not a count (a number with an optional k, M, G or T suffix)"));
   }

@@ -51,7 +51,7 @@ absl::StatusOr<GpuSpec> FindGpu(std::string_view name) {
 
 absl::StatusOr<int64_t> ParseByteSize(std::string_view s) {
   double bytes = 0;
-  switch (ParseSize(s, kByteUnits, &bytes)) {
+  switch (ParseSize(s, kByteUnits, kByteSeparators, &bytes)) {
     case SizeError::kNumber:
       return absl::InvalidArgumentError(absl::StrCat("bad size '", ToAbsl(s),
                                                      "'; use e.g. 24GiB, 80GB, 81559MiB"));
