@@ -1,4 +1,5 @@
-// base/jsonl: documents from JSONL or plain-text inputs, and JSON writing helpers.
+// base/jsonl: documents from JSONL or plain-text inputs, and setting fields of
+// a JSONL line (JSON writing itself is base/json_writer.h, included here).
 //
 // A DocumentReader walks one or more inputs (see base/io.h) and yields, per
 // document, its text (JSON unescaped, or the line itself for plain text) and
@@ -11,8 +12,8 @@
 //
 // Parsing is simdjson On-Demand, compiled into this file (-march=native).
 //
-// Thread-safety: a DocumentReader is used by one thread at a time.
-// JsonWriter likewise; the free functions are thread-safe.
+// Thread-safety: a DocumentReader is used by one thread at a time; the free
+// functions are thread-safe.
 #ifndef LLMTK_LIB_BASE_JSONL_H_
 #define LLMTK_LIB_BASE_JSONL_H_
 
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "lib/base/io.h"
+#include "lib/base/json_writer.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -121,43 +123,11 @@ class LineParser {
   std::unique_ptr<Impl> impl_;
 };
 
-// Appends `s` as a JSON string literal (quotes included). Control characters,
-// '"' and '\\' are escaped; other UTF-8 is written as is. Invalid UTF-8 bytes
-// become U+FFFD so the output is always valid JSON.
-void AppendJsonString(std::string* out, std::string_view s);
-
 // Returns the JSON object `raw` with `fields` (key, already-serialized JSON
 // value) set: existing top-level keys of the same name are replaced in place,
 // new ones appended before the closing brace. Other bytes are kept as they are.
 absl::StatusOr<std::string> SetJsonFields(
     std::string_view raw, const std::vector<std::pair<std::string, std::string>>& fields);
-
-// Builds compact JSON; commas are inserted automatically.
-//   JsonWriter w; w.BeginObject().Key("n").Int(3).Key("xs").BeginArray()...
-class JsonWriter {
- public:
-  JsonWriter& BeginObject();
-  JsonWriter& EndObject();
-  JsonWriter& BeginArray();
-  JsonWriter& EndArray();
-  JsonWriter& Key(std::string_view k);
-  JsonWriter& String(std::string_view s);
-  JsonWriter& Int(int64_t v);
-  JsonWriter& Uint(uint64_t v);
-  // Shortest representation that round-trips; NaN/inf are written as null.
-  JsonWriter& Double(double v);
-  JsonWriter& Bool(bool v);
-  JsonWriter& Null();
-  JsonWriter& Raw(std::string_view json);  // an already-serialized value
-  const std::string& str() const { return out_; }
-  std::string Take() { return std::move(out_); }
-
- private:
-  void Separate();
-  std::string out_;
-  std::vector<bool> first_;  // per open container: no element written yet
-  bool after_key_ = false;
-};
 
 }  // namespace llmtk
 

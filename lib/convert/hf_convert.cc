@@ -15,10 +15,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/convert/hf_tokenizer.h"
+#include "lib/formats/hf_config.h"
+#include "lib/formats/gguf_keys.h"
 #include "lib/base/io.h"
 #include "lib/ggml/quant.h"
 #include "lib/formats/safetensors.h"
-#include "simdjson.h"
 
 namespace llmtk {
 
@@ -27,19 +28,15 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
   if (!text.ok()) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot read (is this a Hugging Face model directory?)"));
   }
-  simdjson::padded_string s(WidenBigIntegers(*text));
-  simdjson::dom::parser parser;
-  simdjson::dom::element c;
-  if (auto err = parser.parse(s).get(c); err) {
-    return absl::DataLossError(absl::StrCat(path, ": not valid JSON (", simdjson::error_message(err), ")"));
-  }
+  absl::StatusOr<HfConfigJson> json = ParseHfConfigJson(WidenBigIntegers(*text));
+  if (!json.ok()) return absl::DataLossError(absl::StrCat(path, ": not valid JSON (", json.status().message(), ")"));
+  const HfConfigJson& c = *json;
   HfConfig cfg;
-  std::string_view arch;
-  simdjson::dom::array archs;
-  if (c["architectures"].get_array().get(archs) != simdjson::SUCCESS || archs.size() == 0 ||
-      archs.at(0).get_string().get(arch) != simdjson::SUCCESS) {
+  const std::vector<HfConfigValue>& archs = c.architectures.elements;
+  if (archs.empty() || !archs[0].AsString()) {
     return absl::DataLossError(absl::StrCat(path, ": missing \"architectures\""));
   }
+  const std::string_view arch = *archs[0].AsString();
   if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM") {
     cfg.arch = "llama";
     cfg.permute_qk = true;
@@ -52,44 +49,56 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
                                                  " is not supported (supported: LlamaForCausalLM, "
                                                  "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"));
   }
-  auto get_int = [&](const char* key, int64_t* out) {
-    return c[key].get_int64().get(*out) == simdjson::SUCCESS;
+  // The converter's reading: an integer key must hold a JSON integer; a
+  // value of another type counts as absent.
+  auto get_int = [](const HfConfigValue& v, int64_t* out) {
+    if (!v.AsInt64()) return false;
+    *out = *v.AsInt64();
+    return true;
   };
-  auto require = [&](const char* key, int64_t* out) -> absl::Status {
-    if (!get_int(key, out) || *out <= 0) {
-      return absl::DataLossError(absl::StrCat(path, ": missing or invalid \"", key, "\""));
+  auto get_double = [](const HfConfigValue& v, double* out) {
+    if (!v.AsDouble()) return false;
+    *out = *v.AsDouble();
+    return true;
+  };
+  auto require = [&](const HfConfigValue& v, int64_t* out) -> absl::Status {
+    if (!get_int(v, out) || *out <= 0) {
+      return absl::DataLossError(absl::StrCat(path, ": missing or invalid \"", ToAbsl(v.key), "\""));
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(require("num_hidden_layers", &cfg.n_layer));
-  RETURN_IF_ERROR(require("hidden_size", &cfg.n_embd));
-  RETURN_IF_ERROR(require("intermediate_size", &cfg.n_ff));
-  RETURN_IF_ERROR(require("num_attention_heads", &cfg.n_head));
-  RETURN_IF_ERROR(require("vocab_size", &cfg.vocab));
-  cfg.has_head_kv = get_int("num_key_value_heads", &cfg.n_head_kv);
+  RETURN_IF_ERROR(require(c.num_hidden_layers, &cfg.n_layer));
+  RETURN_IF_ERROR(require(c.hidden_size, &cfg.n_embd));
+  RETURN_IF_ERROR(require(c.intermediate_size, &cfg.n_ff));
+  RETURN_IF_ERROR(require(c.num_attention_heads, &cfg.n_head));
+  RETURN_IF_ERROR(require(c.vocab_size, &cfg.vocab));
+  cfg.has_head_kv = get_int(c.num_key_value_heads, &cfg.n_head_kv);
   if (!cfg.has_head_kv) cfg.n_head_kv = cfg.n_head;
   if (cfg.n_head_kv <= 0 || cfg.n_head % cfg.n_head_kv != 0) {
     return absl::DataLossError(absl::StrCat(path, ": num_key_value_heads must divide num_attention_heads"));
   }
-  cfg.has_ctx = get_int("max_position_embeddings", &cfg.n_ctx);
-  cfg.has_head_dim = get_int("head_dim", &cfg.head_dim) && cfg.head_dim > 0;
+  cfg.has_ctx = get_int(c.max_position_embeddings, &cfg.n_ctx);
+  cfg.has_head_dim = get_int(c.head_dim, &cfg.head_dim) && cfg.head_dim > 0;
   if (!cfg.has_head_dim) cfg.head_dim = cfg.n_embd / cfg.n_head;
-  cfg.has_theta = c["rope_theta"].get_double().get(cfg.rope_theta) == simdjson::SUCCESS;
-  (void)(c["rms_norm_eps"].get_double().get(cfg.rms_eps) == simdjson::SUCCESS);
-  bool tied = false;
-  if (c["tie_word_embeddings"].get_bool().get(tied) == simdjson::SUCCESS) cfg.tied = tied;
-  simdjson::dom::object rs;
-  if (c["rope_scaling"].get_object().get(rs) == simdjson::SUCCESS) {
+  cfg.has_theta = get_double(c.rope_theta, &cfg.rope_theta);
+  (void)get_double(c.rms_norm_eps, &cfg.rms_eps);
+  if (c.tie_word_embeddings.AsBool()) cfg.tied = *c.tie_word_embeddings.AsBool();
+  const HfRopeScalingJson& rs = c.rope_scaling;
+  if (rs.is_object) {
     std::string_view t;
-    if (rs["rope_type"].get_string().get(t) != simdjson::SUCCESS) (void)(rs["type"].get_string().get(t) == simdjson::SUCCESS);
+    if (rs.rope_type.AsString()) {
+      t = *rs.rope_type.AsString();
+    } else if (rs.type.AsString()) {
+      t = *rs.type.AsString();
+    }
     cfg.rope_scaling_type = std::string(t);
-    (void)(rs["factor"].get_double().get(cfg.rope_scaling_factor) == simdjson::SUCCESS);
+    (void)get_double(rs.factor, &cfg.rope_scaling_factor);
     if (cfg.rope_scaling_type == "llama3") {
       if (cfg.rope_scaling_factor == 0) cfg.rope_scaling_factor = 8.0;
-      (void)(rs["low_freq_factor"].get_double().get(cfg.low_freq_factor) == simdjson::SUCCESS);
-      (void)(rs["high_freq_factor"].get_double().get(cfg.high_freq_factor) == simdjson::SUCCESS);
+      (void)get_double(rs.low_freq_factor, &cfg.low_freq_factor);
+      (void)get_double(rs.high_freq_factor, &cfg.high_freq_factor);
       // convert_hf_to_gguf.py reads this key at the top level of config.json.
-      (void)get_int("original_max_position_embeddings", &cfg.original_ctx);
+      (void)get_int(c.original_max_position_embeddings, &cfg.original_ctx);
       if (cfg.high_freq_factor == cfg.low_freq_factor) {
         return absl::DataLossError(absl::StrCat(path, ": rope_scaling high_freq_factor equals low_freq_factor"));
       }
@@ -231,31 +240,34 @@ void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t 
 }
 
 void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_params, GgufMetadata* md) {
-  const std::string a = cfg.arch;
-  md->SetString("general.architecture", a);
-  md->SetString("general.type", "model");
-  md->SetString("general.name", name);
-  md->SetString("general.size_label", SizeLabel(n_params));
-  md->SetU32(a + ".block_count", static_cast<uint32_t>(cfg.n_layer));
-  if (cfg.has_ctx) md->SetU32(a + ".context_length", static_cast<uint32_t>(cfg.n_ctx));
-  md->SetU32(a + ".embedding_length", static_cast<uint32_t>(cfg.n_embd));
-  md->SetU32(a + ".feed_forward_length", static_cast<uint32_t>(cfg.n_ff));
-  md->SetU32(a + ".attention.head_count", static_cast<uint32_t>(cfg.n_head));
-  if (cfg.has_head_kv) md->SetU32(a + ".attention.head_count_kv", static_cast<uint32_t>(cfg.n_head_kv));
-  if (cfg.has_theta) md->SetF32(a + ".rope.freq_base", static_cast<float>(cfg.rope_theta));
-  md->SetF32(a + ".attention.layer_norm_rms_epsilon", static_cast<float>(cfg.rms_eps));
+  const std::string& a = cfg.arch;
+  using K = GgufArchKey;
+  auto u32 = [&](K key, int64_t v) { md->SetU32(GgufKeyName(key, a), static_cast<uint32_t>(v)); };
+  auto f32 = [&](K key, double v) { md->SetF32(GgufKeyName(key, a), static_cast<float>(v)); };
+  md->SetString(GgufKeyName(GgufKey::kGeneralArchitecture), a);
+  md->SetString(GgufKeyName(GgufKey::kGeneralType), "model");
+  md->SetString(GgufKeyName(GgufKey::kGeneralName), name);
+  md->SetString(GgufKeyName(GgufKey::kGeneralSizeLabel), SizeLabel(n_params));
+  u32(K::kBlockCount, cfg.n_layer);
+  if (cfg.has_ctx) u32(K::kContextLength, cfg.n_ctx);
+  u32(K::kEmbeddingLength, cfg.n_embd);
+  u32(K::kFeedForwardLength, cfg.n_ff);
+  u32(K::kAttentionHeadCount, cfg.n_head);
+  if (cfg.has_head_kv) u32(K::kAttentionHeadCountKv, cfg.n_head_kv);
+  if (cfg.has_theta) f32(K::kRopeFreqBase, cfg.rope_theta);
+  f32(K::kAttentionLayerNormRmsEpsilon, cfg.rms_eps);
   if (cfg.has_head_dim) {
-    md->SetU32(a + ".attention.key_length", static_cast<uint32_t>(cfg.head_dim));
-    md->SetU32(a + ".attention.value_length", static_cast<uint32_t>(cfg.head_dim));
+    u32(K::kAttentionKeyLength, cfg.head_dim);
+    u32(K::kAttentionValueLength, cfg.head_dim);
   }
-  md->SetU32("general.file_type", 0);  // filled in by QuantizeModel
+  md->SetU32(GgufKeyName(GgufKey::kGeneralFileType), 0);  // filled in by QuantizeModel
   if (a == "llama") {
-    md->SetU32(a + ".vocab_size", static_cast<uint32_t>(cfg.vocab));
-    md->SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(cfg.head_dim));
+    u32(K::kVocabSize, cfg.vocab);
+    u32(K::kRopeDimensionCount, cfg.head_dim);
   }
   if (cfg.rope_scaling_type == "linear" || cfg.rope_scaling_type == "yarn") {
-    md->SetString(a + ".rope.scaling.type", cfg.rope_scaling_type);
-    md->SetF32(a + ".rope.scaling.factor", static_cast<float>(cfg.rope_scaling_factor));
+    md->SetString(GgufKeyName(K::kRopeScalingType, a), cfg.rope_scaling_type);
+    f32(K::kRopeScalingFactor, cfg.rope_scaling_factor);
   }
 }
 
@@ -328,7 +340,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   GgufMetadata& md = src.metadata;
   AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
-  md.SetU32("general.quantization_version", 2);
+  md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));
   return src;
 }

@@ -1,10 +1,11 @@
 // convert/hf_convert: a Hugging Face checkpoint as GGUF -- what llama.cpp's
 // convert_hf_to_gguf.py does for the LLaMA family: `llama` (Llama 2/3,
 // TinyLlama, SmolLM), `mistral` (written as llama), `qwen2` (q/k/v biases)
-// and `qwen3` (q/k RMS norms). config.json gives the architecture keys,
-// safetensors (single or sharded) the tensors, mapped to GGUF names with
-// HF's rotary q/k row layout undone for llama/mistral; tied embeddings
-// write no output tensor; the tokenizer keys come from hf_convert_tokenizer.
+// and `qwen3` (q/k RMS norms). config.json (read by formats/hf_config.h)
+// gives the architecture keys, safetensors (single or sharded) the tensors,
+// mapped to GGUF names with HF's rotary q/k row layout undone for
+// llama/mistral; tied embeddings write no output tensor; the tokenizer keys
+// come from convert/hf_tokenizer.
 // Metadata keys appear in convert_hf_to_gguf.py's order, general.file_type
 // and general.quantization_version included (QuantizeModel fills them in).
 //
@@ -20,7 +21,7 @@
 
 namespace llmtk {
 
-// What convert_hf_to_gguf.py reads from config.json.
+// What convert_hf_to_gguf.py takes from config.json.
 struct HfConfig {
   std::string arch;  // GGUF architecture
   bool permute_qk = false;

@@ -10,12 +10,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/io.h"
+#include "lib/formats/gguf_keys.h"
+#include "lib/formats/gguf_vocab.h"
 #include "simdjson.h"
 
 namespace llmtk {
 namespace {
-
-constexpr int kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5;
 
 bool Exists(const std::string& p) {
   struct stat st;
@@ -233,7 +233,8 @@ constexpr std::pair<std::string_view, std::string_view> kPreRegexes[] = {
 absl::StatusOr<std::string> DetectPre(const std::string& path, simdjson::dom::element tj) {
   simdjson::dom::element pre;
   if (tj["pre_tokenizer"].get(pre) != simdjson::SUCCESS) {
-    return absl::UnimplementedError(absl::StrCat(path, ": no pre_tokenizer; cannot choose tokenizer.ggml.pre"));
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": no pre_tokenizer; cannot choose ", ToAbsl(GgufKeyName(GgufKey::kTokenizerPre))));
   }
   std::string_view type;
   (void)(pre["type"].get_string().get(type) == simdjson::SUCCESS);
@@ -257,11 +258,12 @@ absl::StatusOr<std::string> DetectPre(const std::string& path, simdjson::dom::el
   }
   return absl::UnimplementedError(absl::StrCat(
       path, ": unrecognized pre-tokenizer (", ToAbsl(type),
-      "); known: GPT-2 ByteLevel, the Llama 3 and Qwen2 split regexes -- cannot choose tokenizer.ggml.pre"));
+      "); known: GPT-2 ByteLevel, the Llama 3 and Qwen2 split regexes -- cannot choose ",
+      ToAbsl(GgufKeyName(GgufKey::kTokenizerPre))));
 }
 
 // convert_hf_to_gguf.py's _set_vocab_gpt2 for a tokenizer.json BPE model.
-absl::Status AddBpeVocab(const std::string& dir, int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
+absl::Status AddBpeVocab(const std::string& dir, int64_t vocab_size, const HfJsons& j, GgufVocab* v) {
   const std::string path = dir + "/tokenizer.json";
   if (!j.have_tj) {
     return absl::NotFoundError(absl::StrCat(dir, ": neither tokenizer.model nor tokenizer.json"));
@@ -313,22 +315,22 @@ absl::Status AddBpeVocab(const std::string& dir, int64_t vocab_size, const HfJso
   }
   if (vocab_size <= 0) vocab_size = max_id + 1;
   std::vector<std::string> tokens(static_cast<size_t>(vocab_size));
-  std::vector<int32_t> types(tokens.size(), kUserDefined);
+  std::vector<int32_t> types(tokens.size(), kGgufTokenUserDefined);
   std::vector<bool> present(tokens.size(), false);
   for (const auto& [id, tok] : entries) {
     if (id >= vocab_size) continue;
     tokens[id] = std::string(tok);
-    types[id] = kNormal;
+    types[id] = kGgufTokenNormal;
     present[id] = true;
   }
   for (const auto& [id, a] : added) {
     if (id >= vocab_size) continue;
     if (a.special || LooksSpecial(a.content)) {
       tokens[id] = a.content;
-      types[id] = kControl;
+      types[id] = kGgufTokenControl;
     } else {
       tokens[id] = SpmSpacesToSpaces(a.content);
-      types[id] = kUserDefined;
+      types[id] = kGgufTokenUserDefined;
     }
     present[id] = true;
   }
@@ -354,23 +356,23 @@ absl::Status AddBpeVocab(const std::string& dir, int64_t vocab_size, const HfJso
       }
     }
   }
-  md->SetString("tokenizer.ggml.model", "gpt2");
-  md->SetString("tokenizer.ggml.pre", pre);
-  md->SetStringArray("tokenizer.ggml.tokens", tokens);
-  md->SetI32Array("tokenizer.ggml.token_type", types);
-  if (!merges.empty()) md->SetStringArray("tokenizer.ggml.merges", merges);
+  v->model = "gpt2";
+  v->pre = pre;
+  v->tokens = std::move(tokens);
+  v->token_types = std::move(types);
+  if (!merges.empty()) v->merges = std::move(merges);
   return absl::OkStatus();
 }
 
 // convert_hf_to_gguf.py's _set_vocab_sentencepiece.
-absl::Status AddSentencePieceVocab(const std::string& dir, int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
+absl::Status AddSentencePieceVocab(const std::string& dir, int64_t vocab_size, const HfJsons& j, GgufVocab* v) {
   const std::string sp_path = dir + "/tokenizer.model";
   ASSIGN_OR_RETURN(std::string sp_bytes, ReadFileToString(sp_path));
   ASSIGN_OR_RETURN(std::vector<SentencePiece> pieces, ParseSentencePieceModel(sp_bytes, sp_path));
   if (vocab_size <= 0) vocab_size = static_cast<int64_t>(pieces.size());
   std::vector<std::string> tokens(static_cast<size_t>(vocab_size));
   std::vector<float> scores(tokens.size(), -10000.0f);
-  std::vector<int32_t> types(tokens.size(), kUnused);
+  std::vector<int32_t> types(tokens.size(), kGgufTokenUnused);
   for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = absl::StrCat("[PAD", i, "]");
   for (size_t i = 0; i < pieces.size() && i < tokens.size(); ++i) {
     tokens[i] = pieces[i].piece;
@@ -387,30 +389,30 @@ absl::Status AddSentencePieceVocab(const std::string& dir, int64_t vocab_size, c
       bool special = false;
       if (data["special"].get_bool().get(special) != simdjson::SUCCESS) special = false;
       if (special || LooksSpecial(content)) {
-        types[id] = kControl;
+        types[id] = kGgufTokenControl;
       } else {
         content = SpmSpacesToSpaces(content);
-        types[id] = kUserDefined;
+        types[id] = kGgufTokenUserDefined;
       }
       scores[id] = -1000.0f;
       tokens[id] = content;
     }
   }
-  md->SetString("tokenizer.ggml.model", "llama");
-  md->SetString("tokenizer.ggml.pre", "default");
-  md->SetStringArray("tokenizer.ggml.tokens", tokens);
-  md->SetF32Array("tokenizer.ggml.scores", scores);
-  md->SetI32Array("tokenizer.ggml.token_type", types);
+  v->model = "llama";
+  v->pre = "default";
+  v->tokens = std::move(tokens);
+  v->scores = std::move(scores);
+  v->token_types = std::move(types);
   return absl::OkStatus();
 }
 
 // gguf-py's SpecialVocab: special token ids, add_bos/add_eos, chat template.
-void AddSpecialVocab(int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
-  static constexpr std::pair<const char*, const char*> kSpecial[] = {
-      {"bos", "bos_token_id"},       {"eos", "eos_token_id"},     {"unk", "unknown_token_id"},
-      {"sep", "seperator_token_id"}, {"pad", "padding_token_id"}, {"cls", "cls_token_id"},
-      {"mask", "mask_token_id"}};
-  for (const auto& [typ, key] : kSpecial) {
+void AddSpecialVocab(int64_t vocab_size, const HfJsons& j, GgufVocab* v) {
+  using S = GgufSpecialToken;
+  static constexpr std::pair<const char*, GgufSpecialToken> kSpecial[] = {
+      {"bos", S::kBos}, {"eos", S::kEos}, {"unk", S::kUnknown}, {"sep", S::kSeparator},
+      {"pad", S::kPadding}, {"cls", S::kCls}, {"mask", S::kMask}};
+  for (const auto& [typ, token] : kSpecial) {
     int64_t id = -1;
     if (j.have_tc && j.have_tj) {
       const std::string content = JsonString(j.tc, absl::StrCat(typ, "_token"));
@@ -431,7 +433,7 @@ void AddSpecialVocab(int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
       int64_t v;
       if (j.cfg[absl::StrCat(typ, "_token_id")].get_int64().get(v) == simdjson::SUCCESS) id = v;
     }
-    if (id >= 0 && id < vocab_size) md->SetU32(absl::StrCat("tokenizer.ggml.", key), static_cast<uint32_t>(id));
+    if (id >= 0 && id < vocab_size) v->set_special_id(token, static_cast<uint32_t>(id));
   }
   // add_bos/add_eos: tokenizer.json's TemplateProcessing, overridden by
   // tokenizer_config.json when it says so.
@@ -463,12 +465,12 @@ void AddSpecialVocab(int64_t vocab_size, const HfJsons& j, GgufMetadata* md) {
     if (j.tc["add_bos_token"].get_bool().get(b) == simdjson::SUCCESS) add_bos = b;
     if (j.tc["add_eos_token"].get_bool().get(b) == simdjson::SUCCESS) add_eos = b;
   }
-  if (add_bos) md->SetBool("tokenizer.ggml.add_bos_token", *add_bos);
-  if (add_eos) md->SetBool("tokenizer.ggml.add_eos_token", *add_eos);
+  v->add_bos = add_bos;
+  v->add_eos = add_eos;
   if (j.have_tc) {
     std::string_view tmpl;
     if (j.tc["chat_template"].get_string().get(tmpl) == simdjson::SUCCESS) {
-      md->SetString("tokenizer.chat_template", tmpl);
+      v->chat_template = std::string(tmpl);
     }
   }
 }
@@ -481,15 +483,14 @@ absl::Status AddHfTokenizerMetadata(const std::string& dir, int64_t vocab_size, 
   }
   HfJsons j;
   RETURN_IF_ERROR(LoadJsons(dir, &j));
+  GgufVocab v;
   if (Exists(dir + "/tokenizer.model")) {
-    RETURN_IF_ERROR(AddSentencePieceVocab(dir, vocab_size, j, md));
+    RETURN_IF_ERROR(AddSentencePieceVocab(dir, vocab_size, j, &v));
   } else {
-    RETURN_IF_ERROR(AddBpeVocab(dir, vocab_size, j, md));
+    RETURN_IF_ERROR(AddBpeVocab(dir, vocab_size, j, &v));
   }
-  const GgufMetadata::Entry* tokens = md->Find("tokenizer.ggml.tokens");
-  uint64_t n = 0;
-  if (tokens != nullptr) std::memcpy(&n, tokens->payload.data() + 4, 8);
-  AddSpecialVocab(static_cast<int64_t>(n), j, md);
+  AddSpecialVocab(static_cast<int64_t>(v.tokens->size()), j, &v);
+  SetGgufVocab(v, md);
   return absl::OkStatus();
 }
 

@@ -1,5 +1,5 @@
-// convert/hf_tokenizer: the `tokenizer.ggml.*` GGUF metadata of a Hugging
-// Face model directory, as llama.cpp's convert_hf_to_gguf.py writes it:
+// convert/hf_tokenizer: the GGUF vocabulary (formats/gguf_vocab.h) of a
+// Hugging Face model directory, as llama.cpp's convert_hf_to_gguf.py writes it:
 // SentencePiece vocabularies from tokenizer.model ("llama": tokens, scores,
 // token types, added tokens from tokenizer_config.json) and byte-level BPE
 // from tokenizer.json ("gpt2": tokens, token types, merges, and the `pre`
@@ -44,7 +44,7 @@ std::string WidenBigIntegers(std::string_view json);
 // Appends the tokenizer keys for the model in `dir` to `md`. `vocab_size`
 // is config.json's (the token list is padded to it). With tokenizer.model:
 // a SentencePiece ("llama") vocabulary. Otherwise tokenizer.json's
-// byte-level BPE ("gpt2", with merges); tokenizer.ggml.pre is recognized
+// byte-level BPE ("gpt2", with merges); the GGUF `pre` name is recognized
 // from the pre-tokenizer (GPT-2 ByteLevel -> gpt-2, the Llama 3 regex ->
 // llama-bpe, the Qwen2 regex -> qwen2), anything else is Unimplemented.
 absl::Status AddHfTokenizerMetadata(const std::string& dir, int64_t vocab_size, GgufMetadata* md);

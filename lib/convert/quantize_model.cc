@@ -14,7 +14,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/convert/hf_convert.h"
-#include "lib/base/jsonl.h"
+#include "lib/base/json_writer.h"
+#include "lib/formats/gguf_keys.h"
 #include "lib/ggml/quant.h"
 
 namespace llmtk {
@@ -119,13 +120,13 @@ absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t
 absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const std::string& output,
                                              const QuantizeOptions& options) {
   const GgufMetadata& in_md = source.metadata;
-  const std::string arch = GetString(in_md, "general.architecture");
+  const std::string arch = GetString(in_md, std::string(GgufKeyName(GgufKey::kGeneralArchitecture)));
   RecipeModel model;
   model.arch = arch;
-  model.n_layer = GetInt(in_md, arch + ".block_count", 0);
-  model.n_head = GetInt(in_md, arch + ".attention.head_count", 0);
-  model.n_head_kv = GetInt(in_md, arch + ".attention.head_count_kv", model.n_head);
-  model.n_expert = GetInt(in_md, arch + ".expert_count", 0);
+  model.n_layer = GetInt(in_md, GgufKeyName(GgufArchKey::kBlockCount, arch), 0);
+  model.n_head = GetInt(in_md, GgufKeyName(GgufArchKey::kAttentionHeadCount, arch), 0);
+  model.n_head_kv = GetInt(in_md, GgufKeyName(GgufArchKey::kAttentionHeadCountKv, arch), model.n_head);
+  model.n_expert = GetInt(in_md, GgufKeyName(GgufArchKey::kExpertCount, arch), 0);
 
   std::vector<std::string> names;
   for (const SourceTensor& t : source.tensors) names.push_back(t.name);
@@ -160,15 +161,15 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
 
   GgufMetadata md = in_md;
   if (as_converter) {
-    md.ReplaceU32("general.quantization_version", 2);
-    md.ReplaceU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+    md.ReplaceU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
+    md.ReplaceU32(GgufKeyName(GgufKey::kGeneralFileType), static_cast<uint32_t>(options.target.ftype));
   } else {
-    md.SetU32("general.quantization_version", 2);
-    md.SetU32("general.file_type", static_cast<uint32_t>(options.target.ftype));
+    md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
+    md.SetU32(GgufKeyName(GgufKey::kGeneralFileType), static_cast<uint32_t>(options.target.ftype));
   }
-  md.Remove("split.no");
-  md.Remove("split.count");
-  md.Remove("split.tensors.count");
+  md.Remove(GgufKeyName(GgufKey::kSplitNo));
+  md.Remove(GgufKeyName(GgufKey::kSplitCount));
+  md.Remove(GgufKeyName(GgufKey::kSplitTensorsCount));
   ASSIGN_OR_RETURN(report.output_bytes, GgufFileSize(md, specs));
   if (options.dry_run) return report;
 

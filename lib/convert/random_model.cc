@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/convert/hf_convert.h"
+#include "lib/formats/gguf_keys.h"
 
 namespace llmtk {
 namespace {
@@ -106,7 +107,7 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     src.tensors.push_back(std::move(t));
   }
   AddHfArchMetadata(cfg, absl::StrCat("random-seed", o.seed), n_params, &src.metadata);
-  src.metadata.SetU32("general.quantization_version", 2);
+  src.metadata.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   return src;
 }
 

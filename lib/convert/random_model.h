@@ -4,8 +4,9 @@
 // weights), written as an F32/F16/BF16 GGUF. Every tensor llama.cpp's loader
 // requires is there (qwen2's q/k/v biases, qwen3's q/k norms; Llama 3.1's
 // rope_freqs as the converter computes it), so llmtk-run and llama.cpp load
-// the file; there is no tokenizer (llama.cpp then needs
-// `--override-kv tokenizer.ggml.model=str:no_vocab`, llmtk-run runs --bench).
+// the file; there is no tokenizer (llama.cpp then needs the tokenizer model
+// key overridden to "no_vocab" with --override-kv, see the README;
+// llmtk-run runs --bench).
 //
 // Each tensor draws from its own generator seeded from (seed, tensor index),
 // so the bytes depend only on the config, seed and type.

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/formats/gguf_keys.h"
 
 namespace llmtk {
 namespace {
@@ -312,13 +313,15 @@ absl::Status GgufParser::Parse() {
     f_->kvs_.push_back(std::move(kv));
   }
 
-  if (const GgufValue* a = f_->Find("general.alignment")) {
+  const std::string_view align_key = GgufKeyName(GgufKey::kGeneralAlignment);
+  if (const GgufValue* a = f_->Find(align_key)) {
     if (a->type() != GgufType::kUint32) {
-      return Corrupt(absl::StrCat("general.alignment has type ", ToAbsl(GgufTypeName(a->type())), ", expected u32"));
+      return Corrupt(
+          absl::StrCat(ToAbsl(align_key), " has type ", ToAbsl(GgufTypeName(a->type())), ", expected u32"));
     }
     const uint64_t al = *a->AsUint();
     if (al == 0 || (al & (al - 1)) != 0) {
-      return Corrupt(absl::StrFormat("general.alignment %d is not a power of two", al));
+      return Corrupt(absl::StrFormat("%s %d is not a power of two", ToAbsl(align_key), al));
     }
     f_->alignment_ = static_cast<uint32_t>(al);
   }

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/base/jsonl.h"
+#include "lib/base/json_writer.h"
 #include "lib/ggml/quant.h"
 
 namespace llmtk {

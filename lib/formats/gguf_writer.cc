@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/io.h"
+#include "lib/formats/gguf_keys.h"
 
 namespace llmtk {
 namespace {
@@ -29,7 +30,7 @@ void PutString(std::string* out, std::string_view s) {
 uint64_t Pad(uint64_t n, uint64_t al) { return (al - n % al) % al; }
 
 uint32_t AlignmentOf(const GgufMetadata& md) {
-  const GgufMetadata::Entry* e = md.Find("general.alignment");
+  const GgufMetadata::Entry* e = md.Find(GgufKeyName(GgufKey::kGeneralAlignment));
   if (e == nullptr || e->type != GgufType::kUint32 || e->payload.size() != 4) return kGgufDefaultAlignment;
   uint32_t al;
   std::memcpy(&al, e->payload.data(), 4);

@@ -1,7 +1,8 @@
-// Type traits, ISA dispatch and the matrix product driver.
+// Kernel type traits, ISA dispatch and the matrix product driver.
 #include "lib/kernels/kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -13,51 +14,40 @@ namespace {
 
 using kernels_internal::KernelTable;
 
-struct Info {
-  const char* name;
-  int block_elems;
-  int block_bytes;
-  DType vec_dot;
-  bool weight;  // usable as a weight type
+// What the kernels add to ggml's type table (ggml/types.h), by type id: the
+// activation encoding a weight type multiplies against (ggml's
+// vec_dot_type), and whether the type can be a weight here (Q8_1 and Q8_K
+// are activation encodings only). Ids without an entry have no kernels.
+struct KernelType {
+  bool present = false;
+  DType vec_dot = DType::kF32;
+  bool weight = false;
 };
 
-const Info* Lookup(uint32_t t) {
-  static const Info kF32{"F32", 1, 4, DType::kF32, true};
-  static const Info kF16{"F16", 1, 2, DType::kF16, true};
-  static const Info kBF16{"BF16", 1, 2, DType::kBF16, true};
-  static const Info kQ4_0{"Q4_0", 32, 18, DType::kQ8_0, true};
-  static const Info kQ4_1{"Q4_1", 32, 20, DType::kQ8_1, true};
-  static const Info kQ5_0{"Q5_0", 32, 22, DType::kQ8_0, true};
-  static const Info kQ5_1{"Q5_1", 32, 24, DType::kQ8_1, true};
-  static const Info kQ8_0{"Q8_0", 32, 34, DType::kQ8_0, true};
-  static const Info kQ8_1{"Q8_1", 32, 36, DType::kQ8_1, false};
-  static const Info kQ2K{"Q2_K", 256, 84, DType::kQ8_K, true};
-  static const Info kQ3K{"Q3_K", 256, 110, DType::kQ8_K, true};
-  static const Info kQ4K{"Q4_K", 256, 144, DType::kQ8_K, true};
-  static const Info kQ5K{"Q5_K", 256, 176, DType::kQ8_K, true};
-  static const Info kQ6K{"Q6_K", 256, 210, DType::kQ8_K, true};
-  static const Info kQ8K{"Q8_K", 256, 292, DType::kQ8_K, false};
-  static const Info kIQ4NL{"IQ4_NL", 32, 18, DType::kQ8_0, true};
-  switch (static_cast<DType>(t)) {
-    case DType::kF32: return &kF32;
-    case DType::kF16: return &kF16;
-    case DType::kBF16: return &kBF16;
-    case DType::kQ4_0: return &kQ4_0;
-    case DType::kQ4_1: return &kQ4_1;
-    case DType::kQ5_0: return &kQ5_0;
-    case DType::kQ5_1: return &kQ5_1;
-    case DType::kQ8_0: return &kQ8_0;
-    case DType::kQ8_1: return &kQ8_1;
-    case DType::kQ2_K: return &kQ2K;
-    case DType::kQ3_K: return &kQ3K;
-    case DType::kQ4_K: return &kQ4K;
-    case DType::kQ5_K: return &kQ5K;
-    case DType::kQ6_K: return &kQ6K;
-    case DType::kQ8_K: return &kQ8K;
-    case DType::kIQ4_NL: return &kIQ4NL;
-    default: break;  // other ggml types have no kernels here
-  }
-  return nullptr;
+constexpr std::array<KernelType, kGgmlTypeIdLimit> kKernelTypes = [] {
+  std::array<KernelType, kGgmlTypeIdLimit> t{};
+  auto set = [&t](DType type, DType vec_dot, bool weight) { t[static_cast<uint32_t>(type)] = {true, vec_dot, weight}; };
+  set(DType::kF32, DType::kF32, true);
+  set(DType::kF16, DType::kF16, true);
+  set(DType::kBF16, DType::kBF16, true);
+  set(DType::kQ4_0, DType::kQ8_0, true);
+  set(DType::kQ4_1, DType::kQ8_1, true);
+  set(DType::kQ5_0, DType::kQ8_0, true);
+  set(DType::kQ5_1, DType::kQ8_1, true);
+  set(DType::kQ8_0, DType::kQ8_0, true);
+  set(DType::kQ8_1, DType::kQ8_1, false);
+  set(DType::kQ2_K, DType::kQ8_K, true);
+  set(DType::kQ3_K, DType::kQ8_K, true);
+  set(DType::kQ4_K, DType::kQ8_K, true);
+  set(DType::kQ5_K, DType::kQ8_K, true);
+  set(DType::kQ6_K, DType::kQ8_K, true);
+  set(DType::kQ8_K, DType::kQ8_K, false);
+  set(DType::kIQ4_NL, DType::kQ8_0, true);
+  return t;
+}();
+
+const KernelType* Lookup(uint32_t t) {
+  return t < kKernelTypes.size() && kKernelTypes[t].present ? &kKernelTypes[t] : nullptr;
 }
 
 const KernelTable& TableFor(Isa isa) {
@@ -106,21 +96,17 @@ const KernelTable& Table(Isa isa) {
 }  // namespace
 
 bool KernelSupports(uint32_t t) {
-  const Info* i = Lookup(t);
-  return i != nullptr && i->weight;
+  const KernelType* k = Lookup(t);
+  return k != nullptr && k->weight;
 }
 
-std::string_view DTypeName(DType t) {
-  const Info* i = Lookup(static_cast<uint32_t>(t));
-  return i ? i->name : "unknown";
-}
-int BlockElems(DType t) { return Lookup(static_cast<uint32_t>(t))->block_elems; }
-int BlockBytes(DType t) { return Lookup(static_cast<uint32_t>(t))->block_bytes; }
+int BlockElems(DType t) { return static_cast<int>(TypeInfo(t).block_size); }
+int BlockBytes(DType t) { return static_cast<int>(TypeInfo(t).type_size); }
 size_t RowBytes(DType t, int64_t n) {
-  const Info* i = Lookup(static_cast<uint32_t>(t));
-  return static_cast<size_t>(n / i->block_elems) * i->block_bytes;
+  const GgmlTypeInfo& i = TypeInfo(t);
+  return static_cast<size_t>(n / i.block_size) * i.type_size;
 }
-DType VecDotType(DType weight) { return Lookup(static_cast<uint32_t>(weight))->vec_dot; }
+DType VecDotType(DType weight) { return kKernelTypes[static_cast<uint32_t>(weight)].vec_dot; }
 
 bool IsaAvailable(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -28,13 +28,17 @@
 
 namespace llmtk {
 
-// Tensor types by their GGUF/ggml on-disk number.
+// Tensor types by their GGUF/ggml on-disk number. Names, block sizes and
+// block bytes are ggml's table (ggml/types.h); the kernels add, per type,
+// the activation encoding it multiplies against and whether it can be a
+// weight.
 using DType = GgmlType;
 
 // Whether weights of type `t` can be multiplied (and dequantized) here.
 bool KernelSupports(uint32_t t);
-std::string_view DTypeName(DType t);
-// Elements per block and bytes per block (1 and sizeof(element) for floats).
+inline std::string_view DTypeName(DType t) { return GgmlTypeName(t); }
+// Elements per block and bytes per block (1 and sizeof(element) for floats),
+// from ggml's table.
 int BlockElems(DType t);
 int BlockBytes(DType t);
 // Bytes of a row of `n` elements; `n` must be a multiple of BlockElems.

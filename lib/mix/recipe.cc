@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/io.h"
+#include "lib/base/size.h"
 #include "lib/mix/mixer.h"
 #include "lib/mix/internal.h"
 #include "absl/strings/str_join.h"
@@ -40,25 +41,12 @@ absl::StatusOr<MixSource> ParseSourceSpec(std::string_view spec) {
 }
 
 absl::StatusOr<uint64_t> ParseCount(std::string_view text) {
-  std::string s(text);
-  if (!s.empty() && (s.back() == 'B' || s.back() == 'b')) s.pop_back();
-  double mult = 1;
-  if (!s.empty()) {
-    switch (s.back()) {
-      case 'k': case 'K': mult = 1e3; break;
-      case 'm': case 'M': mult = 1e6; break;
-      case 'g': case 'G': mult = 1e9; break;
-      case 't': case 'T': mult = 1e12; break;
-      default: break;
-    }
-    if (mult != 1) s.pop_back();
-  }
-  double v;
-  if (s.empty() || !absl::SimpleAtod(s, &v) || !(v >= 0) || !std::isfinite(v * mult) || v * mult > 1.8e19) {
+  double v = 0;
+  if (ParseSize(text, kCountUnits, kCountSeparators, &v) != SizeError::kNone || !std::isfinite(v) || v > 1.8e19) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", ToAbsl(text), "' is not a count (a number with an optional k, M, G or T suffix)"));
   }
-  return static_cast<uint64_t>(std::llround(v * mult));
+  return static_cast<uint64_t>(std::llround(v));
 }
 
 absl::Status ParseShuffle(std::string_view s, ShuffleMode* mode, uint64_t* window) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/formats/gguf_keys.h"
 
 namespace llmtk {
 namespace {
@@ -14,10 +15,10 @@ namespace {
 class Meta {
  public:
   Meta(const GgufFile& f, std::string arch) : f_(f), arch_(std::move(arch)) {}
-  std::string Key(std::string_view suffix) const { return absl::StrCat(arch_, ".", ToAbsl(suffix)); }
+  std::string Key(GgufArchKey k) const { return GgufKeyName(k, arch_); }
 
-  absl::StatusOr<int> RequiredInt(std::string_view suffix) const {
-    const std::string key = Key(suffix);
+  absl::StatusOr<int> RequiredInt(GgufArchKey k) const {
+    const std::string key = Key(k);
     auto v = f_.GetU32(key);
     if (!v.ok()) {
       if (absl::IsNotFound(v.status()))
@@ -28,13 +29,13 @@ class Meta {
       return absl::DataLossError(absl::StrCat(f_.name(), ": key '", key, "' has implausible value ", *v));
     return static_cast<int>(*v);
   }
-  absl::StatusOr<int> OptionalInt(std::string_view suffix, int def) const {
-    if (!f_.Has(Key(suffix))) return def;
-    return RequiredInt(suffix);
+  absl::StatusOr<int> OptionalInt(GgufArchKey k, int def) const {
+    if (!f_.Has(Key(k))) return def;
+    return RequiredInt(k);
   }
-  absl::StatusOr<float> OptionalFloat(std::string_view suffix, float def) const {
-    if (!f_.Has(Key(suffix))) return def;
-    return f_.GetF32(Key(suffix));
+  absl::StatusOr<float> OptionalFloat(GgufArchKey k, float def) const {
+    if (!f_.Has(Key(k))) return def;
+    return f_.GetF32(Key(k));
   }
 
  private:
@@ -107,44 +108,46 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   m->file_ = std::move(file);
   const GgufFile& f = *m->file_;
   ModelConfig& c = m->config_;
-  auto arch = f.GetString("general.architecture");
+  auto arch = f.GetString(GgufKeyName(GgufKey::kGeneralArchitecture));
   if (!arch.ok())
-    return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: 'general.architecture' is missing"));
+    return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: '",
+                                            ToAbsl(GgufKeyName(GgufKey::kGeneralArchitecture)), "' is missing"));
   c.arch = std::string(*arch);
   if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3")
     return absl::UnimplementedError(absl::StrCat(f.name(), ": architecture '", c.arch,
                                                  "' is not supported (supported: llama, qwen2, qwen3)"));
-  if (auto name = f.GetString("general.name"); name.ok()) c.name = std::string(*name);
+  if (auto name = f.GetString(GgufKeyName(GgufKey::kGeneralName)); name.ok()) c.name = std::string(*name);
   const Meta meta(f, c.arch);
-  ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt("block_count"));
-  ASSIGN_OR_RETURN(c.n_embd, meta.RequiredInt("embedding_length"));
-  ASSIGN_OR_RETURN(c.n_head, meta.RequiredInt("attention.head_count"));
-  ASSIGN_OR_RETURN(c.n_head_kv, meta.OptionalInt("attention.head_count_kv", c.n_head));
-  ASSIGN_OR_RETURN(c.n_ff, meta.RequiredInt("feed_forward_length"));
-  ASSIGN_OR_RETURN(c.n_ctx_train, meta.OptionalInt("context_length", 2048));
+  ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt(GgufArchKey::kBlockCount));
+  ASSIGN_OR_RETURN(c.n_embd, meta.RequiredInt(GgufArchKey::kEmbeddingLength));
+  ASSIGN_OR_RETURN(c.n_head, meta.RequiredInt(GgufArchKey::kAttentionHeadCount));
+  ASSIGN_OR_RETURN(c.n_head_kv, meta.OptionalInt(GgufArchKey::kAttentionHeadCountKv, c.n_head));
+  ASSIGN_OR_RETURN(c.n_ff, meta.RequiredInt(GgufArchKey::kFeedForwardLength));
+  ASSIGN_OR_RETURN(c.n_ctx_train, meta.OptionalInt(GgufArchKey::kContextLength, 2048));
   if (c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0)
     return absl::DataLossError(absl::StrFormat("%s: inconsistent heads: embedding %d, heads %d, kv heads %d",
                                                f.name(), c.n_embd, c.n_head, c.n_head_kv));
-  ASSIGN_OR_RETURN(c.head_dim, meta.OptionalInt("attention.key_length", c.n_embd / c.n_head));
-  ASSIGN_OR_RETURN(int vdim, meta.OptionalInt("attention.value_length", c.head_dim));
+  ASSIGN_OR_RETURN(c.head_dim, meta.OptionalInt(GgufArchKey::kAttentionKeyLength, c.n_embd / c.n_head));
+  ASSIGN_OR_RETURN(int vdim, meta.OptionalInt(GgufArchKey::kAttentionValueLength, c.head_dim));
   if (vdim != c.head_dim)
     return absl::UnimplementedError(absl::StrCat(f.name(), ": key length ", c.head_dim,
                                                  " differs from value length ", vdim));
-  ASSIGN_OR_RETURN(c.rms_eps, meta.OptionalFloat("attention.layer_norm_rms_epsilon", 1e-5f));
-  ASSIGN_OR_RETURN(c.n_rot, meta.OptionalInt("rope.dimension_count", c.head_dim));
+  ASSIGN_OR_RETURN(c.rms_eps, meta.OptionalFloat(GgufArchKey::kAttentionLayerNormRmsEpsilon, 1e-5f));
+  ASSIGN_OR_RETURN(c.n_rot, meta.OptionalInt(GgufArchKey::kRopeDimensionCount, c.head_dim));
   if (c.n_rot > c.head_dim || c.n_rot % 2 != 0)
-    return absl::DataLossError(absl::StrFormat("%s: rope.dimension_count %d does not fit head size %d", f.name(),
-                                               c.n_rot, c.head_dim));
-  ASSIGN_OR_RETURN(c.rope_base, meta.OptionalFloat("rope.freq_base", 10000.f));
+    return absl::DataLossError(absl::StrFormat("%s: %s %d does not fit head size %d", f.name(),
+                                               ToAbsl(GgufArchKeySuffix(GgufArchKey::kRopeDimensionCount)), c.n_rot,
+                                               c.head_dim));
+  ASSIGN_OR_RETURN(c.rope_base, meta.OptionalFloat(GgufArchKey::kRopeFreqBase, 10000.f));
   c.rope_layout = c.arch == "llama" ? RopeLayout::kNormal : RopeLayout::kNeox;
   // Scaling: rope.scaling.type (none|linear|yarn) with rope.scaling.factor;
   // older files carry only rope.scale_linear.
   std::string scaling = "none";
-  if (auto s = f.GetString(meta.Key("rope.scaling.type")); s.ok()) scaling = std::string(*s);
+  if (auto s = f.GetString(meta.Key(GgufArchKey::kRopeScalingType)); s.ok()) scaling = std::string(*s);
   float factor = 0.f;
-  ASSIGN_OR_RETURN(factor, meta.OptionalFloat("rope.scaling.factor", 0.f));
+  ASSIGN_OR_RETURN(factor, meta.OptionalFloat(GgufArchKey::kRopeScalingFactor, 0.f));
   if (factor == 0.f) {
-    ASSIGN_OR_RETURN(factor, meta.OptionalFloat("rope.scale_linear", 0.f));
+    ASSIGN_OR_RETURN(factor, meta.OptionalFloat(GgufArchKey::kRopeScaleLinear, 0.f));
     if (factor != 0.f && scaling == "none") scaling = "linear";
   }
   if (scaling == "linear" || scaling == "yarn") {
@@ -152,10 +155,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
       return absl::DataLossError(absl::StrCat(f.name(), ": rope scaling '", scaling, "' without a valid factor"));
     c.rope_freq_scale = 1.f / factor;
     c.rope_yarn = scaling == "yarn";
-    ASSIGN_OR_RETURN(c.yarn_orig_ctx, meta.OptionalInt("rope.scaling.original_context_length", c.n_ctx_train));
-    ASSIGN_OR_RETURN(c.yarn_attn_factor, meta.OptionalFloat("rope.scaling.attn_factor", 1.f));
-    ASSIGN_OR_RETURN(c.yarn_beta_fast, meta.OptionalFloat("rope.scaling.yarn_beta_fast", 32.f));
-    ASSIGN_OR_RETURN(c.yarn_beta_slow, meta.OptionalFloat("rope.scaling.yarn_beta_slow", 1.f));
+    ASSIGN_OR_RETURN(c.yarn_orig_ctx, meta.OptionalInt(GgufArchKey::kRopeScalingOriginalContextLength, c.n_ctx_train));
+    ASSIGN_OR_RETURN(c.yarn_attn_factor, meta.OptionalFloat(GgufArchKey::kRopeScalingAttnFactor, 1.f));
+    ASSIGN_OR_RETURN(c.yarn_beta_fast, meta.OptionalFloat(GgufArchKey::kRopeScalingYarnBetaFast, 32.f));
+    ASSIGN_OR_RETURN(c.yarn_beta_slow, meta.OptionalFloat(GgufArchKey::kRopeScalingYarnBetaSlow, 1.f));
   } else if (scaling != "none") {
     return absl::UnimplementedError(absl::StrCat(f.name(), ": rope scaling type '", scaling, "' is not supported"));
   }

@@ -4,37 +4,43 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/tokenizer/bpe.h"
+#include "lib/formats/gguf_keys.h"
+#include "lib/formats/gguf_vocab.h"
+#include "lib/tokenizer/byte_level.h"
 
 namespace llmtk {
-namespace {
-
-constexpr int32_t kTypeControl = 3, kTypeByte = 6;
-
-}  // namespace
 
 absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
-  Vocab v;
-  auto model = f.GetString("tokenizer.ggml.model");
-  if (!model.ok())
-    return absl::DataLossError(absl::StrCat(f.name(), ": no tokenizer in the file ('tokenizer.ggml.model' is missing)"));
-  v.model_ = std::string(*model);
-  ASSIGN_OR_RETURN(auto tokens, f.GetStringArray("tokenizer.ggml.tokens"));
-  v.pieces_.assign(tokens.begin(), tokens.end());
-  const size_t n = v.pieces_.size();
-  if (f.Has("tokenizer.ggml.token_type")) {
-    ASSIGN_OR_RETURN(v.types_, f.GetI32Array("tokenizer.ggml.token_type"));
+  auto key = [](GgufKey k) { return ToAbsl(GgufKeyName(k)); };
+  if (!HasGgufVocab(f)) {
+    return absl::DataLossError(
+        absl::StrCat(f.name(), ": no tokenizer in the file ('", key(GgufKey::kTokenizerModel), "' is missing)"));
   }
-  v.types_.resize(n, 1);
-  auto id_key = [&](const char* key, int32_t def) -> absl::StatusOr<int32_t> {
-    if (!f.Has(key)) return def;
-    ASSIGN_OR_RETURN(uint32_t id, f.GetU32(key));
-    if (id >= n) return absl::DataLossError(absl::StrFormat("%s: %s = %d is outside the vocabulary", f.name(), key, id));
-    return static_cast<int32_t>(id);
+  GgufVocab gv = ReadGgufVocab(f);
+  Vocab v;
+  v.model_ = gv.model.value_or("");  // present: HasGgufVocab
+  RETURN_IF_ERROR(gv.KeyStatus(GgufKey::kTokenizerTokens));
+  if (!gv.tokens) {
+    return absl::NotFoundError(absl::StrCat(f.name(), ": key '", key(GgufKey::kTokenizerTokens), "' not found"));
+  }
+  v.pieces_ = *gv.tokens;
+  const size_t n = v.pieces_.size();
+  RETURN_IF_ERROR(gv.KeyStatus(GgufKey::kTokenizerTokenType));
+  if (gv.token_types) v.types_ = *gv.token_types;
+  v.types_.resize(n, kGgufTokenNormal);
+  auto id_key = [&](GgufSpecialToken t) -> absl::StatusOr<int32_t> {
+    RETURN_IF_ERROR(gv.KeyStatus(GgufSpecialTokenKey(t)));
+    const std::optional<uint32_t> id = gv.special_id(t);
+    if (!id) return -1;
+    if (*id >= n) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: %s = %d is outside the vocabulary", f.name(), key(GgufSpecialTokenKey(t)), *id));
+    }
+    return static_cast<int32_t>(*id);
   };
-  ASSIGN_OR_RETURN(v.bos_, id_key("tokenizer.ggml.bos_token_id", -1));
-  ASSIGN_OR_RETURN(v.eos_, id_key("tokenizer.ggml.eos_token_id", -1));
-  ASSIGN_OR_RETURN(int32_t eot, id_key("tokenizer.ggml.eot_token_id", -1));
+  ASSIGN_OR_RETURN(v.bos_, id_key(GgufSpecialToken::kBos));
+  ASSIGN_OR_RETURN(v.eos_, id_key(GgufSpecialToken::kEos));
+  ASSIGN_OR_RETURN(int32_t eot, id_key(GgufSpecialToken::kEot));
   if (v.eos_ >= 0) v.eog_.push_back(v.eos_);
   if (eot >= 0) v.eog_.push_back(eot);
   for (size_t i = 0; i < n; ++i) {
@@ -45,7 +51,7 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
   }
   // Only an unsupported tokenizer model is deferred to Encode (decoding and
   // --bench still work); a corrupt vocabulary fails here.
-  auto tok = Tokenizer::FromGguf(f);
+  auto tok = Tokenizer::FromGgufVocab(std::move(gv), f.name());
   if (tok.ok()) {
     v.tokenizer_ = std::move(*tok);
   } else if (absl::IsUnimplemented(tok.status())) {
@@ -62,8 +68,8 @@ std::string Vocab::Piece(int32_t id) const {
   if (id < 0 || id >= size()) return "";
   const std::string& p = pieces_[id];
   const int32_t type = types_[id];
-  if (type == kTypeControl) return "";
-  if (type == kTypeByte && p.size() == 6 && p.compare(0, 3, "<0x") == 0) {
+  if (type == kGgufTokenControl) return "";
+  if (type == kGgufTokenByte && p.size() == 6 && p.compare(0, 3, "<0x") == 0) {
     return std::string(1, static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
   }
   std::string out;

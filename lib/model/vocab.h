@@ -1,11 +1,11 @@
 // model/vocab: a model's vocabulary from GGUF metadata, for turning prompts
 // into token ids and generated ids back into bytes, one token at a time.
 //
-// Encoding is the project's tokenizer (lib/tokenizer/tokenizer.h, Tokenizer::FromGguf:
-// SentencePiece BPE for `tokenizer.ggml.model` "llama", byte-level BPE for
-// "gpt2"), so prompts get the ids llama.cpp gives them, BOS per
-// tokenizer.ggml.add_bos_token and the SentencePiece space prefix per
-// tokenizer.ggml.add_space_prefix.
+// The vocabulary is read once (formats/gguf_vocab.h). Encoding is the
+// project's tokenizer (lib/tokenizer/tokenizer.h, Tokenizer::FromGgufVocab:
+// SentencePiece BPE for tokenizer model "llama", byte-level BPE for "gpt2"),
+// so prompts get the ids llama.cpp gives them, BOS per the vocabulary's
+// add_bos and the SentencePiece space prefix per its add_space_prefix.
 //
 // Per-token decoding (what a streaming generator prints) stays here because
 // Tokenizer::Decode decodes whole sequences (it strips the SentencePiece
@@ -38,7 +38,7 @@ class Vocab {
   int size() const { return static_cast<int>(pieces_.size()); }
   int32_t bos() const { return bos_; }
   int32_t eos() const { return eos_; }
-  // Whether Encode(text, true) puts BOS first (tokenizer.ggml.add_bos_token,
+  // Whether Encode(text, true) puts BOS first (the vocabulary's add_bos,
   // default on for SentencePiece).
   bool add_bos() const;
   const std::string& model() const { return model_; }

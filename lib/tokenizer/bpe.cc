@@ -10,29 +10,6 @@
 namespace llmtk {
 namespace {
 
-// GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves,
-// the others are shifted to U+0100.. in byte order.
-struct ByteLevelTables {
-  std::array<std::string, 256> chars;
-  std::array<char32_t, 256> cps;
-  std::array<int16_t, 256 + 68> byte_of;  // code point → byte, or -1
-  ByteLevelTables() {
-    byte_of.fill(-1);
-    int n = 0;
-    for (int b = 0; b < 256; ++b) {
-      bool keep = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      cps[b] = keep ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
-      AppendUtf8(&chars[b], cps[b]);
-      byte_of[cps[b]] = static_cast<int16_t>(b);
-    }
-  }
-};
-
-const ByteLevelTables& Tables() {
-  static const ByteLevelTables t;
-  return t;
-}
-
 std::atomic<uint64_t> g_instances{1};
 
 // Per-thread cache of word → ids for one model at a time.
@@ -52,37 +29,6 @@ const std::string kUnreachablePrefix = "\xFF";
 constexpr size_t kCacheMaxEntries = 1 << 18;
 
 }  // namespace
-
-const std::array<std::string, 256>& ByteLevelAlphabet() { return Tables().chars; }
-
-int ByteLevelByte(char32_t cp) {
-  const auto& t = Tables();
-  return cp < t.byte_of.size() ? t.byte_of[cp] : -1;
-}
-
-bool ByteLevelToBytes(std::string_view mapped, std::string* out) {
-  bool ok = true;
-  size_t pos = 0;
-  while (pos < mapped.size()) {
-    size_t start = pos;
-    int32_t cp = DecodeUtf8(mapped, &pos);
-    int b = cp < 0 ? -1 : ByteLevelByte(static_cast<char32_t>(cp));
-    if (b < 0) {
-      ok = false;
-      out->append(mapped.substr(start, pos - start));
-    } else {
-      out->push_back(static_cast<char>(b));
-    }
-  }
-  return ok;
-}
-
-std::string BytesToByteLevel(std::string_view bytes) {
-  std::string out;
-  const auto& t = Tables();
-  for (unsigned char c : bytes) out += t.chars[c];
-  return out;
-}
 
 absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Build(std::vector<std::string> tokens,
                                                           const std::vector<BpeMerge>& merges,

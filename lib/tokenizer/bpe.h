@@ -1,5 +1,5 @@
-// tokenizer/bpe: the BPE model — vocabulary, ranked merges, the byte-level
-// alphabet (GPT-2's printable remapping of the 256 bytes) and byte fallback.
+// tokenizer/bpe: the BPE model — vocabulary, ranked merges, byte-level mode
+// (over GPT-2's byte alphabet, tokenizer/byte_level.h) and byte fallback.
 //
 // A model is built once from its vocabulary (token strings indexed by id) and
 // its merges (pairs of ids with a rank; lower merges first, equal ranks merge
@@ -23,18 +23,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/base/status.h"
+#include "lib/tokenizer/byte_level.h"
 
 namespace llmtk {
-
-// GPT-2 byte-level alphabet: the UTF-8 of the character standing for byte b.
-const std::array<std::string, 256>& ByteLevelAlphabet();
-// The byte a byte-level character stands for, or -1.
-int ByteLevelByte(char32_t cp);
-// Maps a byte-level string back to bytes; false if some character is not in
-// the alphabet (the output then holds those characters' UTF-8 unchanged).
-bool ByteLevelToBytes(std::string_view mapped, std::string* out);
-// Maps raw bytes to their byte-level characters.
-std::string BytesToByteLevel(std::string_view bytes);
 
 struct BpeMerge {
   uint32_t left, right;

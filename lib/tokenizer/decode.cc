@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "lib/tokenizer/bpe.h"
+#include "lib/tokenizer/byte_level.h"
 #include "lib/base/unicode.h"
 
 namespace llmtk {

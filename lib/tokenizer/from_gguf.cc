@@ -1,10 +1,11 @@
-// Loading a GGUF vocabulary (tokenizer.ggml.*) into TokenizerParts, with the
-// pre-tokenizer regexes llama.cpp uses for each `tokenizer.ggml.pre` name.
+// Loading a GGUF vocabulary (formats/gguf_vocab.h) into TokenizerParts, with
+// the pre-tokenizer regexes llama.cpp uses for each pre-tokenizer name.
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "lib/formats/gguf.h"
+#include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
@@ -59,95 +60,100 @@ std::optional<std::vector<std::string>> PreRegexes(std::string_view pre) {
   return std::nullopt;
 }
 
-enum TokenType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g) {
-  const std::string& src = g.name();
-  auto missing = [&](std::string_view key) {
-    return absl::DataLossError(absl::StrCat(src, ": no ", ToAbsl(key), " (not a GGUF with a vocabulary)"));
+  return FromGgufVocab(ReadGgufVocab(g), g.name());
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v, const std::string& src) {
+  auto key = [](GgufKey k) { return ToAbsl(GgufKeyName(k)); };
+  auto missing = [&](GgufKey k) {
+    return absl::DataLossError(absl::StrCat(src, ": no ", key(k), " (not a GGUF with a vocabulary)"));
   };
-  if (!g.Has("tokenizer.ggml.model")) return missing("tokenizer.ggml.model");
-  ASSIGN_OR_RETURN(std::string_view model_name, g.GetString("tokenizer.ggml.model"));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerModel));
+  if (!v.model) return missing(GgufKey::kTokenizerModel);
+  const std::string& model_name = *v.model;
   if (model_name != "gpt2" && model_name != "llama") {
     std::string_view kind = model_name == "bert" ? "WordPiece" : model_name == "t5" ? "Unigram" : "";
-    return absl::UnimplementedError(absl::StrCat(src, ": tokenizer.ggml.model \"", ToAbsl(model_name), "\"",
+    return absl::UnimplementedError(absl::StrCat(src, ": ", key(GgufKey::kTokenizerModel), " \"", model_name, "\"",
                                                  kind.empty() ? "" : absl::StrCat(" (", ToAbsl(kind), ")"),
                                                  " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\")"));
   }
   const bool spm = model_name == "llama";
-  if (!g.Has("tokenizer.ggml.tokens")) return missing("tokenizer.ggml.tokens");
-  ASSIGN_OR_RETURN(std::vector<std::string_view> tok_views, g.GetStringArray("tokenizer.ggml.tokens"));
-  const size_t n = tok_views.size();
-  std::vector<int32_t> types(n, kNormal);
-  if (g.Has("tokenizer.ggml.token_type")) {
-    ASSIGN_OR_RETURN(types, g.GetI32Array("tokenizer.ggml.token_type"));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerTokens));
+  if (!v.tokens) return missing(GgufKey::kTokenizerTokens);
+  std::vector<std::string> tokens = std::move(*v.tokens);
+  const size_t n = tokens.size();
+  std::vector<int32_t> types(n, kGgufTokenNormal);
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerTokenType));
+  if (v.token_types) {
+    types = std::move(*v.token_types);
     if (types.size() != n) {
-      return absl::DataLossError(absl::StrCat(src, ": tokenizer.ggml.token_type has ", types.size(), " entries for ", n, " tokens"));
+      return absl::DataLossError(
+          absl::StrCat(src, ": ", key(GgufKey::kTokenizerTokenType), " has ", types.size(), " entries for ", n, " tokens"));
     }
   }
-  auto opt_u32 = [&](std::string_view key) -> absl::StatusOr<std::optional<uint32_t>> {
-    if (!g.Has(key)) return std::optional<uint32_t>();
-    ASSIGN_OR_RETURN(uint32_t v, g.GetU32(key));
-    if (v >= n) return absl::DataLossError(absl::StrCat(src, ": ", ToAbsl(key), " = ", v, " is outside the vocabulary of ", n));
-    return std::optional<uint32_t>(v);
-  };
-  auto opt_bool = [&](std::string_view key, bool def) -> absl::StatusOr<bool> {
-    if (!g.Has(key)) return def;
-    return g.GetBool(key);
+  auto opt_id = [&](GgufSpecialToken t) -> absl::StatusOr<std::optional<uint32_t>> {
+    RETURN_IF_ERROR(v.KeyStatus(GgufSpecialTokenKey(t)));
+    std::optional<uint32_t> id = v.special_id(t);
+    if (id && *id >= n) {
+      return absl::DataLossError(absl::StrCat(src, ": ", key(GgufSpecialTokenKey(t)), " = ", *id,
+                                              " is outside the vocabulary of ", n));
+    }
+    return id;
   };
 
   TokenizerParts parts;
   parts.source = src;
   parts.format = "gguf";
-  ASSIGN_OR_RETURN(parts.bos_id, opt_u32("tokenizer.ggml.bos_token_id"));
-  ASSIGN_OR_RETURN(parts.eos_id, opt_u32("tokenizer.ggml.eos_token_id"));
-  ASSIGN_OR_RETURN(parts.unk_id, opt_u32("tokenizer.ggml.unknown_token_id"));
-  ASSIGN_OR_RETURN(bool add_bos, opt_bool("tokenizer.ggml.add_bos_token", spm));
-  ASSIGN_OR_RETURN(bool add_eos, opt_bool("tokenizer.ggml.add_eos_token", false));
+  ASSIGN_OR_RETURN(parts.bos_id, opt_id(GgufSpecialToken::kBos));
+  ASSIGN_OR_RETURN(parts.eos_id, opt_id(GgufSpecialToken::kEos));
+  ASSIGN_OR_RETURN(parts.unk_id, opt_id(GgufSpecialToken::kUnknown));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddBos));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddEos));
+  const bool add_bos = v.add_bos.value_or(spm);
+  const bool add_eos = v.add_eos.value_or(false);
   parts.post.type = "gguf";
   if (add_bos && parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
   if (add_eos && parts.eos_id) parts.post.suffix.push_back(*parts.eos_id);
 
-  std::vector<std::string> tokens(tok_views.begin(), tok_views.end());
   absl::flat_hash_map<std::string_view, uint32_t> ids;
-  for (size_t i = 0; i < n; ++i) ids.try_emplace(tok_views[i], static_cast<uint32_t>(i));
+  for (size_t i = 0; i < n; ++i) ids.try_emplace(tokens[i], static_cast<uint32_t>(i));
   // llama.cpp matches control, user-defined and unknown tokens in the text
   // before its tokenizer runs (cache_special_tokens); control and unknown
   // ones only with parse_special, as HF matches special added tokens.
   for (size_t i = 0; i < n; ++i) {
-    if (types[i] == kControl || types[i] == kUserDefined || types[i] == kUnknown) {
+    if (types[i] == kGgufTokenControl || types[i] == kGgufTokenUserDefined || types[i] == kGgufTokenUnknown) {
       AddedToken t;
       t.id = static_cast<uint32_t>(i);
       t.content = tokens[i];
-      t.special = types[i] != kUserDefined;
+      t.special = types[i] != kGgufTokenUserDefined;
       parts.added.Add(std::move(t));
     }
   }
 
   BpeOptions opt;
   std::vector<BpeMerge> merges;
-  std::string pre = "default";
-  if (g.Has("tokenizer.ggml.pre")) {
-    ASSIGN_OR_RETURN(std::string_view p, g.GetString("tokenizer.ggml.pre"));
-    pre = std::string(p);
-  }
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerPre));
+  const std::string pre = v.pre.value_or("default");
   if (spm) {
     // SentencePiece BPE: the pair whose merged piece scores highest merges
     // first (leftmost on ties), which is what llama.cpp and HF's converted
     // merges do. Ranks are dense over distinct scores, best first.
-    if (!g.Has("tokenizer.ggml.scores")) return missing("tokenizer.ggml.scores");
-    ASSIGN_OR_RETURN(std::vector<float> scores, g.GetF32Array("tokenizer.ggml.scores"));
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerScores));
+    if (!v.scores) return missing(GgufKey::kTokenizerScores);
+    const std::vector<float>& scores = *v.scores;
     if (scores.size() != n) {
-      return absl::DataLossError(absl::StrCat(src, ": tokenizer.ggml.scores has ", scores.size(), " entries for ", n, " tokens"));
+      return absl::DataLossError(
+          absl::StrCat(src, ": ", key(GgufKey::kTokenizerScores), " has ", scores.size(), " entries for ", n, " tokens"));
     }
     std::vector<float> distinct(scores);
     std::sort(distinct.begin(), distinct.end(), std::greater<>());
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
     for (size_t i = 0; i < n; ++i) {
-      if (types[i] != kNormal) continue;
-      std::string_view s = tok_views[i];
+      if (types[i] != kGgufTokenNormal) continue;
+      std::string_view s = tokens[i];
       uint32_t rank = static_cast<uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), scores[i], std::greater<>()) -
                                             distinct.begin());
       for (size_t cut = 1; cut < s.size(); ++cut) {
@@ -158,7 +164,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g
     }
     opt.byte_fallback = true;
     opt.unk_id = parts.unk_id.value_or(0);
-    ASSIGN_OR_RETURN(bool add_space, opt_bool("tokenizer.ggml.add_space_prefix", true));
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
+    const bool add_space = v.add_space_prefix.value_or(true);
     if (add_space) {
       NormalizerStep p;
       p.kind = NormalizerStep::Kind::kPrepend;
@@ -180,8 +187,9 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g
     if (add_space) parts.decoder.Add(DecoderStep{DecoderStep::Kind::kStrip, "", " ", 1, 0, true});
     parts.description = "gguf llama (SentencePiece BPE, byte fallback)";
   } else {
-    if (!g.Has("tokenizer.ggml.merges")) return missing("tokenizer.ggml.merges");
-    ASSIGN_OR_RETURN(std::vector<std::string_view> mv, g.GetStringArray("tokenizer.ggml.merges"));
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerMerges));
+    if (!v.merges) return missing(GgufKey::kTokenizerMerges);
+    const std::vector<std::string>& mv = *v.merges;
     merges.reserve(mv.size());
     for (size_t r = 0; r < mv.size(); ++r) {
       std::string_view s = mv[r];
@@ -189,15 +197,15 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& g
       auto a = sp == std::string_view::npos ? ids.end() : ids.find(s.substr(0, sp));
       auto b = sp == std::string_view::npos ? ids.end() : ids.find(s.substr(sp + 1));
       if (a == ids.end() || b == ids.end()) {
-        return absl::DataLossError(absl::StrCat(src, ": tokenizer.ggml.merges[", r, "] \"", ToAbsl(s),
+        return absl::DataLossError(absl::StrCat(src, ": ", key(GgufKey::kTokenizerMerges), "[", r, "] \"", ToAbsl(s),
                                                 "\" is not two vocabulary tokens separated by a space"));
       }
       merges.push_back({a->second, b->second, static_cast<uint32_t>(r)});
     }
     auto regexes = PreRegexes(pre);
     if (!regexes) {
-      return absl::UnimplementedError(absl::StrCat(src, ": tokenizer.ggml.pre \"", pre,
-                                                   "\" is not a pre-tokenizer llmtk knows"));
+      return absl::UnimplementedError(
+          absl::StrCat(src, ": ", key(GgufKey::kTokenizerPre), " \"", pre, "\" is not a pre-tokenizer llmtk knows"));
     }
     for (const std::string& re : *regexes) {
       PreTokenizeStep st;

@@ -6,6 +6,7 @@
 #include "lib/formats/gguf.h"
 #include "lib/base/io.h"
 #include "lib/base/unicode.h"
+#include "lib/tokenizer/byte_level.h"
 
 namespace llmtk {
 

@@ -1,6 +1,6 @@
 // tokenizer/tokenizer: a BPE tokenizer as HF tokenizers runs it — added tokens,
 // normalizer, pre-tokenizer, BPE model, post-processor, decoder — loaded from
-// a tokenizer.json or from a GGUF vocabulary (tokenizer.ggml.*), giving the
+// a tokenizer.json or from a GGUF vocabulary (formats/gguf_vocab.h), giving the
 // same ids as HF tokenizers (and llama.cpp for GGUF files).
 //
 // Added tokens are matched in the raw text, also those marked
@@ -35,6 +35,7 @@
 namespace llmtk {
 
 class GgufFile;
+struct GgufVocab;
 
 // Ids a post-processor puts around a single sequence.
 struct PostProcessor {
@@ -64,6 +65,8 @@ class Tokenizer {
   static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromJson(std::string_view json, const std::string& source);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& gguf);
+  // A vocabulary read from the GGUF file `source` names (ReadGgufVocab).
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGgufVocab(GgufVocab vocab, const std::string& source);
   explicit Tokenizer(TokenizerParts parts);
 
   // Appends the ids of `text`. `add_special`: the post-processor's ids

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "lib/vram/internal.h"
+#include "lib/base/size.h"
 #include "lib/base/status.h"
+#include "lib/vram/internal.h"
 
 namespace llmtk {
 namespace {
@@ -49,36 +51,23 @@ absl::StatusOr<GpuSpec> FindGpu(std::string_view name) {
 }
 
 absl::StatusOr<int64_t> ParseByteSize(std::string_view s) {
-  std::string str(s);
-  const char* begin = str.c_str();
-  char* end = nullptr;
-  const double v = std::strtod(begin, &end);
-  if (end == begin || !(v >= 0) || !std::isfinite(v)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad size '", ToAbsl(s),
-                                                   "'; use e.g. 24GiB, 80GB, 81559MiB"));
+  double bytes = 0;
+  switch (ParseSize(s, kByteUnits, kByteSeparators, &bytes)) {
+    case SizeError::kNumber:
+      return absl::InvalidArgumentError(absl::StrCat("bad size '", ToAbsl(s),
+                                                     "'; use e.g. 24GiB, 80GB, 81559MiB"));
+    case SizeError::kUnit:
+      return absl::InvalidArgumentError(absl::StrCat("bad size unit in '", ToAbsl(s),
+                                                     "'; use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB"));
+    case SizeError::kNone:
+      break;
   }
-  std::string unit = Lower(std::string_view(end));
-  while (!unit.empty() && unit.front() == '-') unit.erase(unit.begin());
-  double mult;
-  if (unit.empty() && v != 0) {
-    // "24" for a GPU is 24 GB to a person and 24 bytes to a parser: say which.
+  // "24" for a GPU is 24 GB to a person and 24 bytes to a parser: say which.
+  const absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(ToAbsl(s));
+  if (bytes != 0 && (trimmed.empty() || !absl::ascii_isalpha(trimmed.back()))) {
     return absl::InvalidArgumentError(absl::StrCat("size '", ToAbsl(s), "' has no unit; write e.g. ", ToAbsl(s),
                                                    "GiB or ", ToAbsl(s), "GB (", ToAbsl(s), "B for bytes)"));
   }
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "kib") mult = 1024.0;
-  else if (unit == "mib") mult = 1024.0 * 1024;
-  else if (unit == "gib" || unit == "g") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
-  else if (unit == "kb") mult = 1e3;
-  else if (unit == "mb") mult = 1e6;
-  else if (unit == "gb") mult = 1e9;
-  else if (unit == "tb") mult = 1e12;
-  else {
-    return absl::InvalidArgumentError(absl::StrCat("bad size unit in '", ToAbsl(s),
-                                                   "'; use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB"));
-  }
-  const double bytes = v * mult;
   if (bytes > 9e18) return absl::InvalidArgumentError(absl::StrCat("size '", ToAbsl(s), "' is too large"));
   return static_cast<int64_t>(std::llround(bytes));
 }

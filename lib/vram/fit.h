@@ -28,8 +28,9 @@ const std::vector<GpuSpec>& GpuTable();
 // Case-insensitive lookup ("h100-80gb", "RTX4090"). InvalidArgument listing
 // the known names when absent.
 absl::StatusOr<GpuSpec> FindGpu(std::string_view name);
-// "24GiB", "24 GiB", "80GB" (decimal), "81559MiB", "1.5TiB", "512B"; a unit
-// is required ("24" is InvalidArgument) except for 0.
+// "24GiB", "24 GiB", "80GB" (decimal), "81559MiB", "1.5TiB", "512B"
+// (base/size.h with kByteUnits); a unit is required ("24" is
+// InvalidArgument) except for 0.
 absl::StatusOr<int64_t> ParseByteSize(std::string_view s);
 
 enum class SolveFor { kNone, kMaxBatch, kMaxSeq, kMinGpus };

@@ -210,12 +210,11 @@ absl::StatusOr<ElemBytes> ParseCacheDtype(std::string_view name) {
   if (n == "fp32" || n == "f32") return ElemBytes{4, 1};
   if (n == "fp16" || n == "f16" || n == "bf16" || n == "auto") return ElemBytes{2, 1};
   if (n == "fp8" || n == "fp8_e4m3" || n == "fp8_e5m2" || n == "int8") return ElemBytes{1, 1};
-  if (n == "q8_0") return ElemBytes{34, 32};
-  if (n == "q4_0") return ElemBytes{18, 32};
-  if (n == "q4_1") return ElemBytes{20, 32};
-  if (n == "q5_0") return ElemBytes{22, 32};
-  if (n == "q5_1") return ElemBytes{24, 32};
-  if (n == "iq4_nl") return ElemBytes{18, 32};
+  // llama.cpp's quantized cache types: their blocks as ggml lays them out.
+  if (n == "q8_0" || n == "q4_0" || n == "q4_1" || n == "q5_0" || n == "q5_1" || n == "iq4_nl") {
+    const GgmlTypeInfo& t = TypeInfo(*ParseGgmlType(n));
+    return ElemBytes{static_cast<int64_t>(t.type_size), t.block_size};
+  }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown cache dtype '", ToAbsl(name), "'; use fp32, fp16, bf16, fp8, int8, q8_0, q4_0, q4_1, "
                                      "q5_0, q5_1 or iq4_nl"));

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/formats/gguf.h"
+#include "lib/formats/gguf_keys.h"
 #include "lib/vram/model_shape.h"
 #include "lib/base/status.h"
 
@@ -25,53 +26,55 @@ constexpr ArchMap kArchs[] = {
 
 absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> f, GgufFile::Open(path));
-  ASSIGN_OR_RETURN(std::string_view arch, f->GetString("general.architecture"));
+  const std::string_view arch_key = GgufKeyName(GgufKey::kGeneralArchitecture);
+  ASSIGN_OR_RETURN(std::string_view arch, f->GetString(arch_key));
   ModelShape m;
   m.source = path;
   for (const ArchMap& a : kArchs) {
     if (arch == a.gguf) m.model_type = a.model_type;
   }
   if (m.model_type.empty()) {
-    return absl::UnimplementedError(absl::StrCat(path, ": general.architecture '", ToAbsl(arch),
+    return absl::UnimplementedError(absl::StrCat(path, ": ", ToAbsl(arch_key), " '", ToAbsl(arch),
                                                  "' is not supported by the estimator"));
   }
-  const std::string p = absl::StrCat(ToAbsl(arch), ".");
-  auto u32 = [&](const char* key) { return f->GetU32(absl::StrCat(p, key)); };
-  auto opt = [&](const char* key, int64_t def) -> absl::StatusOr<int64_t> {
-    const std::string k = absl::StrCat(p, key);
+  using K = GgufArchKey;
+  auto u32 = [&](K key) { return f->GetU32(GgufKeyName(key, arch)); };
+  auto opt = [&](K key, int64_t def) -> absl::StatusOr<int64_t> {
+    const std::string k = GgufKeyName(key, arch);
     if (!f->Has(k)) return def;
     ASSIGN_OR_RETURN(uint32_t v, f->GetU32(k));
     return static_cast<int64_t>(v);
   };
-  ASSIGN_OR_RETURN(uint32_t layers, u32("block_count"));
-  ASSIGN_OR_RETURN(uint32_t hidden, u32("embedding_length"));
-  ASSIGN_OR_RETURN(uint32_t heads, u32("attention.head_count"));
+  ASSIGN_OR_RETURN(uint32_t layers, u32(K::kBlockCount));
+  ASSIGN_OR_RETURN(uint32_t hidden, u32(K::kEmbeddingLength));
+  ASSIGN_OR_RETURN(uint32_t heads, u32(K::kAttentionHeadCount));
   m.layers = layers;
   m.hidden = hidden;
   m.heads = heads;
   if (m.layers <= 0 || m.hidden <= 0 || m.heads <= 0) {
-    return absl::DataLossError(absl::StrCat(path, ": block_count, embedding_length and "
-                                                  "attention.head_count must be positive"));
+    return absl::DataLossError(absl::StrCat(path, ": ", ToAbsl(GgufArchKeySuffix(K::kBlockCount)), ", ",
+                                            ToAbsl(GgufArchKeySuffix(K::kEmbeddingLength)), " and ",
+                                            ToAbsl(GgufArchKeySuffix(K::kAttentionHeadCount)), " must be positive"));
   }
-  ASSIGN_OR_RETURN(m.kv_heads, opt("attention.head_count_kv", m.heads));
+  ASSIGN_OR_RETURN(m.kv_heads, opt(K::kAttentionHeadCountKv, m.heads));
   if (m.kv_heads <= 0 || m.heads % m.kv_heads != 0) {
-    return absl::DataLossError(absl::StrCat(path, ": ", p, "attention.head_count_kv = ",
+    return absl::DataLossError(absl::StrCat(path, ": ", GgufKeyName(K::kAttentionHeadCountKv, arch), " = ",
                                             m.kv_heads, " does not divide head_count ", m.heads));
   }
-  ASSIGN_OR_RETURN(m.head_dim, opt("attention.key_length", m.hidden / m.heads));
-  ASSIGN_OR_RETURN(m.intermediate, opt("feed_forward_length", 0));
-  ASSIGN_OR_RETURN(m.max_positions, opt("context_length", 0));
-  ASSIGN_OR_RETURN(m.experts, opt("expert_count", 0));
-  ASSIGN_OR_RETURN(m.experts_per_token, opt("expert_used_count", 0));
-  ASSIGN_OR_RETURN(m.moe_intermediate, opt("expert_feed_forward_length", m.intermediate));
-  ASSIGN_OR_RETURN(m.sliding_window, opt("attention.sliding_window", 0));
+  ASSIGN_OR_RETURN(m.head_dim, opt(K::kAttentionKeyLength, m.hidden / m.heads));
+  ASSIGN_OR_RETURN(m.intermediate, opt(K::kFeedForwardLength, 0));
+  ASSIGN_OR_RETURN(m.max_positions, opt(K::kContextLength, 0));
+  ASSIGN_OR_RETURN(m.experts, opt(K::kExpertCount, 0));
+  ASSIGN_OR_RETURN(m.experts_per_token, opt(K::kExpertUsedCount, 0));
+  ASSIGN_OR_RETURN(m.moe_intermediate, opt(K::kExpertFeedForwardLength, m.intermediate));
+  ASSIGN_OR_RETURN(m.sliding_window, opt(K::kAttentionSlidingWindow, 0));
   if (m.model_type == "llama" && m.experts > 0) m.model_type = "mixtral";
   if (m.model_type == "deepseek_v2") {
     m.attention = AttentionKind::kLatent;
-    ASSIGN_OR_RETURN(m.kv_lora_rank, opt("attention.kv_lora_rank", 0));
-    ASSIGN_OR_RETURN(m.q_lora_rank, opt("attention.q_lora_rank", 0));
-    ASSIGN_OR_RETURN(m.qk_rope_head_dim, opt("rope.dimension_count", 0));
-    ASSIGN_OR_RETURN(m.v_head_dim, opt("attention.value_length", 0));
+    ASSIGN_OR_RETURN(m.kv_lora_rank, opt(K::kAttentionKvLoraRank, 0));
+    ASSIGN_OR_RETURN(m.q_lora_rank, opt(K::kAttentionQLoraRank, 0));
+    ASSIGN_OR_RETURN(m.qk_rope_head_dim, opt(K::kRopeDimensionCount, 0));
+    ASSIGN_OR_RETURN(m.v_head_dim, opt(K::kAttentionValueLength, 0));
     m.qk_nope_head_dim = m.head_dim - m.qk_rope_head_dim;
     m.kv_heads = m.heads;
   }

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/status.h"
-#include "simdjson.h"
+#include "lib/formats/hf_config.h"
 
 namespace llmtk {
 namespace {
@@ -21,70 +21,61 @@ constexpr const char* kSupported[] = {"llama",   "mistral",     "qwen2",       "
 // Reads config.json fields with one consistent error style.
 class ConfigReader {
  public:
-  ConfigReader(simdjson::dom::object obj, std::string_view source, std::string model_type)
-      : obj_(obj), source_(source), model_type_(std::move(model_type)) {}
+  using Value = HfConfigValue;
+  ConfigReader(std::string_view source, std::string model_type)
+      : source_(source), model_type_(std::move(model_type)) {}
 
-  bool Has(std::string_view key) const {
-    simdjson::dom::element e;
-    return obj_[key].get(e) == simdjson::SUCCESS && !e.is_null();
-  }
+  bool Has(const Value& v) const { return v.present(); }
 
   // Absent or null: nullopt. Present but not a non-negative integer: error.
-  absl::StatusOr<std::optional<int64_t>> OptInt(std::string_view key) const {
-    simdjson::dom::element e;
-    if (obj_[key].get(e) != simdjson::SUCCESS || e.is_null()) return std::optional<int64_t>();
-    int64_t v = 0;
-    if (e.is_int64()) {
-      v = e.get_int64().value_unsafe();
-    } else if (e.is_uint64()) {
-      return Bad(key, "is too large");
-    } else if (e.is_double()) {
-      double d = e.get_double().value_unsafe();
-      if (d != static_cast<double>(static_cast<int64_t>(d))) return Bad(key, "is not an integer");
-      v = static_cast<int64_t>(d);
-    } else {
-      return Bad(key, "is not a number");
+  absl::StatusOr<std::optional<int64_t>> OptInt(const Value& v) const {
+    if (!v.present()) return std::optional<int64_t>();
+    int64_t i = 0;
+    switch (v.type) {
+      case Value::Type::kInt:
+        i = v.int_value;
+        break;
+      case Value::Type::kUint:
+        return Bad(v.key, "is too large");
+      case Value::Type::kDouble: {
+        const double d = v.number;
+        if (d != static_cast<double>(static_cast<int64_t>(d))) return Bad(v.key, "is not an integer");
+        i = static_cast<int64_t>(d);
+        break;
+      }
+      default:
+        return Bad(v.key, "is not a number");
     }
-    if (v < 0) return Bad(key, absl::StrCat("is negative (", v, ")"));
+    if (i < 0) return Bad(v.key, absl::StrCat("is negative (", i, ")"));
     // Shapes beyond 2^31 are nonsense and would overflow products below.
-    if (v > (int64_t{1} << 31)) return Bad(key, absl::StrCat("is implausibly large (", v, ")"));
-    return std::optional<int64_t>(v);
+    if (i > (int64_t{1} << 31)) return Bad(v.key, absl::StrCat("is implausibly large (", i, ")"));
+    return std::optional<int64_t>(i);
   }
 
-  absl::StatusOr<int64_t> Int(std::string_view key) const {
-    ASSIGN_OR_RETURN(std::optional<int64_t> v, OptInt(key));
-    if (!v) {
-      return absl::DataLossError(absl::StrCat(ToAbsl(source_), ": missing required key '", ToAbsl(key),
+  absl::StatusOr<int64_t> Int(const Value& v) const {
+    ASSIGN_OR_RETURN(std::optional<int64_t> i, OptInt(v));
+    if (!i) {
+      return absl::DataLossError(absl::StrCat(ToAbsl(source_), ": missing required key '", ToAbsl(v.key),
                                               "' (model_type ", model_type_, ")"));
     }
-    return *v;
+    return *i;
   }
 
-  // First present key among `keys` (families name the same thing differently).
-  absl::StatusOr<int64_t> IntAny(std::initializer_list<std::string_view> keys) const {
-    for (std::string_view k : keys) {
-      ASSIGN_OR_RETURN(std::optional<int64_t> v, OptInt(k));
-      if (v) return *v;
+  // First present key among `values` (families name the same thing differently).
+  absl::StatusOr<int64_t> IntAny(std::initializer_list<const Value*> values) const {
+    for (const Value* v : values) {
+      ASSIGN_OR_RETURN(std::optional<int64_t> i, OptInt(*v));
+      if (i) return *i;
     }
-    return Int(*keys.begin());
+    return Int(**values.begin());
   }
 
-  absl::StatusOr<int64_t> IntOr(std::string_view key, int64_t def) const {
-    ASSIGN_OR_RETURN(std::optional<int64_t> v, OptInt(key));
-    return v ? *v : def;
+  absl::StatusOr<int64_t> IntOr(const Value& v, int64_t def) const {
+    ASSIGN_OR_RETURN(std::optional<int64_t> i, OptInt(v));
+    return i ? *i : def;
   }
 
-  bool Bool(std::string_view key, bool def) const {
-    simdjson::dom::element e;
-    if (obj_[key].get(e) != simdjson::SUCCESS || !e.is_bool()) return def;
-    return e.get_bool().value_unsafe();
-  }
-
-  std::optional<simdjson::dom::array> Array(std::string_view key) const {
-    simdjson::dom::array a;
-    if (obj_[key].get_array().get(a) != simdjson::SUCCESS) return std::nullopt;
-    return a;
-  }
+  bool Bool(const Value& v, bool def) const { return v.AsBool().value_or(def); }
 
   absl::Status Bad(std::string_view key, std::string_view what) const {
     return absl::DataLossError(absl::StrCat(ToAbsl(source_), ": key '", ToAbsl(key), "' ",
@@ -92,35 +83,33 @@ class ConfigReader {
   }
 
  private:
-  simdjson::dom::object obj_;
   std::string source_;
   std::string model_type_;
 };
 
-absl::Status Positive(const ConfigReader& r, std::string_view key, int64_t v) {
-  if (v <= 0) return r.Bad(key, "must be positive");
+absl::Status Positive(const ConfigReader& r, const HfConfigValue& v, int64_t value) {
+  if (value <= 0) return r.Bad(v.key, "must be positive");
   return absl::OkStatus();
 }
 
-absl::Status ReadAttention(const ConfigReader& r, ModelShape& m) {
-  ASSIGN_OR_RETURN(m.heads, r.IntAny({"num_attention_heads", "n_head"}));
-  RETURN_IF_ERROR(Positive(r, "num_attention_heads", m.heads));
-  ASSIGN_OR_RETURN(m.kv_heads, r.IntOr("num_key_value_heads", m.heads));
-  RETURN_IF_ERROR(Positive(r, "num_key_value_heads", m.kv_heads));
+absl::Status ReadAttention(const HfConfigJson& c, const ConfigReader& r, ModelShape& m) {
+  ASSIGN_OR_RETURN(m.heads, r.IntAny({&c.num_attention_heads, &c.n_head}));
+  RETURN_IF_ERROR(Positive(r, c.num_attention_heads, m.heads));
+  ASSIGN_OR_RETURN(m.kv_heads, r.IntOr(c.num_key_value_heads, m.heads));
+  RETURN_IF_ERROR(Positive(r, c.num_key_value_heads, m.kv_heads));
   if (m.heads % m.kv_heads != 0) {
-    return r.Bad("num_key_value_heads", absl::StrCat("= ", m.kv_heads,
-                                                     " does not divide num_attention_heads ",
-                                                     m.heads));
+    return r.Bad(c.num_key_value_heads.key, absl::StrCat("= ", m.kv_heads, " does not divide ",
+                                                         ToAbsl(c.num_attention_heads.key), " ", m.heads));
   }
-  ASSIGN_OR_RETURN(std::optional<int64_t> hd, r.OptInt("head_dim"));
+  ASSIGN_OR_RETURN(std::optional<int64_t> hd, r.OptInt(c.head_dim));
   if (hd) {
     m.head_dim = *hd;
-    RETURN_IF_ERROR(Positive(r, "head_dim", m.head_dim));
+    RETURN_IF_ERROR(Positive(r, c.head_dim, m.head_dim));
   } else {
     if (m.hidden % m.heads != 0) {
-      return r.Bad("num_attention_heads",
-                   absl::StrCat("= ", m.heads, " does not divide hidden_size ", m.hidden,
-                                " and no head_dim is given"));
+      return r.Bad(c.num_attention_heads.key,
+                   absl::StrCat("= ", m.heads, " does not divide ", ToAbsl(c.hidden_size.key), " ", m.hidden,
+                                " and no ", ToAbsl(c.head_dim.key), " is given"));
     }
     m.head_dim = m.hidden / m.heads;
   }
@@ -128,39 +117,34 @@ absl::Status ReadAttention(const ConfigReader& r, ModelShape& m) {
 }
 
 // Sliding layers from an explicit "layer_types" list, if the config has one.
-bool ReadLayerTypes(const ConfigReader& r, ModelShape& m) {
-  auto arr = r.Array("layer_types");
-  if (!arr) return false;
+bool ReadLayerTypes(const HfConfigJson& c, ModelShape& m) {
+  if (c.layer_types.type != HfConfigValue::Type::kArray) return false;
   m.sliding_layers.clear();
-  for (simdjson::dom::element e : *arr) {
-    std::string_view s;
-    if (e.get_string().get(s) != simdjson::SUCCESS) return false;
-    m.sliding_layers.push_back(s == "sliding_attention");
+  for (const HfConfigValue& e : c.layer_types.elements) {
+    if (!e.AsString()) return false;
+    m.sliding_layers.push_back(*e.AsString() == "sliding_attention");
   }
   return static_cast<int64_t>(m.sliding_layers.size()) == m.layers;
 }
 
-absl::StatusOr<ModelShape> ParseObject(simdjson::dom::object obj, std::string_view source,
-                                       int depth);
-
-absl::StatusOr<ModelShape> ParseFamily(const ConfigReader& r, const std::string& type,
+absl::StatusOr<ModelShape> ParseFamily(const HfConfigJson& c, const ConfigReader& r, const std::string& type,
                                        std::string_view source) {
   ModelShape m;
   m.model_type = type;
   m.source = std::string(source);
   const bool gpt2 = type == "gpt2";
   const bool bert = type == "bert";
-  ASSIGN_OR_RETURN(m.hidden, r.IntAny({"hidden_size", "n_embd"}));
-  RETURN_IF_ERROR(Positive(r, "hidden_size", m.hidden));
-  ASSIGN_OR_RETURN(m.layers, r.IntAny({"num_hidden_layers", "n_layer"}));
-  RETURN_IF_ERROR(Positive(r, "num_hidden_layers", m.layers));
-  ASSIGN_OR_RETURN(m.vocab, r.Int("vocab_size"));
-  RETURN_IF_ERROR(Positive(r, "vocab_size", m.vocab));
-  ASSIGN_OR_RETURN(m.max_positions, r.IntOr("max_position_embeddings", 0));
+  ASSIGN_OR_RETURN(m.hidden, r.IntAny({&c.hidden_size, &c.n_embd}));
+  RETURN_IF_ERROR(Positive(r, c.hidden_size, m.hidden));
+  ASSIGN_OR_RETURN(m.layers, r.IntAny({&c.num_hidden_layers, &c.n_layer}));
+  RETURN_IF_ERROR(Positive(r, c.num_hidden_layers, m.layers));
+  ASSIGN_OR_RETURN(m.vocab, r.Int(c.vocab_size));
+  RETURN_IF_ERROR(Positive(r, c.vocab_size, m.vocab));
+  ASSIGN_OR_RETURN(m.max_positions, r.IntOr(c.max_position_embeddings, 0));
   if (m.max_positions == 0) {
-    ASSIGN_OR_RETURN(m.max_positions, r.IntOr("n_positions", 0));
+    ASSIGN_OR_RETURN(m.max_positions, r.IntOr(c.n_positions, 0));
   }
-  RETURN_IF_ERROR(ReadAttention(r, m));
+  RETURN_IF_ERROR(ReadAttention(c, r, m));
 
   if (gpt2 || bert) {
     m.mlp = MlpKind::kPlain;
@@ -170,42 +154,42 @@ absl::StatusOr<ModelShape> ParseFamily(const ConfigReader& r, const std::string&
     m.attention_dropout_masks = true;
     m.tied_embeddings = true;  // GPT-2 ties lm_head; BERT's classifier head is not counted
     if (gpt2) {
-      ASSIGN_OR_RETURN(std::optional<int64_t> inner, r.OptInt("n_inner"));
+      ASSIGN_OR_RETURN(std::optional<int64_t> inner, r.OptInt(c.n_inner));
       m.intermediate = inner ? *inner : 4 * m.hidden;
     } else {
-      ASSIGN_OR_RETURN(m.intermediate, r.Int("intermediate_size"));
-      ASSIGN_OR_RETURN(m.token_types, r.IntOr("type_vocab_size", 2));
+      ASSIGN_OR_RETURN(m.intermediate, r.Int(c.intermediate_size));
+      ASSIGN_OR_RETURN(m.token_types, r.IntOr(c.type_vocab_size, 2));
       m.pooler = true;
       m.encoder = true;
     }
     return m;
   }
 
-  ASSIGN_OR_RETURN(m.intermediate, r.IntOr("intermediate_size", 0));
-  m.tied_embeddings = r.Bool("tie_word_embeddings", type.rfind("gemma", 0) == 0);
-  m.qkv_bias = type == "qwen2" || type == "qwen2_moe" || r.Bool("attention_bias", false);
+  ASSIGN_OR_RETURN(m.intermediate, r.IntOr(c.intermediate_size, 0));
+  m.tied_embeddings = r.Bool(c.tie_word_embeddings, type.rfind("gemma", 0) == 0);
+  m.qkv_bias = type == "qwen2" || type == "qwen2_moe" || r.Bool(c.attention_bias, false);
   m.qk_norm = type == "qwen3" || type == "qwen3_moe" || type == "gemma3_text";
   if (type == "gemma2" || type == "gemma3_text") m.norms_per_layer = 4;
 
   // Sliding windows. Mistral applies its window on every layer; Qwen2 only
   // when use_sliding_window is set; Gemma2 alternates; Gemma3 keeps one
   // global layer in every sliding_window_pattern.
-  ASSIGN_OR_RETURN(int64_t window, r.IntOr("sliding_window", 0));
+  ASSIGN_OR_RETURN(int64_t window, r.IntOr(c.sliding_window, 0));
   if (type == "mistral" || type == "mixtral") {
     m.sliding_window = window;
   } else if (type == "qwen2" || type == "qwen2_moe" || type == "qwen3" || type == "qwen3_moe") {
-    if (r.Bool("use_sliding_window", false)) {
+    if (r.Bool(c.use_sliding_window, false)) {
       m.sliding_window = window;
-      ASSIGN_OR_RETURN(int64_t max_window_layers, r.IntOr("max_window_layers", m.layers));
+      ASSIGN_OR_RETURN(int64_t max_window_layers, r.IntOr(c.max_window_layers, m.layers));
       // HF Qwen2: layers with index >= max_window_layers use the window.
       for (int64_t i = 0; i < m.layers; ++i) m.sliding_layers.push_back(i >= max_window_layers);
     }
   } else if (type == "gemma2" || type == "gemma3_text") {
     m.sliding_window = window;
-    if (!ReadLayerTypes(r, m)) {
+    if (!ReadLayerTypes(c, m)) {
       m.sliding_layers.clear();
-      ASSIGN_OR_RETURN(int64_t pattern, r.IntOr("sliding_window_pattern", type == "gemma2" ? 2 : 6));
-      if (pattern <= 0) return r.Bad("sliding_window_pattern", "must be positive");
+      ASSIGN_OR_RETURN(int64_t pattern, r.IntOr(c.sliding_window_pattern, type == "gemma2" ? 2 : 6));
+      if (pattern <= 0) return r.Bad(c.sliding_window_pattern.key, "must be positive");
       for (int64_t i = 0; i < m.layers; ++i) {
         m.sliding_layers.push_back(type == "gemma2" ? i % 2 == 0 : (i + 1) % pattern != 0);
       }
@@ -213,78 +197,73 @@ absl::StatusOr<ModelShape> ParseFamily(const ConfigReader& r, const std::string&
   }
 
   if (type == "mixtral") {
-    ASSIGN_OR_RETURN(m.experts, r.Int("num_local_experts"));
-    ASSIGN_OR_RETURN(m.experts_per_token, r.Int("num_experts_per_tok"));
+    ASSIGN_OR_RETURN(m.experts, r.Int(c.num_local_experts));
+    ASSIGN_OR_RETURN(m.experts_per_token, r.Int(c.num_experts_per_tok));
     m.moe_intermediate = m.intermediate;
   } else if (type == "qwen2_moe" || type == "qwen3_moe") {
-    ASSIGN_OR_RETURN(m.experts, r.Int("num_experts"));
-    ASSIGN_OR_RETURN(m.experts_per_token, r.Int("num_experts_per_tok"));
-    ASSIGN_OR_RETURN(m.moe_intermediate, r.Int("moe_intermediate_size"));
-    ASSIGN_OR_RETURN(m.moe_layer_freq, r.IntOr("decoder_sparse_step", 1));
+    ASSIGN_OR_RETURN(m.experts, r.Int(c.num_experts));
+    ASSIGN_OR_RETURN(m.experts_per_token, r.Int(c.num_experts_per_tok));
+    ASSIGN_OR_RETURN(m.moe_intermediate, r.Int(c.moe_intermediate_size));
+    ASSIGN_OR_RETURN(m.moe_layer_freq, r.IntOr(c.decoder_sparse_step, 1));
     if (type == "qwen2_moe") {
-      ASSIGN_OR_RETURN(m.shared_expert_intermediate, r.Int("shared_expert_intermediate_size"));
+      ASSIGN_OR_RETURN(m.shared_expert_intermediate, r.Int(c.shared_expert_intermediate_size));
       m.shared_expert_gate = m.shared_expert_intermediate > 0;
     }
-    if (auto only = r.Array("mlp_only_layers"); only && only->size() > 0) {
-      return absl::UnimplementedError(
-          absl::StrCat(ToAbsl(source), ": mlp_only_layers is not supported by the estimator"));
+    if (c.mlp_only_layers.type == HfConfigValue::Type::kArray && !c.mlp_only_layers.elements.empty()) {
+      return absl::UnimplementedError(absl::StrCat(ToAbsl(source), ": ", ToAbsl(c.mlp_only_layers.key),
+                                                   " is not supported by the estimator"));
     }
   } else if (type == "deepseek" || type == "deepseek_v2" || type == "deepseek_v3") {
-    ASSIGN_OR_RETURN(m.experts, r.IntOr("n_routed_experts", 0));
+    ASSIGN_OR_RETURN(m.experts, r.IntOr(c.n_routed_experts, 0));
     if (m.experts > 0) {
-      ASSIGN_OR_RETURN(m.experts_per_token, r.Int("num_experts_per_tok"));
-      ASSIGN_OR_RETURN(m.moe_intermediate, r.Int("moe_intermediate_size"));
-      ASSIGN_OR_RETURN(m.shared_experts, r.IntOr("n_shared_experts", 0));
-      ASSIGN_OR_RETURN(m.first_dense_layers, r.IntOr("first_k_dense_replace", 0));
-      ASSIGN_OR_RETURN(m.moe_layer_freq, r.IntOr("moe_layer_freq", 1));
+      ASSIGN_OR_RETURN(m.experts_per_token, r.Int(c.num_experts_per_tok));
+      ASSIGN_OR_RETURN(m.moe_intermediate, r.Int(c.moe_intermediate_size));
+      ASSIGN_OR_RETURN(m.shared_experts, r.IntOr(c.n_shared_experts, 0));
+      ASSIGN_OR_RETURN(m.first_dense_layers, r.IntOr(c.first_k_dense_replace, 0));
+      ASSIGN_OR_RETURN(m.moe_layer_freq, r.IntOr(c.moe_layer_freq, 1));
     }
     m.router_bias_correction = type == "deepseek_v3";
     if (type != "deepseek") {
       m.attention = AttentionKind::kLatent;
-      ASSIGN_OR_RETURN(m.q_lora_rank, r.IntOr("q_lora_rank", 0));
-      ASSIGN_OR_RETURN(m.kv_lora_rank, r.Int("kv_lora_rank"));
-      ASSIGN_OR_RETURN(m.qk_nope_head_dim, r.Int("qk_nope_head_dim"));
-      ASSIGN_OR_RETURN(m.qk_rope_head_dim, r.Int("qk_rope_head_dim"));
-      ASSIGN_OR_RETURN(m.v_head_dim, r.Int("v_head_dim"));
-      RETURN_IF_ERROR(Positive(r, "kv_lora_rank", m.kv_lora_rank));
+      ASSIGN_OR_RETURN(m.q_lora_rank, r.IntOr(c.q_lora_rank, 0));
+      ASSIGN_OR_RETURN(m.kv_lora_rank, r.Int(c.kv_lora_rank));
+      ASSIGN_OR_RETURN(m.qk_nope_head_dim, r.Int(c.qk_nope_head_dim));
+      ASSIGN_OR_RETURN(m.qk_rope_head_dim, r.Int(c.qk_rope_head_dim));
+      ASSIGN_OR_RETURN(m.v_head_dim, r.Int(c.v_head_dim));
+      RETURN_IF_ERROR(Positive(r, c.kv_lora_rank, m.kv_lora_rank));
       m.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;
       // MLA decompresses K and V per head: every query head has its own.
       m.kv_heads = m.heads;
     }
   }
   if (m.IsMoe()) {
-    RETURN_IF_ERROR(Positive(r, "num_experts_per_tok", m.experts_per_token));
-    RETURN_IF_ERROR(Positive(r, "moe_intermediate_size", m.moe_intermediate));
+    RETURN_IF_ERROR(Positive(r, c.num_experts_per_tok, m.experts_per_token));
+    RETURN_IF_ERROR(Positive(r, c.moe_intermediate_size, m.moe_intermediate));
     if (m.experts_per_token > m.experts) {
-      return r.Bad("num_experts_per_tok", absl::StrCat("= ", m.experts_per_token,
-                                                       " exceeds the number of experts ",
-                                                       m.experts));
+      return r.Bad(c.num_experts_per_tok.key, absl::StrCat("= ", m.experts_per_token,
+                                                           " exceeds the number of experts ",
+                                                           m.experts));
     }
-    if (m.moe_layer_freq <= 0) return r.Bad("moe_layer_freq", "must be positive");
+    if (m.moe_layer_freq <= 0) return r.Bad(c.moe_layer_freq.key, "must be positive");
   }
   bool needs_dense = !m.IsMoe() || m.first_dense_layers > 0;
   if (needs_dense && m.intermediate <= 0) {
-    if (!r.Has("intermediate_size")) RETURN_IF_ERROR(r.Int("intermediate_size").status());
-    return r.Bad("intermediate_size", "must be positive");
+    if (!r.Has(c.intermediate_size)) RETURN_IF_ERROR(r.Int(c.intermediate_size).status());
+    return r.Bad(c.intermediate_size.key, "must be positive");
   }
   return m;
 }
 
-absl::StatusOr<ModelShape> ParseObject(simdjson::dom::object obj, std::string_view source,
-                                       int depth) {
-  std::string_view type_sv;
-  if (obj["model_type"].get_string().get(type_sv) != simdjson::SUCCESS) {
-    return absl::DataLossError(absl::StrCat(ToAbsl(source), ": missing required key 'model_type'"));
+absl::StatusOr<ModelShape> ParseConfig(const HfConfigJson& c, std::string_view source, int depth) {
+  if (!c.model_type.AsString()) {
+    return absl::DataLossError(absl::StrCat(ToAbsl(source), ": missing required key '",
+                                            ToAbsl(c.model_type.key), "'"));
   }
-  std::string type(type_sv);
+  std::string type(*c.model_type.AsString());
   // Gemma 3 multimodal checkpoints nest the language model in text_config;
   // the vision tower is not part of this estimate.
-  simdjson::dom::object text;
-  if (depth == 0 && obj["text_config"].get_object().get(text) == simdjson::SUCCESS) {
-    std::string_view inner;
-    if (text["model_type"].get_string().get(inner) == simdjson::SUCCESS) {
-      return ParseObject(text, source, depth + 1);
-    }
+  if (depth == 0 && c.text_config && c.text_config->model_type.AsString()) {
+    return ParseConfig(*c.text_config, source, depth + 1);
   }
   if (type == "gemma3") type = "gemma3_text";
   bool known = false;
@@ -294,8 +273,8 @@ absl::StatusOr<ModelShape> ParseObject(simdjson::dom::object obj, std::string_vi
                                                  "' is not supported; supported: ",
                                                  SupportedModelTypes()));
   }
-  ConfigReader reader(obj, source, type);
-  return ParseFamily(reader, type, source);
+  ConfigReader reader(source, type);
+  return ParseFamily(c, reader, type, source);
 }
 
 }  // namespace
@@ -323,18 +302,14 @@ std::string SupportedModelTypes() {
 }
 
 absl::StatusOr<ModelShape> ParseHfConfig(std::string_view json, std::string_view source) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
-    return absl::DataLossError(
-        absl::StrCat(ToAbsl(source), ": invalid JSON: ", simdjson::error_message(err)));
+  absl::StatusOr<HfConfigJson> c = ParseHfConfigJson(json);
+  if (!c.ok()) {
+    return absl::DataLossError(absl::StrCat(ToAbsl(source), ": invalid JSON: ", c.status().message()));
   }
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj) != simdjson::SUCCESS) {
+  if (!c->is_object) {
     return absl::DataLossError(absl::StrCat(ToAbsl(source), ": top level is not a JSON object"));
   }
-  return ParseObject(obj, source, 0);
+  return ParseConfig(*c, source, 0);
 }
 
 absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path);  // vram/from_gguf.cc

@@ -1,6 +1,6 @@
-// vram/model_shape: a transformer's shape, read from a Hugging Face
-// config.json (or a GGUF file's metadata), and the exact parameter counts that
-// follow from it.
+// vram/model_shape: a transformer's shape, derived from a Hugging Face
+// config.json (as formats/hf_config.h reads it) or a GGUF file's metadata,
+// and the exact parameter counts that follow from it.
 //
 // The memory estimator (lib/vram/estimate.h) needs more than "7B": which
 // parameters are linear weights (they get quantized, LoRA adapts them), which

@@ -17,9 +17,7 @@ using namespace llmtk;
 
 int main(int argc, char** argv) {
   const std::string name = argc > 1 ? argv[1] : "Q4_0";
-  DType t = DType::kQ4_0;
-  for (int i = 0; i < 64; ++i)
-    if (DTypeName(static_cast<DType>(i)) == name) t = static_cast<DType>(i);
+  const DType t = ParseGgmlType(name).value_or(DType::kQ4_0);
   const Isa isa = argc > 4 ? static_cast<Isa>(std::atoi(argv[4])) : BestIsa();
   const int threads = argc > 5 ? std::atoi(argv[5]) : 1;
   ComputePool pool(threads);

@@ -4,41 +4,10 @@
 #include <array>
 
 #include "absl/strings/str_format.h"
+#include "lib/tokenizer/byte_level.h"
 #include "lib/base/unicode.h"
 
 namespace llmtk {
-
-namespace {
-
-struct ByteLevelTable {
-  std::array<std::string, 256> chars;
-  std::array<char32_t, 256> cps;
-};
-
-const ByteLevelTable& Table() {
-  static const ByteLevelTable table = [] {
-    ByteLevelTable t;
-    uint32_t extra = 0;
-    for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-      t.cps[b] = printable ? b : 256 + extra++;
-      AppendUtf8(&t.chars[b], t.cps[b]);
-    }
-    return t;
-  }();
-  return table;
-}
-
-}  // namespace
-
-const std::string& ByteLevelChar(uint8_t b) { return Table().chars[b]; }
-
-std::string ToByteLevel(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) out += Table().chars[b];
-  return out;
-}
 
 std::string MetaspaceWord(std::string_view word) {
   std::string out;

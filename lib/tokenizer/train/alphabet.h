@@ -28,16 +28,12 @@
 #include "lib/tokenizer/train/options.h"
 #include "lib/tokenizer/train/words.h"
 #include "lib/base/status.h"
+#include "lib/tokenizer/byte_level.h"
 
 namespace llmtk {
 
 inline constexpr uint32_t kNoSymbol = UINT32_MAX;
 inline constexpr char kMetaspace[] = "\xE2\x96\x81";  // U+2581
-
-// GPT-2's reversible byte -> printable character map, as UTF-8.
-const std::string& ByteLevelChar(uint8_t b);
-// Byte-level string of raw bytes.
-std::string ToByteLevel(std::string_view bytes);
 
 class Alphabet {
  public:

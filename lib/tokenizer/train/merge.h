@@ -16,7 +16,7 @@
 // <0xXX> byte-fallback token is never merged.
 //
 // Tokens are kept in byte-level form (each byte as its GPT-2 unicode
-// character), the form tokenizer.json stores.
+// character, tokenizer/byte_level.h), the form tokenizer.json stores.
 //
 // Thread-safety: LearnMerges is a pure function of its inputs.
 #ifndef LLMTK_LIB_TOKENIZER_TRAIN_MERGE_H_

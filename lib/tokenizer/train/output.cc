@@ -2,8 +2,10 @@
 
 #include "lib/tokenizer/train/alphabet.h"
 #include "lib/formats/gguf_writer.h"
+#include "lib/formats/gguf_keys.h"
+#include "lib/formats/gguf_vocab.h"
 #include "lib/base/io.h"
-#include "lib/base/jsonl.h"
+#include "lib/base/json_writer.h"
 
 namespace llmtk {
 
@@ -125,7 +127,8 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer) {
   if (pre_tokenizer == "gpt2") return std::string("gpt-2");
   if (pre_tokenizer == "qwen2") return std::string("qwen2");
   return absl::UnimplementedError(absl::StrCat(
-      "--gguf: llama.cpp has no tokenizer.ggml.pre type for the pre-tokenizer '", pre_tokenizer,
+      "--gguf: llama.cpp has no ", ToAbsl(GgufKeyName(GgufKey::kTokenizerPre)), " type for the pre-tokenizer '",
+      pre_tokenizer,
       "' and a GGUF cannot carry the regex; use --pre-tokenizer llama3, gpt2 or qwen2, or "
       "write tokenizer.json"));
 }
@@ -146,33 +149,48 @@ std::vector<float> SentencePieceScores(const TrainedBpe& model) {
 
 namespace {
 
-// llama.cpp's token types (llama_token_type).
-enum GgufTokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kByte = 6 };
-
-void SetSentencePieceVocab(const TrainedBpe& model, GgufMetadata* md) {
-  md->SetString("tokenizer.ggml.model", "llama");
-  md->SetString("tokenizer.ggml.pre", "default");
-  md->SetStringArray("tokenizer.ggml.tokens", model.tokens);
-  md->SetF32Array("tokenizer.ggml.scores", SentencePieceScores(model));
-  std::vector<int32_t> types(model.tokens.size(), kNormal);
+GgufVocab SentencePieceVocab(const TrainedBpe& model) {
+  GgufVocab v;
+  v.model = "llama";
+  v.pre = "default";
+  v.tokens = model.tokens;
+  v.scores = SentencePieceScores(model);
+  std::vector<int32_t> types(model.tokens.size(), kGgufTokenNormal);
   for (int i = 0; i < model.num_special; ++i) {
-    types[i] = model.tokens[i] == "<unk>" ? kUnknown : kControl;
+    types[i] = model.tokens[i] == "<unk>" ? kGgufTokenUnknown : kGgufTokenControl;
   }
-  for (int b = 0; b < 256; ++b) types[model.num_special + b] = kByte;
-  md->SetI32Array("tokenizer.ggml.token_type", types);
+  for (int b = 0; b < 256; ++b) types[model.num_special + b] = kGgufTokenByte;
+  v.token_types = std::move(types);
   // llama.cpp defaults these to 0, 1, 2 for "llama" vocabularies; say which
   // they are when the tokens exist, whatever --special-tokens put where.
   for (int i = 0; i < model.num_special; ++i) {
     const std::string& t = model.tokens[i];
-    if (t == "<unk>") md->SetU32("tokenizer.ggml.unknown_token_id", i);
-    if (t == "<s>") md->SetU32("tokenizer.ggml.bos_token_id", i);
-    if (t == "</s>") md->SetU32("tokenizer.ggml.eos_token_id", i);
+    if (t == "<unk>") v.set_special_id(GgufSpecialToken::kUnknown, i);
+    if (t == "<s>") v.set_special_id(GgufSpecialToken::kBos, i);
+    if (t == "</s>") v.set_special_id(GgufSpecialToken::kEos, i);
   }
   // tokenizer.json has no post-processor: no BOS/EOS, so that both encode
   // alike with add_special (llama.cpp's default for "llama" is add_bos true).
-  md->SetBool("tokenizer.ggml.add_bos_token", false);
-  md->SetBool("tokenizer.ggml.add_eos_token", false);
-  md->SetBool("tokenizer.ggml.add_space_prefix", true);
+  v.add_bos = false;
+  v.add_eos = false;
+  v.add_space_prefix = true;
+  return v;
+}
+
+absl::StatusOr<GgufVocab> ByteLevelVocab(const TrainedBpe& model, const std::string& pre_tokenizer) {
+  GgufVocab v;
+  ASSIGN_OR_RETURN(std::string pre, GgufPreType(pre_tokenizer));
+  v.model = "gpt2";
+  v.pre = std::move(pre);
+  v.tokens = model.tokens;
+  std::vector<int32_t> types(model.tokens.size(), kGgufTokenNormal);
+  for (int i = 0; i < model.num_special; ++i) types[i] = kGgufTokenControl;
+  v.token_types = std::move(types);
+  std::vector<std::string> merges;
+  merges.reserve(model.merges.size());
+  for (const auto& [a, b] : model.merges) merges.push_back(model.tokens[a] + " " + model.tokens[b]);
+  v.merges = std::move(merges);
+  return v;
 }
 
 }  // namespace
@@ -180,22 +198,13 @@ void SetSentencePieceVocab(const TrainedBpe& model, GgufMetadata* md) {
 absl::Status WriteGgufVocab(const TrainedBpe& model, const std::string& pre_tokenizer,
                             const std::string& path) {
   GgufMetadata md;
-  md.SetString("general.architecture", "llama");
-  md.SetString("general.name", "llmtk-tok trained BPE");
+  md.SetString(GgufKeyName(GgufKey::kGeneralArchitecture), "llama");
+  md.SetString(GgufKeyName(GgufKey::kGeneralName), "llmtk-tok trained BPE");
   if (model.style == BpeStyle::kSentencePiece) {
-    SetSentencePieceVocab(model, &md);
+    SetGgufVocab(SentencePieceVocab(model), &md);
   } else {
-    ASSIGN_OR_RETURN(std::string pre, GgufPreType(pre_tokenizer));
-    md.SetString("tokenizer.ggml.model", "gpt2");
-    md.SetString("tokenizer.ggml.pre", pre);
-    md.SetStringArray("tokenizer.ggml.tokens", model.tokens);
-    std::vector<int32_t> types(model.tokens.size(), kNormal);
-    for (int i = 0; i < model.num_special; ++i) types[i] = kControl;
-    md.SetI32Array("tokenizer.ggml.token_type", types);
-    std::vector<std::string> merges;
-    merges.reserve(model.merges.size());
-    for (const auto& [a, b] : model.merges) merges.push_back(model.tokens[a] + " " + model.tokens[b]);
-    md.SetStringArray("tokenizer.ggml.merges", merges);
+    ASSIGN_OR_RETURN(GgufVocab v, ByteLevelVocab(model, pre_tokenizer));
+    SetGgufVocab(v, &md);
   }
   return WriteGguf(path, md, {}, [](size_t, uint8_t*, size_t) { return absl::OkStatus(); });
 }

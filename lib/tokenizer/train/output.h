@@ -1,5 +1,5 @@
 // tokenizer/train/output: writes a trained BPE model as an HF tokenizer.json or
-// as a vocabulary-only GGUF (tokenizer.ggml.* keys, via formats/gguf_writer.h).
+// as a vocabulary-only GGUF (a formats/gguf_vocab.h vocabulary).
 //
 // tokenizer.json carries the same components as Llama 3's: a Split regex +
 // ByteLevel(use_regex=false) pre-tokenizer, a ByteLevel decoder, a BPE model
@@ -26,7 +26,7 @@ std::string TokenizerJson(const TrainedBpe& model, const std::string& split_patt
 absl::Status WriteTokenizerJson(const TrainedBpe& model, const std::string& split_pattern,
                                 const std::string& path);
 
-// llama.cpp's tokenizer.ggml.pre name for a trainer pre-tokenizer name
+// llama.cpp's pre-tokenizer name (GGUF `pre`) for a trainer pre-tokenizer name
 // ("llama3" -> "llama-bpe"); Unimplemented for patterns llama.cpp has no name
 // for (cjk, custom regexes), since a GGUF cannot carry the regex itself.
 absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer);
@@ -49,12 +49,11 @@ absl::StatusOr<std::string> GgufPreType(const std::string& pre_tokenizer);
 std::vector<float> SentencePieceScores(const TrainedBpe& model);
 
 // Writes a vocabulary-only GGUF v3 (no tensors): general.architecture
-// "llama", tokenizer.ggml.tokens and .token_type, and
-// - byte-level style: tokenizer.ggml.model "gpt2", .pre and .merges, as
-//   llama.cpp's ggml-vocab files (token_type 3 = control for special tokens,
-//   1 = normal);
-// - SentencePiece style: tokenizer.ggml.model "llama", .pre "default",
-//   .scores (SentencePieceScores), token_type 2 for <unk>, 3 for the other
+// "llama", a vocabulary with tokens and token types, and
+// - byte-level style: model "gpt2", pre and merges, as llama.cpp's
+//   ggml-vocab files (token_type 3 = control for special tokens, 1 = normal);
+// - SentencePiece style: model "llama", pre "default", scores
+//   (SentencePieceScores), token_type 2 for <unk>, 3 for the other
 //   special tokens, 6 for the <0xXX> byte-fallback tokens, 1 for the rest;
 //   unknown/bos/eos ids (<unk>, <s>, </s> where present), add_bos_token and
 //   add_eos_token false (tokenizer.json adds neither) and add_space_prefix true

@@ -1,0 +1,84 @@
+#include "lib/formats/gguf_keys.h"
+
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/status.h"
+
+namespace llmtk {
+namespace {
+
+// Indexed by GgufKey.
+constexpr std::string_view kKeyNames[] = {
+    "general.architecture",
+    "general.type",
+    "general.name",
+    "general.size_label",
+    "general.file_type",
+    "general.quantization_version",
+    "general.alignment",
+    "split.no",
+    "split.count",
+    "split.tensors.count",
+    "tokenizer.ggml.model",
+    "tokenizer.ggml.pre",
+    "tokenizer.ggml.tokens",
+    "tokenizer.ggml.token_type",
+    "tokenizer.ggml.scores",
+    "tokenizer.ggml.merges",
+    "tokenizer.ggml.bos_token_id",
+    "tokenizer.ggml.eos_token_id",
+    "tokenizer.ggml.eot_token_id",
+    "tokenizer.ggml.unknown_token_id",
+    "tokenizer.ggml.seperator_token_id",  // sic: llama.cpp's spelling
+    "tokenizer.ggml.padding_token_id",
+    "tokenizer.ggml.cls_token_id",
+    "tokenizer.ggml.mask_token_id",
+    "tokenizer.ggml.add_bos_token",
+    "tokenizer.ggml.add_eos_token",
+    "tokenizer.ggml.add_space_prefix",
+    "tokenizer.chat_template",
+};
+static_assert(std::size(kKeyNames) == static_cast<size_t>(GgufKey::kTokenizerChatTemplate) + 1);
+
+// Indexed by GgufArchKey: the name after "<arch>.".
+constexpr std::string_view kArchKeySuffixes[] = {
+    "vocab_size",
+    "context_length",
+    "embedding_length",
+    "block_count",
+    "feed_forward_length",
+    "expert_feed_forward_length",
+    "expert_count",
+    "expert_used_count",
+    "attention.head_count",
+    "attention.head_count_kv",
+    "attention.key_length",
+    "attention.value_length",
+    "attention.layer_norm_rms_epsilon",
+    "attention.sliding_window",
+    "attention.q_lora_rank",
+    "attention.kv_lora_rank",
+    "rope.dimension_count",
+    "rope.freq_base",
+    "rope.scale_linear",
+    "rope.scaling.type",
+    "rope.scaling.factor",
+    "rope.scaling.attn_factor",
+    "rope.scaling.original_context_length",
+    "rope.scaling.yarn_beta_fast",
+    "rope.scaling.yarn_beta_slow",
+};
+static_assert(std::size(kArchKeySuffixes) == static_cast<size_t>(GgufArchKey::kRopeScalingYarnBetaSlow) + 1);
+
+}  // namespace
+
+std::string_view GgufKeyName(GgufKey key) { return kKeyNames[static_cast<size_t>(key)]; }
+
+std::string_view GgufArchKeySuffix(GgufArchKey key) { return kArchKeySuffixes[static_cast<size_t>(key)]; }
+
+std::string GgufKeyName(GgufArchKey key, std::string_view arch) {
+  return absl::StrCat(ToAbsl(arch), ".", ToAbsl(GgufArchKeySuffix(key)));
+}
+
+}  // namespace llmtk
