@@ -7,7 +7,7 @@
 #include "lib/vram/estimate.h"
 #include "lib/vram/fit.h"
 #include "lib/vram/model_shape.h"
-#include "lib/vram/report.h"
+#include "tools/vram/vram_tool.h"
 
 namespace llmtk {
 namespace {

@@ -193,4 +193,49 @@ absl::StatusOr<Solution> Solve(const ModelShape& m, const Scenario& s, SolveFor 
   return absl::ResourceExhaustedError("does not fit with any tensor-parallel degree");
 }
 
+// --params without a model: the ZeRO paper's model-state arithmetic.
+absl::StatusOr<MemoryEstimate> EstimateModelStatesOnly(int64_t psi, const Scenario& s) {
+  if (!s.training) {
+    return absl::InvalidArgumentError("--params works for training model states only; give "
+                                      "--model for inference");
+  }
+  const TrainingOptions& o = s.train;
+  if (o.method != TrainMethod::kFull || o.precision != Precision::kMixed ||
+      o.optimizer != Optimizer::kAdamW) {
+    return absl::InvalidArgumentError(
+        "--params supports full training with mixed precision AdamW (K = 12) only");
+  }
+  if (o.tp != 1 || o.pp != 1) {
+    return absl::InvalidArgumentError("--params does not model tp/pp; give --model");
+  }
+  if (o.zero_stage < 0 || o.zero_stage > 3) {
+    return absl::InvalidArgumentError(absl::StrCat("--zero must be 0, 1, 2 or 3, got ", o.zero_stage));
+  }
+  ModelStates st = ZeroModelStates(psi, 12, o.gpus, o.zero_stage);
+  MemoryEstimate e;
+  e.mode = "training";
+  e.params.total = e.params.active = psi;
+  e.gpus = o.gpus;
+  e.lines = internal::EmptyLines();
+  auto set = [&](const char* name, int64_t bytes, std::string f) {
+    MemoryLine& l = internal::Line(e, name);
+    l.bytes = bytes;
+    l.formula = std::move(f);
+  };
+  const std::string dp = absl::StrCat(" / N_d ", o.gpus);
+  set(internal::kWeights, st.weights,
+      absl::StrCat("2 bytes x ", internal::Num(psi), o.zero_stage >= 3 ? dp : ""));
+  set(internal::kGradients, st.gradients,
+      absl::StrCat("2 bytes x ", internal::Num(psi), o.zero_stage >= 2 ? dp : ""));
+  set(internal::kOptimizer, st.optimizer,
+      absl::StrCat("K=12 bytes (fp32 master, momentum, variance) x ", internal::Num(psi),
+                   o.zero_stage >= 1 ? dp : ""));
+  set(internal::kActivations, 0, "no model shape given: activations not estimated");
+  set(internal::kOverhead, 0, "model states only");
+  e.summary = absl::StrCat("training model states (ZeRO paper, mixed-precision Adam), ", o.gpus,
+                           " GPUs, ZeRO ", o.zero_stage);
+  return e;
+}
+
+
 }  // namespace llmtk

@@ -43,6 +43,11 @@ struct Scenario {
   int64_t gpu_bytes = 0;
 };
 
+// A parameter count without a model shape (llmtk-vram --params): the ZeRO
+// paper's model states for full mixed-precision AdamW training (K = 12), no
+// activations. InvalidArgument for any other scenario.
+absl::StatusOr<MemoryEstimate> EstimateModelStatesOnly(int64_t params, const Scenario& s);
+
 // Runs the estimate the scenario describes.
 absl::StatusOr<MemoryEstimate> EstimateScenario(const ModelShape& m, const Scenario& s);
 

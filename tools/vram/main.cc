@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_split.h"
 #include "tools/common/cli.h"
-#include "lib/vram/report.h"
+#include "tools/vram/vram_tool.h"
 
 namespace {
 
@@ -118,8 +118,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     if (f.alloc_overhead >= 0) o.alloc_overhead = f.alloc_overhead;
   }
   ASSIGN_OR_RETURN(std::string text, RunVramRequest(r));
-  std::cout << text;
-  return absl::OkStatus();
+  return WriteStdout(text);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-// vram/report: the llmtk-vram request (model + scenario + GPU +
+// tools/vram/vram_tool: the llmtk-vram request (model + scenario + GPU +
 // solver + output style) and its rendering as a table, an explained table
 // (each line's formula with numbers) or JSON.
 //
 // Thread-safety: pure functions; safe from any thread.
-#ifndef LLMTK_LIB_VRAM_REPORT_H_
-#define LLMTK_LIB_VRAM_REPORT_H_
+#ifndef LLMTK_TOOLS_VRAM_VRAM_TOOL_H_
+#define LLMTK_TOOLS_VRAM_VRAM_TOOL_H_
 
 #include <cstdint>
 #include <string>
@@ -37,4 +37,4 @@ std::string RenderJson(const std::string& model_name, const MemoryEstimate& e,
 
 }  // namespace llmtk
 
-#endif  // LLMTK_LIB_VRAM_REPORT_H_
+#endif  // LLMTK_TOOLS_VRAM_VRAM_TOOL_H_
