@@ -76,7 +76,7 @@ TEST(ChatTemplate, ModelTemplatesMatchJinja2) {
     parsed.emplace(name, std::make_pair(std::move(*tmpl), o));
   }
   std::map<std::string, chat::Value> convs;
-  for (const chat::Value& c : conversations->list()) convs[Field(c, "name").str()] = Field(c, "messages");
+  for (const chat::Value& c : conversations->list()) convs[Field(c, "name").str()] = c;
 
   int renders = 0, errors = 0;
   for (const chat::Value& g : JsonLines(Dir() + "golden.jsonl")) {
@@ -84,11 +84,18 @@ TEST(ChatTemplate, ModelTemplatesMatchJinja2) {
     auto& [tmpl, opts] = parsed.at(tname);
     ChatOptions o = opts;
     o.add_generation_prompt = Field(g, "add_generation_prompt").bool_value();
-    auto r = tmpl.Render(convs.at(cname), o);
+    const chat::Value& conv = convs.at(cname);
+    if (!Field(conv, "tools").is_undefined()) o.tools_json = *chat::ToJson(Field(conv, "tools"), {});
+    if (!Field(conv, "variables").is_undefined())
+      for (const auto& [k, v] : Field(conv, "variables").dict()->items) o.extra_json.emplace_back(k, *chat::ToJson(v, {}));
+    auto r = tmpl.Render(Field(conv, "messages"), o);
     SCOPED_TRACE(tname + " / " + cname + (o.add_generation_prompt ? " +gen" : ""));
     if (!Field(g, "error").is_undefined()) {
       ASSERT_FALSE(r.ok());
-      EXPECT_TRUE(EndsWith(r.status().message(), "raise_exception: " + Field(g, "error").str())) << r.status();
+      const std::string& error = Field(g, "error").str();
+      const std::string want = error.rfind("TemplateError: ", 0) == 0 ? "raise_exception: " + JinjaMessage(error)
+                                                                       : JinjaMessage(error);
+      EXPECT_TRUE(EndsWith(r.status().message(), want)) << r.status();
       ++errors;
     } else {
       ASSERT_TRUE(r.ok()) << r.status();
@@ -96,9 +103,10 @@ TEST(ChatTemplate, ModelTemplatesMatchJinja2) {
       ++renders;
     }
   }
-  // 16 templates x 6 conversations x with/without the generation prompt.
-  EXPECT_EQ(renders + errors, 192);
-  EXPECT_EQ(errors, 6);  // Gemma 2 refuses system turns
+  // 16 templates x 8 conversations x with/without the generation prompt.
+  EXPECT_EQ(renders + errors, 256);
+  // Gemma 2 refuses system turns; Mistral and Gemma the tool turns.
+  EXPECT_EQ(errors, 18);
 }
 
 TEST(ChatTemplate, ConstructsMatchJinja2) {
