@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/chat/builtins.h"
+#include "lib/chat/methods.h"
 
 namespace llmtk::chat {
 namespace {
