@@ -19,6 +19,8 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
   GgufVocab gv = ReadGgufVocab(f);
   Vocab v;
   v.model_ = gv.model.value_or("");  // present: HasGgufVocab
+  RETURN_IF_ERROR(gv.KeyStatus(GgufKey::kTokenizerChatTemplate));
+  v.chat_template_ = gv.chat_template;
   RETURN_IF_ERROR(gv.KeyStatus(GgufKey::kTokenizerTokens));
   if (!gv.tokens) {
     return absl::NotFoundError(absl::StrCat(f.name(), ": key '", key(GgufKey::kTokenizerTokens), "' not found"));

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,13 @@ class Vocab {
   // tokens in prompts, llama-perplexity does not.
   absl::StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_special,
                                               bool parse_special = true) const;
+  // The vocabulary's chat template (tokenizer.chat_template), when it has one.
+  const std::optional<std::string>& chat_template() const { return chat_template_; }
+  // Token `id` as the vocabulary spells it ("<|begin_of_text|>"), what
+  // templates get as bos_token / eos_token; empty for an id outside it.
+  std::string TokenText(int32_t id) const {
+    return id >= 0 && id < size() ? pieces_[id] : std::string();
+  }
   // Null when the tokenizer model is unsupported (see Encode).
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
 
@@ -63,6 +71,7 @@ class Vocab {
   std::vector<int32_t> types_;
   std::vector<int32_t> eog_;
   int32_t bos_ = -1, eos_ = -1;
+  std::optional<std::string> chat_template_;
   std::unique_ptr<const Tokenizer> tokenizer_;
   absl::Status tokenizer_error_;  // why tokenizer_ is null
 };

@@ -19,8 +19,10 @@ for i in 0 1 2 3; do
   zstd -dcq "$T/corpus/sample.jsonl.zst" | awk -v i=$i 'NR % 4 == i' | zstd -q -o part-$i.jsonl.zst
 done
 cp "$T/run/stories260K-hf-f16.gguf" model.gguf
+cp "$T/run/stories260K-chat.gguf" chat-model.gguf
 cp "$T/configs/meta-llama__Llama-3.1-8B.config.json" config.json
 printf 'Once upon a time' > prompt.txt
+printf '%s\n' '{"id": 1, "messages": [{"role": "system", "content": "You tell stories."}, {"role": "user", "content": "Hi"}]}' > chat.jsonl
 printf '%s\n' '{"prompt": "Once upon a time"}' '{"prompt": "Lily and Tom"}' > prompts.jsonl
 printf '%s\n' '{"prompt":"Once upon a time,","completion":" there was a little girl"}' \
   '{"prompt":"Once upon a time, ","completion":"there was a little girl"}' \

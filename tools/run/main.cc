@@ -9,7 +9,9 @@ int main(int argc, char** argv) {
   llmtk::Tool tool("run", "Run a LLaMA-family GGUF model (llama, qwen2, qwen3) on the CPU, exactly as llama.cpp computes it.",
                    "  llmtk-run -m stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0\n"
                    "  llmtk-run -m model.gguf --batch prompts.jsonl --temp 0 -n 32 > out.jsonl\n"
-                   "  llmtk-run -m model.gguf --batch choices.jsonl --score > scores.jsonl");
+                   "  llmtk-run -m model.gguf --batch choices.jsonl --score > scores.jsonl\n"
+                   "  llmtk-run -m model.gguf --chat --system \"Be brief.\" -p \"Hello\" -n 64\n"
+                   "  llmtk-run -m model.gguf --chat --batch chats.jsonl --render-only");
   llmtk::RunToolOptions o;
   llmtk::CommonOptions common;
   CLI::App& app = tool.app();
@@ -17,8 +19,15 @@ int main(int argc, char** argv) {
   app.add_option("-p,--prompt", o.prompt, "prompt text");
   app.add_option("-f,--file", o.prompt_file, "read the prompt from FILE ('-': stdin)");
   app.add_option("--batch", o.batch_path,
-                 "JSONL of {\"prompt\": ...} (or text lines; '-': stdin): one JSON result per line");
+                 "JSONL of {\"prompt\": ...} (or text lines; '-': stdin; with --chat also {\"messages\": [...]}): one JSON result per line");
   app.add_flag("--score", o.score, "with --batch: log-likelihood of each line's \"completion\" after its prompt");
+  app.add_flag("--chat", o.chat,
+               "render prompts through the model's chat template (tokenizer.chat_template), with the generation prompt");
+  app.add_option("--system", o.system, "with --chat: a system message before the prompt");
+  app.add_option("--chat-template", o.chat_template_path,
+                 "with --chat: the Jinja chat template in FILE instead of the model's");
+  app.add_flag("--render-only", o.render_only,
+               "with --chat: print the rendered prompts (--batch: JSON lines with \"prompt\") without running the model");
   app.add_option("-o,--output", o.output, "output file (default: stdout)");
   app.add_option("-n,--n-predict", o.generate.max_tokens, "max tokens to generate (-1: until the context is full)")
       ->capture_default_str();

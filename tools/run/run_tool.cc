@@ -8,6 +8,7 @@
 #include <cstring>
 #include <chrono>
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,6 +16,7 @@
 #include "lib/base/jsonl.h"
 #include "lib/model/runner.h"
 #include "tools/common/cli.h"
+#include "tools/run/run_chat.h"
 #include "lib/model/session.h"
 #include "simdjson.h"
 
@@ -43,8 +45,12 @@ void AppendLogprobs(JsonWriter& w, const GenerationResult& r) {
   w.EndArray();
 }
 
-absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const std::function<void(std::string_view)>& err) {
-  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({opts.batch_path}, opts.reader));
+absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const ChatPrompter* prompter,
+                      const std::function<void(std::string_view)>& err) {
+  DocumentReaderOptions ro = opts.reader;
+  // --chat parses each line itself: a "messages" line has no text key.
+  if (prompter) ro.format = InputFormat::kText;
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open({opts.batch_path}, ro));
   ASSIGN_OR_RETURN(auto out, OutputFile::Open(opts.output));
   simdjson::ondemand::parser parser;
   Document doc;
@@ -53,6 +59,14 @@ absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const std::fun
     if (!more) break;
     const std::string where = absl::StrCat(*doc.source, ":", doc.line_number);
     std::vector<std::pair<std::string, std::string>> fields;
+    std::string rendered;
+    std::string_view prompt = doc.text;
+    bool is_json = doc.is_json;
+    if (prompter) {
+      if (doc.raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      ASSIGN_OR_RETURN(rendered, RenderBatchLine(opts, *prompter, doc.raw, where, &is_json));
+      prompt = prompter->TokenizerText(rendered);
+    }
     if (opts.score) {
       std::string completion;
       if (doc.is_json) {
@@ -73,7 +87,7 @@ absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const std::fun
       fields.emplace_back("completion_tokens", JsonWriter().Int(r->completion_tokens).Take());
       fields.emplace_back("greedy", JsonWriter().Bool(r->greedy).Take());
     } else {
-      auto r = runner.Generate(doc.text, opts.generate, nullptr);
+      auto r = runner.Generate(prompt, opts.generate, nullptr);
       if (!r.ok()) return Annotate(r.status(), where);
       fields.emplace_back("completion", JsonWriter().String(r->text).Take());
       fields.emplace_back("prompt_tokens", JsonWriter().Int(r->prompt_tokens).Take());
@@ -97,7 +111,7 @@ absl::Status RunBatch(const RunToolOptions& opts, Runner& runner, const std::fun
       if (opts.timings) err(TimingsLine(*r));
     }
     std::string line;
-    if (doc.is_json) {
+    if (is_json) {
       ASSIGN_OR_RETURN(line, SetJsonFields(doc.raw, fields));
     } else {
       JsonWriter w;
@@ -205,6 +219,10 @@ absl::Status RunTool(const RunToolOptions& opts, const std::function<absl::Statu
   const int sources = !opts.prompt.empty() + !opts.prompt_file.empty() + !opts.batch_path.empty() + opts.bench;
   if (sources != 1) return absl::InvalidArgumentError("give exactly one of -p PROMPT, -f FILE, --batch FILE or --bench");
   if (opts.score && opts.batch_path.empty()) return absl::InvalidArgumentError("--score works with --batch");
+  if (!opts.chat && (opts.render_only || !opts.system.empty() || !opts.chat_template_path.empty()))
+    return absl::InvalidArgumentError("--render-only, --system and --chat-template work with --chat");
+  if (opts.chat && (opts.score || opts.bench)) return absl::InvalidArgumentError("--chat does not work with --score or --bench");
+  if (opts.render_only) return RunRenderOnly(opts, out_override, err);
   if (opts.generate.logprobs < 0) return absl::InvalidArgumentError("--logprobs must be >= 0");
   RETURN_IF_ERROR(ValidateSamplingParams(opts.generate.sampling));
   ASSIGN_OR_RETURN(auto model, Model::Load(opts.model_path));
@@ -220,11 +238,22 @@ absl::Status RunTool(const RunToolOptions& opts, const std::function<absl::Statu
         model->TypeSummary(), MiB(model->weight_bytes()), MiB(s.kv_bytes()), opts.session.kv_f32 ? "f32" : "f16",
         s.n_ctx(), MiB(s.scratch_bytes()), s.threads(), IsaName(BestIsa())));
   }
-  if (!opts.batch_path.empty()) return RunBatch(opts, *runner, err);
+  std::optional<ChatPrompter> prompter;
+  if (opts.chat) {
+    ASSIGN_OR_RETURN(prompter, MakeChatPrompter(opts, runner->vocab()));
+  }
+  if (!opts.batch_path.empty()) return RunBatch(opts, *runner, prompter ? &*prompter : nullptr, err);
 
   std::string prompt = opts.prompt;
   if (!opts.prompt_file.empty()) {
     ASSIGN_OR_RETURN(prompt, ReadFileToString(opts.prompt_file));
+  }
+  std::string rendered;
+  std::string_view model_prompt = prompt;
+  if (prompter) {
+    ASSIGN_OR_RETURN(rendered, RenderSinglePrompt(opts, *prompter, prompt));
+    prompt = rendered;
+    model_prompt = prompter->TokenizerText(rendered);
   }
   std::unique_ptr<OutputFile> file;
   std::function<absl::Status(std::string_view)> sink = out_override;
@@ -237,7 +266,7 @@ absl::Status RunTool(const RunToolOptions& opts, const std::function<absl::Statu
     }
   }
   if (opts.echo_prompt) RETURN_IF_ERROR(sink(prompt));
-  ASSIGN_OR_RETURN(GenerationResult r, runner->Generate(prompt, opts.generate, sink));
+  ASSIGN_OR_RETURN(GenerationResult r, runner->Generate(model_prompt, opts.generate, sink));
   RETURN_IF_ERROR(sink("\n"));
   if (opts.generate.logprobs > 0) {
     JsonWriter w;

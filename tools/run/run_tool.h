@@ -26,6 +26,16 @@ struct RunToolOptions {
   bool echo_prompt = false; // print the prompt before the completion
   bool quiet = false;
   bool json = false;
+  // --chat: prompts go through the model's chat template (or --chat-template
+  // FILE) as a user message after an optional --system message; --batch
+  // lines give "messages" (or a "prompt", or a text line, as one user
+  // message). --render-only prints the rendered prompts instead of running
+  // the model: the text for -p/-f, one JSON line per --batch line with
+  // "prompt" set to it.
+  bool chat = false;
+  std::string system;
+  std::string chat_template_path;
+  bool render_only = false;
   // --bench: time a synthetic prompt of bench_pp tokens, then bench_tg
   // generated tokens (no tokenizer needed), like llama-bench: after one
   // warm-up pass over the weights, bench_reps runs, medians reported.
