@@ -26,6 +26,31 @@ C4Tagger::C4Tagger(std::string_view list) {
     start = end + 1;
     if (end < list.size() && list[end] == '\r' && start < list.size() && list[start] == '\n') ++start;
   }
+  pair_bits_.assign(65536 / 64, 0);
+  for (uint32_t i = 0; i < phrases_.size(); ++i) {
+    const std::string& p = phrases_[i];
+    if (p.size() < 2) {
+      short_phrases_.push_back(i);
+      continue;
+    }
+    const uint16_t pair = static_cast<uint16_t>(static_cast<unsigned char>(p[0]) << 8 | static_cast<unsigned char>(p[1]));
+    pair_bits_[pair >> 6] |= uint64_t{1} << (pair & 63);
+    by_pair_[pair].push_back(i);
+  }
+}
+
+// Python's `any(phrase in line for phrase in phrases)`: a substring anywhere.
+bool C4Tagger::HasPhrase(std::string_view line) const {
+  for (uint32_t i : short_phrases_)
+    if (line.find(phrases_[i]) != std::string_view::npos) return true;
+  for (size_t pos = 0; pos + 1 < line.size(); ++pos) {
+    const uint16_t pair =
+        static_cast<uint16_t>(static_cast<unsigned char>(line[pos]) << 8 | static_cast<unsigned char>(line[pos + 1]));
+    if (!(pair_bits_[pair >> 6] >> (pair & 63) & 1)) continue;
+    for (uint32_t i : by_pair_.at(pair))
+      if (line.substr(pos, phrases_[i].size()) == phrases_[i]) return true;
+  }
+  return false;
 }
 
 void C4Tagger::Tag(std::string_view text, Attributes* out) const {
@@ -34,13 +59,14 @@ void C4Tagger::Tag(std::string_view text, Attributes* out) const {
   std::vector<std::string_view> lines;
   SplitLines(text, &lines);
   std::vector<Word> words;
+  std::string lowered;
   std::vector<std::pair<uint64_t, uint64_t>> no_punct, few_words;
   bool naughty = false, javascript = false, lorem = false, curly = false;
   uint64_t offset = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     uint64_t end = offset + CodePoints(lines[i]);
     if (i + 1 < lines.size()) ++end;
-    const std::string lowered = LowerPython(lines[i]);
+    LowerPython(lines[i], &lowered);
     const std::string_view line = StripPython(lowered);
     const char last = line.empty() ? '\0' : line.back();
     if (!(last == '.' || last == '?' || last == '!' || last == '"')) no_punct.push_back({offset, end});
@@ -53,14 +79,7 @@ void C4Tagger::Tag(std::string_view text, Attributes* out) const {
           break;
         }
       }
-      if (!naughty && line.find(' ') != std::string_view::npos) {
-        for (const std::string& p : phrases_) {
-          if (line.find(p) != std::string_view::npos) {
-            naughty = true;
-            break;
-          }
-        }
-      }
+      if (!naughty && line.find(' ') != std::string_view::npos) naughty = HasPhrase(line);
     }
     if (!javascript)
       for (const Word& w : words) javascript |= w.text == "javascript";

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "lib/base/status.h"
 #include "lib/filter/attributes.h"
@@ -35,8 +36,14 @@ class C4Tagger {
   void Tag(std::string_view text, Attributes* out) const;
 
  private:
+  bool HasPhrase(std::string_view line) const;
   absl::flat_hash_set<std::string> words_;
   std::vector<std::string> phrases_;
+  // Phrase search: phrases by their first two bytes (a bitmap of the pairs
+  // that start one, then the phrases to compare), short ones apart.
+  std::vector<uint64_t> pair_bits_;
+  absl::flat_hash_map<uint16_t, std::vector<uint32_t>> by_pair_;
+  std::vector<uint32_t> short_phrases_;
 };
 
 }  // namespace llmtk

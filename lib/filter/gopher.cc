@@ -75,9 +75,22 @@ void GopherTagger::Tag(std::string_view text, Attributes* out) {
     // i+n-1), numbered in order of first occurrence, so counting is exact and
     // the smallest id among the most frequent is the one Counter.most_common
     // returns (the first inserted).
+    // Once every n-gram is distinct, so is every longer one: the rest follows
+    // from the word lengths alone (no duplicates; the most common is the
+    // first, with count 1).
+    bool all_distinct = false;
     for (int n = 2; n <= 10 && static_cast<size_t>(n) <= word_count; ++n) {
       const size_t count = word_count - n + 1;
+      if (all_distinct) {
+        if (n <= 4) {
+          most_common.push_back({n, Div(prefix_[n] - prefix_[0], word_chars)});
+        } else {
+          duplicate.push_back({n, 0.0});
+        }
+        continue;
+      }
       ngram_ids_.clear();
+      ngram_ids_.reserve(count);
       next_ids_.resize(count);
       counts_.clear();
       for (size_t i = 0; i < count; ++i) {
@@ -104,6 +117,7 @@ void GopherTagger::Tag(std::string_view text, Attributes* out) {
         }
         duplicate.push_back({n, Div(dup, all)});
       }
+      all_distinct = counts_.size() == count;
       ids_.swap(next_ids_);
       ids_.resize(count);
     }

@@ -50,8 +50,15 @@ void SplitWords(std::string_view s, std::vector<Word>* out) {
   bool in_word = false;
   while (pos < s.size()) {
     const size_t at = pos;
-    const char32_t cp = Next(s, &pos);
-    if (IsPythonSpace(cp)) {
+    const unsigned char c = static_cast<unsigned char>(s[pos]);
+    bool space;
+    if (c < 0x80) {
+      ++pos;
+      space = IsPythonSpaceAscii(c);
+    } else {
+      space = IsPythonSpace(Next(s, &pos));
+    }
+    if (space) {
       if (in_word) out->push_back({s.substr(start, at - start), chars});
       in_word = false;
     } else {
@@ -79,6 +86,11 @@ void SplitLines(std::string_view s, std::vector<std::string_view>* out) {
 }
 
 std::string_view StripPython(std::string_view s) {
+  // ASCII ends (the common case) need no decoding.
+  while (!s.empty() && static_cast<unsigned char>(s.front()) < 0x80 && IsPythonSpaceAscii(s.front())) s.remove_prefix(1);
+  while (!s.empty() && static_cast<unsigned char>(s.back()) < 0x80 && IsPythonSpaceAscii(s.back())) s.remove_suffix(1);
+  if (s.empty() || (static_cast<unsigned char>(s.front()) < 0x80 && static_cast<unsigned char>(s.back()) < 0x80))
+    return s;
   size_t pos = 0, begin = s.size();
   while (pos < s.size()) {
     const size_t at = pos;
@@ -112,6 +124,13 @@ bool IsCaseIgnorable(char32_t cp) {
 
 std::string LowerPython(std::string_view s) {
   std::string out;
+  LowerPython(s, &out);
+  return out;
+}
+
+void LowerPython(std::string_view s, std::string* out_ptr) {
+  std::string& out = *out_ptr;
+  out.clear();
   out.reserve(s.size());
   size_t pos = 0;
   while (pos < s.size()) {
@@ -156,7 +175,6 @@ std::string LowerPython(std::string_view s) {
       AppendUtf8(&out, ToLower(cp));
     }
   }
-  return out;
 }
 
 double PythonRound5(double x) {

@@ -18,6 +18,7 @@ namespace llmtk {
 // \t \n \v \f \r, U+001C..U+001F, space, and U+0085, U+00A0, U+1680,
 // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
 bool IsPythonSpace(char32_t cp);
+inline bool IsPythonSpaceAscii(unsigned char c) { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20); }
 
 // Python's str.isalpha() for one code point: general category L*.
 bool IsPythonAlpha(char32_t cp);
@@ -44,6 +45,8 @@ std::string_view StripPython(std::string_view s);
 // Python's s.lower(): the full lowercase mapping (U+0130 becomes "i" U+0307),
 // Final_Sigma context for U+03A3 included.
 std::string LowerPython(std::string_view s);
+// The same into *out (cleared first), reusing its storage.
+void LowerPython(std::string_view s, std::string* out);
 
 // Python's round(x, 5): the double nearest to the exact binary value of x
 // rounded to 5 decimals, exact ties to even (correct rounding, as CPython's

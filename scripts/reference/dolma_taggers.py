@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference port of dolma's gopher_v1 and c4_v1 taggers, standalone.
+"""Reference port of dolma's gopher_v1 and c4_v1 taggers, standalone (and
+datatrove's FineWeb statistics, see fineweb_spans).
 
 Follows allenai/dolma:
   python/dolma/taggers/gopher.py  (commit 1c696ddf90210cef821115012272d49197c99cbf)
@@ -143,7 +144,36 @@ def c4_spans(text):
     return spans
 
 
-TAGGERS = {"gopher": ("gopher_v1", gopher_spans), "c4": ("c4_v1", c4_spans)}
+# ---- datatrove FineWebQualityFilter's three statistics ----
+# huggingface/datatrove src/datatrove/pipeline/filters/fineweb_quality_filter.py
+# (commit 05194d39) and gopher_repetition_filter.find_duplicates, as values
+# (llmtk's fineweb_v1 attributes) rather than a keep/drop decision.
+def find_duplicates(x):
+    unique_x = set()
+    duplicate_chars = 0
+    duplicate_elements = 0
+    for element in x:
+        if element in unique_x:
+            duplicate_chars += len(element)
+            duplicate_elements += 1
+        else:
+            unique_x.add(element)
+    return duplicate_elements, duplicate_chars
+
+
+def fineweb_spans(text):
+    stop_chars = (".", "'", '"', "!", "?")
+    lines = text.split("\n")
+    punct = sum(1 for line in lines if line.endswith(stop_chars)) / len(lines)
+    short = sum(1 for line in lines if len(line) <= 30) / len(lines)
+    non_empty_lines = [line for line in lines if line.strip() != ""]
+    body = len(text.replace("\n", ""))
+    dup = find_duplicates(non_empty_lines)[1] / body if body else 0.0
+    n = len(text)
+    return [(0, n, "line_punct_ratio", punct), (0, n, "short_line_ratio", short), (0, n, "char_dup_ratio", dup)]
+
+
+TAGGERS = {"gopher": ("gopher_v1", gopher_spans), "c4": ("c4_v1", c4_spans), "fineweb": ("fineweb_v1", fineweb_spans)}
 
 
 def tag(text, taggers):

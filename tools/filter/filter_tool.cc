@@ -12,17 +12,22 @@ namespace llmtk {
 
 std::string FormatFilterSummary(const FilterOptions& o, const FilterReport& r) {
   const double secs = r.seconds > 0 ? r.seconds : 1e-9;
-  std::string s = absl::StrFormat("filter: %d documents (%s) in %.2f s, %.0f docs/s, %s/s\n", r.documents,
-                                  HumanBytes(static_cast<double>(r.bytes)), r.seconds, r.documents / secs,
-                                  HumanBytes(r.bytes / secs));
-  if (!o.tag) {
-    absl::StrAppendFormat(&s, "kept %d, removed %d (%.2f%%)\n", r.kept, r.removed,
+  std::string s = absl::StrFormat("llmtk-filter: %d documents (%s)", r.documents, HumanBytes(static_cast<double>(r.bytes)));
+  if (o.tag) {
+    absl::StrAppend(&s, " tagged\n");
+  } else {
+    absl::StrAppendFormat(&s, ": kept %d, removed %d (%.2f%%)\n", r.kept, r.removed,
                           r.documents ? 100.0 * r.removed / r.documents : 0.0);
     for (const auto& [rule, n] : r.removed_by_rule)
-      if (n > 0) absl::StrAppendFormat(&s, "  %-40s %d\n", rule, n);
+      if (n > 0) absl::StrAppendFormat(&s, "llmtk-filter:   %-28s %d\n", rule, n);
   }
-  if (o.pii) absl::StrAppendFormat(&s, "pii: %d e-mail addresses, %d IP addresses replaced\n", r.pii.emails, r.pii.ips);
-  if (r.skipped > 0) absl::StrAppendFormat(&s, "skipped %d bad lines (first: %s)\n", r.skipped, r.first_skip_reason);
+  if (o.pii)
+    absl::StrAppendFormat(&s, "llmtk-filter: pii: %d e-mail addresses, %d IP addresses replaced\n", r.pii.emails,
+                          r.pii.ips);
+  if (r.skipped > 0)
+    absl::StrAppendFormat(&s, "llmtk-filter: skipped %d bad lines (first: %s)\n", r.skipped, r.first_skip_reason);
+  absl::StrAppendFormat(&s, "llmtk-filter: %.2f s, %.0f docs/s, %s/s\n", r.seconds, r.documents / secs,
+                        HumanBytes(r.bytes / secs));
   return s;
 }
 
