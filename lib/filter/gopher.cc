@@ -45,6 +45,7 @@ void GopherTagger::Tag(std::string_view text, Attributes* out) {
     lens_.resize(word_count);
     prefix_.assign(word_count + 1, 0);
     word_ids_.clear();
+    counts_.clear();  // per word id, then per n-gram id of the level below
     ids_.resize(word_count);
     for (size_t i = 0; i < word_count; ++i) {
       const Word& w = words_[i];
@@ -55,7 +56,10 @@ void GopherTagger::Tag(std::string_view text, Attributes* out) {
       if (HasAlpha(w.text)) ++alpha_words;
       for (std::string_view r : kRequiredWords)
         if (w.text == r) ++required;
-      ids_[i] = word_ids_.try_emplace(w.text, static_cast<uint32_t>(word_ids_.size())).first->second;
+      auto [it, inserted] = word_ids_.try_emplace(w.text, static_cast<uint32_t>(word_ids_.size()));
+      if (inserted) counts_.push_back(0);
+      ++counts_[it->second];
+      ids_[i] = it->second;
     }
     word_chars = prefix_[word_count];
     word_id_.assign(ids_.begin(), ids_.end());
@@ -90,10 +94,17 @@ void GopherTagger::Tag(std::string_view text, Attributes* out) {
         continue;
       }
       ngram_ids_.clear();
-      ngram_ids_.reserve(count);
       next_ids_.resize(count);
+      prev_counts_.swap(counts_);
       counts_.clear();
       for (size_t i = 0; i < count; ++i) {
+        // An n-gram extending a unique (n-1)-gram is unique: a fresh id, no
+        // lookup (ids stay in order of first occurrence).
+        if (prev_counts_[ids_[i]] == 1) {
+          next_ids_[i] = static_cast<uint32_t>(counts_.size());
+          counts_.push_back(1);
+          continue;
+        }
         const uint64_t key = (uint64_t{ids_[i]} << 32) | word_id_[i + n - 1];
         auto [it, inserted] = ngram_ids_.try_emplace(key, static_cast<uint32_t>(counts_.size()));
         if (inserted) counts_.push_back(0);

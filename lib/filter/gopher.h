@@ -27,7 +27,7 @@ class GopherTagger {
  private:
   std::vector<Word> words_;
   std::vector<std::string_view> lines_;
-  std::vector<uint32_t> ids_, word_id_, next_ids_, counts_, lens_;
+  std::vector<uint32_t> ids_, word_id_, next_ids_, counts_, prev_counts_, lens_;
   std::vector<uint64_t> prefix_;
   absl::flat_hash_map<std::string_view, uint32_t> word_ids_;
   absl::flat_hash_map<uint64_t, uint32_t> ngram_ids_;

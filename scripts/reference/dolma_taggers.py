@@ -173,7 +173,38 @@ def fineweb_spans(text):
     return [(0, n, "line_punct_ratio", punct), (0, n, "short_line_ratio", short), (0, n, "char_dup_ratio", dup)]
 
 
-TAGGERS = {"gopher": ("gopher_v1", gopher_spans), "c4": ("c4_v1", c4_spans), "fineweb": ("fineweb_v1", fineweb_spans)}
+# ---- CLD2, called through ctypes (Debian libcld2-0; no Python binding is
+# packaged): DetectLanguageSummary on the UTF-8 bytes, the languages with a
+# percent above 0 as cld2 attributes, as llmtk's filter/langid writes them.
+_cld2 = None
+
+
+def cld2_spans(text):
+    global _cld2
+    import ctypes
+    if _cld2 is None:
+        lib = ctypes.CDLL("libcld2.so.0")
+        detect = lib._ZN4CLD221DetectLanguageSummaryEPKcibPNS_8LanguageEPiS4_Pb
+        detect.restype = ctypes.c_int
+        detect.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_bool, ctypes.POINTER(ctypes.c_int),
+                           ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_bool)]
+        code = lib._ZN4CLD212LanguageCodeENS_8LanguageE
+        code.restype = ctypes.c_char_p
+        code.argtypes = [ctypes.c_int]
+        _cld2 = (detect, code)
+    detect, code = _cld2
+    b = text.encode("utf-8")
+    langs = (ctypes.c_int * 3)()
+    percents = (ctypes.c_int * 3)()
+    text_bytes = ctypes.c_int()
+    reliable = ctypes.c_bool()
+    top = detect(b, len(b), True, langs, percents, ctypes.byref(text_bytes), ctypes.byref(reliable))
+    out = [(0, len(text), code(langs[i]).decode(), percents[i] / 100) for i in range(3) if percents[i] > 0]
+    return out or [(0, len(text), code(top).decode(), 0.0)]
+
+
+TAGGERS = {"gopher": ("gopher_v1", gopher_spans), "c4": ("c4_v1", c4_spans), "fineweb": ("fineweb_v1", fineweb_spans),
+           "cld2": ("cld2", cld2_spans)}
 
 
 def tag(text, taggers):
