@@ -1,5 +1,5 @@
 // The default C4 bad-words list (scripts/reference/naughty_words_en.txt, from
-// LDNOOBW text/en at b81e880; a test checks the two are the same).
+// LDNOOBW text/en at b81e880, licence CC-BY-4.0; a test checks the two are the same).
 #include "lib/filter/c4.h"
 
 namespace llmtk {

@@ -9,7 +9,7 @@ Follows allenai/dolma:
   python/dolma/core/runtime.py    (keys "<exp>__<tagger>__<type>", the tagger name as exp)
 The tagger code is rewritten here line for line without dolma's package
 (no msgspec, no registry); the bad-words list is naughty_words_en.txt beside
-this file (LDNOOBW's English list, text/en at b81e880; dolma ships its own
+this file (LDNOOBW's English list, text/en at b81e880, CC-BY-4.0; dolma ships its own
 copy as python/dolma/data/naughty_words_en.txt). Debian python3 only.
 
 Usage: dolma_taggers.py [--taggers gopher,c4] [--text-key text] < docs.jsonl > attrs.jsonl
