@@ -1,0 +1,50 @@
+#include "lib/filter/attributes.h"
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/json_writer.h"
+#include "lib/filter/text.h"
+
+namespace llmtk {
+
+void Attributes::Add(std::string_view tagger, std::string_view type, uint64_t start, uint64_t end, double score) {
+  const Span span{start, end, PythonRound5(score)};
+  // Types are few per tagger (at most ~20), so a scan from the back finds
+  // the current one at once.
+  const size_t key_len = 2 * tagger.size() + 4 + type.size();
+  for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+    const std::string& n = it->name;
+    if (n.size() == key_len && std::string_view(n).substr(n.size() - type.size()) == type &&
+        std::string_view(n).substr(0, tagger.size()) == tagger) {
+      it->spans.push_back(span);
+      return;
+    }
+  }
+  std::string key;
+  key.reserve(key_len);
+  key.append(tagger).append("__").append(tagger).append("__").append(type);
+  items_.push_back(Attribute{std::move(key), {span}});
+}
+
+const Attribute* Attributes::Find(std::string_view name) const {
+  for (const Attribute& a : items_) {
+    if (a.name == name) return &a;
+    // Short form: "<tagger>__<type>" is the key without the experiment.
+    const size_t sep = a.name.find("__");
+    if (sep != std::string::npos && std::string_view(a.name).substr(sep + 2) == name) return &a;
+  }
+  return nullptr;
+}
+
+void Attributes::AppendJson(std::string* out) const {
+  JsonWriter w;
+  w.BeginObject();
+  for (const Attribute& a : items_) {
+    w.Key(a.name).BeginArray();
+    for (const Span& s : a.spans) w.BeginArray().Uint(s.start).Uint(s.end).Double(s.score).EndArray();
+    w.EndArray();
+  }
+  w.EndObject();
+  out->append(w.str());
+}
+
+}  // namespace llmtk

@@ -1,0 +1,50 @@
+// filter/attributes: dolma's tagger output for one document — per attribute
+// type, the spans [start, end, score] with offsets in code points — and its
+// JSON form, the `attributes` object dolma writes.
+//
+// Keys are "<experiment>__<tagger>__<type>" (dolma's runtime; without an
+// experiment name the tagger's name is the experiment), in the order the
+// tagger first emits each type; scores are rounded as dolma's BaseTagger.tag
+// rounds them, Python's round(score, 5).
+//
+// Thread-safety: plain values.
+#ifndef LLMTK_LIB_FILTER_ATTRIBUTES_H_
+#define LLMTK_LIB_FILTER_ATTRIBUTES_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmtk {
+
+struct Span {
+  uint64_t start = 0, end = 0;
+  double score = 1.0;  // already rounded
+};
+
+struct Attribute {
+  std::string name;  // full key, "gopher_v1__gopher_v1__word_count"
+  std::vector<Span> spans;
+};
+
+// One document's attributes from every tagger run, in output order.
+class Attributes {
+ public:
+  // Appends a span of `tagger`'s `type` (the score rounded here).
+  void Add(std::string_view tagger, std::string_view type, uint64_t start, uint64_t end, double score = 1.0);
+  const std::vector<Attribute>& items() const { return items_; }
+  // The attribute named by a full key or its short form "<tagger>__<type>";
+  // nullptr when the document has none.
+  const Attribute* Find(std::string_view name) const;
+  void Clear() { items_.clear(); }
+  // {"key": [[start, end, score], ...], ...}
+  void AppendJson(std::string* out) const;
+
+ private:
+  std::vector<Attribute> items_;
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_FILTER_ATTRIBUTES_H_

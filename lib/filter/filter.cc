@@ -1,0 +1,243 @@
+#include "lib/filter/filter.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/parallel.h"
+#include "lib/base/progress.h"
+#include "lib/filter/attributes.h"
+#include "lib/filter/c4.h"
+#include "lib/filter/fineweb.h"
+#include "lib/filter/gopher.h"
+#include "lib/filter/langid.h"
+#include "lib/filter/rules.h"
+#include "lib/filter/text.h"
+
+namespace llmtk {
+
+absl::StatusOr<std::string> TaggerName(std::string_view name) {
+  if (name == "gopher" || name == "gopher_v1") return std::string(kGopherTagger);
+  if (name == "c4" || name == "c4_v1") return std::string(kC4Tagger);
+  if (name == "fineweb" || name == "fineweb_v1") return std::string(kFineWebTagger);
+  if (name == "cld2" || name == "lang") return std::string(kCld2Tagger);
+  return absl::InvalidArgumentError(
+      absl::StrCat("--taggers: '", ToAbsl(name), "' is not one of gopher, c4, fineweb, cld2"));
+}
+
+namespace {
+
+constexpr size_t kBatchBytes = 1 << 20;
+constexpr size_t kBatchDocs = 2048;
+
+struct Batch {
+  std::string arena;
+  std::vector<std::pair<size_t, size_t>> text, raw;
+  std::vector<char> is_json;
+  std::string_view Text(size_t i) const { return std::string_view(arena).substr(text[i].first, text[i].second); }
+  std::string_view Raw(size_t i) const { return std::string_view(arena).substr(raw[i].first, raw[i].second); }
+};
+
+struct Result {
+  std::string kept, removed;
+  uint64_t documents = 0, kept_docs = 0, bytes = 0;
+  std::vector<uint64_t> by_rule;
+  PiiCounts pii;
+};
+
+// The document line with `fields` set; a plain-text line becomes {"text": ...}.
+absl::Status AppendLine(const Batch& b, size_t i, std::string_view text_key, bool text_changed,
+                        std::string_view text, std::vector<std::pair<std::string, std::string>> fields,
+                        std::string* out) {
+  std::string text_json;
+  if (text_changed || !b.is_json[i]) {
+    AppendJsonString(&text_json, text);
+  }
+  if (!b.is_json[i]) {
+    fields.insert(fields.begin(), {"text", text_json});
+    ASSIGN_OR_RETURN(std::string line, SetJsonFields("{}", fields));
+    absl::StrAppend(out, line, "\n");
+    return absl::OkStatus();
+  }
+  if (text_changed) {
+    if (text_key.find('.') != std::string_view::npos)
+      return absl::InvalidArgumentError("--pii with a dotted --text-key is not supported; give a top-level key");
+    fields.insert(fields.begin(), {std::string(text_key), text_json});
+  }
+  ASSIGN_OR_RETURN(std::string line, SetJsonFields(b.Raw(i), fields));
+  absl::StrAppend(out, line, "\n");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FilterReport> RunFilter(const FilterOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FilterReport report;
+  RuleSet rules;
+  std::vector<std::string> taggers;
+  if (o.tag) {
+    for (const std::string& t : o.taggers) {
+      ASSIGN_OR_RETURN(std::string name, TaggerName(t));
+      if (std::find(taggers.begin(), taggers.end(), name) == taggers.end()) taggers.push_back(name);
+    }
+    if (taggers.empty()) return absl::InvalidArgumentError("--taggers names no tagger");
+  } else {
+    ASSIGN_OR_RETURN(rules, LoadRules(o.rules));
+    taggers = rules.taggers;
+  }
+  report.taggers = taggers;
+  std::unique_ptr<C4Tagger> c4;
+  if (std::find(taggers.begin(), taggers.end(), kC4Tagger) != taggers.end()) {
+    if (o.bad_words.empty()) {
+      c4 = std::make_unique<C4Tagger>();
+    } else {
+      ASSIGN_OR_RETURN(std::string list, ReadFileToString(o.bad_words));
+      c4 = std::make_unique<C4Tagger>(list);
+    }
+  }
+  std::unique_ptr<PiiReplacer> pii;
+  if (o.pii) {
+    ASSIGN_OR_RETURN(pii, PiiReplacer::Create());
+  }
+
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandInputs(o.inputs.empty() ? std::vector<std::string>{"-"}
+                                                                                  : o.inputs));
+  const size_t f = files.size();
+  std::vector<std::string> mine(files.begin() + f * o.shard / o.num_shards,
+                                files.begin() + f * (o.shard + 1) / o.num_shards);
+  report.inputs = mine;
+  std::unique_ptr<DocumentReader> reader;
+  if (!mine.empty()) {
+    ASSIGN_OR_RETURN(reader, DocumentReader::Open(mine, o.reader));
+  }
+
+  ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Open(o.output, o.output_opts));
+  std::unique_ptr<OutputFile> removed;
+  if (!o.tag && !o.removed.empty()) {
+    ASSIGN_OR_RETURN(removed, OutputFile::Open(o.removed, o.output_opts));
+  }
+  report.removed_by_rule.reserve(rules.rules.size());
+  for (const Rule& r : rules.rules) report.removed_by_rule.push_back({r.name, 0});
+
+  Progress progress("filter", o.progress);
+  auto produce = [&](Batch* b) -> absl::StatusOr<bool> {
+    b->arena.clear();
+    b->text.clear();
+    b->raw.clear();
+    b->is_json.clear();
+    if (!reader) return false;
+    Document d;
+    while (b->text.size() < kBatchDocs && b->arena.size() < kBatchBytes) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&d));
+      if (!more) break;
+      const size_t t = b->arena.size();
+      b->arena.append(d.text);
+      const size_t r = b->arena.size();
+      b->arena.append(d.raw);
+      b->text.push_back({t, d.text.size()});
+      b->raw.push_back({r, d.raw.size()});
+      b->is_json.push_back(d.is_json);
+    }
+    progress.SetTotalBytes(reader->TotalBytesHint());
+    progress.Add(b->text.size());
+    progress.SetBytes(static_cast<uint64_t>(std::max<int64_t>(reader->RawBytesRead(), 0)));
+    return !b->text.empty();
+  };
+  auto work = [&](Batch& b, Result* res) -> absl::Status {
+    thread_local GopherTagger gopher;
+    res->by_rule.assign(rules.rules.size(), 0);
+    Attributes attrs;
+    for (size_t i = 0; i < b.text.size(); ++i) {
+      std::string_view text = b.Text(i);
+      res->bytes += text.size();
+      ++res->documents;
+      std::string replaced;
+      bool changed = false;
+      if (pii) {
+        PiiCounts before = res->pii;
+        ASSIGN_OR_RETURN(replaced, pii->Replace(text, &res->pii));
+        changed = res->pii.emails != before.emails || res->pii.ips != before.ips;
+        if (changed) text = replaced;
+      }
+      attrs.Clear();
+      for (const std::string& t : taggers) {
+        if (t == kGopherTagger) gopher.Tag(text, &attrs);
+        else if (t == kC4Tagger) c4->Tag(text, &attrs);
+        else if (t == kFineWebTagger) TagFineWeb(text, &attrs);
+        else if (t == kCld2Tagger) TagLanguage(text, &attrs);
+      }
+      if (o.tag) {
+        std::string json;
+        attrs.AppendJson(&json);
+        RETURN_IF_ERROR(AppendLine(b, i, o.reader.text_key, changed, text, {{"attributes", json}}, &res->kept));
+        ++res->kept_docs;
+        continue;
+      }
+      const uint64_t chars = CodePoints(text);
+      int dropped_by = -1;
+      double value = 0;
+      int cjk = -1;  // computed on first need
+      std::string top_lang;
+      for (size_t r = 0; r < rules.rules.size() && dropped_by < 0; ++r) {
+        const Rule& rule = rules.rules[r];
+        if (rule.unless_cjk) {
+          if (cjk < 0) cjk = IsMostlyCjk(text) ? 1 : 0;
+          if (cjk == 1) continue;
+        }
+        if (!rule.languages.empty()) {
+          if (top_lang.empty()) {
+            top_lang = "un";
+            for (const Attribute& a : attrs.items())
+              if (a.name.starts_with("cld2__cld2__")) {
+                top_lang = a.name.substr(12);
+                break;
+              }
+          }
+          if (std::find(rule.languages.begin(), rule.languages.end(), top_lang) == rule.languages.end()) continue;
+        }
+        value = RuleValue(rule, attrs, chars);
+        if (!RulePasses(rule, value)) dropped_by = static_cast<int>(r);
+      }
+      if (dropped_by < 0) {
+        RETURN_IF_ERROR(AppendLine(b, i, o.reader.text_key, changed, text, {}, &res->kept));
+        ++res->kept_docs;
+      } else {
+        ++res->by_rule[dropped_by];
+        if (removed) {
+          JsonWriter w;
+          w.BeginObject().Key("rule").String(rules.rules[dropped_by].name).Key("value").Double(value).EndObject();
+          RETURN_IF_ERROR(AppendLine(b, i, o.reader.text_key, changed, text, {{"filter", w.str()}}, &res->removed));
+        }
+      }
+    }
+    return absl::OkStatus();
+  };
+  auto consume = [&](Result& res) -> absl::Status {
+    RETURN_IF_ERROR(out->Write(res.kept));
+    if (removed) RETURN_IF_ERROR(removed->Write(res.removed));
+    report.documents += res.documents;
+    report.kept += res.kept_docs;
+    report.bytes += res.bytes;
+    report.pii.emails += res.pii.emails;
+    report.pii.ips += res.pii.ips;
+    for (size_t r = 0; r < res.by_rule.size(); ++r) report.removed_by_rule[r].second += res.by_rule[r];
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR((OrderedParallelMap<Batch, Result>(o.threads, produce, work, consume)));
+  RETURN_IF_ERROR(out->Close());
+  if (removed) RETURN_IF_ERROR(removed->Close());
+  progress.Finish();
+  report.removed = report.documents - report.kept;
+  if (reader) {
+    report.skipped = reader->skipped();
+    report.blank_lines = reader->blank_lines();
+    report.first_skip_reason = reader->first_skip_reason();
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace llmtk
