@@ -211,9 +211,12 @@ absl::StatusOr<TrainedParams> CountTrainedParams(const ModelShape& m, const Trai
   } else {
     ASSIGN_OR_RETURN(trained.adapter, LoraParams(m, o.lora_targets, o.lora_rank));
     trained.trainable = trained.adapter;
+    // fp32 and amp keep fp32 weights; for QLoRA that is every weight the
+    // quantizer left alone (PEFT's prepare_model_for_kbit_training casts them).
+    const bool fp32_base = o.precision == Precision::kFp32 || o.precision == Precision::kAmp;
     std::string base_fmt = o.method == TrainMethod::kQlora ? o.qlora_format
-                           : (o.precision == Precision::kFp32 ? "fp32" : "bf16");
-    ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(base_fmt));
+                           : (fp32_base ? "fp32" : "bf16");
+    ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(base_fmt, fp32_base ? 4 : 2));
     const int64_t base = internal::WeightBytes(m, f).total;
     // Adapters follow the precision mode like any trainable parameter.
     trained.weight_bytes = base + trained.adapter * pbytes;
@@ -317,7 +320,8 @@ int64_t GatheredBytes(const ModelShape& m, const TrainingOptions& o, const Paral
                       const MemoryEstimate& e) {
   if (o.zero_stage < 3 || par.dp <= 1) return 0;
   if (o.method == TrainMethod::kQlora) {
-    absl::StatusOr<WeightFormat> f = WeightFormat::Parse(o.qlora_format);
+    const bool fp32_base = o.precision == Precision::kFp32 || o.precision == Precision::kAmp;
+    absl::StatusOr<WeightFormat> f = WeightFormat::Parse(o.qlora_format, fp32_base ? 4 : 2);
     if (!f.ok()) return 0;  // CountTrainedParams has already rejected it
     int64_t layer0 = 0;
     ForEachTensor(m, [&](TensorRole role, int64_t layer, int64_t r, int64_t c, int64_t n) {

@@ -113,16 +113,21 @@ int64_t LossMilliBytesPerLogit(const TrainingOptions& o, int elem, std::string* 
 }
 
 // Autocast's 16-bit copies of the fp32 matrices the linears use: every
-// trainable one is cached until the autocast region ends; frozen ones are
-// held by the autograd graph unless recomputation drops them.
+// trainable one is cached until the autocast region ends; a frozen one is held
+// by the autograd graph until its backward, unless recomputation drops it
+// (inside the checkpointed blocks; the LM head is outside them). bitsandbytes'
+// 4-bit linears dequantize inside their own op: no autocast copy.
 int64_t CastBytes(const ModelShape& m, const TrainingOptions& o, int64_t* params) {
   *params = 0;
   if (o.precision != Precision::kAmp) return 0;
-  if (o.method != TrainMethod::kFull && o.recompute == Recompute::kFull) return 0;
-  ForEachTensor(m, [&](TensorRole role, int64_t, int64_t r, int64_t c, int64_t n) {
+  const bool frozen = o.method != TrainMethod::kFull;
+  ForEachTensor(m, [&](TensorRole role, int64_t layer, int64_t r, int64_t c, int64_t n) {
     if (role == TensorRole::kSmall || r == 1) return;
-    if (role == TensorRole::kEmbedding && !m.tied_embeddings) return;
-    if (role == TensorRole::kEmbedding && m.encoder) return;  // encoders: no LM head
+    if (role == TensorRole::kEmbedding && (!m.tied_embeddings || m.encoder)) return;
+    if (layer >= 0 && frozen &&
+        (o.method == TrainMethod::kQlora || o.recompute == Recompute::kFull)) {
+      return;
+    }
     *params += r * c * n;
   });
   return 2 * *params / (int64_t{o.tp} * o.pp);
@@ -147,7 +152,9 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
   if (o.recompute == Recompute::kFull) {
     // Only each layer's input survives; one layer is rebuilt at a time in
     // backward, after the loss's working set is gone.
-    const int64_t input = elem * m.hidden / (o.sp ? o.tp : 1);
+    // Under autocast the residual stream each block receives is fp32.
+    const int in_elem = o.precision == Precision::kAmp ? 4 : elem;
+    const int64_t input = in_elem * m.hidden / (o.sp ? o.tp : 1);
     p.stored = b * s * layers_local * input * in_flight;
     p.rebuilt = b * s * per_layer_max;
     p.stored_formula = absl::StrCat("full recompute: ", b, " x ", s, " tokens x ", layers_local,
