@@ -146,5 +146,22 @@ TEST(TrainingPhases, QloraFsdpGathersFourBitLayers) {
   EXPECT_EQ(Line(e, "buffers/overhead"), 2 * ((80 * (linear + 2 * 8192) + 8192) / 80) * 2);
 }
 
+TEST(TrainingPhases, LoraDropoutSavesMaskAndInputPerAdapter) {
+  ModelShape l2 = Load("meta-llama__Llama-2-7b-hf");
+  TrainingOptions o = Bare();
+  o.method = TrainMethod::kLora;
+  o.lora_targets = {"q", "v", "down"};
+  o.precision = Precision::kBf16;
+  o.seq_len = 512;
+  const int64_t plain = Line(*EstimateTraining(l2, o), "activations");
+  o.lora_dropout = 0.05;
+  const int64_t dropped = Line(*EstimateTraining(l2, o), "activations");
+  // q and v each drop their 4096-wide input, down its 11008-wide one: bf16
+  // copy + 1-byte mask, 32 layers x 512 tokens.
+  EXPECT_EQ(dropped - plain, int64_t{512} * 32 * (4096 + 4096 + 11008) * 3);
+  o.lora_dropout = 1;
+  EXPECT_EQ(EstimateTraining(l2, o).status().message(), "--lora-dropout must be in [0, 1), got 1");
+}
+
 }  // namespace
 }  // namespace llmtk

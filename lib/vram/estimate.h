@@ -105,6 +105,9 @@ enum class LossImpl { kHfFp32, kChunked, kFused };
 struct TrainingOptions {
   TrainMethod method = TrainMethod::kFull;
   int64_t lora_rank = 16;
+  // LoRA dropout probability (PEFT's default 0): > 0 saves, per adapted
+  // matrix, the dropped copy of its input and the 1-byte mask.
+  double lora_dropout = 0;
   std::vector<std::string> lora_targets = {"q", "k", "v", "o", "gate", "up", "down"};
   std::string qlora_format = "nf4-dq";
   int64_t frozen_layers = 0;        // full fine-tune: first N blocks frozen

@@ -157,6 +157,9 @@ absl::Status CheckTrainingOptions(const ModelShape& m, const TrainingOptions& o)
     return absl::InvalidArgumentError(
         "--offload-gradients needs sharded training: --zero 1-3 or --fsdp");
   }
+  if (!(o.lora_dropout >= 0 && o.lora_dropout < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--lora-dropout must be in [0, 1), got ", o.lora_dropout));
+  }
   if (o.loss_chunks < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--loss-chunks must be positive, got ", o.loss_chunks));
   }

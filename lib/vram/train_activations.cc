@@ -3,6 +3,7 @@
 // and the logits' working set at the loss for each loss implementation
 // (docs/vram.md).
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "lib/vram/estimate.h"
@@ -59,6 +60,30 @@ int ActivationElemBytes(const TrainingOptions& o) { return o.precision == Precis
 
 namespace {
 
+// LoRA dropout (PEFT's and litgpt's lora_dropout): nn.Dropout saves its
+// 1-byte mask and lora_A saves the dropped input, per adapted matrix, bytes
+// per token for one layer (a routed token meets experts_per_token experts).
+int64_t LoraDropoutBytesPerToken(const ModelShape& m, const TrainingOptions& o, int64_t layer) {
+  if (o.method == TrainMethod::kFull || o.lora_dropout <= 0) return 0;
+  const int64_t per_elem = ActivationElemBytes(o) + 1;
+  const int64_t h = m.hidden;
+  int64_t width_down = m.intermediate, routed = 1;
+  if (m.IsMoeLayer(layer)) {
+    width_down = m.experts_per_token * m.moe_intermediate + m.moe_intermediate * m.shared_experts +
+                 m.shared_expert_intermediate;
+    routed = m.experts_per_token + (m.shared_experts > 0 ? 1 : 0) +
+             (m.shared_expert_intermediate > 0 ? 1 : 0);
+  }
+  int64_t elems = 0;
+  for (const std::string& t : o.lora_targets) {
+    if (t == "q" || t == "k" || t == "v") elems += h;
+    if (t == "o") elems += m.QueryDim();
+    if (t == "gate" || t == "up") elems += routed * h;
+    if (t == "down") elems += width_down;
+  }
+  return elems * per_elem;
+}
+
 // One layer's saved bytes per token. Under autocast the residual stream
 // stays fp32 (fp32 weights; adding a 16-bit branch to it promotes), so every
 // norm saves an fp32 input, and softmax is on autocast's fp32 list, so the
@@ -81,6 +106,7 @@ void StageActivationsPerToken(const ModelShape& m, const TrainingOptions& o, int
     ActivationTerms t = LayerTerms(m, o, i);
     int64_t rep = o.sp ? (t.replicated + o.tp - 1) / o.tp : t.replicated;
     int64_t per = rep + (t.split + (drop_scores ? 0 : t.scores) + o.tp - 1) / o.tp;
+    per += (LoraDropoutBytesPerToken(m, o, i) + o.tp - 1) / o.tp;
     if (o.flash_attention) per += 4 * ((m.heads + o.tp - 1) / o.tp);  // log-sum-exp, fp32
     *per_layer_max = std::max(*per_layer_max, per);
     *stored += per;
@@ -174,6 +200,10 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
   }
   if (o.precision == Precision::kAmp) {
     absl::StrAppend(&p.stored_formula, "; autocast: fp32 norm inputs and softmax output");
+  }
+  if (const int64_t d = LoraDropoutBytesPerToken(m, o, 0); d > 0) {
+    absl::StrAppend(&p.stored_formula, "; includes LoRA dropout ", d,
+                    " bytes per token per layer (mask + dropped input per adapted matrix)");
   }
   // Encoders here carry a small task head instead of an LM head.
   if (!m.encoder) {

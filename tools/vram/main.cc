@@ -21,7 +21,7 @@ struct Flags {
   std::string weights, kv_dtype = "bf16", engine = "hf", kv_cache_memory;
   int64_t batch = 1, context = 4096, block_size = 16, max_batched = 8192, max_seqs = 256,
           ubatch = 512;
-  double util = 0.9;
+  double util = 0.9, lora_dropout = 0;
   bool no_flash = false;
   // train
   std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
@@ -89,6 +89,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     TrainingOptions& o = s.train;
     ASSIGN_OR_RETURN(o.method, ParseTrainMethod(f.method));
     o.lora_rank = f.rank;
+    o.lora_dropout = f.lora_dropout;
     if (f.targets != "all") {
       o.lora_targets = absl::StrSplit(f.targets, ',', absl::SkipEmpty());
     }
@@ -170,6 +171,8 @@ int main(int argc, char** argv) {
   infer->add_option("--ubatch", f.ubatch, "llama.cpp: n_ubatch");
   train->add_option("--method", f.method, "full | lora | qlora");
   train->add_option("--lora-rank", f.rank, "LoRA rank");
+  train->add_option("--lora-dropout", f.lora_dropout,
+                    "LoRA dropout probability (default 0, PEFT's; litgpt 0.05): > 0 saves mask + input per adapter");
   train->add_option("--lora-targets", f.targets, "q,k,v,o,gate,up,down or all");
   train->add_option("--qlora-format", f.qlora_format, "base weights for QLoRA: nf4-dq, nf4, int4, ...");
   train->add_option("--freeze-layers", f.freeze_layers, "full: first N blocks frozen");
