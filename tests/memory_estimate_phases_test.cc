@@ -139,11 +139,17 @@ TEST(TrainingPhases, QloraFsdpGathersFourBitLayers) {
   MemoryEstimate e = *EstimateTraining(l70, o);
   // One layer: NF4 = 4 bits + an fp32 absmax per 64 (9/16 bytes per weight),
   // its two RMSNorm vectors in bf16; the current layer and one prefetched.
+  // DeepSpeed ZeRO-3 gathers the (unquantized, bf16) LM head for the loss.
   const int64_t linear = int64_t{8192} * 8192 * 2 + int64_t{1024} * 8192 * 2 + int64_t{28672} * 8192 * 3;
-  EXPECT_EQ(Line(e, "buffers/overhead"), 2 * (linear * 9 / 16 + 2 * 8192 * 2));
+  const int64_t head = int64_t{128256} * 8192 * 2;
+  EXPECT_EQ(Line(e, "buffers/overhead"), 2 * (linear * 9 / 16 + 2 * 8192 * 2) + head);
+  o.fsdp = true;  // FSDP's root unit: embeddings, final norm and LM head together
+  e = *EstimateTraining(l70, o);
+  EXPECT_EQ(Line(e, "buffers/overhead"), 2 * (linear * 9 / 16 + 2 * 8192 * 2) + 2 * head + 8192 * 2);
+  o.fsdp = false;
   o.method = TrainMethod::kLora;  // bf16 base: 2 bytes per weight, final norm spread over layers
   e = *EstimateTraining(l70, o);
-  EXPECT_EQ(Line(e, "buffers/overhead"), 2 * ((80 * (linear + 2 * 8192) + 8192) / 80) * 2);
+  EXPECT_EQ(Line(e, "buffers/overhead"), 2 * ((80 * (linear + 2 * 8192) + 8192) / 80) * 2 + head);
 }
 
 TEST(TrainingPhases, LoraDropoutSavesMaskAndInputPerAdapter) {

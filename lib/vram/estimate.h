@@ -130,6 +130,10 @@ struct TrainingOptions {
   LossImpl loss = LossImpl::kHfFp32;
   int64_t loss_chunks = 8;          // kChunked/kFused: chunks of the tokens (torchtune: 8)
   int zero_stage = 0;
+  // Sharding by FSDP (--fsdp) rather than DeepSpeed ZeRO: with stage 3 the
+  // parameters outside the wrapped blocks (embeddings, final norm, LM head)
+  // form FSDP's root unit, gathered for the whole forward.
+  bool fsdp = false;
   // CPU offload, per kind of model state: FSDP's CPUOffload moves parameters
   // and their gradients (and so the optimizer step); DeepSpeed's
   // offload_optimizer moves optimizer states and gradients, offload_param the

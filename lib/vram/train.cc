@@ -319,21 +319,36 @@ void SetOptimizerLine(const ModelShape& m, const TrainingOptions& o, const Paral
 // the dtype the shards are stored in. QLoRA's shards are the NF4 blocks with
 // their scales (bitsandbytes' quant_storage packs them into the flat
 // parameter), so that is what is gathered (docs/vram.md "QLoRA with FSDP").
+// Outside the blocks, FSDP's root unit (embeddings, final norm, LM head) is
+// gathered for the whole forward; DeepSpeed gathers each module when it runs,
+// so at the loss that is the LM head.
 int64_t GatheredBytes(const ModelShape& m, const TrainingOptions& o, const Parallelism& par,
                       const MemoryEstimate& e) {
   if (o.zero_stage < 3 || par.dp <= 1) return 0;
-  if (o.method == TrainMethod::kQlora) {
-    const bool fp32_base = o.precision == Precision::kFp32 || o.precision == Precision::kAmp;
-    absl::StatusOr<WeightFormat> f = WeightFormat::Parse(o.qlora_format, fp32_base ? 4 : 2);
-    if (!f.ok()) return 0;  // CountTrainedParams has already rejected it
-    int64_t layer0 = 0;
-    ForEachTensor(m, [&](TensorRole role, int64_t layer, int64_t r, int64_t c, int64_t n) {
-      if (layer == 0) layer0 += f->Bytes(role, 0, m.layers, r, c, n, m.tied_embeddings);
-    });
-    return 2 * layer0 / par.mp;
+  const bool fp32_base = o.precision == Precision::kFp32 || o.precision == Precision::kAmp;
+  absl::StatusOr<WeightFormat> f = WeightFormat::Parse(
+      o.method == TrainMethod::kQlora ? o.qlora_format : (fp32_base ? "fp32" : "bf16"),
+      fp32_base ? 4 : 2);
+  if (!f.ok()) return 0;  // CountTrainedParams has already rejected it
+  int64_t layer0 = 0, root = 0, head = 0;
+  ForEachTensor(m, [&](TensorRole role, int64_t layer, int64_t r, int64_t c, int64_t n) {
+    const int64_t b = f->Bytes(role, layer < 0 ? 0 : layer, m.layers, r, c, n, m.tied_embeddings);
+    if (layer == 0) layer0 += b;
+    if (layer < 0) root += b;
+    if (role == TensorRole::kOutput) head += b;
+  });
+  if (o.method != TrainMethod::kQlora) {
+    // Full and LoRA shards are gathered in the 16-bit compute dtype (FSDP's
+    // param_dtype), fp32 only in fp32 training.
+    const int elem = internal::ActivationElemBytes(o);
+    const int64_t blocks = e.params.total - e.params.embedding - e.params.lm_head;
+    layer0 = blocks / m.layers * elem;
+    root = (e.params.total - blocks) * elem;
+    head = (m.tied_embeddings ? e.params.embedding : e.params.lm_head) * elem;
+  } else if (m.tied_embeddings) {
+    head = root;
   }
-  const int64_t per_layer = (e.params.total - e.params.embedding - e.params.lm_head) / m.layers;
-  return 2 * per_layer * internal::ActivationElemBytes(o) / par.mp;
+  return (2 * layer0 + (o.fsdp ? root : head)) / par.mp;
 }
 
 // PyTorch's default (foreach) AdamW forms sqrt(v) for the whole parameter
@@ -354,6 +369,7 @@ int64_t StepTemporaryBytes(const TrainingOptions& o, const Parallelism& par, int
 struct Phase {
   const char* name;
   int64_t activations = 0, gradients = 0, temporary = 0;
+  int64_t gathered = 0;  // ZeRO-3/FSDP: unsharded parameters (none by the step)
 };
 
 // The peak over the step's phases (docs/vram.md "When the peak happens"):
@@ -367,15 +383,18 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   MemoryLine& gl = internal::Line(*e, internal::kGradients);
   const int64_t all_grads = gl.bytes;
   const int64_t accumulated = o.grad_accum > 1 || o.keep_gradients ? all_grads : 0;
+  const int64_t gathered = GatheredBytes(m, o, par, *e);
   std::vector<Phase> phases;
-  phases.push_back({"forward, at the loss", plan.stored + plan.loss + plan.casts, accumulated, 0});
+  phases.push_back(
+      {"forward, at the loss", plan.stored + plan.loss + plan.casts, accumulated, 0, gathered});
   if (o.recompute == Recompute::kFull) {
-    phases.push_back({"backward, a layer rebuilt", plan.stored + plan.rebuilt, accumulated, 0});
+    phases.push_back(
+        {"backward, a layer rebuilt", plan.stored + plan.rebuilt, accumulated, 0, gathered});
   }
-  phases.push_back({"backward end, optimizer step", 0, all_grads, StepTemporaryBytes(o, par, trainable)});
+  phases.push_back(
+      {"backward end, optimizer step", 0, all_grads, StepTemporaryBytes(o, par, trainable), 0});
   const int64_t fixed = internal::Line(*e, internal::kWeights).bytes +
-                        internal::Line(*e, internal::kOptimizer).bytes + o.cuda_context +
-                        GatheredBytes(m, o, par, *e);
+                        internal::Line(*e, internal::kOptimizer).bytes + o.cuda_context;
   auto frag = [&](const Phase& p) {
     return static_cast<int64_t>(
         std::llround(o.alloc_overhead * static_cast<double>(p.activations + p.gradients)));
@@ -383,7 +402,7 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   size_t peak = 0;
   for (size_t i = 0; i < phases.size(); ++i) {
     const Phase& p = phases[i];
-    const int64_t total = fixed + p.activations + p.gradients + p.temporary + frag(p);
+    const int64_t total = fixed + p.activations + p.gradients + p.temporary + p.gathered + frag(p);
     e->phases.push_back({p.name, total});
     if (total > e->phases[peak].bytes) peak = i;
   }
@@ -403,14 +422,14 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   if (at.activations == 0) absl::StrAppend(&al.formula, "; all freed by the peak (", at.name, ")");
 
   MemoryLine& ol = internal::Line(*e, internal::kOverhead);
-  const int64_t gathered = GatheredBytes(m, o, par, *e);
   const int64_t slack = frag(at);
-  ol.bytes = o.cuda_context + gathered + slack + at.temporary;
+  ol.bytes = o.cuda_context + at.gathered + slack + at.temporary;
   ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
-  if (gathered > 0) {
-    absl::StrAppend(&ol.formula, " + ZeRO-3 gathered layers (2 x one layer",
-                    o.method == TrainMethod::kQlora ? ", 4-bit blocks + scales" : "", ") ",
-                    Gib(gathered));
+  if (at.gathered > 0) {
+    absl::StrAppend(&ol.formula, " + ", o.fsdp ? "FSDP" : "ZeRO-3", " gathered (2 x one layer",
+                    o.method == TrainMethod::kQlora ? ", 4-bit blocks + scales" : "",
+                    o.fsdp ? " + root unit: embeddings, final norm, LM head" : " + LM head", ") ",
+                    Gib(at.gathered));
   }
   if (at.temporary > 0) absl::StrAppend(&ol.formula, " + AdamW step temporary ", Gib(at.temporary));
   if (slack > 0) {

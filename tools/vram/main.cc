@@ -116,6 +116,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.zero_stage = f.zero;
     if (!f.fsdp.empty()) {
       ASSIGN_OR_RETURN(o.zero_stage, ParseFsdp(f.fsdp));
+      o.fsdp = true;
     }
     o.offload_optimizer = f.offload_opt;
     o.offload_params = f.offload_params;
