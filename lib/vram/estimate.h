@@ -11,7 +11,9 @@
 // fine-tuning, LoRA and QLoRA, optimizers, precision modes, activation memory
 // after Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
 // Transformer Models") generalized to GQA/SwiGLU/MoE/MLA, FlashAttention,
-// recomputation, ZeRO 0-3 / FSDP with offload, and TP/PP/SP.
+// recomputation, ZeRO 0-3 / FSDP with offload of parameters, gradients and
+// optimizer states, TP/PP/SP, the loss's logits, autocast, and the peak taken
+// over the step's phases (docs/vram.md).
 //
 // Thread-safety: pure functions over plain values; safe from any thread.
 #ifndef LLMTK_LIB_VRAM_ESTIMATE_H_
