@@ -438,13 +438,20 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   }
 }
 
+// --fsdp is recorded as the ZeRO stage it shards like; the summary names the
+// sharding the user asked for.
+std::string FsdpName(int stage) {
+  return absl::StrCat("FSDP ", stage == 3 ? "full" : (stage == 2 ? "grad-op" : "none"));
+}
+
 std::string TrainingSummary(const TrainingOptions& o, const Parallelism& par) {
   const char* method = o.method == TrainMethod::kFull ? "full" : (o.method == TrainMethod::kLora ? "LoRA" : "QLoRA");
   return absl::StrCat("training, ", method, ", ", OptimizerName(o.optimizer), ", ",
                       PrecisionName(o.precision), ", micro-batch ", o.micro_batch, " x seq ", o.seq_len,
                       ", grad-accum ", o.grad_accum, ", ", o.gpus, " GPU",
                       o.gpus > 1 ? "s" : "", " (dp ", par.dp, ", tp ", o.tp, ", pp ", o.pp,
-                      o.sp ? ", sp" : "", "), ZeRO ", o.zero_stage);
+                      o.sp ? ", sp" : "", "), ",
+                      o.fsdp ? FsdpName(o.zero_stage) : absl::StrCat("ZeRO ", o.zero_stage));
 }
 
 }  // namespace

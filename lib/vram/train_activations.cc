@@ -84,6 +84,27 @@ int64_t LoraDropoutBytesPerToken(const ModelShape& m, const TrainingOptions& o, 
   return elems * per_elem;
 }
 
+// QLoRA through bitsandbytes: Linear4bit calls matmul_4bit, whose autograd
+// function MatMul4Bit keeps its input for backward (`ctx.tensors = (A, B)`
+// whenever an input needs a gradient, bitsandbytes/autograd/_functions.py),
+// although backward never uses it for a frozen weight. A frozen nn.Linear
+// keeps no input (autograd saves mm's `self` only when the weight needs a
+// gradient), so against LoRA each distinct 4-bit linear input stays alive:
+// the QKV input, the attention output before the output projection, the MLP
+// input (gate and up share it) and the down projection's input, in the
+// activation dtype, per token per layer (docs/vram.md "QLoRA through
+// bitsandbytes").
+int64_t Qlora4bitInputBytesPerToken(const ModelShape& m, const TrainingOptions& o,
+                                    int64_t layer) {
+  if (o.method != TrainMethod::kQlora) return 0;
+  int64_t width_down = m.intermediate;
+  if (m.IsMoeLayer(layer)) {
+    width_down = m.experts_per_token * m.moe_intermediate + m.moe_intermediate * m.shared_experts +
+                 m.shared_expert_intermediate;
+  }
+  return ActivationElemBytes(o) * (2 * m.hidden + m.QueryDim() + width_down);
+}
+
 // One layer's saved bytes per token. Under autocast the residual stream
 // stays fp32 (fp32 weights; adding a 16-bit branch to it promotes), so every
 // norm saves an fp32 input, and softmax is on autocast's fp32 list, so the
@@ -107,6 +128,7 @@ void StageActivationsPerToken(const ModelShape& m, const TrainingOptions& o, int
     int64_t rep = o.sp ? (t.replicated + o.tp - 1) / o.tp : t.replicated;
     int64_t per = rep + (t.split + (drop_scores ? 0 : t.scores) + o.tp - 1) / o.tp;
     per += (LoraDropoutBytesPerToken(m, o, i) + o.tp - 1) / o.tp;
+    per += (Qlora4bitInputBytesPerToken(m, o, i) + o.tp - 1) / o.tp;
     if (o.flash_attention) per += 4 * ((m.heads + o.tp - 1) / o.tp);  // log-sum-exp, fp32
     *per_layer_max = std::max(*per_layer_max, per);
     *stored += per;
@@ -204,6 +226,10 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
   if (const int64_t d = LoraDropoutBytesPerToken(m, o, 0); d > 0) {
     absl::StrAppend(&p.stored_formula, "; includes LoRA dropout ", d,
                     " bytes per token per layer (mask + dropped input per adapted matrix)");
+  }
+  if (const int64_t q = Qlora4bitInputBytesPerToken(m, o, 0); q > 0) {
+    absl::StrAppend(&p.stored_formula, "; includes ", q,
+                    " bytes per token per layer of 4-bit linear inputs bitsandbytes keeps");
   }
   // Encoders here carry a small task head instead of an LM head.
   if (!m.encoder) {
