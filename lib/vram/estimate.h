@@ -11,7 +11,9 @@
 // fine-tuning, LoRA and QLoRA, optimizers, precision modes, activation memory
 // after Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
 // Transformer Models") generalized to GQA/SwiGLU/MoE/MLA, FlashAttention,
-// recomputation, ZeRO 0-3 / FSDP with offload, and TP/PP/SP.
+// recomputation, ZeRO 0-3 / FSDP with offload of parameters, gradients and
+// optimizer states, TP/PP/SP, the loss's logits, autocast, and the peak taken
+// over the step's phases (docs/vram.md).
 //
 // Thread-safety: pure functions over plain values; safe from any thread.
 #ifndef LLMTK_LIB_VRAM_ESTIMATE_H_
@@ -49,6 +51,14 @@ struct MemoryEstimate {
   int64_t kv_tokens = -1;
   double max_concurrency = 0;
   std::vector<std::string> notes;
+  // Training: the step's phases with their per-GPU totals, and the one at
+  // which the peak happens (the lines above are what is resident then).
+  struct Phase {
+    std::string name;
+    int64_t bytes = 0;
+  };
+  std::vector<Phase> phases;
+  std::string peak_phase;
 
   int64_t TotalPerGpu() const;
   const MemoryLine* Find(const std::string& name) const;
@@ -87,10 +97,19 @@ enum class Precision {
   kBf16,   // pure bf16: params, grads and optimizer states in bf16, no master
 };
 enum class Recompute { kNone, kSelective, kFull };
+// How the loss meets the logits (docs/vram.md "The logits at the loss"):
+// kHfFp32: transformers' causal-LM loss upcasts all [tokens, vocab] logits to
+// fp32 and cross_entropy saves an fp32 log-softmax; kChunked: torchtune's
+// compiled chunked cross-entropy, one chunk upcast at a time; kFused: a fused
+// linear + cross-entropy (Liger, Apple CCE) that never holds the logits.
+enum class LossImpl { kHfFp32, kChunked, kFused };
 
 struct TrainingOptions {
   TrainMethod method = TrainMethod::kFull;
   int64_t lora_rank = 16;
+  // LoRA dropout probability (PEFT's default 0): > 0 saves, per adapted
+  // matrix, the dropped copy of its input and the 1-byte mask.
+  double lora_dropout = 0;
   std::vector<std::string> lora_targets = {"q", "k", "v", "o", "gate", "up", "down"};
   std::string qlora_format = "nf4-dq";
   int64_t frozen_layers = 0;        // full fine-tune: first N blocks frozen
@@ -98,16 +117,32 @@ struct TrainingOptions {
   Optimizer optimizer = Optimizer::kAdamW;
   bool paged_optimizer = false;
   bool optimizer_in_backward = false;  // fused step: gradients never all live
+  // zero_grad(set_to_none=False), PyTorch < 2.0's default: gradients are
+  // zeroed, not freed, so they are resident at the loss too.
+  bool keep_gradients = false;
+  // torch.optim's foreach AdamW (the default on CUDA) steps the whole group
+  // at once; false: one tensor at a time (transformers' own AdamW, foreach=False).
+  bool optimizer_foreach = true;
   Precision precision = Precision::kMixed;
   int64_t micro_batch = 1;
   int64_t seq_len = 2048;
   int64_t grad_accum = 1;
   bool flash_attention = true;
   Recompute recompute = Recompute::kNone;
-  int64_t loss_chunks = 1;          // chunked cross-entropy (torchtune): fp32 upcast per chunk
+  LossImpl loss = LossImpl::kHfFp32;
+  int64_t loss_chunks = 8;          // kChunked/kFused: chunks of the tokens (torchtune: 8)
   int zero_stage = 0;
+  // Sharding by FSDP (--fsdp) rather than DeepSpeed ZeRO: with stage 3 the
+  // parameters outside the wrapped blocks (embeddings, final norm, LM head)
+  // form FSDP's root unit, gathered for the whole forward.
+  bool fsdp = false;
+  // CPU offload, per kind of model state: FSDP's CPUOffload moves parameters
+  // and their gradients (and so the optimizer step); DeepSpeed's
+  // offload_optimizer moves optimizer states and gradients, offload_param the
+  // parameters.
   bool offload_optimizer = false;
   bool offload_params = false;
+  bool offload_gradients = false;
   int gpus = 1;
   int tp = 1;
   int pp = 1;
@@ -124,6 +159,8 @@ absl::StatusOr<Optimizer> ParseOptimizer(std::string_view s);
 absl::StatusOr<Precision> ParsePrecision(std::string_view s);
 absl::StatusOr<Recompute> ParseRecompute(std::string_view s);
 absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
+// hf-fp32 | chunked | fused.
+absl::StatusOr<LossImpl> ParseLoss(std::string_view s);
 // FSDP sharding strategy as a ZeRO stage: full -> 3, grad-op -> 2, none -> 0.
 absl::StatusOr<int> ParseFsdp(std::string_view s);
 

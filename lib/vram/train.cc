@@ -3,12 +3,14 @@
 // activations after Korthikanti et al. 2022, and overheads.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/vram/estimate.h"
 #include "lib/vram/formats.h"
 #include "lib/vram/internal.h"
+#include "lib/vram/train_internal.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -52,6 +54,14 @@ absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s) {
       absl::StrCat("unknown training method '", ToAbsl(s), "'; use full, lora or qlora"));
 }
 
+absl::StatusOr<LossImpl> ParseLoss(std::string_view s) {
+  if (s == "hf-fp32") return LossImpl::kHfFp32;
+  if (s == "chunked") return LossImpl::kChunked;
+  if (s == "fused") return LossImpl::kFused;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown --loss '", ToAbsl(s), "'; use hf-fp32, chunked or fused"));
+}
+
 absl::StatusOr<int> ParseFsdp(std::string_view s) {
   if (s == "full") return 3;
   if (s == "grad-op") return 2;
@@ -69,49 +79,6 @@ ModelStates ZeroModelStates(int64_t psi, int64_t k_bytes, int dp, int stage) {
   if (stage >= 2) s.gradients /= dp;
   if (stage >= 3) s.weights /= dp;
   return s;
-}
-
-ActivationTerms LayerActivationBytesPerToken(const ModelShape& m, int64_t layer, int64_t s,
-                                             int elem) {
-  ActivationTerms t;
-  const int64_t h = m.hidden;
-  const int64_t mask = m.attention_dropout_masks ? 1 : 0;  // dropout masks: 1 byte each
-  // Inputs of every norm, of the QKV projection and of the first MLP matrix
-  // (Korthikanti: "10sbh" for GPT with two LayerNorms and two dropouts).
-  t.replicated = elem * h * (m.norms_per_layer + 2) + mask * 2 * h;
-  int64_t q, k, v, o;
-  if (m.attention == AttentionKind::kLatent) {
-    const int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
-    q = m.heads * qk;
-    k = m.heads * qk;
-    v = m.heads * m.v_head_dim;
-    o = m.heads * m.v_head_dim;
-    // Compressed latents feed the up-projections and are saved for them.
-    t.split += elem * (m.kv_lora_rank + m.q_lora_rank);
-  } else {
-    q = m.heads * m.head_dim;
-    k = v = m.kv_heads * m.head_dim;
-    o = q;
-  }
-  t.split += elem * (q + k + v + o);
-  // Attention scores: softmax output (elem) and, with dropout, its mask (1)
-  // and output (elem): Korthikanti's 5as per token for fp16.
-  t.scores = m.heads * s * (elem + (mask ? 1 + elem : 0));
-  // MLP intermediates: gated keeps gate, up, act(gate), act*up (4 x I);
-  // plain keeps the activation's input and output (2 x I).
-  auto mlp = [&](int64_t width) {
-    return elem * width * (m.mlp == MlpKind::kGated ? 4 : 2);
-  };
-  if (m.IsMoeLayer(layer)) {
-    // Each token's hidden state is gathered for each of its k experts; the
-    // router's logits are kept in fp32.
-    t.split += m.experts_per_token * (elem * h + mlp(m.moe_intermediate));
-    t.split += mlp(m.moe_intermediate * m.shared_experts) + mlp(m.shared_expert_intermediate);
-    t.replicated += 4 * m.experts;
-  } else {
-    t.split += mlp(m.intermediate);
-  }
-  return t;
 }
 
 namespace {
@@ -186,6 +153,16 @@ absl::Status CheckTrainingOptions(const ModelShape& m, const TrainingOptions& o)
   if (o.offload_params && o.zero_stage < 3) {
     return absl::InvalidArgumentError("--offload-params needs --zero 3 (or --fsdp full)");
   }
+  if (o.offload_gradients && o.zero_stage < 1) {
+    return absl::InvalidArgumentError(
+        "--offload-gradients needs sharded training: --zero 1-3 or --fsdp");
+  }
+  if (!(o.lora_dropout >= 0 && o.lora_dropout < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--lora-dropout must be in [0, 1), got ", o.lora_dropout));
+  }
+  if (o.loss_chunks < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--loss-chunks must be positive, got ", o.loss_chunks));
+  }
   if (o.frozen_layers < 0 || o.frozen_layers > m.layers) {
     return absl::InvalidArgumentError(absl::StrCat("--freeze-layers must be in 0..", m.layers));
   }
@@ -237,9 +214,12 @@ absl::StatusOr<TrainedParams> CountTrainedParams(const ModelShape& m, const Trai
   } else {
     ASSIGN_OR_RETURN(trained.adapter, LoraParams(m, o.lora_targets, o.lora_rank));
     trained.trainable = trained.adapter;
+    // fp32 and amp keep fp32 weights; for QLoRA that is every weight the
+    // quantizer left alone (PEFT's prepare_model_for_kbit_training casts them).
+    const bool fp32_base = o.precision == Precision::kFp32 || o.precision == Precision::kAmp;
     std::string base_fmt = o.method == TrainMethod::kQlora ? o.qlora_format
-                           : (o.precision == Precision::kFp32 ? "fp32" : "bf16");
-    ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(base_fmt));
+                           : (fp32_base ? "fp32" : "bf16");
+    ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(base_fmt, fp32_base ? 4 : 2));
     const int64_t base = internal::WeightBytes(m, f).total;
     // Adapters follow the precision mode like any trainable parameter.
     trained.weight_bytes = base + trained.adapter * pbytes;
@@ -274,6 +254,11 @@ void SetGradientsLine(const TrainingOptions& o, const Parallelism& par, int64_t 
     gl.formula = absl::StrCat(Num(trainable), " trainable x ", gbytes, " bytes");
     if (par.mp > 1) absl::StrAppend(&gl.formula, " / (tp x pp ", par.mp, ")");
     if (o.zero_stage >= 2) absl::StrAppend(&gl.formula, " / dp ", par.dp, " (ZeRO-2+)");
+    if (o.offload_gradients) {
+      e->cpu_bytes += gl.bytes;
+      gl.bytes = 0;
+      absl::StrAppend(&gl.formula, "; offloaded to CPU");
+    }
   }
 }
 
@@ -330,100 +315,133 @@ void SetOptimizerLine(const ModelShape& m, const TrainingOptions& o, const Paral
   }
 }
 
-// Bytes per activation element: 16-bit unless training in fp32.
-int ActivationElemBytes(const TrainingOptions& o) { return o.precision == Precision::kFp32 ? 4 : 2; }
-
-// Activations of this pipeline stage's layers, per token: the largest layer
-// and their sum, after tensor/sequence parallelism and dropped scores.
-void StageActivationsPerToken(const ModelShape& m, const TrainingOptions& o, int64_t layers_local,
-                              int64_t* per_layer_max, int64_t* stored) {
-  const int elem = ActivationElemBytes(o);
-  const bool drop_scores = o.flash_attention || o.recompute == Recompute::kSelective;
-  for (int64_t i = 0; i < layers_local; ++i) {
-    ActivationTerms t = LayerActivationBytesPerToken(m, i, o.seq_len, elem);
-    int64_t rep = o.sp ? (t.replicated + o.tp - 1) / o.tp : t.replicated;
-    int64_t per = rep + (t.split + (drop_scores ? 0 : t.scores) + o.tp - 1) / o.tp;
-    if (o.flash_attention) per += 4 * ((m.heads + o.tp - 1) / o.tp);  // log-sum-exp, fp32
-    *per_layer_max = std::max(*per_layer_max, per);
-    *stored += per;
+// ZeRO-3/FSDP's all-gathered layers: the current one and one prefetched, in
+// the dtype the shards are stored in. QLoRA's shards are the NF4 blocks with
+// their scales (bitsandbytes' quant_storage packs them into the flat
+// parameter), so that is what is gathered (docs/vram.md "QLoRA with FSDP").
+// Outside the blocks, FSDP's root unit (embeddings, final norm, LM head) is
+// gathered for the whole forward; DeepSpeed gathers each module when it runs,
+// so at the loss that is the LM head.
+int64_t GatheredBytes(const ModelShape& m, const TrainingOptions& o, const Parallelism& par,
+                      const MemoryEstimate& e) {
+  if (o.zero_stage < 3 || par.dp <= 1) return 0;
+  const bool fp32_base = o.precision == Precision::kFp32 || o.precision == Precision::kAmp;
+  absl::StatusOr<WeightFormat> f = WeightFormat::Parse(
+      o.method == TrainMethod::kQlora ? o.qlora_format : (fp32_base ? "fp32" : "bf16"),
+      fp32_base ? 4 : 2);
+  if (!f.ok()) return 0;  // CountTrainedParams has already rejected it
+  int64_t layer0 = 0, root = 0, head = 0;
+  ForEachTensor(m, [&](TensorRole role, int64_t layer, int64_t r, int64_t c, int64_t n) {
+    const int64_t b = f->Bytes(role, layer < 0 ? 0 : layer, m.layers, r, c, n, m.tied_embeddings);
+    if (layer == 0) layer0 += b;
+    if (layer < 0) root += b;
+    if (role == TensorRole::kOutput) head += b;
+  });
+  if (o.method != TrainMethod::kQlora) {
+    // Full and LoRA shards are gathered in the 16-bit compute dtype (FSDP's
+    // param_dtype), fp32 only in fp32 training.
+    const int elem = internal::ActivationElemBytes(o);
+    const int64_t blocks = e.params.total - e.params.embedding - e.params.lm_head;
+    layer0 = blocks / m.layers * elem;
+    root = (e.params.total - blocks) * elem;
+    head = (m.tied_embeddings ? e.params.embedding : e.params.lm_head) * elem;
+  } else if (m.tied_embeddings) {
+    head = root;
   }
+  return (2 * layer0 + (o.fsdp ? root : head)) / par.mp;
 }
 
-// Activations (Korthikanti et al. 2022, section 4, generalized).
-void SetActivationsLine(const ModelShape& m, const TrainingOptions& o, MemoryEstimate* e) {
-  const int elem = ActivationElemBytes(o);
-  const int64_t s = o.seq_len, b = o.micro_batch;
-  const int64_t layers_local = (m.layers + o.pp - 1) / o.pp;
-  // 1F1B: the first stage holds `pp` micro-batches in flight.
-  const int64_t in_flight = std::min<int64_t>(o.pp, o.grad_accum);
-  const bool drop_scores = o.flash_attention || o.recompute == Recompute::kSelective;
-  int64_t per_layer_max = 0, stored = 0;
-  StageActivationsPerToken(m, o, layers_local, &per_layer_max, &stored);
-  std::string act_formula;
-  int64_t layer_acts;
-  ActivationTerms t0 = LayerActivationBytesPerToken(m, 0, s, elem);
-  if (o.recompute == Recompute::kFull) {
-    // Only each layer's input survives; one layer is rebuilt at a time.
-    const int64_t input = elem * m.hidden / (o.sp ? o.tp : 1);
-    layer_acts = b * s * (layers_local * input * in_flight + per_layer_max);
-    act_formula = absl::StrCat("full recompute: ", b, " x ", s, " tokens x (", layers_local,
-                               " layers x ", input, " bytes input", in_flight > 1 ? absl::StrCat(" x ", in_flight, " in flight") : "",
-                               " + one layer ", per_layer_max, " bytes)");
-  } else {
-    layer_acts = b * s * stored * in_flight;
-    act_formula = absl::StrCat(b, " x ", s, " tokens x ", layers_local, " layers x (",
-                               t0.replicated, o.sp ? absl::StrCat("/", o.tp) : std::string(),
-                               " + ", t0.split, o.tp > 1 ? absl::StrCat("/", o.tp) : std::string(),
-                               drop_scores ? std::string(" [scores dropped: ") +
-                                                 (o.flash_attention ? "flash attention]" : "selective recompute]")
-                                           : absl::StrCat(" + scores ", t0.scores),
-                               ") bytes per token per layer (first layer shown)");
-    if (in_flight > 1) absl::StrAppend(&act_formula, " x ", in_flight, " micro-batches in flight (1F1B)");
+// PyTorch's default (foreach) AdamW forms sqrt(v) for the whole parameter
+// group at once: one state-sized temporary during the step. The mixed mode
+// (fp32 master weights) is DeepSpeed's/Megatron's, whose fused Adam updates
+// in place.
+int64_t StepTemporaryBytes(const TrainingOptions& o, const Parallelism& par, int64_t trainable) {
+  if (o.optimizer != Optimizer::kAdamW || !o.optimizer_foreach || o.optimizer_in_backward ||
+      o.offload_optimizer || o.precision == Precision::kMixed) {
+    return 0;
   }
-  // Output layer: 16-bit logits, then the fp32 upcast and its gradient for
-  // the loss (chunked losses upcast one chunk at a time). Encoders here
-  // carry a small task head instead of an LM head.
-  int64_t loss_bytes = 0;
-  if (!m.encoder) {
-    const int64_t vocab_local = (m.vocab + o.tp - 1) / o.tp;
-    const int64_t logit_elems = b * s * vocab_local;
-    loss_bytes = logit_elems * elem + (logit_elems * 8 + o.loss_chunks - 1) / o.loss_chunks;
-    absl::StrAppend(&act_formula, o.recompute == Recompute::kFull ? "; peak with " : " + ",
-                    "logits ", b, " x ", s, " x vocab ", vocab_local, " x (", elem, " + 8/",
-                    o.loss_chunks, " bytes fp32 loss and its gradient)");
-  }
+  const int64_t state = o.precision == Precision::kBf16 ? 2 : 4;
+  return par.Shard(trainable * state, o.zero_stage >= 1);
+}
+
+// One phase of the step and what is resident in it besides weights and
+// optimizer states.
+struct Phase {
+  const char* name;
+  int64_t activations = 0, gradients = 0, temporary = 0;
+  int64_t gathered = 0;  // ZeRO-3/FSDP: unsharded parameters (none by the step)
+};
+
+// The peak over the step's phases (docs/vram.md "When the peak happens"):
+// at the loss no gradient exists yet (unless earlier micro-batches
+// accumulated them); backward frees activations as gradients appear, so its
+// extremes are its start (the loss) and its end, where all gradients are
+// held, as in the optimizer step that follows.
+void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallelism& par,
+                   int64_t trainable, MemoryEstimate* e) {
+  const internal::ActivationPlan plan = internal::PlanActivations(m, o);
+  MemoryLine& gl = internal::Line(*e, internal::kGradients);
+  const int64_t all_grads = gl.bytes;
+  const int64_t accumulated = o.grad_accum > 1 || o.keep_gradients ? all_grads : 0;
+  const int64_t gathered = GatheredBytes(m, o, par, *e);
+  std::vector<Phase> phases;
+  phases.push_back(
+      {"forward, at the loss", plan.stored + plan.loss + plan.casts, accumulated, 0, gathered});
   if (o.recompute == Recompute::kFull) {
-    // The loss is done before the first layer is rebuilt: the two working
-    // sets do not coexist.
-    const int64_t layer_work = b * s * per_layer_max;
-    layer_acts -= layer_work;
-    layer_acts += std::max(layer_work, loss_bytes);
-    absl::StrAppend(&act_formula, " = inputs + max(one layer, loss)");
-    loss_bytes = 0;
+    phases.push_back(
+        {"backward, a layer rebuilt", plan.stored + plan.rebuilt, accumulated, 0, gathered});
+  }
+  phases.push_back(
+      {"backward end, optimizer step", 0, all_grads, StepTemporaryBytes(o, par, trainable), 0});
+  const int64_t fixed = internal::Line(*e, internal::kWeights).bytes +
+                        internal::Line(*e, internal::kOptimizer).bytes + o.cuda_context;
+  auto frag = [&](const Phase& p) {
+    return static_cast<int64_t>(
+        std::llround(o.alloc_overhead * static_cast<double>(p.activations + p.gradients)));
+  };
+  size_t peak = 0;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    const Phase& p = phases[i];
+    const int64_t total = fixed + p.activations + p.gradients + p.temporary + p.gathered + frag(p);
+    e->phases.push_back({p.name, total});
+    if (total > e->phases[peak].bytes) peak = i;
+  }
+  const Phase& at = phases[peak];
+  e->peak_phase = at.name;
+
+  gl.bytes = at.gradients;
+  if (at.gradients < all_grads) {
+    absl::StrAppend(&gl.formula, "; none held at the peak (", at.name, "): ", Gib(all_grads),
+                    " once backward has run");
   }
   MemoryLine& al = internal::Line(*e, internal::kActivations);
-  al.bytes = layer_acts + loss_bytes;
-  al.formula = act_formula;
+  al.bytes = at.activations;
+  al.formula = plan.stored_formula;
+  if (!plan.loss_formula.empty()) absl::StrAppend(&al.formula, "; at the loss + ", plan.loss_formula);
+  if (!plan.casts_formula.empty()) absl::StrAppend(&al.formula, "; + ", plan.casts_formula);
+  if (at.activations == 0) absl::StrAppend(&al.formula, "; all freed by the peak (", at.name, ")");
+
+  MemoryLine& ol = internal::Line(*e, internal::kOverhead);
+  const int64_t slack = frag(at);
+  ol.bytes = o.cuda_context + at.gathered + slack + at.temporary;
+  ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
+  if (at.gathered > 0) {
+    absl::StrAppend(&ol.formula, " + ", o.fsdp ? "FSDP" : "ZeRO-3", " gathered (2 x one layer",
+                    o.method == TrainMethod::kQlora ? ", 4-bit blocks + scales" : "",
+                    o.fsdp ? " + root unit: embeddings, final norm, LM head" : " + LM head", ") ",
+                    Gib(at.gathered));
+  }
+  if (at.temporary > 0) absl::StrAppend(&ol.formula, " + AdamW step temporary ", Gib(at.temporary));
+  if (slack > 0) {
+    absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", o.alloc_overhead * 100),
+                    " of activations and gradients ", Gib(slack));
+  }
 }
 
-// Overheads: CUDA context, ZeRO-3's gathered layer, allocator slack (a share
-// of the activations and gradients, so those lines come first).
-void SetOverheadLine(const ModelShape& m, const TrainingOptions& o, const Parallelism& par, MemoryEstimate* e) {
-  MemoryLine& ol = internal::Line(*e, internal::kOverhead);
-  int64_t gathered = 0;
-  if (o.zero_stage >= 3 && par.dp > 1) {
-    const int64_t per_layer = (e->params.total - e->params.embedding - e->params.lm_head) / m.layers;
-    gathered = 2 * per_layer * ActivationElemBytes(o) / par.mp;  // current layer + one prefetched
-  }
-  const int64_t dynamic = internal::Line(*e, internal::kActivations).bytes + internal::Line(*e, internal::kGradients).bytes;
-  const int64_t frag = static_cast<int64_t>(std::llround(o.alloc_overhead * static_cast<double>(dynamic)));
-  ol.bytes = o.cuda_context + gathered + frag;
-  ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
-  if (gathered > 0) absl::StrAppend(&ol.formula, " + ZeRO-3 gathered layers (2 x one layer) ", Gib(gathered));
-  if (frag > 0) {
-    absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", o.alloc_overhead * 100),
-                    " of activations and gradients ", Gib(frag));
-  }
+// --fsdp is recorded as the ZeRO stage it shards like; the summary names the
+// sharding the user asked for.
+std::string FsdpName(int stage) {
+  return absl::StrCat("FSDP ", stage == 3 ? "full" : (stage == 2 ? "grad-op" : "none"));
 }
 
 std::string TrainingSummary(const TrainingOptions& o, const Parallelism& par) {
@@ -432,7 +450,8 @@ std::string TrainingSummary(const TrainingOptions& o, const Parallelism& par) {
                       PrecisionName(o.precision), ", micro-batch ", o.micro_batch, " x seq ", o.seq_len,
                       ", grad-accum ", o.grad_accum, ", ", o.gpus, " GPU",
                       o.gpus > 1 ? "s" : "", " (dp ", par.dp, ", tp ", o.tp, ", pp ", o.pp,
-                      o.sp ? ", sp" : "", "), ZeRO ", o.zero_stage);
+                      o.sp ? ", sp" : "", "), ",
+                      o.fsdp ? FsdpName(o.zero_stage) : absl::StrCat("ZeRO ", o.zero_stage));
 }
 
 }  // namespace
@@ -453,8 +472,7 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
   SetWeightsLine(o, par, trained, &e);
   SetGradientsLine(o, par, trained.trainable, &e);
   SetOptimizerLine(m, o, par, trained, &e);
-  SetActivationsLine(m, o, &e);
-  SetOverheadLine(m, o, par, &e);
+  SetPhaseLines(m, o, par, trained.trainable, &e);
 
   e.summary = TrainingSummary(o, par);
   if (o.method != TrainMethod::kFull) {

@@ -21,15 +21,16 @@ struct Flags {
   std::string weights, kv_dtype = "bf16", engine = "hf", kv_cache_memory;
   int64_t batch = 1, context = 4096, block_size = 16, max_batched = 8192, max_seqs = 256,
           ubatch = 512;
-  double util = 0.9;
+  double util = 0.9, lora_dropout = 0;
   bool no_flash = false;
   // train
   std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
-              precision = "mixed", recompute = "none", fsdp;
+              precision = "mixed", recompute = "none", fsdp, loss;
   int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
-          loss_chunks = 1;
+          loss_chunks = 0;
   bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
-       offload_params = false, sp = false;
+       offload_params = false, offload_grads = false, sp = false,
+       keep_grads = false, no_foreach = false;
   int zero = 0, gpus = 1, pp = 1;
 };
 
@@ -88,6 +89,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     TrainingOptions& o = s.train;
     ASSIGN_OR_RETURN(o.method, ParseTrainMethod(f.method));
     o.lora_rank = f.rank;
+    o.lora_dropout = f.lora_dropout;
     if (f.targets != "all") {
       o.lora_targets = absl::StrSplit(f.targets, ',', absl::SkipEmpty());
     }
@@ -97,19 +99,28 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     ASSIGN_OR_RETURN(o.optimizer, ParseOptimizer(f.optimizer));
     o.paged_optimizer = f.paged;
     o.optimizer_in_backward = f.opt_in_bwd;
+    o.keep_gradients = f.keep_grads;
+    o.optimizer_foreach = !f.no_foreach;
     ASSIGN_OR_RETURN(o.precision, ParsePrecision(f.precision));
     o.micro_batch = f.micro_batch;
     o.seq_len = f.seq_len;
     o.grad_accum = f.grad_accum;
     o.flash_attention = !f.no_flash;
     ASSIGN_OR_RETURN(o.recompute, ParseRecompute(f.recompute));
-    o.loss_chunks = f.loss_chunks;
+    // Default hf-fp32; --loss-chunks N > 1 alone keeps meaning a chunked loss.
+    o.loss = f.loss_chunks > 1 ? LossImpl::kChunked : LossImpl::kHfFp32;
+    if (!f.loss.empty()) {
+      ASSIGN_OR_RETURN(o.loss, ParseLoss(f.loss));
+    }
+    if (f.loss_chunks != 0) o.loss_chunks = f.loss_chunks;
     o.zero_stage = f.zero;
     if (!f.fsdp.empty()) {
       ASSIGN_OR_RETURN(o.zero_stage, ParseFsdp(f.fsdp));
+      o.fsdp = true;
     }
     o.offload_optimizer = f.offload_opt;
     o.offload_params = f.offload_params;
+    o.offload_gradients = f.offload_grads;
     o.gpus = f.gpus;
     o.tp = f.tp;
     o.pp = f.pp;
@@ -161,6 +172,8 @@ int main(int argc, char** argv) {
   infer->add_option("--ubatch", f.ubatch, "llama.cpp: n_ubatch");
   train->add_option("--method", f.method, "full | lora | qlora");
   train->add_option("--lora-rank", f.rank, "LoRA rank");
+  train->add_option("--lora-dropout", f.lora_dropout,
+                    "LoRA dropout probability (default 0, PEFT's; litgpt 0.05): > 0 saves mask + input per adapter");
   train->add_option("--lora-targets", f.targets, "q,k,v,o,gate,up,down or all");
   train->add_option("--qlora-format", f.qlora_format, "base weights for QLoRA: nf4-dq, nf4, int4, ...");
   train->add_option("--freeze-layers", f.freeze_layers, "full: first N blocks frozen");
@@ -168,16 +181,26 @@ int main(int argc, char** argv) {
   train->add_option("--optimizer", f.optimizer, "adamw | adamw8bit | sgd | sgd-momentum | adafactor | lion");
   train->add_flag("--paged-optimizer", f.paged, "bitsandbytes paged states (may spill to CPU)");
   train->add_flag("--optimizer-in-backward", f.opt_in_bwd, "fused step: no full gradient buffer");
+  train->add_flag("--keep-gradients", f.keep_grads,
+                  "gradients zeroed, not freed, between steps (zero_grad(set_to_none=False), PyTorch < 2.0)");
+  train->add_flag("--no-foreach", f.no_foreach,
+                  "AdamW steps one tensor at a time (transformers' AdamW): no group-sized temporary");
   train->add_option("--precision", f.precision, "fp32 | amp | mixed | bf16");
   train->add_option("--micro-batch", f.micro_batch, "sequences per GPU per step");
   train->add_option("--seq-len", f.seq_len, "tokens per sequence");
   train->add_option("--grad-accum", f.grad_accum, "gradient accumulation steps");
   train->add_option("--recompute", f.recompute, "none | selective | full");
-  train->add_option("--loss-chunks", f.loss_chunks, "chunked cross-entropy chunks");
+  train->add_option("--loss", f.loss,
+                    "hf-fp32 (default: transformers upcasts all logits) | chunked (torchtune) | fused "
+                    "(Liger/CCE)");
+  train->add_option("--loss-chunks", f.loss_chunks,
+                    "chunks for --loss chunked|fused (default 8); alone, N > 1 means --loss chunked");
   train->add_option("--zero", f.zero, "ZeRO stage 0-3");
   train->add_option("--fsdp", f.fsdp, "full | grad-op | none (= ZeRO 3 | 2 | 0)");
   train->add_flag("--offload-optimizer", f.offload_opt, "optimizer states on CPU");
-  train->add_flag("--offload-params", f.offload_params, "parameters on CPU (ZeRO-3)");
+  train->add_flag("--offload-params", f.offload_params, "parameters on CPU (ZeRO-3/FSDP)");
+  train->add_flag("--offload-gradients", f.offload_grads,
+                  "gradients on CPU (FSDP cpu_offload, DeepSpeed offload_optimizer)");
   train->add_option("--gpus", f.gpus, "GPUs in total");
   train->add_option("--pp", f.pp, "pipeline-parallel degree");
   train->add_flag("--sp", f.sp, "sequence parallelism (with --tp)");

@@ -82,6 +82,12 @@ std::string RenderTable(const std::string& model_name, const MemoryEstimate& e,
   absl::StrAppend(&out, absl::StrFormat("%-18s %14s\n", "total", Gib(e.TotalPerGpu())));
   if (explain) {
     absl::StrAppend(&out, "    = ", Num(e.TotalPerGpu()), " bytes\n");
+    if (!e.peak_phase.empty()) {
+      absl::StrAppend(&out, "peak at: ", e.peak_phase, " (the lines above are what is resident then)\n");
+      for (const MemoryEstimate::Phase& p : e.phases) {
+        absl::StrAppend(&out, absl::StrFormat("    %-30s %14s\n", p.name, Gib(p.bytes)));
+      }
+    }
   }
   for (const std::string& n : e.notes) absl::StrAppend(&out, n, "\n");
   absl::StrAppend(&out, FitLine(e, s, gpu_name));
@@ -103,6 +109,14 @@ std::string RenderJson(const std::string& model_name, const MemoryEstimate& e,
   absl::StrAppend(&out, "],\"total_per_gpu_bytes\":", e.TotalPerGpu(),
                   ",\"cpu_offload_bytes\":", e.cpu_bytes,
                   ",\"pageable_bytes\":", e.pageable_bytes);
+  if (!e.peak_phase.empty()) {
+    absl::StrAppend(&out, ",\"peak_phase\":", JsonString(e.peak_phase), ",\"phases\":[");
+    for (size_t i = 0; i < e.phases.size(); ++i) {
+      absl::StrAppend(&out, i ? "," : "", "{\"name\":", JsonString(e.phases[i].name),
+                      ",\"bytes\":", e.phases[i].bytes, "}");
+    }
+    absl::StrAppend(&out, "]");
+  }
   if (e.kv_tokens >= 0) {
     absl::StrAppend(&out, ",\"kv_cache_tokens\":", e.kv_tokens,
                     ",\"max_concurrency\":", absl::StrFormat("%.4f", e.max_concurrency));
