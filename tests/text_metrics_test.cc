@@ -45,29 +45,65 @@ TEST(PerUnitMetrics, FromSummedNll) {
   EXPECT_DOUBLE_EQ(*ComputePerUnitMetrics(4.0, both).word_perplexity, std::exp(2.0));
 }
 
-TEST(ScoredText, CountsEachStretchOfScoredTokens) {
+ScoredText Scored(const std::vector<std::string>& pieces) {
+  return ScoredText([pieces](int64_t i) { return pieces[static_cast<size_t>(i)]; },
+                    static_cast<int64_t>(pieces.size()));
+}
+
+TEST(ScoredText, CountsTheWordsPlacedInEachStretch) {
   const std::vector<std::string> pieces = {"", "Once", " upon", " a", " time", ","};
-  auto piece = [&](int64_t i) { return pieces[static_cast<size_t>(i)]; };
-  ScoredText all(piece);
+  ScoredText all = Scored(pieces);
   for (int64_t i = 1; i <= 5; ++i) all.Add(i);
   EXPECT_EQ(all.Units().bytes, 17u);  // "Once upon a time,"
-  EXPECT_EQ(all.Units().words, 4u);
-  // Two stretches, " upon a" and ",": 7 + 1 bytes; ['', 'upon', 'a'] and [','].
-  ScoredText gaps(piece);
+  EXPECT_EQ(all.Units().words, 4u);   // = LmEvalWordCount of the text
+  // Two stretches, " upon a" and ",": 7 + 1 bytes; the words starting in
+  // them are "upon" and "a" (",", the end of "time,", starts nowhere in it).
+  ScoredText gaps = Scored(pieces);
   gaps.Add(2);
   gaps.Add(3);
   gaps.Add(5);
   EXPECT_EQ(gaps.Units().bytes, 8u);
-  EXPECT_EQ(gaps.Units().words, 4u);
+  EXPECT_EQ(gaps.Units().words, 2u);
   // Nothing scored: nothing counted.
-  ScoredText none(piece);
+  ScoredText none = Scored(pieces);
   EXPECT_EQ(none.Units().bytes, 0u);
   EXPECT_EQ(none.Units().words, 0u);
-  // A stretch of a control token alone is an empty text: one field.
-  ScoredText control(piece);
-  control.Add(0);
-  EXPECT_EQ(control.Units().bytes, 0u);
-  EXPECT_EQ(control.Units().words, 1u);
+}
+
+TEST(ScoredText, StretchesCoveringATextAddUpToLmEvalsCount) {
+  // " two  spaces \n" then EOS: re.split gives ['', 'two', 'spaces', ''].
+  const std::vector<std::string> pieces = {"", " two", "  ", "spaces", " \n", ""};
+  ASSERT_EQ(LmEvalWordCount(" two  spaces \n"), 4u);
+  ScoredText whole = Scored(pieces);
+  for (int64_t i = 1; i <= 5; ++i) whole.Add(i);
+  EXPECT_EQ(whole.Units().bytes, 14u);
+  EXPECT_EQ(whole.Units().words, 4u);
+  // " two  " holds the opening empty field and "two"; "spaces \n" holds
+  // "spaces" and the closing empty field.
+  ScoredText first = Scored(pieces), second = Scored(pieces);
+  first.Add(1);
+  first.Add(2);
+  second.Add(3);
+  second.Add(4);
+  EXPECT_EQ(first.Units().words, 2u);
+  EXPECT_EQ(second.Units().words, 2u);
+  // A word cut by a stretch's start belongs to the stretch before.
+  const std::vector<std::string> cut = {"", "Lil", "y ran"};
+  ScoredText tail = Scored(cut);
+  tail.Add(2);
+  EXPECT_EQ(tail.Units().words, 1u);  // "ran"
+}
+
+TEST(ScoredText, ACharacterSplitOverByteTokens) {
+  // U+3000 (a space) as three byte-fallback tokens: "b" starts a word.
+  const std::vector<std::string> pieces = {"a", "\xE3", "\x80", "\x80", "b"};
+  ScoredText b = Scored(pieces);
+  b.Add(4);
+  EXPECT_EQ(b.Units().words, 1u);
+  ScoredText whole = Scored(pieces);
+  for (int64_t i = 0; i < 5; ++i) whole.Add(i);
+  EXPECT_EQ(whole.Units().words, 2u);
+  EXPECT_EQ(whole.Units().bytes, 5u);
 }
 
 }  // namespace

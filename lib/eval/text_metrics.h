@@ -5,18 +5,22 @@
 // lm-evaluation-harness scores every token of a document (rolling
 // log-likelihood) and divides the document's summed log-likelihood by its
 // UTF-8 bytes and by its words, counted as Python's
-// `len(re.split(r"\s+", text))` (so leading or trailing whitespace adds an
-// empty "word", and an empty text has one); over many documents both sums
-// are summed first (a weighted mean):
+// `len(re.split(r"\s+", text))`; over many documents both sums are summed
+// first (a weighted mean):
 //   bits_per_byte   = -sum(ll) / sum(bytes) / ln 2
 //   byte_perplexity = exp(-sum(ll) / sum(bytes))
 //   word_perplexity = exp(-sum(ll) / sum(words))
-// llmtk may score only part of the text (llama.cpp's chunks score the second
-// half of each chunk), so bytes and words are counted over the scored text:
-// the bytes the scored tokens spell, one contiguous stretch per run of
-// consecutive scored tokens, words counted per stretch by the rule above.
-// Where every token of a text is scored (sliding windows with BOS first,
-// per-document mode) that is the whole text, and the figures are
+// llmtk may score only part of a text (llama.cpp's chunks score the second
+// half of each chunk), so bytes and words are counted over the scored text,
+// the bytes the scored tokens spell. Words are lm-evaluation-harness's
+// count of the whole text, placed in the text: each word (a maximal run of
+// non-whitespace) at its first character, and the empty fields re.split
+// gives for whitespace at the very start and at the very end of the text
+// at those ends. A stretch of scored text counts the words placed inside
+// it, so the counts of stretches that cover a text add up to its
+// lm-evaluation-harness count exactly, and a stretch cut inside a word
+// does not count that word twice. Where every token of a text is scored
+// (sliding windows with BOS first, per-document mode) the figures are
 // lm-evaluation-harness's.
 //
 // Thread-safety: ScoredText is used by one thread.
@@ -57,17 +61,21 @@ PerUnitMetrics ComputePerUnitMetrics(double nll_sum, const TextUnits& units);
 // a gap starts a new one.
 class ScoredText {
  public:
-  // `piece(i)`: the bytes token i of the sequence stands for in the text
+  // `piece(i)`: the bytes token i of the `n_tokens` stands for in the text
   // (nothing for BOS and other control tokens).
-  explicit ScoredText(std::function<std::string(int64_t)> piece) : piece_(std::move(piece)) {}
+  ScoredText(std::function<std::string(int64_t)> piece, int64_t n_tokens);
   void Add(int64_t index);
   // Bytes and words so far (the open stretch included).
   TextUnits Units() const;
 
  private:
+  TextUnits Count() const;  // of the open stretch
+  bool SpaceBefore(int64_t index) const;
+
   std::function<std::string(int64_t)> piece_;
-  std::string stretch_;  // the open stretch's bytes
-  int64_t last_ = 0;
+  int64_t text_begin_ = -1, text_end_ = -1;  // first and last token that spell something
+  std::string stretch_;                     // the open stretch's bytes
+  int64_t first_ = 0, last_ = 0;
   bool open_ = false;
   TextUnits closed_;
 };
