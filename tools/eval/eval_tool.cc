@@ -13,6 +13,7 @@
 #include "lib/eval/choice_metrics.h"
 #include "lib/eval/llamacpp_score.h"
 #include "lib/eval/llamacpp_tasks.h"
+#include "lib/eval/mc_items.h"
 #include "lib/model/model.h"
 #include "lib/model/session.h"
 #include "lib/model/vocab.h"
@@ -152,6 +153,48 @@ absl::StatusOr<TaskSetReport> RunLlamaCppFile(const EvalToolOptions& o, LlamaCpp
   return rep;
 }
 
+absl::StatusOr<TaskSetReport> RunJsonlFile(const EvalToolOptions& o, const McPrompter& prompter, const std::string& path,
+                                           Loaded& l, OutputFile* items) {
+  const auto t0 = Clock::now();
+  ASSIGN_OR_RETURN(std::vector<McItem> list, ReadMcItems(path, o.limit));
+  TaskSetReport rep;
+  rep.path = path;
+  rep.format = "jsonl";
+  rep.tasks = rep.available = list.size();
+  rep.selection = o.limit > 0 ? "first items" : "file order";
+  Progress progress("llmtk-eval", o.progress || (!o.quiet && !o.json && isatty(2)), "items");
+  progress.SetTotalItems(static_cast<int64_t>(list.size()));
+  std::vector<int32_t> cached;
+  l.session->Truncate(0);
+  for (size_t i = 0; i < list.size(); ++i) {
+    const McItem& it = list[i];
+    ASSIGN_OR_RETURN(McPrompter::Rendered r, prompter.Render(it));
+    ASSIGN_OR_RETURN(McItemResult res, ScoreMcItem(it, r, *l.vocab, *l.session, &cached));
+    const bool ok_pt = res.pred_per_token == it.answer;
+    AddItemScores(rep.all, res.pred, res.pred_per_token, it.answer, ok_pt);
+    if (!it.subject.empty()) AddItemScores(rep.subjects[it.subject], res.pred, res.pred_per_token, it.answer, ok_pt);
+    if (!it.category.empty()) {
+      AddItemScores(rep.categories[it.category], res.pred, res.pred_per_token, it.answer, ok_pt);
+    }
+    if (items != nullptr) {
+      JsonWriter w;
+      w.BeginObject().Key("index").Uint(i).Key("source").String(it.where);
+      if (!it.subject.empty()) w.Key("subject").String(it.subject);
+      if (!it.category.empty()) w.Key("category").String(it.category);
+      WriteChoices(w, res.choices);
+      w.Key("pred").Int(res.pred.acc).Key("pred_acc_norm").Int(res.pred.acc_norm)
+          .Key("pred_per_token").Int(res.pred_per_token).Key("gold").Int(it.answer)
+          .Key("correct").Bool(res.pred.acc == it.answer).Key("correct_norm").Bool(res.pred.acc_norm == it.answer)
+          .Key("prompt_tokens").Int(res.prompt_tokens).Key("cached_tokens").Int(res.reused_tokens).EndObject();
+      RETURN_IF_ERROR(items->Write(w.Take() + "\n"));
+    }
+    progress.Add(1);
+  }
+  progress.Finish();
+  rep.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return rep;
+}
+
 void WriteMetric(JsonWriter& w, const std::string& name, const Scores& s) {
   w.Key(name).Double(s.Mean()).Key(name + "_stderr").Double(s.Stderr());
 }
@@ -234,6 +277,9 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
     return absl::InvalidArgumentError(
         "no tasks: name JSONL task files, or --hellaswag / --winogrande / --multiple-choice FILE");
   }
+  if (o.task_paths.empty() && (!o.dev_path.empty() || o.shots > 0 || !o.template_text.empty())) {
+    return absl::InvalidArgumentError("--template, --dev and --shots apply to JSONL task files; none is named");
+  }
   if (o.n_ctx < 8) return absl::InvalidArgumentError(absl::StrCat("--ctx must be at least 8, got ", o.n_ctx));
   if (o.per_task && o.json) return absl::InvalidArgumentError("--per-task prints text lines; it does not go with --json");
   ASSIGN_OR_RETURN(Loaded l, Load(o));
@@ -245,6 +291,21 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
   for (const auto& [f, path] : llama_files) {
     ASSIGN_OR_RETURN(TaskSetReport r, RunLlamaCppFile(o, f, path, l, items.get(), out, err));
     reports.push_back(std::move(r));
+  }
+  if (!o.task_paths.empty()) {
+    std::vector<McItem> dev;
+    if (!o.dev_path.empty()) {
+      ASSIGN_OR_RETURN(dev, ReadMcItems(o.dev_path));
+    }
+    McPromptOptions po;
+    po.template_text = o.template_text;
+    po.description = o.description;
+    po.shots = o.shots;
+    ASSIGN_OR_RETURN(McPrompter prompter, McPrompter::Create(po, std::move(dev)));
+    for (const std::string& path : o.task_paths) {
+      ASSIGN_OR_RETURN(TaskSetReport r, RunJsonlFile(o, prompter, path, l, items.get()));
+      reports.push_back(std::move(r));
+    }
   }
   if (items) RETURN_IF_ERROR(items->Close());
   if (o.json) {
@@ -258,8 +319,12 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
     }
     return out(w.Take() + "\n");
   }
-  if (o.per_task) return absl::OkStatus();
-  return out(Table(reports));
+  // --per-task has printed llama.cpp's own lines for its formats.
+  std::vector<TaskSetReport> rest;
+  for (TaskSetReport& r : reports) {
+    if (!o.per_task || r.headline.empty()) rest.push_back(std::move(r));
+  }
+  return rest.empty() ? absl::OkStatus() : out(Table(rest));
 }
 
 }  // namespace llmtk

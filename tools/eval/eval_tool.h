@@ -27,6 +27,7 @@ struct EvalToolOptions {
   // `answer`; optional `subject`, `category`).
   std::vector<std::string> task_paths;
   std::string template_text;  // --template (empty: the default)
+  std::string description;    // --description: before the shots ({subject} filled)
   std::string dev_path;       // --dev: few-shot examples, in file order
   int shots = 0;              // --shots K
   int64_t limit = 0;          // --limit: first N items of each JSONL file (0: all)

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   app.add_option("--template", o.template_text,
                  "prompt of a JSONL item: {question} (or {context}), {choices} (lettered lines 'A. ...'), and "
                  "{answer} where the scored answer goes (escapes: \\n \\t ...)");
+  app.add_option("--description", o.description,
+                 "text before the few-shot examples, e.g. 'The following are multiple choice questions (with "
+                 "answers) about {subject}.\\n\\n'");
   app.add_option("--dev", o.dev_path, "JSONL of few-shot examples (the first --shots, in file order)");
   app.add_option("--shots", o.shots, "few-shot examples before each item")->capture_default_str();
   app.add_option("--limit", o.limit, "score only the first N items of each JSONL file (0: all)");
@@ -41,6 +44,9 @@ int main(int argc, char** argv) {
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (!o.template_text.empty()) {
       ASSIGN_OR_RETURN(o.template_text, llmtk::UnescapeFlagValue("--template", o.template_text));
+    }
+    if (!o.description.empty()) {
+      ASSIGN_OR_RETURN(o.description, llmtk::UnescapeFlagValue("--description", o.description));
     }
     o.threads = common.Threads();
     o.json = common.json;
