@@ -85,6 +85,7 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim);
   rope_cos_.resize(B * (c.n_rot / 2));
   rope_sin_.resize(B * (c.n_rot / 2));
+  pos_cell_.resize(n_ctx_);
 }
 
 Session::~Session() = default;
@@ -106,14 +107,28 @@ uint64_t Session::scratch_bytes() const {
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
 
-void Session::Truncate(int n) { n_past_ = std::max(0, std::min(n, n_past_)); }
+void Session::Truncate(int n) {
+  n_past_ = std::max(0, std::min(n, n_past_));
+  next_cell_ = n_past_ == 0 ? 0 : pos_cell_[n_past_ - 1] + 1;
+}
+
+absl::Status Session::SetNextCell(int cell) {
+  const int first_free = n_past_ == 0 ? 0 : pos_cell_[n_past_ - 1] + 1;
+  if (cell < first_free || cell >= n_ctx_) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cache cell %d is not between the next free cell %d and the context %d", cell, first_free,
+                        n_ctx_));
+  }
+  next_cell_ = cell;
+  return absl::OkStatus();
+}
 
 absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, std::vector<float>* logits) {
   const ModelConfig& c = model_.config();
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
-  if (static_cast<int64_t>(n_past_) + static_cast<int64_t>(tokens.size()) > n_ctx_)
+  if (static_cast<int64_t>(next_cell_) + static_cast<int64_t>(tokens.size()) > n_ctx_)
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "%d tokens do not fit the context: %d already used of %d (raise --ctx)", tokens.size(), n_past_, n_ctx_));
+        "%d tokens do not fit the context: %d already used of %d (raise --ctx)", tokens.size(), next_cell_, n_ctx_));
   for (size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
       return absl::InvalidArgumentError(
@@ -135,17 +150,27 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
       out = logits->data();
     }
     Forward(tokens.data() + start, n, m, out);
+    for (int t = 0; t < n; ++t) pos_cell_[n_past_ + t] = next_cell_ + t;
     n_past_ += n;
+    next_cell_ += n;
   }
   return absl::OkStatus();
 }
 
 void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits) {
   const int pos0 = n_past_;
+  const int cell0 = next_cell_;
+  // Cells ascend with positions, so the layout has a gap exactly when the
+  // next cell is not the next position.
+  if (cell0 != pos0) {
+    visible_.assign(static_cast<size_t>(cell0 + n), 0);
+    for (int p = 0; p < pos0; ++p) visible_[pos_cell_[p]] = 1;
+    for (int t = 0; t < n; ++t) visible_[cell0 + t] = 1;
+  }
   EmbedTokens(tokens, n);
   ComputeRopeAngles(n, pos0);
   for (int l = 0; l < model_.config().n_layer; ++l) {
-    AttentionBlock(l, n, pos0);
+    AttentionBlock(l, n, cell0);
     FeedForwardBlock(l, n);
   }
   if (mode == LogitsMode::kNone) return;
@@ -202,7 +227,7 @@ void Session::ComputeRopeAngles(int n, int pos0) {
   }
 }
 
-void Session::AttentionBlock(int l, int n, int pos0) {
+void Session::AttentionBlock(int l, int n, int cell0) {
   const ModelConfig& c = model_.config();
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
@@ -210,13 +235,13 @@ void Session::AttentionBlock(int l, int n, int pos0) {
   MatMulRows(L.wq, xb_.data(), n, q_.data());
   MatMulRows(L.wk, xb_.data(), n, k_.data());
   MatMulRows(L.wv, xb_.data(), n, v_.data());
-  PrepareQkv(l, n, pos0);
-  Attention(l, n, pos0);
+  PrepareQkv(l, n, cell0);
+  Attention(l, n, cell0, cell0 != n_past_);
   MatMulRows(L.wo, att_.data(), n, xb_.data());
   for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
 }
 
-void Session::PrepareQkv(int l, int n, int pos0) {
+void Session::PrepareQkv(int l, int n, int cell0) {
   const ModelConfig& c = model_.config();
   const LayerWeights& L = model_.layers()[l];
   const int hd = c.head_dim;
@@ -241,7 +266,7 @@ void Session::PrepareQkv(int l, int n, int pos0) {
     for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd, cs, sn, half_rot, c.rope_layout);
     for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd, cs, sn, half_rot, c.rope_layout);
     // Store into the cache.
-    const size_t off = (static_cast<size_t>(l) * n_ctx_ + pos0 + t) * kv_dim * elem;
+    const size_t off = (static_cast<size_t>(l) * n_ctx_ + cell0 + t) * kv_dim * elem;
     if (kv_f32_) {
       std::memcpy(&k_cache_[off], k, kv_dim * 4);
       std::memcpy(&v_cache_[off], v, kv_dim * 4);
@@ -276,7 +301,7 @@ void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
   MatMulRows(M.output(), xb_.data(), rows, logits);
 }
 
-void Session::Attention(int l, int n, int pos0) {
+void Session::Attention(int l, int n, int cell0, bool gapped) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int group = c.n_head / c.n_head_kv;
@@ -291,7 +316,7 @@ void Session::Attention(int l, int n, int pos0) {
     float* lanes = &pv_lanes_[h * 16 * hd];
     uint16_t* q16 = &q16_[h * hd];
     for (int t = 0; t < n; ++t) {
-      const int pos = pos0 + t;
+      const int pos = cell0 + t;  // the last cell it attends to
       const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
       float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
       // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
@@ -301,6 +326,12 @@ void Session::Attention(int l, int n, int pos0) {
         qv = q16;
       }
       DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
+      // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
+      // their (finite) V rows add exact zeros to the lanes.
+      if (gapped) {
+        for (int i = 0; i < pos; ++i)
+          if (!visible_[i]) s[i] = -INFINITY;
+      }
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.
       const float mx = ScaleMax(s, pos + 1, scale);

@@ -58,8 +58,17 @@ class Session {
   absl::Status Eval(absl::Span<const int32_t> tokens, LogitsMode mode, std::vector<float>* logits);
 
   // Forgets cached positions >= n (n <= n_past()), e.g. to reuse a prompt
-  // prefix or to start over with Truncate(0).
+  // prefix or to start over with Truncate(0). The next tokens go to the
+  // cache cell after position n - 1's.
   void Truncate(int n);
+
+  // Stores the next Eval's tokens from cache cell `cell` on (positions still
+  // continue n_past()); the cells skipped are masked for this sequence. This
+  // is llama.cpp's arithmetic when several sequences share one KV cache
+  // (llama-perplexity's multiple-choice batches): attention sums run in lanes
+  // by cell, so where a token sits changes the last bits of the result.
+  // InvalidArgument for a cell before the next free one or past the context.
+  absl::Status SetNextCell(int cell);
 
  private:
   Session(const Model& model, const SessionOptions& opts);
@@ -71,13 +80,13 @@ class Session {
   // rope_cos_, rope_sin_ = the RoPE angles of each token's position.
   void ComputeRopeAngles(int n, int pos0);
   // x_ += attention over norm(x_), the batch's keys and values cached.
-  void AttentionBlock(int layer, int n, int pos0);
+  void AttentionBlock(int layer, int n, int cell0);
   // q_, k_, v_ as projected: biases added, q/k normed and rotated; k and v
   // stored into the cache.
-  void PrepareQkv(int layer, int n, int pos0);
+  void PrepareQkv(int layer, int n, int cell0);
   // att_ = softmax(q·K / sqrt(head_dim)) V per head, over the cache up to
-  // each position.
-  void Attention(int layer, int n, int pos0);
+  // each token's cell, cells not in visible_ masked when `gapped`.
+  void Attention(int layer, int n, int cell0, bool gapped);
   // x_ += the SwiGLU feed-forward of norm(x_).
   void FeedForwardBlock(int layer, int n);
   // logits = output(norm(x_)) for the last token (kLast) or all (kAll).
@@ -92,6 +101,9 @@ class Session {
   bool kv_f32_ = false;
   int max_batch_ = 512;
   int n_past_ = 0;
+  int next_cell_ = 0;                // cache cell of the next token
+  std::vector<int32_t> pos_cell_;    // cache cell of each cached position
+  std::vector<uint8_t> visible_;     // per cell: this sequence's (gapped layouts)
   uint64_t kv_bytes_ = 0;
   std::unique_ptr<ComputePool> pool_;
   ParallelFor pfor_;

@@ -1,0 +1,267 @@
+#include "lib/eval/llamacpp_score.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace llmtk {
+namespace {
+
+// A task as token sequences, with where llama.cpp's batch puts it.
+struct Prepared {
+  std::vector<std::vector<int32_t>> seq;  // one per choice, BOS first
+  size_t common = 0;                      // shared prefix length
+  size_t required = 0;                    // tokens the task takes in a batch
+  std::vector<size_t> n_base;             // Winogrande: tokens of before + choice
+  int cell = 0;                           // the batch cell of its first token
+};
+
+absl::StatusOr<Prepared> Prepare(LlamaCppFormat f, const LlamaCppTask& t, const Vocab& vocab) {
+  Prepared p;
+  for (const std::string& c : t.choices) {
+    const std::string text = f == LlamaCppFormat::kWinogrande ? absl::StrCat(t.context, c, t.after)
+                                                               : absl::StrCat(t.context, " ", c);
+    auto ids = vocab.Encode(text, /*add_special=*/true, /*parse_special=*/false);
+    if (!ids.ok()) return Annotate(ids.status(), t.where);
+    p.seq.push_back(std::move(*ids));
+    if (f == LlamaCppFormat::kWinogrande) {
+      auto base = vocab.Encode(absl::StrCat(t.context, c), true, false);
+      if (!base.ok()) return Annotate(base.status(), t.where);
+      p.n_base.push_back(base->size());
+    }
+  }
+  size_t min_len = p.seq[0].size();
+  for (const auto& s : p.seq) min_len = std::min(min_len, s.size());
+  while (p.common < min_len) {
+    bool same = true;
+    for (const auto& s : p.seq) same = same && s[p.common] == p.seq[0][p.common];
+    if (!same) break;
+    ++p.common;
+  }
+  if (p.common == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(t.where, ": the choices share no first token (llama.cpp needs a BOS or a common start)"));
+  }
+  for (size_t s = 0; s < p.seq.size(); ++s) {
+    if (p.seq[s].size() == p.common) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: choice %d adds no token after the part all choices share (are two choices the same?)", t.where, s));
+    }
+  }
+  p.required = p.common;
+  for (const auto& s : p.seq) p.required += s.size() - p.common;
+  return p;
+}
+
+// llama-perplexity's batching: tasks in order, each taking `required` cells
+// and one sequence per choice, while they fit n_ctx and the sequence limit.
+absl::Status PlaceInBatches(LlamaCppFormat f, std::vector<Prepared>& tasks, const std::vector<LlamaCppTask>& src,
+                            const LlamaCppScoreOptions& o) {
+  const int per_batch_cap = f == LlamaCppFormat::kWinogrande ? 2 * 128 : 4 * 32;
+  const int max_seq = std::min(per_batch_cap, std::max(4, o.n_parallel));
+  size_t n_cur = 0;
+  int s0 = 0;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    Prepared& p = tasks[i];
+    if (p.required > static_cast<size_t>(o.n_ctx)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: the task needs %d tokens and does not fit in the context window of %d (raise --ctx, as "
+          "llama-perplexity's -c)",
+          src[i].where, p.required, o.n_ctx));
+    }
+    const int nseq = static_cast<int>(p.seq.size());
+    if (n_cur + p.required > static_cast<size_t>(o.n_ctx) || s0 + nseq > max_seq) {
+      n_cur = 0;
+      s0 = 0;
+    }
+    p.cell = static_cast<int>(n_cur);
+    n_cur += p.required;
+    s0 += nseq;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+float LlamaCppFirstLogprob(const float* logits, int n_vocab, int32_t tok) {
+  float mx = logits[0];
+  for (int i = 0; i < n_vocab; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0;
+  for (int i = 0; i < n_vocab; ++i) sum += std::exp(logits[i] - mx);
+  const float p = static_cast<float>(static_cast<double>(std::exp(logits[tok] - mx)) / sum);
+  return std::log(p);
+}
+
+float LlamaCppTokenLogprob(const float* logits, int n_vocab, int32_t tok) {
+  float mx = logits[0];
+  for (int i = 1; i < n_vocab; ++i) mx = std::max(mx, logits[i]);
+  float sum = 0.f;
+  for (int i = 0; i < n_vocab; ++i) sum += std::exp(logits[i] - mx);
+  return logits[tok] - mx - std::log(sum);
+}
+
+absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask>& tasks, const Vocab& vocab,
+                                Session& session, const LlamaCppScoreOptions& opts, const LlamaCppTaskFn& on_task) {
+  const int V = session.model().config().n_vocab;
+  if (session.n_ctx() < opts.n_ctx) {
+    return absl::InternalError(absl::StrFormat("session context %d < %d", session.n_ctx(), opts.n_ctx));
+  }
+  std::vector<Prepared> prep;
+  prep.reserve(tasks.size());
+  for (const LlamaCppTask& t : tasks) {
+    ASSIGN_OR_RETURN(Prepared p, Prepare(f, t, vocab));
+    prep.push_back(std::move(p));
+  }
+  RETURN_IF_ERROR(PlaceInBatches(f, prep, tasks, opts));
+
+  const bool wino = f == LlamaCppFormat::kWinogrande;
+  std::vector<float> prefix_logits;
+  std::vector<std::vector<float>> choice_logits;
+  for (size_t ti = 0; ti < tasks.size(); ++ti) {
+    const LlamaCppTask& t = tasks[ti];
+    const Prepared& p = prep[ti];
+    const size_t cp = p.common;
+    const size_t n_choices = p.seq.size();
+    session.Truncate(0);
+    RETURN_IF_ERROR(session.SetNextCell(p.cell));
+    RETURN_IF_ERROR(session.Eval(absl::MakeConstSpan(p.seq[0]).subspan(0, cp), LogitsMode::kLast, &prefix_logits));
+    choice_logits.resize(n_choices);
+    size_t gap = 0;
+    for (size_t s = 0; s < n_choices; ++s) {
+      const std::vector<int32_t>& seq = p.seq[s];
+      // Logits are needed up to the second-to-last token (Winogrande's
+      // second choice may borrow the first choice's last one).
+      const size_t n_eval = seq.size() - cp - ((wino && s == 0) ? 0 : 1);
+      session.Truncate(static_cast<int>(cp));
+      RETURN_IF_ERROR(session.SetNextCell(p.cell + static_cast<int>(cp + gap)));
+      choice_logits[s].clear();
+      if (n_eval > 0) {
+        RETURN_IF_ERROR(session.Eval(absl::MakeConstSpan(seq).subspan(cp, n_eval), LogitsMode::kAll,
+                                     &choice_logits[s]));
+      }
+      gap += seq.size() - cp;
+    }
+    // The logits that predict token pos + 1 of choice s.
+    auto at = [&](size_t s, size_t pos) -> const float* {
+      return pos + 1 == cp ? prefix_logits.data() : choice_logits[s].data() + (pos - cp) * V;
+    };
+
+    LlamaCppTaskResult r;
+    r.prefix_tokens = static_cast<int>(cp);
+    for (size_t s = 0; s < n_choices; ++s) {
+      if (t.labels[s] == 1 && r.gold < 0) r.gold = static_cast<int>(s);
+    }
+    r.choices.resize(n_choices);
+    if (!wino) {
+      for (size_t s = 0; s < n_choices; ++s) {
+        const std::vector<int32_t>& seq = p.seq[s];
+        ChoiceScore& c = r.choices[s];
+        const float first = LlamaCppFirstLogprob(prefix_logits.data(), V, seq[cp]);
+        double hs = first;  // HellaSwag sums in double
+        float mc = first;   // multiple choice in float
+        c.loglik = first;
+        c.tokens = 1;
+        for (size_t j = cp; j + 1 < seq.size(); ++j) {
+          const float lp = LlamaCppTokenLogprob(at(s, j), V, seq[j + 1]);
+          hs += lp;
+          mc += lp;
+          c.loglik += lp;
+          ++c.tokens;
+        }
+        c.per_token = f == LlamaCppFormat::kHellaswag ? hs / c.tokens : static_cast<double>(mc / c.tokens);
+        c.chars = CodePoints(t.choices[s]);
+      }
+      // The first maximum: HellaSwag compares doubles, multiple choice floats
+      // (per_token holds the float exactly).
+      r.pred = 0;
+      for (size_t s = 1; s < n_choices; ++s) {
+        if (r.choices[s].per_token > r.choices[r.pred].per_token) r.pred = static_cast<int>(s);
+      }
+    } else {
+      constexpr size_t kMinTrailing = 3;
+      const bool skip_choice = p.seq[0].size() - cp > kMinTrailing && p.seq[1].size() - cp > kMinTrailing;
+      float score[2];
+      for (size_t s = 0; s < 2; ++s) {
+        const std::vector<int32_t>& seq = p.seq[s];
+        const size_t n_base = skip_choice ? p.n_base[s] : cp;
+        if (n_base < cp || n_base >= seq.size()) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "%s: choice %d: the sentence up to the choice tokenizes to %d tokens, outside the %d..%d that "
+              "llama.cpp's scoring reads",
+              t.where, s + 1, n_base, cp, seq.size() - 1));
+        }
+        const size_t last = seq.size() - n_base > 1 ? 1 : 0;
+        ChoiceScore& c = r.choices[s];
+        float sum = 0.f;
+        for (size_t j = n_base - 1; j < seq.size() - 1 - last; ++j) {
+          // llama.cpp's FIXME: the second choice's first logits, when the
+          // choice word is scored, are the first choice's last token's.
+          const float* lg = (s == 1 && j + 1 == cp) ? choice_logits[0].data() + (p.seq[0].size() - 1 - cp) * V
+                                                    : at(s, j);
+          const float lp = LlamaCppTokenLogprob(lg, V, seq[j + 1]);
+          sum += lp;
+          c.loglik += lp;
+          ++c.tokens;
+        }
+        score[s] = sum / static_cast<float>(seq.size() - n_base - last);
+        c.per_token = score[s];
+        c.chars = CodePoints(skip_choice ? t.after : absl::StrCat(t.choices[s], t.after));
+      }
+      r.pred = score[0] > score[1] ? 0 : 1;
+    }
+    r.correct = t.labels[r.pred] == 1;
+    if (on_task) RETURN_IF_ERROR(on_task(ti, r));
+  }
+  session.Truncate(0);
+  RETURN_IF_ERROR(session.SetNextCell(0));
+  return absl::OkStatus();
+}
+
+std::string LlamaCppReport::Header() const {
+  return f_ == LlamaCppFormat::kWinogrande ? std::string() : std::string("\ntask\tacc_norm\n");
+}
+
+std::string LlamaCppReport::TaskLine(size_t index, const LlamaCppTaskResult& r) {
+  ++n_done_;
+  n_correct_ += r.correct;
+  n_answers_ += static_cast<int>(r.choices.size());
+  switch (f_) {
+    case LlamaCppFormat::kHellaswag:
+      return absl::StrFormat("%d\t%.8f\n", index + 1, static_cast<double>(n_correct_) / double(index + 1) * 100.0);
+    case LlamaCppFormat::kWinogrande:
+      return absl::StrFormat("%d\t%.4f\t%10.6f  %10.6f  %d  %d\n", index + 1, 100.0 * n_correct_ / n_done_,
+                             r.choices[0].per_token, r.choices[1].per_token, r.pred + 1, r.gold + 1);
+    case LlamaCppFormat::kMultipleChoice:
+      return absl::StrFormat("%d\t%.8f\n", n_done_, 100. * n_correct_ / n_done_);
+  }
+  return "";
+}
+
+std::string LlamaCppReport::Final() const {
+  switch (f_) {
+    case LlamaCppFormat::kHellaswag:
+      return "\n";
+    case LlamaCppFormat::kWinogrande: {
+      if (n_done_ < 100) return "\n";
+      const float p = 1.f * n_correct_ / n_done_;
+      const float sigma = 100.f * std::sqrt(p * (1 - p) / (n_done_ - 1));
+      return absl::StrFormat("\nFinal Winogrande score(%d tasks): %.4f +/- %.4f\n", n_done_, 100 * p, sigma);
+    }
+    case LlamaCppFormat::kMultipleChoice: {
+      // llama.cpp returns early only for a random draw of < 100 tasks, and
+      // its test of that never holds (it compares the count with itself).
+      float p = 1.f * n_correct_ / n_done_;
+      float sigma = std::sqrt(p * (1 - p) / (n_done_ - 1));
+      std::string out = absl::StrFormat("\nFinal result: %.4f +/- %.4f\n", 100.f * p, 100.f * sigma);
+      p = 1.f * n_done_ / n_answers_;
+      sigma = std::sqrt(p * (1 - p) / (n_done_ - 1));
+      absl::StrAppend(&out, absl::StrFormat("Random chance: %.4f +/- %.4f\n\n", 100.f * p, 100.f * sigma));
+      return out;
+    }
+  }
+  return "";
+}
+
+}  // namespace llmtk
