@@ -260,7 +260,7 @@ TEST(GenerationTask, GeneratesUntilStopExtractsAndScoresOnTheModel) {
   EXPECT_EQ(r[2].extracted, "park");
   EXPECT_TRUE(r[2].correct);
   EXPECT_EQ(GenerationRecordJson(r[0]),
-            "{\"index\":0,\"line\":1,\"prompt\":\"Once upon a time\",\"completion\":\", there was a little girl named "
+            "{\"index\":0,\"source\":\"items.jsonl:1\",\"prompt\":\"Once upon a time\",\"completion\":\", there was a little girl named "
             "Lily\",\"extracted\":\"Lily\",\"gold\":\"Lily\",\"correct\":true,\"prompt_tokens\":5,"
             "\"completion_tokens\":11,\"finish_reason\":\"stop\"}");
   for (size_t i = 0; i < r.size(); ++i) EXPECT_EQ(GenerationRecordJson(runs[1][i]), GenerationRecordJson(r[i]));

@@ -7,6 +7,7 @@
 #include "lib/base/io.h"
 #include "lib/base/json_writer.h"
 #include "lib/base/unicode.h"
+#include "lib/eval/choice_metrics.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -122,7 +123,7 @@ std::string GenerationRecordJson(const GenerationRecord& r) {
   JsonWriter w;
   w.BeginObject()
       .Key("index").Uint(r.index)
-      .Key("line").Uint(r.line)
+      .Key("source").String(r.source)
       .Key("prompt").String(r.prompt)
       .Key("completion").String(r.completion)
       .Key("extracted").String(r.extracted)
@@ -139,12 +140,14 @@ GenerationSummary SummarizeGeneration(const std::vector<bool>& correct, uint64_t
   GenerationSummary s;
   s.items = correct.size();
   s.invalid = invalid;
-  for (bool c : correct) s.correct += c;
+  std::vector<double> scores;
+  for (bool c : correct) {
+    s.correct += c;
+    scores.push_back(c ? 1 : 0);
+  }
   if (s.items == 0) return s;
-  const double n = static_cast<double>(s.items);
-  const double p = static_cast<double>(s.correct) / n;
-  s.exact_match = p;
-  if (s.items >= 2) s.exact_match_stderr = std::sqrt(p * (1 - p) / (n - 1));
+  s.exact_match = static_cast<double>(s.correct) / static_cast<double>(s.items);
+  if (s.items >= 2) s.exact_match_stderr = MeanStderr(scores);
   return s;
 }
 
@@ -159,7 +162,7 @@ absl::StatusOr<GenerationSummary> RunGenerationTask(Runner& runner, const std::v
     const std::string where = absl::StrCat(source, ":", item.line);
     GenerationRecord r;
     r.index = i;
-    r.line = item.line;
+    r.source = where;
     r.prompt = BuildGenerationPrompt(opts, item);
     r.gold = item.gold;
     GenerateOptions g = opts.generate;

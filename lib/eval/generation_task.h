@@ -63,14 +63,14 @@ std::string BuildGenerationPrompt(const GenerationTaskOptions& opts, const Gener
 
 struct GenerationRecord {
   uint64_t index = 0;  // 0-based item number
-  uint64_t line = 0;
+  std::string source;  // file:line
   std::string prompt, completion, extracted, gold;
   bool correct = false;
   int prompt_tokens = 0, completion_tokens = 0;
   std::string finish_reason;
 };
 
-// One JSON object (no newline): index, line, prompt, completion,
+// One JSON object (no newline): index, source, prompt, completion,
 // extracted, gold, correct, prompt_tokens, completion_tokens, finish_reason.
 std::string GenerationRecordJson(const GenerationRecord& r);
 
@@ -78,8 +78,8 @@ struct GenerationSummary {
   uint64_t items = 0, correct = 0;
   uint64_t invalid = 0;  // no match of the extraction pattern
   double exact_match = 0;
-  // lm-evaluation-harness's mean_stderr: sqrt(p (1 - p) / (n - 1));
-  // undefined below two items.
+  // lm-evaluation-harness's mean_stderr (eval/choice_metrics.h), for 0/1
+  // scores sqrt(p (1 - p) / (n - 1)); undefined below two items.
   std::optional<double> exact_match_stderr;
 };
 

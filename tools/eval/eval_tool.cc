@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,7 +17,9 @@
 #include "lib/eval/mc_items.h"
 #include "lib/model/model.h"
 #include "lib/model/session.h"
+#include "lib/model/runner.h"
 #include "lib/model/vocab.h"
+#include "tools/eval/generate_mode.h"
 
 namespace llmtk {
 namespace {
@@ -27,6 +30,7 @@ struct Loaded {
   std::unique_ptr<Model> model;
   std::unique_ptr<Vocab> vocab;
   std::unique_ptr<Session> session;
+  std::unique_ptr<Runner> runner;  // for --generate only
 };
 
 absl::StatusOr<Loaded> Load(const EvalToolOptions& o) {
@@ -40,6 +44,9 @@ absl::StatusOr<Loaded> Load(const EvalToolOptions& o) {
   so.threads = o.threads;
   so.max_batch = o.max_batch;
   ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
+  if (!o.generate_paths.empty()) {
+    ASSIGN_OR_RETURN(l.runner, Runner::Create(*l.model, so));
+  }
   return l;
 }
 
@@ -81,6 +88,10 @@ struct TaskSetReport {
   std::string headline;    // "acc_norm" (HellaSwag), "acc"; empty for JSONL
   GroupScores all;
   std::map<std::string, GroupScores> subjects, categories;
+  // Format "generate": exact match per item, and items without a match of
+  // the extraction pattern.
+  Scores exact_match;
+  uint64_t invalid = 0;
   double seconds = 0;
 };
 
@@ -214,7 +225,10 @@ void WriteGroups(JsonWriter& w, const std::string& key, const std::map<std::stri
 void WriteReport(JsonWriter& w, const TaskSetReport& r) {
   w.BeginObject().Key("file").String(r.path).Key("format").String(r.format).Key("tasks").Uint(r.tasks)
       .Key("available").Uint(r.available).Key("selection").String(r.selection);
-  if (!r.headline.empty()) {
+  if (r.format == "generate") {
+    WriteMetric(w, "exact_match", r.exact_match);
+    w.Key("invalid").Uint(r.invalid);
+  } else if (!r.headline.empty()) {
     // llama-perplexity's figure under its name, and under acc_per_token.
     WriteMetric(w, r.headline, r.all.acc_per_token);
     WriteMetric(w, "acc_per_token", r.all.acc_per_token);
@@ -245,7 +259,10 @@ std::string Table(const std::vector<TaskSetReport>& reports) {
   for (const TaskSetReport& r : reports) {
     std::string file = r.path.size() > 24 ? "..." + r.path.substr(r.path.size() - 21) : r.path;
     const std::string n = absl::StrCat(r.tasks);
-    if (!r.headline.empty()) {
+    if (r.format == "generate") {
+      absl::StrAppend(&t, Row(file, r.format, n, absl::StrCat("exact_match (", r.invalid, " invalid)"),
+                              r.exact_match));
+    } else if (!r.headline.empty()) {
       absl::StrAppend(&t, Row(file, r.format, n, absl::StrCat(r.headline, " (llama.cpp: per token)"),
                               r.all.acc_per_token));
       absl::StrAppend(&t, Row("", "", "", "acc (lm-eval: summed loglik)", r.all.acc));
@@ -273,12 +290,20 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
   if (!o.hellaswag.empty()) llama_files.emplace_back(LlamaCppFormat::kHellaswag, o.hellaswag);
   if (!o.winogrande.empty()) llama_files.emplace_back(LlamaCppFormat::kWinogrande, o.winogrande);
   if (!o.multiple_choice.empty()) llama_files.emplace_back(LlamaCppFormat::kMultipleChoice, o.multiple_choice);
-  if (llama_files.empty() && o.task_paths.empty()) {
+  if (llama_files.empty() && o.task_paths.empty() && o.generate_paths.empty()) {
     return absl::InvalidArgumentError(
-        "no tasks: name JSONL task files, or --hellaswag / --winogrande / --multiple-choice FILE");
+        "no tasks: name JSONL task files, --generate FILE, or --hellaswag / --winogrande / --multiple-choice FILE");
   }
-  if (o.task_paths.empty() && (!o.dev_path.empty() || o.shots > 0 || !o.template_text.empty())) {
-    return absl::InvalidArgumentError("--template, --dev and --shots apply to JSONL task files; none is named");
+  if (o.task_paths.empty() && o.generate_paths.empty() &&
+      (!o.dev_path.empty() || o.shots > 0 || !o.template_text.empty())) {
+    return absl::InvalidArgumentError(
+        "--template, --dev and --shots apply to JSONL task files and --generate files; none is named");
+  }
+  // Checked before the model loads: a bad pattern is a usage error at once.
+  std::optional<GenerateSetup> gen;
+  if (!o.generate_paths.empty()) {
+    ASSIGN_OR_RETURN(GenerateSetup g, MakeGenerateSetup(o));
+    gen = std::move(g);
   }
   if (o.n_ctx < 8) return absl::InvalidArgumentError(absl::StrCat("--ctx must be at least 8, got ", o.n_ctx));
   if (o.per_task && o.json) return absl::InvalidArgumentError("--per-task prints text lines; it does not go with --json");
@@ -306,6 +331,19 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
       ASSIGN_OR_RETURN(TaskSetReport r, RunJsonlFile(o, prompter, path, l, items.get()));
       reports.push_back(std::move(r));
     }
+  }
+  for (const std::string& path : o.generate_paths) {
+    ASSIGN_OR_RETURN(GenerateFileReport g, RunGenerateFile(o, *gen, path, *l.runner, items.get()));
+    TaskSetReport r;
+    r.path = g.path;
+    r.format = "generate";
+    r.tasks = g.items;
+    r.available = g.available;
+    r.selection = g.items < g.available ? "first items" : "file order";
+    r.exact_match.v = std::move(g.scores);
+    r.invalid = g.invalid;
+    r.seconds = g.seconds;
+    reports.push_back(std::move(r));
   }
   if (items) RETURN_IF_ERROR(items->Close());
   if (o.json) {

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "lib/base/status.h"
+#include "lib/eval/answer_match.h"
+#include "lib/model/sampling.h"
 
 namespace llmtk {
 
@@ -34,6 +36,18 @@ struct EvalToolOptions {
   // llama.cpp's task files.
   std::string hellaswag, winogrande, multiple_choice;
   int64_t tasks = -1;  // --tasks N (-1: llama-perplexity's default per format; 0: all)
+  // Generative tasks (--generate, tools/eval/generate_mode.h): JSONL items
+  // (`prompt` or `question`, `answer` or `target`) completed by the model;
+  // --template, --dev, --shots and --limit apply to them too.
+  std::vector<std::string> generate_paths;
+  std::vector<std::string> until;  // stop strings (none: "\n\n", lm-evaluation-harness's default)
+  int max_tokens = 256;            // lm-evaluation-harness's max_gen_toks
+  AnswerMatchOptions match;        // --extract, --ignore, --ignore-case, ...
+  SamplingParams sampling = [] {   // greedy unless asked
+    SamplingParams p;
+    p.temperature = 0;
+    return p;
+  }();
   // Model and runtime.
   int n_ctx = 512;  // llama-perplexity's -c default; tasks are batched into it
   int max_batch = 512;

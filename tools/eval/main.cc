@@ -39,6 +39,24 @@ int main(int argc, char** argv) {
   app.add_option("-b,--batch-size", o.max_batch, "tokens per forward step")->capture_default_str();
   app.add_flag("--kv-f32", o.kv_f32, "keep the KV cache in F32 (default F16, like llama.cpp)");
   app.add_option("--items", o.items_path, "write one JSON line per item: each choice's log-likelihood, the pick, gold");
+  app.add_option("--generate", o.generate_paths,
+                 "JSONL generative task file: {\"prompt\" or \"question\", \"answer\" or \"target\"}; the model "
+                 "completes each prompt, the answer is extracted and matched (repeatable)");
+  app.add_option("--until", o.until,
+                 "--generate: stop when this string is generated (repeatable; escapes as llmtk-run's --stop; "
+                 "default \"\\n\\n\")");
+  app.add_option("--max-tokens", o.max_tokens, "--generate: tokens to generate at most")->capture_default_str();
+  app.add_option("--extract", o.match.extract,
+                 "--generate: the answer is this regex's first match (its first group), else \"[invalid]\"; "
+                 "e.g. '#### (\\-?[0-9.,]+)'");
+  app.add_flag("--extract-last", o.match.extract_last, "--generate: the last match of --extract instead of the first");
+  app.add_option("--ignore", o.match.regexes_to_ignore,
+                 "--generate: remove this regex's matches from answer and gold before comparing (repeatable)");
+  app.add_flag("--ignore-case", o.match.ignore_case, "--generate: compare lowercased");
+  app.add_flag("--ignore-punctuation", o.match.ignore_punctuation,
+               "--generate: compare without ASCII punctuation");
+  app.add_flag("--ignore-numbers", o.match.ignore_numbers, "--generate: compare without ASCII digits");
+  tool.AddSamplingFlags(&o.sampling);
   app.add_flag("--per-task", o.per_task, "print llama-perplexity's per-task lines and final figures, as it prints them");
   tool.AddCommonFlags(&common);
   return tool.Run(argc, argv, [&]() -> absl::Status {
@@ -47,6 +65,10 @@ int main(int argc, char** argv) {
     }
     if (!o.description.empty()) {
       ASSIGN_OR_RETURN(o.description, llmtk::UnescapeFlagValue("--description", o.description));
+    }
+    for (std::string& stop : o.until) {
+      ASSIGN_OR_RETURN(stop, llmtk::UnescapeFlagValue("--until", stop));
+      if (stop.empty()) return absl::InvalidArgumentError("--until: the stop string is empty");
     }
     o.threads = common.Threads();
     o.json = common.json;
