@@ -117,8 +117,10 @@ absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask
   RETURN_IF_ERROR(PlaceInBatches(f, prep, tasks, opts));
 
   const bool wino = f == LlamaCppFormat::kWinogrande;
-  std::vector<float> prefix_logits;
-  std::vector<std::vector<float>> choice_logits;
+  std::vector<float> prefix_logits, branch_logits;
+  std::vector<std::vector<int32_t>> branches;
+  std::vector<int> cells;
+  std::vector<size_t> choice_row;  // the first logits row of each choice
   for (size_t ti = 0; ti < tasks.size(); ++ti) {
     const LlamaCppTask& t = tasks[ti];
     const Prepared& p = prep[ti];
@@ -127,25 +129,27 @@ absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask
     session.Truncate(0);
     RETURN_IF_ERROR(session.SetNextCell(p.cell));
     RETURN_IF_ERROR(session.Eval(absl::MakeConstSpan(p.seq[0]).subspan(0, cp), LogitsMode::kLast, &prefix_logits));
-    choice_logits.resize(n_choices);
+    // All choices in one pass, each at the cells llama.cpp's batch gives it
+    // (after the previous choices' tokens, their last ones included).
+    // Logits are needed up to the second-to-last token (Winogrande's second
+    // choice may borrow the first choice's last one).
+    branches.resize(n_choices);
+    cells.resize(n_choices);
     size_t gap = 0;
     for (size_t s = 0; s < n_choices; ++s) {
       const std::vector<int32_t>& seq = p.seq[s];
-      // Logits are needed up to the second-to-last token (Winogrande's
-      // second choice may borrow the first choice's last one).
       const size_t n_eval = seq.size() - cp - ((wino && s == 0) ? 0 : 1);
-      session.Truncate(static_cast<int>(cp));
-      RETURN_IF_ERROR(session.SetNextCell(p.cell + static_cast<int>(cp + gap)));
-      choice_logits[s].clear();
-      if (n_eval > 0) {
-        RETURN_IF_ERROR(session.Eval(absl::MakeConstSpan(seq).subspan(cp, n_eval), LogitsMode::kAll,
-                                     &choice_logits[s]));
-      }
+      branches[s].assign(seq.begin() + static_cast<std::ptrdiff_t>(cp),
+                         seq.begin() + static_cast<std::ptrdiff_t>(cp + n_eval));
+      cells[s] = p.cell + static_cast<int>(cp + gap);
       gap += seq.size() - cp;
     }
+    RETURN_IF_ERROR(session.EvalBranches(branches, cells, &branch_logits));
+    choice_row.assign(1, 0);
+    for (size_t s = 0; s < n_choices; ++s) choice_row.push_back(choice_row.back() + branches[s].size());
     // The logits that predict token pos + 1 of choice s.
     auto at = [&](size_t s, size_t pos) -> const float* {
-      return pos + 1 == cp ? prefix_logits.data() : choice_logits[s].data() + (pos - cp) * V;
+      return pos + 1 == cp ? prefix_logits.data() : branch_logits.data() + (choice_row[s] + pos - cp) * V;
     };
 
     LlamaCppTaskResult r;
@@ -198,8 +202,7 @@ absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask
         for (size_t j = n_base - 1; j < seq.size() - 1 - last; ++j) {
           // llama.cpp's FIXME: the second choice's first logits, when the
           // choice word is scored, are the first choice's last token's.
-          const float* lg = (s == 1 && j + 1 == cp) ? choice_logits[0].data() + (p.seq[0].size() - 1 - cp) * V
-                                                    : at(s, j);
+          const float* lg = (s == 1 && j + 1 == cp) ? at(0, p.seq[0].size() - 1) : at(s, j);
           const float lp = LlamaCppTokenLogprob(lg, V, seq[j + 1]);
           sum += lp;
           c.loglik += lp;

@@ -219,7 +219,7 @@ absl::Status ReadAnswers(BinReader& r, std::vector<std::string>* answers, std::v
   const size_t at = r.pos();
   ASSIGN_OR_RETURN(uint32_t n, r.U32("the answer count"));
   if (n > 100) {
-    return absl::DataLossError(absl::StrFormat("answer count %d at byte %d is over llama.cpp's limit of 100", n, at));
+    return absl::DataLossError(absl::StrFormat("the answer count %d at byte %d is over llama.cpp's limit of 100", n, at));
   }
   for (uint32_t i = 0; i < n; ++i) {
     ASSIGN_OR_RETURN(std::string a, r.String("an answer"));
@@ -235,7 +235,12 @@ absl::Status ReadAnswers(BinReader& r, std::vector<std::string>* answers, std::v
 absl::Status ReadMcTask(BinReader& r, size_t number, LlamaCppTask* t, const std::string& name) {
   const size_t start = r.pos();
   t->where = absl::StrFormat("%s: task %d at byte %d", name, number, start);
-  auto fail = [&](const absl::Status& s) { return Annotate(s, absl::StrFormat("task %d at byte %d", number, start)); };
+  // "FILE: task N at byte B: what is wrong".
+  auto fail = [&](const absl::Status& s) {
+    std::string m(s.message());
+    if (m.rfind(name + ": ", 0) == 0) m.erase(0, name.size() + 2);
+    return absl::Status(s.code(), absl::StrCat(t->where, ": ", m));
+  };
   auto q = r.String("the question");
   if (!q.ok()) return fail(q.status());
   t->context = std::move(*q);

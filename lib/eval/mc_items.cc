@@ -6,8 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "lib/base/io.h"
-#include "lib/eval/perplexity.h"
 #include "lib/model/runner.h"
+#include "lib/model/sampling.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -216,14 +216,16 @@ absl::StatusOr<McItemResult> ScoreMcItem(const McItem& item, const McPrompter::R
   for (size_t k = 0; k < split.size(); ++k) {
     const std::vector<int32_t>& c = split[k].completion;
     ChoiceScore cs;
-    cs.loglik = LogSoftmaxAt(prompt_logits.data(), V, c[0]);
+    // The runner's log-softmax, so a choice scores what llmtk-run --score gives it.
+    auto logprob = [V](const float* row, int32_t tok) { return LogSoftmax(absl::MakeConstSpan(row, V))[tok]; };
+    cs.loglik = logprob(prompt_logits.data(), c[0]);
     if (c.size() > 1) {
       session.Truncate(static_cast<int>(prompt.size()));
       if (absl::Status s = session.Eval(absl::MakeConstSpan(c).subspan(0, c.size() - 1), LogitsMode::kAll, &logits);
           !s.ok()) {
         return Annotate(s, item.where);
       }
-      for (size_t j = 1; j < c.size(); ++j) cs.loglik += LogSoftmaxAt(logits.data() + (j - 1) * V, V, c[j]);
+      for (size_t j = 1; j < c.size(); ++j) cs.loglik += logprob(logits.data() + (j - 1) * V, c[j]);
     }
     cs.tokens = static_cast<int>(c.size());
     cs.chars = CodePoints(r.answers[k]);

@@ -26,7 +26,8 @@
 // is evaluated once per item, its cached tokens kept across items as far as
 // they agree (the few-shot prefix is evaluated once), and each choice is
 // evaluated after it (Session::Truncate back to the prompt). Log-likelihoods
-// are llama.cpp's log-softmax (float max, double sum), summed in double.
+// are the runner's log-softmax summed in double, so each choice scores
+// exactly what `llmtk-run --score` gives the same prompt and completion.
 //
 // Thread-safety: one call at a time per Session.
 #ifndef LLMTK_LIB_EVAL_MC_ITEMS_H_

@@ -86,6 +86,9 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   rope_cos_.resize(B * (c.n_rot / 2));
   rope_sin_.resize(B * (c.n_rot / 2));
   pos_cell_.resize(n_ctx_);
+  tok_pos_.resize(B);
+  tok_cell_.resize(B);
+  tok_seq_.resize(B);
 }
 
 Session::~Session() = default;
@@ -149,7 +152,20 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
       m = LogitsMode::kLast;
       out = logits->data();
     }
-    Forward(tokens.data() + start, n, m, out);
+    // Cells ascend with positions, so the layout has a gap exactly when the
+    // next cell is not the next position.
+    const bool masked = next_cell_ != n_past_;
+    if (masked) {
+      cell_seq_.assign(static_cast<size_t>(next_cell_ + n), kHidden);
+      for (int p = 0; p < n_past_; ++p) cell_seq_[pos_cell_[p]] = kShared;
+      for (int t = 0; t < n; ++t) cell_seq_[next_cell_ + t] = kShared;
+    }
+    for (int t = 0; t < n; ++t) {
+      tok_pos_[t] = n_past_ + t;
+      tok_cell_[t] = next_cell_ + t;
+      tok_seq_[t] = kShared;
+    }
+    Forward(tokens.data() + start, n, m, out, masked);
     for (int t = 0; t < n; ++t) pos_cell_[n_past_ + t] = next_cell_ + t;
     n_past_ += n;
     next_cell_ += n;
@@ -157,20 +173,64 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
   return absl::OkStatus();
 }
 
-void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits) {
-  const int pos0 = n_past_;
-  const int cell0 = next_cell_;
-  // Cells ascend with positions, so the layout has a gap exactly when the
-  // next cell is not the next position.
-  if (cell0 != pos0) {
-    visible_.assign(static_cast<size_t>(cell0 + n), 0);
-    for (int p = 0; p < pos0; ++p) visible_[pos_cell_[p]] = 1;
-    for (int t = 0; t < n; ++t) visible_[cell0 + t] = 1;
+absl::Status Session::EvalBranches(absl::Span<const std::vector<int32_t>> branches, absl::Span<const int> cells,
+                                   std::vector<float>* logits) {
+  const ModelConfig& c = model_.config();
+  if (branches.size() != cells.size()) return absl::InvalidArgumentError("one cell is needed per branch");
+  int next = n_past_ == 0 ? 0 : pos_cell_[n_past_ - 1] + 1;
+  size_t total = 0;
+  for (size_t b = 0; b < branches.size(); ++b) {
+    if (cells[b] < next) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("branch %d starts at cell %d, before the next free cell %d", b, cells[b], next));
+    }
+    next = cells[b] + static_cast<int>(branches[b].size());
+    if (next > n_ctx_) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("branch %d ends at cell %d, past the context of %d (raise --ctx)", b, next, n_ctx_));
+    }
+    for (int32_t id : branches[b]) {
+      if (id < 0 || id >= c.n_vocab) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("token id %d is outside the vocabulary (0..%d)", id, c.n_vocab - 1));
+      }
+    }
+    total += branches[b].size();
   }
+  logits->assign(total * c.n_vocab, 0.f);
+  cell_seq_.assign(static_cast<size_t>(next), kHidden);
+  for (int p = 0; p < n_past_; ++p) cell_seq_[pos_cell_[p]] = kShared;
+  std::vector<int32_t> tokens;
+  tokens.reserve(total);
+  for (size_t b = 0; b < branches.size(); ++b) {
+    for (size_t i = 0; i < branches[b].size(); ++i) cell_seq_[cells[b] + i] = static_cast<int32_t>(b);
+    tokens.insert(tokens.end(), branches[b].begin(), branches[b].end());
+  }
+  // Batches of max_batch_ tokens, cutting across branches where they fall: a
+  // later batch's tokens see the cells of the earlier ones, already stored.
+  size_t b = 0, i = 0;
+  for (size_t start = 0; start < total; start += max_batch_) {
+    const int n = static_cast<int>(std::min<size_t>(max_batch_, total - start));
+    for (int t = 0; t < n; ++t) {
+      while (i >= branches[b].size()) {
+        ++b;
+        i = 0;
+      }
+      tok_pos_[t] = n_past_ + static_cast<int>(i);
+      tok_cell_[t] = cells[b] + static_cast<int>(i);
+      tok_seq_[t] = static_cast<int32_t>(b);
+      ++i;
+    }
+    Forward(tokens.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
+  }
+  return absl::OkStatus();
+}
+
+void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits, bool masked) {
   EmbedTokens(tokens, n);
-  ComputeRopeAngles(n, pos0);
+  ComputeRopeAngles(n);
   for (int l = 0; l < model_.config().n_layer; ++l) {
-    AttentionBlock(l, n, cell0);
+    AttentionBlock(l, n, masked);
     FeedForwardBlock(l, n);
   }
   if (mode == LogitsMode::kNone) return;
@@ -195,7 +255,7 @@ void Session::EmbedTokens(const int32_t* tokens, int n) {
 // As ggml_rope_cache_init: theta advances by repeated multiplication with
 // theta_scale, and is divided by the pair's rope_freqs factor when the model
 // has them.
-void Session::ComputeRopeAngles(int n, int pos0) {
+void Session::ComputeRopeAngles(int n) {
   const ModelConfig& c = model_.config();
   const int half_rot = c.n_rot / 2;
   const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
@@ -209,7 +269,7 @@ void Session::ComputeRopeAngles(int n, int pos0) {
   }
   const float* ff = model_.rope_freqs();
   for (int t = 0; t < n; ++t) {
-    float theta = static_cast<float>(pos0 + t);
+    float theta = static_cast<float>(tok_pos_[t]);
     for (int i = 0; i < half_rot; ++i) {
       const float theta_extrap = ff != nullptr ? theta / ff[i] : theta;
       const float theta_interp = freq_scale * theta_extrap;
@@ -227,7 +287,7 @@ void Session::ComputeRopeAngles(int n, int pos0) {
   }
 }
 
-void Session::AttentionBlock(int l, int n, int cell0) {
+void Session::AttentionBlock(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
@@ -235,13 +295,13 @@ void Session::AttentionBlock(int l, int n, int cell0) {
   MatMulRows(L.wq, xb_.data(), n, q_.data());
   MatMulRows(L.wk, xb_.data(), n, k_.data());
   MatMulRows(L.wv, xb_.data(), n, v_.data());
-  PrepareQkv(l, n, cell0);
-  Attention(l, n, cell0, cell0 != n_past_);
+  PrepareQkv(l, n);
+  Attention(l, n, masked);
   MatMulRows(L.wo, att_.data(), n, xb_.data());
   for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
 }
 
-void Session::PrepareQkv(int l, int n, int cell0) {
+void Session::PrepareQkv(int l, int n) {
   const ModelConfig& c = model_.config();
   const LayerWeights& L = model_.layers()[l];
   const int hd = c.head_dim;
@@ -266,7 +326,7 @@ void Session::PrepareQkv(int l, int n, int cell0) {
     for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd, cs, sn, half_rot, c.rope_layout);
     for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd, cs, sn, half_rot, c.rope_layout);
     // Store into the cache.
-    const size_t off = (static_cast<size_t>(l) * n_ctx_ + cell0 + t) * kv_dim * elem;
+    const size_t off = (static_cast<size_t>(l) * n_ctx_ + tok_cell_[t]) * kv_dim * elem;
     if (kv_f32_) {
       std::memcpy(&k_cache_[off], k, kv_dim * 4);
       std::memcpy(&v_cache_[off], v, kv_dim * 4);
@@ -301,7 +361,7 @@ void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
   MatMulRows(M.output(), xb_.data(), rows, logits);
 }
 
-void Session::Attention(int l, int n, int cell0, bool gapped) {
+void Session::Attention(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int group = c.n_head / c.n_head_kv;
@@ -316,7 +376,8 @@ void Session::Attention(int l, int n, int cell0, bool gapped) {
     float* lanes = &pv_lanes_[h * 16 * hd];
     uint16_t* q16 = &q16_[h * hd];
     for (int t = 0; t < n; ++t) {
-      const int pos = cell0 + t;  // the last cell it attends to
+      const int pos = tok_cell_[t];  // the last cell it attends to
+      const int32_t seq = tok_seq_[t];
       const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
       float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
       // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
@@ -328,9 +389,9 @@ void Session::Attention(int l, int n, int cell0, bool gapped) {
       DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
       // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
       // their (finite) V rows add exact zeros to the lanes.
-      if (gapped) {
+      if (masked) {
         for (int i = 0; i < pos; ++i)
-          if (!visible_[i]) s[i] = -INFINITY;
+          if (cell_seq_[i] != kShared && cell_seq_[i] != seq) s[i] = -INFINITY;
       }
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.

@@ -70,23 +70,37 @@ class Session {
   // InvalidArgument for a cell before the next free one or past the context.
   absl::Status SetNextCell(int cell);
 
+  // Evaluates several continuations of the cached positions in one pass, as
+  // llama.cpp evaluates one batch holding several sequences: branch b's
+  // tokens take positions n_past().. and cache cells from cells[b] on
+  // (ascending, after the cached ones, not overlapping), and attend to the
+  // cached positions and to their own branch only. `logits` gets a row per
+  // token, branch after branch. The cache itself still holds n_past()
+  // positions afterwards (the branches are forgotten); InvalidArgument for
+  // overlapping or misplaced cells or bad ids, ResourceExhausted past the
+  // context.
+  absl::Status EvalBranches(absl::Span<const std::vector<int32_t>> branches, absl::Span<const int> cells,
+                            std::vector<float>* logits);
+
  private:
   Session(const Model& model, const SessionOptions& opts);
-  // One batch of n <= max_batch_ tokens at positions n_past_..: the steps
-  // below, in this order, each over the whole batch.
-  void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits);
+  // One batch of n <= max_batch_ tokens at the positions and cells in
+  // tok_pos_/tok_cell_: the steps below, in this order, each over the whole
+  // batch. `masked`: attention hides the cells cell_seq_ does not give the
+  // token's sequence (tok_seq_).
+  void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits, bool masked);
   // x_ = the tokens' embeddings.
   void EmbedTokens(const int32_t* tokens, int n);
   // rope_cos_, rope_sin_ = the RoPE angles of each token's position.
-  void ComputeRopeAngles(int n, int pos0);
+  void ComputeRopeAngles(int n);
   // x_ += attention over norm(x_), the batch's keys and values cached.
-  void AttentionBlock(int layer, int n, int cell0);
+  void AttentionBlock(int layer, int n, bool masked);
   // q_, k_, v_ as projected: biases added, q/k normed and rotated; k and v
   // stored into the cache.
-  void PrepareQkv(int layer, int n, int cell0);
+  void PrepareQkv(int layer, int n);
   // att_ = softmax(q·K / sqrt(head_dim)) V per head, over the cache up to
   // each token's cell, cells not in visible_ masked when `gapped`.
-  void Attention(int layer, int n, int cell0, bool gapped);
+  void Attention(int layer, int n, bool masked);
   // x_ += the SwiGLU feed-forward of norm(x_).
   void FeedForwardBlock(int layer, int n);
   // logits = output(norm(x_)) for the last token (kLast) or all (kAll).
@@ -103,7 +117,12 @@ class Session {
   int n_past_ = 0;
   int next_cell_ = 0;                // cache cell of the next token
   std::vector<int32_t> pos_cell_;    // cache cell of each cached position
-  std::vector<uint8_t> visible_;     // per cell: this sequence's (gapped layouts)
+  // Per cell, whose it is when attention is masked: kShared (the cached
+  // positions, seen by all), a branch number, or kHidden.
+  static constexpr int32_t kShared = -1, kHidden = -2;
+  std::vector<int32_t> cell_seq_;
+  // Per batch token: position, cache cell, sequence (kShared or a branch).
+  std::vector<int32_t> tok_pos_, tok_cell_, tok_seq_;
   uint64_t kv_bytes_ = 0;
   std::unique_ptr<ComputePool> pool_;
   ParallelFor pfor_;
