@@ -274,5 +274,35 @@ TEST(GenerationTask, GeneratesUntilStopExtractsAndScoresOnTheModel) {
   EXPECT_TRUE(absl::StrContains(s.status().message(), "items.jsonl:3")) << s.status();
 }
 
+// Stop strings as lm-evaluation-harness's `until`: the completion is cut
+// before the earliest occurrence of any of them, also when one spans tokens.
+TEST(GenerationTask, StopStringsCutAtTheFirstOccurrence) {
+  auto model = Model::Load(kData + "run/stories260K-hf-f32.gguf");
+  ASSERT_TRUE(model.ok()) << model.status();
+  SessionOptions so;
+  so.n_ctx = 128;
+  auto runner = Runner::Create(**model, so);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  auto matcher = Matcher(Opts(""));
+  auto complete = [&](std::vector<std::string> stops, int max_tokens) {
+    GenerationTaskOptions o;
+    o.generate.sampling.temperature = 0;
+    o.generate.max_tokens = max_tokens;
+    o.generate.stop = std::move(stops);
+    GenerationRecord rec;
+    auto s = RunGenerationTask(**runner, {Item("Once upon a time", "x", 1)}, "t.jsonl", o, *matcher,
+                               [&](const GenerationRecord& r) {
+                                 rec = r;
+                                 return absl::OkStatus();
+                               });
+    EXPECT_TRUE(s.ok()) << s.status();
+    return std::make_pair(rec.completion, rec.finish_reason);
+  };
+  EXPECT_EQ(complete({". She", "zzz"}, 64), std::make_pair(std::string(", there was a little girl named Lily"),
+                                                          std::string("stop")));
+  EXPECT_EQ(complete({"Lily", "girl"}, 64), std::make_pair(std::string(", there was a little "), std::string("stop")));
+  EXPECT_EQ(complete({"\n\n"}, 5), std::make_pair(std::string(", there was a little"), std::string("length")));
+}
+
 }  // namespace
 }  // namespace llmtk
