@@ -244,6 +244,41 @@ TEST_F(EvalModel, CellsWithoutGapsAreTheContiguousLayout) {
   EXPECT_TRUE(c->SetNextCell(5).ok());
 }
 
+TEST_F(EvalModel, BranchesEqualOneChoiceAtATimeAtTheSameCells) {
+  // EvalBranches puts every choice in one pass; each must get the logits it
+  // ("a little girl named Lily" is 7 tokens: cells 10..16, so 12 overlaps)
+  // gets alone at the same cells (Truncate back to the prefix, SetNextCell).
+  auto prefix = *vocab_->Encode("Once upon a time, there was", true);
+  const std::vector<std::vector<int32_t>> br = {*vocab_->Encode("a little girl named Lily", false),
+                                                *vocab_->Encode("a big dog", false),
+                                                *vocab_->Encode("a boy who liked to play outside", false)};
+  const std::vector<int> cells = {3 + static_cast<int>(prefix.size()), 40, 50};
+  for (int threads : {1, 2}) {
+    auto a = NewSession(threads);
+    ASSERT_TRUE(a->SetNextCell(3).ok());
+    ASSERT_TRUE(a->Eval(prefix, LogitsMode::kLast, nullptr).ok());
+    std::vector<float> all;
+    ASSERT_TRUE(a->EvalBranches(br, cells, &all).ok());
+    EXPECT_EQ(a->n_past(), static_cast<int>(prefix.size()));
+    auto b = NewSession(1);
+    ASSERT_TRUE(b->SetNextCell(3).ok());
+    ASSERT_TRUE(b->Eval(prefix, LogitsMode::kLast, nullptr).ok());
+    std::vector<float> one, want;
+    for (size_t k = 0; k < br.size(); ++k) {
+      b->Truncate(static_cast<int>(prefix.size()));
+      ASSERT_TRUE(b->SetNextCell(cells[k]).ok());
+      ASSERT_TRUE(b->Eval(br[k], LogitsMode::kAll, &one).ok());
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    EXPECT_EQ(all, want) << threads;
+  }
+  auto c = NewSession(1);
+  ASSERT_TRUE(c->Eval(prefix, LogitsMode::kLast, nullptr).ok());
+  std::vector<float> out;
+  EXPECT_EQ(std::string(c->EvalBranches(br, std::vector<int>{10, 12, 30}, &out).message()),
+            "branch 1 starts at cell 12, before the next free cell 17");
+}
+
 TEST_F(EvalModel, SharedPromptScoresEqualFreshScores) {
   // ScoreMcItem keeps the cached prompt across items and choices; each
   // choice's log-likelihood must equal the runner's fresh Score.
