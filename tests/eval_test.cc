@@ -136,7 +136,7 @@ TEST(LlamaCppTasks, WinograndeQuotesHeaderAndErrors) {
   const std::string ok =
       "index,sentence,option1,option2,answer\n"
       "0,\"Tom, not Sue, said _ was hungry.\",Tom,Sue,1\n"
-      "1,Sue saw _ run.,Tom,Sue,2\r\n";
+      "1,Sue saw _ run.,Tom,Sue,2\r\n\n";  // the empty line lets llama.cpp read the last one
   auto f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, ok, "w.csv", 0);
   ASSERT_TRUE(f.ok()) << f.status();
   ASSERT_EQ(f->tasks.size(), 2u);
@@ -147,24 +147,33 @@ TEST(LlamaCppTasks, WinograndeQuotesHeaderAndErrors) {
   EXPECT_EQ(f->tasks[1].where, "w.csv:3");
   EXPECT_TRUE(f->note.empty());
 
-  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c _ d,x,y,2", "w.csv", 0);
+  // llama.cpp's -f drops the final line break, and its getline loop a last
+  // line without one: the last task of a normal file is never scored.
+  for (const char* text : {"0,a _ b,x,y,1\n1,c _ d,x,y,2", "0,a _ b,x,y,1\n1,c _ d,x,y,2\n"}) {
+    f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, text, "w.csv", 0);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->tasks.size(), 1u);
+    EXPECT_EQ(f->note,
+              "w.csv:2, the last line, is not scored: llama-perplexity drops the file's final line break (-f) and "
+              "then skips a last line without one, so it never scores the last line of a Winogrande file that ends "
+              "in one line break; llmtk-eval does the same (end the file with an empty line to have both score it)");
+  }
+  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c _ d,x,y,2\n\n", "w.csv", 0);
   ASSERT_TRUE(f.ok());
-  EXPECT_EQ(f->tasks.size(), 1u);  // llama.cpp's getline loop drops an unterminated last line
-  EXPECT_EQ(f->note,
-            "w.csv:2 has no line break at its end, and llama-perplexity does not read such a last line; it is left "
-            "out here too (add the line break to score it)");
+  EXPECT_EQ(f->tasks.size(), 2u);
+  EXPECT_TRUE(f->note.empty());
 
-  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,\"c _ d,x,y,2\n", "w.csv", 0);
+  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,\"c _ d,x,y,2\n\n", "w.csv", 0);
   EXPECT_EQ(f.status().message(),
             "w.csv:2: a double quote is not closed before the end of the line (Winogrande CSV lines are "
             "index,sentence,option1,option2,answer)");
-  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,\"a _\" b,x,y,1\n", "w.csv", 0);
+  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,\"a _\" b,x,y,1\n\n", "w.csv", 0);
   EXPECT_EQ(f.status().message(), "w.csv:1: the quoted sentence does not end with a double quote before its comma");
-  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c _ d,x,y,3\n", "w.csv", 0);
+  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c _ d,x,y,3\n\n", "w.csv", 0);
   EXPECT_EQ(f.status().message(), "w.csv:2: the answer 3 is out of range (1 or 2)");
-  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c d,x,y,1\n", "w.csv", 0);
+  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c d,x,y,1\n\n", "w.csv", 0);
   EXPECT_EQ(f.status().message(), "w.csv:2: the sentence has no '_' to fill: c d");
-  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c _ d,x\n", "w.csv", 0);
+  f = ReadLlamaCppTasks(LlamaCppFormat::kWinogrande, "0,a _ b,x,y,1\n1,c _ d,x\n\n", "w.csv", 0);
   EXPECT_EQ(f.status().message(),
             "w.csv:2: 3 fields, expected 5 (Winogrande CSV lines are index,sentence,option1,option2,answer)");
 }
@@ -242,6 +251,41 @@ TEST_F(EvalModel, CellsWithoutGapsAreTheContiguousLayout) {
   EXPECT_FALSE(c->SetNextCell(3).ok());  // before the next free cell
   c->Truncate(4);
   EXPECT_TRUE(c->SetNextCell(5).ok());
+}
+
+TEST_F(EvalModel, BranchesEqualOneChoiceAtATimeAtTheSameCells) {
+  // EvalBranches puts every choice in one pass; each must get the logits it
+  // ("a little girl named Lily" is 7 tokens: cells 10..16, so 12 overlaps)
+  // gets alone at the same cells (Truncate back to the prefix, SetNextCell).
+  auto prefix = *vocab_->Encode("Once upon a time, there was", true);
+  const std::vector<std::vector<int32_t>> br = {*vocab_->Encode("a little girl named Lily", false),
+                                                *vocab_->Encode("a big dog", false),
+                                                *vocab_->Encode("a boy who liked to play outside", false)};
+  const std::vector<int> cells = {3 + static_cast<int>(prefix.size()), 40, 50};
+  for (int threads : {1, 2}) {
+    auto a = NewSession(threads);
+    ASSERT_TRUE(a->SetNextCell(3).ok());
+    ASSERT_TRUE(a->Eval(prefix, LogitsMode::kLast, nullptr).ok());
+    std::vector<float> all;
+    ASSERT_TRUE(a->EvalBranches(br, cells, &all).ok());
+    EXPECT_EQ(a->n_past(), static_cast<int>(prefix.size()));
+    auto b = NewSession(1);
+    ASSERT_TRUE(b->SetNextCell(3).ok());
+    ASSERT_TRUE(b->Eval(prefix, LogitsMode::kLast, nullptr).ok());
+    std::vector<float> one, want;
+    for (size_t k = 0; k < br.size(); ++k) {
+      b->Truncate(static_cast<int>(prefix.size()));
+      ASSERT_TRUE(b->SetNextCell(cells[k]).ok());
+      ASSERT_TRUE(b->Eval(br[k], LogitsMode::kAll, &one).ok());
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    EXPECT_EQ(all, want) << threads;
+  }
+  auto c = NewSession(1);
+  ASSERT_TRUE(c->Eval(prefix, LogitsMode::kLast, nullptr).ok());
+  std::vector<float> out;
+  EXPECT_EQ(std::string(c->EvalBranches(br, std::vector<int>{10, 12, 30}, &out).message()),
+            "branch 1 starts at cell 12, before the next free cell 17");
 }
 
 TEST_F(EvalModel, SharedPromptScoresEqualFreshScores) {

@@ -59,8 +59,10 @@ absl::StatusOr<Prepared> Prepare(LlamaCppFormat f, const LlamaCppTask& t, const 
 // and one sequence per choice, while they fit n_ctx and the sequence limit.
 absl::Status PlaceInBatches(LlamaCppFormat f, std::vector<Prepared>& tasks, const std::vector<LlamaCppTask>& src,
                             const LlamaCppScoreOptions& o) {
+  // llama.cpp caps the sequences of a batch at llama_n_seq_max(), which at
+  // c392e50 returns the KV cache's size (n_ctx, padded to 32), not -np.
   const int per_batch_cap = f == LlamaCppFormat::kWinogrande ? 2 * 128 : 4 * 32;
-  const int max_seq = std::min(per_batch_cap, std::max(4, o.n_parallel));
+  const int max_seq = std::min(per_batch_cap, (o.n_ctx + 31) / 32 * 32);
   size_t n_cur = 0;
   int s0 = 0;
   for (size_t i = 0; i < tasks.size(); ++i) {

@@ -19,7 +19,9 @@
 //   batch in one KV cache, a task's choices side by side after its shared
 //   prefix, and the attention sums run in lanes by cache cell; the scorer
 //   places each choice at the cells llama.cpp gives it (Session::SetNextCell)
-//   with llama-perplexity's default batching (-c N, 4 parallel sequences).
+//   as llama-perplexity batches them into its -c (as many tasks as fit, up
+//   to 32 HellaSwag or multiple-choice tasks' worth of sequences, 128
+//   Winogrande tasks).
 //
 // Thread-safety: one Scorer call at a time (it drives one Session).
 #ifndef LLMTK_LIB_EVAL_LLAMACPP_SCORE_H_
@@ -45,8 +47,7 @@ struct LlamaCppTaskResult {
 };
 
 struct LlamaCppScoreOptions {
-  int n_ctx = 512;       // llama-perplexity's -c: tasks are batched into it
-  int n_parallel = 4;    // its -np (at least 4): sequences per batch
+  int n_ctx = 512;  // llama-perplexity's -c: tasks are batched into it
 };
 
 // Called after each task with its index in the run and its result.

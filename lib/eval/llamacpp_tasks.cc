@@ -101,8 +101,9 @@ absl::StatusOr<LlamaCppTaskFile> ReadWinogrande(std::string_view data, const std
   LlamaCppTaskFile out;
   if (!terminated) {
     out.note = absl::StrFormat(
-        "%s:%d has no line break at its end, and llama-perplexity does not read such a last line; it is left out "
-        "here too (add the line break to score it)",
+        "%s:%d, the last line, is not scored: llama-perplexity drops the file's final line break (-f) and then "
+        "skips a last line without one, so it never scores the last line of a Winogrande file that ends in one "
+        "line break; llmtk-eval does the same (end the file with an empty line to have both score it)",
         name, lines.size());
     lines.pop_back();
   }
@@ -318,6 +319,10 @@ size_t LlamaCppScaledIndex(std::mt19937& rng, size_t n) {
 
 absl::StatusOr<LlamaCppTaskFile> ReadLlamaCppTasks(LlamaCppFormat f, std::string_view data, const std::string& name,
                                                    size_t n_tasks) {
+  // llama.cpp's -f drops one final line break of the file it reads (the
+  // binary file too, where a last byte 0x0A would cut the last task; a task
+  // file ends in a label's high byte, 0, so that case is left out here).
+  if (f != LlamaCppFormat::kMultipleChoice && !data.empty() && data.back() == '\n') data.remove_suffix(1);
   switch (f) {
     case LlamaCppFormat::kHellaswag: return ReadHellaswag(data, name, n_tasks);
     case LlamaCppFormat::kWinogrande: return ReadWinogrande(data, name, n_tasks);

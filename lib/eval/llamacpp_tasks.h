@@ -10,8 +10,10 @@
 // - Winogrande CSV: `index,sentence,choice1,choice2,answer` with one `_` in
 //   the sentence; the sentence may be in double quotes. With fewer tasks
 //   than the file has, the draw is llama.cpp's float-scaled mt19937 pick.
-//   A last line without a line break is not read (as std::getline's eof
-//   check in llama.cpp drops it); the reader reports it.
+//   llama.cpp reads the file through -f, which drops its final line break,
+//   and then skips a last line without one: the last line of a file ending
+//   in one line break is never scored. The reader does the same and reports
+//   it (end the file with an empty line to score it in both).
 // - Binary multiple choice: u32 task count, u32 offsets, then per task the
 //   question, the single-answer set (answers + int labels) and the
 //   multi-answer set, strings as u32 length + bytes.
