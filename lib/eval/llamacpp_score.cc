@@ -119,39 +119,49 @@ absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask
   RETURN_IF_ERROR(PlaceInBatches(f, prep, tasks, opts));
 
   const bool wino = f == LlamaCppFormat::kWinogrande;
-  std::vector<float> prefix_logits, branch_logits;
-  std::vector<std::vector<int32_t>> branches;
-  std::vector<int> cells;
-  std::vector<size_t> choice_row;  // the first logits row of each choice
-  for (size_t ti = 0; ti < tasks.size(); ++ti) {
+  // Each of llama.cpp's batches in one pass (Session::EvalCells): every task
+  // of it, its prefix and then its choices, at the cells llama.cpp gives
+  // them. Logits are needed up to each choice's second-to-last token
+  // (Winogrande's second choice may borrow the first choice's last one), so
+  // the last tokens are left out; their cells stay empty.
+  std::vector<Session::CellToken> batch;
+  std::vector<float> logits;
+  std::vector<size_t> prefix_row(tasks.size());
+  std::vector<std::vector<size_t>> choice_row(tasks.size());  // each choice's first row
+  for (size_t i0 = 0; i0 < tasks.size();) {
+    size_t i1 = i0 + 1;
+    while (i1 < tasks.size() && prep[i1].cell != 0) ++i1;
+    batch.clear();
+    for (size_t k = i0; k < i1; ++k) {
+      const Prepared& p = prep[k];
+      const size_t cp = p.common;
+      const int group = static_cast<int>(k - i0);
+      for (size_t j = 0; j < cp; ++j) {
+        batch.push_back({p.seq[0][j], static_cast<int32_t>(j), p.cell + static_cast<int32_t>(j), group, -1});
+      }
+      prefix_row[k] = batch.size() - 1;
+      size_t gap = 0;
+      choice_row[k].clear();
+      for (size_t c = 0; c < p.seq.size(); ++c) {
+        const std::vector<int32_t>& seq = p.seq[c];
+        const size_t n_eval = seq.size() - cp - ((wino && c == 0) ? 0 : 1);
+        choice_row[k].push_back(batch.size());
+        for (size_t i = 0; i < n_eval; ++i) {
+          batch.push_back({seq[cp + i], static_cast<int32_t>(cp + i), p.cell + static_cast<int32_t>(cp + gap + i),
+                           group, static_cast<int32_t>(c)});
+        }
+        gap += seq.size() - cp;
+      }
+    }
+    RETURN_IF_ERROR(session.EvalCells(batch, &logits));
+    for (size_t ti = i0; ti < i1; ++ti) {
     const LlamaCppTask& t = tasks[ti];
     const Prepared& p = prep[ti];
     const size_t cp = p.common;
     const size_t n_choices = p.seq.size();
-    session.Truncate(0);
-    RETURN_IF_ERROR(session.SetNextCell(p.cell));
-    RETURN_IF_ERROR(session.Eval(absl::MakeConstSpan(p.seq[0]).subspan(0, cp), LogitsMode::kLast, &prefix_logits));
-    // All choices in one pass, each at the cells llama.cpp's batch gives it
-    // (after the previous choices' tokens, their last ones included).
-    // Logits are needed up to the second-to-last token (Winogrande's second
-    // choice may borrow the first choice's last one).
-    branches.resize(n_choices);
-    cells.resize(n_choices);
-    size_t gap = 0;
-    for (size_t s = 0; s < n_choices; ++s) {
-      const std::vector<int32_t>& seq = p.seq[s];
-      const size_t n_eval = seq.size() - cp - ((wino && s == 0) ? 0 : 1);
-      branches[s].assign(seq.begin() + static_cast<std::ptrdiff_t>(cp),
-                         seq.begin() + static_cast<std::ptrdiff_t>(cp + n_eval));
-      cells[s] = p.cell + static_cast<int>(cp + gap);
-      gap += seq.size() - cp;
-    }
-    RETURN_IF_ERROR(session.EvalBranches(branches, cells, &branch_logits));
-    choice_row.assign(1, 0);
-    for (size_t s = 0; s < n_choices; ++s) choice_row.push_back(choice_row.back() + branches[s].size());
     // The logits that predict token pos + 1 of choice s.
     auto at = [&](size_t s, size_t pos) -> const float* {
-      return pos + 1 == cp ? prefix_logits.data() : branch_logits.data() + (choice_row[s] + pos - cp) * V;
+      return logits.data() + (pos + 1 == cp ? prefix_row[ti] : choice_row[ti][s] + pos - cp) * V;
     };
 
     LlamaCppTaskResult r;
@@ -164,7 +174,7 @@ absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask
       for (size_t s = 0; s < n_choices; ++s) {
         const std::vector<int32_t>& seq = p.seq[s];
         ChoiceScore& c = r.choices[s];
-        const float first = LlamaCppFirstLogprob(prefix_logits.data(), V, seq[cp]);
+        const float first = LlamaCppFirstLogprob(at(s, cp - 1), V, seq[cp]);
         double hs = first;  // HellaSwag sums in double
         float mc = first;   // multiple choice in float
         c.loglik = first;
@@ -218,9 +228,9 @@ absl::Status ScoreLlamaCppTasks(LlamaCppFormat f, const std::vector<LlamaCppTask
     }
     r.correct = t.labels[r.pred] == 1;
     if (on_task) RETURN_IF_ERROR(on_task(ti, r));
+    }
+    i0 = i1;
   }
-  session.Truncate(0);
-  RETURN_IF_ERROR(session.SetNextCell(0));
   return absl::OkStatus();
 }
 

@@ -89,6 +89,7 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   tok_pos_.resize(B);
   tok_cell_.resize(B);
   tok_seq_.resize(B);
+  tok_shared_.assign(B, kShared);
 }
 
 Session::~Session() = default;
@@ -164,6 +165,7 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
       tok_pos_[t] = n_past_ + t;
       tok_cell_[t] = next_cell_ + t;
       tok_seq_[t] = kShared;
+      tok_shared_[t] = kShared;
     }
     Forward(tokens.data() + start, n, m, out, masked);
     for (int t = 0; t < n; ++t) pos_cell_[n_past_ + t] = next_cell_ + t;
@@ -219,9 +221,51 @@ absl::Status Session::EvalBranches(absl::Span<const std::vector<int32_t>> branch
       tok_pos_[t] = n_past_ + static_cast<int>(i);
       tok_cell_[t] = cells[b] + static_cast<int>(i);
       tok_seq_[t] = static_cast<int32_t>(b);
+      tok_shared_[t] = kShared;
       ++i;
     }
     Forward(tokens.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::EvalCells(absl::Span<const CellToken> tokens, std::vector<float>* logits) {
+  const ModelConfig& c = model_.config();
+  constexpr int32_t kBranches = 128;
+  int last = -1;
+  for (const CellToken& t : tokens) {
+    if (t.id < 0 || t.id >= c.n_vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("token id %d is outside the vocabulary (0..%d)", t.id, c.n_vocab - 1));
+    }
+    if (t.cell <= last || t.pos < 0 || t.group < 0 || t.branch < -1 || t.branch >= kBranches - 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "cell %d (after %d), position %d, group %d, branch %d: cells must ascend, branches be -1..%d", t.cell,
+          last, t.pos, t.group, t.branch, kBranches - 2));
+    }
+    if (t.cell >= n_ctx_) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("cell %d is past the context of %d (raise --ctx)", t.cell, n_ctx_));
+    }
+    last = t.cell;
+  }
+  logits->assign(tokens.size() * c.n_vocab, 0.f);
+  n_past_ = 0;
+  next_cell_ = 0;
+  cell_seq_.assign(static_cast<size_t>(last + 1), kHidden);
+  for (const CellToken& t : tokens) cell_seq_[t.cell] = t.group * kBranches + t.branch + 1;
+  std::vector<int32_t> ids(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) ids[i] = tokens[i].id;
+  for (size_t start = 0; start < tokens.size(); start += max_batch_) {
+    const int n = static_cast<int>(std::min<size_t>(max_batch_, tokens.size() - start));
+    for (int t = 0; t < n; ++t) {
+      const CellToken& k = tokens[start + t];
+      tok_pos_[t] = k.pos;
+      tok_cell_[t] = k.cell;
+      tok_seq_[t] = k.group * kBranches + k.branch + 1;
+      tok_shared_[t] = k.group * kBranches;
+    }
+    Forward(ids.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
   }
   return absl::OkStatus();
 }
@@ -377,7 +421,7 @@ void Session::Attention(int l, int n, bool masked) {
     uint16_t* q16 = &q16_[h * hd];
     for (int t = 0; t < n; ++t) {
       const int pos = tok_cell_[t];  // the last cell it attends to
-      const int32_t seq = tok_seq_[t];
+      const int32_t seq = tok_seq_[t], shared = tok_shared_[t];
       const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
       float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
       // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
@@ -391,7 +435,7 @@ void Session::Attention(int l, int n, bool masked) {
       // their (finite) V rows add exact zeros to the lanes.
       if (masked) {
         for (int i = 0; i < pos; ++i)
-          if (cell_seq_[i] != kShared && cell_seq_[i] != seq) s[i] = -INFINITY;
+          if (cell_seq_[i] != shared && cell_seq_[i] != seq) s[i] = -INFINITY;
       }
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.

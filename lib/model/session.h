@@ -82,6 +82,19 @@ class Session {
   absl::Status EvalBranches(absl::Span<const std::vector<int32_t>> branches, absl::Span<const int> cells,
                             std::vector<float>* logits);
 
+  // A whole llama.cpp batch of several groups of sequences in one pass (one
+  // group per llama-perplexity task): each token at its position and cache
+  // cell (strictly ascending through the batch), in a group, and in a branch
+  // of it (-1: the part all the group's branches share). A token attends to
+  // the earlier cells of its group that are shared or of its own branch;
+  // nothing cached before is seen, and the cache is empty afterwards.
+  // `logits`: a row per token. InvalidArgument for bad ids, cells or
+  // branches (0..126), ResourceExhausted past the context.
+  struct CellToken {
+    int32_t id, pos, cell, group, branch;
+  };
+  absl::Status EvalCells(absl::Span<const CellToken> tokens, std::vector<float>* logits);
+
  private:
   Session(const Model& model, const SessionOptions& opts);
   // One batch of n <= max_batch_ tokens at the positions and cells in
@@ -121,8 +134,9 @@ class Session {
   // positions, seen by all), a branch number, or kHidden.
   static constexpr int32_t kShared = -1, kHidden = -2;
   std::vector<int32_t> cell_seq_;
-  // Per batch token: position, cache cell, sequence (kShared or a branch).
-  std::vector<int32_t> tok_pos_, tok_cell_, tok_seq_;
+  // Per batch token: position, cache cell, its own cells' owner in
+  // cell_seq_, and the owner of the cells it shares with others.
+  std::vector<int32_t> tok_pos_, tok_cell_, tok_seq_, tok_shared_;
   uint64_t kv_bytes_ = 0;
   std::unique_ptr<ComputePool> pool_;
   ParallelFor pfor_;
