@@ -128,7 +128,10 @@ TEST(PplModel, Stories260KMatchesLlamaCpp) {
     if (model.empty()) continue;  // Q6_K is not copied: it equals q8_0 here
     std::string got = RunPpl("-m " + model + " -f " + Testdata("ppl/" + f[1]) + " -c " + f[2] + " --quiet");
     std::string want = "PPL = " + f[3] + " +/- " + f[4] + "\n";
-    EXPECT_EQ(got, want) << line;
+    // The token perplexity line is llama.cpp's; the per-byte line follows it.
+    const size_t eol = got.find('\n');
+    EXPECT_EQ(got.substr(0, eol + 1), want) << line;
+    EXPECT_EQ(got.substr(eol + 1, 12), "bits/byte = ") << got;
     ++checked;
   }
   EXPECT_EQ(checked, 16);
@@ -160,7 +163,17 @@ TEST(PplModel, PerDocumentEqualsCorpusSlidingWindow) {
   };
   EXPECT_EQ(field(corpus, "nll"), field(docs, "nll")) << corpus << "\n" << docs;
   EXPECT_NE(field(corpus, "nll"), "missing");
-  EXPECT_NE(docs.find("{\"id\":8,\"text\":\"\",\"ppl\":null,\"nll\":null,\"tokens\":0}\n"), std::string::npos) << docs;
+  EXPECT_NE(docs.find("{\"id\":8,\"text\":\"\",\"ppl\":null,\"nll\":null,\"tokens\":0,\"bytes\":0,\"words\":0,"
+                      "\"bits_per_byte\":null,\"byte_perplexity\":null,\"word_perplexity\":null}\n"),
+            std::string::npos)
+      << docs;
+  // Every token after BOS is scored in both: the whole text's bytes and
+  // words, the same per-byte figures.
+  for (const char* key : {"bytes", "words", "bits_per_byte", "byte_perplexity", "word_perplexity"}) {
+    EXPECT_EQ(field(corpus, key), field(docs, key)) << key;
+    EXPECT_NE(field(corpus, key), "missing") << key;
+  }
+  EXPECT_EQ(field(corpus, "bytes"), std::to_string(text.size()));
   std::filesystem::remove_all(dir);
 }
 

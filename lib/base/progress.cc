@@ -52,7 +52,11 @@ void Progress::MaybeDraw(bool force) {
     absl::StrAppend(&line, absl::StrFormat(", %.0f %s/s", items / secs, unit_));
     if (bytes > 0) absl::StrAppend(&line, ", ", HumanBytes(bytes / secs), "/s");
   }
-  if (total > 0 && bytes > 0 && secs > 0.5) {
+  const int64_t total_items = total_items_.load();
+  if (total_items > 0 && items > 0 && secs > 0.5) {
+    const double frac = std::min(1.0, static_cast<double>(items) / static_cast<double>(total_items));
+    absl::StrAppend(&line, absl::StrFormat(" of %d, %.0f%%, ETA %.0fs", total_items, frac * 100, secs / frac - secs));
+  } else if (total > 0 && bytes > 0 && secs > 0.5) {
     double frac = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total));
     double eta = secs / frac - secs;
     absl::StrAppend(&line, absl::StrFormat(", %.0f%%, ETA %.0fs", frac * 100, eta));

@@ -21,6 +21,9 @@ class Progress {
   Progress(std::string label, bool enabled, std::string unit = "docs");
   ~Progress();
   void SetTotalBytes(int64_t total) { total_bytes_ = total; }
+  // For work counted in items (tasks, documents) rather than bytes: the ETA
+  // follows the items done.
+  void SetTotalItems(int64_t total) { total_items_ = total; }
   // Adds work done; `bytes` advance the ETA when a byte total is set.
   void Add(uint64_t items, uint64_t bytes = 0);
   // Sets absolute byte position (e.g. compressed bytes consumed) for the ETA.
@@ -33,6 +36,7 @@ class Progress {
   bool enabled_;
   std::atomic<uint64_t> items_{0}, bytes_{0};
   std::atomic<int64_t> total_bytes_{-1};
+  std::atomic<int64_t> total_items_{-1};
   std::chrono::steady_clock::time_point start_, last_draw_;
   std::mutex draw_mu_;
   bool drawn_ = false;

@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 
 namespace llmtk {
@@ -213,6 +215,52 @@ absl::Status Regex::FindAll(std::string_view text, std::vector<std::pair<size_t,
       pos = b + 1;
       while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
     }
+  }
+  return absl::OkStatus();
+}
+
+int Regex::capture_count() const {
+  uint32_t n = 0;
+  pcre2_pattern_info(static_cast<pcre2_code*>(code_), PCRE2_INFO_CAPTURECOUNT, &n);
+  return static_cast<int>(n);
+}
+
+absl::Status Regex::FindAllGroups(std::string_view text, std::vector<Groups>* out) const {
+  auto* code = static_cast<pcre2_code*>(code_);
+  if (code_mvs_ != nullptr && text.find("\xE1\xA0\x8E") != std::string_view::npos) {  // U+180E
+    code = static_cast<pcre2_code*>(code_mvs_);
+  }
+  // Sized for this pattern's groups; evaluation calls this per answer, not
+  // per token, so a fresh one per call costs nothing that matters.
+  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+      pcre2_match_data_create_from_pattern(code, nullptr), &pcre2_match_data_free);
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  const int groups = capture_count();
+  size_t pos = 0;
+  uint32_t flags = 0;
+  for (;;) {
+    const int rc = pcre2_match(code, subject, text.size(), pos, flags, md.get(), nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+      // After an empty match: no non-empty one starts here, so move one
+      // character on and search freely.
+      if (flags == 0 || pos >= text.size()) break;
+      ++pos;
+      while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+      flags = 0;
+      continue;
+    }
+    if (rc < 0) {
+      return absl::ResourceExhaustedError(absl::StrCat("regex \"", pattern_, "\" failed at byte ", pos, ": ",
+                                                       Pcre2Message(rc)));
+    }
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
+    Groups g(static_cast<size_t>(groups) + 1, {kUnset, kUnset});
+    for (int i = 0; i <= groups && i < rc; ++i) {
+      if (ov[2 * i] != PCRE2_UNSET) g[i] = {ov[2 * i], ov[2 * i + 1]};
+    }
+    out->push_back(std::move(g));
+    pos = ov[1];
+    flags = ov[0] == ov[1] ? PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED : 0;
   }
   return absl::OkStatus();
 }

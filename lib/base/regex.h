@@ -45,6 +45,16 @@ class Regex {
   // match advances by one character, as Oniguruma's find_iter does.
   absl::Status FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const;
 
+  // One match: [0] the whole match's byte range, [i] capture group i's
+  // (kUnset when the group took no part).
+  static constexpr size_t kUnset = static_cast<size_t>(-1);
+  using Groups = std::vector<std::pair<size_t, size_t>>;
+  // Every match left to right as Python's re.findall and re.sub walk them
+  // (3.7 and later): empty matches included, also right after a non-empty
+  // one; after an empty match the next one starts later or is non-empty.
+  absl::Status FindAllGroups(std::string_view text, std::vector<Groups>* out) const;
+  int capture_count() const;
+
  private:
   Regex() = default;
   std::string pattern_;

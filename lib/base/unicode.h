@@ -51,6 +51,10 @@ bool IsSymbol(char32_t cp);       // \p{S}
 bool IsMark(char32_t cp);         // \p{M}
 // Unicode White_Space property (what regex \s matches with UCP).
 bool IsWhitespace(char32_t cp);
+// Python's str.isspace (and so `\s` in Python's re on str): White_Space
+// plus the separators U+001C..U+001F. lm-evaluation-harness strips and
+// splits with it.
+inline bool IsPythonSpace(char32_t cp) { return IsWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
 // Scripts written without spaces between words: Han, Hiragana, Katakana,
 // Thai, Lao, Khmer, Myanmar, Tibetan (and their extensions). Hangul is not:
 // Korean separates words by spaces.

@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/convert/hf_convert.h"
+#include "lib/formats/gguf.h"
 #include "lib/formats/gguf_keys.h"
+#include "lib/formats/gguf_vocab.h"
 
 namespace llmtk {
 namespace {
@@ -108,6 +110,17 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   }
   AddHfArchMetadata(cfg, absl::StrCat("random-seed", o.seed), n_params, &src.metadata);
   src.metadata.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
+  if (!o.vocab.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> vf, GgufFile::Open(o.vocab));
+    if (!HasGgufVocab(*vf)) return absl::InvalidArgumentError(absl::StrCat(o.vocab, " has no vocabulary"));
+    const GgufVocab v = ReadGgufVocab(*vf);
+    const size_t n = v.tokens ? v.tokens->size() : 0;
+    if (n != static_cast<size_t>(cfg.vocab)) {
+      return absl::InvalidArgumentError(absl::StrCat(o.vocab, " has ", n, " tokens, but ", o.config,
+                                                     " has vocab_size ", cfg.vocab));
+    }
+    SetGgufVocab(v, &src.metadata);
+  }
   return src;
 }
 

@@ -6,7 +6,9 @@
 // rope_freqs as the converter computes it), so llmtk-run and llama.cpp load
 // the file; there is no tokenizer (llama.cpp then needs the tokenizer model
 // key overridden to "no_vocab" with --override-kv, see the README;
-// llmtk-run runs --bench).
+// llmtk-run runs --bench) unless `vocab` names a GGUF whose vocabulary keys
+// are copied (e.g. llama.cpp's ggml-vocab-llama-spm.gguf for TinyLlama's
+// shapes), for benchmarks that tokenize text.
 //
 // Each tensor draws from its own generator seeded from (seed, tensor index),
 // so the bytes depend only on the config, seed and type.
@@ -27,6 +29,7 @@ struct RandomModelOptions {
   std::string config;  // config.json path
   uint64_t seed = 1;
   int64_t layers = -1;  // > 0: override num_hidden_layers (smaller, same shapes)
+  std::string vocab;    // a GGUF whose vocabulary is copied (its size must be the config's)
 };
 
 // A ModelSource of random tensors (generated on load).

@@ -29,10 +29,6 @@ size_t HeldBack(std::string_view text, const std::vector<std::string>& stops) {
   return hold;
 }
 
-// Python's str.isspace, which lm-evaluation-harness's rstrip() uses: the
-// White_Space property plus the separators U+001C..U+001F.
-bool IsPythonSpace(char32_t cp) { return IsWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
-
 }  // namespace
 
 absl::StatusOr<ScoreTokens> EncodeScorePair(const Vocab& vocab, std::string_view prompt, std::string_view completion,

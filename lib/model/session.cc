@@ -85,6 +85,11 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim);
   rope_cos_.resize(B * (c.n_rot / 2));
   rope_sin_.resize(B * (c.n_rot / 2));
+  pos_cell_.resize(n_ctx_);
+  tok_pos_.resize(B);
+  tok_cell_.resize(B);
+  tok_seq_.resize(B);
+  tok_shared_.assign(B, kShared);
 }
 
 Session::~Session() = default;
@@ -106,14 +111,28 @@ uint64_t Session::scratch_bytes() const {
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
 
-void Session::Truncate(int n) { n_past_ = std::max(0, std::min(n, n_past_)); }
+void Session::Truncate(int n) {
+  n_past_ = std::max(0, std::min(n, n_past_));
+  next_cell_ = n_past_ == 0 ? 0 : pos_cell_[n_past_ - 1] + 1;
+}
+
+absl::Status Session::SetNextCell(int cell) {
+  const int first_free = n_past_ == 0 ? 0 : pos_cell_[n_past_ - 1] + 1;
+  if (cell < first_free || cell >= n_ctx_) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cache cell %d is not between the next free cell %d and the context %d", cell, first_free,
+                        n_ctx_));
+  }
+  next_cell_ = cell;
+  return absl::OkStatus();
+}
 
 absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, std::vector<float>* logits) {
   const ModelConfig& c = model_.config();
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
-  if (static_cast<int64_t>(n_past_) + static_cast<int64_t>(tokens.size()) > n_ctx_)
+  if (static_cast<int64_t>(next_cell_) + static_cast<int64_t>(tokens.size()) > n_ctx_)
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "%d tokens do not fit the context: %d already used of %d (raise --ctx)", tokens.size(), n_past_, n_ctx_));
+        "%d tokens do not fit the context: %d already used of %d (raise --ctx)", tokens.size(), next_cell_, n_ctx_));
   for (size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
       return absl::InvalidArgumentError(
@@ -134,18 +153,128 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
       m = LogitsMode::kLast;
       out = logits->data();
     }
-    Forward(tokens.data() + start, n, m, out);
+    // Cells ascend with positions, so the layout has a gap exactly when the
+    // next cell is not the next position.
+    const bool masked = next_cell_ != n_past_;
+    if (masked) {
+      cell_seq_.assign(static_cast<size_t>(next_cell_ + n), kHidden);
+      for (int p = 0; p < n_past_; ++p) cell_seq_[pos_cell_[p]] = kShared;
+      for (int t = 0; t < n; ++t) cell_seq_[next_cell_ + t] = kShared;
+    }
+    for (int t = 0; t < n; ++t) {
+      tok_pos_[t] = n_past_ + t;
+      tok_cell_[t] = next_cell_ + t;
+      tok_seq_[t] = kShared;
+      tok_shared_[t] = kShared;
+    }
+    Forward(tokens.data() + start, n, m, out, masked);
+    for (int t = 0; t < n; ++t) pos_cell_[n_past_ + t] = next_cell_ + t;
     n_past_ += n;
+    next_cell_ += n;
   }
   return absl::OkStatus();
 }
 
-void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits) {
-  const int pos0 = n_past_;
+absl::Status Session::EvalBranches(absl::Span<const std::vector<int32_t>> branches, absl::Span<const int> cells,
+                                   std::vector<float>* logits) {
+  const ModelConfig& c = model_.config();
+  if (branches.size() != cells.size()) return absl::InvalidArgumentError("one cell is needed per branch");
+  int next = n_past_ == 0 ? 0 : pos_cell_[n_past_ - 1] + 1;
+  size_t total = 0;
+  for (size_t b = 0; b < branches.size(); ++b) {
+    if (cells[b] < next) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("branch %d starts at cell %d, before the next free cell %d", b, cells[b], next));
+    }
+    next = cells[b] + static_cast<int>(branches[b].size());
+    if (next > n_ctx_) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("branch %d ends at cell %d, past the context of %d (raise --ctx)", b, next, n_ctx_));
+    }
+    for (int32_t id : branches[b]) {
+      if (id < 0 || id >= c.n_vocab) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("token id %d is outside the vocabulary (0..%d)", id, c.n_vocab - 1));
+      }
+    }
+    total += branches[b].size();
+  }
+  logits->assign(total * c.n_vocab, 0.f);
+  cell_seq_.assign(static_cast<size_t>(next), kHidden);
+  for (int p = 0; p < n_past_; ++p) cell_seq_[pos_cell_[p]] = kShared;
+  std::vector<int32_t> tokens;
+  tokens.reserve(total);
+  for (size_t b = 0; b < branches.size(); ++b) {
+    for (size_t i = 0; i < branches[b].size(); ++i) cell_seq_[cells[b] + i] = static_cast<int32_t>(b);
+    tokens.insert(tokens.end(), branches[b].begin(), branches[b].end());
+  }
+  // Batches of max_batch_ tokens, cutting across branches where they fall: a
+  // later batch's tokens see the cells of the earlier ones, already stored.
+  size_t b = 0, i = 0;
+  for (size_t start = 0; start < total; start += max_batch_) {
+    const int n = static_cast<int>(std::min<size_t>(max_batch_, total - start));
+    for (int t = 0; t < n; ++t) {
+      while (i >= branches[b].size()) {
+        ++b;
+        i = 0;
+      }
+      tok_pos_[t] = n_past_ + static_cast<int>(i);
+      tok_cell_[t] = cells[b] + static_cast<int>(i);
+      tok_seq_[t] = static_cast<int32_t>(b);
+      tok_shared_[t] = kShared;
+      ++i;
+    }
+    Forward(tokens.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::EvalCells(absl::Span<const CellToken> tokens, std::vector<float>* logits) {
+  const ModelConfig& c = model_.config();
+  constexpr int32_t kBranches = 128;
+  int last = -1;
+  for (const CellToken& t : tokens) {
+    if (t.id < 0 || t.id >= c.n_vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("token id %d is outside the vocabulary (0..%d)", t.id, c.n_vocab - 1));
+    }
+    if (t.cell <= last || t.pos < 0 || t.group < 0 || t.branch < -1 || t.branch >= kBranches - 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "cell %d (after %d), position %d, group %d, branch %d: cells must ascend, branches be -1..%d", t.cell,
+          last, t.pos, t.group, t.branch, kBranches - 2));
+    }
+    if (t.cell >= n_ctx_) {
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("cell %d is past the context of %d (raise --ctx)", t.cell, n_ctx_));
+    }
+    last = t.cell;
+  }
+  logits->assign(tokens.size() * c.n_vocab, 0.f);
+  n_past_ = 0;
+  next_cell_ = 0;
+  cell_seq_.assign(static_cast<size_t>(last + 1), kHidden);
+  for (const CellToken& t : tokens) cell_seq_[t.cell] = t.group * kBranches + t.branch + 1;
+  std::vector<int32_t> ids(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) ids[i] = tokens[i].id;
+  for (size_t start = 0; start < tokens.size(); start += max_batch_) {
+    const int n = static_cast<int>(std::min<size_t>(max_batch_, tokens.size() - start));
+    for (int t = 0; t < n; ++t) {
+      const CellToken& k = tokens[start + t];
+      tok_pos_[t] = k.pos;
+      tok_cell_[t] = k.cell;
+      tok_seq_[t] = k.group * kBranches + k.branch + 1;
+      tok_shared_[t] = k.group * kBranches;
+    }
+    Forward(ids.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
+  }
+  return absl::OkStatus();
+}
+
+void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits, bool masked) {
   EmbedTokens(tokens, n);
-  ComputeRopeAngles(n, pos0);
+  ComputeRopeAngles(n);
   for (int l = 0; l < model_.config().n_layer; ++l) {
-    AttentionBlock(l, n, pos0);
+    AttentionBlock(l, n, masked);
     FeedForwardBlock(l, n);
   }
   if (mode == LogitsMode::kNone) return;
@@ -170,7 +299,7 @@ void Session::EmbedTokens(const int32_t* tokens, int n) {
 // As ggml_rope_cache_init: theta advances by repeated multiplication with
 // theta_scale, and is divided by the pair's rope_freqs factor when the model
 // has them.
-void Session::ComputeRopeAngles(int n, int pos0) {
+void Session::ComputeRopeAngles(int n) {
   const ModelConfig& c = model_.config();
   const int half_rot = c.n_rot / 2;
   const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
@@ -184,7 +313,7 @@ void Session::ComputeRopeAngles(int n, int pos0) {
   }
   const float* ff = model_.rope_freqs();
   for (int t = 0; t < n; ++t) {
-    float theta = static_cast<float>(pos0 + t);
+    float theta = static_cast<float>(tok_pos_[t]);
     for (int i = 0; i < half_rot; ++i) {
       const float theta_extrap = ff != nullptr ? theta / ff[i] : theta;
       const float theta_interp = freq_scale * theta_extrap;
@@ -202,7 +331,7 @@ void Session::ComputeRopeAngles(int n, int pos0) {
   }
 }
 
-void Session::AttentionBlock(int l, int n, int pos0) {
+void Session::AttentionBlock(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
@@ -210,13 +339,13 @@ void Session::AttentionBlock(int l, int n, int pos0) {
   MatMulRows(L.wq, xb_.data(), n, q_.data());
   MatMulRows(L.wk, xb_.data(), n, k_.data());
   MatMulRows(L.wv, xb_.data(), n, v_.data());
-  PrepareQkv(l, n, pos0);
-  Attention(l, n, pos0);
+  PrepareQkv(l, n);
+  Attention(l, n, masked);
   MatMulRows(L.wo, att_.data(), n, xb_.data());
   for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
 }
 
-void Session::PrepareQkv(int l, int n, int pos0) {
+void Session::PrepareQkv(int l, int n) {
   const ModelConfig& c = model_.config();
   const LayerWeights& L = model_.layers()[l];
   const int hd = c.head_dim;
@@ -241,7 +370,7 @@ void Session::PrepareQkv(int l, int n, int pos0) {
     for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd, cs, sn, half_rot, c.rope_layout);
     for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd, cs, sn, half_rot, c.rope_layout);
     // Store into the cache.
-    const size_t off = (static_cast<size_t>(l) * n_ctx_ + pos0 + t) * kv_dim * elem;
+    const size_t off = (static_cast<size_t>(l) * n_ctx_ + tok_cell_[t]) * kv_dim * elem;
     if (kv_f32_) {
       std::memcpy(&k_cache_[off], k, kv_dim * 4);
       std::memcpy(&v_cache_[off], v, kv_dim * 4);
@@ -276,7 +405,7 @@ void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
   MatMulRows(M.output(), xb_.data(), rows, logits);
 }
 
-void Session::Attention(int l, int n, int pos0) {
+void Session::Attention(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int group = c.n_head / c.n_head_kv;
@@ -291,7 +420,8 @@ void Session::Attention(int l, int n, int pos0) {
     float* lanes = &pv_lanes_[h * 16 * hd];
     uint16_t* q16 = &q16_[h * hd];
     for (int t = 0; t < n; ++t) {
-      const int pos = pos0 + t;
+      const int pos = tok_cell_[t];  // the last cell it attends to
+      const int32_t seq = tok_seq_[t], shared = tok_shared_[t];
       const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
       float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
       // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
@@ -301,6 +431,12 @@ void Session::Attention(int l, int n, int pos0) {
         qv = q16;
       }
       DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
+      // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
+      // their (finite) V rows add exact zeros to the lanes.
+      if (masked) {
+        for (int i = 0; i < pos; ++i)
+          if (cell_seq_[i] != shared && cell_seq_[i] != seq) s[i] = -INFINITY;
+      }
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.
       const float mx = ScaleMax(s, pos + 1, scale);

@@ -58,26 +58,62 @@ class Session {
   absl::Status Eval(absl::Span<const int32_t> tokens, LogitsMode mode, std::vector<float>* logits);
 
   // Forgets cached positions >= n (n <= n_past()), e.g. to reuse a prompt
-  // prefix or to start over with Truncate(0).
+  // prefix or to start over with Truncate(0). The next tokens go to the
+  // cache cell after position n - 1's.
   void Truncate(int n);
+
+  // Stores the next Eval's tokens from cache cell `cell` on (positions still
+  // continue n_past()); the cells skipped are masked for this sequence. This
+  // is llama.cpp's arithmetic when several sequences share one KV cache
+  // (llama-perplexity's multiple-choice batches): attention sums run in lanes
+  // by cell, so where a token sits changes the last bits of the result.
+  // InvalidArgument for a cell before the next free one or past the context.
+  absl::Status SetNextCell(int cell);
+
+  // Evaluates several continuations of the cached positions in one pass, as
+  // llama.cpp evaluates one batch holding several sequences: branch b's
+  // tokens take positions n_past().. and cache cells from cells[b] on
+  // (ascending, after the cached ones, not overlapping), and attend to the
+  // cached positions and to their own branch only. `logits` gets a row per
+  // token, branch after branch. The cache itself still holds n_past()
+  // positions afterwards (the branches are forgotten); InvalidArgument for
+  // overlapping or misplaced cells or bad ids, ResourceExhausted past the
+  // context.
+  absl::Status EvalBranches(absl::Span<const std::vector<int32_t>> branches, absl::Span<const int> cells,
+                            std::vector<float>* logits);
+
+  // A whole llama.cpp batch of several groups of sequences in one pass (one
+  // group per llama-perplexity task): each token at its position and cache
+  // cell (strictly ascending through the batch), in a group, and in a branch
+  // of it (-1: the part all the group's branches share). A token attends to
+  // the earlier cells of its group that are shared or of its own branch;
+  // nothing cached before is seen, and the cache is empty afterwards.
+  // `logits`: a row per token. InvalidArgument for bad ids, cells or
+  // branches (0..126), ResourceExhausted past the context.
+  struct CellToken {
+    int32_t id, pos, cell, group, branch;
+  };
+  absl::Status EvalCells(absl::Span<const CellToken> tokens, std::vector<float>* logits);
 
  private:
   Session(const Model& model, const SessionOptions& opts);
-  // One batch of n <= max_batch_ tokens at positions n_past_..: the steps
-  // below, in this order, each over the whole batch.
-  void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits);
+  // One batch of n <= max_batch_ tokens at the positions and cells in
+  // tok_pos_/tok_cell_: the steps below, in this order, each over the whole
+  // batch. `masked`: attention hides the cells cell_seq_ does not give the
+  // token's sequence (tok_seq_).
+  void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits, bool masked);
   // x_ = the tokens' embeddings.
   void EmbedTokens(const int32_t* tokens, int n);
   // rope_cos_, rope_sin_ = the RoPE angles of each token's position.
-  void ComputeRopeAngles(int n, int pos0);
+  void ComputeRopeAngles(int n);
   // x_ += attention over norm(x_), the batch's keys and values cached.
-  void AttentionBlock(int layer, int n, int pos0);
+  void AttentionBlock(int layer, int n, bool masked);
   // q_, k_, v_ as projected: biases added, q/k normed and rotated; k and v
   // stored into the cache.
-  void PrepareQkv(int layer, int n, int pos0);
+  void PrepareQkv(int layer, int n);
   // att_ = softmax(q·K / sqrt(head_dim)) V per head, over the cache up to
-  // each position.
-  void Attention(int layer, int n, int pos0);
+  // each token's cell, cells not in visible_ masked when `gapped`.
+  void Attention(int layer, int n, bool masked);
   // x_ += the SwiGLU feed-forward of norm(x_).
   void FeedForwardBlock(int layer, int n);
   // logits = output(norm(x_)) for the last token (kLast) or all (kAll).
@@ -92,6 +128,15 @@ class Session {
   bool kv_f32_ = false;
   int max_batch_ = 512;
   int n_past_ = 0;
+  int next_cell_ = 0;                // cache cell of the next token
+  std::vector<int32_t> pos_cell_;    // cache cell of each cached position
+  // Per cell, whose it is when attention is masked: kShared (the cached
+  // positions, seen by all), a branch number, or kHidden.
+  static constexpr int32_t kShared = -1, kHidden = -2;
+  std::vector<int32_t> cell_seq_;
+  // Per batch token: position, cache cell, its own cells' owner in
+  // cell_seq_, and the owner of the cells it shares with others.
+  std::vector<int32_t> tok_pos_, tok_cell_, tok_seq_, tok_shared_;
   uint64_t kv_bytes_ = 0;
   std::unique_ptr<ComputePool> pool_;
   ParallelFor pfor_;

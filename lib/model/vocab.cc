@@ -51,11 +51,14 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
         p == "<|end_of_text|>")
       v.eog_.push_back(static_cast<int32_t>(i));
   }
+  // As Tokenizer::FromGgufVocab decides it (default on for "llama").
+  const bool space_prefix = v.model_ == "llama" && gv.add_space_prefix.value_or(true);
   // Only an unsupported tokenizer model is deferred to Encode (decoding and
   // --bench still work); a corrupt vocabulary fails here.
   auto tok = Tokenizer::FromGgufVocab(std::move(gv), f.name());
   if (tok.ok()) {
     v.tokenizer_ = std::move(*tok);
+    v.add_space_prefix_ = space_prefix;
   } else if (absl::IsUnimplemented(tok.status())) {
     v.tokenizer_error_ = tok.status();
   } else {

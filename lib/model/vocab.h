@@ -42,6 +42,10 @@ class Vocab {
   // Whether Encode(text, true) puts BOS first (the vocabulary's add_bos,
   // default on for SentencePiece).
   bool add_bos() const;
+  // Whether Encode puts a space before the text (SentencePiece's space
+  // prefix, tokenizer.ggml.add_space_prefix): the first text token's Piece
+  // then starts with a space the text does not have.
+  bool adds_space_prefix() const { return add_space_prefix_; }
   const std::string& model() const { return model_; }
   // End of generation: EOS, EOT and chat end markers.
   bool IsEog(int32_t id) const;
@@ -72,6 +76,7 @@ class Vocab {
   std::vector<int32_t> eog_;
   int32_t bos_ = -1, eos_ = -1;
   std::optional<std::string> chat_template_;
+  bool add_space_prefix_ = false;
   std::unique_ptr<const Tokenizer> tokenizer_;
   absl::Status tokenizer_error_;  // why tokenizer_ is null
 };

@@ -155,6 +155,20 @@ void Tool::AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on) {
   app->add_flag("--append-eod", opts->append_eod, "Append the end-of-document (EOS) token to every document (Megatron's --append-eod)");
 }
 
+void Tool::AddSamplingFlags(SamplingParams* p, CLI::App* on) {
+  CLI::App* app = on ? on : app_.get();
+  app->add_option("--temp", p->temperature, "temperature (0: greedy)")->capture_default_str();
+  app->add_option("--top-k", p->top_k, "top-k (0: off)")->capture_default_str();
+  app->add_option("--top-p", p->top_p, "top-p (1: off)")->capture_default_str();
+  app->add_option("--min-p", p->min_p, "min-p (0: off)")->capture_default_str();
+  app->add_option("--repeat-penalty", p->repeat_penalty, "repetition penalty (1: off)")->capture_default_str();
+  app->add_option("--repeat-last-n", p->repeat_last_n, "tokens of history the penalties look at")
+      ->capture_default_str();
+  app->add_option("--frequency-penalty", p->frequency_penalty, "frequency penalty")->capture_default_str();
+  app->add_option("--presence-penalty", p->presence_penalty, "presence penalty")->capture_default_str();
+  app->add_option("--seed", p->seed, "sampling seed")->capture_default_str();
+}
+
 void Tool::AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on) {
   CLI::App* app = on ? on : app_.get();
   app->add_option("-o,--output", *output, "Output file ('-': stdout; a .zst name compresses)");

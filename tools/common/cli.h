@@ -29,6 +29,7 @@
 #include "lib/base/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/model/sampling.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
@@ -112,6 +113,10 @@ class Tool {
   // --no-special, --add-bos, --add-eos, --append-eod: the same flags, with
   // the same meaning, wherever token files are written.
   void AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on = nullptr);
+  // llmtk-run's sampling flags (--temp, --top-k, --top-p, --min-p, the
+  // penalties, --seed), the defaults shown being *params as it is now:
+  // every tool that generates samples with the same flags.
+  void AddSamplingFlags(SamplingParams* params, CLI::App* on = nullptr);
   // -o/--output (default "-": stdout) and --zstd-level.
   void AddOutputFlags(std::string* output, OutputOptions* opts, CLI::App* on = nullptr);
 

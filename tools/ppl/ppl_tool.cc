@@ -10,6 +10,7 @@
 #include "lib/model/session.h"
 #include "lib/model/vocab.h"
 #include "lib/eval/perplexity.h"
+#include "lib/eval/text_metrics.h"
 #include "lib/base/io.h"
 #include "simdjson.h"
 #include "tools/common/cli.h"
@@ -53,6 +54,34 @@ absl::StatusOr<std::vector<int32_t>> ParseIds(std::string_view text, int n_vocab
     ids.push_back(static_cast<int32_t>(v));
   }
   return ids;
+}
+
+// The bytes token i of `tokens` stands for in the text: its piece, less the
+// space the SentencePiece prefix puts before the first text token (the text
+// does not have it).
+std::function<std::string(int64_t)> TextPieces(const Vocab& v, const std::vector<int32_t>& tokens, bool bos) {
+  const int64_t first = bos ? 1 : 0;
+  return [&v, &tokens, first](int64_t i) {
+    std::string p = v.Piece(tokens[static_cast<size_t>(i)]);
+    if (i == first && v.adds_space_prefix() && !p.empty() && p[0] == ' ') p.erase(0, 1);
+    return p;
+  };
+}
+
+// lm-evaluation-harness's wikitext figures (eval/text_metrics.h) as JSON
+// fields (name, value); null where undefined.
+std::vector<std::pair<std::string, std::string>> PerUnitFields(double nll_sum, const TextUnits& u) {
+  const PerUnitMetrics m = ComputePerUnitMetrics(nll_sum, u);
+  auto num = [](const std::optional<double>& v) { return v ? JsonWriter().Double(*v).Take() : std::string("null"); };
+  return {{"bytes", absl::StrCat(u.bytes)},
+          {"words", absl::StrCat(u.words)},
+          {"bits_per_byte", num(m.bits_per_byte)},
+          {"byte_perplexity", num(m.byte_perplexity)},
+          {"word_perplexity", num(m.word_perplexity)}};
+}
+
+void AddPerUnitFields(JsonWriter& w, double nll_sum, const TextUnits& u) {
+  for (const auto& [k, v] : PerUnitFields(nll_sum, u)) w.Key(k).Raw(v);
 }
 
 struct Loaded {
@@ -194,7 +223,11 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
     RETURN_IF_ERROR(reader->CheckCompatible(header));
   }
   KlStats kl;
-  ScoredFn on_scored = [&](int64_t, const float* logits, int32_t target) -> absl::Status {
+  // Bytes and words need the text: not with --ids.
+  std::optional<ScoredText> scored_text;
+  if (l.vocab && !o.ids) scored_text.emplace(TextPieces(*l.vocab, tokens, bos), static_cast<int64_t>(tokens.size()));
+  ScoredFn on_scored = [&](int64_t index, const float* logits, int32_t target) -> absl::Status {
+    if (scored_text) scored_text->Add(index);
     if (writer) RETURN_IF_ERROR(writer->Add(logits, target));
     if (reader) RETURN_IF_ERROR(reader->Compare(logits, target, &kl));
     return absl::OkStatus();
@@ -229,6 +262,7 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
         .Key("chunks").Int(n_chunks).Key("scored").Uint(stats->count).Key("nll").Double(stats->Mean())
         .Key("ppl").Double(stats->Ppl()).Key("stderr").Double(stats->PplStderr()).Key("seconds").Double(secs)
         .Key("tokens_per_second").Double(secs > 0 ? stats->count / secs : 0);
+    if (scored_text) AddPerUnitFields(w, stats->sum, scored_text->Units());
     if (reader) {
       w.Key("kl_divergence").BeginObject().Key("reference").String(o.kl_divergence)
           .Key("mean").Double(kl.Mean()).Key("stderr").Double(kl.MeanStderr())
@@ -242,6 +276,15 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
     out = w.Take() + "\n";
   } else {
     out = absl::StrFormat("PPL = %.4f +/- %.5f\n", stats->Ppl(), stats->PplStderr());
+    if (scored_text) {
+      const TextUnits u = scored_text->Units();
+      const PerUnitMetrics m = ComputePerUnitMetrics(stats->sum, u);
+      if (m.bits_per_byte) {
+        absl::StrAppend(&out, absl::StrFormat("bits/byte = %.4f, byte PPL = %.4f, word PPL = %.4f (%d bytes, %d words scored)\n",
+                                              *m.bits_per_byte, *m.byte_perplexity, *m.word_perplexity, u.bytes,
+                                              u.words));
+      }
+    }
     if (reader) {
       absl::StrAppend(&out, absl::StrFormat(
           "KLD = %.6f +/- %.6f (median %.6f, p99 %.6f, max %.6f)\n"
@@ -271,6 +314,7 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
   const int stride = o.stride > 0 ? o.stride : std::max(1, o.n_ctx / 2);
   uint64_t docs = 0, empty = 0, scored = 0;
   NllStats total;
+  TextUnits total_units;
   Document d;
   std::string line;
   for (;;) {
@@ -282,17 +326,25 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
     if (tokens.size() < 2) {
       ++empty;
       fields = {{o.ppl_key, "null"}, {o.nll_key, "null"}, {o.tokens_key, "0"}};
+      for (auto& f : PerUnitFields(0, TextUnits{})) fields.push_back(std::move(f));
     } else {
-      auto st = SlidingWindowPerplexity(l.eval, tokens, o.n_ctx, stride, n_vocab);
+      ScoredText text(TextPieces(*l.vocab, tokens, bos), static_cast<int64_t>(tokens.size()));
+      auto st = SlidingWindowPerplexity(l.eval, tokens, o.n_ctx, stride, n_vocab,
+                                        [&](int64_t index, const float*, int32_t) {
+                                          text.Add(index);
+                                          return absl::OkStatus();
+                                        });
       if (!st.ok()) return Annotate(st.status(), absl::StrCat(*d.source, ":", d.line_number));
       scored += st->count;
       total.count += st->count;
       total.sum += st->sum;
       total.sum_sq += st->sum_sq;
+      total_units += text.Units();
       JsonWriter p, n;
       p.Double(st->Ppl());
       n.Double(st->Mean());
       fields = {{o.ppl_key, p.Take()}, {o.nll_key, n.Take()}, {o.tokens_key, absl::StrCat(st->count)}};
+      for (auto& f : PerUnitFields(st->sum, text.Units())) fields.push_back(std::move(f));
     }
     if (d.is_json) {
       ASSIGN_OR_RETURN(line, SetJsonFields(d.raw, fields));
@@ -313,17 +365,22 @@ absl::Status DocumentMode(const PplToolOptions& o, Loaded& l, const std::functio
   if (o.json) {
     JsonWriter w;
     w.BeginObject().Key("documents").Uint(docs).Key("empty").Uint(empty).Key("skipped").Uint(reader->skipped())
-        .Key("scored_tokens").Uint(scored).Key("nll").Double(total.Mean()).Key("ppl").Double(total.Ppl())
-        .Key("seconds").Double(secs).EndObject();
+        .Key("scored_tokens").Uint(scored).Key("nll").Double(total.Mean()).Key("ppl").Double(total.Ppl());
+    AddPerUnitFields(w, total.sum, total_units);
+    w.Key("seconds").Double(secs).EndObject();
     if (DataOnStdout(o.output)) {
       err(w.str() + "\n");
     } else {
       RETURN_IF_ERROR(WriteJsonReport(o.output, w.str()));
     }
   } else if (!o.quiet) {
+    const PerUnitMetrics m = ComputePerUnitMetrics(total.sum, total_units);
     err(absl::StrFormat("llmtk-ppl: %d documents (%d empty, null scores; %d bad lines skipped), %d tokens scored, "
-                        "token-weighted PPL %.4f\n",
-                        docs, empty, reader->skipped(), scored, total.Ppl()));
+                        "token-weighted PPL %.4f%s\n",
+                        docs, empty, reader->skipped(), scored, total.Ppl(),
+                        m.bits_per_byte ? absl::StrFormat(", bits/byte %.4f, byte PPL %.4f, word PPL %.4f",
+                                                          *m.bits_per_byte, *m.byte_perplexity, *m.word_perplexity)
+                                        : std::string()));
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,7 @@
 //   llmtk-quant inspect FILE.gguf [--json]
 //   llmtk-quant compare A.gguf B.gguf [--json]
 //   llmtk-quant bench-kernels [--values N]
-//   llmtk-quant random-model config.json OUT.gguf [--seed N] [--layers N] [--type F16]
+//   llmtk-quant random-model config.json OUT.gguf [--seed N] [--layers N] [--type F16] [--vocab V.gguf]
 #include <string>
 
 #include "tools/common/cli.h"
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   random->add_option("OUTPUT", o.random_output, "output GGUF file")->required();
   random->add_option("--seed", ro.seed, "random seed")->capture_default_str();
   random->add_option("--layers", ro.layers, "override num_hidden_layers (same tensor shapes, smaller file)");
+  random->add_option("--vocab", ro.vocab, "copy the vocabulary of this GGUF (e.g. llama.cpp's ggml-vocab-llama-spm.gguf)");
   random->add_option("--type", o.random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
   CLI::App* bench = app.add_subcommand("bench-kernels", "in-memory throughput of each quantizer, scalar vs dispatched");
   bench->add_option("--values", o.bench_values, "floats per run")->capture_default_str();

@@ -35,19 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("-b,--batch-size", o.session.max_batch, "prompt tokens per forward step")->capture_default_str();
   app.add_option("--stop", o.generate.stop,
                  "stop when this string is generated (repeatable; escapes: \\n \\t \\r \\\\ \\xHH \\uXXXX ...)");
-  app.add_option("--temp", o.generate.sampling.temperature, "temperature (0: greedy)")->capture_default_str();
-  app.add_option("--top-k", o.generate.sampling.top_k, "top-k (0: off)")->capture_default_str();
-  app.add_option("--top-p", o.generate.sampling.top_p, "top-p (1: off)")->capture_default_str();
-  app.add_option("--min-p", o.generate.sampling.min_p, "min-p (0: off)")->capture_default_str();
-  app.add_option("--repeat-penalty", o.generate.sampling.repeat_penalty, "repetition penalty (1: off)")
-      ->capture_default_str();
-  app.add_option("--repeat-last-n", o.generate.sampling.repeat_last_n, "tokens of history the penalties look at")
-      ->capture_default_str();
-  app.add_option("--frequency-penalty", o.generate.sampling.frequency_penalty, "frequency penalty")
-      ->capture_default_str();
-  app.add_option("--presence-penalty", o.generate.sampling.presence_penalty, "presence penalty")
-      ->capture_default_str();
-  app.add_option("--seed", o.generate.sampling.seed, "sampling seed")->capture_default_str();
+  tool.AddSamplingFlags(&o.generate.sampling);
   app.add_option("--logprobs", o.generate.logprobs, "top-K log-probabilities per generated token");
   app.add_flag("--kv-f32", o.session.kv_f32, "keep the KV cache in F32 (default F16, like llama.cpp)");
   app.add_flag("--timings", o.timings, "print prompt and generation speed on stderr");
