@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/base/io.h"
+#include "lib/base/unicode.h"
 #include "lib/eval/choice_metrics.h"
 #include "lib/eval/llamacpp_score.h"
 #include "lib/eval/llamacpp_tasks.h"

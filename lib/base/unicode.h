@@ -55,6 +55,15 @@ bool IsWhitespace(char32_t cp);
 // plus the separators U+001C..U+001F. lm-evaluation-harness strips and
 // splits with it.
 inline bool IsPythonSpace(char32_t cp) { return IsWhitespace(cp) || (cp >= 0x1C && cp <= 0x1F); }
+
+// Code points in UTF-8 text, as Python's len() counts the decoded string:
+// every byte that is not a continuation byte starts one (so a stray
+// continuation byte counts for nothing).
+inline size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
 // Scripts written without spaces between words: Han, Hiragana, Katakana,
 // Thai, Lao, Khmer, Myanmar, Tibetan (and their extensions). Hangul is not:
 // Korean separates words by spaces.

@@ -13,12 +13,6 @@ int ArgmaxFirst(absl::Span<const double> v) {
   return best;
 }
 
-int64_t CodePoints(std::string_view s) {
-  int64_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 ChoicePredictions Predict(absl::Span<const ChoiceScore> choices) {
   std::vector<double> sum, norm;
   for (const ChoiceScore& c : choices) {

@@ -33,10 +33,6 @@ namespace llmtk {
 // Index of the first maximum (-1 for an empty span).
 int ArgmaxFirst(absl::Span<const double> v);
 
-// Unicode code points in UTF-8 text (Python's len() of the decoded string);
-// invalid bytes count one each.
-int64_t CodePoints(std::string_view s);
-
 struct ChoiceScore {
   double loglik = 0;      // sum over the choice's scored tokens
   int tokens = 0;         // tokens scored

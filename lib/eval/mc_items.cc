@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "lib/base/io.h"
+#include "lib/base/unicode.h"
 #include "lib/model/runner.h"
 #include "lib/model/sampling.h"
 #include "simdjson.h"

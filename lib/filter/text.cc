@@ -8,16 +8,6 @@
 
 namespace llmtk {
 
-bool IsPythonSpace(char32_t cp) {
-  if (cp < 0x80) return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20);
-  switch (cp) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
-  }
-}
-
 bool IsPythonAlpha(char32_t cp) {
   if (cp < 0x80) return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
   return IsLetter(cp);
@@ -36,12 +26,6 @@ inline char32_t Next(std::string_view s, size_t* pos) {
   return cp < 0 ? 0xFFFD : static_cast<char32_t>(cp);
 }
 }  // namespace
-
-size_t CodePoints(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 void SplitWords(std::string_view s, std::vector<Word>* out) {
   out->clear();

@@ -12,19 +12,17 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/base/unicode.h"
+
 namespace llmtk {
 
-// Python's str.isspace() for one code point (Py_UNICODE_ISSPACE): ASCII
-// \t \n \v \f \r, U+001C..U+001F, space, and U+0085, U+00A0, U+1680,
-// U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
-bool IsPythonSpace(char32_t cp);
+// Python's str.isspace() on an ASCII byte (IsPythonSpace in base/unicode.h
+// for any code point).
 inline bool IsPythonSpaceAscii(unsigned char c) { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20); }
 
 // Python's str.isalpha() for one code point: general category L*.
 bool IsPythonAlpha(char32_t cp);
 
-// Number of code points of valid UTF-8 (each invalid byte counts as one).
-size_t CodePoints(std::string_view s);
 
 // One word of str.split(): its bytes and its length in code points.
 struct Word {
