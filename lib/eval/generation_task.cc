@@ -151,6 +151,20 @@ GenerationSummary SummarizeGeneration(const std::vector<bool>& correct, uint64_t
   return s;
 }
 
+absl::StatusOr<std::string> ChatOrPlainPrompt(const ChatPrompter* chat, const std::string& system,
+                                              std::string_view prompt) {
+  if (chat == nullptr) return std::string(prompt);
+  size_t keep = 0;
+  for (size_t pos = 0; pos < prompt.size();) {
+    const int32_t cp = DecodeUtf8(prompt, &pos);
+    if (cp == kInvalidUtf8 || !IsPythonSpace(static_cast<char32_t>(cp))) keep = pos;
+  }
+  std::vector<ChatMessage> messages;
+  if (!system.empty()) messages.push_back({"system", system});
+  messages.push_back({"user", std::string(prompt.substr(0, keep))});
+  return chat->Render(messages);
+}
+
 absl::StatusOr<GenerationSummary> RunGenerationTask(Runner& runner, const std::vector<GenerationItem>& items,
                                                     const std::string& source, const GenerationTaskOptions& opts,
                                                     const AnswerMatcher& matcher,
@@ -163,11 +177,13 @@ absl::StatusOr<GenerationSummary> RunGenerationTask(Runner& runner, const std::v
     GenerationRecord r;
     r.index = i;
     r.source = where;
-    r.prompt = BuildGenerationPrompt(opts, item);
+    auto prompt = ChatOrPlainPrompt(opts.chat, opts.system, BuildGenerationPrompt(opts, item));
+    if (!prompt.ok()) return Annotate(prompt.status(), where);
+    r.prompt = *std::move(prompt);
     r.gold = item.gold;
     GenerateOptions g = opts.generate;
     g.sampling.seed = opts.generate.sampling.seed + i;
-    auto gen = runner.Generate(r.prompt, g, nullptr);
+    auto gen = runner.Generate(opts.chat ? opts.chat->TokenizerText(r.prompt) : std::string_view(r.prompt), g, nullptr);
     if (!gen.ok()) return Annotate(gen.status(), where);
     r.completion = std::move(gen->text);
     r.prompt_tokens = gen->prompt_tokens;

@@ -32,6 +32,7 @@
 
 #include "lib/base/status.h"
 #include "lib/eval/answer_match.h"
+#include "lib/model/chat_prompt.h"
 #include "lib/model/runner.h"
 
 namespace llmtk {
@@ -54,7 +55,19 @@ struct GenerationTaskOptions {
   std::string target_delimiter = " ";
   std::string fewshot_delimiter = "\n\n";
   GenerateOptions generate;  // stop strings, max tokens, sampling
+  // Chat mode (may be null): the whole prompt, few-shot prefix included, is
+  // one user message (after `system` when not empty), rendered through the
+  // chat template with the generation prompt -- lm-evaluation-harness's
+  // --apply_chat_template without --fewshot_as_multiturn.
+  const ChatPrompter* chat = nullptr;
+  std::string system;
 };
+
+// The prompt as the model reads it: `prompt` itself, or in chat mode its
+// render (trailing whitespace of `prompt` dropped, as lm-evaluation-harness's
+// contexts end before the target delimiter).
+absl::StatusOr<std::string> ChatOrPlainPrompt(const ChatPrompter* chat, const std::string& system,
+                                              std::string_view prompt);
 
 // The template with {prompt}/{question} and {choices} filled in.
 std::string RenderGenerationTemplate(const std::string& template_text, const GenerationItem& item);
@@ -64,7 +77,7 @@ std::string BuildGenerationPrompt(const GenerationTaskOptions& opts, const Gener
 struct GenerationRecord {
   uint64_t index = 0;  // 0-based item number
   std::string source;  // file:line
-  std::string prompt, completion, extracted, gold;
+  std::string prompt, completion, extracted, gold;  // prompt: as rendered (chat mode: the chat text)
   bool correct = false;
   int prompt_tokens = 0, completion_tokens = 0;
   std::string finish_reason;

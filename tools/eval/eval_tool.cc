@@ -12,6 +12,7 @@
 #include "lib/base/json_writer.h"
 #include "lib/base/progress.h"
 #include "lib/eval/choice_metrics.h"
+#include "lib/eval/generation_task.h"
 #include "lib/eval/llamacpp_score.h"
 #include "lib/eval/llamacpp_tasks.h"
 #include "lib/eval/mc_items.h"
@@ -19,6 +20,7 @@
 #include "lib/model/session.h"
 #include "lib/model/runner.h"
 #include "lib/model/vocab.h"
+#include "tools/common/chat_flags.h"
 #include "tools/eval/generate_mode.h"
 
 namespace llmtk {
@@ -164,8 +166,9 @@ absl::StatusOr<TaskSetReport> RunLlamaCppFile(const EvalToolOptions& o, LlamaCpp
   return rep;
 }
 
-absl::StatusOr<TaskSetReport> RunJsonlFile(const EvalToolOptions& o, const McPrompter& prompter, const std::string& path,
-                                           Loaded& l, OutputFile* items) {
+absl::StatusOr<TaskSetReport> RunJsonlFile(const EvalToolOptions& o, const McPrompter& prompter,
+                                           const ChatPrompter* chat, const std::string& path, Loaded& l,
+                                           OutputFile* items) {
   const auto t0 = Clock::now();
   ASSIGN_OR_RETURN(std::vector<McItem> list, ReadMcItems(path, o.limit));
   TaskSetReport rep;
@@ -180,6 +183,13 @@ absl::StatusOr<TaskSetReport> RunJsonlFile(const EvalToolOptions& o, const McPro
   for (size_t i = 0; i < list.size(); ++i) {
     const McItem& it = list[i];
     ASSIGN_OR_RETURN(McPrompter::Rendered r, prompter.Render(it));
+    if (chat != nullptr) {
+      // The choices follow the generation prompt directly (no target
+      // delimiter), as lm-evaluation-harness scores them in chat mode.
+      auto rendered = ChatOrPlainPrompt(chat, o.system, r.prompt);
+      if (!rendered.ok()) return Annotate(rendered.status(), it.where);
+      r.prompt = std::string(chat->TokenizerText(*rendered));
+    }
     ASSIGN_OR_RETURN(McItemResult res, ScoreMcItem(it, r, *l.vocab, *l.session, &cached));
     const bool ok_pt = res.pred_per_token == it.answer;
     AddItemScores(rep.all, res.pred, res.pred_per_token, it.answer, ok_pt);
@@ -307,7 +317,22 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
   }
   if (o.n_ctx < 8) return absl::InvalidArgumentError(absl::StrCat("--ctx must be at least 8, got ", o.n_ctx));
   if (o.per_task && o.json) return absl::InvalidArgumentError("--per-task prints text lines; it does not go with --json");
+  if (!o.chat && (!o.system.empty() || !o.chat_template_path.empty()))
+    return absl::InvalidArgumentError("--system and --chat-template work with --chat");
+  if (o.chat && !llama_files.empty()) {
+    return absl::InvalidArgumentError(
+        "--chat applies to JSONL task files and --generate; llama.cpp's --hellaswag, --winogrande and "
+        "--multiple-choice files are scored as llama-perplexity scores them, without a chat template");
+  }
   ASSIGN_OR_RETURN(Loaded l, Load(o));
+  std::optional<ChatPrompter> chat;
+  if (o.chat) {
+    ASSIGN_OR_RETURN(chat, MakeChatPrompter(o.model_path, o.chat_template_path, *l.vocab));
+    if (gen) {
+      gen->task.chat = &*chat;
+      gen->task.system = o.system;
+    }
+  }
   std::unique_ptr<OutputFile> items;
   if (!o.items_path.empty()) {
     ASSIGN_OR_RETURN(items, OutputFile::Open(o.items_path, OutputOptions{}));
@@ -328,7 +353,7 @@ absl::Status RunEvalTool(const EvalToolOptions& o, const std::function<absl::Sta
     po.shots = o.shots;
     ASSIGN_OR_RETURN(McPrompter prompter, McPrompter::Create(po, std::move(dev)));
     for (const std::string& path : o.task_paths) {
-      ASSIGN_OR_RETURN(TaskSetReport r, RunJsonlFile(o, prompter, path, l, items.get()));
+      ASSIGN_OR_RETURN(TaskSetReport r, RunJsonlFile(o, prompter, chat ? &*chat : nullptr, path, l, items.get()));
       reports.push_back(std::move(r));
     }
   }

@@ -48,6 +48,13 @@ struct EvalToolOptions {
     p.temperature = 0;
     return p;
   }();
+  // --chat: JSONL and --generate prompts go through the chat template (the
+  // model's, or --chat-template FILE) as one user message after --system,
+  // with the generation prompt; choices follow it with no delimiter, as in
+  // lm-evaluation-harness's --apply_chat_template.
+  bool chat = false;
+  std::string system;
+  std::string chat_template_path;
   // Model and runtime.
   int n_ctx = 512;  // llama-perplexity's -c default; tasks are batched into it
   int max_batch = 512;

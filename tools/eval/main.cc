@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
                "--generate: compare without ASCII punctuation");
   app.add_flag("--ignore-numbers", o.match.ignore_numbers, "--generate: compare without ASCII digits");
   tool.AddSamplingFlags(&o.sampling);
+  app.add_flag("--chat", o.chat,
+               "render JSONL and --generate prompts through the model's chat template (tokenizer.chat_template) as "
+               "one user message with the generation prompt, as lm-evaluation-harness's --apply_chat_template");
+  app.add_option("--system", o.system, "with --chat: a system message before each prompt");
+  app.add_option("--chat-template", o.chat_template_path, "with --chat: the Jinja chat template in FILE instead of the model's");
   app.add_flag("--per-task", o.per_task, "print llama-perplexity's per-task lines and final figures, as it prints them");
   tool.AddCommonFlags(&common);
   return tool.Run(argc, argv, [&]() -> absl::Status {

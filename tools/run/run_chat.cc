@@ -7,6 +7,7 @@
 #include "lib/base/jsonl.h"
 #include "lib/chat/value.h"
 #include "lib/formats/gguf.h"
+#include "tools/common/chat_flags.h"
 #include "tools/common/cli.h"
 
 namespace llmtk {
@@ -37,20 +38,7 @@ absl::Status AtLine(const absl::Status& s, std::string_view where) {
 }  // namespace
 
 absl::StatusOr<ChatPrompter> MakeChatPrompter(const RunToolOptions& opts, const Vocab& vocab) {
-  std::string text;
-  if (!opts.chat_template_path.empty()) {
-    ASSIGN_OR_RETURN(text, ReadFileToString(opts.chat_template_path));
-    if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(opts.chat_template_path, ": the chat template is empty"));
-  }
-  absl::StatusOr<ChatPrompter> p = ChatPrompter::Create(vocab, text);
-  if (absl::IsNotFound(p.status()))
-    return absl::InvalidArgumentError(
-        absl::StrCat(opts.model_path, ": ", p.status().message(), "; give a template with --chat-template FILE"));
-  if (!p.ok()) {
-    const std::string& src = opts.chat_template_path.empty() ? opts.model_path : opts.chat_template_path;
-    return absl::Status(p.status().code(), absl::StrCat(src, ": ", p.status().message()));
-  }
-  return p;
+  return MakeChatPrompter(opts.model_path, opts.chat_template_path, vocab);
 }
 
 absl::StatusOr<std::string> RenderSinglePrompt(const RunToolOptions& opts, const ChatPrompter& prompter,
