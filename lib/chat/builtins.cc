@@ -12,14 +12,6 @@ namespace llmtk::chat {
 namespace {
 absl::Status TypeError(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
-// Argument `pos` (or the keyword `name`) of a call, or `def`.
-Value Arg(const CallArgs& a, size_t pos, std::string_view name, Value def = Value()) {
-  for (const auto& [k, v] : a.named)
-    if (k == name) return v;
-  if (pos < a.positional.size()) return a.positional[pos];
-  return def;
-}
-
 absl::StatusOr<Value> ToInt(const Value& v, const Value& def) {
   switch (v.kind()) {
     case Value::Kind::kBool:

@@ -10,14 +10,6 @@ namespace {
 
 absl::Status TypeError(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
 
-// Argument `pos` (or the keyword `name`) of a call, or `def`.
-Value Arg(const CallArgs& a, size_t pos, std::string_view name, Value def = Value()) {
-  for (const auto& [k, v] : a.named)
-    if (k == name) return v;
-  if (pos < a.positional.size()) return a.positional[pos];
-  return def;
-}
-
 }  // namespace
 
 char32_t Upper(char32_t c) { return c < 0x80 ? (c >= 'a' && c <= 'z' ? c - 32 : c) : utf8proc_toupper(c); }

@@ -228,6 +228,13 @@ std::string PyFloatRepr(double d) {
   return neg ? absl::StrCat("-", out) : out;
 }
 
+Value Arg(const CallArgs& a, size_t pos, std::string_view name, Value def) {
+  for (const auto& [k, v] : a.named)
+    if (k == name) return v;
+  if (pos < a.positional.size()) return a.positional[pos];
+  return def;
+}
+
 std::vector<char32_t> ToCodePoints(std::string_view s) {
   std::vector<char32_t> out;
   out.reserve(s.size());

@@ -150,6 +150,9 @@ absl::StatusOr<std::string> ToJson(const Value& v, const JsonStyle& style);
 // Python's repr of a float ("1.0", "1e+16", "0.1").
 std::string PyFloatRepr(double d);
 
+// Argument `pos` (or the keyword `name`) of a call, or `def`.
+Value Arg(const CallArgs& a, size_t pos, std::string_view name, Value def = Value());
+
 // UTF-8 <-> code points (invalid bytes pass through as U+FFFD-free bytes: a
 // byte that starts no valid sequence is its own code point 0xDC80+byte, as
 // Python's surrogateescape, so round trips keep the bytes).
