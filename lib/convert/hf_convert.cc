@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/convert/gemma_convert.h"
 #include "lib/convert/hf_tokenizer.h"
 #include "lib/formats/hf_config.h"
 #include "lib/formats/gguf_keys.h"
@@ -37,6 +38,7 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
     return absl::DataLossError(absl::StrCat(path, ": missing \"architectures\""));
   }
   const std::string_view arch = *archs[0].AsString();
+  if (IsGemmaHfArchitecture(arch)) return ReadGemmaHfConfig(c, arch, path);
   if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM") {
     cfg.arch = "llama";
     cfg.permute_qk = true;
@@ -47,7 +49,8 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
   } else {
     return absl::UnimplementedError(absl::StrCat(path, ": architecture ", ToAbsl(arch),
                                                  " is not supported (supported: LlamaForCausalLM, "
-                                                 "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"));
+                                                 "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, "
+                                                 "Gemma3ForCausalLM, Gemma3ForConditionalGeneration)"));
   }
   // The converter's reading: an integer key must hold a JSON integer; a
   // value of another type counts as absent.
@@ -140,6 +143,9 @@ std::optional<std::string> MapName(const std::string& n, const HfConfig& cfg) {
       {"mlp.down_proj.weight", "ffn_down.weight"},
   };
   if (std::strcmp(rest, "self_attn.rotary_emb.inv_freq") == 0) return std::string();
+  if (IsGemmaArch(cfg.arch)) {
+    if (auto g = GemmaBlockTensorName(rest)) return absl::StrCat("blk.", layer, ".", ToAbsl(*g));
+  }
   for (const auto& [hf, gg] : kMap) {
     if (std::strcmp(rest, hf) == 0) return absl::StrCat("blk.", layer, ".", gg);
   }
@@ -248,6 +254,10 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
   md->SetString(GgufKeyName(GgufKey::kGeneralType), "model");
   md->SetString(GgufKeyName(GgufKey::kGeneralName), name);
   md->SetString(GgufKeyName(GgufKey::kGeneralSizeLabel), SizeLabel(n_params));
+  if (IsGemmaArch(a)) {
+    AddGemmaArchMetadata(cfg, md);
+    return;
+  }
   u32(K::kBlockCount, cfg.n_layer);
   if (cfg.has_ctx) u32(K::kContextLength, cfg.n_ctx);
   u32(K::kEmbeddingLength, cfg.n_embd);

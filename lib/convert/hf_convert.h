@@ -34,6 +34,14 @@ struct HfConfig {
   // rope_type "llama3" (Llama 3.1+): written as a rope_freqs.weight tensor.
   double low_freq_factor = 1.0, high_freq_factor = 4.0;
   int64_t original_ctx = 8192;
+  // Gemma 2/3 (convert/gemma_convert.h): 0 = no soft-capping.
+  double attn_softcap = 0, final_softcap = 0;
+  int64_t sliding_window = 0;       // 0: every layer global
+  int64_t sliding_window_pattern = 0;  // gemma3: every n-th layer global
+  // gemma3: which keys config.json itself has (the converter writes those
+  // first, then Gemma3Model's defaults for the others).
+  bool has_n_head = true, has_eps = true, has_local_theta = false;
+  double rope_local_theta = 0;
 };
 
 // Parses a config.json; Unimplemented for unsupported architectures.

@@ -55,7 +55,9 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   };
   // Every tensor llama.cpp's loader requires for the architecture (its
   // llama-model.cpp): qwen2's q/k/v biases, qwen3's per-head q/k norms.
-  const bool bias = cfg.arch == "qwen2", qk_norm = cfg.arch == "qwen3";
+  // gemma2/gemma3: post-attention and post-FFN norms; gemma3's q/k norms.
+  const bool bias = cfg.arch == "qwen2", qk_norm = cfg.arch == "qwen3" || cfg.arch == "gemma3";
+  const bool post_norms = cfg.arch == "gemma2" || cfg.arch == "gemma3";
   std::vector<Spec> specs;
   specs.push_back({"token_embd.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
   for (int64_t l = 0; l < cfg.n_layer; ++l) {
@@ -74,10 +76,12 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
       specs.push_back({b + "attn_k_norm.weight", {hd}, 0.1f, true});
     }
     specs.push_back({b + "attn_output.weight", {cfg.n_head * hd, cfg.n_embd}, 0.02f});
+    if (post_norms) specs.push_back({b + "post_attention_norm.weight", {cfg.n_embd}, 0.1f, true});
     specs.push_back({b + "ffn_norm.weight", {cfg.n_embd}, 0.1f, true});
     specs.push_back({b + "ffn_gate.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
     specs.push_back({b + "ffn_up.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
     specs.push_back({b + "ffn_down.weight", {cfg.n_ff, cfg.n_embd}, 0.02f});
+    if (post_norms) specs.push_back({b + "post_ffw_norm.weight", {cfg.n_embd}, 0.1f, true});
   }
   specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
   if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
@@ -109,6 +113,10 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     src.tensors.push_back(std::move(t));
   }
   AddHfArchMetadata(cfg, absl::StrCat("random-seed", o.seed), n_params, &src.metadata);
+  // Without a vocabulary llama.cpp sizes the output from <arch>.vocab_size,
+  // which the converter writes for llama only.
+  const std::string vocab_key = GgufKeyName(GgufArchKey::kVocabSize, cfg.arch);
+  if (o.vocab.empty() && src.metadata.Find(vocab_key) == nullptr) src.metadata.SetU32(vocab_key, cfg.vocab);
   src.metadata.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   if (!o.vocab.empty()) {
     ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> vf, GgufFile::Open(o.vocab));

@@ -68,8 +68,11 @@ constexpr std::string_view kArchKeySuffixes[] = {
     "rope.scaling.original_context_length",
     "rope.scaling.yarn_beta_fast",
     "rope.scaling.yarn_beta_slow",
+    "attn_logit_softcapping",
+    "final_logit_softcapping",
+    "rope.freq_base_swa",
 };
-static_assert(std::size(kArchKeySuffixes) == static_cast<size_t>(GgufArchKey::kRopeScalingYarnBetaSlow) + 1);
+static_assert(std::size(kArchKeySuffixes) == static_cast<size_t>(GgufArchKey::kRopeFreqBaseSwa) + 1);
 
 }  // namespace
 

@@ -82,6 +82,11 @@ enum class GgufArchKey {
   kRopeScalingOriginalContextLength,
   kRopeScalingYarnBetaFast,
   kRopeScalingYarnBetaSlow,
+  // Gemma 2/3: tanh soft-capping of attention scores and output logits,
+  // the local layers' RoPE base.
+  kAttnLogitSoftcapping,
+  kFinalLogitSoftcapping,
+  kRopeFreqBaseSwa,
 };
 
 // The key's name for architecture `arch`, e.g. "llama.context_length".

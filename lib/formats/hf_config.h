@@ -90,6 +90,9 @@ struct HfConfigJson {
   // Sliding-window attention.
   HfConfigValue sliding_window, use_sliding_window, max_window_layers, sliding_window_pattern, layer_types;
 
+  // Gemma 2/3: soft-capping, the query scale, the local layers' RoPE base.
+  HfConfigValue attn_logit_softcapping, final_logit_softcapping, query_pre_attn_scalar, rope_local_base_freq;
+
   // Mixture of experts: Mixtral, Qwen-MoE, DeepSeek.
   HfConfigValue num_local_experts, num_experts, n_routed_experts, num_experts_per_tok;
   HfConfigValue moe_intermediate_size, shared_expert_intermediate_size, n_shared_experts;
