@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/formats/gguf_keys.h"
+#include "lib/model/arch_gemma.h"
 
 namespace llmtk {
 namespace {
@@ -113,9 +114,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: '",
                                             ToAbsl(GgufKeyName(GgufKey::kGeneralArchitecture)), "' is missing"));
   c.arch = std::string(*arch);
-  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3")
+  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && !IsGemmaModelArch(c.arch))
     return absl::UnimplementedError(absl::StrCat(f.name(), ": architecture '", c.arch,
-                                                 "' is not supported (supported: llama, qwen2, qwen3)"));
+                                                 "' is not supported (supported: llama, qwen2, qwen3, gemma2, gemma3)"));
   if (auto name = f.GetString(GgufKeyName(GgufKey::kGeneralName)); name.ok()) c.name = std::string(*name);
   const Meta meta(f, c.arch);
   ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt(GgufArchKey::kBlockCount));
@@ -162,6 +163,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   } else if (scaling != "none") {
     return absl::UnimplementedError(absl::StrCat(f.name(), ": rope scaling type '", scaling, "' is not supported"));
   }
+  if (IsGemmaModelArch(c.arch)) RETURN_IF_ERROR(LoadGemmaConfig(f, &c));
 
   TensorBinder bind(f);
   const GgufTensor* emb = f.FindTensor("token_embd.weight");
@@ -171,7 +173,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   c.n_vocab = static_cast<int>(emb->dims[1]);
   RETURN_IF_ERROR(bind.Matrix("token_embd.weight", c.n_embd, c.n_vocab, &m->token_embd_));
   RETURN_IF_ERROR(bind.Vector("output_norm.weight", c.n_embd, &m->output_norm_));
-  RETURN_IF_ERROR(bind.Matrix("output.weight", c.n_embd, c.n_vocab, &m->output_, /*optional=*/true));
+  // gemma2's graph always multiplies by the embedding, whatever else the file holds.
+  if (c.arch != "gemma2")
+    RETURN_IF_ERROR(bind.Matrix("output.weight", c.n_embd, c.n_vocab, &m->output_, /*optional=*/true));
   if (m->output_.data == nullptr) {
     c.tied_output = true;
     m->output_ = m->token_embd_;
@@ -195,13 +199,15 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     RETURN_IF_ERROR(bind.Vector(b("attn_q"), q_dim, &l.bq, !need_bias));
     RETURN_IF_ERROR(bind.Vector(b("attn_k"), kv_dim, &l.bk, !need_bias));
     RETURN_IF_ERROR(bind.Vector(b("attn_v"), kv_dim, &l.bv, !need_bias));
-    const bool need_norm = c.arch == "qwen3";
+    const bool need_norm = c.arch == "qwen3" || c.arch == "gemma3";
     RETURN_IF_ERROR(bind.Vector(n("attn_q_norm"), c.head_dim, &l.q_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("attn_k_norm"), c.head_dim, &l.k_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("ffn_norm"), c.n_embd, &l.ffn_norm));
     RETURN_IF_ERROR(bind.Matrix(n("ffn_gate"), c.n_embd, c.n_ff, &l.w_gate));
     RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, c.n_ff, &l.w_up));
     RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
+    RETURN_IF_ERROR(bind.Vector(n("post_attention_norm"), c.n_embd, &l.attn_post_norm, !c.gemma));
+    RETURN_IF_ERROR(bind.Vector(n("post_ffw_norm"), c.n_embd, &l.ffn_post_norm, !c.gemma));
     if (l.bq != nullptr) c.qkv_bias = true;
     if (l.q_norm != nullptr) c.qk_norm = true;
   }

@@ -4,7 +4,8 @@
 // Model holds the architecture description (from GGUF metadata) and views of
 // the weights inside the memory-mapped file; nothing is copied. Supported
 // architectures: `llama` (Llama 2/3, TinyLlama, SmolLM, Mistral), `qwen2`
-// (q/k/v biases), `qwen3` (per-head q/k RMSNorm); GQA/MQA; tied or separate
+// (q/k/v biases), `qwen3` (per-head q/k RMSNorm), `gemma2` and `gemma3`
+// (model/arch_gemma.h); GQA/MQA; tied or separate
 // output; RoPE in normal or NeoX layout with linear or YaRN scaling.
 //
 // Thread-safety: a Model is immutable after Load and may be shared by any
@@ -26,7 +27,7 @@ namespace llmtk {
 enum class RopeLayout { kNormal, kNeox };
 
 struct ModelConfig {
-  std::string arch;  // "llama", "qwen2", "qwen3"
+  std::string arch;  // "llama", "qwen2", "qwen3", "gemma2", "gemma3"
   std::string name;  // general.name, may be empty
   int n_layer = 0;
   int n_embd = 0;
@@ -50,6 +51,18 @@ struct ModelConfig {
   bool tied_output = false;
   bool qkv_bias = false;
   bool qk_norm = false;
+  // Gemma 2/3 (model/arch_gemma.h): embeddings scaled by sqrt(n_embd),
+  // GeGLU, norms after attention and FFN, Q scaled by attn_scale after RoPE
+  // (the softmax then scales by 1), tanh soft-capping (0: none).
+  bool gemma = false;
+  float attn_scale = 0.f;
+  float attn_softcap = 0.f, final_softcap = 0.f;
+  // Sliding-window attention: a local layer's token sees positions
+  // p - n_swa < q <= p; local layers rotate with their own RoPE base/scale.
+  int n_swa = 0;
+  std::vector<uint8_t> swa_layers;  // per layer, 1 = local; empty: none
+  float rope_base_swa = 10000.f, rope_freq_scale_swa = 1.f;
+  bool is_swa(int layer) const { return !swa_layers.empty() && swa_layers[layer] != 0; }
 };
 
 // Weights of one transformer block, viewed in the mapped file.
@@ -63,6 +76,8 @@ struct LayerWeights {
   const float* k_norm = nullptr;
   const float* ffn_norm = nullptr;
   WeightMatrix w_gate, w_up, w_down;
+  const float* attn_post_norm = nullptr;  // Gemma
+  const float* ffn_post_norm = nullptr;
 };
 
 class Model {

@@ -11,6 +11,7 @@
 #include "lib/base/compute_pool.h"
 #include "lib/kernels/internal.h"
 #include "lib/ggml/quant.h"
+#include "lib/model/arch_gemma.h"
 
 namespace llmtk {
 namespace {
@@ -85,7 +86,12 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim);
   rope_cos_.resize(B * (c.n_rot / 2));
   rope_sin_.resize(B * (c.n_rot / 2));
+  if (SwaOwnRope()) {
+    rope_cos_swa_.resize(B * (c.n_rot / 2));
+    rope_sin_swa_.resize(B * (c.n_rot / 2));
+  }
   pos_cell_.resize(n_ctx_);
+  if (!c.swa_layers.empty()) cell_pos_.assign(n_ctx_, 0);
   tok_pos_.resize(B);
   tok_cell_.resize(B);
   tok_seq_.resize(B);
@@ -272,7 +278,10 @@ absl::Status Session::EvalCells(absl::Span<const CellToken> tokens, std::vector<
 
 void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits, bool masked) {
   EmbedTokens(tokens, n);
-  ComputeRopeAngles(n);
+  const ModelConfig& c = model_.config();
+  ComputeRopeAngles(n, c.rope_base, c.rope_freq_scale, rope_cos_.data(), rope_sin_.data());
+  if (SwaOwnRope())
+    ComputeRopeAngles(n, c.rope_base_swa, c.rope_freq_scale_swa, rope_cos_swa_.data(), rope_sin_swa_.data());
   for (int l = 0; l < model_.config().n_layer; ++l) {
     AttentionBlock(l, n, masked);
     FeedForwardBlock(l, n);
@@ -294,22 +303,31 @@ void Session::EmbedTokens(const int32_t* tokens, int n) {
     const uint8_t* row = static_cast<const uint8_t*>(emb.data) + RowBytes(emb.type, E) * tokens[t];
     DequantizeRow(emb.type, row, x_.data() + static_cast<size_t>(t) * E, E);
   }
+  // Gemma: ggml_scale by sqrtf(n_embd).
+  if (M.config().gemma) {
+    const float scale = std::sqrt(static_cast<float>(E));
+    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] *= scale;
+  }
+}
+
+bool Session::SwaOwnRope() const {
+  const ModelConfig& c = model_.config();
+  return !c.swa_layers.empty() && (c.rope_base_swa != c.rope_base || c.rope_freq_scale_swa != c.rope_freq_scale);
 }
 
 // As ggml_rope_cache_init: theta advances by repeated multiplication with
 // theta_scale, and is divided by the pair's rope_freqs factor when the model
 // has them.
-void Session::ComputeRopeAngles(int n) {
+void Session::ComputeRopeAngles(int n, float rope_base, float freq_scale, float* cos_out, float* sin_out) {
   const ModelConfig& c = model_.config();
   const int half_rot = c.n_rot / 2;
-  const float theta_scale = std::pow(c.rope_base, -2.0f / c.n_rot);
-  const float freq_scale = c.rope_freq_scale;
+  const float theta_scale = std::pow(rope_base, -2.0f / c.n_rot);
   const float ext_factor = c.rope_yarn ? 1.0f : 0.0f;
   float corr0 = 0, corr1 = 0;
   if (c.rope_yarn) {
-    corr0 = std::max(0.0f, std::floor(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_fast, c.rope_base)));
+    corr0 = std::max(0.0f, std::floor(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_fast, rope_base)));
     corr1 = std::min(static_cast<float>(c.n_rot - 1),
-                     std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, c.rope_base)));
+                     std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, rope_base)));
   }
   const float* ff = model_.rope_freqs();
   for (int t = 0; t < n; ++t) {
@@ -324,8 +342,8 @@ void Session::ComputeRopeAngles(int n) {
         th = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
         mscale *= 1.0f + 0.1f * std::log(1.0f / freq_scale);
       }
-      rope_cos_[t * half_rot + i] = std::cos(th) * mscale;
-      rope_sin_[t * half_rot + i] = std::sin(th) * mscale;
+      cos_out[t * half_rot + i] = std::cos(th) * mscale;
+      sin_out[t * half_rot + i] = std::sin(th) * mscale;
       theta *= theta_scale;
     }
   }
@@ -342,6 +360,9 @@ void Session::AttentionBlock(int l, int n, bool masked) {
   PrepareQkv(l, n);
   Attention(l, n, masked);
   MatMulRows(L.wo, att_.data(), n, xb_.data());
+  if (L.attn_post_norm != nullptr) {
+    for (int t = 0; t < n; ++t) RmsNorm(&xb_[t * E], L.attn_post_norm, E, c.rms_eps, &xb_[t * E]);
+  }
   for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
 }
 
@@ -365,10 +386,16 @@ void Session::PrepareQkv(int l, int n) {
       for (int h = 0; h < c.n_head; ++h) RmsNorm(q + h * hd, L.q_norm, hd, c.rms_eps, q + h * hd);
       for (int h = 0; h < c.n_head_kv; ++h) RmsNorm(k + h * hd, L.k_norm, hd, c.rms_eps, k + h * hd);
     }
-    const float* cs = &rope_cos_[t * half_rot];
-    const float* sn = &rope_sin_[t * half_rot];
+    const bool own_rope = c.is_swa(l) && SwaOwnRope();
+    const float* cs = own_rope ? &rope_cos_swa_[t * half_rot] : &rope_cos_[t * half_rot];
+    const float* sn = own_rope ? &rope_sin_swa_[t * half_rot] : &rope_sin_[t * half_rot];
     for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd, cs, sn, half_rot, c.rope_layout);
     for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd, cs, sn, half_rot, c.rope_layout);
+    // Gemma scales Q after RoPE (ggml_scale), and the softmax by 1.
+    if (c.attn_scale != 0.f) {
+      for (int i = 0; i < q_dim; ++i) q[i] *= c.attn_scale;
+    }
+    if (!cell_pos_.empty()) cell_pos_[tok_cell_[t]] = tok_pos_[t];
     // Store into the cache.
     const size_t off = (static_cast<size_t>(l) * n_ctx_ + tok_cell_[t]) * kv_dim * elem;
     if (kv_f32_) {
@@ -390,8 +417,19 @@ void Session::FeedForwardBlock(int l, int n) {
   for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
   MatMulRows(L.w_gate, xb_.data(), n, hb_.data());
   MatMulRows(L.w_up, xb_.data(), n, hb2_.data());
-  for (int t = 0; t < n; ++t) SwiGlu(&hb_[static_cast<size_t>(t) * c.n_ff], &hb2_[static_cast<size_t>(t) * c.n_ff], c.n_ff);
+  for (int t = 0; t < n; ++t) {
+    float* gate = &hb_[static_cast<size_t>(t) * c.n_ff];
+    const float* up = &hb2_[static_cast<size_t>(t) * c.n_ff];
+    if (c.gemma) {
+      GeGlu(gate, up, c.n_ff);
+    } else {
+      SwiGlu(gate, up, c.n_ff);
+    }
+  }
   MatMulRows(L.w_down, hb_.data(), n, xb_.data());
+  if (L.ffn_post_norm != nullptr) {
+    for (int t = 0; t < n; ++t) RmsNorm(&xb_[t * E], L.ffn_post_norm, E, c.rms_eps, &xb_[t * E]);
+  }
   for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
 }
 
@@ -403,13 +441,15 @@ void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
   const int rows = n - first;
   for (int t = first; t < n; ++t) RmsNorm(&x_[t * E], M.output_norm(), E, c.rms_eps, &xb_[(t - first) * E]);
   MatMulRows(M.output(), xb_.data(), rows, logits);
+  if (c.final_softcap != 0.f) SoftCap(logits, static_cast<int64_t>(rows) * c.n_vocab, c.final_softcap);
 }
 
 void Session::Attention(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int group = c.n_head / c.n_head_kv;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = c.attn_scale != 0.f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
+  const bool swa = c.is_swa(l);
   const size_t elem = kv_f32_ ? 4 : 2;
   const DType kv_type = kv_f32_ ? DType::kF32 : DType::kF16;
   const uint8_t* kbase = &k_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim * elem];
@@ -431,6 +471,15 @@ void Session::Attention(int l, int n, bool masked) {
         qv = q16;
       }
       DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
+      // Gemma 2: tanh soft-capping of the scores, before the mask.
+      if (c.attn_softcap != 0.f) SoftCap(s, pos + 1, c.attn_softcap);
+      // Sliding window, as llama.cpp's SWA mask: positions n_swa or more
+      // behind the token's are -inf.
+      if (swa) {
+        const int32_t p = tok_pos_[t];
+        for (int i = 0; i < pos; ++i)
+          if (p - cell_pos_[i] >= c.n_swa) s[i] = -INFINITY;
+      }
       // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
       // their (finite) V rows add exact zeros to the lanes.
       if (masked) {

@@ -104,8 +104,11 @@ class Session {
   void Forward(const int32_t* tokens, int n, LogitsMode mode, float* logits, bool masked);
   // x_ = the tokens' embeddings.
   void EmbedTokens(const int32_t* tokens, int n);
-  // rope_cos_, rope_sin_ = the RoPE angles of each token's position.
-  void ComputeRopeAngles(int n);
+  // cos_out, sin_out = the RoPE angles of each token's position for this
+  // base and frequency scale.
+  void ComputeRopeAngles(int n, float rope_base, float freq_scale, float* cos_out, float* sin_out);
+  // Whether local (sliding-window) layers rotate with angles of their own.
+  bool SwaOwnRope() const;
   // x_ += attention over norm(x_), the batch's keys and values cached.
   void AttentionBlock(int layer, int n, bool masked);
   // q_, k_, v_ as projected: biases added, q/k normed and rotated; k and v
@@ -149,6 +152,8 @@ class Session {
   std::vector<uint16_t> q16_;  // per head: head_dim halves
   std::vector<float> pv_lanes_;  // per head: 16 x head_dim partial sums
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
+  std::vector<float> rope_cos_swa_, rope_sin_swa_;  // local layers' own, when SwaOwnRope()
+  std::vector<int32_t> cell_pos_;  // position of each cache cell (sliding-window models)
 };
 
 }  // namespace llmtk
