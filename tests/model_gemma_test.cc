@@ -18,6 +18,9 @@
 
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "lib/base/io.h"
+#include "lib/base/sha256.h"
+#include "lib/convert/quantize_model.h"
 #include "lib/convert/random_model.h"
 #include "lib/eval/perplexity.h"
 #include "lib/ggml/types.h"
@@ -232,6 +235,39 @@ TEST(GemmaSoftCap, TanhScaled) {
   EXPECT_EQ(x[0], 0.f);
   EXPECT_FLOAT_EQ(x[1], std::tanh(1.f) * 50.f);
   EXPECT_FLOAT_EQ(x[2], -50.f);
+}
+
+// Quantized with llama.cpp's per-tensor rules: the bytes llama-quantize
+// (c392e50) writes from the same F32 file (testdata/run/gemma/llama-quantize.sha256).
+TEST(GemmaQuantize, BitIdenticalToLlamaQuantize) {
+  std::map<std::string, std::string> want;
+  std::ifstream in(Data("llama-quantize.sha256"));
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() == 3 && line[0] != '#') want[f[0] + "/" + f[1]] = f[2];
+  }
+  ASSERT_EQ(want.size(), 4u);
+  for (const auto& [key, sha] : want) {
+    const std::string arch = key.substr(0, key.find('/')), type = key.substr(key.find('/') + 1);
+    const std::string base = testing::TempDir() + "/" + arch + "-q-" + std::to_string(::getpid());
+    RandomModelOptions o;
+    o.config = Data(arch + ".config.json");
+    ASSERT_TRUE(WriteRandomModel(o, base + ".f32.gguf", "f32", 2).ok());
+    auto src = OpenGgufSource(base + ".f32.gguf");
+    ASSERT_TRUE(src.ok()) << src.status();
+    QuantizeOptions qo;
+    qo.target = ParseQuantTarget(type, false).value();
+    qo.threads = 2;
+    ASSERT_TRUE(QuantizeModel(*src, base + ".q.gguf", qo).ok());
+    std::string bytes = ReadFileToString(base + ".q.gguf").value();
+    if (arch == "gemma3-tiny") {
+      // As the reference's input was renamed (see the .sha256 file's header).
+      for (size_t p = 0; (p = bytes.find("gemma3", p)) != std::string::npos && p < 65536; ++p) bytes[p + 5] = '2';
+    }
+    EXPECT_EQ(Sha256Hex(bytes), sha) << key;
+    std::filesystem::remove(base + ".f32.gguf");
+    std::filesystem::remove(base + ".q.gguf");
+  }
 }
 
 }  // namespace
