@@ -1,5 +1,7 @@
 #include "lib/convert/gemma_convert.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "lib/formats/gguf_keys.h"
 
@@ -210,6 +212,20 @@ std::optional<std::string_view> GemmaBlockTensorName(std::string_view rest) {
 bool GemmaNormShifted(std::string_view n) {
   constexpr std::string_view kSuffix = "norm.weight";
   return n.size() >= kSuffix.size() && n.substr(n.size() - kSuffix.size()) == kSuffix;
+}
+
+float GemmaShiftNorm(float w, GgmlType dtype) {
+  // prepare_tensors widens every dtype but F16 and F32 to F32 before
+  // modify_tensors adds the 1: only an F16 checkpoint rounds the sum.
+  const float sum = w + 1.0f;
+  return dtype == GgmlType::kF16 ? Fp16ToFp32(Fp32ToFp16(sum)) : sum;
+}
+
+void AddGemmaTokenizerMetadata(const std::string& dir, GgufMetadata* md) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(dir + "/tokenizer.model", ec)) {
+    md->SetBool(GgufKeyName(GgufKey::kTokenizerAddSpacePrefix), false);
+  }
 }
 
 }  // namespace llmtk

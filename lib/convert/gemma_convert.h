@@ -14,6 +14,8 @@
 #include <string_view>
 
 #include "lib/convert/hf_convert.h"
+#include "lib/formats/gguf_writer.h"
+#include "lib/ggml/types.h"
 #include "lib/formats/hf_config.h"
 
 namespace llmtk {
@@ -39,6 +41,14 @@ std::optional<std::string_view> GemmaBlockTensorName(std::string_view rest);
 // Whether the converter adds 1 to this (GGUF-named) tensor: Gemma's RMSNorm
 // multiplies by (1 + w).
 bool GemmaNormShifted(std::string_view gguf_name);
+// w + 1 as the converter computes it for a checkpoint tensor of `dtype`:
+// in F16 for F16 (rounded), in F32 for F32 and BF16 (widened first).
+float GemmaShiftNorm(float w, GgmlType dtype);
+
+// What Gemma2Model/Gemma3Model.set_vocab add after the SentencePiece
+// vocabulary: tokenizer.ggml.add_space_prefix = false (when the checkpoint
+// has a tokenizer.model).
+void AddGemmaTokenizerMetadata(const std::string& dir, GgufMetadata* md);
 
 }  // namespace llmtk
 

@@ -9,6 +9,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -294,7 +296,20 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
     // convert_hf_to_gguf.py yields this generated tensor before the checkpoint's.
     src.tensors.push_back(RopeFreqsTensor(cfg));
   }
+  // convert_hf_to_gguf.py reads each file's tensors in safetensors' keys()
+  // order, which is sorted by name, whatever order the header has.
+  std::vector<const SafetensorsTensor*> order;
+  std::map<std::string, size_t> file_rank;
   for (const SafetensorsTensor& t : st->tensors()) {
+    order.push_back(&t);
+    file_rank.emplace(t.file, file_rank.size());
+  }
+  std::stable_sort(order.begin(), order.end(), [&](const SafetensorsTensor* a, const SafetensorsTensor* b) {
+    const size_t fa = file_rank[a->file], fb = file_rank[b->file];
+    return fa != fb ? fa < fb : a->name < b->name;
+  });
+  for (const SafetensorsTensor* tp_sorted : order) {
+    const SafetensorsTensor& t = *tp_sorted;
     std::optional<std::string> name = MapName(t.name, cfg);
     if (!name) {
       unknown.push_back(t.name);
@@ -316,8 +331,21 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
     const bool permute = cfg.permute_qk && (is_q || is_k) && t.shape.size() == 2;
     // convert_hf_to_gguf.py keeps 1-D tensors (norms, biases) in F32.
     const bool to_f32 = t.shape.size() <= 1 && *type != GgmlType::kF32;
-    s.type = to_f32 ? GgmlType::kF32 : *type;
-    if (!permute && !to_f32) {
+    // Gemma's norms scale by (1 + w): the converter adds the 1, in the
+    // checkpoint's dtype (torch rounds the sum to BF16/F16), then widens.
+    const bool shift = IsGemmaArch(cfg.arch) && GemmaNormShifted(s.name);
+    s.type = to_f32 || shift ? GgmlType::kF32 : *type;
+    if (shift) {
+      const SafetensorsTensor* tp = &t;
+      const GgmlType from = *type;
+      s.load = [tp, from](std::vector<uint8_t>* out) -> absl::Status {
+        out->resize(static_cast<size_t>(tp->n_elements) * 4);
+        float* f = reinterpret_cast<float*>(out->data());
+        DequantizeRow(from, tp->data, f, tp->n_elements);
+        for (int64_t i = 0; i < tp->n_elements; ++i) f[i] = GemmaShiftNorm(f[i], from);
+        return absl::OkStatus();
+      };
+    } else if (!permute && !to_f32) {
       s.data = t.data;
     } else {
       const SafetensorsTensor* tp = &t;
@@ -349,8 +377,13 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
 
   GgufMetadata& md = src.metadata;
   AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
+  // Gemma 3 follows the convert_hf_to_gguf.py that knows it (2025 on),
+  // which writes the quantization version before the vocabulary.
+  const bool qv_first = cfg.arch == "gemma3";
+  if (qv_first) md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
-  md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
+  if (IsGemmaArch(cfg.arch)) AddGemmaTokenizerMetadata(dir, &md);
+  if (!qv_first) md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));
   return src;
 }

@@ -9,8 +9,7 @@
 //   ppl    -- llama-perplexity's number on the ids: chunks of --ctx tokens,
 //             each one batch from an empty cache, the second half scored
 //             (no BOS put in: a file without a vocabulary has none), the
-//             log-softmax of each scored token from its logit, the greedy
-//             token's (the maximum) and llama.cpp's sum of exp(l - max).
+//             log-softmax of each scored token over its full logit row.
 //             Prints "PPL = x" (6 decimals) and each chunk's running value.
 //   greedy -- the ids as a prompt (one batch), then --n greedy tokens one at a
 //             time; prints the generated ids on one line.
@@ -73,11 +72,6 @@ async function main() {
     return idx;
   }
   const all = (n) => Uint32Array.from({ length: n }, (_, i) => i);
-  // The addon returns logits as flat [token, value, token, value, ...].
-  const logitOf = (flat, tok) => {
-    for (let i = 0; i < flat.length; i += 2) if (flat[i] === tok) return flat[i + 1];
-    throw new Error(`no logit for token ${tok}`);
-  };
 
   if (o.mode === 'ppl') {
     const n = o.ctx, first = n / 2, chunks = Math.floor(ids.length / n);
@@ -90,11 +84,19 @@ async function main() {
       const idx = await decode(chunk, 0, all(n));
       for (let j = first; j < n - 1; j++) {
         const target = chunk[j + 1];
-        const [sel, , , logits, total] = await ctx.sampleToken(idx[j], sampler, false, false,
-          [[target], false, false, true, 0], true);
-        const lt = logitOf(logits, target);
-        const lm = logitOf(logits, sel);
-        nll += -(lt - lm - Math.log(total));
+        // The whole row, and llama-perplexity's arithmetic on it (expf of
+        // each logit minus the maximum, summed in double): the addon's own
+        // sum (totalLogitWeight) is in float, which drifts by a few 1e-3 on
+        // a 256k vocabulary.
+        const [, , , flat] = await ctx.sampleToken(idx[j], sampler, false, false, true);
+        let mx = -Infinity, lt = NaN;
+        for (let i = 0; i < flat.length; i += 2) {
+          if (flat[i + 1] > mx) mx = flat[i + 1];
+          if (flat[i] === target) lt = flat[i + 1];
+        }
+        let sum = 0;
+        for (let i = 1; i < flat.length; i += 2) sum += Math.fround(Math.exp(Math.fround(flat[i] - mx)));
+        nll += -(lt - mx - Math.log(sum));
         count++;
       }
       line.push(`[${c + 1}]${Math.exp(nll / count).toFixed(4)}`);
