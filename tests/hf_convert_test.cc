@@ -136,15 +136,17 @@ TEST_F(Qwen3Dir, MapsNamesNormsAndKeysWithoutPermuting) {
   ASSERT_TRUE(src.ok()) << src.status();
   std::vector<std::string> names;
   for (const auto& t : src->tensors) names.push_back(t.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"token_embd.weight", "blk.0.attn_norm.weight", "blk.0.attn_q.weight",
-                                             "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
-                                             "blk.0.attn_q_norm.weight", "blk.0.attn_k_norm.weight",
-                                             "blk.0.ffn_norm.weight", "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight",
-                                             "blk.0.ffn_down.weight", "output_norm.weight"}));
-  EXPECT_EQ(src->tensors[2].type, GgmlType::kBF16);
-  EXPECT_NE(src->tensors[2].data, nullptr);  // qwen rope is NeoX style: rows stay as they are
-  EXPECT_EQ(src->tensors[6].type, GgmlType::kF32);  // 1-D tensors become F32
-  EXPECT_EQ(src->tensors[9].dims, (std::vector<int64_t>{64, 128}));
+  // In safetensors' keys() order (sorted by HF name), as convert_hf_to_gguf.py
+  // reads them, whatever the header's order.
+  EXPECT_EQ(names, (std::vector<std::string>{"token_embd.weight", "blk.0.attn_norm.weight", "blk.0.ffn_down.weight",
+                                             "blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_norm.weight",
+                                             "blk.0.attn_k_norm.weight", "blk.0.attn_k.weight",
+                                             "blk.0.attn_output.weight", "blk.0.attn_q_norm.weight",
+                                             "blk.0.attn_q.weight", "blk.0.attn_v.weight", "output_norm.weight"}));
+  EXPECT_EQ(src->tensors[10].type, GgmlType::kBF16);
+  EXPECT_NE(src->tensors[10].data, nullptr);  // qwen rope is NeoX style: rows stay as they are
+  EXPECT_EQ(src->tensors[9].type, GgmlType::kF32);  // 1-D tensors become F32
+  EXPECT_EQ(src->tensors[3].dims, (std::vector<int64_t>{64, 128}));
   const auto* kl = src->metadata.Find("qwen3.attention.key_length");
   ASSERT_NE(kl, nullptr);
   EXPECT_EQ(src->metadata.Find("qwen3.vocab_size"), nullptr);
@@ -183,7 +185,8 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
   EXPECT_EQ(src.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(std::string(src.status().message()),
             dir_ + "/config.json: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
-                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)");
+                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, "
+                   "Gemma3ForCausalLM, Gemma3ForConditionalGeneration)");
 }
 
 }  // namespace

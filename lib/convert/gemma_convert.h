@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "lib/convert/hf_convert.h"
+#include "lib/convert/hf_arch_config.h"
 #include "lib/formats/gguf_writer.h"
 #include "lib/ggml/types.h"
 #include "lib/formats/hf_config.h"

@@ -66,43 +66,41 @@ void SoftCap(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i] * inv) * cap;
 }
 
-absl::Status LoadGemmaConfig(const GgufFile& f, ModelConfig* c) {
-  const std::string& a = c->arch;
-  auto key = [&](GgufArchKey k) { return GgufKeyName(k, a); };
-  c->gemma = true;
-  const int n = c->n_layer;
-  c->swa_layers.assign(n, 0);
-  if (a == "gemma2") {
+absl::StatusOr<GemmaConfig> LoadGemmaConfig(const GgufFile& f, std::string_view arch, int n_layer, int n_embd,
+                                            int n_head, int head_dim, float rope_base, float rope_freq_scale) {
+  auto key = [&](GgufArchKey k) { return GgufKeyName(k, arch); };
+  GemmaConfig c;
+  const int n = n_layer;
+  c.swa_layers.assign(n, 0);
+  if (arch == "gemma2") {
     // llama.cpp's defaults for files that predate these keys.
-    c->n_swa = 4096;
-    c->attn_softcap = 50.0f;
-    c->final_softcap = 30.0f;
-    RETURN_IF_ERROR(OptionalU32(f, key(GgufArchKey::kAttentionSlidingWindow), &c->n_swa));
-    RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kAttnLogitSoftcapping), &c->attn_softcap));
-    RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kFinalLogitSoftcapping), &c->final_softcap));
-    for (int l = 0; l < n; ++l) c->swa_layers[l] = l % 2 == 0;
-    c->rope_base_swa = c->rope_base;
-    c->rope_freq_scale_swa = c->rope_freq_scale;
+    c.n_swa = 4096;
+    c.attn_softcap = 50.0f;
+    c.final_softcap = 30.0f;
+    RETURN_IF_ERROR(OptionalU32(f, key(GgufArchKey::kAttentionSlidingWindow), &c.n_swa));
+    RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kAttnLogitSoftcapping), &c.attn_softcap));
+    RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kFinalLogitSoftcapping), &c.final_softcap));
+    for (int l = 0; l < n; ++l) c.swa_layers[l] = l % 2 == 0;
+    c.rope_base_swa = rope_base;
+    c.rope_freq_scale_swa = rope_freq_scale;
   } else {
-    c->n_swa = 0;
-    c->final_softcap = 0.0f;
-    RETURN_IF_ERROR(OptionalU32(f, key(GgufArchKey::kAttentionSlidingWindow), &c->n_swa));
-    RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kFinalLogitSoftcapping), &c->final_softcap));
-    if (c->n_swa > 0) {
-      for (int l = 0; l < n; ++l) c->swa_layers[l] = l % 6 < 5;
+    RETURN_IF_ERROR(OptionalU32(f, key(GgufArchKey::kAttentionSlidingWindow), &c.n_swa));
+    RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kFinalLogitSoftcapping), &c.final_softcap));
+    if (c.n_swa > 0) {
+      for (int l = 0; l < n; ++l) c.swa_layers[l] = l % 6 < 5;
     }
-    c->rope_base_swa = 10000.0f;
-    c->rope_freq_scale_swa = 1.0f;
+    c.rope_base_swa = 10000.0f;
+    c.rope_freq_scale_swa = 1.0f;
   }
-  RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kRopeFreqBaseSwa), &c->rope_base_swa));
-  if (c->n_swa <= 0) c->swa_layers.clear();
+  RETURN_IF_ERROR(OptionalF32(f, key(GgufArchKey::kRopeFreqBaseSwa), &c.rope_base_swa));
+  if (c.n_swa <= 0) c.swa_layers.clear();
   // llama.cpp picks the query scale by model size, which it reads from the
   // layer count: 27B (gemma2: 46 layers, gemma3: 62) uses n_embd / n_head,
   // which is its query_pre_attn_scalar; every other size head_dim.
-  const bool is_27b = (a == "gemma2" && n == 46) || (a == "gemma3" && n == 62);
-  c->attn_scale = is_27b ? 1.0f / std::sqrt(static_cast<float>(c->n_embd / c->n_head))
-                         : 1.0f / std::sqrt(static_cast<float>(c->head_dim));
-  return absl::OkStatus();
+  const bool is_27b = (arch == "gemma2" && n == 46) || (arch == "gemma3" && n == 62);
+  c.attn_scale = is_27b ? 1.0f / std::sqrt(static_cast<float>(n_embd / n_head))
+                        : 1.0f / std::sqrt(static_cast<float>(head_dim));
+  return c;
 }
 
 }  // namespace llmtk

@@ -163,7 +163,18 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   } else if (scaling != "none") {
     return absl::UnimplementedError(absl::StrCat(f.name(), ": rope scaling type '", scaling, "' is not supported"));
   }
-  if (IsGemmaModelArch(c.arch)) RETURN_IF_ERROR(LoadGemmaConfig(f, &c));
+  if (IsGemmaModelArch(c.arch)) {
+    ASSIGN_OR_RETURN(GemmaConfig g, LoadGemmaConfig(f, c.arch, c.n_layer, c.n_embd, c.n_head, c.head_dim,
+                                                    c.rope_base, c.rope_freq_scale));
+    c.gemma = true;
+    c.attn_scale = g.attn_scale;
+    c.attn_softcap = g.attn_softcap;
+    c.final_softcap = g.final_softcap;
+    c.n_swa = g.n_swa;
+    c.swa_layers = std::move(g.swa_layers);
+    c.rope_base_swa = g.rope_base_swa;
+    c.rope_freq_scale_swa = g.rope_freq_scale_swa;
+  }
 
   TensorBinder bind(f);
   const GgufTensor* emb = f.FindTensor("token_embd.weight");

@@ -1,0 +1,40 @@
+// convert/hf_arch_config: HfConfig, what convert_hf_to_gguf.py takes from a
+// config.json -- a value type of its own so that the converter
+// (convert/hf_convert) and the families it dispatches to
+// (convert/gemma_convert) share it without including each other.
+//
+// Thread-safety: a value.
+#ifndef LLMTK_LIB_CONVERT_HF_ARCH_CONFIG_H_
+#define LLMTK_LIB_CONVERT_HF_ARCH_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+namespace llmtk {
+
+// What convert_hf_to_gguf.py takes from config.json.
+struct HfConfig {
+  std::string arch;  // GGUF architecture
+  bool permute_qk = false;
+  int64_t n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, n_ctx = 0, vocab = 0, head_dim = 0;
+  bool has_ctx = false, has_head_kv = false, has_theta = false, has_head_dim = false;
+  double rope_theta = 0, rms_eps = 1e-6;
+  bool tied = false;
+  std::string rope_scaling_type;
+  double rope_scaling_factor = 0;
+  // rope_type "llama3" (Llama 3.1+): written as a rope_freqs.weight tensor.
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;
+  int64_t original_ctx = 8192;
+  // Gemma 2/3 (convert/gemma_convert.h): 0 = no soft-capping.
+  double attn_softcap = 0, final_softcap = 0;
+  int64_t sliding_window = 0;       // 0: every layer global
+  int64_t sliding_window_pattern = 0;  // gemma3: every n-th layer global
+  // gemma3: which keys config.json itself has (the converter writes those
+  // first, then Gemma3Model's defaults for the others).
+  bool has_n_head = true, has_eps = true, has_local_theta = false;
+  double rope_local_theta = 0;
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_CONVERT_HF_ARCH_CONFIG_H_
