@@ -59,6 +59,10 @@ struct MemoryEstimate {
   };
   std::vector<Phase> phases;
   std::string peak_phase;
+  // --measure other than the default: its name, and (reserved, nvidia-smi)
+  // the caching allocator's reserve, included in the buffers/overhead line.
+  std::string measure;
+  int64_t allocator_reserve = 0;
 
   int64_t TotalPerGpu() const;
   const MemoryLine* Find(const std::string& name) const;
@@ -103,6 +107,13 @@ enum class Recompute { kNone, kSelective, kFull };
 // compiled chunked cross-entropy, one chunk upcast at a time; kFused: a fused
 // linear + cross-entropy (Liger, Apple CCE) that never holds the logits.
 enum class LossImpl { kHfFp32, kChunked, kFused };
+// What the figure measures (docs/vram.md "What the measurement reports"):
+// kBudget (the default): allocated bytes + --alloc-overhead slack + the CUDA
+// context, a planning figure; kAllocated: torch.cuda.max_memory_allocated();
+// kReserved: torch.cuda.max_memory_reserved(), the caching allocator's
+// segments; kNvidiaSmi: reserved + CUDA context (+ NCCL buffers on several
+// GPUs), what nvidia-smi shows for the process.
+enum class Measure { kBudget, kAllocated, kReserved, kNvidiaSmi };
 
 struct TrainingOptions {
   TrainMethod method = TrainMethod::kFull;
@@ -149,6 +160,7 @@ struct TrainingOptions {
   bool sp = false;
   int64_t cuda_context = 512 * kMiB;
   double alloc_overhead = 0.05;
+  Measure measure = Measure::kBudget;
 };
 
 // Parses names used by the CLI: engine hf|vllm|llama.cpp; optimizer
@@ -161,6 +173,8 @@ absl::StatusOr<Recompute> ParseRecompute(std::string_view s);
 absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
 // hf-fp32 | chunked | fused.
 absl::StatusOr<LossImpl> ParseLoss(std::string_view s);
+// allocated | reserved | nvidia-smi (budget is the default, not a name).
+absl::StatusOr<Measure> ParseMeasure(std::string_view s);
 // FSDP sharding strategy as a ZeRO stage: full -> 3, grad-op -> 2, none -> 0.
 absl::StatusOr<int> ParseFsdp(std::string_view s);
 

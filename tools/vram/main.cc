@@ -25,7 +25,7 @@ struct Flags {
   bool no_flash = false;
   // train
   std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
-              precision = "mixed", recompute = "none", fsdp, loss;
+              precision = "mixed", recompute = "none", fsdp, loss, measure;
   int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
           loss_chunks = 0;
   bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
@@ -127,6 +127,9 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.sp = f.sp;
     o.cuda_context = cuda;
     if (f.alloc_overhead >= 0) o.alloc_overhead = f.alloc_overhead;
+    if (!f.measure.empty()) {
+      ASSIGN_OR_RETURN(o.measure, ParseMeasure(f.measure));
+    }
   }
   ASSIGN_OR_RETURN(std::string text, RunVramRequest(r));
   return WriteStdout(text);
@@ -195,6 +198,10 @@ int main(int argc, char** argv) {
                     "(Liger/CCE)");
   train->add_option("--loss-chunks", f.loss_chunks,
                     "chunks for --loss chunked|fused (default 8); alone, N > 1 means --loss chunked");
+  train->add_option("--measure", f.measure,
+                    "allocated (max_memory_allocated) | reserved (max_memory_reserved: caching "
+                    "allocator) | nvidia-smi (reserved + CUDA context + NCCL); default: a budget, "
+                    "allocated + --alloc-overhead + --cuda-context");
   train->add_option("--zero", f.zero, "ZeRO stage 0-3");
   train->add_option("--fsdp", f.fsdp, "full | grad-op | none (= ZeRO 3 | 2 | 0)");
   train->add_flag("--offload-optimizer", f.offload_opt, "optimizer states on CPU");
