@@ -7,6 +7,8 @@
 #include "gtest/gtest.h"
 #include "lib/vram/allocator.h"
 #include "lib/vram/estimate.h"
+#include "lib/vram/formats.h"
+#include "lib/vram/internal.h"
 #include "lib/vram/model_shape.h"
 #include "lib/vram/train_internal.h"
 
@@ -143,6 +145,34 @@ TEST(Measure, ReservePartsByHand) {
   o.offload_params = o.offload_gradients = o.offload_optimizer = true;
   in.dp = 2;
   EXPECT_EQ(internal::PlanReserve(m, o, in).rounding, 0);
+}
+
+// Inference (--engine hf): allocated is the budget without context and
+// slack; reserved adds the weights' segment slack and the activation share;
+// other engines have no PyTorch allocator to measure.
+TEST(Measure, Inference) {
+  const ModelShape m = Load("meta-llama__Llama-2-7b-hf");
+  InferenceOptions o;
+  o.weights = "nf4";
+  o.context = 256;
+  o.cuda_context = 0;
+  o.alloc_overhead = 0;
+  const MemoryEstimate budget = *EstimateInference(m, o);
+  o.cuda_context = 512 * kMiB;
+  o.alloc_overhead = 0.05;
+  o.measure = Measure::kAllocated;
+  const MemoryEstimate allocated = *EstimateInference(m, o);
+  EXPECT_EQ(allocated.TotalPerGpu(), budget.TotalPerGpu());
+  o.measure = Measure::kReserved;
+  const MemoryEstimate reserved = *EstimateInference(m, o);
+  const int64_t act = reserved.Find("activations")->bytes;
+  const absl::StatusOr<WeightFormat> nf4 = WeightFormat::Parse("nf4");
+  EXPECT_EQ(reserved.allocator_reserve,
+            internal::WeightSegmentSlack(m, *nf4, 1) +
+                static_cast<int64_t>(internal::kActivationFragmentation * static_cast<double>(act)));
+  EXPECT_EQ(reserved.TotalPerGpu(), allocated.TotalPerGpu() + reserved.allocator_reserve);
+  o.engine = Engine::kLlamaCpp;
+  EXPECT_EQ(EstimateInference(m, o).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Measure, ParseMeasure) {

@@ -68,6 +68,14 @@ struct MemoryEstimate {
   const MemoryLine* Find(const std::string& name) const;
 };
 
+// What the figure measures (docs/vram.md "What the measurement reports"):
+// kBudget (the default): allocated bytes + --alloc-overhead slack + the CUDA
+// context, a planning figure; kAllocated: torch.cuda.max_memory_allocated();
+// kReserved: torch.cuda.max_memory_reserved(), the caching allocator's
+// segments; kNvidiaSmi: reserved + CUDA context (+ NCCL buffers on several
+// GPUs), what nvidia-smi shows for the process.
+enum class Measure { kBudget, kAllocated, kReserved, kNvidiaSmi };
+
 enum class Engine { kHf, kVllm, kLlamaCpp };
 
 struct InferenceOptions {
@@ -90,6 +98,7 @@ struct InferenceOptions {
   int64_t cuda_context = 512 * kMiB;
   double alloc_overhead = -1;    // < 0: 0.05 for hf, 0 for vllm/llama.cpp
   int64_t gpu_bytes = 0;         // needed by vllm (pool = gpu * utilization)
+  Measure measure = Measure::kBudget;  // allocated | reserved | nvidia-smi: --engine hf only
 };
 
 enum class TrainMethod { kFull, kLora, kQlora };
@@ -107,13 +116,6 @@ enum class Recompute { kNone, kSelective, kFull };
 // compiled chunked cross-entropy, one chunk upcast at a time; kFused: a fused
 // linear + cross-entropy (Liger, Apple CCE) that never holds the logits.
 enum class LossImpl { kHfFp32, kChunked, kFused };
-// What the figure measures (docs/vram.md "What the measurement reports"):
-// kBudget (the default): allocated bytes + --alloc-overhead slack + the CUDA
-// context, a planning figure; kAllocated: torch.cuda.max_memory_allocated();
-// kReserved: torch.cuda.max_memory_reserved(), the caching allocator's
-// segments; kNvidiaSmi: reserved + CUDA context (+ NCCL buffers on several
-// GPUs), what nvidia-smi shows for the process.
-enum class Measure { kBudget, kAllocated, kReserved, kNvidiaSmi };
 
 struct TrainingOptions {
   TrainMethod method = TrainMethod::kFull;
@@ -175,6 +177,7 @@ absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
 absl::StatusOr<LossImpl> ParseLoss(std::string_view s);
 // allocated | reserved | nvidia-smi (budget is the default, not a name).
 absl::StatusOr<Measure> ParseMeasure(std::string_view s);
+const char* MeasureName(Measure m);
 // FSDP sharding strategy as a ZeRO stage: full -> 3, grad-op -> 2, none -> 0.
 absl::StatusOr<int> ParseFsdp(std::string_view s);
 

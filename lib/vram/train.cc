@@ -459,16 +459,6 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   if (!reserve.formula.empty()) absl::StrAppend(&ol.formula, " + ", reserve.formula);
 }
 
-const char* MeasureName(Measure m) {
-  switch (m) {
-    case Measure::kBudget: return "budget";
-    case Measure::kAllocated: return "allocated";
-    case Measure::kReserved: return "reserved";
-    case Measure::kNvidiaSmi: return "nvidia-smi";
-  }
-  return "";
-}
-
 // --fsdp is recorded as the ZeRO stage it shards like; the summary names the
 // sharding the user asked for.
 std::string FsdpName(int stage) {

@@ -26,6 +26,16 @@ absl::StatusOr<Measure> ParseMeasure(std::string_view s) {
       "unknown --measure '", ToAbsl(s), "'; use allocated, reserved or nvidia-smi"));
 }
 
+const char* MeasureName(Measure m) {
+  switch (m) {
+    case Measure::kBudget: return "budget";
+    case Measure::kAllocated: return "allocated";
+    case Measure::kReserved: return "reserved";
+    case Measure::kNvidiaSmi: return "nvidia-smi";
+  }
+  return "";
+}
+
 namespace internal {
 namespace {
 
@@ -85,6 +95,13 @@ int64_t Slack(const TensorList& t) {
 }
 
 }  // namespace
+
+int64_t WeightSegmentSlack(const ModelShape& m, const WeightFormat& f, int64_t mp) {
+  return Slack(ParamTensors(m, mp, 1, false, [&](TensorRole role, int64_t layer, int64_t r,
+                                                 int64_t c, int64_t n) {
+    return f.Bytes(role, layer < 0 ? 0 : layer, m.layers, r, c, n, m.tied_embeddings);
+  }));
+}
 
 ReservePlan PlanReserve(const ModelShape& m, const TrainingOptions& o, const ReserveInputs& in) {
   ReservePlan r;

@@ -82,6 +82,9 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.ubatch = f.ubatch;
     o.cuda_context = cuda;
     o.alloc_overhead = f.alloc_overhead;
+    if (!f.measure.empty()) {
+      ASSIGN_OR_RETURN(o.measure, ParseMeasure(f.measure));
+    }
     if (!f.kv_cache_memory.empty()) {
       ASSIGN_OR_RETURN(o.kv_cache_memory, SizeFlag("--kv-cache-memory", f.kv_cache_memory));
     }
@@ -157,6 +160,10 @@ int main(int argc, char** argv) {
     sc->add_option("--cuda-context", f.cuda_context, "CUDA context per GPU (default 512MiB)");
     sc->add_option("--alloc-overhead", f.alloc_overhead,
                    "allocator slack as a fraction of dynamic memory (default: 0.05 hf/train, 0 vllm, llama.cpp)");
+    sc->add_option("--measure", f.measure,
+                   "allocated (max_memory_allocated) | reserved (max_memory_reserved: caching "
+                   "allocator) | nvidia-smi (reserved + CUDA context + NCCL); default: a budget, "
+                   "allocated + --alloc-overhead + --cuda-context");
     sc->add_option("--tp", f.tp, "tensor-parallel degree");
     sc->add_flag("--no-flash-attention", f.no_flash, "attention scores are materialized");
     tool.AddCommonFlags(&common, sc);
@@ -198,10 +205,6 @@ int main(int argc, char** argv) {
                     "(Liger/CCE)");
   train->add_option("--loss-chunks", f.loss_chunks,
                     "chunks for --loss chunked|fused (default 8); alone, N > 1 means --loss chunked");
-  train->add_option("--measure", f.measure,
-                    "allocated (max_memory_allocated) | reserved (max_memory_reserved: caching "
-                    "allocator) | nvidia-smi (reserved + CUDA context + NCCL); default: a budget, "
-                    "allocated + --alloc-overhead + --cuda-context");
   train->add_option("--zero", f.zero, "ZeRO stage 0-3");
   train->add_option("--fsdp", f.fsdp, "full | grad-op | none (= ZeRO 3 | 2 | 0)");
   train->add_flag("--offload-optimizer", f.offload_opt, "optimizer states on CPU");
