@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -15,6 +16,7 @@
 #include "lib/filter/fineweb.h"
 #include "lib/filter/gopher.h"
 #include "lib/filter/langid.h"
+#include "lib/filter/langid_fasttext.h"
 #include "lib/filter/pii.h"
 #include "lib/filter/rules.h"
 #include "lib/filter/text.h"
@@ -207,6 +209,42 @@ TEST(FilterLangIdTest, SameAsCld2Directly) {
   EXPECT_EQ(DetectLanguages("我们今天去公园散步，天气非常好，大家都很开心。")[0].code, "zh");
 }
 
+// testdata/filter/lid-tiny.predictions is `fasttext predict-prob lid-tiny.bin
+// TEXTS 3` (Debian fasttext 0.9.2) with each sample document as one line,
+// '\n' replaced by ' ' (scripts/reference/fasttext-lid-tiny): llmtk's labels
+// and probabilities, printed as the CLI prints them, are the same text.
+TEST(FilterLangIdTest, FastTextSameAsFastTextCli) {
+  auto id = FastTextLangId::Load(std::string(LLMTK_TESTDATA) + "/filter/lid-tiny.bin");
+  ASSERT_TRUE(id.ok()) << id.status();
+  const std::vector<std::string> want = Lines(Slurp(std::string(LLMTK_TESTDATA) + "/filter/lid-tiny.predictions"));
+  const std::vector<std::string> texts = SampleTexts();
+  ASSERT_EQ(want.size(), texts.size());
+  std::map<std::string, int> top;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto got = (*id)->Predict(texts[i], 3);
+    std::ostringstream line;  // the CLI's printing: label, ' ', the float as ostream prints it
+    for (size_t j = 0; j < got.size(); ++j) line << (j ? " " : "") << "__label__" << got[j].first << ' ' << got[j].second;
+    EXPECT_EQ(line.str(), want[i]) << "document " << i;
+    ++top[got.at(0).first];
+    Attributes a;
+    (*id)->Tag(texts[i], &a);
+    ASSERT_EQ(a.items().size(), got.size());
+    EXPECT_EQ(a.items()[0].name, "fasttext__fasttext__" + got[0].first);
+    EXPECT_EQ(a.items()[0].spans[0].end, CodePoints(texts[i]));
+    EXPECT_EQ(a.items()[0].spans[0].score, PythonRound5(got[0].second));
+  }
+  // The model tells the sample's English from its Chinese.
+  EXPECT_EQ(top, (std::map<std::string, int>{{"en", 144}, {"lzh", 47}, {"zh", 23}}));
+}
+
+TEST(FilterLangIdTest, FastTextErrors) {
+  EXPECT_EQ(FastTextLangId::Load("no/such.bin").status().message(), "--fasttext no/such.bin: No such file or directory");
+  const auto not_model = FastTextLangId::Load(kSample);
+  ASSERT_FALSE(not_model.ok());
+  EXPECT_TRUE(absl::StartsWith(not_model.status().message(), "--fasttext " + kSample + ": not a fastText model ("))
+      << not_model.status();
+}
+
 TEST(FilterPiiTest, PublicIpsAsPythonIpaddress) {
   // Python 3.11.7: ipaddress.ip_address(s).is_global (leading zeros: invalid).
   const std::pair<const char*, bool> cases[] = {
@@ -264,13 +302,68 @@ TEST(FilterRulesTest, ErrorsNameFileAndLine) {
             "unless_script)");
   e = ParseRules("{\"attribute\": \"nope__x\", \"min\": 1}", "r.jsonl");
   EXPECT_EQ(e.status().message(),
-            "r.jsonl:1: attribute 'nope__x' belongs to no tagger (gopher_v1, c4_v1, fineweb_v1, cld2)");
+            "r.jsonl:1: attribute 'nope__x' belongs to no tagger (gopher_v1, c4_v1, fineweb_v1, cld2, fasttext)");
   e = ParseRules("{\"attribute\": \"cld2__en\"}", "r.jsonl");
   EXPECT_EQ(e.status().message(), "r.jsonl:1: a rule needs a bound: min, max, above or below");
   e = ParseRules("{\"attribute\": \"cld2__en\", \"min\": 1\n", "r.jsonl");
   EXPECT_TRUE(absl::StartsWith(e.status().message(), "r.jsonl:1: not a JSON object")) << e.status();
   EXPECT_EQ(LoadRules("nosuchpreset").status().message(),
             "--rules 'nosuchpreset' is neither a rule file nor a preset (gopher, c4, fineweb)");
+}
+
+TEST(FilterRulesTest, YamlIsTheSameSchema) {
+  const auto yaml = ParseYamlRules(R"(# per-language thresholds
+- name: min_words
+  attribute: gopher_v1__word_count
+  min: 50
+  max: 1e5
+  unless_script: cjk
+- {attribute: "cld2__en", min: 0.65, languages: [en, un]}
+- attribute: c4_v1__lines_with_too_few_words
+  of: fraction
+  below: .5
+)", "r.yaml");
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  const auto json = ParseRules(R"({"name": "min_words", "attribute": "gopher_v1__word_count", "min": 50, "max": 100000, "unless_script": "cjk"}
+{"attribute": "cld2__en", "min": 0.65, "languages": ["en", "un"]}
+{"attribute": "c4_v1__lines_with_too_few_words", "of": "fraction", "below": 0.5}
+)", "r.jsonl");
+  ASSERT_TRUE(json.ok()) << json.status();
+  ASSERT_EQ(yaml->rules.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const Rule &a = yaml->rules[i], &b = json->rules[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.attribute, b.attribute);
+    EXPECT_EQ(a.of, b.of);
+    EXPECT_EQ(a.min, b.min);
+    EXPECT_EQ(a.max, b.max);
+    EXPECT_EQ(a.above, b.above);
+    EXPECT_EQ(a.below, b.below);
+    EXPECT_EQ(a.languages, b.languages);
+    EXPECT_EQ(a.unless_cjk, b.unless_cjk);
+  }
+  EXPECT_EQ(yaml->taggers, json->taggers);
+  EXPECT_TRUE(yaml->needs_language);
+}
+
+TEST(FilterRulesTest, YamlErrorsNameFileAndLine) {
+  auto msg = [](std::string_view text) { return std::string(ParseYamlRules(text, "r.yaml").status().message()); };
+  EXPECT_EQ(msg("- attribute: gopher_v1__word_count\n  min: 5\n- attribute: gopher_v1__word_count\n  mn: 5\n"),
+            "r.yaml:4: unknown field \"mn\" (a rule has attribute, of, min, max, above, below, name, languages, "
+            "unless_script)");
+  EXPECT_EQ(msg("\n- attribute: c4_v1__has_naughty_word\n  max: \"0\"\n"), "r.yaml:3: \"max\" must be a number");
+  EXPECT_EQ(msg("- attribute: c4_v1__has_naughty_word\n  max: zero\n"), "r.yaml:2: \"max\" must be a number");
+  EXPECT_EQ(msg("# c\n\n- name: x\n  attribute: cld2__en\n"), "r.yaml:3: a rule needs a bound: min, max, above or below");
+  EXPECT_EQ(msg("attribute: cld2__en\nmin: 1\n"),
+            "r.yaml:1: a YAML rule file is a list of rules, each starting with '- '");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  min: 1\n- [1, 2]\n"),
+            "r.yaml:3: a rule must be a mapping (attribute: ..., min: ...)");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  languages: {en: 1}\n"),
+            "r.yaml:2: \"languages\" must be a value or a list, not a mapping");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  languages: en\n  min: 1\n"),
+            "r.yaml:2: \"languages\" must be a list of language codes");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  min: [1\n"), "r.yaml:2: not valid YAML (end of sequence flow not found)");
+  EXPECT_TRUE(ParseYamlRules("", "r.yaml")->rules.empty());
 }
 
 TEST(FilterRulesTest, BoundsAndValues) {

@@ -13,6 +13,7 @@
 #include "lib/filter/fineweb.h"
 #include "lib/filter/gopher.h"
 #include "lib/filter/langid.h"
+#include "lib/filter/langid_fasttext.h"
 #include "lib/filter/rules.h"
 #include "lib/filter/text.h"
 
@@ -23,8 +24,9 @@ absl::StatusOr<std::string> TaggerName(std::string_view name) {
   if (name == "c4" || name == "c4_v1") return std::string(kC4Tagger);
   if (name == "fineweb" || name == "fineweb_v1") return std::string(kFineWebTagger);
   if (name == "cld2" || name == "lang") return std::string(kCld2Tagger);
+  if (name == "fasttext") return std::string(kFastTextTagger);
   return absl::InvalidArgumentError(
-      absl::StrCat("--taggers: '", ToAbsl(name), "' is not one of gopher, c4, fineweb, cld2"));
+      absl::StrCat("--taggers: '", ToAbsl(name), "' is not one of gopher, c4, fineweb, cld2, fasttext"));
 }
 
 namespace {
@@ -83,10 +85,25 @@ absl::StatusOr<FilterReport> RunFilter(const FilterOptions& o) {
       ASSIGN_OR_RETURN(std::string name, TaggerName(t));
       if (std::find(taggers.begin(), taggers.end(), name) == taggers.end()) taggers.push_back(name);
     }
+    if (!o.fasttext.empty() && std::find(taggers.begin(), taggers.end(), kFastTextTagger) == taggers.end())
+      taggers.emplace_back(kFastTextTagger);
     if (taggers.empty()) return absl::InvalidArgumentError("--taggers names no tagger");
   } else {
     ASSIGN_OR_RETURN(rules, LoadRules(o.rules));
     taggers = rules.taggers;
+  }
+  // Rules with "languages" read the top language of fastText when a model is
+  // given, else of CLD2.
+  const std::string lang_tagger(o.fasttext.empty() ? kCld2Tagger : kFastTextTagger);
+  if (rules.needs_language && std::find(taggers.begin(), taggers.end(), lang_tagger) == taggers.end())
+    taggers.push_back(lang_tagger);
+  const std::string lang_prefix = absl::StrCat(lang_tagger, "__", lang_tagger, "__");
+  std::unique_ptr<FastTextLangId> fasttext;
+  if (std::find(taggers.begin(), taggers.end(), kFastTextTagger) != taggers.end()) {
+    if (o.fasttext.empty())
+      return absl::InvalidArgumentError(o.tag ? "--taggers fasttext needs --fasttext MODEL.bin (lid.176.bin, GlotLID)"
+                                              : "the rules read fastText attributes; give --fasttext MODEL.bin");
+    ASSIGN_OR_RETURN(fasttext, FastTextLangId::Load(o.fasttext));
   }
   report.taggers = taggers;
   std::unique_ptr<C4Tagger> c4;
@@ -168,6 +185,7 @@ absl::StatusOr<FilterReport> RunFilter(const FilterOptions& o) {
         else if (t == kC4Tagger) c4->Tag(text, &attrs);
         else if (t == kFineWebTagger) TagFineWeb(text, &attrs);
         else if (t == kCld2Tagger) TagLanguage(text, &attrs);
+        else if (t == kFastTextTagger) fasttext->Tag(text, &attrs);
       }
       if (o.tag) {
         std::string json;
@@ -191,8 +209,8 @@ absl::StatusOr<FilterReport> RunFilter(const FilterOptions& o) {
           if (top_lang.empty()) {
             top_lang = "un";
             for (const Attribute& a : attrs.items())
-              if (a.name.starts_with("cld2__cld2__")) {
-                top_lang = a.name.substr(12);
+              if (a.name.starts_with(lang_prefix)) {
+                top_lang = a.name.substr(lang_prefix.size());
                 break;
               }
           }
