@@ -1,7 +1,9 @@
 #include <cstdio>  // compact_lang_det.h uses FILE without including it
 #include <cld2/public/compact_lang_det.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -82,7 +84,41 @@ TEST(FilterTextTest, RoundsAsPython) {
       {5e-06, 1e-05},      {4.9999e-06, 0.0},  {1e-07, 0.0},        {123456.789012345, 123456.78901},
       {0.285714285714, 0.28571}, {1.5e-05, 2e-05}, {2.5e-05, 3e-05}, {0.999995, 0.99999},
       {0.9999949999, 0.99999}, {7.0, 7.0}};
-  for (const auto& [v, want] : cases) EXPECT_EQ(PythonRound5(v), want) << v;
+  for (const auto& [v, want] : cases) {
+    EXPECT_EQ(PythonRound5(v), want) << v;
+    EXPECT_EQ(PythonRound5Reference(v), want) << v;
+  }
+}
+
+// The fast path against the printf/strtod reference: every ratio a/b of small
+// counts (what the taggers score), values at and next to .5 boundaries, and
+// pseudo-random doubles over many magnitudes.
+TEST(FilterTextTest, FastRoundEqualsReference) {
+  size_t n = 0;
+  auto same = [&](double v) {
+    ++n;
+    const double a = PythonRound5(v), b = PythonRound5Reference(v);
+    ASSERT_TRUE(a == b && std::signbit(a) == std::signbit(b)) << std::hexfloat << v << " " << a << " " << b;
+  };
+  for (int b = 1; b <= 2000; ++b)
+    for (int a = 0; a <= b; a += (b > 400 ? 7 : 1)) same(static_cast<double>(a) / b);
+  for (int k = -300000; k <= 300000; ++k) {
+    const double boundary = (k + 0.5) / 1e5;
+    same(boundary);
+    same(std::nextafter(boundary, 1e9));
+    same(std::nextafter(boundary, -1e9));
+  }
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 1000000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const double unit = static_cast<double>(state >> 11) / 9007199254740992.0;
+    const double v = (unit - 0.5) * std::pow(10.0, static_cast<int>(state % 17) - 8);
+    same(v);
+  }
+  same(-0.0);
+  same(1e300);
+  same(std::numeric_limits<double>::infinity());
+  EXPECT_GT(n, 3000000u);
 }
 
 // Every gopher_v1 and c4_v1 attribute of the sample as the reference port
