@@ -1,10 +1,12 @@
 #include <cstdio>  // compact_lang_det.h uses FILE without including it
 #include <cld2/public/compact_lang_det.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -400,6 +402,30 @@ TEST(FilterRulesTest, YamlErrorsNameFileAndLine) {
             "r.yaml:2: \"languages\" must be a list of language codes");
   EXPECT_EQ(msg("- attribute: cld2__en\n  min: [1\n"), "r.yaml:2: not valid YAML (end of sequence flow not found)");
   EXPECT_TRUE(ParseYamlRules("", "r.yaml")->rules.empty());
+}
+
+// The form is told by the name (.yaml/.yml, .json/.jsonl), else by the first
+// line that is not blank or a comment: '{' starts JSON Lines.
+TEST(FilterRulesTest, FileFormByNameOrContent) {
+  const fs::path dir = fs::temp_directory_path() / absl::StrCat("llmtk_rules_", getpid());
+  fs::create_directories(dir);
+  auto load = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return LoadRules((dir / name).string());
+  };
+  const std::string yaml = "# c\n\n- {attribute: gopher_v1__word_count, min: 50}\n";
+  const std::string jsonl = "# c\n\n{\"attribute\": \"gopher_v1__word_count\", \"min\": 50}\n";
+  for (const auto& [name, text] : {std::pair{"a.txt", yaml}, {"b", jsonl}, {"c.yml", yaml}, {"d.jsonl", jsonl}}) {
+    auto r = load(name, text);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status();
+    ASSERT_EQ(r->rules.size(), 1u) << name;
+    EXPECT_EQ(*r->rules[0].min, 50) << name;
+  }
+  // A YAML-named file is read as YAML even when it looks like JSON Lines.
+  auto e = load("e.yaml", jsonl + jsonl);
+  EXPECT_FALSE(e.ok());
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), (dir / "e.yaml").string() + ":")) << e.status();
+  fs::remove_all(dir);
 }
 
 TEST(FilterRulesTest, BoundsAndValues) {
