@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/formats/gguf.h"
+#include "lib/formats/imatrix_file.h"
 #include "lib/ggml/quant_k.h"
 
 namespace llmtk {
@@ -48,6 +49,51 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, PureReference,
                          ::testing::Values("f16", "bf16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k",
                                            "q4_k", "q5_k", "q6_k"));
 
+// The same tensor quantized by llama-quantize --pure --imatrix with
+// llama-imatrix's matrix of random-llama-256 (testdata/quant/imatrix): the
+// weighted quantizers (and IQ4_XS) must give its bytes.
+class WeightedReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(WeightedReference, BytesEqualLlamaQuantizeImatrix) {
+  auto in_file = GgufFile::Open(LLMTK_TESTDATA "/quant/pure-attn_k.gguf");
+  auto ref_file = GgufFile::Open(LLMTK_TESTDATA "/quant/imatrix/imatrix-attn_k.gguf");
+  ASSERT_TRUE(in_file.ok() && ref_file.ok());
+  auto im = ReadImatrixWeights(LLMTK_TESTDATA "/quant/imatrix/r256-c128.dat");
+  ASSERT_TRUE(im.ok()) << im.status();
+  const std::vector<float>& w = im->values.at("blk.0.attn_k.weight");
+  const GgufTensor* in = (*in_file)->FindTensor("input");
+  const GgufTensor* want = (*ref_file)->FindTensor(GetParam());
+  ASSERT_NE(want, nullptr);
+  const int64_t n = in->dims[0];
+  ASSERT_EQ(w.size(), static_cast<size_t>(n));
+  std::vector<float> x(static_cast<size_t>(in->n_elements));
+  std::memcpy(x.data(), in->data, in->n_bytes);
+  const size_t rb = want->n_bytes / static_cast<size_t>(in->rows());
+  std::vector<uint8_t> got(want->n_bytes), plain(want->n_bytes);
+  for (int64_t r = 0; r < in->rows(); ++r) {
+    QuantizeRowWeighted(want->type, x.data() + r * n, got.data() + r * rb, n, w.data());
+    QuantizeRow(want->type, x.data() + r * n, plain.data() + r * rb, n);
+  }
+  EXPECT_TRUE(std::memcmp(got.data(), want->data, want->n_bytes) == 0);
+  // The imatrix changes the result (the test sees the weighted path).
+  EXPECT_NE(std::memcmp(plain.data(), want->data, want->n_bytes), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightedTypes, WeightedReference,
+                         ::testing::Values("q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k",
+                                           "iq4_nl", "iq4_xs"));
+
+TEST(Quant, OnlyGgmlsWeightedTypesTakeAnImatrix) {
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ2_K,
+                     GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kIQ4_NL,
+                     GgmlType::kIQ4_XS}) {
+    EXPECT_TRUE(HasWeightedQuantizer(t)) << GgmlTypeName(t);
+  }
+  for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0}) {
+    EXPECT_FALSE(HasWeightedQuantizer(t)) << GgmlTypeName(t);
+  }
+}
+
 // ggml's test-quantize-fns: quantize -> dequantize of 0.1 + 2 cos(i) stays
 // within a per-format RMSE bound (sqrt(sum d^2) / n).
 float RoundTripError(GgmlType type, const std::vector<float>& x) {
@@ -71,7 +117,7 @@ TEST(Quant, RoundTripErrorWithinGgmlBounds) {
                           {GgmlType::kQ4_1, 0.002f}, {GgmlType::kQ5_0, 0.002f}, {GgmlType::kQ5_1, 0.002f},
                           {GgmlType::kQ8_0, 0.002f}, {GgmlType::kQ2_K, 0.0075f}, {GgmlType::kQ3_K, 0.0040f},
                           {GgmlType::kQ4_K, 0.002f}, {GgmlType::kQ5_K, 0.002f}, {GgmlType::kQ6_K, 0.002f},
-                          {GgmlType::kIQ4_NL, 0.002f}};
+                          {GgmlType::kIQ4_NL, 0.002f}, {GgmlType::kIQ4_XS, 0.002f}};
   for (const Bound& b : bounds) {
     const float err = RoundTripError(b.type, x);
     EXPECT_LT(err, b.max_error) << GgmlTypeName(b.type);

@@ -24,7 +24,25 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
-    case GgmlType::kIQ4_NL: return true;
+    case GgmlType::kIQ4_NL:
+    case GgmlType::kIQ4_XS: return true;
+    default: return false;
+  }
+}
+
+bool HasWeightedQuantizer(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ2_K:
+    case GgmlType::kQ3_K:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K:
+    case GgmlType::kIQ4_NL:
+    case GgmlType::kIQ4_XS: return true;
     default: return false;
   }
 }
@@ -57,11 +75,30 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kQ5_K: qk::QuantizeQ5_KRef(x, As<BlockQ5_K>(dst), n); break;
     case GgmlType::kQ6_K: qk::QuantizeQ6_KRef(x, As<BlockQ6_K>(dst), n); break;
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLRef(x, As<BlockIQ4_NL>(dst), n); break;
+    case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, nullptr); break;
     default: break;
   }
 }
 
 }  // namespace
+
+void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, const float* w) {
+  if (!w || !HasWeightedQuantizer(type)) return QuantizeRow(type, x, dst, n);
+  switch (type) {
+    case GgmlType::kQ4_0: qk::QuantizeQ4_0Weighted(x, As<BlockQ4_0>(dst), n, w); break;
+    case GgmlType::kQ4_1: qk::QuantizeQ4_1Weighted(x, As<BlockQ4_1>(dst), n, w); break;
+    case GgmlType::kQ5_0: qk::QuantizeQ5_0Weighted(x, As<BlockQ5_0>(dst), n, w); break;
+    case GgmlType::kQ5_1: qk::QuantizeQ5_1Weighted(x, As<BlockQ5_1>(dst), n, w); break;
+    case GgmlType::kQ2_K: qk::QuantizeQ2_KWeighted(x, As<BlockQ2_K>(dst), n, w); break;
+    case GgmlType::kQ3_K: qk::QuantizeQ3_KWeighted(x, As<BlockQ3_K>(dst), n, w); break;
+    case GgmlType::kQ4_K: qk::QuantizeQ4_KWeighted(x, As<BlockQ4_K>(dst), n, w); break;
+    case GgmlType::kQ5_K: qk::QuantizeQ5_KWeighted(x, As<BlockQ5_K>(dst), n, w); break;
+    case GgmlType::kQ6_K: qk::QuantizeQ6_KWeighted(x, As<BlockQ6_K>(dst), n, w); break;
+    case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLWeighted(x, As<BlockIQ4_NL>(dst), n, w); break;
+    case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, w); break;
+    default: break;
+  }
+}
 
 void QuantizeRow(GgmlType type, const float* x, void* dst, int64_t n) {
   switch (type) {
@@ -102,6 +139,7 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kQ6_K: qk::DequantizeQ6_K(As<BlockQ6_K>(src), y, n); break;
     case GgmlType::kQ8_K: qk::DequantizeQ8_K(As<BlockQ8_K>(src), y, n); break;
     case GgmlType::kIQ4_NL: qk::DequantizeIQ4_NL(As<BlockIQ4_NL>(src), y, n); break;
+    case GgmlType::kIQ4_XS: qk::DequantizeIQ4_XS(As<BlockIQ4_XS>(src), y, n); break;
     default: break;
   }
 }

@@ -247,6 +247,39 @@ LLMTK_AVX2 float DotIQ4NL(int64_t n, const void* w, const void* a) {
   return s;
 }
 
+// ggml_vec_dot_iq4_xs_q8_K's AVX2 form (its AVX-512 builds run it too): two
+// 32-blocks per step, their scaled pair sums in separate int32 lanes.
+LLMTK_AVX2 float DotIQ4XS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const __m128i table128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIQ4NLValues));
+  const __m256i table = _mm256_set_m128i(table128, table128);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    const uint8_t* qs = x[b].qs;
+    const int8_t* q8 = y[b].qs;
+    uint16_t sh = x[b].scales_h;
+    __m256i sumi1 = _mm256_setzero_si256(), sumi2 = _mm256_setzero_si256();
+    for (int ib = 0; ib < QKK / 32; ib += 2) {
+      const __m256i q4_1 = _mm256_shuffle_epi8(table, Nibbles32(qs));
+      const __m256i q4_2 = _mm256_shuffle_epi8(table, Nibbles32(qs + 16));
+      qs += 32;
+      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
+      const __m256i y2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));
+      q8 += 64;
+      const __m256i p16_1 = _mm256_maddubs_epi16(_mm256_sign_epi8(q4_1, q4_1), _mm256_sign_epi8(y1, q4_1));
+      const __m256i p16_2 = _mm256_maddubs_epi16(_mm256_sign_epi8(q4_2, q4_2), _mm256_sign_epi8(y2, q4_2));
+      const int16_t ls1 = static_cast<int16_t>(((x[b].scales_l[ib / 2] & 0xf) | ((sh << 4) & 0x30)) - 32);
+      const int16_t ls2 = static_cast<int16_t>(((x[b].scales_l[ib / 2] >> 4) | ((sh << 2) & 0x30)) - 32);
+      sh >>= 4;
+      sumi1 = _mm256_add_epi32(_mm256_madd_epi16(p16_1, _mm256_set1_epi16(ls1)), sumi1);
+      sumi2 = _mm256_add_epi32(_mm256_madd_epi16(p16_2, _mm256_set1_epi16(ls2)), sumi2);
+    }
+    acc = Fma(_cvtsh_ss(x[b].d) * y[b].d, _mm256_add_epi32(sumi1, sumi2), acc);
+  }
+  return Hsum8(acc);
+}
+
 // Scale vector for two consecutive 16-element groups: int16 lanes 0-7 get
 // `a` (the first 16 bytes' pair sums), lanes 8-15 get `b`.
 LLMTK_AVX2 inline __m256i Scales2(int a, int b) {
@@ -423,6 +456,7 @@ KernelTable MakeTable() {
   set(DType::kQ5_0, DotQ5_0);
   set(DType::kQ5_1, DotQ5_1);
   set(DType::kIQ4_NL, DotIQ4NL);
+  set(DType::kIQ4_XS, DotIQ4XS);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ45K<false>);

@@ -365,6 +365,34 @@ float DotQ6K(int64_t n, const void* w, const void* a) {
   return Hsum8(acc);
 }
 
+// ggml's AVX2 IQ4_XS kernel (also what its AVX-512 builds run): per
+// super-block 8 int32 lanes, lane k summing elements 4k..4k+3 of every
+// 32-block times the block's scale, then one FMA per lane. Its products go
+// through _mm256_sign_epi8, which would turn a Q8_K value of -128 facing a
+// negative weight into -128 again (not +128); ggml's Q8_K stays within
+// +-127, but the wrap is kept so any bytes give the SIMD kernel's result.
+float DotIQ4XS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  float acc[8] = {};
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    int lanes[8] = {};
+    for (int ib = 0; ib < QKK / 32; ++ib) {
+      const int ls = (((x[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((x[b].scales_h >> 2 * ib) & 3) << 4)) - 32;
+      const uint8_t* qs = x[b].qs + 16 * ib;
+      const int8_t* q8 = y[b].qs + 32 * ib;
+      for (int e = 0; e < 32; ++e) {
+        const int v = kIQ4NLValues[e < 16 ? qs[e] & 0xf : qs[e - 16] >> 4];
+        const int q = v < 0 ? static_cast<int8_t>(-q8[e]) : q8[e];
+        lanes[e / 4] += ls * ((v < 0 ? -v : v) * q);
+      }
+    }
+    const float d = H(x[b].d) * y[b].d;
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(d, static_cast<float>(lanes[k]), acc[k]);
+  }
+  return Hsum8(acc);
+}
+
 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
   const auto* v = static_cast<const float*>(row);
   for (int64_t i = 0; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
@@ -436,6 +464,7 @@ KernelTable MakeScalarTable() {
   set(DType::kQ5_0, DotLegacyLanes<BlockQ5_0, BlockQ8_0, ValQ5_0, false>);
   set(DType::kQ5_1, DotLegacyLanes<BlockQ5_1, BlockQ8_1, ValQ5_1, true>);
   set(DType::kIQ4_NL, DotIQ4NL);
+  set(DType::kIQ4_XS, DotIQ4XS);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);
