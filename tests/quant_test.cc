@@ -3,12 +3,15 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/imatrix_file.h"
+#include "lib/ggml/iq2_grid.h"
+#include "lib/base/sha256.h"
 #include "lib/ggml/quant_k.h"
 
 namespace llmtk {
@@ -72,16 +75,52 @@ TEST_P(WeightedReference, BytesEqualLlamaQuantizeImatrix) {
   std::vector<uint8_t> got(want->n_bytes), plain(want->n_bytes);
   for (int64_t r = 0; r < in->rows(); ++r) {
     QuantizeRowWeighted(want->type, x.data() + r * n, got.data() + r * rb, n, w.data());
-    QuantizeRow(want->type, x.data() + r * n, plain.data() + r * rb, n);
+    if (!RequiresImportance(want->type)) QuantizeRow(want->type, x.data() + r * n, plain.data() + r * rb, n);
   }
   EXPECT_TRUE(std::memcmp(got.data(), want->data, want->n_bytes) == 0);
   // The imatrix changes the result (the test sees the weighted path).
-  EXPECT_NE(std::memcmp(plain.data(), want->data, want->n_bytes), 0);
+  if (!RequiresImportance(want->type)) {
+    EXPECT_NE(std::memcmp(plain.data(), want->data, want->n_bytes), 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightedTypes, WeightedReference,
                          ::testing::Values("q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k",
-                                           "iq4_nl", "iq4_xs"));
+                                           "iq4_nl", "iq4_xs", "iq2_xxs"));
+
+// IQ2_XXS's format data against its definitions: the dequantization grid
+// built from the 256 level codes is ggml-common.h's iq2xxs_grid (its SHA-256
+// taken from llama.cpp c392e50), every point is 8 levels of {8, 25, 43},
+// distinct; a sign byte is its 7 stored bits plus even parity.
+TEST(Quant, Iq2GridAndSignsFollowTheirDefinitions) {
+  const uint64_t* grid = IQ2XXSGrid();
+  std::string bytes(reinterpret_cast<const char*>(grid), kIQ2XXSGridSize * sizeof(uint64_t));
+  EXPECT_EQ(Sha256Hex(bytes), "05826b5d3e472a3a78f196be62ac78acf81df0f909626e12ab9fa2a5d490dd54");
+  std::set<uint64_t> seen;
+  for (int j = 0; j < kIQ2XXSGridSize; ++j) {
+    for (int i = 0; i < 8; ++i) {
+      const int b = static_cast<int>((grid[j] >> 8 * i) & 0xff);
+      EXPECT_TRUE(b == 8 || b == 25 || b == 43) << j;
+      EXPECT_LE((kIQ2XXSGridCodes[j] >> 2 * i) & 3, 2) << j;
+    }
+    seen.insert(grid[j]);
+  }
+  EXPECT_EQ(seen.size(), 256u);
+  for (int i = 0; i < 128; ++i) {
+    EXPECT_EQ(IQ2Signs(i) & 127, i);
+    EXPECT_EQ(__builtin_popcount(IQ2Signs(i)) % 2, 0) << i;
+  }
+  EXPECT_EQ(IQ2Signs(1), 129);
+  EXPECT_EQ(IQ2Signs(3), 3);
+}
+
+TEST(Quant, Iq2XxsNeedsImportanceWeights) {
+  std::vector<float> x(256, 1.f);
+  std::vector<uint8_t> out(66);
+  const absl::Status s = QuantizeRows(GgmlType::kIQ2_XXS, x.data(), out.data(), 1, 256);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "iq2_xxs needs importance weights (QuantizeRowWeighted)");
+}
 
 TEST(Quant, OnlyGgmlsWeightedTypesTakeAnImatrix) {
   for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ2_K,
@@ -202,9 +241,9 @@ TEST(Quant, CheckedWrappersReportErrors) {
   auto s = QuantizeRows(GgmlType::kQ4_K, x, out, 1, 64);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "rows of 64 values do not split into q4_K blocks of 256");
-  s = QuantizeRows(GgmlType::kIQ2_XXS, x, out, 1, 256);
+  s = QuantizeRows(GgmlType::kIQ3_XXS, x, out, 1, 256);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "quantizing to type iq2_xxs is not supported");
+  EXPECT_EQ(s.message(), "quantizing to type iq3_xxs is not supported");
   EXPECT_TRUE(DequantizeRows(GgmlType::kQ8_0, out, x, 1, 32).ok());
 }
 

@@ -241,7 +241,13 @@ absl::StatusOr<QuantTarget> ParseQuantTarget(std::string_view name, bool pure) {
     if (upper == alias) upper = full;
   }
   for (const FtypeRow& r : kFtypes) {
-    if (upper == r.name) return QuantTarget{r.ftype, r.default_type, pure};
+    if (upper == r.name) {
+      QuantTarget t;
+      t.ftype = r.ftype;
+      t.default_type = r.default_type;
+      t.pure = pure;
+      return t;
+    }
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown --type '", ToAbsl(name), "'; expected one of ", QuantTargetNames()));

@@ -55,8 +55,8 @@ enum class LlamaFileType : uint32_t {
 };
 
 struct QuantTarget {
-  LlamaFileType ftype;
-  GgmlType default_type;
+  LlamaFileType ftype = LlamaFileType::kAllF32;
+  GgmlType default_type = GgmlType::kF32;
   bool pure = false;  // every quantizable tensor in default_type (plus fallbacks)
   bool has_imatrix = false;  // llama.cpp's recipe differs in a few places with one
   // llama-quantize --output-tensor-type / --token-embedding-type: the type of

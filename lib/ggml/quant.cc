@@ -25,10 +25,13 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
     case GgmlType::kIQ4_NL:
-    case GgmlType::kIQ4_XS: return true;
+    case GgmlType::kIQ4_XS:
+    case GgmlType::kIQ2_XXS: return true;
     default: return false;
   }
 }
+
+bool RequiresImportance(GgmlType type) { return type == GgmlType::kIQ2_XXS; }
 
 bool HasWeightedQuantizer(GgmlType type) {
   switch (type) {
@@ -42,7 +45,8 @@ bool HasWeightedQuantizer(GgmlType type) {
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
     case GgmlType::kIQ4_NL:
-    case GgmlType::kIQ4_XS: return true;
+    case GgmlType::kIQ4_XS:
+    case GgmlType::kIQ2_XXS: return true;
     default: return false;
   }
 }
@@ -96,6 +100,7 @@ void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, co
     case GgmlType::kQ6_K: qk::QuantizeQ6_KWeighted(x, As<BlockQ6_K>(dst), n, w); break;
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLWeighted(x, As<BlockIQ4_NL>(dst), n, w); break;
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, w); break;
+    case GgmlType::kIQ2_XXS: qk::QuantizeIQ2_XXS(x, As<BlockIQ2_XXS>(dst), n, w); break;
     default: break;
   }
 }
@@ -140,6 +145,7 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kQ8_K: qk::DequantizeQ8_K(As<BlockQ8_K>(src), y, n); break;
     case GgmlType::kIQ4_NL: qk::DequantizeIQ4_NL(As<BlockIQ4_NL>(src), y, n); break;
     case GgmlType::kIQ4_XS: qk::DequantizeIQ4_XS(As<BlockIQ4_XS>(src), y, n); break;
+    case GgmlType::kIQ2_XXS: qk::DequantizeIQ2_XXS(As<BlockIQ2_XXS>(src), y, n); break;
     default: break;
   }
 }
@@ -162,6 +168,10 @@ absl::Status CheckRows(GgmlType type, int64_t rows, int64_t n_per_row, bool quan
 
 absl::Status QuantizeRows(GgmlType type, const float* x, void* dst, int64_t rows, int64_t n_per_row) {
   RETURN_IF_ERROR(CheckRows(type, rows, n_per_row, true));
+  if (RequiresImportance(type)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s needs importance weights (QuantizeRowWeighted)",
+                                                      ToAbsl(GgmlTypeName(type))));
+  }
   const size_t row_bytes = *GgmlRowSize(type, n_per_row);
   for (int64_t r = 0; r < rows; ++r) {
     QuantizeRow(type, x + r * n_per_row, static_cast<uint8_t*>(dst) + r * row_bytes, n_per_row);

@@ -41,6 +41,13 @@ void QuantizeQ6_KWeighted(const float* x, BlockQ6_K* y, int64_t k, const float* 
 void QuantizeIQ4_NLWeighted(const float* x, BlockIQ4_NL* y, int64_t k, const float* w);
 void QuantizeIQ4_XS(const float* x, BlockIQ4_XS* y, int64_t k, const float* w);
 
+// IQ2_XXS (quant_iq2.cc): only with weights, as ggml (which asserts them).
+void QuantizeIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t k, const float* w);
+
+// ggml's make_qp_quants (weighted search of levels 0..nmax for non-negative
+// x), shared by the K-quants' scales and IQ2_XXS.
+float MakeQpQuants(int n, int nmax, const float* x, uint8_t* L, const float* quant_weights);
+
 // Optimized (AVX2 when built with it, else the reference): same bytes.
 void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k);
 // K-quants: 8 sub-blocks per AVX2 register, one per lane.
@@ -63,6 +70,7 @@ void DequantizeQ6_K(const BlockQ6_K* x, float* y, int64_t k);
 void DequantizeQ8_K(const BlockQ8_K* x, float* y, int64_t k);
 void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t k);
 void DequantizeIQ4_XS(const BlockIQ4_XS* x, float* y, int64_t k);
+void DequantizeIQ2_XXS(const BlockIQ2_XXS* x, float* y, int64_t k);
 
 }  // namespace llmtk::quant_kernels
 

@@ -141,6 +141,50 @@ float MakeQkx3QuantsW(int n, int nmax, const float* x, const float* weights, uin
   return scale;
 }
 
+inline void GetScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4);
+  }
+}
+
+// Q4_K/Q5_K's 6-bit scales and mins packed as ggml packs them (the order of
+// the |= matters: bytes 4..7 first hold mins 0..3).
+void PackK4Scales(const uint8_t* Ls, const uint8_t* Lm, uint8_t* scales) {
+  for (int j = 0; j < kQK_K / 32; ++j) {
+    const uint8_t ls = Ls[j], lm = Lm[j];
+    if (j < 4) {
+      scales[j] = ls;
+      scales[j + 4] = lm;
+    } else {
+      scales[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+      scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+      scales[j - 0] |= static_cast<uint8_t>((lm >> 4) << 6);
+    }
+  }
+}
+
+// ggml's best_index_int8, literally (binary search, then the nearer side).
+inline int BestIndexInt8(int n, const int8_t* val, float x) {
+  if (x <= val[0]) return 0;
+  if (x >= val[n - 1]) return n - 1;
+  int ml = 0, mu = n - 1;
+  while (mu - ml > 1) {
+    const int mav = (ml + mu) / 2;
+    if (x < val[mav]) {
+      mu = mav;
+    } else {
+      ml = mav;
+    }
+  }
+  return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+}
+
+}  // namespace
+
 // make_qp_quants: non-negative x (scales or mins) to levels in [0, nmax],
 // weighted; a scale search, then up to five passes moving single levels.
 float MakeQpQuants(int n, int nmax, const float* x, uint8_t* L, const float* quant_weights) {
@@ -205,50 +249,6 @@ float MakeQpQuants(int n, int nmax, const float* x, uint8_t* L, const float* qua
   }
   return sumlx / suml2;
 }
-
-inline void GetScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4);
-  }
-}
-
-// Q4_K/Q5_K's 6-bit scales and mins packed as ggml packs them (the order of
-// the |= matters: bytes 4..7 first hold mins 0..3).
-void PackK4Scales(const uint8_t* Ls, const uint8_t* Lm, uint8_t* scales) {
-  for (int j = 0; j < kQK_K / 32; ++j) {
-    const uint8_t ls = Ls[j], lm = Lm[j];
-    if (j < 4) {
-      scales[j] = ls;
-      scales[j + 4] = lm;
-    } else {
-      scales[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
-      scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-      scales[j - 0] |= static_cast<uint8_t>((lm >> 4) << 6);
-    }
-  }
-}
-
-// ggml's best_index_int8, literally (binary search, then the nearer side).
-inline int BestIndexInt8(int n, const int8_t* val, float x) {
-  if (x <= val[0]) return 0;
-  if (x >= val[n - 1]) return n - 1;
-  int ml = 0, mu = n - 1;
-  while (mu - ml > 1) {
-    const int mav = (ml + mu) / 2;
-    if (x < val[mav]) {
-      mu = mav;
-    } else {
-      ml = mav;
-    }
-  }
-  return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
-}
-
-}  // namespace
 
 void QuantizeQ2_KWeighted(const float* x, BlockQ2_K* y, int64_t k, const float* quant_weights) {
   const int64_t nb = k / kQK_K;

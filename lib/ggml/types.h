@@ -164,6 +164,12 @@ struct BlockIQ4_NL {
 };
 // 8 blocks of 32 IQ4_NL levels, each block's 6-bit scale (offset by 32)
 // split into 4 low bits (scales_l) and 2 high bits (scales_h).
+// 8 blocks of 32: per block four 8-value grid indices (bytes of qs[4b],
+// qs[4b+1]), four 7-bit sign groups and a 4-bit scale (the uint32 at qs[4b+2]).
+struct BlockIQ2_XXS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+};
 struct BlockIQ4_XS {
   uint16_t d;
   uint16_t scales_h;
@@ -185,6 +191,7 @@ static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockIQ4_XS) == 136);
+static_assert(sizeof(BlockIQ2_XXS) == 66);
 
 // ---- half-precision conversions ----
 

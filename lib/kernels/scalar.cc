@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "lib/kernels/kernels.h"
+#include "lib/ggml/iq2_grid.h"
 #include "lib/kernels/internal.h"
 
 namespace llmtk {
@@ -393,6 +394,35 @@ float DotIQ4XS(int64_t n, const void* w, const void* a) {
   return Hsum8(acc);
 }
 
+// ggml's AVX2 IQ2_XXS kernel (its AVX-512 builds run it too): per
+// super-block 8 int32 lanes, lane k summing elements 4k..4k+3 of every
+// 32-block (grid byte times the signed Q8_K value) times 2*scale+1, one FMA
+// per lane, and 1/8 of the sum at the end.
+float DotIQ2XXS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ2_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const uint64_t* grid = IQ2XXSGrid();
+  float acc[8] = {};
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    int lanes[8] = {};
+    for (int ib = 0; ib < QKK / 32; ++ib) {
+      uint32_t aux32[2];
+      std::memcpy(aux32, x[b].qs + 4 * ib, sizeof(aux32));
+      const int ls = 2 * static_cast<int>(aux32[1] >> 28) + 1;
+      const int8_t* q8 = y[b].qs + 32 * ib;
+      for (int e = 0; e < 32; ++e) {
+        const int g = static_cast<int>((grid[(aux32[0] >> 8 * (e / 8)) & 0xff] >> 8 * (e % 8)) & 0xff);
+        const bool neg = (IQ2Signs((aux32[1] >> 7 * (e / 8)) & 127) >> (e % 8)) & 1;
+        const int q = neg ? static_cast<int8_t>(-q8[e]) : q8[e];
+        lanes[e / 4] += ls * (g * q);
+      }
+    }
+    const float d = H(x[b].d) * y[b].d;
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(d, static_cast<float>(lanes[k]), acc[k]);
+  }
+  return 0.125f * Hsum8(acc);
+}
+
 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
   const auto* v = static_cast<const float*>(row);
   for (int64_t i = 0; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
@@ -465,6 +495,7 @@ KernelTable MakeScalarTable() {
   set(DType::kQ5_1, DotLegacyLanes<BlockQ5_1, BlockQ8_1, ValQ5_1, true>);
   set(DType::kIQ4_NL, DotIQ4NL);
   set(DType::kIQ4_XS, DotIQ4XS);
+  set(DType::kIQ2_XXS, DotIQ2XXS);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);
