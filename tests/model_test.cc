@@ -139,7 +139,10 @@ INSTANTIATE_TEST_SUITE_P(
                          1e-5},
                     // llama-quantize --imatrix IQ2_XXS: IQ2_XXS, Q2_K, Q5_K tensors
                     Case{"random-llama-256-imatrix-mix-IQ2_XXS.gguf",
-                         "logits-random-llama-256-imatrix-mix-IQ2_XXS.p2.txt.zst", 1e-5}));
+                         "logits-random-llama-256-imatrix-mix-IQ2_XXS.p2.txt.zst", 1e-5},
+                    // every 2-D tensor IQ3_XXS (llama-quantize --pure --imatrix)
+                    Case{"random-llama-256-imatrix-IQ3_XXS.gguf", "logits-random-llama-256-imatrix-IQ3_XXS.p2.txt.zst",
+                         1e-5}));
 
 // The whole reference set in ../shared, when asked for explicitly:
 //   LLMTK_SHARED=/path/to/shared ./build/model_test --gtest_filter=*Shared*

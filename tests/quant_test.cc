@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/imatrix_file.h"
-#include "lib/ggml/iq2_grid.h"
+#include "lib/ggml/iq_grids.h"
 #include "lib/base/sha256.h"
 #include "lib/ggml/quant_k.h"
 
@@ -86,7 +86,23 @@ TEST_P(WeightedReference, BytesEqualLlamaQuantizeImatrix) {
 
 INSTANTIATE_TEST_SUITE_P(AllWeightedTypes, WeightedReference,
                          ::testing::Values("q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k",
-                                           "iq4_nl", "iq4_xs", "iq2_xxs"));
+                                           "iq4_nl", "iq4_xs", "iq2_xxs", "iq3_xxs"));
+
+// IQ3_XXS also quantizes without an imatrix (weights x^2), as llama-quantize
+// --pure IQ3_XXS does.
+TEST(Quant, Iq3XxsWithoutImatrixEqualsLlamaQuantize) {
+  auto in_file = GgufFile::Open(LLMTK_TESTDATA "/quant/pure-attn_k.gguf");
+  auto ref_file = GgufFile::Open(LLMTK_TESTDATA "/quant/imatrix/imatrix-attn_k.gguf");
+  ASSERT_TRUE(in_file.ok() && ref_file.ok());
+  const GgufTensor* in = (*in_file)->FindTensor("input");
+  const GgufTensor* want = (*ref_file)->FindTensor("iq3_xxs-no-imatrix");
+  ASSERT_NE(want, nullptr);
+  std::vector<float> x(static_cast<size_t>(in->n_elements));
+  std::memcpy(x.data(), in->data, in->n_bytes);
+  std::vector<uint8_t> got(want->n_bytes);
+  ASSERT_TRUE(QuantizeRows(GgmlType::kIQ3_XXS, x.data(), got.data(), in->rows(), in->dims[0]).ok());
+  EXPECT_TRUE(std::memcmp(got.data(), want->data, want->n_bytes) == 0);
+}
 
 // IQ2_XXS's format data against its definitions: the dequantization grid
 // built from the 256 level codes is ggml-common.h's iq2xxs_grid (its SHA-256
@@ -112,6 +128,22 @@ TEST(Quant, Iq2GridAndSignsFollowTheirDefinitions) {
   }
   EXPECT_EQ(IQ2Signs(1), 129);
   EXPECT_EQ(IQ2Signs(3), 3);
+}
+
+// IQ3_XXS's grid: ggml-common.h's iq3xxs_grid (SHA-256 from c392e50), 256
+// distinct points of 4 levels 0..7, level l as byte 8l+4 (62 for 7).
+TEST(Quant, Iq3GridFollowsItsDefinition) {
+  const uint32_t* grid = IQ3XXSGrid();
+  std::string bytes(reinterpret_cast<const char*>(grid), kIQ3XXSGridSize * sizeof(uint32_t));
+  EXPECT_EQ(Sha256Hex(bytes), "46e35f5a997efdee6c99ce57854c8a0d4f0ff8ca57e5e8a60c0793ea580acf5d");
+  std::set<uint32_t> seen(grid, grid + kIQ3XXSGridSize);
+  EXPECT_EQ(seen.size(), 256u);
+  for (int j = 0; j < kIQ3XXSGridSize; ++j) {
+    for (int i = 0; i < 4; ++i) {
+      const int l = (kIQ3XXSGridCodes[j] >> 3 * i) & 7;
+      EXPECT_EQ(static_cast<int>((grid[j] >> 8 * i) & 0xff), l == 7 ? 62 : 8 * l + 4) << j;
+    }
+  }
 }
 
 TEST(Quant, Iq2XxsNeedsImportanceWeights) {
@@ -241,9 +273,9 @@ TEST(Quant, CheckedWrappersReportErrors) {
   auto s = QuantizeRows(GgmlType::kQ4_K, x, out, 1, 64);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "rows of 64 values do not split into q4_K blocks of 256");
-  s = QuantizeRows(GgmlType::kIQ3_XXS, x, out, 1, 256);
+  s = QuantizeRows(GgmlType::kIQ3_S, x, out, 1, 256);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "quantizing to type iq3_xxs is not supported");
+  EXPECT_EQ(s.message(), "quantizing to type iq3_s is not supported");
   EXPECT_TRUE(DequantizeRows(GgmlType::kQ8_0, out, x, 1, 32).ok());
 }
 

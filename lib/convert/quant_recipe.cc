@@ -27,7 +27,7 @@ constexpr FtypeRow kFtypes[] = {
     {"Q3_K_S", FT::kQ3_K_S, GT::kQ3_K}, {"Q3_K_M", FT::kQ3_K_M, GT::kQ3_K},  {"Q3_K_L", FT::kQ3_K_L, GT::kQ3_K},
     {"Q4_K_S", FT::kQ4_K_S, GT::kQ4_K}, {"Q4_K_M", FT::kQ4_K_M, GT::kQ4_K},  {"Q5_K_S", FT::kQ5_K_S, GT::kQ5_K},
     {"Q5_K_M", FT::kQ5_K_M, GT::kQ5_K}, {"Q6_K", FT::kQ6_K, GT::kQ6_K},      {"IQ4_NL", FT::kIQ4_NL, GT::kIQ4_NL},
-    {"IQ4_XS", FT::kIQ4_XS, GT::kIQ4_XS}, {"Q2_K_S", FT::kQ2_K_S, GT::kQ2_K},
+    {"IQ4_XS", FT::kIQ4_XS, GT::kIQ4_XS}, {"Q2_K_S", FT::kQ2_K_S, GT::kQ2_K}, {"IQ3_XXS", FT::kIQ3_XXS, GT::kIQ3_XXS},
     {"IQ2_XXS", FT::kIQ2_XXS, GT::kIQ2_XXS}, {"IQ2_XS", FT::kIQ2_XS, GT::kIQ2_XS}, {"IQ2_S", FT::kIQ2_S, GT::kIQ2_XS},
     {"IQ2_M", FT::kIQ2_M, GT::kIQ2_S},  {"IQ1_S", FT::kIQ1_S, GT::kIQ1_S},    {"IQ1_M", FT::kIQ1_M, GT::kIQ1_M},
 };
@@ -104,7 +104,7 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
   } else if (cat == Category::kTokenEmbd) {
     if (ftype == FT::kIQ2_XXS || ftype == FT::kIQ2_XS || ftype == FT::kIQ1_S || ftype == FT::kIQ1_M) {
       new_type = GT::kQ2_K;
-    } else if (ftype == FT::kIQ2_S || ftype == FT::kIQ2_M) {
+    } else if (ftype == FT::kIQ2_S || ftype == FT::kIQ2_M || ftype == FT::kIQ3_XXS) {
       new_type = GT::kIQ3_S;
     }
   } else if (IsLowBitIq(ftype)) {
@@ -131,6 +131,8 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
       new_type = n_gqa >= 4 ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ2_K_S && n_gqa >= 4) {
       new_type = GT::kQ4_K;
+    } else if (ftype == FT::kIQ3_XXS) {
+      new_type = n_gqa >= 4 ? GT::kQ4_K : !qs.has_imatrix ? GT::kIQ3_S : GT::kIQ3_XXS;
     } else if (ftype == FT::kQ3_K_M) {
       new_type = qs.i_attention_wv < 2 ? GT::kQ5_K : GT::kQ4_K;
     } else if (ftype == FT::kQ3_K_L) {
@@ -146,9 +148,13 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
     if (m.n_expert == 8) new_type = GT::kQ8_0;
     ++qs.i_attention_wv;
   } else if (cat == Category::kAttnK) {
-    if (m.n_expert == 8) new_type = GT::kQ8_0;
+    if (m.n_expert == 8) {
+      new_type = GT::kQ8_0;
+    } else if (ftype == FT::kIQ3_XXS) {
+      new_type = GT::kIQ2_S;
+    }
   } else if (cat == Category::kAttnQ) {
-    // Only IQ3 file types change attn_q.
+    if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ2_S;
   } else if (cat == Category::kFfnDown) {
     int64_t i_layer = qs.i_ffn_down;
     const int64_t n_layer = qs.n_ffn_down;
@@ -160,6 +166,8 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
       new_type = GT::kQ3_K;
     } else if (ftype == FT::kQ2_K_S) {
       if (i_layer < n_layer / 8) new_type = GT::kQ4_K;
+    } else if (ftype == FT::kIQ3_XXS && !qs.has_imatrix) {
+      new_type = i_layer < n_layer / 8 ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ3_K_M) {
       new_type = i_layer < n_layer / 16 ? GT::kQ5_K : (!falcon || UseMoreBits(i_layer, n_layer)) ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ3_K_L) {
@@ -185,11 +193,12 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
     if (!falcon) {
       if (m.n_expert == 8) {
         if (ftype == FT::kQ2_K || ftype == FT::kQ3_K_S || ftype == FT::kQ3_K_M || ftype == FT::kIQ4_NL ||
-            ftype == FT::kQ4_K_S || ftype == FT::kQ4_K_M || ftype == FT::kIQ4_XS) {
+            ftype == FT::kQ4_K_S || ftype == FT::kQ4_K_M || ftype == FT::kIQ4_XS || ftype == FT::kIQ3_XXS) {
           new_type = GT::kQ5_K;
         }
       } else {
         if (ftype == FT::kQ2_K) new_type = GT::kQ3_K;
+        else if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ3_S;
         else if (ftype == FT::kQ3_K_M) new_type = GT::kQ4_K;
         else if (ftype == FT::kQ3_K_L) new_type = GT::kQ5_K;
       }

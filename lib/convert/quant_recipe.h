@@ -45,6 +45,7 @@ enum class LlamaFileType : uint32_t {
   kIQ2_XXS = 19,
   kIQ2_XS = 20,
   kQ2_K_S = 21,
+  kIQ3_XXS = 23,
   kIQ1_S = 24,
   kIQ4_NL = 25,
   kIQ2_S = 28,

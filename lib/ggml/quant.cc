@@ -26,7 +26,8 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kQ6_K:
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
-    case GgmlType::kIQ2_XXS: return true;
+    case GgmlType::kIQ2_XXS:
+    case GgmlType::kIQ3_XXS: return true;
     default: return false;
   }
 }
@@ -46,7 +47,8 @@ bool HasWeightedQuantizer(GgmlType type) {
     case GgmlType::kQ6_K:
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
-    case GgmlType::kIQ2_XXS: return true;
+    case GgmlType::kIQ2_XXS:
+    case GgmlType::kIQ3_XXS: return true;
     default: return false;
   }
 }
@@ -80,6 +82,7 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kQ6_K: qk::QuantizeQ6_KRef(x, As<BlockQ6_K>(dst), n); break;
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLRef(x, As<BlockIQ4_NL>(dst), n); break;
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, nullptr); break;
+    case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, nullptr); break;
     default: break;
   }
 }
@@ -101,6 +104,7 @@ void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, co
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLWeighted(x, As<BlockIQ4_NL>(dst), n, w); break;
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, w); break;
     case GgmlType::kIQ2_XXS: qk::QuantizeIQ2_XXS(x, As<BlockIQ2_XXS>(dst), n, w); break;
+    case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, w); break;
     default: break;
   }
 }
@@ -146,6 +150,7 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kIQ4_NL: qk::DequantizeIQ4_NL(As<BlockIQ4_NL>(src), y, n); break;
     case GgmlType::kIQ4_XS: qk::DequantizeIQ4_XS(As<BlockIQ4_XS>(src), y, n); break;
     case GgmlType::kIQ2_XXS: qk::DequantizeIQ2_XXS(As<BlockIQ2_XXS>(src), y, n); break;
+    case GgmlType::kIQ3_XXS: qk::DequantizeIQ3_XXS(As<BlockIQ3_XXS>(src), y, n); break;
     default: break;
   }
 }

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "lib/ggml/iq2_grid.h"
+#include "lib/ggml/iq_grids.h"
 #include "lib/ggml/quant.h"
 #include "lib/ggml/quant_k.h"
 

@@ -170,6 +170,12 @@ struct BlockIQ2_XXS {
   uint16_t d;
   uint16_t qs[kQK_K / 8];
 };
+// 8 blocks of 32: 64 grid indices (4 values each), then per block a uint32
+// of four 7-bit sign groups and a 4-bit scale.
+struct BlockIQ3_XXS {
+  uint16_t d;
+  uint8_t qs[3 * kQK_K / 8];
+};
 struct BlockIQ4_XS {
   uint16_t d;
   uint16_t scales_h;
@@ -192,6 +198,7 @@ static_assert(sizeof(BlockQ8_K) == 292);
 static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockIQ2_XXS) == 66);
+static_assert(sizeof(BlockIQ3_XXS) == 98);
 
 // ---- half-precision conversions ----
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "lib/kernels/kernels.h"
-#include "lib/ggml/iq2_grid.h"
+#include "lib/ggml/iq_grids.h"
 #include "lib/kernels/internal.h"
 
 namespace llmtk {
@@ -423,6 +423,34 @@ float DotIQ2XXS(int64_t n, const void* w, const void* a) {
   return 0.125f * Hsum8(acc);
 }
 
+// ggml's AVX2 IQ3_XXS kernel: as IQ2_XXS with 4-byte grid points, the
+// scale and signs in the uint32 after the grid indices, and 1/4 at the end.
+float DotIQ3XXS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ3_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const uint32_t* grid = IQ3XXSGrid();
+  float acc[8] = {};
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    int lanes[8] = {};
+    for (int ib = 0; ib < QKK / 32; ++ib) {
+      uint32_t sas;
+      std::memcpy(&sas, x[b].qs + QKK / 4 + 4 * ib, sizeof(sas));
+      const int ls = 2 * static_cast<int>(sas >> 28) + 1;
+      const uint8_t* q3 = x[b].qs + 8 * ib;
+      const int8_t* q8 = y[b].qs + 32 * ib;
+      for (int e = 0; e < 32; ++e) {
+        const int g = static_cast<int>((grid[q3[e / 4]] >> 8 * (e % 4)) & 0xff);
+        const bool neg = (IQ2Signs((sas >> 7 * (e / 8)) & 127) >> (e % 8)) & 1;
+        const int q = neg ? static_cast<int8_t>(-q8[e]) : q8[e];
+        lanes[e / 4] += ls * (g * q);
+      }
+    }
+    const float d = H(x[b].d) * y[b].d;
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(d, static_cast<float>(lanes[k]), acc[k]);
+  }
+  return 0.25f * Hsum8(acc);
+}
+
 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
   const auto* v = static_cast<const float*>(row);
   for (int64_t i = 0; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
@@ -496,6 +524,7 @@ KernelTable MakeScalarTable() {
   set(DType::kIQ4_NL, DotIQ4NL);
   set(DType::kIQ4_XS, DotIQ4XS);
   set(DType::kIQ2_XXS, DotIQ2XXS);
+  set(DType::kIQ3_XXS, DotIQ3XXS);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);

@@ -1,4 +1,4 @@
-// ggml/iq2_grid: IQ2_XXS's format data -- the 256 points of its 8-value
+// ggml/iq_grids: the IQ types' format data. IQ2_XXS -- the 256 points of its 8-value
 // grid and the even-parity sign table -- for the codec (quant_iq2.cc) and
 // the kernels.
 //
@@ -11,8 +11,8 @@
 // that makes their parity even (ksigns_iq2xs).
 //
 // Thread-safety: constant tables, built once on first use.
-#ifndef LLMTK_LIB_GGML_IQ2_GRID_H_
-#define LLMTK_LIB_GGML_IQ2_GRID_H_
+#ifndef LLMTK_LIB_GGML_IQ_GRIDS_H_
+#define LLMTK_LIB_GGML_IQ_GRIDS_H_
 
 #include <cstdint>
 
@@ -32,6 +32,14 @@ constexpr uint8_t IQ2Signs(int i) {
   return static_cast<uint8_t>(i | ((bits & 1) << 7));
 }
 
+// IQ3_XXS: 256 points of 4 levels in 0..7 (3 bits each, value i in bits
+// 3i..3i+2; ggml's kgrid_256 in iq3xs_init_impl). Dequantized (iq3xxs_grid)
+// level l is byte 8l+4, except level 7, which is 62.
+inline constexpr int kIQ3XXSGridSize = 256;
+extern const uint16_t kIQ3XXSGridCodes[kIQ3XXSGridSize];
+// iq3xxs_grid: point j's 4 dequantization bytes as one little-endian uint32.
+const uint32_t* IQ3XXSGrid();
+
 }  // namespace llmtk
 
-#endif  // LLMTK_LIB_GGML_IQ2_GRID_H_
+#endif  // LLMTK_LIB_GGML_IQ_GRIDS_H_
