@@ -282,6 +282,7 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
 }
 
 void Session::MatMulRows(const WeightMatrix& w, const float* x, int rows, float* y) {
+  if (observer_) observer_(w, x, rows);
   const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
   MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -95,6 +96,12 @@ class Session {
   };
   absl::Status EvalCells(absl::Span<const CellToken> tokens, std::vector<float>* logits);
 
+  // Sees every matrix multiplication's input before it runs, as llama.cpp's
+  // eval callback does (llama-imatrix): the weight (one of model()'s
+  // matrices, by address) and `rows` float rows of w.cols values. Null: none.
+  using MatMulObserver = std::function<void(const WeightMatrix& w, const float* x, int rows)>;
+  void SetMatMulObserver(MatMulObserver fn) { observer_ = std::move(fn); }
+
  private:
   Session(const Model& model, const SessionOptions& opts);
   // One batch of n <= max_batch_ tokens at the positions and cells in
@@ -124,6 +131,7 @@ class Session {
   void ParallelRun(size_t n, const std::function<void(size_t)>& fn);
 
   const Model& model_;
+  MatMulObserver observer_;
   int n_ctx_ = 0;
   bool kv_f32_ = false;
   int max_batch_ = 512;
