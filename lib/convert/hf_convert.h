@@ -34,6 +34,12 @@ struct HfConfig {
   // rope_type "llama3" (Llama 3.1+): written as a rope_freqs.weight tensor.
   double low_freq_factor = 1.0, high_freq_factor = 4.0;
   int64_t original_ctx = 8192;
+  // Families whose keys convert/hf_phi3_glm.cc writes (phi3, chatglm).
+  int64_t n_rot = 0;                         // rope.dimension_count
+  int64_t sliding_window = 0;                // phi3: attention.sliding_window
+  std::vector<float> rope_long, rope_short;  // phi3 su/longrope factors, head_dim / 2 each
+  double rope_attn_factor = 0;               // phi3 with rope_scaling; 0: not written
+  bool qkv_bias = false;                     // chatglm: attention_bias
 };
 
 // Parses a config.json; Unimplemented for unsupported architectures.
