@@ -8,11 +8,14 @@
 //   contexts 64/128/160 (past the window; short and long rope factors);
 // - greedy: the 64 ids llama-cli --temp 0 generated.
 // testdata/phi3_glm/llamacpp.tsv comes from scripts/reference/phiglm-llamacpp-reference.
+// HF -> GGUF: the small BF16 checkpoints in testdata/phi3_glm/ against
+// convert_hf_to_gguf.py (scripts/reference/phiglm-hf-reference).
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -218,6 +221,65 @@ TEST(Phi3Glm, GreedyIdsEqualLlamaCli) {
     ++checked;
   }
   EXPECT_EQ(checked, 6);
+}
+
+absl::StatusOr<std::string> Convert(const std::string& dir, const std::string& type) {
+  QuantizeFileOptions o;
+  o.input = Testdata("phi3_glm/" + dir);
+  o.output = testing::TempDir() + "/" + dir + "-" + type + "-" + std::to_string(getpid()) + ".gguf";
+  o.type = type;
+  o.threads = 2;
+  auto r = QuantizeFile(o);
+  if (!r.ok()) return r.status();
+  return o.output;
+}
+
+TEST(Phi3Glm, HfConversionOfPhi3IsConvertHfToGgufBytes) {
+  std::ifstream in(Testdata("phi3_glm/convert.tsv"));
+  std::string line;
+  std::getline(in, line);
+  int checked = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ASSERT_EQ(f.size(), 3u) << line;
+    auto out = Convert(f[0], f[1]);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(*Sha256File(*out), f[2]) << line;
+    std::filesystem::remove(*out);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
+// GLM's vocabulary needs transformers in the converter, so its reference
+// files have none: every other key (in order, with its serialized value) and
+// every tensor must be the converter's.
+TEST(Phi3Glm, HfConversionOfGlmIsConvertHfToGgufApartFromVocabulary) {
+  for (const std::string type : {"bf16", "q8_0"}) {
+    auto out = Convert("glmTiny", type);
+    ASSERT_TRUE(out.ok()) << out.status();
+    auto ours = GgufFile::Open(*out);
+    auto ref = GgufFile::Open(Testdata("phi3_glm/glmTiny." + type + ".gguf"));
+    ASSERT_TRUE(ours.ok() && ref.ok());
+    auto kvs = [](const GgufFile& f) {
+      std::vector<std::pair<std::string, std::string>> v;
+      for (const GgufKv& kv : f.metadata())
+        if (kv.key.substr(0, 10) != "tokenizer.") v.emplace_back(std::string(kv.key), std::string(kv.value.raw()));
+      return v;
+    };
+    EXPECT_EQ(kvs(**ours), kvs(**ref)) << type;
+    const auto& a = (*ours)->tensors();
+    const auto& b = (*ref)->tensors();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].name, b[i].name);
+      EXPECT_EQ(a[i].type, b[i].type) << a[i].name;
+      EXPECT_EQ(a[i].dims, b[i].dims) << a[i].name;
+      ASSERT_EQ(a[i].n_bytes, b[i].n_bytes) << a[i].name;
+      EXPECT_EQ(std::memcmp(a[i].data, b[i].data, a[i].n_bytes), 0) << a[i].name;
+    }
+    std::filesystem::remove(*out);
+  }
 }
 
 }  // namespace
