@@ -23,10 +23,12 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "lib/base/sha256.h"
 #include "lib/convert/hf_convert.h"
+#include "lib/convert/hf_phi3_glm.h"
 #include "lib/convert/model_source.h"
 #include "lib/convert/quant_recipe.h"
 #include "lib/convert/quantize_model.h"
@@ -34,6 +36,10 @@
 #include "lib/formats/gguf.h"
 #include "lib/model/model.h"
 #include "lib/model/session.h"
+#include "lib/tokenizer/tokenizer.h"
+#include "lib/base/io.h"
+#include "lib/formats/gguf_keys.h"
+#include "lib/formats/gguf_writer.h"
 
 namespace llmtk {
 namespace {
@@ -280,6 +286,60 @@ TEST(Phi3Glm, HfConversionOfGlmIsConvertHfToGgufApartFromVocabulary) {
     }
     std::filesystem::remove(*out);
   }
+}
+
+TEST(Phi3Glm, GlmBpeVocabularyIsNamedChatGlmBpe) {
+  HfConfig glm;
+  glm.arch = "chatglm";
+  GgufMetadata md;
+  md.SetString(GgufKeyName(GgufKey::kTokenizerModel), "gpt2");
+  md.SetString(GgufKeyName(GgufKey::kTokenizerPre), "llama-bpe");
+  FixPhi3GlmVocab(glm, &md);
+  const GgufMetadata::Entry* pre = md.Find(GgufKeyName(GgufKey::kTokenizerPre));
+  ASSERT_NE(pre, nullptr);
+  EXPECT_EQ(pre->payload.substr(8), "chatglm-bpe");
+  EXPECT_EQ(md.entries()[1].key, GgufKeyName(GgufKey::kTokenizerPre));  // where it stood
+  GgufMetadata spm;
+  spm.SetString(GgufKeyName(GgufKey::kTokenizerModel), "llama");
+  spm.SetString(GgufKeyName(GgufKey::kTokenizerPre), "default");
+  FixPhi3GlmVocab(glm, &spm);
+  EXPECT_EQ(spm.Find(GgufKeyName(GgufKey::kTokenizerPre))->payload.substr(8), "default");
+}
+
+// GLM-4's GGUF vocabularies say tokenizer.ggml.pre = "chatglm-bpe" (Llama
+// 3's regex in llama.cpp, and no BOS). No GLM-4 vocabulary is in testdata,
+// so a byte-level BPE one (falcon's) is relabelled and its bos id removed,
+// as scripts/reference did for the llama-tokenize --no-parse-special ids
+// of llama.cpp's llama-bpe test inputs (chatglm-bpe-falcon-vocab.out).
+TEST(Phi3Glm, ChatGlmBpePreTokenizerEqualsLlamaTokenize) {
+  auto bytes = ReadFileToString(Testdata("tok/ggml-vocab-falcon.gguf.zst"));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto falcon = GgufFile::FromBuffer(*bytes, "falcon");
+  ASSERT_TRUE(falcon.ok()) << falcon.status();
+  GgufMetadata md;
+  md.CopyFrom(**falcon);
+  md.SetString(GgufKeyName(GgufKey::kTokenizerPre), "chatglm-bpe");
+  md.Remove(GgufKeyName(GgufKey::kTokenizerBosId));
+  const std::string path = testing::TempDir() + "/chatglm-bpe-" + std::to_string(getpid()) + ".gguf";
+  ASSERT_TRUE(WriteGguf(path, md, {}, [](size_t, uint8_t*, size_t) { return absl::OkStatus(); }).ok());
+  auto tok = Tokenizer::Load(path);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto inp = ReadFileToString(Testdata("tok/ggml-vocab-llama-bpe.gguf.inp"));
+  auto out = ReadFileToString(Testdata("tok/chatglm-bpe-falcon-vocab.out"));
+  ASSERT_TRUE(inp.ok() && out.ok());
+  std::vector<std::string> inputs = absl::StrSplit(*inp, "\n__ggml_vocab_test__\n");
+  if (!inputs.empty() && inputs.back().empty()) inputs.pop_back();
+  std::vector<std::string> want = absl::StrSplit(*out, '\n');
+  want.pop_back();
+  ASSERT_EQ(inputs.size(), want.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<uint32_t> ids;
+    ASSERT_TRUE((*tok)->Encode(inputs[i], /*add_special=*/true, &ids).ok());
+    std::string got;
+    for (uint32_t id : ids) absl::StrAppend(&got, " ", id);
+    EXPECT_EQ(got, want[i]) << "case " << i << " [" << inputs[i] << "]";
+  }
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -354,6 +354,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   GgufMetadata& md = src.metadata;
   AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
+  FixPhi3GlmVocab(cfg, &md);
   md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));
   return src;

@@ -201,6 +201,14 @@ void AddPhi3GlmArchKeys(const HfConfig& cfg, GgufMetadata* md) {
   f32(K::kRopeFreqBase, cfg.rope_theta);
 }
 
+void FixPhi3GlmVocab(const HfConfig& cfg, GgufMetadata* md) {
+  if (cfg.arch != "chatglm") return;
+  const GgufMetadata::Entry* model = md->Find(GgufKeyName(GgufKey::kTokenizerModel));
+  // The payload is the string's u64 length, then its bytes.
+  if (model == nullptr || model->payload.size() != 8 + 4 || model->payload.substr(8) != "gpt2") return;
+  md->SetString(GgufKeyName(GgufKey::kTokenizerPre), "chatglm-bpe");
+}
+
 std::vector<SourceTensor> Phi3GlmExtraTensors(const HfConfig& cfg) {
   std::vector<SourceTensor> out;
   if (cfg.arch != "phi3" || cfg.rope_long.empty()) return out;

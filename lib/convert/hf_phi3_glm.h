@@ -38,6 +38,12 @@ absl::StatusOr<HfConfig> ReadPhi3GlmConfig(const HfConfigJson& json, std::string
 // The architecture keys after general.*, in the converter's order.
 void AddPhi3GlmArchKeys(const HfConfig& cfg, GgufMetadata* md);
 
+// GLM-4's byte-level BPE vocabulary: the converter recognizes its
+// tokenizer by hash and names the pre-tokenizer "chatglm-bpe" (Llama 3's
+// regex, which AddHfTokenizerMetadata would call "llama-bpe"). No-op for
+// other architectures and for SentencePiece vocabularies.
+void FixPhi3GlmVocab(const HfConfig& cfg, GgufMetadata* md);
+
 // Generated tensors the converter writes before the checkpoint's (phi3
 // rope_factors_long/short), F32; empty when none.
 std::vector<SourceTensor> Phi3GlmExtraTensors(const HfConfig& cfg);
