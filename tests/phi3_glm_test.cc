@@ -37,6 +37,8 @@
 #include "lib/model/model.h"
 #include "lib/model/session.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/vram/estimate.h"
+#include "lib/vram/model_shape.h"
 #include "lib/base/io.h"
 #include "lib/formats/gguf_keys.h"
 #include "lib/formats/gguf_writer.h"
@@ -285,6 +287,28 @@ TEST(Phi3Glm, HfConversionOfGlmIsConvertHfToGgufApartFromVocabulary) {
       EXPECT_EQ(std::memcmp(a[i].data, b[i].data, a[i].n_bytes), 0) << a[i].name;
     }
     std::filesystem::remove(*out);
+  }
+}
+
+// llmtk-vram's KV line for the file is what the runner allocates (F16 cache;
+// phi3's window only masks, so its cache holds the whole context, as in
+// llama.cpp), and the config path agrees with the GGUF path.
+TEST(Phi3Glm, VramKvCacheIsWhatTheSessionAllocates) {
+  for (const char* config : {"tiny-phi3-4k", "tiny-phi3-128k", "tiny-glm4"}) {
+    const std::string path = Models::Get().Path(config, "F32");
+    auto model = Model::Load(path);
+    ASSERT_TRUE(model.ok()) << model.status();
+    SessionOptions so;
+    so.n_ctx = 256;
+    auto session = Session::Create(**model, so);
+    ASSERT_TRUE(session.ok()) << session.status();
+    auto from_file = LoadModelShape(path);
+    ASSERT_TRUE(from_file.ok()) << from_file.status();
+    EXPECT_EQ(KvCacheBytes(*from_file, 256, 1, 1, 2, 1, true), static_cast<int64_t>((*session)->kv_bytes())) << config;
+    auto from_config = LoadModelShape(Testdata(std::string("configs/") + config + ".config.json"));
+    ASSERT_TRUE(from_config.ok()) << from_config.status();
+    EXPECT_EQ(KvCacheBytes(*from_config, 256, 1, 1, 2, 1, true), KvCacheBytes(*from_file, 256, 1, 1, 2, 1, true))
+        << config;
   }
 }
 
