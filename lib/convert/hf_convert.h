@@ -1,7 +1,7 @@
 // convert/hf_convert: a Hugging Face checkpoint as GGUF -- what llama.cpp's
 // convert_hf_to_gguf.py does for the LLaMA family: `llama` (Llama 2/3,
 // TinyLlama, SmolLM), `mistral` (written as llama), `qwen2` (q/k/v biases)
-// and `qwen3` (q/k RMS norms). config.json (read by formats/hf_config.h)
+// and `qwen3` (q/k RMS norms); `phi3` and `chatglm` in convert/hf_phi3_glm.h. config.json (read by formats/hf_config.h)
 // gives the architecture keys, safetensors (single or sharded) the tensors,
 // mapped to GGUF names with HF's rotary q/k row layout undone for
 // llama/mistral; tied embeddings write no output tensor; the tokenizer keys

@@ -82,7 +82,7 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   }
   specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
   if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
-  if (IsPhi3GlmArch(cfg)) {
+  if (IsPhi3GlmArch(cfg)) {  // other tensors (fused q/k/v, gate/up): their own list
     specs.clear();
     for (ArchTensorSpec& s : Phi3GlmTensorSpecs(cfg)) specs.push_back({s.name, s.dims, s.norm ? 0.1f : 0.02f, s.norm});
   }
