@@ -188,8 +188,9 @@ TEST(Phi3Glm, PerplexityEqualsLlamaPerplexity) {
   int checked = 0;
   for (const Row& r : Reference()) {
     if (r.kind != "ppl") continue;
-    const std::string out = RunCommand(std::string(LLMTK_BINDIR) + "/llmtk-ppl -m " + Models::Get().Path(r.config, r.type) +
-                                " -f " + Testdata("ppl/stories_selfgen.txt") + " -c " + r.ctx + " --threads 2 --quiet");
+    const std::string model = Models::Get().Path(r.config, r.type);
+    const std::string out = RunCommand(std::string(LLMTK_BINDIR) + "/llmtk-ppl -m " + model + " -f " +
+                                       Testdata("ppl/stories_selfgen.txt") + " -c " + r.ctx + " --threads 2 --quiet");
     // GLM's context_length is 64 here: a warning line may come first.
     const size_t at = out.find("PPL = ");
     ASSERT_NE(at, std::string::npos) << out;
@@ -304,7 +305,8 @@ TEST(Phi3Glm, VramKvCacheIsWhatTheSessionAllocates) {
     ASSERT_TRUE(session.ok()) << session.status();
     auto from_file = LoadModelShape(path);
     ASSERT_TRUE(from_file.ok()) << from_file.status();
-    EXPECT_EQ(KvCacheBytes(*from_file, 256, 1, 1, 2, 1, true), static_cast<int64_t>((*session)->kv_bytes())) << config;
+    EXPECT_EQ(KvCacheBytes(*from_file, 256, 1, 1, 2, 1, true), static_cast<int64_t>((*session)->kv_bytes()))
+        << config;
     auto from_config = LoadModelShape(Testdata(std::string("configs/") + config + ".config.json"));
     ASSERT_TRUE(from_config.ok()) << from_config.status();
     EXPECT_EQ(KvCacheBytes(*from_config, 256, 1, 1, 2, 1, true), KvCacheBytes(*from_file, 256, 1, 1, 2, 1, true))

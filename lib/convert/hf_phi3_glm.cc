@@ -46,7 +46,9 @@ absl::Status Factors(const std::string& path, const HfConfigValue& v, size_t wan
                                             " values; the rotary dimensions need ", want));
   }
   for (const HfConfigValue& e : v.elements) {
-    if (!e.AsDouble()) return absl::DataLossError(absl::StrCat(path, ": rope_scaling \"", ToAbsl(v.key), "\" holds a non-number"));
+    if (!e.AsDouble()) {
+      return absl::DataLossError(absl::StrCat(path, ": rope_scaling \"", ToAbsl(v.key), "\" holds a non-number"));
+    }
     out->push_back(static_cast<float>(*e.AsDouble()));
   }
   return absl::OkStatus();
@@ -80,7 +82,8 @@ absl::StatusOr<HfConfig> ReadPhi3(const HfConfigJson& c, const std::string& path
   for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   const double scale = static_cast<double>(cfg.n_ctx) / static_cast<double>(cfg.original_ctx);
   if (type == "su" || type == "longrope") {
-    cfg.rope_attn_factor = scale > 1.0 ? std::sqrt(1 + std::log(scale) / std::log(static_cast<double>(cfg.original_ctx))) : 1.0;
+    const double orig = static_cast<double>(cfg.original_ctx);
+    cfg.rope_attn_factor = scale > 1.0 ? std::sqrt(1 + std::log(scale) / std::log(orig)) : 1.0;
   } else if (type == "yarn") {
     cfg.rope_attn_factor = scale > 1.0 ? 0.1 * std::log(scale) + 1.0 : 1.0;
   } else {

@@ -350,7 +350,8 @@ void Session::AttentionBlock(int l, int n, bool masked) {
   if (L.wqkv.data != nullptr) {
     // One product, then ggml's views: q, k, v columns of each row, the
     // fused bias added first (the same sums as adding it per part).
-    const size_t q_dim = static_cast<size_t>(c.n_head) * c.head_dim, kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
+    const size_t q_dim = static_cast<size_t>(c.n_head) * c.head_dim;
+    const size_t kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
     const size_t w = q_dim + 2 * kv_dim;
     MatMulRows(L.wqkv, xb_.data(), n, qkv_.data());
     for (int t = 0; t < n; ++t) {
