@@ -14,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/convert/hf_phi3_glm.h"
 #include "lib/convert/hf_tokenizer.h"
 #include "lib/formats/hf_config.h"
 #include "lib/formats/gguf_keys.h"

@@ -22,31 +22,11 @@
 #include <vector>
 
 #include "lib/convert/hf_convert.h"
-#include "lib/formats/hf_config.h"
 
 namespace llmtk {
 
-// The HF architectures handled here.
-bool IsPhi3GlmHfArch(std::string_view hf_arch);
-bool IsPhi3GlmArch(const HfConfig& cfg);
-
-// Reads config.json (already parsed) as the converter's class does; errors
-// name `path` and the key.
-absl::StatusOr<HfConfig> ReadPhi3GlmConfig(const HfConfigJson& json, std::string_view hf_arch,
-                                           const std::string& path);
-
-// The architecture keys after general.*, in the converter's order.
-void AddPhi3GlmArchKeys(const HfConfig& cfg, GgufMetadata* md);
-
-// GLM-4's byte-level BPE vocabulary: the converter recognizes its
-// tokenizer by hash and names the pre-tokenizer "chatglm-bpe" (Llama 3's
-// regex, which AddHfTokenizerMetadata would call "llama-bpe"). No-op for
-// other architectures and for SentencePiece vocabularies.
-void FixPhi3GlmVocab(const HfConfig& cfg, GgufMetadata* md);
-
-// Generated tensors the converter writes before the checkpoint's (phi3
-// rope_factors_long/short), F32; empty when none.
-std::vector<SourceTensor> Phi3GlmExtraTensors(const HfConfig& cfg);
+// ReadPhi3GlmConfig, AddPhi3GlmArchKeys, FixPhi3GlmVocab and
+// Phi3GlmExtraTensors, which hf_convert calls, are declared in hf_convert.h.
 
 // A tensor llama.cpp's loader requires for the architecture, as the
 // converter names and shapes it (ggml order).
