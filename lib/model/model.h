@@ -5,7 +5,7 @@
 // the weights inside the memory-mapped file; nothing is copied. Supported
 // architectures: `llama` (Llama 2/3, TinyLlama, SmolLM, Mistral), `qwen2`
 // (q/k/v biases), `qwen3` (per-head q/k RMSNorm), `phi3` (fused QKV and
-// gate/up, sliding window, longrope factors; model/phi3_glm.cc) and
+// gate/up, sliding window, longrope factors) and
 // `chatglm` (GLM-4: q/k/v biases, fused gate/up, partial rotary); GQA/MQA;
 // tied or separate output; RoPE in normal or NeoX layout with linear or
 // YaRN scaling.
@@ -53,7 +53,7 @@ struct ModelConfig {
   bool tied_output = false;
   bool qkv_bias = false;
   bool qk_norm = false;
-  // phi3 / chatglm (model/phi3_glm.cc).
+  // phi3 / chatglm (read in model.cc as llama.cpp reads them).
   float rope_attn_factor = 1.f;  // rope.scaling.attn_factor: multiplies cos and sin
   int n_ctx_orig = 0;            // longrope: the long factors apply past this context
   int n_swa = 0;                 // sliding window: keys n_swa or more positions back are hidden
