@@ -183,7 +183,7 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
   EXPECT_EQ(src.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(std::string(src.status().message()),
             dir_ + "/config.json: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
-                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)");
+                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, GlmForCausalLM)");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // convert/hf_convert: a Hugging Face checkpoint as GGUF -- what llama.cpp's
 // convert_hf_to_gguf.py does for the LLaMA family: `llama` (Llama 2/3,
 // TinyLlama, SmolLM), `mistral` (written as llama), `qwen2` (q/k/v biases)
-// and `qwen3` (q/k RMS norms). config.json (read by formats/hf_config.h)
+// and `qwen3` (q/k RMS norms); `phi3` and `chatglm` in convert/hf_phi3_glm.h. config.json (read by formats/hf_config.h)
 // gives the architecture keys, safetensors (single or sharded) the tensors,
 // mapped to GGUF names with HF's rotary q/k row layout undone for
 // llama/mistral; tied embeddings write no output tensor; the tokenizer keys
@@ -14,9 +14,11 @@
 #define LLMTK_LIB_CONVERT_HF_CONVERT_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/convert/model_source.h"
+#include "lib/formats/hf_config.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -34,6 +36,12 @@ struct HfConfig {
   // rope_type "llama3" (Llama 3.1+): written as a rope_freqs.weight tensor.
   double low_freq_factor = 1.0, high_freq_factor = 4.0;
   int64_t original_ctx = 8192;
+  // Families whose keys convert/hf_phi3_glm.cc writes (phi3, chatglm).
+  int64_t n_rot = 0;                         // rope.dimension_count
+  int64_t sliding_window = 0;                // phi3: attention.sliding_window
+  std::vector<float> rope_long, rope_short;  // phi3 su/longrope factors, head_dim / 2 each
+  double rope_attn_factor = 0;               // phi3 with rope_scaling; 0: not written
+  bool qkv_bias = false;                     // chatglm: attention_bias
 };
 
 // Parses a config.json; Unimplemented for unsupported architectures.
@@ -58,6 +66,29 @@ SourceTensor RopeFreqsTensor(const HfConfig& cfg);
 // (per head: all real parts, then all imaginary) to GGUF's interleaved one.
 // `n_head` heads; rows must divide into n_head * 2.
 void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_bytes, int64_t n_head);
+
+// Phi-3 and GLM-4 (defined in convert/hf_phi3_glm.cc, see hf_phi3_glm.h):
+// the HF architectures handled there.
+bool IsPhi3GlmHfArch(std::string_view hf_arch);
+bool IsPhi3GlmArch(const HfConfig& cfg);
+
+// Reads config.json (already parsed) as the converter's class does; errors
+// name `path` and the key.
+absl::StatusOr<HfConfig> ReadPhi3GlmConfig(const HfConfigJson& json, std::string_view hf_arch,
+                                           const std::string& path);
+
+// The architecture keys after general.*, in the converter's order.
+void AddPhi3GlmArchKeys(const HfConfig& cfg, GgufMetadata* md);
+
+// GLM-4's byte-level BPE vocabulary: the converter recognizes its
+// tokenizer by hash and names the pre-tokenizer "chatglm-bpe" (Llama 3's
+// regex, which AddHfTokenizerMetadata would call "llama-bpe"). No-op for
+// other architectures and for SentencePiece vocabularies.
+void FixPhi3GlmVocab(const HfConfig& cfg, GgufMetadata* md);
+
+// Generated tensors the converter writes before the checkpoint's (phi3
+// rope_factors_long/short), F32; empty when none.
+std::vector<SourceTensor> Phi3GlmExtraTensors(const HfConfig& cfg);
 
 }  // namespace llmtk
 

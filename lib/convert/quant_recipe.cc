@@ -62,7 +62,9 @@ Category CategoryOf(const std::string& name) {
   return Category::kOther;
 }
 
-bool IsAttnVLike(Category c) { return c == Category::kAttnV || c == Category::kAttnQkv || c == Category::kAttnKvB; }
+// attn_qkv counts toward n_attention_wv (llama-quant.cpp's census) but has
+// its own rule below and does not advance i_attention_wv.
+bool IsAttnVLike(Category c) { return c == Category::kAttnV || c == Category::kAttnKvB; }
 
 int NDims(const std::vector<int64_t>& dims) {
   for (int i = static_cast<int>(dims.size()) - 1; i >= 1; --i) {
@@ -298,7 +300,7 @@ std::vector<GgmlType> PlanTensorTypes(const QuantTarget& target, const RecipeMod
   State qs;
   for (const RecipeTensor& t : tensors) {
     const Category c = CategoryOf(t.name);
-    if (IsAttnVLike(c)) ++qs.n_attention_wv;
+    if (IsAttnVLike(c) || c == Category::kAttnQkv) ++qs.n_attention_wv;
     if (c == Category::kOutput) qs.has_tied_embeddings = false;
   }
   qs.n_ffn_down = qs.n_ffn_gate = qs.n_ffn_up = model.n_layer;

@@ -157,6 +157,10 @@ class Session {
   std::vector<uint16_t> q16_;  // per head: head_dim halves
   std::vector<float> pv_lanes_;  // per head: 16 x head_dim partial sums
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
+  // Fused projections' outputs (phi3, chatglm): q|k|v and gate|up rows.
+  std::vector<float> qkv_, up2_;
+  // Per cache cell, the position stored there (the sliding window's mask).
+  std::vector<int32_t> cell_pos_;
 };
 
 }  // namespace llmtk
