@@ -1,8 +1,13 @@
 #include <cstdio>  // compact_lang_det.h uses FILE without including it
 #include <cld2/public/compact_lang_det.h>
 
+#include <unistd.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -15,6 +20,7 @@
 #include "lib/filter/fineweb.h"
 #include "lib/filter/gopher.h"
 #include "lib/filter/langid.h"
+#include "lib/filter/langid_fasttext.h"
 #include "lib/filter/pii.h"
 #include "lib/filter/rules.h"
 #include "lib/filter/text.h"
@@ -80,7 +86,41 @@ TEST(FilterTextTest, RoundsAsPython) {
       {5e-06, 1e-05},      {4.9999e-06, 0.0},  {1e-07, 0.0},        {123456.789012345, 123456.78901},
       {0.285714285714, 0.28571}, {1.5e-05, 2e-05}, {2.5e-05, 3e-05}, {0.999995, 0.99999},
       {0.9999949999, 0.99999}, {7.0, 7.0}};
-  for (const auto& [v, want] : cases) EXPECT_EQ(PythonRound5(v), want) << v;
+  for (const auto& [v, want] : cases) {
+    EXPECT_EQ(PythonRound5(v), want) << v;
+    EXPECT_EQ(PythonRound5Reference(v), want) << v;
+  }
+}
+
+// The fast path against the printf/strtod reference: every ratio a/b of small
+// counts (what the taggers score), values at and next to .5 boundaries, and
+// pseudo-random doubles over many magnitudes.
+TEST(FilterTextTest, FastRoundEqualsReference) {
+  size_t n = 0;
+  auto same = [&](double v) {
+    ++n;
+    const double a = PythonRound5(v), b = PythonRound5Reference(v);
+    ASSERT_TRUE(a == b && std::signbit(a) == std::signbit(b)) << std::hexfloat << v << " " << a << " " << b;
+  };
+  for (int b = 1; b <= 2000; ++b)
+    for (int a = 0; a <= b; a += (b > 400 ? 7 : 1)) same(static_cast<double>(a) / b);
+  for (int k = -300000; k <= 300000; ++k) {
+    const double boundary = (k + 0.5) / 1e5;
+    same(boundary);
+    same(std::nextafter(boundary, 1e9));
+    same(std::nextafter(boundary, -1e9));
+  }
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 1000000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const double unit = static_cast<double>(state >> 11) / 9007199254740992.0;
+    const double v = (unit - 0.5) * std::pow(10.0, static_cast<int>(state % 17) - 8);
+    same(v);
+  }
+  same(-0.0);
+  same(1e300);
+  same(std::numeric_limits<double>::infinity());
+  EXPECT_GT(n, 3000000u);
 }
 
 // Every gopher_v1 and c4_v1 attribute of the sample as the reference port
@@ -207,6 +247,42 @@ TEST(FilterLangIdTest, SameAsCld2Directly) {
   EXPECT_EQ(DetectLanguages("我们今天去公园散步，天气非常好，大家都很开心。")[0].code, "zh");
 }
 
+// testdata/filter/lid-tiny.predictions is `fasttext predict-prob lid-tiny.bin
+// TEXTS 3` (Debian fasttext 0.9.2) with each sample document as one line,
+// '\n' replaced by ' ' (scripts/reference/fasttext-lid-tiny): llmtk's labels
+// and probabilities, printed as the CLI prints them, are the same text.
+TEST(FilterLangIdTest, FastTextSameAsFastTextCli) {
+  auto id = FastTextLangId::Load(std::string(LLMTK_TESTDATA) + "/filter/lid-tiny.bin");
+  ASSERT_TRUE(id.ok()) << id.status();
+  const std::vector<std::string> want = Lines(Slurp(std::string(LLMTK_TESTDATA) + "/filter/lid-tiny.predictions"));
+  const std::vector<std::string> texts = SampleTexts();
+  ASSERT_EQ(want.size(), texts.size());
+  std::map<std::string, int> top;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto got = (*id)->Predict(texts[i], 3);
+    std::ostringstream line;  // the CLI's printing: label, ' ', the float as ostream prints it
+    for (size_t j = 0; j < got.size(); ++j) line << (j ? " " : "") << "__label__" << got[j].first << ' ' << got[j].second;
+    EXPECT_EQ(line.str(), want[i]) << "document " << i;
+    ++top[got.at(0).first];
+    Attributes a;
+    (*id)->Tag(texts[i], &a);
+    ASSERT_EQ(a.items().size(), got.size());
+    EXPECT_EQ(a.items()[0].name, "fasttext__fasttext__" + got[0].first);
+    EXPECT_EQ(a.items()[0].spans[0].end, CodePoints(texts[i]));
+    EXPECT_EQ(a.items()[0].spans[0].score, PythonRound5(got[0].second));
+  }
+  // The model tells the sample's English from its Chinese.
+  EXPECT_EQ(top, (std::map<std::string, int>{{"en", 144}, {"lzh", 47}, {"zh", 23}}));
+}
+
+TEST(FilterLangIdTest, FastTextErrors) {
+  EXPECT_EQ(FastTextLangId::Load("no/such.bin").status().message(), "--fasttext no/such.bin: No such file or directory");
+  const auto not_model = FastTextLangId::Load(kSample);
+  ASSERT_FALSE(not_model.ok());
+  EXPECT_TRUE(absl::StartsWith(not_model.status().message(), "--fasttext " + kSample + ": not a fastText model ("))
+      << not_model.status();
+}
+
 TEST(FilterPiiTest, PublicIpsAsPythonIpaddress) {
   // Python 3.11.7: ipaddress.ip_address(s).is_global (leading zeros: invalid).
   const std::pair<const char*, bool> cases[] = {
@@ -264,13 +340,92 @@ TEST(FilterRulesTest, ErrorsNameFileAndLine) {
             "unless_script)");
   e = ParseRules("{\"attribute\": \"nope__x\", \"min\": 1}", "r.jsonl");
   EXPECT_EQ(e.status().message(),
-            "r.jsonl:1: attribute 'nope__x' belongs to no tagger (gopher_v1, c4_v1, fineweb_v1, cld2)");
+            "r.jsonl:1: attribute 'nope__x' belongs to no tagger (gopher_v1, c4_v1, fineweb_v1, cld2, fasttext)");
   e = ParseRules("{\"attribute\": \"cld2__en\"}", "r.jsonl");
   EXPECT_EQ(e.status().message(), "r.jsonl:1: a rule needs a bound: min, max, above or below");
   e = ParseRules("{\"attribute\": \"cld2__en\", \"min\": 1\n", "r.jsonl");
   EXPECT_TRUE(absl::StartsWith(e.status().message(), "r.jsonl:1: not a JSON object")) << e.status();
   EXPECT_EQ(LoadRules("nosuchpreset").status().message(),
             "--rules 'nosuchpreset' is neither a rule file nor a preset (gopher, c4, fineweb)");
+}
+
+TEST(FilterRulesTest, YamlIsTheSameSchema) {
+  const auto yaml = ParseYamlRules(R"(# per-language thresholds
+- name: min_words
+  attribute: gopher_v1__word_count
+  min: 50
+  max: 1e5
+  unless_script: cjk
+- {attribute: "cld2__en", min: 0.65, languages: [en, un]}
+- attribute: c4_v1__lines_with_too_few_words
+  of: fraction
+  below: .5
+)", "r.yaml");
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  const auto json = ParseRules(R"({"name": "min_words", "attribute": "gopher_v1__word_count", "min": 50, "max": 100000, "unless_script": "cjk"}
+{"attribute": "cld2__en", "min": 0.65, "languages": ["en", "un"]}
+{"attribute": "c4_v1__lines_with_too_few_words", "of": "fraction", "below": 0.5}
+)", "r.jsonl");
+  ASSERT_TRUE(json.ok()) << json.status();
+  ASSERT_EQ(yaml->rules.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const Rule &a = yaml->rules[i], &b = json->rules[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.attribute, b.attribute);
+    EXPECT_EQ(a.of, b.of);
+    EXPECT_EQ(a.min, b.min);
+    EXPECT_EQ(a.max, b.max);
+    EXPECT_EQ(a.above, b.above);
+    EXPECT_EQ(a.below, b.below);
+    EXPECT_EQ(a.languages, b.languages);
+    EXPECT_EQ(a.unless_cjk, b.unless_cjk);
+  }
+  EXPECT_EQ(yaml->taggers, json->taggers);
+  EXPECT_TRUE(yaml->needs_language);
+}
+
+TEST(FilterRulesTest, YamlErrorsNameFileAndLine) {
+  auto msg = [](std::string_view text) { return std::string(ParseYamlRules(text, "r.yaml").status().message()); };
+  EXPECT_EQ(msg("- attribute: gopher_v1__word_count\n  min: 5\n- attribute: gopher_v1__word_count\n  mn: 5\n"),
+            "r.yaml:4: unknown field \"mn\" (a rule has attribute, of, min, max, above, below, name, languages, "
+            "unless_script)");
+  EXPECT_EQ(msg("\n- attribute: c4_v1__has_naughty_word\n  max: \"0\"\n"), "r.yaml:3: \"max\" must be a number");
+  EXPECT_EQ(msg("- attribute: c4_v1__has_naughty_word\n  max: zero\n"), "r.yaml:2: \"max\" must be a number");
+  EXPECT_EQ(msg("# c\n\n- name: x\n  attribute: cld2__en\n"), "r.yaml:3: a rule needs a bound: min, max, above or below");
+  EXPECT_EQ(msg("attribute: cld2__en\nmin: 1\n"),
+            "r.yaml:1: a YAML rule file is a list of rules, each starting with '- '");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  min: 1\n- [1, 2]\n"),
+            "r.yaml:3: a rule must be a mapping (attribute: ..., min: ...)");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  languages: {en: 1}\n"),
+            "r.yaml:2: \"languages\" must be a value or a list, not a mapping");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  languages: en\n  min: 1\n"),
+            "r.yaml:2: \"languages\" must be a list of language codes");
+  EXPECT_EQ(msg("- attribute: cld2__en\n  min: [1\n"), "r.yaml:2: not valid YAML (end of sequence flow not found)");
+  EXPECT_TRUE(ParseYamlRules("", "r.yaml")->rules.empty());
+}
+
+// The form is told by the name (.yaml/.yml, .json/.jsonl), else by the first
+// line that is not blank or a comment: '{' starts JSON Lines.
+TEST(FilterRulesTest, FileFormByNameOrContent) {
+  const fs::path dir = fs::temp_directory_path() / absl::StrCat("llmtk_rules_", getpid());
+  fs::create_directories(dir);
+  auto load = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return LoadRules((dir / name).string());
+  };
+  const std::string yaml = "# c\n\n- {attribute: gopher_v1__word_count, min: 50}\n";
+  const std::string jsonl = "# c\n\n{\"attribute\": \"gopher_v1__word_count\", \"min\": 50}\n";
+  for (const auto& [name, text] : {std::pair{"a.txt", yaml}, {"b", jsonl}, {"c.yml", yaml}, {"d.jsonl", jsonl}}) {
+    auto r = load(name, text);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status();
+    ASSERT_EQ(r->rules.size(), 1u) << name;
+    EXPECT_EQ(*r->rules[0].min, 50) << name;
+  }
+  // A YAML-named file is read as YAML even when it looks like JSON Lines.
+  auto e = load("e.yaml", jsonl + jsonl);
+  EXPECT_FALSE(e.ok());
+  EXPECT_TRUE(absl::StartsWith(e.status().message(), (dir / "e.yaml").string() + ":")) << e.status();
+  fs::remove_all(dir);
 }
 
 TEST(FilterRulesTest, BoundsAndValues) {

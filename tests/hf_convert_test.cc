@@ -185,8 +185,9 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
   EXPECT_EQ(src.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(std::string(src.status().message()),
             dir_ + "/config.json: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
-                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, "
-                   "Gemma3ForCausalLM, Gemma3ForConditionalGeneration)");
+                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, "
+                   "GlmForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
+                   "Gemma3ForConditionalGeneration)");
 }
 
 }  // namespace

@@ -133,7 +133,16 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"stories260K-hf-f16.gguf", "logits-stories260K-f16.p2.txt.zst", 1e-4},
                     Case{"../quant/stories260K-hf-q8_0.gguf", "logits-stories260K-q8_0.p1.txt.zst", 1e-4},
                     Case{"stories260K-hf-Q4_K_M.gguf", "logits-stories260K-Q4_K_M.p3.txt.zst", 1e-4},
-                    Case{"random-llama-256-mix-Q3_K_M.gguf", "logits-random-llama-256-mix-Q3_K_M.p2.txt.zst", 1e-5}));
+                    Case{"random-llama-256-mix-Q3_K_M.gguf", "logits-random-llama-256-mix-Q3_K_M.p2.txt.zst", 1e-5},
+                    // every 2-D tensor IQ4_XS (llama-quantize --pure --imatrix)
+                    Case{"random-llama-256-imatrix-IQ4_XS.gguf", "logits-random-llama-256-imatrix-IQ4_XS.p2.txt.zst",
+                         1e-5},
+                    // llama-quantize --imatrix IQ2_XXS: IQ2_XXS, Q2_K, Q5_K tensors
+                    Case{"random-llama-256-imatrix-mix-IQ2_XXS.gguf",
+                         "logits-random-llama-256-imatrix-mix-IQ2_XXS.p2.txt.zst", 1e-5},
+                    // every 2-D tensor IQ3_XXS (llama-quantize --pure --imatrix)
+                    Case{"random-llama-256-imatrix-IQ3_XXS.gguf", "logits-random-llama-256-imatrix-IQ3_XXS.p2.txt.zst",
+                         1e-5}));
 
 // The whole reference set in ../shared, when asked for explicitly:
 //   LLMTK_SHARED=/path/to/shared ./build/model_test --gtest_filter=*Shared*
@@ -234,7 +243,8 @@ TEST(Model, ClearErrorsForBadFiles) {
                    std::string("\x05\0\0\0\0\0\0\0gemma", 13), &buf);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(m.status().message(),
-            "patched.gguf: architecture 'gemma' is not supported (supported: llama, qwen2, qwen3, gemma2, gemma3)");
+            "patched.gguf: architecture 'gemma' is not supported (supported: llama, qwen2, qwen3, phi3, chatglm, "
+            "gemma2, gemma3)");
 
   m = Patched("stories260K-hf-f16.gguf", "output_norm.weight", "output_norm.weighx", &buf);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss);

@@ -3,11 +3,15 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/formats/gguf.h"
+#include "lib/formats/imatrix_file.h"
+#include "lib/ggml/iq_grids.h"
+#include "lib/base/sha256.h"
 #include "lib/ggml/quant_k.h"
 
 namespace llmtk {
@@ -48,6 +52,119 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, PureReference,
                          ::testing::Values("f16", "bf16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k",
                                            "q4_k", "q5_k", "q6_k"));
 
+// The same tensor quantized by llama-quantize --pure --imatrix with
+// llama-imatrix's matrix of random-llama-256 (testdata/quant/imatrix): the
+// weighted quantizers (and IQ4_XS) must give its bytes.
+class WeightedReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(WeightedReference, BytesEqualLlamaQuantizeImatrix) {
+  auto in_file = GgufFile::Open(LLMTK_TESTDATA "/quant/pure-attn_k.gguf");
+  auto ref_file = GgufFile::Open(LLMTK_TESTDATA "/quant/imatrix/imatrix-attn_k.gguf");
+  ASSERT_TRUE(in_file.ok() && ref_file.ok());
+  auto im = ReadImatrixWeights(LLMTK_TESTDATA "/quant/imatrix/r256-c128.dat");
+  ASSERT_TRUE(im.ok()) << im.status();
+  const std::vector<float>& w = im->values.at("blk.0.attn_k.weight");
+  const GgufTensor* in = (*in_file)->FindTensor("input");
+  const GgufTensor* want = (*ref_file)->FindTensor(GetParam());
+  ASSERT_NE(want, nullptr);
+  const int64_t n = in->dims[0];
+  ASSERT_EQ(w.size(), static_cast<size_t>(n));
+  std::vector<float> x(static_cast<size_t>(in->n_elements));
+  std::memcpy(x.data(), in->data, in->n_bytes);
+  const size_t rb = want->n_bytes / static_cast<size_t>(in->rows());
+  std::vector<uint8_t> got(want->n_bytes), plain(want->n_bytes);
+  for (int64_t r = 0; r < in->rows(); ++r) {
+    QuantizeRowWeighted(want->type, x.data() + r * n, got.data() + r * rb, n, w.data());
+    if (!RequiresImportance(want->type)) QuantizeRow(want->type, x.data() + r * n, plain.data() + r * rb, n);
+  }
+  EXPECT_TRUE(std::memcmp(got.data(), want->data, want->n_bytes) == 0);
+  // The imatrix changes the result (the test sees the weighted path).
+  if (!RequiresImportance(want->type)) {
+    EXPECT_NE(std::memcmp(plain.data(), want->data, want->n_bytes), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightedTypes, WeightedReference,
+                         ::testing::Values("q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k",
+                                           "iq4_nl", "iq4_xs", "iq2_xxs", "iq3_xxs"));
+
+// IQ3_XXS also quantizes without an imatrix (weights x^2), as llama-quantize
+// --pure IQ3_XXS does.
+TEST(Quant, Iq3XxsWithoutImatrixEqualsLlamaQuantize) {
+  auto in_file = GgufFile::Open(LLMTK_TESTDATA "/quant/pure-attn_k.gguf");
+  auto ref_file = GgufFile::Open(LLMTK_TESTDATA "/quant/imatrix/imatrix-attn_k.gguf");
+  ASSERT_TRUE(in_file.ok() && ref_file.ok());
+  const GgufTensor* in = (*in_file)->FindTensor("input");
+  const GgufTensor* want = (*ref_file)->FindTensor("iq3_xxs-no-imatrix");
+  ASSERT_NE(want, nullptr);
+  std::vector<float> x(static_cast<size_t>(in->n_elements));
+  std::memcpy(x.data(), in->data, in->n_bytes);
+  std::vector<uint8_t> got(want->n_bytes);
+  ASSERT_TRUE(QuantizeRows(GgmlType::kIQ3_XXS, x.data(), got.data(), in->rows(), in->dims[0]).ok());
+  EXPECT_TRUE(std::memcmp(got.data(), want->data, want->n_bytes) == 0);
+}
+
+// IQ2_XXS's format data against its definitions: the dequantization grid
+// built from the 256 level codes is ggml-common.h's iq2xxs_grid (its SHA-256
+// taken from llama.cpp c392e50), every point is 8 levels of {8, 25, 43},
+// distinct; a sign byte is its 7 stored bits plus even parity.
+TEST(Quant, Iq2GridAndSignsFollowTheirDefinitions) {
+  const uint64_t* grid = IQ2XXSGrid();
+  std::string bytes(reinterpret_cast<const char*>(grid), kIQ2XXSGridSize * sizeof(uint64_t));
+  EXPECT_EQ(Sha256Hex(bytes), "05826b5d3e472a3a78f196be62ac78acf81df0f909626e12ab9fa2a5d490dd54");
+  std::set<uint64_t> seen;
+  for (int j = 0; j < kIQ2XXSGridSize; ++j) {
+    for (int i = 0; i < 8; ++i) {
+      const int b = static_cast<int>((grid[j] >> 8 * i) & 0xff);
+      EXPECT_TRUE(b == 8 || b == 25 || b == 43) << j;
+      EXPECT_LE((kIQ2XXSGridCodes[j] >> 2 * i) & 3, 2) << j;
+    }
+    seen.insert(grid[j]);
+  }
+  EXPECT_EQ(seen.size(), 256u);
+  for (int i = 0; i < 128; ++i) {
+    EXPECT_EQ(IQ2Signs(i) & 127, i);
+    EXPECT_EQ(__builtin_popcount(IQ2Signs(i)) % 2, 0) << i;
+  }
+  EXPECT_EQ(IQ2Signs(1), 129);
+  EXPECT_EQ(IQ2Signs(3), 3);
+}
+
+// IQ3_XXS's grid: ggml-common.h's iq3xxs_grid (SHA-256 from c392e50), 256
+// distinct points of 4 levels 0..7, level l as byte 8l+4 (62 for 7).
+TEST(Quant, Iq3GridFollowsItsDefinition) {
+  const uint32_t* grid = IQ3XXSGrid();
+  std::string bytes(reinterpret_cast<const char*>(grid), kIQ3XXSGridSize * sizeof(uint32_t));
+  EXPECT_EQ(Sha256Hex(bytes), "46e35f5a997efdee6c99ce57854c8a0d4f0ff8ca57e5e8a60c0793ea580acf5d");
+  std::set<uint32_t> seen(grid, grid + kIQ3XXSGridSize);
+  EXPECT_EQ(seen.size(), 256u);
+  for (int j = 0; j < kIQ3XXSGridSize; ++j) {
+    for (int i = 0; i < 4; ++i) {
+      const int l = (kIQ3XXSGridCodes[j] >> 3 * i) & 7;
+      EXPECT_EQ(static_cast<int>((grid[j] >> 8 * i) & 0xff), l == 7 ? 62 : 8 * l + 4) << j;
+    }
+  }
+}
+
+TEST(Quant, Iq2XxsNeedsImportanceWeights) {
+  std::vector<float> x(256, 1.f);
+  std::vector<uint8_t> out(66);
+  const absl::Status s = QuantizeRows(GgmlType::kIQ2_XXS, x.data(), out.data(), 1, 256);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "iq2_xxs needs importance weights (QuantizeRowWeighted)");
+}
+
+TEST(Quant, OnlyGgmlsWeightedTypesTakeAnImatrix) {
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ2_K,
+                     GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kIQ4_NL,
+                     GgmlType::kIQ4_XS}) {
+    EXPECT_TRUE(HasWeightedQuantizer(t)) << GgmlTypeName(t);
+  }
+  for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0}) {
+    EXPECT_FALSE(HasWeightedQuantizer(t)) << GgmlTypeName(t);
+  }
+}
+
 // ggml's test-quantize-fns: quantize -> dequantize of 0.1 + 2 cos(i) stays
 // within a per-format RMSE bound (sqrt(sum d^2) / n).
 float RoundTripError(GgmlType type, const std::vector<float>& x) {
@@ -71,7 +188,7 @@ TEST(Quant, RoundTripErrorWithinGgmlBounds) {
                           {GgmlType::kQ4_1, 0.002f}, {GgmlType::kQ5_0, 0.002f}, {GgmlType::kQ5_1, 0.002f},
                           {GgmlType::kQ8_0, 0.002f}, {GgmlType::kQ2_K, 0.0075f}, {GgmlType::kQ3_K, 0.0040f},
                           {GgmlType::kQ4_K, 0.002f}, {GgmlType::kQ5_K, 0.002f}, {GgmlType::kQ6_K, 0.002f},
-                          {GgmlType::kIQ4_NL, 0.002f}};
+                          {GgmlType::kIQ4_NL, 0.002f}, {GgmlType::kIQ4_XS, 0.002f}};
   for (const Bound& b : bounds) {
     const float err = RoundTripError(b.type, x);
     EXPECT_LT(err, b.max_error) << GgmlTypeName(b.type);
@@ -156,9 +273,9 @@ TEST(Quant, CheckedWrappersReportErrors) {
   auto s = QuantizeRows(GgmlType::kQ4_K, x, out, 1, 64);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "rows of 64 values do not split into q4_K blocks of 256");
-  s = QuantizeRows(GgmlType::kIQ2_XXS, x, out, 1, 256);
+  s = QuantizeRows(GgmlType::kIQ3_S, x, out, 1, 256);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "quantizing to type iq2_xxs is not supported");
+  EXPECT_EQ(s.message(), "quantizing to type iq3_s is not supported");
   EXPECT_TRUE(DequantizeRows(GgmlType::kQ8_0, out, x, 1, 32).ok());
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/base/json_fields.h"
 #include "lib/base/unicode.h"
 #include "simdjson.h"
 
@@ -335,49 +336,56 @@ bool ScanMembers(std::string_view s, std::vector<Member>* members, size_t* close
 
 }  // namespace
 
-absl::StatusOr<std::string> SetJsonFields(
-    std::string_view raw, const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::vector<Member> members;
+absl::Status AppendJsonWithFields(std::string_view raw, const JsonField* fields, size_t n, std::string* out) {
+  // One scratch list per thread: this runs once per output line.
+  thread_local std::vector<Member> members;
+  members.clear();
   size_t close = 0;
   if (!ScanMembers(raw, &members, &close)) {
     return absl::DataLossError("cannot add fields: the line is not a well-formed JSON object");
   }
-  std::vector<std::string> escaped;
-  for (const auto& f : fields) {
-    std::string k;
-    AppendJsonString(&k, f.first);
-    escaped.push_back(k.substr(1, k.size() - 2));
+  std::vector<std::string> escaped(n);
+  for (size_t f = 0; f < n; ++f) {
+    AppendJsonString(&escaped[f], fields[f].first);
+    escaped[f] = escaped[f].substr(1, escaped[f].size() - 2);
   }
-  std::string out;
-  out.reserve(raw.size() + 64);
-  std::vector<bool> placed(fields.size(), false);
+  out->reserve(out->size() + raw.size() + 64);
+  uint64_t placed = 0;  // bit f: fields[f] replaced an existing member (n is small)
   size_t pos = 0;
   for (const Member& m : members) {
-    for (size_t f = 0; f < fields.size(); ++f) {
-      if (!placed[f] && m.raw_key == escaped[f]) {
-        out.append(raw.data() + pos, m.begin - pos);
-        out.push_back('"');
-        out.append(escaped[f]);
-        out.append("\":");
-        out.append(fields[f].second);
+    for (size_t f = 0; f < n; ++f) {
+      if (!(placed >> f & 1) && m.raw_key == escaped[f]) {
+        out->append(raw.data() + pos, m.begin - pos);
+        out->push_back('"');
+        out->append(escaped[f]);
+        out->append("\":");
+        out->append(fields[f].second);
         pos = m.end;
-        placed[f] = true;
+        placed |= uint64_t{1} << f;
         break;
       }
     }
   }
-  out.append(raw.data() + pos, close - pos);
+  out->append(raw.data() + pos, close - pos);
   bool need_comma = !members.empty();
-  for (size_t f = 0; f < fields.size(); ++f) {
-    if (placed[f]) continue;
-    if (need_comma) out.push_back(',');
+  for (size_t f = 0; f < n; ++f) {
+    if (placed >> f & 1) continue;
+    if (need_comma) out->push_back(',');
     need_comma = true;
-    out.push_back('"');
-    out.append(escaped[f]);
-    out.append("\":");
-    out.append(fields[f].second);
+    out->push_back('"');
+    out->append(escaped[f]);
+    out->append("\":");
+    out->append(fields[f].second);
   }
-  out.append(raw.data() + close, raw.size() - close);
+  out->append(raw.data() + close, raw.size() - close);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SetJsonFields(
+    std::string_view raw, const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<JsonField> views(fields.begin(), fields.end());
+  std::string out;
+  RETURN_IF_ERROR(AppendJsonWithFields(raw, views.data(), views.size(), &out));
   return out;
 }
 

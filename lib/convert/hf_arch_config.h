@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace llmtk {
 
@@ -27,12 +28,17 @@ struct HfConfig {
   int64_t original_ctx = 8192;
   // Gemma 2/3 (convert/gemma_convert.h): 0 = no soft-capping.
   double attn_softcap = 0, final_softcap = 0;
-  int64_t sliding_window = 0;       // 0: every layer global
+  int64_t sliding_window = 0;       // 0: every layer global (also phi3's attention.sliding_window)
   int64_t sliding_window_pattern = 0;  // gemma3: every n-th layer global
   // gemma3: which keys config.json itself has (the converter writes those
   // first, then Gemma3Model's defaults for the others).
   bool has_n_head = true, has_eps = true, has_local_theta = false;
   double rope_local_theta = 0;
+  // Families whose keys convert/hf_phi3_glm.cc writes (phi3, chatglm).
+  int64_t n_rot = 0;                         // rope.dimension_count
+  std::vector<float> rope_long, rope_short;  // phi3 su/longrope factors, head_dim / 2 each
+  double rope_attn_factor = 0;               // phi3 with rope_scaling; 0: not written
+  bool qkv_bias = false;                     // chatglm: attention_bias
 };
 
 }  // namespace llmtk

@@ -48,11 +48,14 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
     cfg.arch = "qwen2";
   } else if (arch == "Qwen3ForCausalLM") {
     cfg.arch = "qwen3";
+  } else if (IsPhi3GlmHfArch(arch)) {
+    return ReadPhi3GlmConfig(c, arch, path);
   } else {
     return absl::UnimplementedError(absl::StrCat(path, ": architecture ", ToAbsl(arch),
                                                  " is not supported (supported: LlamaForCausalLM, "
-                                                 "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, "
-                                                 "Gemma3ForCausalLM, Gemma3ForConditionalGeneration)"));
+                                                 "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, "
+                                                 "GlmForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
+                                                 "Gemma3ForConditionalGeneration)"));
   }
   // The converter's reading: an integer key must hold a JSON integer; a
   // value of another type counts as absent.
@@ -143,6 +146,8 @@ std::optional<std::string> MapName(const std::string& n, const HfConfig& cfg) {
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.down_proj.weight", "ffn_down.weight"},
+      {"self_attn.qkv_proj.weight", "attn_qkv.weight"},  // phi3
+      {"mlp.gate_up_proj.weight", "ffn_up.weight"},      // phi3, glm
   };
   if (std::strcmp(rest, "self_attn.rotary_emb.inv_freq") == 0) return std::string();
   if (IsGemmaArch(cfg.arch)) {
@@ -253,6 +258,9 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
   auto u32 = [&](K key, int64_t v) { md->SetU32(GgufKeyName(key, a), static_cast<uint32_t>(v)); };
   auto f32 = [&](K key, double v) { md->SetF32(GgufKeyName(key, a), static_cast<float>(v)); };
   md->SetString(GgufKeyName(GgufKey::kGeneralArchitecture), a);
+  // Phi-3's converter writes it while generating its rope factor tensors,
+  // before the general.* keys.
+  if (cfg.rope_attn_factor != 0) f32(K::kRopeScalingAttnFactor, cfg.rope_attn_factor);
   md->SetString(GgufKeyName(GgufKey::kGeneralType), "model");
   md->SetString(GgufKeyName(GgufKey::kGeneralName), name);
   md->SetString(GgufKeyName(GgufKey::kGeneralSizeLabel), SizeLabel(n_params));
@@ -260,6 +268,7 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
     AddGemmaArchMetadata(cfg, md);
     return;
   }
+  if (IsPhi3GlmArch(cfg)) return AddPhi3GlmArchKeys(cfg, md);
   u32(K::kBlockCount, cfg.n_layer);
   if (cfg.has_ctx) u32(K::kContextLength, cfg.n_ctx);
   u32(K::kEmbeddingLength, cfg.n_embd);
@@ -295,6 +304,10 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   if (cfg.rope_scaling_type == "llama3") {
     // convert_hf_to_gguf.py yields this generated tensor before the checkpoint's.
     src.tensors.push_back(RopeFreqsTensor(cfg));
+  }
+  for (SourceTensor& t : Phi3GlmExtraTensors(cfg)) {
+    n_params += static_cast<uint64_t>(t.dims[0]);
+    src.tensors.push_back(std::move(t));
   }
   // convert_hf_to_gguf.py reads each file's tensors in safetensors' keys()
   // order, which is sorted by name, whatever order the header has.
@@ -383,6 +396,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   if (qv_first) md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
   if (IsGemmaArch(cfg.arch)) AddGemmaTokenizerMetadata(dir, &md);
+  FixPhi3GlmVocab(cfg, &md);
   if (!qv_first) md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   src.keepalive = std::shared_ptr<const SafetensorsModel>(std::move(st));
   return src;

@@ -1,7 +1,7 @@
 // convert/hf_convert: a Hugging Face checkpoint as GGUF -- what llama.cpp's
 // convert_hf_to_gguf.py does for the LLaMA family: `llama` (Llama 2/3,
 // TinyLlama, SmolLM), `mistral` (written as llama), `qwen2` (q/k/v biases)
-// and `qwen3` (q/k RMS norms). config.json (read by formats/hf_config.h)
+// and `qwen3` (q/k RMS norms); `phi3` and `chatglm` in convert/hf_phi3_glm.h. config.json (read by formats/hf_config.h)
 // gives the architecture keys, safetensors (single or sharded) the tensors,
 // mapped to GGUF names with HF's rotary q/k row layout undone for
 // llama/mistral; tied embeddings write no output tensor; the tokenizer keys
@@ -14,10 +14,12 @@
 #define LLMTK_LIB_CONVERT_HF_CONVERT_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/convert/hf_arch_config.h"
 #include "lib/convert/model_source.h"
+#include "lib/formats/hf_config.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -45,6 +47,29 @@ SourceTensor RopeFreqsTensor(const HfConfig& cfg);
 // (per head: all real parts, then all imaginary) to GGUF's interleaved one.
 // `n_head` heads; rows must divide into n_head * 2.
 void UnpermuteRotaryRows(const uint8_t* src, uint8_t* dst, int64_t rows, size_t row_bytes, int64_t n_head);
+
+// Phi-3 and GLM-4 (defined in convert/hf_phi3_glm.cc, see hf_phi3_glm.h):
+// the HF architectures handled there.
+bool IsPhi3GlmHfArch(std::string_view hf_arch);
+bool IsPhi3GlmArch(const HfConfig& cfg);
+
+// Reads config.json (already parsed) as the converter's class does; errors
+// name `path` and the key.
+absl::StatusOr<HfConfig> ReadPhi3GlmConfig(const HfConfigJson& json, std::string_view hf_arch,
+                                           const std::string& path);
+
+// The architecture keys after general.*, in the converter's order.
+void AddPhi3GlmArchKeys(const HfConfig& cfg, GgufMetadata* md);
+
+// GLM-4's byte-level BPE vocabulary: the converter recognizes its
+// tokenizer by hash and names the pre-tokenizer "chatglm-bpe" (Llama 3's
+// regex, which AddHfTokenizerMetadata would call "llama-bpe"). No-op for
+// other architectures and for SentencePiece vocabularies.
+void FixPhi3GlmVocab(const HfConfig& cfg, GgufMetadata* md);
+
+// Generated tensors the converter writes before the checkpoint's (phi3
+// rope_factors_long/short), F32; empty when none.
+std::vector<SourceTensor> Phi3GlmExtraTensors(const HfConfig& cfg);
 
 }  // namespace llmtk
 

@@ -27,7 +27,17 @@ constexpr FtypeRow kFtypes[] = {
     {"Q3_K_S", FT::kQ3_K_S, GT::kQ3_K}, {"Q3_K_M", FT::kQ3_K_M, GT::kQ3_K},  {"Q3_K_L", FT::kQ3_K_L, GT::kQ3_K},
     {"Q4_K_S", FT::kQ4_K_S, GT::kQ4_K}, {"Q4_K_M", FT::kQ4_K_M, GT::kQ4_K},  {"Q5_K_S", FT::kQ5_K_S, GT::kQ5_K},
     {"Q5_K_M", FT::kQ5_K_M, GT::kQ5_K}, {"Q6_K", FT::kQ6_K, GT::kQ6_K},      {"IQ4_NL", FT::kIQ4_NL, GT::kIQ4_NL},
+    {"IQ4_XS", FT::kIQ4_XS, GT::kIQ4_XS}, {"Q2_K_S", FT::kQ2_K_S, GT::kQ2_K}, {"IQ3_XXS", FT::kIQ3_XXS, GT::kIQ3_XXS},
+    {"IQ2_XXS", FT::kIQ2_XXS, GT::kIQ2_XXS}, {"IQ2_XS", FT::kIQ2_XS, GT::kIQ2_XS}, {"IQ2_S", FT::kIQ2_S, GT::kIQ2_XS},
+    {"IQ2_M", FT::kIQ2_M, GT::kIQ2_S},  {"IQ1_S", FT::kIQ1_S, GT::kIQ1_S},    {"IQ1_M", FT::kIQ1_M, GT::kIQ1_M},
 };
+
+// The 1- and 2-bit IQ file types (their recipe moves attn_v, the first
+// ffn_down layers, token_embd and output to other types).
+bool IsLowBitIq(FT f) {
+  return f == FT::kIQ2_XXS || f == FT::kIQ2_XS || f == FT::kIQ2_S || f == FT::kIQ2_M || f == FT::kIQ1_S ||
+         f == FT::kIQ1_M;
+}
 
 // llama-quantize's short aliases.
 constexpr std::pair<const char*, const char*> kAliases[] = {{"Q3_K", "Q3_K_M"}, {"Q4_K", "Q4_K_M"}, {"Q5_K", "Q5_K_M"}};
@@ -52,7 +62,9 @@ Category CategoryOf(const std::string& name) {
   return Category::kOther;
 }
 
-bool IsAttnVLike(Category c) { return c == Category::kAttnV || c == Category::kAttnQkv || c == Category::kAttnKvB; }
+// attn_qkv counts toward n_attention_wv (llama-quant.cpp's census) but has
+// its own rule below and does not advance i_attention_wv.
+bool IsAttnVLike(Category c) { return c == Category::kAttnV || c == Category::kAttnKvB; }
 
 int NDims(const std::vector<int64_t>& dims) {
   for (int i = static_cast<int>(dims.size()) - 1; i >= 1; --i) {
@@ -71,6 +83,8 @@ struct State {
   int64_t n_ffn_gate = 0, i_ffn_gate = 0;
   int64_t n_ffn_up = 0, i_ffn_up = 0;
   bool has_tied_embeddings = true;
+  bool has_imatrix = false;
+  std::optional<GT> output_type;
 };
 
 // llama_tensor_get_type_impl for the file types ParseQuantTarget accepts.
@@ -80,21 +94,52 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
   const bool is_70b = m.arch == "llama" && m.n_layer == 80 && m.n_head != m.n_head_kv;
   if (cat == Category::kOutput || (qs.has_tied_embeddings && cat == Category::kTokenEmbd)) {
     const int64_t nx = t.dims.empty() ? 1 : t.dims[0];
-    if (falcon || nx % TypeInfo(new_type).block_size != 0) {
+    if (qs.output_type) {
+      new_type = *qs.output_type;
+    } else if (falcon || nx % TypeInfo(new_type).block_size != 0) {
       new_type = GT::kQ8_0;
+    } else if (IsLowBitIq(ftype)) {
+      new_type = GT::kQ5_K;
     } else if (new_type != GT::kQ8_0) {
       new_type = GT::kQ6_K;
     }
   } else if (cat == Category::kTokenEmbd) {
-    // No change for the file types supported here.
+    if (ftype == FT::kIQ2_XXS || ftype == FT::kIQ2_XS || ftype == FT::kIQ1_S || ftype == FT::kIQ1_M) {
+      new_type = GT::kQ2_K;
+    } else if (ftype == FT::kIQ2_S || ftype == FT::kIQ2_M || ftype == FT::kIQ3_XXS) {
+      new_type = GT::kIQ3_S;
+    }
+  } else if (IsLowBitIq(ftype)) {
+    const bool s_or_m = ftype == FT::kIQ2_S || ftype == FT::kIQ2_M;
+    if (cat == Category::kAttnV) {
+      new_type = n_gqa >= 4 || m.n_expert >= 4 ? GT::kQ4_K : s_or_m ? GT::kIQ3_S : GT::kQ2_K;
+      ++qs.i_attention_wv;
+    } else if (m.n_expert == 8 && cat == Category::kAttnK) {
+      new_type = GT::kQ4_K;
+    } else if (cat == Category::kFfnDown) {
+      if (qs.i_ffn_down < qs.n_ffn_down / 8) new_type = s_or_m ? GT::kIQ3_S : GT::kQ2_K;
+      ++qs.i_ffn_down;
+    } else if (cat == Category::kAttnOutput) {
+      if (m.n_expert == 8) {
+        new_type = GT::kQ5_K;
+      } else if (ftype == FT::kIQ1_S || ftype == FT::kIQ1_M) {
+        new_type = GT::kIQ2_XXS;
+      } else if (s_or_m) {
+        new_type = GT::kIQ3_S;
+      }
+    }
   } else if (IsAttnVLike(cat)) {
     if (ftype == FT::kQ2_K) {
       new_type = n_gqa >= 4 ? GT::kQ4_K : GT::kQ3_K;
+    } else if (ftype == FT::kQ2_K_S && n_gqa >= 4) {
+      new_type = GT::kQ4_K;
+    } else if (ftype == FT::kIQ3_XXS) {
+      new_type = n_gqa >= 4 ? GT::kQ4_K : !qs.has_imatrix ? GT::kIQ3_S : GT::kIQ3_XXS;
     } else if (ftype == FT::kQ3_K_M) {
       new_type = qs.i_attention_wv < 2 ? GT::kQ5_K : GT::kQ4_K;
     } else if (ftype == FT::kQ3_K_L) {
       new_type = GT::kQ5_K;
-    } else if (ftype == FT::kIQ4_NL && n_gqa >= 4) {
+    } else if ((ftype == FT::kIQ4_NL || ftype == FT::kIQ4_XS) && n_gqa >= 4) {
       new_type = GT::kQ5_K;
     } else if ((ftype == FT::kQ4_K_M || ftype == FT::kQ5_K_M) && UseMoreBits(qs.i_attention_wv, qs.n_attention_wv)) {
       new_type = GT::kQ6_K;
@@ -105,9 +150,13 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
     if (m.n_expert == 8) new_type = GT::kQ8_0;
     ++qs.i_attention_wv;
   } else if (cat == Category::kAttnK) {
-    if (m.n_expert == 8) new_type = GT::kQ8_0;
+    if (m.n_expert == 8) {
+      new_type = GT::kQ8_0;
+    } else if (ftype == FT::kIQ3_XXS) {
+      new_type = GT::kIQ2_S;
+    }
   } else if (cat == Category::kAttnQ) {
-    // Only IQ3 file types change attn_q.
+    if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ2_S;
   } else if (cat == Category::kFfnDown) {
     int64_t i_layer = qs.i_ffn_down;
     const int64_t n_layer = qs.n_ffn_down;
@@ -117,6 +166,10 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
     }
     if (ftype == FT::kQ2_K) {
       new_type = GT::kQ3_K;
+    } else if (ftype == FT::kQ2_K_S) {
+      if (i_layer < n_layer / 8) new_type = GT::kQ4_K;
+    } else if (ftype == FT::kIQ3_XXS && !qs.has_imatrix) {
+      new_type = i_layer < n_layer / 8 ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ3_K_M) {
       new_type = i_layer < n_layer / 16 ? GT::kQ5_K : (!falcon || UseMoreBits(i_layer, n_layer)) ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ3_K_L) {
@@ -127,23 +180,27 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
       } else if (UseMoreBits(i_layer, n_layer)) {
         new_type = GT::kQ6_K;
       }
-    } else if (i_layer < n_layer / 8 && ftype == FT::kIQ4_NL) {
+    } else if (i_layer < n_layer / 8 && (ftype == FT::kIQ4_NL || ftype == FT::kIQ4_XS) && !qs.has_imatrix) {
       new_type = GT::kQ5_K;
     } else if (ftype == FT::kQ5_K_M && UseMoreBits(i_layer, n_layer)) {
       new_type = GT::kQ6_K;
     } else if (ftype == FT::kQ4_K_S && !falcon && i_layer < n_layer / 8) {
       new_type = GT::kQ5_K;
+    } else if ((ftype == FT::kQ4_0 || ftype == FT::kQ5_0) && qs.has_imatrix && i_layer < n_layer / 8) {
+      // llama.cpp guards the first ffn_down layers of imatrix Q4_0/Q5_0 files.
+      new_type = ftype == FT::kQ4_0 ? GT::kQ4_1 : GT::kQ5_1;
     }
     ++qs.i_ffn_down;
   } else if (cat == Category::kAttnOutput) {
     if (!falcon) {
       if (m.n_expert == 8) {
         if (ftype == FT::kQ2_K || ftype == FT::kQ3_K_S || ftype == FT::kQ3_K_M || ftype == FT::kIQ4_NL ||
-            ftype == FT::kQ4_K_S || ftype == FT::kQ4_K_M) {
+            ftype == FT::kQ4_K_S || ftype == FT::kQ4_K_M || ftype == FT::kIQ4_XS || ftype == FT::kIQ3_XXS) {
           new_type = GT::kQ5_K;
         }
       } else {
         if (ftype == FT::kQ2_K) new_type = GT::kQ3_K;
+        else if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ3_S;
         else if (ftype == FT::kQ3_K_M) new_type = GT::kQ4_K;
         else if (ftype == FT::kQ3_K_L) new_type = GT::kQ5_K;
       }
@@ -168,8 +225,16 @@ GT Fallback(const RecipeTensor& t, GT type) {
   if (ncols % TypeInfo(type).block_size == 0) return type;
   GT fb;
   switch (type) {
+    case GT::kIQ2_XXS:
+    case GT::kIQ2_XS:
+    case GT::kIQ2_S:
+    case GT::kIQ3_XXS:
+    case GT::kIQ3_S:
+    case GT::kIQ1_S:
+    case GT::kIQ1_M:
     case GT::kQ2_K:
-    case GT::kQ3_K: fb = GT::kIQ4_NL; break;
+    case GT::kQ3_K:
+    case GT::kIQ4_XS: fb = GT::kIQ4_NL; break;
     case GT::kQ4_K: fb = GT::kQ5_0; break;
     case GT::kQ5_K: fb = GT::kQ5_1; break;
     case GT::kQ6_K: fb = GT::kQ8_0; break;
@@ -187,7 +252,13 @@ absl::StatusOr<QuantTarget> ParseQuantTarget(std::string_view name, bool pure) {
     if (upper == alias) upper = full;
   }
   for (const FtypeRow& r : kFtypes) {
-    if (upper == r.name) return QuantTarget{r.ftype, r.default_type, pure};
+    if (upper == r.name) {
+      QuantTarget t;
+      t.ftype = r.ftype;
+      t.default_type = r.default_type;
+      t.pure = pure;
+      return t;
+    }
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown --type '", ToAbsl(name), "'; expected one of ", QuantTargetNames()));
@@ -229,10 +300,12 @@ std::vector<GgmlType> PlanTensorTypes(const QuantTarget& target, const RecipeMod
   State qs;
   for (const RecipeTensor& t : tensors) {
     const Category c = CategoryOf(t.name);
-    if (IsAttnVLike(c)) ++qs.n_attention_wv;
+    if (IsAttnVLike(c) || c == Category::kAttnQkv) ++qs.n_attention_wv;
     if (c == Category::kOutput) qs.has_tied_embeddings = false;
   }
   qs.n_ffn_down = qs.n_ffn_gate = qs.n_ffn_up = model.n_layer;
+  qs.has_imatrix = target.has_imatrix;
+  qs.output_type = target.output_type;
   std::vector<GgmlType> out;
   out.reserve(tensors.size());
   for (const RecipeTensor& t : tensors) {
@@ -245,9 +318,24 @@ std::vector<GgmlType> PlanTensorTypes(const QuantTarget& target, const RecipeMod
       if (!target.pure) type = RecipeType(qs, model, type, t, target.ftype, CategoryOf(t.name));
       type = Fallback(t, type);
     }
+    // As llama-quantize, after the recipe and without fallback.
+    if (target.token_embd_type && t.name == "token_embd.weight") type = *target.token_embd_type;
+    if (target.output_type && t.name == "output.weight") type = *target.output_type;
     out.push_back(type);
   }
   return out;
+}
+
+bool NeedsImatrix(GgmlType type, LlamaFileType ftype, std::string_view tensor) {
+  switch (type) {
+    case GT::kIQ2_XXS:
+    case GT::kIQ2_XS:
+    case GT::kIQ2_S:
+    case GT::kIQ1_S: return true;
+    case GT::kIQ1_M: return tensor != "token_embd.weight" && tensor != "output.weight";
+    case GT::kQ2_K: return ftype == FT::kQ2_K_S && tensor != "token_embd.weight";
+    default: return false;
+  }
 }
 
 std::vector<size_t> LlamaQuantizeOrder(const std::vector<std::string>& names) {

@@ -14,6 +14,7 @@
 #define LLMTK_LIB_CONVERT_QUANT_RECIPE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,18 +42,38 @@ enum class LlamaFileType : uint32_t {
   kQ5_K_S = 16,
   kQ5_K_M = 17,
   kQ6_K = 18,
+  kIQ2_XXS = 19,
+  kIQ2_XS = 20,
+  kQ2_K_S = 21,
+  kIQ3_XXS = 23,
+  kIQ1_S = 24,
   kIQ4_NL = 25,
+  kIQ2_S = 28,
+  kIQ2_M = 29,
+  kIQ4_XS = 30,
+  kIQ1_M = 31,
   kBF16 = 32,
 };
 
 struct QuantTarget {
-  LlamaFileType ftype;
-  GgmlType default_type;
+  LlamaFileType ftype = LlamaFileType::kAllF32;
+  GgmlType default_type = GgmlType::kF32;
   bool pure = false;  // every quantizable tensor in default_type (plus fallbacks)
+  bool has_imatrix = false;  // llama.cpp's recipe differs in a few places with one
+  // llama-quantize --output-tensor-type / --token-embedding-type: the type of
+  // output.weight / token_embd.weight whatever the recipe says (with a tied
+  // output, token_embd.weight takes the output type unless it has its own).
+  std::optional<GgmlType> output_type, token_embd_type;
 };
 
+// The ggml types llama-quantize refuses to write without an importance
+// matrix ("the result will be garbage"): IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, IQ1_M
+// (not for token_embd/output), and Q2_K in a Q2_K_S file (not token_embd).
+bool NeedsImatrix(GgmlType type, LlamaFileType ftype, std::string_view tensor);
+
 // Parses a --type value as llama-quantize does: file types (Q4_K_M, Q3_K_S,
-// Q8_0, F16, ...) and the aliases Q3_K/Q4_K/Q5_K (= _M). Case-insensitive.
+// Q8_0, F16, IQ4_XS, Q2_K_S, and the 1- and 2-bit IQ types, accepted for
+// llama.cpp's refusal without an imatrix; their quantizers are not here yet, ...) and the aliases Q3_K/Q4_K/Q5_K (= _M). Case-insensitive.
 // InvalidArgument listing the accepted names otherwise.
 absl::StatusOr<QuantTarget> ParseQuantTarget(std::string_view name, bool pure);
 // "Q4_K_M", "F16", ...

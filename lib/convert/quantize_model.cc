@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -66,7 +67,7 @@ void ReleaseMapped(const uint8_t* p, size_t n) {
 }  // namespace
 
 absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t rows,
-                         int64_t n_per_row, int threads) {
+                         int64_t n_per_row, int threads, const float* imatrix, int64_t rows_per_matrix) {
   if (!CanDequantize(from)) {
     return absl::UnimplementedError(absl::StrCat("converting from ", ToAbsl(GgmlTypeName(from)), " is not supported"));
   }
@@ -105,7 +106,12 @@ absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t
         x = buf.data();
       }
       for (int64_t r = 0; r < nr; ++r) {
-        QuantizeRow(to, x + r * n_per_row, dst + (r0 + r) * *out_row, n_per_row);
+        if (imatrix != nullptr) {
+          const float* w = imatrix + (rows_per_matrix > 0 ? (r0 + r) / rows_per_matrix : 0) * n_per_row;
+          QuantizeRowWeighted(to, x + r * n_per_row, dst + (r0 + r) * *out_row, n_per_row, w);
+        } else {
+          QuantizeRow(to, x + r * n_per_row, dst + (r0 + r) * *out_row, n_per_row);
+        }
       }
     }
   };
@@ -143,6 +149,7 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
   QuantizeReport report;
   report.ftype = options.target.ftype;
   std::vector<GgufTensorSpec> specs;
+  std::vector<const float*> weights(order.size(), nullptr);
   for (size_t k = 0; k < order.size(); ++k) {
     const SourceTensor& t = source.tensors[order[k]];
     GgufTensorSpec spec{t.name, types[k], t.dims};
@@ -153,6 +160,34 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
       return absl::UnimplementedError(absl::StrFormat(
           "%s: tensor '%s' is already quantized (%s); requantizing to %s is not supported, start from F32/F16/BF16",
           source.name, t.name, ToAbsl(GgmlTypeName(t.type)), ToAbsl(GgmlTypeName(types[k]))));
+    }
+    if (types[k] != t.type) {
+      const float* w = nullptr;
+      if (options.imatrix != nullptr) {
+        auto it = options.imatrix->values.find(t.name);
+        if (it != options.imatrix->values.end()) {
+          const int64_t ne0 = t.dims.empty() ? 1 : t.dims[0], ne2 = t.dims.size() > 2 ? t.dims[2] : 1;
+          if (static_cast<int64_t>(it->second.size()) == ne0 * ne2) {
+            w = it->second.data();
+          } else if (t.name != "token_embd.weight") {
+            return absl::InvalidArgumentError(absl::StrFormat(
+                "%s: imatrix %s has %d values for tensor '%s', which needs %d (%d columns x %d matrices); the "
+                "imatrix was made for another model",
+                source.name, options.imatrix_file, it->second.size(), t.name, ne0 * ne2, ne0, ne2));
+          }
+        }
+      }
+      if (w == nullptr && NeedsImatrix(types[k], options.target.ftype, t.name)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "missing importance matrix for tensor %s in a very low-bit quantization (%s): llama.cpp refuses it, "
+            "the result would be garbage; make one with llmtk-quant imatrix and pass --imatrix FILE",
+            t.name, ToAbsl(GgmlTypeName(types[k]))));
+      }
+      if (!CanQuantize(types[k])) {
+        return absl::UnimplementedError(absl::StrFormat("tensor '%s': quantizing to %s is not implemented in llmtk yet",
+                                                        t.name, ToAbsl(GgmlTypeName(types[k]))));
+      }
+      weights[k] = w;
     }
     report.input_bytes += in_bytes;
     report.tensors.push_back({t.name, t.dims, t.type, types[k], bytes});
@@ -170,6 +205,18 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
   md.Remove(GgufKeyName(GgufKey::kSplitNo));
   md.Remove(GgufKeyName(GgufKey::kSplitCount));
   md.Remove(GgufKeyName(GgufKey::kSplitTensorsCount));
+  if (options.imatrix != nullptr && !options.imatrix->values.empty()) {
+    // llama-quantize's overrides: strings cut to 127 bytes, counts as i32.
+    md.SetString(GgufKeyName(GgufKey::kQuantizeImatrixFile), options.imatrix_file.substr(0, 127));
+    if (!options.imatrix->datasets.empty() && !options.imatrix->datasets.front().empty()) {
+      md.SetString(GgufKeyName(GgufKey::kQuantizeImatrixDataset), options.imatrix->datasets.front().substr(0, 127));
+    }
+    md.SetI32(GgufKeyName(GgufKey::kQuantizeImatrixEntriesCount),
+              static_cast<int32_t>(options.imatrix->values.size()));
+    if (options.imatrix->chunks > 0) {
+      md.SetI32(GgufKeyName(GgufKey::kQuantizeImatrixChunksCount), options.imatrix->chunks);
+    }
+  }
   ASSIGN_OR_RETURN(report.output_bytes, GgufFileSize(md, specs));
   if (options.dry_run) return report;
 
@@ -193,7 +240,9 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
     int64_t rows = 1;
     for (size_t d = 1; d < t.dims.size(); ++d) rows *= t.dims[d];
     if (ne0 == 0) rows = 0;
-    RETURN_IF_ERROR(Annotate(ConvertRows(e.from, data, e.to, out, rows, ne0, options.threads),
+    const int64_t rows_per_matrix = t.dims.size() > 1 ? t.dims[1] : 1;
+    RETURN_IF_ERROR(Annotate(ConvertRows(e.from, data, e.to, out, rows, ne0, options.threads, weights[k],
+                                         rows_per_matrix),
                              absl::StrCat("tensor '", t.name, "'")));
     if (t.data != nullptr && source.release_pages) {
       ReleaseMapped(t.data, *GgmlRowSize(e.from, ne0) * static_cast<size_t>(rows));
@@ -239,15 +288,82 @@ absl::Status CheckOutputIsNotInput(const std::string& input, const std::string& 
   return absl::OkStatus();
 }
 
+// An imatrix none of whose names is a tensor of the model was made for
+// another model (or is not an imatrix of GGUF tensor names at all).
+absl::Status CheckImatrixNames(const ImatrixWeights& m, const ModelSource& src, const std::string& path) {
+  for (const SourceTensor& t : src.tensors) {
+    if (m.values.count(t.name)) return absl::OkStatus();
+  }
+  std::vector<std::string> names;
+  for (const auto& kv : m.values) names.push_back(kv.first);
+  std::sort(names.begin(), names.end());
+  if (names.size() > 3) names.resize(3);
+  return absl::InvalidArgumentError(absl::StrCat("imatrix ", path, " has no entry for any tensor of ", src.name,
+                                                 " (its entries: ", absl::StrJoin(names, ", "),
+                                                 ", ...); it was made for another model"));
+}
+
 }  // namespace
 
 absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& o) {
   ASSIGN_OR_RETURN(QuantTarget target, ParseQuantTarget(o.type, o.pure));
   if (o.output.empty() && !o.dry_run) return absl::InvalidArgumentError("missing OUTPUT.gguf");
+  if (!o.include_weights.empty() && !o.exclude_weights.empty()) {
+    return absl::InvalidArgumentError("--include-weights and --exclude-weights cannot be used together");
+  }
+  if ((!o.include_weights.empty() || !o.exclude_weights.empty()) && o.imatrix.empty()) {
+    return absl::InvalidArgumentError("--include-weights/--exclude-weights choose imatrix entries; give --imatrix FILE");
+  }
+  for (auto [flag, name, out] : {std::tuple{"--output-tensor-type", &o.output_tensor_type, &target.output_type},
+                                 std::tuple{"--token-embedding-type", &o.token_embedding_type, &target.token_embd_type}}) {
+    if (name->empty()) continue;
+    std::optional<GgmlType> t = ParseGgmlType(*name);
+    if (!t || !(CanQuantize(*t) || *t == GgmlType::kF32)) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": '", *name,
+                                                     "' is not a ggml type llmtk can write (e.g. q8_0, q6_K, f16)"));
+    }
+    *out = *t;
+  }
   if (!o.dry_run) RETURN_IF_ERROR(CheckOutputIsNotInput(o.input, o.output));
+  ImatrixWeights imatrix;
+  if (!o.imatrix.empty()) {
+    ASSIGN_OR_RETURN(imatrix, ReadImatrixWeights(o.imatrix));
+    // As llama-quantize: exclusion drops every entry whose name contains an
+    // excluded string; inclusion keeps those containing an included one.
+    for (const std::string& ex : o.exclude_weights) {
+      std::erase_if(imatrix.values, [&](const auto& kv) { return kv.first.find(ex) != std::string::npos; });
+    }
+    if (!o.include_weights.empty()) {
+      decltype(imatrix.values) kept;
+      for (const std::string& in : o.include_weights) {
+        for (auto& kv : imatrix.values) {
+          if (kv.first.find(in) != std::string::npos) kept.emplace(kv.first, kv.second);
+        }
+      }
+      imatrix.values = std::move(kept);
+    }
+    target.has_imatrix = !imatrix.values.empty();
+  }
+  {
+    using FT = LlamaFileType;
+    const FT f = target.ftype;
+    if ((f == FT::kIQ2_XS || f == FT::kIQ2_XXS || f == FT::kIQ2_S || f == FT::kQ2_K_S || f == FT::kIQ1_S ||
+         f == FT::kIQ1_M) &&
+        !target.has_imatrix) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--type ", ToAbsl(LlamaFileTypeName(f)),
+          " needs an importance matrix: like llama-quantize, llmtk refuses IQ1_S, IQ1_M, IQ2_S, IQ2_XXS, IQ2_XS and "
+          "Q2_K_S without one (make one with llmtk-quant imatrix -m MODEL -f TEXT, then pass --imatrix FILE)"));
+    }
+  }
   ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(o.input));
+  if (target.has_imatrix) RETURN_IF_ERROR(CheckImatrixNames(imatrix, src, o.imatrix));
   QuantizeOptions qo;
   qo.target = target;
+  if (target.has_imatrix) {
+    qo.imatrix = &imatrix;
+    qo.imatrix_file = o.imatrix;
+  }
   qo.threads = o.threads;
   qo.dry_run = o.dry_run;
   qo.progress = o.progress;

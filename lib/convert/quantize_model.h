@@ -21,6 +21,7 @@
 
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_writer.h"
+#include "lib/formats/imatrix_file.h"
 #include "lib/convert/model_source.h"
 #include "lib/convert/quant_recipe.h"
 #include "lib/base/status.h"
@@ -44,6 +45,11 @@ struct QuantizeReport {
 
 struct QuantizeOptions {
   QuantTarget target;
+  // llama-quantize --imatrix: per tensor name the mean x^2 per column, used
+  // by the weighted quantizers (ggml/quant.h QuantizeRowWeighted). A tensor
+  // without an entry is quantized without one. Set target.has_imatrix too.
+  const ImatrixWeights* imatrix = nullptr;
+  std::string imatrix_file;  // recorded in the output as llama-quantize does
   int threads = 1;
   bool dry_run = false;  // plan only; nothing is written
   // Called before each tensor is written: (index, count, entry).
@@ -65,6 +71,11 @@ struct QuantizeFileOptions {
   bool pure = false;
   bool dry_run = false;
   int threads = 1;
+  std::string imatrix;  // --imatrix FILE (.dat or GGUF form)
+  // llama-quantize's --include-weights / --exclude-weights: keep only (or
+  // drop) the imatrix entries whose names contain one of these.
+  std::vector<std::string> include_weights, exclude_weights;
+  std::string output_tensor_type, token_embedding_type;  // ggml type names ("q8_0"), "" for the recipe's
   std::function<void(size_t, size_t, const QuantPlanEntry&)> progress;
 };
 absl::StatusOr<QuantizeReport> QuantizeFile(const QuantizeFileOptions& options);
@@ -74,8 +85,11 @@ std::string FormatQuantizeReport(const QuantizeReport& report, bool json);
 
 // Converts `rows` rows of `n_per_row` values from `from` to `to` with up to
 // `threads` threads, in row chunks, so the bytes never depend on `threads`.
+// With `imatrix` (n_per_row floats per matrix of `rows_per_matrix` rows),
+// each row is quantized with its matrix's importance weights.
 absl::Status ConvertRows(GgmlType from, const uint8_t* src, GgmlType to, uint8_t* dst, int64_t rows,
-                         int64_t n_per_row, int threads);
+                         int64_t n_per_row, int threads, const float* imatrix = nullptr,
+                         int64_t rows_per_matrix = 0);
 
 }  // namespace llmtk
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/convert/hf_convert.h"
+#include "lib/convert/hf_phi3_glm.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_keys.h"
 #include "lib/formats/gguf_vocab.h"
@@ -85,11 +86,20 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   }
   specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
   if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+  if (IsPhi3GlmArch(cfg)) {  // other tensors (fused q/k/v, gate/up): their own list
+    specs.clear();
+    for (ArchTensorSpec& s : Phi3GlmTensorSpecs(cfg)) specs.push_back({s.name, s.dims, s.norm ? 0.1f : 0.02f, s.norm});
+  }
+  uint64_t n_extra = 0;
+  for (SourceTensor& t : Phi3GlmExtraTensors(cfg)) {  // not random: the config's, first as the converter writes them
+    n_extra += static_cast<uint64_t>(t.dims[0]);
+    src.tensors.push_back(std::move(t));
+  }
   if (cfg.rope_scaling_type == "llama3") {
     // Not random: the factors the converter computes, first as it writes them.
     src.tensors.push_back(RopeFreqsTensor(cfg));
   }
-  uint64_t n_params = 0;
+  uint64_t n_params = n_extra;
   for (size_t i = 0; i < specs.size(); ++i) {
     SourceTensor t;
     t.name = specs[i].name;

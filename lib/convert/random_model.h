@@ -2,8 +2,9 @@
 // benchmarks -- the tensors a config.json describes (LLaMA family), filled
 // with heavy-tailed values (a normal with rare 10x outliers, like trained
 // weights), written as an F32/F16/BF16 GGUF. Every tensor llama.cpp's loader
-// requires is there (qwen2's q/k/v biases, qwen3's q/k norms; Llama 3.1's
-// rope_freqs as the converter computes it), so llmtk-run and llama.cpp load
+// requires is there (qwen2's q/k/v biases, qwen3's q/k norms, phi3/chatglm's
+// fused tensors (convert/hf_phi3_glm.h); Llama 3.1's rope_freqs and Phi-3's
+// rope factors as the converter writes them), so llmtk-run and llama.cpp load
 // the file; there is no tokenizer (llama.cpp then needs the tokenizer model
 // key overridden to "no_vocab" with --override-kv, see the README;
 // llmtk-run runs --bench) unless `vocab` names a GGUF whose vocabulary keys

@@ -11,22 +11,24 @@ void Attributes::Add(std::string_view tagger, std::string_view type, uint64_t st
   // Types are few per tagger (at most ~20), so a scan from the back finds
   // the current one at once.
   const size_t key_len = 2 * tagger.size() + 4 + type.size();
-  for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
-    const std::string& n = it->name;
+  for (size_t i = size_; i-- > 0;) {
+    const std::string& n = items_[i].name;
     if (n.size() == key_len && std::string_view(n).substr(n.size() - type.size()) == type &&
         std::string_view(n).substr(0, tagger.size()) == tagger) {
-      it->spans.push_back(span);
+      items_[i].spans.push_back(span);
       return;
     }
   }
-  std::string key;
-  key.reserve(key_len);
-  key.append(tagger).append("__").append(tagger).append("__").append(type);
-  items_.push_back(Attribute{std::move(key), {span}});
+  if (size_ == items_.size()) items_.emplace_back();
+  Attribute& a = items_[size_++];
+  a.name.clear();
+  a.name.append(tagger).append("__").append(tagger).append("__").append(type);
+  a.spans.clear();
+  a.spans.push_back(span);
 }
 
 const Attribute* Attributes::Find(std::string_view name) const {
-  for (const Attribute& a : items_) {
+  for (const Attribute& a : items()) {
     if (a.name == name) return &a;
     // Short form: "<tagger>__<type>" is the key without the experiment.
     const size_t sep = a.name.find("__");
@@ -38,13 +40,17 @@ const Attribute* Attributes::Find(std::string_view name) const {
 void Attributes::AppendJson(std::string* out) const {
   JsonWriter w;
   w.BeginObject();
-  for (const Attribute& a : items_) {
+  for (const Attribute& a : items()) {
     w.Key(a.name).BeginArray();
     for (const Span& s : a.spans) w.BeginArray().Uint(s.start).Uint(s.end).Double(s.score).EndArray();
     w.EndArray();
   }
   w.EndObject();
-  out->append(w.str());
+  if (out->empty()) {
+    *out = w.Take();
+  } else {
+    out->append(w.str());
+  }
 }
 
 }  // namespace llmtk

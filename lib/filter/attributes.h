@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/types/span.h"
+
 namespace llmtk {
 
 struct Span {
@@ -33,16 +35,19 @@ class Attributes {
  public:
   // Appends a span of `tagger`'s `type` (the score rounded here).
   void Add(std::string_view tagger, std::string_view type, uint64_t start, uint64_t end, double score = 1.0);
-  const std::vector<Attribute>& items() const { return items_; }
+  absl::Span<const Attribute> items() const { return {items_.data(), size_}; }
   // The attribute named by a full key or its short form "<tagger>__<type>";
   // nullptr when the document has none.
   const Attribute* Find(std::string_view name) const;
-  void Clear() { items_.clear(); }
+  // Keeps the storage (names, span lists) for the next document: tagging
+  // then allocates nothing once the first few documents are done.
+  void Clear() { size_ = 0; }
   // {"key": [[start, end, score], ...], ...}
   void AppendJson(std::string* out) const;
 
  private:
-  std::vector<Attribute> items_;
+  std::vector<Attribute> items_;  // [0, size_) are this document's
+  size_t size_ = 0;
 };
 
 }  // namespace llmtk

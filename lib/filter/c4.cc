@@ -4,6 +4,15 @@
 
 namespace llmtk {
 
+namespace {
+constexpr uint32_t kPrefixBits = 1 << 18;
+uint32_t Prefix3(const char* p) {
+  return uint32_t{static_cast<unsigned char>(p[0])} << 16 | uint32_t{static_cast<unsigned char>(p[1])} << 8 |
+         static_cast<unsigned char>(p[2]);
+}
+uint32_t PrefixHash(uint32_t prefix) { return (prefix * 0x9E3779B1u) >> (32 - 18); }
+}  // namespace
+
 std::string_view DefaultBadWords() {
   std::string_view s(kNaughtyWordsEn);
   if (!s.empty() && s.front() == '\n') s.remove_prefix(1);  // after the raw string's opening
@@ -26,16 +35,17 @@ C4Tagger::C4Tagger(std::string_view list) {
     start = end + 1;
     if (end < list.size() && list[end] == '\r' && start < list.size() && list[start] == '\n') ++start;
   }
-  pair_bits_.assign(65536 / 64, 0);
+  prefix_bits_.assign(kPrefixBits / 64, 0);
   for (uint32_t i = 0; i < phrases_.size(); ++i) {
     const std::string& p = phrases_[i];
-    if (p.size() < 2) {
+    if (p.size() < 3) {
       short_phrases_.push_back(i);
       continue;
     }
-    const uint16_t pair = static_cast<uint16_t>(static_cast<unsigned char>(p[0]) << 8 | static_cast<unsigned char>(p[1]));
-    pair_bits_[pair >> 6] |= uint64_t{1} << (pair & 63);
-    by_pair_[pair].push_back(i);
+    const uint32_t prefix = Prefix3(p.data());
+    const uint32_t h = PrefixHash(prefix);
+    prefix_bits_[h >> 6] |= uint64_t{1} << (h & 63);
+    by_prefix_[prefix].push_back(i);
   }
 }
 
@@ -43,11 +53,13 @@ C4Tagger::C4Tagger(std::string_view list) {
 bool C4Tagger::HasPhrase(std::string_view line) const {
   for (uint32_t i : short_phrases_)
     if (line.find(phrases_[i]) != std::string_view::npos) return true;
-  for (size_t pos = 0; pos + 1 < line.size(); ++pos) {
-    const uint16_t pair =
-        static_cast<uint16_t>(static_cast<unsigned char>(line[pos]) << 8 | static_cast<unsigned char>(line[pos + 1]));
-    if (!(pair_bits_[pair >> 6] >> (pair & 63) & 1)) continue;
-    for (uint32_t i : by_pair_.at(pair))
+  for (size_t pos = 0; pos + 2 < line.size(); ++pos) {
+    const uint32_t prefix = Prefix3(line.data() + pos);
+    const uint32_t h = PrefixHash(prefix);
+    if (!(prefix_bits_[h >> 6] >> (h & 63) & 1)) continue;
+    auto it = by_prefix_.find(prefix);
+    if (it == by_prefix_.end()) continue;
+    for (uint32_t i : it->second)
       if (line.substr(pos, phrases_[i].size()) == phrases_[i]) return true;
   }
   return false;
@@ -56,11 +68,14 @@ bool C4Tagger::HasPhrase(std::string_view line) const {
 void C4Tagger::Tag(std::string_view text, Attributes* out) const {
   const std::string_view t = kC4Tagger;
   const uint64_t n_chars = CodePoints(text);
-  std::vector<std::string_view> lines;
+  // Scratch kept per thread: Tag is const and shared by the workers.
+  thread_local std::vector<std::string_view> lines;
+  thread_local std::vector<Word> words;
+  thread_local std::string lowered;
+  thread_local std::vector<std::pair<uint64_t, uint64_t>> no_punct, few_words;
+  no_punct.clear();
+  few_words.clear();
   SplitLines(text, &lines);
-  std::vector<Word> words;
-  std::string lowered;
-  std::vector<std::pair<uint64_t, uint64_t>> no_punct, few_words;
   bool naughty = false, javascript = false, lorem = false, curly = false;
   uint64_t offset = 0;
   for (size_t i = 0; i < lines.size(); ++i) {

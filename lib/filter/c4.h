@@ -39,10 +39,11 @@ class C4Tagger {
   bool HasPhrase(std::string_view line) const;
   absl::flat_hash_set<std::string> words_;
   std::vector<std::string> phrases_;
-  // Phrase search: phrases by their first two bytes (a bitmap of the pairs
-  // that start one, then the phrases to compare), short ones apart.
-  std::vector<uint64_t> pair_bits_;
-  absl::flat_hash_map<uint16_t, std::vector<uint32_t>> by_pair_;
+  // Phrase search: phrases by their first three bytes (a bitmap over a hash
+  // of the triples that start one, then the phrases to compare), shorter
+  // ones apart. Pairs alone let through most positions of English text.
+  std::vector<uint64_t> prefix_bits_;
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> by_prefix_;
   std::vector<uint32_t> short_phrases_;
 };
 

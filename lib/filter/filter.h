@@ -29,10 +29,11 @@ struct FilterOptions {
   std::string output = "-";
   OutputOptions output_opts;
   bool tag = false;                  // tag mode; else filter mode
-  std::vector<std::string> taggers;  // tag mode: gopher, c4, fineweb, cld2 (or their _v1 names)
+  std::vector<std::string> taggers;  // tag mode: gopher, c4, fineweb, cld2, fasttext (or the _v1 names)
   std::string rules;                 // filter mode: preset(s) or a rule file
   std::string removed;               // filter mode: dropped documents here
   std::string bad_words;             // replaces the default C4 list
+  std::string fasttext;              // a fastText language-ID model: the "fasttext" tagger
   bool pii = false;
   int shard = 0, num_shards = 1;
   int threads = 1;

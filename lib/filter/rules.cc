@@ -7,7 +7,6 @@
 #include "absl/strings/str_split.h"
 #include "lib/base/io.h"
 #include "lib/base/unicode.h"
-#include "simdjson.h"
 
 namespace llmtk {
 
@@ -56,10 +55,22 @@ constexpr std::string_view kFineWebRules = R"(
 {"name": "fineweb_char_dup_ratio", "attribute": "fineweb_v1__char_dup_ratio", "below": 0.01}
 )";
 
-constexpr std::string_view kTaggers[] = {"gopher_v1", "c4_v1", "fineweb_v1", "cld2"};
+constexpr std::string_view kTaggers[] = {"gopher_v1", "c4_v1", "fineweb_v1", "cld2", "fasttext"};
 
-absl::Status RuleError(std::string_view name, size_t line, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(name), ":", line, ": ", ToAbsl(what)));
+bool LooksLikeYamlRules(std::string_view path, std::string_view text) {
+  if (path.ends_with(".yaml") || path.ends_with(".yml")) return true;
+  if (path.ends_with(".json") || path.ends_with(".jsonl")) return false;
+  // By content: JSON Lines rule files start (after blank and '#' lines) with '{'.
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#') return line[first] != '{';
+    pos = eol + 1;
+  }
+  return false;
 }
 
 }  // namespace
@@ -73,99 +84,6 @@ std::string TaggerOfAttribute(std::string_view attribute) {
   return "";
 }
 
-absl::StatusOr<RuleSet> ParseRules(std::string_view text, std::string_view name) {
-  RuleSet set;
-  simdjson::dom::parser parser;
-  size_t line_no = 0;
-  for (absl::string_view absl_line : absl::StrSplit(ToAbsl(text), '\n')) {
-    std::string_view line = ToStd(absl_line);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    simdjson::dom::element doc;
-    if (auto err = parser.parse(line.data(), line.size()).get(doc))
-      return RuleError(name, line_no, absl::StrCat("not a JSON object (", simdjson::error_message(err),
-                                                   "); a rule file holds one rule object a line"));
-    simdjson::dom::object obj;
-    if (doc.get_object().get(obj)) return RuleError(name, line_no, "a rule must be a JSON object");
-    Rule r;
-    for (auto [key, value] : obj) {
-      auto number = [&](std::optional<double>* out) -> absl::Status {
-        double v;
-        if (value.get_double().get(v)) {
-          int64_t i;
-          if (value.get_int64().get(i)) return RuleError(name, line_no, absl::StrCat("\"", ToAbsl(key), "\" must be a number"));
-          v = static_cast<double>(i);
-        }
-        *out = v;
-        return absl::OkStatus();
-      };
-      auto string = [&](std::string* out) -> absl::Status {
-        std::string_view s;
-        if (value.get_string().get(s)) return RuleError(name, line_no, absl::StrCat("\"", ToAbsl(key), "\" must be a string"));
-        *out = std::string(s);
-        return absl::OkStatus();
-      };
-      if (key == "name") {
-        RETURN_IF_ERROR(string(&r.name));
-      } else if (key == "attribute") {
-        RETURN_IF_ERROR(string(&r.attribute));
-      } else if (key == "of") {
-        std::string of;
-        RETURN_IF_ERROR(string(&of));
-        if (of == "score") r.of = Rule::Of::kScore;
-        else if (of == "spans") r.of = Rule::Of::kSpans;
-        else if (of == "fraction") r.of = Rule::Of::kFraction;
-        else return RuleError(name, line_no, absl::StrCat("\"of\": '", of, "' is not one of score, spans, fraction"));
-      } else if (key == "min") {
-        RETURN_IF_ERROR(number(&r.min));
-      } else if (key == "max") {
-        RETURN_IF_ERROR(number(&r.max));
-      } else if (key == "above") {
-        RETURN_IF_ERROR(number(&r.above));
-      } else if (key == "below") {
-        RETURN_IF_ERROR(number(&r.below));
-      } else if (key == "unless_script") {
-        std::string s;
-        RETURN_IF_ERROR(string(&s));
-        if (s != "cjk") return RuleError(name, line_no, absl::StrCat("\"unless_script\": '", s, "' is not cjk"));
-        r.unless_cjk = true;
-      } else if (key == "languages") {
-        simdjson::dom::array arr;
-        if (value.get_array().get(arr))
-          return RuleError(name, line_no, "\"languages\" must be an array of language codes");
-        for (auto v : arr) {
-          std::string_view s;
-          if (v.get_string().get(s))
-            return RuleError(name, line_no, "\"languages\" must be an array of language codes");
-          r.languages.emplace_back(s);
-        }
-      } else {
-        return RuleError(name, line_no,
-                         absl::StrCat("unknown field \"", ToAbsl(key),
-                                      "\" (a rule has attribute, of, min, max, above, below, name, languages, "
-                                      "unless_script)"));
-      }
-    }
-    if (r.attribute.empty()) return RuleError(name, line_no, "a rule needs \"attribute\"");
-    const std::string tagger = TaggerOfAttribute(r.attribute);
-    if (tagger.empty())
-      return RuleError(name, line_no,
-                       absl::StrCat("attribute '", r.attribute, "' belongs to no tagger (",
-                                    "gopher_v1, c4_v1, fineweb_v1, cld2", ")"));
-    if (!r.min && !r.max && !r.above && !r.below)
-      return RuleError(name, line_no, "a rule needs a bound: min, max, above or below");
-    if (r.name.empty()) r.name = r.attribute;
-    auto add_tagger = [&](const std::string& t) {
-      if (std::find(set.taggers.begin(), set.taggers.end(), t) == set.taggers.end()) set.taggers.push_back(t);
-    };
-    add_tagger(tagger);
-    if (!r.languages.empty()) add_tagger("cld2");
-    set.rules.push_back(std::move(r));
-  }
-  return set;
-}
 
 absl::StatusOr<RuleSet> LoadRules(std::string_view spec) {
   auto preset = [](std::string_view s) -> std::string_view {
@@ -183,6 +101,7 @@ absl::StatusOr<RuleSet> LoadRules(std::string_view spec) {
     for (std::string_view n : names) {
       ASSIGN_OR_RETURN(RuleSet one, ParseRules(preset(n), absl::StrCat("<preset ", ToAbsl(n), ">")));
       for (Rule& r : one.rules) set.rules.push_back(std::move(r));
+      set.needs_language |= one.needs_language;
       for (std::string& t : one.taggers)
         if (std::find(set.taggers.begin(), set.taggers.end(), t) == set.taggers.end()) set.taggers.push_back(t);
     }
@@ -195,6 +114,7 @@ absl::StatusOr<RuleSet> LoadRules(std::string_view spec) {
                                                      "gopher, c4, fineweb", ")"));
     return text.status();
   }
+  if (LooksLikeYamlRules(spec, *text)) return ParseYamlRules(*text, spec);
   return ParseRules(*text, spec);
 }
 

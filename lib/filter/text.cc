@@ -161,7 +161,7 @@ void LowerPython(std::string_view s, std::string* out_ptr) {
   }
 }
 
-double PythonRound5(double x) {
+double PythonRound5Reference(double x) {
   if (!std::isfinite(x)) return x;
   // Integers (counts) and values already with 5 decimals or fewer need no
   // rounding; the general path prints the exact value rounded to 5 decimals
@@ -170,6 +170,21 @@ double PythonRound5(double x) {
   char buf[400];
   std::snprintf(buf, sizeof(buf), "%.5f", x);
   return std::strtod(buf, nullptr);
+}
+
+double PythonRound5(double x) {
+  // y = x * 1e5 is off the exact product by at most half an ulp (< 1.2e-7
+  // below 1e9). Unless y lies that close to a rounding boundary (a .5), its
+  // nearest integer k is the exact product's, and k / 1e5 (both exact, one
+  // correctly rounded division) is the double nearest to the decimal k·10⁻⁵:
+  // what strtod makes of the printed value. Near a boundary, and for huge or
+  // non-finite values, the reference decides.
+  const double y = x * 1e5;
+  if (!(std::fabs(y) < 1e9)) return PythonRound5Reference(x);
+  const double k = std::nearbyint(y);
+  if (std::fabs(std::fabs(y - k) - 0.5) < 1e-6) return PythonRound5Reference(x);
+  if (k == 0) return std::signbit(x) ? -0.0 : 0.0;
+  return k / 1e5;
 }
 
 }  // namespace llmtk

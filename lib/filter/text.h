@@ -50,6 +50,8 @@ void LowerPython(std::string_view s, std::string* out);
 // rounded to 5 decimals, exact ties to even (correct rounding, as CPython's
 // dtoa-based float.__round__).
 double PythonRound5(double x);
+// The printf/strtod definition PythonRound5 is checked against (test).
+double PythonRound5Reference(double x);
 
 }  // namespace llmtk
 

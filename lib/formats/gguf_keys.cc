@@ -38,8 +38,15 @@ constexpr std::string_view kKeyNames[] = {
     "tokenizer.ggml.add_eos_token",
     "tokenizer.ggml.add_space_prefix",
     "tokenizer.chat_template",
+    "imatrix.datasets",
+    "imatrix.chunk_count",
+    "imatrix.chunk_size",
+    "quantize.imatrix.file",
+    "quantize.imatrix.dataset",
+    "quantize.imatrix.entries_count",
+    "quantize.imatrix.chunks_count",
 };
-static_assert(std::size(kKeyNames) == static_cast<size_t>(GgufKey::kTokenizerChatTemplate) + 1);
+static_assert(std::size(kKeyNames) == static_cast<size_t>(GgufKey::kQuantizeImatrixChunksCount) + 1);
 
 // Indexed by GgufArchKey: the name after "<arch>.".
 constexpr std::string_view kArchKeySuffixes[] = {

@@ -51,6 +51,15 @@ enum class GgufKey {
   kTokenizerAddEos,
   kTokenizerAddSpacePrefix,
   kTokenizerChatTemplate,
+  // Importance-matrix files (llama-imatrix's GGUF form) and what
+  // llama-quantize --imatrix records in the model it writes.
+  kImatrixDatasets,
+  kImatrixChunkCount,
+  kImatrixChunkSize,
+  kQuantizeImatrixFile,
+  kQuantizeImatrixDataset,
+  kQuantizeImatrixEntriesCount,
+  kQuantizeImatrixChunksCount,
 };
 
 // The key's name, e.g. "general.architecture".

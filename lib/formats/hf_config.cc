@@ -111,6 +111,16 @@ constexpr Field kFields[] = {
     {"qk_nope_head_dim", &HfConfigJson::qk_nope_head_dim},
     {"qk_rope_head_dim", &HfConfigJson::qk_rope_head_dim},
     {"v_head_dim", &HfConfigJson::v_head_dim},
+    {"partial_rotary_factor", &HfConfigJson::partial_rotary_factor},
+    {"seq_length", &HfConfigJson::seq_length},
+    {"multi_query_group_num", &HfConfigJson::multi_query_group_num},
+    {"ffn_hidden_size", &HfConfigJson::ffn_hidden_size},
+    {"num_layers", &HfConfigJson::num_layers},
+    {"layernorm_epsilon", &HfConfigJson::layernorm_epsilon},
+    {"rope_ratio", &HfConfigJson::rope_ratio},
+    {"padded_vocab_size", &HfConfigJson::padded_vocab_size},
+    {"attention_dim", &HfConfigJson::attention_dim},
+    {"n_embed", &HfConfigJson::n_embed},
 };
 
 HfConfigJson FromObject(simdjson::dom::object obj, bool nested) {
@@ -125,6 +135,8 @@ HfConfigJson FromObject(simdjson::dom::object obj, bool nested) {
     c.rope_scaling.factor = Member(rs, "factor");
     c.rope_scaling.low_freq_factor = Member(rs, "low_freq_factor");
     c.rope_scaling.high_freq_factor = Member(rs, "high_freq_factor");
+    c.rope_scaling.long_factor = Member(rs, "long_factor");
+    c.rope_scaling.short_factor = Member(rs, "short_factor");
   }
   simdjson::dom::object text;
   if (!nested && obj["text_config"].get_object().get(text) == simdjson::SUCCESS) {

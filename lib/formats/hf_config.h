@@ -60,6 +60,7 @@ struct HfRopeScalingJson {
   bool is_object = false;
   HfConfigValue rope_type, type;  // newer files say rope_type, older ones type
   HfConfigValue factor, low_freq_factor, high_freq_factor;
+  HfConfigValue long_factor, short_factor;  // Phi-3's su/longrope: arrays of numbers
 };
 
 struct HfConfigJson {
@@ -100,6 +101,11 @@ struct HfConfigJson {
 
   // DeepSeek multi-head latent attention.
   HfConfigValue q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
+
+  // Partial rotary (GLM, Phi) and ChatGLM's own names for the shape keys.
+  HfConfigValue partial_rotary_factor;
+  HfConfigValue seq_length, multi_query_group_num, ffn_hidden_size, num_layers, layernorm_epsilon, rope_ratio;
+  HfConfigValue padded_vocab_size, attention_dim, n_embed;
 };
 
 // Parses config.json text. When it is not valid JSON: DataLoss whose message

@@ -24,7 +24,31 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
-    case GgmlType::kIQ4_NL: return true;
+    case GgmlType::kIQ4_NL:
+    case GgmlType::kIQ4_XS:
+    case GgmlType::kIQ2_XXS:
+    case GgmlType::kIQ3_XXS: return true;
+    default: return false;
+  }
+}
+
+bool RequiresImportance(GgmlType type) { return type == GgmlType::kIQ2_XXS; }
+
+bool HasWeightedQuantizer(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ2_K:
+    case GgmlType::kQ3_K:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K:
+    case GgmlType::kIQ4_NL:
+    case GgmlType::kIQ4_XS:
+    case GgmlType::kIQ2_XXS:
+    case GgmlType::kIQ3_XXS: return true;
     default: return false;
   }
 }
@@ -57,11 +81,33 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kQ5_K: qk::QuantizeQ5_KRef(x, As<BlockQ5_K>(dst), n); break;
     case GgmlType::kQ6_K: qk::QuantizeQ6_KRef(x, As<BlockQ6_K>(dst), n); break;
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLRef(x, As<BlockIQ4_NL>(dst), n); break;
+    case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, nullptr); break;
+    case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, nullptr); break;
     default: break;
   }
 }
 
 }  // namespace
+
+void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, const float* w) {
+  if (!w || !HasWeightedQuantizer(type)) return QuantizeRow(type, x, dst, n);
+  switch (type) {
+    case GgmlType::kQ4_0: qk::QuantizeQ4_0Weighted(x, As<BlockQ4_0>(dst), n, w); break;
+    case GgmlType::kQ4_1: qk::QuantizeQ4_1Weighted(x, As<BlockQ4_1>(dst), n, w); break;
+    case GgmlType::kQ5_0: qk::QuantizeQ5_0Weighted(x, As<BlockQ5_0>(dst), n, w); break;
+    case GgmlType::kQ5_1: qk::QuantizeQ5_1Weighted(x, As<BlockQ5_1>(dst), n, w); break;
+    case GgmlType::kQ2_K: qk::QuantizeQ2_KWeighted(x, As<BlockQ2_K>(dst), n, w); break;
+    case GgmlType::kQ3_K: qk::QuantizeQ3_KWeighted(x, As<BlockQ3_K>(dst), n, w); break;
+    case GgmlType::kQ4_K: qk::QuantizeQ4_KWeighted(x, As<BlockQ4_K>(dst), n, w); break;
+    case GgmlType::kQ5_K: qk::QuantizeQ5_KWeighted(x, As<BlockQ5_K>(dst), n, w); break;
+    case GgmlType::kQ6_K: qk::QuantizeQ6_KWeighted(x, As<BlockQ6_K>(dst), n, w); break;
+    case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLWeighted(x, As<BlockIQ4_NL>(dst), n, w); break;
+    case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, w); break;
+    case GgmlType::kIQ2_XXS: qk::QuantizeIQ2_XXS(x, As<BlockIQ2_XXS>(dst), n, w); break;
+    case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, w); break;
+    default: break;
+  }
+}
 
 void QuantizeRow(GgmlType type, const float* x, void* dst, int64_t n) {
   switch (type) {
@@ -102,6 +148,9 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kQ6_K: qk::DequantizeQ6_K(As<BlockQ6_K>(src), y, n); break;
     case GgmlType::kQ8_K: qk::DequantizeQ8_K(As<BlockQ8_K>(src), y, n); break;
     case GgmlType::kIQ4_NL: qk::DequantizeIQ4_NL(As<BlockIQ4_NL>(src), y, n); break;
+    case GgmlType::kIQ4_XS: qk::DequantizeIQ4_XS(As<BlockIQ4_XS>(src), y, n); break;
+    case GgmlType::kIQ2_XXS: qk::DequantizeIQ2_XXS(As<BlockIQ2_XXS>(src), y, n); break;
+    case GgmlType::kIQ3_XXS: qk::DequantizeIQ3_XXS(As<BlockIQ3_XXS>(src), y, n); break;
     default: break;
   }
 }
@@ -124,6 +173,10 @@ absl::Status CheckRows(GgmlType type, int64_t rows, int64_t n_per_row, bool quan
 
 absl::Status QuantizeRows(GgmlType type, const float* x, void* dst, int64_t rows, int64_t n_per_row) {
   RETURN_IF_ERROR(CheckRows(type, rows, n_per_row, true));
+  if (RequiresImportance(type)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s needs importance weights (QuantizeRowWeighted)",
+                                                      ToAbsl(GgmlTypeName(type))));
+  }
   const size_t row_bytes = *GgmlRowSize(type, n_per_row);
   for (int64_t r = 0; r < rows; ++r) {
     QuantizeRow(type, x + r * n_per_row, static_cast<uint8_t*>(dst) + r * row_bytes, n_per_row);

@@ -26,6 +26,30 @@ void QuantizeQ5_KRef(const float* x, BlockQ5_K* y, int64_t k);
 void QuantizeQ6_KRef(const float* x, BlockQ6_K* y, int64_t k);
 void QuantizeIQ4_NLRef(const float* x, BlockIQ4_NL* y, int64_t k);
 
+// The importance-weighted quantizers (quant_weighted.cc): ggml's
+// quantize_row_<type>_impl with quant_weights, `w` one float per column of
+// the row (k of them). IQ4_NL and IQ4_XS also take null (weights x^2).
+void QuantizeQ4_0Weighted(const float* x, BlockQ4_0* y, int64_t k, const float* w);
+void QuantizeQ4_1Weighted(const float* x, BlockQ4_1* y, int64_t k, const float* w);
+void QuantizeQ5_0Weighted(const float* x, BlockQ5_0* y, int64_t k, const float* w);
+void QuantizeQ5_1Weighted(const float* x, BlockQ5_1* y, int64_t k, const float* w);
+void QuantizeQ2_KWeighted(const float* x, BlockQ2_K* y, int64_t k, const float* w);
+void QuantizeQ3_KWeighted(const float* x, BlockQ3_K* y, int64_t k, const float* w);
+void QuantizeQ4_KWeighted(const float* x, BlockQ4_K* y, int64_t k, const float* w);
+void QuantizeQ5_KWeighted(const float* x, BlockQ5_K* y, int64_t k, const float* w);
+void QuantizeQ6_KWeighted(const float* x, BlockQ6_K* y, int64_t k, const float* w);
+void QuantizeIQ4_NLWeighted(const float* x, BlockIQ4_NL* y, int64_t k, const float* w);
+void QuantizeIQ4_XS(const float* x, BlockIQ4_XS* y, int64_t k, const float* w);
+
+// IQ2_XXS (quant_iq2.cc): only with weights, as ggml (which asserts them).
+void QuantizeIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t k, const float* w);
+// IQ3_XXS (quant_iq3.cc): with weights, or null (weights x^2).
+void QuantizeIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t k, const float* w);
+
+// ggml's make_qp_quants (weighted search of levels 0..nmax for non-negative
+// x), shared by the K-quants' scales and IQ2_XXS.
+float MakeQpQuants(int n, int nmax, const float* x, uint8_t* L, const float* quant_weights);
+
 // Optimized (AVX2 when built with it, else the reference): same bytes.
 void QuantizeQ8_0Fast(const float* x, BlockQ8_0* y, int64_t k);
 // K-quants: 8 sub-blocks per AVX2 register, one per lane.
@@ -47,6 +71,9 @@ void DequantizeQ5_K(const BlockQ5_K* x, float* y, int64_t k);
 void DequantizeQ6_K(const BlockQ6_K* x, float* y, int64_t k);
 void DequantizeQ8_K(const BlockQ8_K* x, float* y, int64_t k);
 void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t k);
+void DequantizeIQ4_XS(const BlockIQ4_XS* x, float* y, int64_t k);
+void DequantizeIQ2_XXS(const BlockIQ2_XXS* x, float* y, int64_t k);
+void DequantizeIQ3_XXS(const BlockIQ3_XXS* x, float* y, int64_t k);
 
 }  // namespace llmtk::quant_kernels
 

@@ -1038,4 +1038,22 @@ void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t k) {
   }
 }
 
+void DequantizeIQ4_XS(const BlockIQ4_XS* x, float* y, int64_t k) {
+  const int64_t nb = k / kQK_K;
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* qs = x[i].qs;
+    const float d = Fp16ToFp32(x[i].d);
+    for (int ib = 0; ib < kQK_K / 32; ++ib) {
+      const int ls = ((x[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((x[i].scales_h >> 2 * ib) & 3) << 4);
+      const float dl = d * (ls - 32);
+      for (int j = 0; j < 16; ++j) {
+        y[j + 0] = dl * kIQ4NLValues[qs[j] & 0xf];
+        y[j + 16] = dl * kIQ4NLValues[qs[j] >> 4];
+      }
+      y += 32;
+      qs += 16;
+    }
+  }
+}
+
 }  // namespace llmtk::quant_kernels

@@ -162,6 +162,26 @@ struct BlockIQ4_NL {
   uint16_t d;
   uint8_t qs[kQK4_NL / 2];
 };
+// 8 blocks of 32 IQ4_NL levels, each block's 6-bit scale (offset by 32)
+// split into 4 low bits (scales_l) and 2 high bits (scales_h).
+// 8 blocks of 32: per block four 8-value grid indices (bytes of qs[4b],
+// qs[4b+1]), four 7-bit sign groups and a 4-bit scale (the uint32 at qs[4b+2]).
+struct BlockIQ2_XXS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+};
+// 8 blocks of 32: 64 grid indices (4 values each), then per block a uint32
+// of four 7-bit sign groups and a 4-bit scale.
+struct BlockIQ3_XXS {
+  uint16_t d;
+  uint8_t qs[3 * kQK_K / 8];
+};
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQK_K / 64];
+  uint8_t qs[kQK_K / 2];
+};
 
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_1) == 20);
@@ -176,6 +196,9 @@ static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockIQ4_XS) == 136);
+static_assert(sizeof(BlockIQ2_XXS) == 66);
+static_assert(sizeof(BlockIQ3_XXS) == 98);
 
 // ---- half-precision conversions ----
 

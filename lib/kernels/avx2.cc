@@ -2,12 +2,14 @@
 // contains them; dispatch (kernels/kernels.cc) only calls them on CPUs that have
 // AVX2+FMA+F16C. Each returns exactly what its scalar reference returns:
 // integer block sums are exact, and float accumulation follows the same order.
+#include "lib/ggml/iq_grids.h"
 #include "lib/kernels/internal.h"
 #include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -247,6 +249,126 @@ LLMTK_AVX2 float DotIQ4NL(int64_t n, const void* w, const void* a) {
   return s;
 }
 
+// ggml_vec_dot_iq4_xs_q8_K's AVX2 form (its AVX-512 builds run it too): two
+// 32-blocks per step, their scaled pair sums in separate int32 lanes.
+LLMTK_AVX2 float DotIQ4XS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const __m128i table128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIQ4NLValues));
+  const __m256i table = _mm256_set_m128i(table128, table128);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    const uint8_t* qs = x[b].qs;
+    const int8_t* q8 = y[b].qs;
+    uint16_t sh = x[b].scales_h;
+    __m256i sumi1 = _mm256_setzero_si256(), sumi2 = _mm256_setzero_si256();
+    for (int ib = 0; ib < QKK / 32; ib += 2) {
+      const __m256i q4_1 = _mm256_shuffle_epi8(table, Nibbles32(qs));
+      const __m256i q4_2 = _mm256_shuffle_epi8(table, Nibbles32(qs + 16));
+      qs += 32;
+      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
+      const __m256i y2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));
+      q8 += 64;
+      const __m256i p16_1 = _mm256_maddubs_epi16(_mm256_sign_epi8(q4_1, q4_1), _mm256_sign_epi8(y1, q4_1));
+      const __m256i p16_2 = _mm256_maddubs_epi16(_mm256_sign_epi8(q4_2, q4_2), _mm256_sign_epi8(y2, q4_2));
+      const int16_t ls1 = static_cast<int16_t>(((x[b].scales_l[ib / 2] & 0xf) | ((sh << 4) & 0x30)) - 32);
+      const int16_t ls2 = static_cast<int16_t>(((x[b].scales_l[ib / 2] >> 4) | ((sh << 2) & 0x30)) - 32);
+      sh >>= 4;
+      sumi1 = _mm256_add_epi32(_mm256_madd_epi16(p16_1, _mm256_set1_epi16(ls1)), sumi1);
+      sumi2 = _mm256_add_epi32(_mm256_madd_epi16(p16_2, _mm256_set1_epi16(ls2)), sumi2);
+    }
+    acc = Fma(_cvtsh_ss(x[b].d) * y[b].d, _mm256_add_epi32(sumi1, sumi2), acc);
+  }
+  return Hsum8(acc);
+}
+
+// Four 7-bit sign groups (bits 0..27 of v) as 32 bytes of +1/-1 (0x01/0xff)
+// for _mm256_sign_epi8, each group with its parity bit (ggml's
+// keven_signs_q2xs).
+LLMTK_AVX2 inline __m256i Iq2SignMasks(uint32_t v) {
+  static const auto kSigns = [] {
+    std::array<uint64_t, 128> t{};
+    for (int i = 0; i < 128; ++i) {
+      for (int j = 0; j < 8; ++j) t[i] |= static_cast<uint64_t>((IQ2Signs(i) >> j) & 1 ? 0xff : 0x01) << 8 * j;
+    }
+    return t;
+  }();
+  return _mm256_set_epi64x(static_cast<int64_t>(kSigns[(v >> 21) & 127]), static_cast<int64_t>(kSigns[(v >> 14) & 127]),
+                           static_cast<int64_t>(kSigns[(v >> 7) & 127]), static_cast<int64_t>(kSigns[v & 127]));
+}
+
+// ggml_vec_dot_iq2_xxs_q8_K's AVX2 form: grid bytes times Q8_K values whose
+// signs the stored sign bits flip, two 32-blocks per step.
+LLMTK_AVX2 float DotIQ2XXS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ2_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const uint64_t* grid = IQ2XXSGrid();
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    const uint16_t* q2 = x[b].qs;
+    const int8_t* q8 = y[b].qs;
+    __m256i sumi1 = _mm256_setzero_si256(), sumi2 = _mm256_setzero_si256();
+    for (int ib = 0; ib < QKK / 32; ib += 2) {
+      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
+      const __m256i y2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));
+      q8 += 64;
+      uint32_t aux32[4];
+      std::memcpy(aux32, q2, sizeof(aux32));
+      q2 += 8;
+      const uint8_t* aux8 = reinterpret_cast<const uint8_t*>(aux32);
+      const __m256i g1 = _mm256_set_epi64x(static_cast<int64_t>(grid[aux8[3]]), static_cast<int64_t>(grid[aux8[2]]),
+                                           static_cast<int64_t>(grid[aux8[1]]), static_cast<int64_t>(grid[aux8[0]]));
+      const __m256i g2 = _mm256_set_epi64x(static_cast<int64_t>(grid[aux8[11]]), static_cast<int64_t>(grid[aux8[10]]),
+                                           static_cast<int64_t>(grid[aux8[9]]), static_cast<int64_t>(grid[aux8[8]]));
+      const __m256i dot1 = _mm256_maddubs_epi16(g1, _mm256_sign_epi8(y1, Iq2SignMasks(aux32[1])));
+      const __m256i dot2 = _mm256_maddubs_epi16(g2, _mm256_sign_epi8(y2, Iq2SignMasks(aux32[3])));
+      const int16_t ls1 = static_cast<int16_t>(2 * (aux32[1] >> 28) + 1);
+      const int16_t ls2 = static_cast<int16_t>(2 * (aux32[3] >> 28) + 1);
+      sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(dot1, _mm256_set1_epi16(ls1)));
+      sumi2 = _mm256_add_epi32(sumi2, _mm256_madd_epi16(dot2, _mm256_set1_epi16(ls2)));
+    }
+    acc = Fma(_cvtsh_ss(x[b].d) * y[b].d, _mm256_add_epi32(sumi1, sumi2), acc);
+  }
+  return 0.125f * Hsum8(acc);
+}
+
+// ggml_vec_dot_iq3_xxs_q8_K's AVX2 form.
+LLMTK_AVX2 float DotIQ3XXS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ3_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const uint32_t* grid = IQ3XXSGrid();
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    const uint8_t* q3 = x[b].qs;
+    const uint8_t* gas = x[b].qs + QKK / 4;
+    const int8_t* q8 = y[b].qs;
+    __m256i sumi1 = _mm256_setzero_si256(), sumi2 = _mm256_setzero_si256();
+    auto points = [grid](const uint8_t* q) {
+      return _mm256_set_epi32(static_cast<int>(grid[q[7]]), static_cast<int>(grid[q[6]]), static_cast<int>(grid[q[5]]),
+                              static_cast<int>(grid[q[4]]), static_cast<int>(grid[q[3]]), static_cast<int>(grid[q[2]]),
+                              static_cast<int>(grid[q[1]]), static_cast<int>(grid[q[0]]));
+    };
+    for (int ib = 0; ib < QKK / 32; ib += 2) {
+      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
+      const __m256i y2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));
+      q8 += 64;
+      const __m256i g1 = points(q3), g2 = points(q3 + 8);
+      q3 += 16;
+      uint32_t aux32[2];
+      std::memcpy(aux32, gas, sizeof(aux32));
+      gas += 8;
+      const __m256i dot1 = _mm256_maddubs_epi16(g1, _mm256_sign_epi8(y1, Iq2SignMasks(aux32[0])));
+      const __m256i dot2 = _mm256_maddubs_epi16(g2, _mm256_sign_epi8(y2, Iq2SignMasks(aux32[1])));
+      const int16_t ls1 = static_cast<int16_t>(2 * (aux32[0] >> 28) + 1);
+      const int16_t ls2 = static_cast<int16_t>(2 * (aux32[1] >> 28) + 1);
+      sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(dot1, _mm256_set1_epi16(ls1)));
+      sumi2 = _mm256_add_epi32(sumi2, _mm256_madd_epi16(dot2, _mm256_set1_epi16(ls2)));
+    }
+    acc = Fma(_cvtsh_ss(x[b].d) * y[b].d, _mm256_add_epi32(sumi1, sumi2), acc);
+  }
+  return 0.25f * Hsum8(acc);
+}
+
 // Scale vector for two consecutive 16-element groups: int16 lanes 0-7 get
 // `a` (the first 16 bytes' pair sums), lanes 8-15 get `b`.
 LLMTK_AVX2 inline __m256i Scales2(int a, int b) {
@@ -423,6 +545,9 @@ KernelTable MakeTable() {
   set(DType::kQ5_0, DotQ5_0);
   set(DType::kQ5_1, DotQ5_1);
   set(DType::kIQ4_NL, DotIQ4NL);
+  set(DType::kIQ4_XS, DotIQ4XS);
+  set(DType::kIQ2_XXS, DotIQ2XXS);
+  set(DType::kIQ3_XXS, DotIQ3XXS);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ45K<false>);

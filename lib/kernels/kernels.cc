@@ -43,6 +43,9 @@ constexpr std::array<KernelType, kGgmlTypeIdLimit> kKernelTypes = [] {
   set(DType::kQ6_K, DType::kQ8_K, true);
   set(DType::kQ8_K, DType::kQ8_K, false);
   set(DType::kIQ4_NL, DType::kQ8_0, true);
+  set(DType::kIQ4_XS, DType::kQ8_K, true);
+  set(DType::kIQ2_XXS, DType::kQ8_K, true);
+  set(DType::kIQ3_XXS, DType::kQ8_K, true);
   return t;
 }();
 

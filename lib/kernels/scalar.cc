@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "lib/kernels/kernels.h"
+#include "lib/ggml/iq_grids.h"
 #include "lib/kernels/internal.h"
 
 namespace llmtk {
@@ -365,6 +366,91 @@ float DotQ6K(int64_t n, const void* w, const void* a) {
   return Hsum8(acc);
 }
 
+// ggml's AVX2 IQ4_XS kernel (also what its AVX-512 builds run): per
+// super-block 8 int32 lanes, lane k summing elements 4k..4k+3 of every
+// 32-block times the block's scale, then one FMA per lane. Its products go
+// through _mm256_sign_epi8, which would turn a Q8_K value of -128 facing a
+// negative weight into -128 again (not +128); ggml's Q8_K stays within
+// +-127, but the wrap is kept so any bytes give the SIMD kernel's result.
+float DotIQ4XS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  float acc[8] = {};
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    int lanes[8] = {};
+    for (int ib = 0; ib < QKK / 32; ++ib) {
+      const int ls = (((x[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((x[b].scales_h >> 2 * ib) & 3) << 4)) - 32;
+      const uint8_t* qs = x[b].qs + 16 * ib;
+      const int8_t* q8 = y[b].qs + 32 * ib;
+      for (int e = 0; e < 32; ++e) {
+        const int v = kIQ4NLValues[e < 16 ? qs[e] & 0xf : qs[e - 16] >> 4];
+        const int q = v < 0 ? static_cast<int8_t>(-q8[e]) : q8[e];
+        lanes[e / 4] += ls * ((v < 0 ? -v : v) * q);
+      }
+    }
+    const float d = H(x[b].d) * y[b].d;
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(d, static_cast<float>(lanes[k]), acc[k]);
+  }
+  return Hsum8(acc);
+}
+
+// ggml's AVX2 IQ2_XXS kernel (its AVX-512 builds run it too): per
+// super-block 8 int32 lanes, lane k summing elements 4k..4k+3 of every
+// 32-block (grid byte times the signed Q8_K value) times 2*scale+1, one FMA
+// per lane, and 1/8 of the sum at the end.
+float DotIQ2XXS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ2_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const uint64_t* grid = IQ2XXSGrid();
+  float acc[8] = {};
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    int lanes[8] = {};
+    for (int ib = 0; ib < QKK / 32; ++ib) {
+      uint32_t aux32[2];
+      std::memcpy(aux32, x[b].qs + 4 * ib, sizeof(aux32));
+      const int ls = 2 * static_cast<int>(aux32[1] >> 28) + 1;
+      const int8_t* q8 = y[b].qs + 32 * ib;
+      for (int e = 0; e < 32; ++e) {
+        const int g = static_cast<int>((grid[(aux32[0] >> 8 * (e / 8)) & 0xff] >> 8 * (e % 8)) & 0xff);
+        const bool neg = (IQ2Signs((aux32[1] >> 7 * (e / 8)) & 127) >> (e % 8)) & 1;
+        const int q = neg ? static_cast<int8_t>(-q8[e]) : q8[e];
+        lanes[e / 4] += ls * (g * q);
+      }
+    }
+    const float d = H(x[b].d) * y[b].d;
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(d, static_cast<float>(lanes[k]), acc[k]);
+  }
+  return 0.125f * Hsum8(acc);
+}
+
+// ggml's AVX2 IQ3_XXS kernel: as IQ2_XXS with 4-byte grid points, the
+// scale and signs in the uint32 after the grid indices, and 1/4 at the end.
+float DotIQ3XXS(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ3_XXS*>(w);
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const uint32_t* grid = IQ3XXSGrid();
+  float acc[8] = {};
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    int lanes[8] = {};
+    for (int ib = 0; ib < QKK / 32; ++ib) {
+      uint32_t sas;
+      std::memcpy(&sas, x[b].qs + QKK / 4 + 4 * ib, sizeof(sas));
+      const int ls = 2 * static_cast<int>(sas >> 28) + 1;
+      const uint8_t* q3 = x[b].qs + 8 * ib;
+      const int8_t* q8 = y[b].qs + 32 * ib;
+      for (int e = 0; e < 32; ++e) {
+        const int g = static_cast<int>((grid[q3[e / 4]] >> 8 * (e % 4)) & 0xff);
+        const bool neg = (IQ2Signs((sas >> 7 * (e / 8)) & 127) >> (e % 8)) & 1;
+        const int q = neg ? static_cast<int8_t>(-q8[e]) : q8[e];
+        lanes[e / 4] += ls * (g * q);
+      }
+    }
+    const float d = H(x[b].d) * y[b].d;
+    for (int k = 0; k < 8; ++k) acc[k] = std::fma(d, static_cast<float>(lanes[k]), acc[k]);
+  }
+  return 0.25f * Hsum8(acc);
+}
+
 void AxpyF32(float w, const void* row, float* lane, int64_t n) {
   const auto* v = static_cast<const float*>(row);
   for (int64_t i = 0; i < n; ++i) lane[i] = std::fma(w, v[i], lane[i]);
@@ -436,6 +522,9 @@ KernelTable MakeScalarTable() {
   set(DType::kQ5_0, DotLegacyLanes<BlockQ5_0, BlockQ8_0, ValQ5_0, false>);
   set(DType::kQ5_1, DotLegacyLanes<BlockQ5_1, BlockQ8_1, ValQ5_1, true>);
   set(DType::kIQ4_NL, DotIQ4NL);
+  set(DType::kIQ4_XS, DotIQ4XS);
+  set(DType::kIQ2_XXS, DotIQ2XXS);
+  set(DType::kIQ3_XXS, DotIQ3XXS);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);

@@ -97,6 +97,34 @@ class TensorBinder {
   const GgufFile& f_;
 };
 
+// phi3 and chatglm: what llama.cpp's loader (c392e50, llama-model.cpp) reads
+// beyond the keys every architecture has.
+bool IsPhi3GlmModelArch(const std::string& arch) { return arch == "phi3" || arch == "chatglm"; }
+
+absl::Status ReadPhi3GlmKeys(const GgufFile& f, ModelConfig* c) {
+  if (c->arch != "phi3") return absl::OkStatus();
+  // llama.cpp's graph scales q after RoPE and calls softmax with scale 1;
+  // the roundings differ from scaling inside softmax.
+  c->q_prescale = true;
+  const std::string key = GgufKeyName(GgufArchKey::kAttentionSlidingWindow, c->arch);
+  if (f.Has(key)) {
+    ASSIGN_OR_RETURN(uint32_t w, f.GetU32(key));
+    c->n_swa = static_cast<int>(w);  // 0: no window (Phi-4)
+    return absl::OkStatus();
+  }
+  // Files converted before the key existed: the values llama.cpp assumes.
+  if ((c->n_layer == 32 || c->n_layer == 40) && c->n_ctx_train == 4096) {
+    c->n_swa = 2047;
+  } else if (c->n_layer == 32 && c->n_head_kv == 32 && c->n_ctx_train == 131072) {
+    c->n_swa = 262144;
+  } else if (c->n_layer == 40 && c->n_ctx_train == 131072) {
+    c->n_swa = 131072;
+  } else {
+    return absl::DataLossError(absl::StrCat(f.name(), ": required key '", key, "' is missing"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
@@ -114,9 +142,11 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: '",
                                             ToAbsl(GgufKeyName(GgufKey::kGeneralArchitecture)), "' is missing"));
   c.arch = std::string(*arch);
-  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && !IsGemmaModelArch(c.arch))
+  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && !IsPhi3GlmModelArch(c.arch) &&
+      !IsGemmaModelArch(c.arch))
     return absl::UnimplementedError(absl::StrCat(f.name(), ": architecture '", c.arch,
-                                                 "' is not supported (supported: llama, qwen2, qwen3, gemma2, gemma3)"));
+                                                 "' is not supported (supported: llama, qwen2, qwen3, phi3, chatglm, "
+                                                 "gemma2, gemma3)"));
   if (auto name = f.GetString(GgufKeyName(GgufKey::kGeneralName)); name.ok()) c.name = std::string(*name);
   const Meta meta(f, c.arch);
   ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt(GgufArchKey::kBlockCount));
@@ -140,7 +170,11 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
                                                ToAbsl(GgufArchKeySuffix(GgufArchKey::kRopeDimensionCount)), c.n_rot,
                                                c.head_dim));
   ASSIGN_OR_RETURN(c.rope_base, meta.OptionalFloat(GgufArchKey::kRopeFreqBase, 10000.f));
-  c.rope_layout = c.arch == "llama" ? RopeLayout::kNormal : RopeLayout::kNeox;
+  c.rope_layout = c.arch == "llama" || c.arch == "chatglm" ? RopeLayout::kNormal : RopeLayout::kNeox;
+  // llama.cpp applies both whatever the scaling type.
+  ASSIGN_OR_RETURN(c.rope_attn_factor, meta.OptionalFloat(GgufArchKey::kRopeScalingAttnFactor, 1.f));
+  ASSIGN_OR_RETURN(c.n_ctx_orig, meta.OptionalInt(GgufArchKey::kRopeScalingOriginalContextLength, c.n_ctx_train));
+  RETURN_IF_ERROR(ReadPhi3GlmKeys(f, &c));
   // Scaling: rope.scaling.type (none|linear|yarn) with rope.scaling.factor;
   // older files carry only rope.scale_linear.
   std::string scaling = "none";
@@ -194,6 +228,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   // Llama 3.1 files (convert_hf_to_gguf.py, rope_type llama3) carry it;
   // ignoring it would compute another model.
   RETURN_IF_ERROR(bind.Vector("rope_freqs.weight", c.n_rot / 2, &m->rope_freqs_, /*optional=*/true));
+  RETURN_IF_ERROR(bind.Vector("rope_factors_long.weight", c.n_rot / 2, &m->rope_long_, /*optional=*/true));
+  RETURN_IF_ERROR(bind.Vector("rope_factors_short.weight", c.n_rot / 2, &m->rope_short_, /*optional=*/true));
+  if ((m->rope_long_ == nullptr) != (m->rope_short_ == nullptr))
+    return absl::DataLossError(absl::StrCat(f.name(), ": has one of rope_factors_long/short but not the other"));
   const int64_t q_dim = static_cast<int64_t>(c.n_head) * c.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(c.n_head_kv) * c.head_dim;
   m->layers_.resize(c.n_layer);
@@ -202,9 +240,18 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     auto n = [&](const char* what) { return absl::StrCat("blk.", i, ".", what, ".weight"); };
     auto b = [&](const char* what) { return absl::StrCat("blk.", i, ".", what, ".bias"); };
     RETURN_IF_ERROR(bind.Vector(n("attn_norm"), c.n_embd, &l.attn_norm));
-    RETURN_IF_ERROR(bind.Matrix(n("attn_q"), c.n_embd, q_dim, &l.wq));
-    RETURN_IF_ERROR(bind.Matrix(n("attn_k"), c.n_embd, kv_dim, &l.wk));
-    RETURN_IF_ERROR(bind.Matrix(n("attn_v"), c.n_embd, kv_dim, &l.wv));
+    // phi3 and chatglm files may fuse q, k, v (llama.cpp prefers the fused
+    // matrix when present).
+    const bool fused = IsPhi3GlmModelArch(c.arch) && f.FindTensor(n("attn_qkv")) != nullptr;
+    if (fused) {
+      RETURN_IF_ERROR(bind.Matrix(n("attn_qkv"), c.n_embd, q_dim + 2 * kv_dim, &l.wqkv));
+      RETURN_IF_ERROR(bind.Vector(b("attn_qkv"), q_dim + 2 * kv_dim, &l.bqkv, /*optional=*/true));
+      c.fused_qkv = true;
+    } else {
+      RETURN_IF_ERROR(bind.Matrix(n("attn_q"), c.n_embd, q_dim, &l.wq));
+      RETURN_IF_ERROR(bind.Matrix(n("attn_k"), c.n_embd, kv_dim, &l.wk));
+      RETURN_IF_ERROR(bind.Matrix(n("attn_v"), c.n_embd, kv_dim, &l.wv));
+    }
     RETURN_IF_ERROR(bind.Matrix(n("attn_output"), q_dim, c.n_embd, &l.wo));
     const bool need_bias = c.arch == "qwen2";
     RETURN_IF_ERROR(bind.Vector(b("attn_q"), q_dim, &l.bq, !need_bias));
@@ -214,12 +261,17 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     RETURN_IF_ERROR(bind.Vector(n("attn_q_norm"), c.head_dim, &l.q_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("attn_k_norm"), c.head_dim, &l.k_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("ffn_norm"), c.n_embd, &l.ffn_norm));
-    RETURN_IF_ERROR(bind.Matrix(n("ffn_gate"), c.n_embd, c.n_ff, &l.w_gate));
-    RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, c.n_ff, &l.w_up));
+    if (IsPhi3GlmModelArch(c.arch)) {  // gate rows then up rows in ffn_up
+      RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, 2 * static_cast<int64_t>(c.n_ff), &l.w_up));
+      c.fused_ffn_up = true;
+    } else {
+      RETURN_IF_ERROR(bind.Matrix(n("ffn_gate"), c.n_embd, c.n_ff, &l.w_gate));
+      RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, c.n_ff, &l.w_up));
+    }
     RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
     RETURN_IF_ERROR(bind.Vector(n("post_attention_norm"), c.n_embd, &l.attn_post_norm, !c.gemma));
     RETURN_IF_ERROR(bind.Vector(n("post_ffw_norm"), c.n_embd, &l.ffn_post_norm, !c.gemma));
-    if (l.bq != nullptr) c.qkv_bias = true;
+    if (l.bq != nullptr || l.bqkv != nullptr) c.qkv_bias = true;
     if (l.q_norm != nullptr) c.qk_norm = true;
   }
   for (const GgufTensor& t : f.tensors()) m->weight_bytes_ += t.n_bytes;

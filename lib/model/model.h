@@ -4,9 +4,12 @@
 // Model holds the architecture description (from GGUF metadata) and views of
 // the weights inside the memory-mapped file; nothing is copied. Supported
 // architectures: `llama` (Llama 2/3, TinyLlama, SmolLM, Mistral), `qwen2`
-// (q/k/v biases), `qwen3` (per-head q/k RMSNorm), `gemma2` and `gemma3`
-// (model/arch_gemma.h); GQA/MQA; tied or separate
-// output; RoPE in normal or NeoX layout with linear or YaRN scaling.
+// (q/k/v biases), `qwen3` (per-head q/k RMSNorm), `phi3` (fused QKV and
+// gate/up, sliding window, longrope factors),
+// `chatglm` (GLM-4: q/k/v biases, fused gate/up, partial rotary), `gemma2`
+// and `gemma3` (model/arch_gemma.h); GQA/MQA;
+// tied or separate output; RoPE in normal or NeoX layout with linear or
+// YaRN scaling.
 //
 // Thread-safety: a Model is immutable after Load and may be shared by any
 // number of Sessions on any threads.
@@ -27,7 +30,7 @@ namespace llmtk {
 enum class RopeLayout { kNormal, kNeox };
 
 struct ModelConfig {
-  std::string arch;  // "llama", "qwen2", "qwen3", "gemma2", "gemma3"
+  std::string arch;  // "llama", "qwen2", "qwen3", "phi3", "chatglm", "gemma2", "gemma3"
   std::string name;  // general.name, may be empty
   int n_layer = 0;
   int n_embd = 0;
@@ -59,16 +62,25 @@ struct ModelConfig {
   float attn_softcap = 0.f, final_softcap = 0.f;
   // Sliding-window attention: a local layer's token sees positions
   // p - n_swa < q <= p; local layers rotate with their own RoPE base/scale.
+  // With n_swa > 0 and no swa_layers (phi3), every layer is local.
   int n_swa = 0;
-  std::vector<uint8_t> swa_layers;  // per layer, 1 = local; empty: none
+  std::vector<uint8_t> swa_layers;  // per layer, 1 = local; empty: none or all
   float rope_base_swa = 10000.f, rope_freq_scale_swa = 1.f;
   bool is_swa(int layer) const { return !swa_layers.empty() && swa_layers[layer] != 0; }
+  // phi3 / chatglm (read in model.cc as llama.cpp reads them).
+  float rope_attn_factor = 1.f;  // rope.scaling.attn_factor: multiplies cos and sin
+  int n_ctx_orig = 0;            // longrope: the long factors apply past this context
+  bool q_prescale = false;       // phi3: q scaled by 1/sqrt(head_dim) after RoPE, softmax scale 1
+  bool fused_qkv = false;        // attn_qkv: q, k, v rows in one matrix
+  bool fused_ffn_up = false;     // ffn_up: gate rows, then up rows (2 x n_ff)
 };
 
 // Weights of one transformer block, viewed in the mapped file.
 struct LayerWeights {
   const float* attn_norm = nullptr;
   WeightMatrix wq, wk, wv, wo;
+  WeightMatrix wqkv;               // fused (wq, wk, wv unset)
+  const float* bqkv = nullptr;
   const float* bq = nullptr;
   const float* bk = nullptr;
   const float* bv = nullptr;
@@ -98,6 +110,10 @@ class Model {
   // Llama 3.1's per-frequency RoPE divisors (rope_freqs.weight, n_rot / 2
   // values), or null: llama.cpp divides each pair's angle by its factor.
   const float* rope_freqs() const { return rope_freqs_; }
+  // Phi-3's longrope divisors (n_rot / 2 each) or null: llama.cpp uses the
+  // long ones when the context per sequence exceeds n_ctx_orig.
+  const float* rope_long() const { return rope_long_; }
+  const float* rope_short() const { return rope_short_; }
   // Bytes of all tensor data (what a forward pass streams through).
   uint64_t weight_bytes() const { return weight_bytes_; }
   // "Q4_K: 123, F32: 11" style summary of tensor types.
@@ -111,6 +127,8 @@ class Model {
   WeightMatrix token_embd_, output_;
   const float* output_norm_ = nullptr;
   const float* rope_freqs_ = nullptr;
+  const float* rope_long_ = nullptr;
+  const float* rope_short_ = nullptr;
   uint64_t weight_bytes_ = 0;
 };
 

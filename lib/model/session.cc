@@ -1,5 +1,5 @@
-// The forward pass: llama.cpp's CPU graph for llama/qwen2/qwen3, batch by
-// batch, with a KV cache.
+// The forward pass: llama.cpp's CPU graph for llama/qwen2/qwen3/phi3/chatglm,
+// batch by batch, with a KV cache.
 #include "lib/model/session.h"
 
 #include <algorithm>
@@ -91,7 +91,9 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
     rope_sin_swa_.resize(B * (c.n_rot / 2));
   }
   pos_cell_.resize(n_ctx_);
-  if (!c.swa_layers.empty()) cell_pos_.assign(n_ctx_, 0);
+  if (c.fused_qkv) qkv_.resize(B * (q_dim + 2 * kv_dim));
+  if (c.fused_ffn_up) up2_.resize(B * 2 * c.n_ff);
+  if (c.n_swa > 0) cell_pos_.assign(n_ctx_, 0);
   tok_pos_.resize(B);
   tok_cell_.resize(B);
   tok_seq_.resize(B);
@@ -111,7 +113,8 @@ int Session::threads() const { return pool_->size(); }
 
 uint64_t Session::scratch_bytes() const {
   return 4 * (x_.size() + xb_.size() + q_.size() + k_.size() + v_.size() + att_.size() + hb_.size() +
-              hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size()) +
+              hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
+              cell_pos_.size()) +
          enc_.size() + 2 * q16_.size();
 }
 
@@ -291,6 +294,7 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
 }
 
 void Session::MatMulRows(const WeightMatrix& w, const float* x, int rows, float* y) {
+  if (observer_) observer_(w, x, rows);
   const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
   MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
 }
@@ -330,13 +334,20 @@ void Session::ComputeRopeAngles(int n, float rope_base, float freq_scale, float*
                      std::ceil(YarnCorrDim(c.n_rot, c.yarn_orig_ctx, c.yarn_beta_slow, rope_base)));
   }
   const float* ff = model_.rope_freqs();
+  if (ff == nullptr && model_.rope_long() != nullptr) {
+    // llama.cpp's build_rope_factors: long factors when the context per
+    // sequence (padded to 32 cells, as llama.cpp pads a context) exceeds the
+    // original one.
+    const int padded = (n_ctx_ + 31) / 32 * 32;
+    ff = padded > c.n_ctx_orig ? model_.rope_long() : model_.rope_short();
+  }
   for (int t = 0; t < n; ++t) {
     float theta = static_cast<float>(tok_pos_[t]);
     for (int i = 0; i < half_rot; ++i) {
       const float theta_extrap = ff != nullptr ? theta / ff[i] : theta;
       const float theta_interp = freq_scale * theta_extrap;
       float th = theta_interp;
-      float mscale = c.yarn_attn_factor;
+      float mscale = c.rope_attn_factor;
       if (ext_factor != 0.0f) {
         const float ramp_mix = YarnRamp(corr0, corr1, 2 * i) * ext_factor;
         th = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
@@ -354,9 +365,26 @@ void Session::AttentionBlock(int l, int n, bool masked) {
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
   for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.attn_norm, E, c.rms_eps, &xb_[t * E]);
-  MatMulRows(L.wq, xb_.data(), n, q_.data());
-  MatMulRows(L.wk, xb_.data(), n, k_.data());
-  MatMulRows(L.wv, xb_.data(), n, v_.data());
+  if (L.wqkv.data != nullptr) {
+    // One product, then ggml's views: q, k, v columns of each row, the
+    // fused bias added first (the same sums as adding it per part).
+    const size_t q_dim = static_cast<size_t>(c.n_head) * c.head_dim;
+    const size_t kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
+    const size_t w = q_dim + 2 * kv_dim;
+    MatMulRows(L.wqkv, xb_.data(), n, qkv_.data());
+    for (int t = 0; t < n; ++t) {
+      float* row = &qkv_[t * w];
+      if (L.bqkv != nullptr)
+        for (size_t i = 0; i < w; ++i) row[i] += L.bqkv[i];
+      std::memcpy(&q_[t * q_dim], row, q_dim * 4);
+      std::memcpy(&k_[t * kv_dim], row + q_dim, kv_dim * 4);
+      std::memcpy(&v_[t * kv_dim], row + q_dim + kv_dim, kv_dim * 4);
+    }
+  } else {
+    MatMulRows(L.wq, xb_.data(), n, q_.data());
+    MatMulRows(L.wk, xb_.data(), n, k_.data());
+    MatMulRows(L.wv, xb_.data(), n, v_.data());
+  }
   PrepareQkv(l, n);
   Attention(l, n, masked);
   MatMulRows(L.wo, att_.data(), n, xb_.data());
@@ -395,6 +423,11 @@ void Session::PrepareQkv(int l, int n) {
     if (c.attn_scale != 0.f) {
       for (int i = 0; i < q_dim; ++i) q[i] *= c.attn_scale;
     }
+    // phi3 likewise, by 1/sqrt(head_dim).
+    if (c.q_prescale) {
+      const float qs = 1.0f / std::sqrt(static_cast<float>(hd));
+      for (int i = 0; i < q_dim; ++i) q[i] *= qs;
+    }
     if (!cell_pos_.empty()) cell_pos_[tok_cell_[t]] = tok_pos_[t];
     // Store into the cache.
     const size_t off = (static_cast<size_t>(l) * n_ctx_ + tok_cell_[t]) * kv_dim * elem;
@@ -415,8 +448,18 @@ void Session::FeedForwardBlock(int l, int n) {
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
   for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
-  MatMulRows(L.w_gate, xb_.data(), n, hb_.data());
-  MatMulRows(L.w_up, xb_.data(), n, hb2_.data());
+  if (c.fused_ffn_up) {
+    // llama.cpp's LLM_FFN_SWIGLU: the product's first half is the gate.
+    const size_t F = c.n_ff;
+    MatMulRows(L.w_up, xb_.data(), n, up2_.data());
+    for (int t = 0; t < n; ++t) {
+      std::memcpy(&hb_[t * F], &up2_[t * 2 * F], F * 4);
+      std::memcpy(&hb2_[t * F], &up2_[t * 2 * F + F], F * 4);
+    }
+  } else {
+    MatMulRows(L.w_gate, xb_.data(), n, hb_.data());
+    MatMulRows(L.w_up, xb_.data(), n, hb2_.data());
+  }
   for (int t = 0; t < n; ++t) {
     float* gate = &hb_[static_cast<size_t>(t) * c.n_ff];
     const float* up = &hb2_[static_cast<size_t>(t) * c.n_ff];
@@ -448,8 +491,9 @@ void Session::Attention(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int group = c.n_head / c.n_head_kv;
-  const float scale = c.attn_scale != 0.f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
-  const bool swa = c.is_swa(l);
+  const float scale = (c.attn_scale != 0.f || c.q_prescale) ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
+  // Gemma's local layers, or every layer of a windowed model (phi3).
+  const bool swa = c.n_swa > 0 && (c.swa_layers.empty() || c.is_swa(l));
   const size_t elem = kv_f32_ ? 4 : 2;
   const DType kv_type = kv_f32_ ? DType::kF32 : DType::kF16;
   const uint8_t* kbase = &k_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim * elem];

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -95,6 +96,12 @@ class Session {
   };
   absl::Status EvalCells(absl::Span<const CellToken> tokens, std::vector<float>* logits);
 
+  // Sees every matrix multiplication's input before it runs, as llama.cpp's
+  // eval callback does (llama-imatrix): the weight (one of model()'s
+  // matrices, by address) and `rows` float rows of w.cols values. Null: none.
+  using MatMulObserver = std::function<void(const WeightMatrix& w, const float* x, int rows)>;
+  void SetMatMulObserver(MatMulObserver fn) { observer_ = std::move(fn); }
+
  private:
   Session(const Model& model, const SessionOptions& opts);
   // One batch of n <= max_batch_ tokens at the positions and cells in
@@ -127,6 +134,7 @@ class Session {
   void ParallelRun(size_t n, const std::function<void(size_t)>& fn);
 
   const Model& model_;
+  MatMulObserver observer_;
   int n_ctx_ = 0;
   bool kv_f32_ = false;
   int max_batch_ = 512;
@@ -153,7 +161,10 @@ class Session {
   std::vector<float> pv_lanes_;  // per head: 16 x head_dim partial sums
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
   std::vector<float> rope_cos_swa_, rope_sin_swa_;  // local layers' own, when SwaOwnRope()
-  std::vector<int32_t> cell_pos_;  // position of each cache cell (sliding-window models)
+  // Fused projections' outputs (phi3, chatglm): q|k|v and gate|up rows.
+  std::vector<float> qkv_, up2_;
+  // Per cache cell, the position stored there (the sliding window's mask).
+  std::vector<int32_t> cell_pos_;
 };
 
 }  // namespace llmtk

@@ -25,7 +25,8 @@ constexpr std::string_view kQwen2Regex =
 std::optional<std::vector<std::string>> PreRegexes(std::string_view pre) {
   using V = std::vector<std::string>;
   if (pre == "gpt-2" || pre == "mpt" || pre == "olmo" || pre == "jais") return V{std::string(kGpt2Regex)};
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "dbrx" || pre == "smaug-bpe") return V{std::string(kLlama3Regex)};
+  if (pre == "llama-bpe" || pre == "llama3" || pre == "dbrx" || pre == "smaug-bpe" || pre == "chatglm-bpe")
+    return V{std::string(kLlama3Regex)};
   if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2" || pre == "hunyuan")
     return V{std::string(kQwen2Regex)};
   if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm" || pre == "codeshell" ||

@@ -59,10 +59,22 @@ struct MemoryEstimate {
   };
   std::vector<Phase> phases;
   std::string peak_phase;
+  // --measure other than the default: its name, and (reserved, nvidia-smi)
+  // the caching allocator's reserve, included in the buffers/overhead line.
+  std::string measure;
+  int64_t allocator_reserve = 0;
 
   int64_t TotalPerGpu() const;
   const MemoryLine* Find(const std::string& name) const;
 };
+
+// What the figure measures (docs/vram.md "What the measurement reports"):
+// kBudget (the default): allocated bytes + --alloc-overhead slack + the CUDA
+// context, a planning figure; kAllocated: torch.cuda.max_memory_allocated();
+// kReserved: torch.cuda.max_memory_reserved(), the caching allocator's
+// segments; kNvidiaSmi: reserved + CUDA context (+ NCCL buffers on several
+// GPUs), what nvidia-smi shows for the process.
+enum class Measure { kBudget, kAllocated, kReserved, kNvidiaSmi };
 
 enum class Engine { kHf, kVllm, kLlamaCpp };
 
@@ -86,6 +98,7 @@ struct InferenceOptions {
   int64_t cuda_context = 512 * kMiB;
   double alloc_overhead = -1;    // < 0: 0.05 for hf, 0 for vllm/llama.cpp
   int64_t gpu_bytes = 0;         // needed by vllm (pool = gpu * utilization)
+  Measure measure = Measure::kBudget;  // allocated | reserved | nvidia-smi: --engine hf only
 };
 
 enum class TrainMethod { kFull, kLora, kQlora };
@@ -149,6 +162,7 @@ struct TrainingOptions {
   bool sp = false;
   int64_t cuda_context = 512 * kMiB;
   double alloc_overhead = 0.05;
+  Measure measure = Measure::kBudget;
 };
 
 // Parses names used by the CLI: engine hf|vllm|llama.cpp; optimizer
@@ -161,6 +175,9 @@ absl::StatusOr<Recompute> ParseRecompute(std::string_view s);
 absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
 // hf-fp32 | chunked | fused.
 absl::StatusOr<LossImpl> ParseLoss(std::string_view s);
+// allocated | reserved | nvidia-smi (budget is the default, not a name).
+absl::StatusOr<Measure> ParseMeasure(std::string_view s);
+const char* MeasureName(Measure m);
 // FSDP sharding strategy as a ZeRO stage: full -> 3, grad-op -> 2, none -> 0.
 absl::StatusOr<int> ParseFsdp(std::string_view s);
 

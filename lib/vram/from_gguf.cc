@@ -20,6 +20,7 @@ constexpr ArchMap kArchs[] = {
     {"qwen3", "qwen3"},         {"qwen2moe", "qwen2_moe"},  {"qwen3moe", "qwen3_moe"},
     {"deepseek", "deepseek"},   {"deepseek2", "deepseek_v2"}, {"gemma", "gemma"},
     {"gemma2", "gemma2"},       {"gemma3", "gemma3_text"},  {"gpt2", "gpt2"},
+    {"phi3", "phi3"},           {"chatglm", "glm"},
 };
 
 }  // namespace
@@ -68,6 +69,9 @@ absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
   ASSIGN_OR_RETURN(m.experts_per_token, opt(K::kExpertUsedCount, 0));
   ASSIGN_OR_RETURN(m.moe_intermediate, opt(K::kExpertFeedForwardLength, m.intermediate));
   ASSIGN_OR_RETURN(m.sliding_window, opt(K::kAttentionSlidingWindow, 0));
+  // llama.cpp (c392e50) and llmtk-run keep phi3's whole context in the cache;
+  // its window only masks.
+  if (m.model_type == "phi3") m.sliding_window = 0;
   if (m.model_type == "llama" && m.experts > 0) m.model_type = "mixtral";
   if (m.model_type == "deepseek_v2") {
     m.attention = AttentionKind::kLatent;

@@ -8,6 +8,7 @@
 #include "lib/vram/estimate.h"
 #include "lib/vram/formats.h"
 #include "lib/vram/internal.h"
+#include "lib/vram/train_internal.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -216,6 +217,11 @@ absl::Status CheckInferenceOptions(const ModelShape& m, const InferenceOptions& 
     return absl::InvalidArgumentError(absl::StrCat("--tp ", o.tp, " does not divide the ",
                                                    m.heads, " attention heads"));
   }
+  if (o.measure != Measure::kBudget && o.engine != Engine::kHf) {
+    return absl::InvalidArgumentError(
+        "--measure needs --engine hf (PyTorch's allocator): vllm preallocates its pool and "
+        "llama.cpp allocates its own buffers");
+  }
   if (o.engine == Engine::kVllm) {
     RETURN_IF_ERROR(internal::CheckPositive("--block-size", o.block_size));
     if (!(o.gpu_memory_utilization > 0 && o.gpu_memory_utilization <= 1)) {
@@ -302,20 +308,44 @@ void SetActivationsLine(const ModelShape& m, const InferenceOptions& o, int elem
 }
 
 // CUDA context and allocator slack over activations and (except for vLLM's
-// preallocated pool) the KV cache; needs those lines set.
-void SetOverheadLine(const InferenceOptions& o, MemoryEstimate* e) {
+// preallocated pool) the KV cache; needs those lines set. A --measure
+// replaces the budget's flat slack with what it reports (docs/vram.md "What
+// the measurement reports"): reserved adds the caching allocator's segment
+// slack over the weights and the share of the activations it keeps cached.
+void SetOverheadLine(const ModelShape& m, const InferenceOptions& o, MemoryEstimate* e) {
   const int64_t act = internal::Line(*e, internal::kActivations).bytes;
   const int64_t kv_bytes = internal::Line(*e, internal::kKvCache).bytes;
-  const double frag = o.alloc_overhead >= 0 ? o.alloc_overhead
-                                            : (o.engine == Engine::kHf ? 0.05 : 0.0);
+  const bool budget = o.measure == Measure::kBudget;
+  const int64_t context = budget || o.measure == Measure::kNvidiaSmi ? o.cuda_context : 0;
+  const double frag = !budget ? 0
+                      : o.alloc_overhead >= 0 ? o.alloc_overhead
+                                              : (o.engine == Engine::kHf ? 0.05 : 0.0);
   const int64_t dynamic = act + (o.engine == Engine::kVllm ? 0 : kv_bytes);
   const int64_t frag_bytes = static_cast<int64_t>(std::llround(frag * static_cast<double>(dynamic)));
   MemoryLine& ol = internal::Line(*e, internal::kOverhead);
-  ol.bytes = o.cuda_context + frag_bytes;
-  ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
+  ol.bytes = context + frag_bytes;
+  ol.formula = absl::StrCat("CUDA context ", Gib(context));
   if (frag_bytes > 0) {
     absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", frag * 100),
                     " of activations and KV cache ", Gib(frag_bytes));
+  }
+  if (o.measure == Measure::kReserved || o.measure == Measure::kNvidiaSmi) {
+    int64_t slack = 0;
+    absl::StatusOr<WeightFormat> f = WeightFormat::Parse(o.weights.empty() ? "bf16" : o.weights);
+    if (f.ok() && !(o.weights.empty() && m.file_weight_bytes > 0)) {
+      slack = internal::WeightSegmentSlack(m, *f, o.tp);
+    }
+    const int64_t kept = static_cast<int64_t>(internal::kActivationFragmentation *
+                                              static_cast<double>(act));
+    const int64_t nccl =
+        o.measure == Measure::kNvidiaSmi && o.tp > 1 ? internal::kNcclBuffers : 0;
+    e->allocator_reserve = slack + kept + nccl;
+    ol.bytes += e->allocator_reserve;
+    absl::StrAppend(&ol.formula, " + caching allocator reserve ", Gib(e->allocator_reserve),
+                    " = segment slack ", Gib(slack), " + ",
+                    absl::StrFormat("%.0f%%", internal::kActivationFragmentation * 100),
+                    " of the activations ", Gib(act), " (freed blocks kept cached)");
+    if (nccl > 0) absl::StrAppend(&ol.formula, " + NCCL buffers ", Gib(nccl));
   }
 }
 
@@ -386,8 +416,9 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
   SetKvCacheLine(m, o, kv, &e);
   const int elem = fmt_name == "fp32" ? 4 : 2;
   SetActivationsLine(m, o, elem, &e);
-  SetOverheadLine(o, &e);
+  SetOverheadLine(m, o, &e);
   e.summary = InferenceSummary(o, fmt_name);
+  if (o.measure != Measure::kBudget) e.measure = MeasureName(o.measure);
   if (o.engine == Engine::kVllm) RETURN_IF_ERROR(SizeVllmKvPool(m, o, kv, &e));
   if (m.IsMoe()) {
     e.notes.push_back(absl::StrCat("MoE: ", Num(e.params.total), " total params, ",

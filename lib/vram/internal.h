@@ -42,6 +42,10 @@ struct WeightTotals {
   int64_t replicated = 0;  // norms and biases: TP keeps a copy on every rank
 };
 WeightTotals WeightBytes(const ModelShape& m, const WeightFormat& f);
+// The CUDA caching allocator's segment slack over the weights in format `f`,
+// each tensor allocated on its own and split over `mp` ranks, loaded in order
+// with nothing freed (train_reserved.cc, docs/vram.md).
+int64_t WeightSegmentSlack(const ModelShape& m, const WeightFormat& f, int64_t mp);
 
 }  // namespace llmtk::internal
 

@@ -16,7 +16,8 @@ namespace {
 constexpr const char* kSupported[] = {"llama",   "mistral",     "qwen2",       "qwen3",
                                       "mixtral", "qwen2_moe",   "qwen3_moe",   "deepseek",
                                       "deepseek_v2", "deepseek_v3", "gemma",   "gemma2",
-                                      "gemma3",  "gemma3_text", "gpt2",        "bert"};
+                                      "gemma3",  "gemma3_text", "gpt2",        "bert",
+                                      "phi3",    "glm"};
 
 // Reads config.json fields with one consistent error style.
 class ConfigReader {

@@ -393,11 +393,16 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   }
   phases.push_back(
       {"backward end, optimizer step", 0, all_grads, StepTemporaryBytes(o, par, trainable), 0});
+  // The default budget adds the context and a flat slack; a --measure adds
+  // what that measurement includes (docs/vram.md "What the measurement reports").
+  const int64_t context =
+      o.measure == Measure::kBudget || o.measure == Measure::kNvidiaSmi ? o.cuda_context : 0;
+  const double slack_share = o.measure == Measure::kBudget ? o.alloc_overhead : 0;
   const int64_t fixed = internal::Line(*e, internal::kWeights).bytes +
-                        internal::Line(*e, internal::kOptimizer).bytes + o.cuda_context;
+                        internal::Line(*e, internal::kOptimizer).bytes + context;
   auto frag = [&](const Phase& p) {
     return static_cast<int64_t>(
-        std::llround(o.alloc_overhead * static_cast<double>(p.activations + p.gradients)));
+        std::llround(slack_share * static_cast<double>(p.activations + p.gradients)));
   };
   size_t peak = 0;
   for (size_t i = 0; i < phases.size(); ++i) {
@@ -408,6 +413,21 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   }
   const Phase& at = phases[peak];
   e->peak_phase = at.name;
+  internal::ReservePlan reserve;
+  if (o.measure == Measure::kReserved || o.measure == Measure::kNvidiaSmi) {
+    internal::ReserveInputs in;
+    in.dp = par.dp;
+    in.mp = par.mp;
+    in.adapter = o.method == TrainMethod::kFull ? 0 : trainable;
+    in.gathered_at_peak = at.gathered;
+    for (const Phase& p : phases) {
+      in.gradients_held = in.gradients_held || p.gradients > 0;
+      in.max_activations = std::max(in.max_activations, p.activations);
+      in.max_gathered = std::max(in.max_gathered, p.gathered);
+    }
+    reserve = internal::PlanReserve(m, o, in);
+    e->allocator_reserve = reserve.Total();
+  }
 
   gl.bytes = at.gradients;
   if (at.gradients < all_grads) {
@@ -423,8 +443,8 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
 
   MemoryLine& ol = internal::Line(*e, internal::kOverhead);
   const int64_t slack = frag(at);
-  ol.bytes = o.cuda_context + at.gathered + slack + at.temporary;
-  ol.formula = absl::StrCat("CUDA context ", Gib(o.cuda_context));
+  ol.bytes = context + at.gathered + slack + at.temporary + reserve.Total();
+  ol.formula = absl::StrCat("CUDA context ", Gib(context));
   if (at.gathered > 0) {
     absl::StrAppend(&ol.formula, " + ", o.fsdp ? "FSDP" : "ZeRO-3", " gathered (2 x one layer",
                     o.method == TrainMethod::kQlora ? ", 4-bit blocks + scales" : "",
@@ -436,6 +456,7 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
     absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", o.alloc_overhead * 100),
                     " of activations and gradients ", Gib(slack));
   }
+  if (!reserve.formula.empty()) absl::StrAppend(&ol.formula, " + ", reserve.formula);
 }
 
 // --fsdp is recorded as the ZeRO stage it shards like; the summary names the
@@ -475,6 +496,7 @@ absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const Train
   SetPhaseLines(m, o, par, trained.trainable, &e);
 
   e.summary = TrainingSummary(o, par);
+  if (o.measure != Measure::kBudget) e.measure = MeasureName(o.measure);
   if (o.method != TrainMethod::kFull) {
     e.notes.push_back(absl::StrCat("trainable params: ", Num(trained.trainable), " (",
                                    absl::StrFormat("%.3f%%", 100.0 * trained.trainable / total), ")"));

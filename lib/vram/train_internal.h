@@ -26,6 +26,36 @@ struct ActivationPlan {
 };
 ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o);
 
+// --measure reserved | nvidia-smi (train_reserved.cc, docs/vram.md "What the
+// measurement reports").
+//
+// The fraction of the largest activation working set that the caching
+// allocator keeps reserved but cannot hand out at the peak: blocks freed by
+// one phase (forward temporaries, the loss's logits, backward's activation
+// gradients) whose sizes the next phase's requests do not fit. Fitted on the
+// tune set's reserved and nvidia-smi rows only (testdata/vram, set "tune").
+inline constexpr double kActivationFragmentation = 0.24;
+// NCCL's per-process buffers on several GPUs (nvidia-smi only: NCCL
+// cudaMallocs them outside PyTorch's allocator): NCCL_BUFFSIZE (4 MiB) for
+// each of 2 ring peers on 16 channels, an assumption stated in docs/vram.md.
+inline constexpr int64_t kNcclBuffers = 2 * 16 * 4 * kMiB;
+
+struct ReserveInputs {
+  int dp = 1;
+  int64_t mp = 1;
+  int64_t adapter = 0;          // LoRA/QLoRA adapter parameters, whole model
+  bool gradients_held = false;  // some phase holds the gradients on the GPU
+  int64_t max_activations = 0;  // largest activation set over the phases
+  int64_t max_gathered = 0;     // largest FSDP/ZeRO-3 gathered set over the phases
+  int64_t gathered_at_peak = 0;
+};
+struct ReservePlan {
+  int64_t rounding = 0, fragmentation = 0, unshard_pool = 0, nccl = 0;
+  std::string formula;
+  int64_t Total() const { return rounding + fragmentation + unshard_pool + nccl; }
+};
+ReservePlan PlanReserve(const ModelShape& m, const TrainingOptions& o, const ReserveInputs& in);
+
 }  // namespace llmtk::internal
 
 #endif  // LLMTK_LIB_VRAM_TRAIN_INTERNAL_H_

@@ -1,7 +1,9 @@
 // llmtk-quant: convert and quantize models to GGUF exactly as llama.cpp does.
-//   llmtk-quant INPUT OUTPUT.gguf --type TYPE [--pure] [--threads N] [--dry-run]
+//   llmtk-quant INPUT OUTPUT.gguf --type TYPE [--pure] [--imatrix FILE] [--threads N] [--dry-run]
 //   llmtk-quant inspect FILE.gguf [--json]
 //   llmtk-quant compare A.gguf B.gguf [--json]
+//   llmtk-quant imatrix -m MODEL.gguf -f TEXT [--ctx N] [-o OUT.dat] [--format dat|gguf]
+//   llmtk-quant imatrix --combine A.dat B.dat -o OUT.dat
 //   llmtk-quant bench-kernels [--values N]
 //   llmtk-quant random-model config.json OUT.gguf [--seed N] [--layers N] [--type F16] [--vocab V.gguf]
 #include <string>
@@ -22,6 +24,11 @@ int main(int argc, char** argv) {
   app.add_option("OUTPUT", qo.output, "output GGUF file");
   app.add_option("--type", qo.type, "file type (" + llmtk::QuantTargetNames() + ")");
   app.add_flag("--pure", qo.pure, "every quantizable tensor in the default type (no recipe), like llama-quantize --pure");
+  app.add_option("--imatrix", qo.imatrix, "importance matrix (llmtk-quant imatrix / llama-imatrix .dat, or the GGUF form)");
+  app.add_option("--include-weights", qo.include_weights, "use the imatrix only for tensors whose names contain this");
+  app.add_option("--exclude-weights", qo.exclude_weights, "do not use the imatrix for tensors whose names contain this");
+  app.add_option("--output-tensor-type", qo.output_tensor_type, "ggml type for output.weight (e.g. q8_0)");
+  app.add_option("--token-embedding-type", qo.token_embedding_type, "ggml type for token_embd.weight (e.g. q8_0)");
   app.add_flag("--dry-run", qo.dry_run, "print the plan (tensor, shape, type, bytes) and the output size; write nothing");
   tool.AddCommonFlags(&common);
 
@@ -43,7 +50,27 @@ int main(int argc, char** argv) {
   random->add_option("--type", o.random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
   CLI::App* bench = app.add_subcommand("bench-kernels", "in-memory throughput of each quantizer, scalar vs dispatched");
   bench->add_option("--values", o.bench_values, "floats per run")->capture_default_str();
-  for (CLI::App* sub : {inspect, compare, random, bench}) sub->fallthrough();
+  CLI::App* imatrix = app.add_subcommand(
+      "imatrix", "importance matrix over a calibration text, as llama-imatrix (for --imatrix quantization)");
+  llmtk::ImatrixToolOptions& io = o.imatrix;
+  imatrix->add_option("-m,--model", io.model_path, "GGUF model");
+  imatrix->add_option("-f,--file", io.text_path, "calibration text (one final newline dropped, as llama.cpp)");
+  imatrix->add_option("--jsonl", io.jsonl_paths, "calibration documents (JSONL/text), joined by a blank line");
+  imatrix->add_option("-c,--ctx", io.collect.n_ctx, "tokens per chunk")->capture_default_str();
+  imatrix->add_option("-b,--batch-size", io.collect.n_batch, "tokens per forward step (at most --ctx)")
+      ->capture_default_str();
+  imatrix->add_option("--chunks", io.collect.max_chunks, "use at most this many chunks (-1: all)")
+      ->capture_default_str();
+  imatrix->add_option("--from-chunk", io.collect.from_chunk, "skip this many chunks first (llama-imatrix --chunk)");
+  imatrix->add_flag("--process-output", io.collect.process_output, "collect output.weight too");
+  imatrix->add_option("--in-file", io.in_files, "add a saved imatrix (.dat or GGUF) first (repeatable)");
+  imatrix->add_option("--combine", io.combine, "merge these saved files into -o, as llama-imatrix --in-file A --in-file B");
+  imatrix->add_option("-o,--output", io.output, "output file")->capture_default_str();
+  llmtk::AddChoiceOption(imatrix, "--format", &io.format,
+                         {{"dat", llmtk::ImatrixFormat::kDat}, {"gguf", llmtk::ImatrixFormat::kGguf}},
+                         "legacy llama-imatrix .dat, or the GGUF form of newer llama.cpp");
+  tool.AddReaderFlags(&io.reader, imatrix);
+  for (CLI::App* sub : {inspect, compare, random, bench, imatrix}) sub->fallthrough();
   app.require_subcommand(0, 1);
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
@@ -51,6 +78,7 @@ int main(int argc, char** argv) {
     if (compare->parsed()) o.mode = llmtk::QuantMode::kCompare;
     if (random->parsed()) o.mode = llmtk::QuantMode::kRandomModel;
     if (bench->parsed()) o.mode = llmtk::QuantMode::kBenchKernels;
+    if (imatrix->parsed()) o.mode = llmtk::QuantMode::kImatrix;
     o.threads = common.Threads();
     o.show_progress = common.ShowProgress();
     o.quiet = common.quiet;

@@ -48,6 +48,11 @@ absl::Status RunQuantTool(QuantToolOptions o) {
       ASSIGN_OR_RETURN(GgufComparison c, CompareGguf(*a, *b));
       return WriteStdout(FormatComparison(c, o.json));
     }
+    case QuantMode::kImatrix:
+      o.imatrix.threads = o.threads;
+      o.imatrix.quiet = o.quiet;
+      o.imatrix.progress = o.show_progress;
+      return RunImatrixTool(o.imatrix);
     case QuantMode::kBenchKernels:
       return WriteStdout(BenchmarkQuantKernels(o.bench_values, 3));
     case QuantMode::kRandomModel: {

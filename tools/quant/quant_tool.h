@@ -11,10 +11,11 @@
 #include "lib/base/status.h"
 #include "lib/convert/quantize_model.h"
 #include "lib/convert/random_model.h"
+#include "tools/quant/imatrix.h"
 
 namespace llmtk {
 
-enum class QuantMode { kQuantize, kInspect, kCompare, kRandomModel, kBenchKernels };
+enum class QuantMode { kQuantize, kInspect, kCompare, kRandomModel, kBenchKernels, kImatrix };
 
 struct QuantToolOptions {
   QuantMode mode = QuantMode::kQuantize;
@@ -23,6 +24,7 @@ struct QuantToolOptions {
   RandomModelOptions random;     // kRandomModel
   std::string random_output, random_type = "F32";
   int64_t bench_values = 1 << 22;  // kBenchKernels
+  ImatrixToolOptions imatrix;      // kImatrix (threads, quiet, progress set by the tool)
   int threads = 1;
   bool show_progress = false;
   bool quiet = false;

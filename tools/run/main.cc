@@ -6,7 +6,7 @@
 #include "tools/run/run_tool.h"
 
 int main(int argc, char** argv) {
-  llmtk::Tool tool("run", "Run a LLaMA-family GGUF model (llama, qwen2, qwen3) on the CPU, exactly as llama.cpp computes it.",
+  llmtk::Tool tool("run", "Run a LLaMA-family GGUF model (llama, qwen2, qwen3, phi3, chatglm) on the CPU, exactly as llama.cpp computes it.",
                    "  llmtk-run -m stories260K.gguf -p \"Once upon a time\" -n 64 --temp 0\n"
                    "  llmtk-run -m model.gguf --batch prompts.jsonl --temp 0 -n 32 > out.jsonl\n"
                    "  llmtk-run -m model.gguf --batch choices.jsonl --score > scores.jsonl\n"

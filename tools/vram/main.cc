@@ -25,7 +25,7 @@ struct Flags {
   bool no_flash = false;
   // train
   std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
-              precision = "mixed", recompute = "none", fsdp, loss;
+              precision = "mixed", recompute = "none", fsdp, loss, measure;
   int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
           loss_chunks = 0;
   bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
@@ -82,6 +82,9 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.ubatch = f.ubatch;
     o.cuda_context = cuda;
     o.alloc_overhead = f.alloc_overhead;
+    if (!f.measure.empty()) {
+      ASSIGN_OR_RETURN(o.measure, ParseMeasure(f.measure));
+    }
     if (!f.kv_cache_memory.empty()) {
       ASSIGN_OR_RETURN(o.kv_cache_memory, SizeFlag("--kv-cache-memory", f.kv_cache_memory));
     }
@@ -127,6 +130,9 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.sp = f.sp;
     o.cuda_context = cuda;
     if (f.alloc_overhead >= 0) o.alloc_overhead = f.alloc_overhead;
+    if (!f.measure.empty()) {
+      ASSIGN_OR_RETURN(o.measure, ParseMeasure(f.measure));
+    }
   }
   ASSIGN_OR_RETURN(std::string text, RunVramRequest(r));
   return WriteStdout(text);
@@ -154,6 +160,10 @@ int main(int argc, char** argv) {
     sc->add_option("--cuda-context", f.cuda_context, "CUDA context per GPU (default 512MiB)");
     sc->add_option("--alloc-overhead", f.alloc_overhead,
                    "allocator slack as a fraction of dynamic memory (default: 0.05 hf/train, 0 vllm, llama.cpp)");
+    sc->add_option("--measure", f.measure,
+                   "allocated (max_memory_allocated) | reserved (max_memory_reserved: caching "
+                   "allocator) | nvidia-smi (reserved + CUDA context + NCCL); default: a budget, "
+                   "allocated + --alloc-overhead + --cuda-context");
     sc->add_option("--tp", f.tp, "tensor-parallel degree");
     sc->add_flag("--no-flash-attention", f.no_flash, "attention scores are materialized");
     tool.AddCommonFlags(&common, sc);

@@ -80,10 +80,15 @@ std::string RenderTable(const std::string& model_name, const MemoryEstimate& e,
     if (explain && !l.formula.empty()) absl::StrAppend(&out, "    = ", l.formula, "\n");
   }
   absl::StrAppend(&out, absl::StrFormat("%-18s %14s\n", "total", Gib(e.TotalPerGpu())));
+  if (explain) absl::StrAppend(&out, "    = ", Num(e.TotalPerGpu()), " bytes\n");
+  if (!e.measure.empty()) absl::StrAppend(&out, "measure: ", e.measure, "\n");
   if (explain) {
-    absl::StrAppend(&out, "    = ", Num(e.TotalPerGpu()), " bytes\n");
     if (!e.peak_phase.empty()) {
       absl::StrAppend(&out, "peak at: ", e.peak_phase, " (the lines above are what is resident then)\n");
+      if (e.allocator_reserve > 0) {
+        absl::StrAppend(&out, "    allocated per phase below; reserved adds ",
+                        Gib(e.allocator_reserve), " held by the caching allocator\n");
+      }
       for (const MemoryEstimate::Phase& p : e.phases) {
         absl::StrAppend(&out, absl::StrFormat("    %-30s %14s\n", p.name, Gib(p.bytes)));
       }
@@ -109,6 +114,10 @@ std::string RenderJson(const std::string& model_name, const MemoryEstimate& e,
   absl::StrAppend(&out, "],\"total_per_gpu_bytes\":", e.TotalPerGpu(),
                   ",\"cpu_offload_bytes\":", e.cpu_bytes,
                   ",\"pageable_bytes\":", e.pageable_bytes);
+  if (!e.measure.empty()) {
+    absl::StrAppend(&out, ",\"measure\":", JsonString(e.measure),
+                    ",\"allocator_reserve_bytes\":", e.allocator_reserve);
+  }
   if (!e.peak_phase.empty()) {
     absl::StrAppend(&out, ",\"peak_phase\":", JsonString(e.peak_phase), ",\"phases\":[");
     for (size_t i = 0; i < e.phases.size(); ++i) {
