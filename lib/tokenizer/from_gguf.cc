@@ -32,6 +32,10 @@ std::optional<std::vector<std::string>> PreRegexes(std::string_view pre) {
   if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm" || pre == "codeshell" ||
       pre == "exaone" || pre == "minerva-7b")
     return V{"\\p{N}", std::string(kGpt2Regex)};
+  // llama.cpp's LLAMA_VOCAB_PRE_TYPE_DEFAULT: a "gpt2" vocabulary whose pre
+  // key is "default" or missing (older conversions, e.g. ggml-vocab-gpt-neox).
+  if (pre == "default")
+    return V{"[\\p{P}\\$\\+<=>\\^~\\|]+", std::string(kGpt2Regex), "\\p{N}+", "[0-9][0-9][0-9]"};
   if (pre == "falcon")
     return V{"[\\p{P}\\$\\+<=>\\^~\\|`]+", std::string(kGpt2Regex), "[0-9][0-9][0-9]"};
   if (pre == "deepseek-coder")

@@ -41,7 +41,8 @@ bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) 
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path,
+                                                           std::string_view tiktoken_pattern) {
   ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
   if (mapped->size() >= 4 && std::memcmp(mapped->data(), "GGUF", 4) == 0) {
     mapped.reset();
@@ -54,6 +55,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
     ASSIGN_OR_RETURN(auto gguf, GgufFile::FromBuffer(bytes, path));
     return FromGguf(*gguf);
   }
+  if (LooksLikeTiktoken(bytes)) return FromTiktoken(bytes, path, tiktoken_pattern);
   auto tok = FromJson(bytes, path);
   if (!tok.ok() && LooksLikeSentencePieceModel(bytes, path)) {
     return absl::UnimplementedError(absl::StrCat(

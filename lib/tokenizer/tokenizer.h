@@ -1,7 +1,8 @@
 // tokenizer/tokenizer: a BPE tokenizer as HF tokenizers runs it — added tokens,
 // normalizer, pre-tokenizer, BPE model, post-processor, decoder — loaded from
-// a tokenizer.json or from a GGUF vocabulary (formats/gguf_vocab.h), giving the
-// same ids as HF tokenizers (and llama.cpp for GGUF files).
+// a tokenizer.json, a GGUF vocabulary (formats/gguf_vocab.h) or a tiktoken
+// rank file, giving the same ids as HF tokenizers (llama.cpp for GGUF files,
+// tiktoken for rank files).
 //
 // Added tokens are matched in the raw text, also those marked
 // "normalized": identical to HF for every file whose normalizer leaves such
@@ -60,9 +61,18 @@ struct TokenizerParts {
 
 class Tokenizer {
  public:
-  // A tokenizer.json or a GGUF file (told apart by content). NotFound when
-  // missing; DataLoss when corrupt; Unimplemented for unsupported parts.
-  static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path);
+  // A tokenizer.json, a GGUF file or a tiktoken rank file (told apart by
+  // content). NotFound when missing; DataLoss when corrupt; Unimplemented for
+  // unsupported parts. `tiktoken_pattern`: see FromTiktoken.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path,
+                                                         std::string_view tiktoken_pattern = {});
+  // A tiktoken rank file (from_tiktoken.cc). `pattern` empty: the split
+  // pattern and special tokens of the encoding the number of ranks names
+  // (cl100k_base, o200k_base, llama3); one of those names: that encoding's;
+  // anything else: a split regex, with no special tokens. DataLoss naming
+  // the line for a corrupt file.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromTiktoken(std::string_view bytes, const std::string& source,
+                                                                 std::string_view pattern = {});
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromJson(std::string_view json, const std::string& source);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& gguf);
   // A vocabulary read from the GGUF file `source` names (ReadGgufVocab).
@@ -98,6 +108,9 @@ class Tokenizer {
   absl::flat_hash_map<uint32_t, size_t> added_by_id_;  // id → index in added tokens
   std::vector<bool> byte_fallback_;
 };
+
+// Whether a file's first line is "base64 rank", as a tiktoken rank file's.
+bool LooksLikeTiktoken(std::string_view bytes);
 
 // The special tokens around each document of a corpus, chosen the same way
 // by every tool that writes token files (llmtk-tok encode, llmtk-mix), so

@@ -10,6 +10,17 @@ ln -s "$T" testdata
 mkdir -p llama3
 zstd -dcq "$T/tok/llama3-tokenizer.json.zst" > llama3/tokenizer.json
 cp "$T/tok/stories260K-tokenizer.json" stories260K-tokenizer.json
+# Llama 3's original/tokenizer.model (a tiktoken rank file): ids 0..127999 of
+# its tokenizer.json, bytes in base64, one per line (sha256 82e9d319...: Meta's file).
+mkdir -p llama3/original
+python3 -c 'import base64,json,sys
+bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+cs = bs[:] + [256 + n for n in range(256 - len(bs))]
+bs += [b for b in range(256) if b not in bs]
+dec = {chr(c): b for b, c in zip(bs, cs)}
+vocab = {i: t for t, i in json.load(open(sys.argv[1]))["model"]["vocab"].items() if i < 128000}
+sys.stdout.write("".join("%s %d\n" % (base64.b64encode(bytes(dec[ch] for ch in vocab[i])).decode(), i) for i in range(128000)))' \
+  llama3/tokenizer.json > llama3/original/tokenizer.model
 cp "$T/run/stories260K-hf-f32.gguf" stories260K-hf-f32.gguf
 cp "$T/corpus/sample.jsonl" sample.jsonl
 # Stand-ins.

@@ -1,5 +1,5 @@
 // llmtk-tok: tokenize corpora exactly like HF tokenizers, fast.
-//   llmtk-tok encode -t tokenizer.json|vocab.gguf [inputs] [--format ids|jsonl|bin|megatron] [-o OUT]
+//   llmtk-tok encode -t tokenizer.json|vocab.gguf|ranks.tiktoken [inputs] [--format ids|jsonl|bin|megatron] [-o OUT]
 //   llmtk-tok decode -t TOKENIZER [inputs] [--input-format ids|bin|megatron]
 //   llmtk-tok inspect TOKENIZER [--json]
 //   llmtk-tok stats -t TOKENIZER [inputs] [--json]
@@ -63,10 +63,16 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
 
 // ---- end of train subcommand ------------------------------------------------
 
+void AddTiktokenPattern(CLI::App* app, std::string* pattern) {
+  app->add_option("--tiktoken-pattern", *pattern,
+                  "for a tiktoken rank file: cl100k_base, o200k_base or llama3 (that encoding's split pattern and "
+                  "special tokens) or a split regex (no special tokens); default: chosen by the number of ranks");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  llmtk::Tool tool("tok", "Encode, decode, inspect, measure and train BPE tokenizers (HF tokenizer.json or GGUF vocabularies).",
+  llmtk::Tool tool("tok", "Encode, decode, inspect, measure and train BPE tokenizers (HF tokenizer.json, GGUF vocabularies, tiktoken rank files).",
                    "llmtk-tok encode -t tokenizer.json corpus.jsonl.zst --format megatron -o data/corpus\n"
                    "  llmtk-tok decode -t tokenizer.json ids.txt\n"
                    "  llmtk-tok inspect model.gguf\n"
@@ -77,7 +83,8 @@ int main(int argc, char** argv) {
   llmtk::CommonOptions enc_common;
   llmtk::EncodeOptions eo;
   CLI::App* enc = app.add_subcommand("encode", "encode documents (JSONL or text) into token ids");
-  enc->add_option("-t,--tokenizer", eo.tokenizer, "tokenizer.json or GGUF file")->required();
+  enc->add_option("-t,--tokenizer", eo.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
+  AddTiktokenPattern(enc, &eo.tiktoken_pattern);
   enc->add_option("INPUTS", eo.inputs, "input files or directories (default: stdin)");
   llmtk::AddChoiceOption<llmtk::TokenOutputFormat>(
       enc, "--format", &eo.format,
@@ -94,7 +101,8 @@ int main(int argc, char** argv) {
 
   llmtk::DecodeOptions dop;
   CLI::App* dec = app.add_subcommand("decode", "decode token ids back into text");
-  dec->add_option("-t,--tokenizer", dop.tokenizer, "tokenizer.json or GGUF file")->required();
+  dec->add_option("-t,--tokenizer", dop.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
+  AddTiktokenPattern(dec, &dop.tiktoken_pattern);
   dec->add_option("INPUTS", dop.inputs, "ids files (a document per line), .bin files or Megatron prefixes (default: stdin)");
   llmtk::AddChoiceOption<llmtk::IdsInputFormat>(dec, "--input-format", &dop.input_format,
                                                 {{"ids", llmtk::IdsInputFormat::kIds},
@@ -110,13 +118,14 @@ int main(int argc, char** argv) {
   std::string inspect_path;
   bool inspect_json = false;
   CLI::App* ins = app.add_subcommand("inspect", "summarize a tokenizer");
-  ins->add_option("TOKENIZER", inspect_path, "tokenizer.json or GGUF file")->required();
+  ins->add_option("TOKENIZER", inspect_path, "tokenizer.json, GGUF or tiktoken rank file")->required();
   ins->add_flag("--json", inspect_json, "JSON output");
 
   llmtk::CommonOptions stats_common;
   llmtk::StatsOptions so;
   CLI::App* st = app.add_subcommand("stats", "bytes/token, tokens/word, unknown and byte-fallback rates on a corpus");
-  st->add_option("-t,--tokenizer", so.tokenizer, "tokenizer.json or GGUF file")->required();
+  st->add_option("-t,--tokenizer", so.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
+  AddTiktokenPattern(st, &so.tiktoken_pattern);
   st->add_option("INPUTS", so.inputs, "input files or directories (default: stdin)");
   tool.AddReaderFlags(&so.reader, st);
   tool.AddCommonFlags(&stats_common, st);

@@ -27,6 +27,7 @@ enum class TokenOutputFormat { kIds, kJsonl, kBin, kMegatron };
 
 struct EncodeOptions {
   std::string tokenizer;
+  std::string tiktoken_pattern;  // --tiktoken-pattern (Tokenizer::FromTiktoken)
   std::vector<std::string> inputs;  // empty: stdin
   std::string output = "-";         // file, or prefix for megatron
   OutputOptions output_options;
@@ -52,6 +53,7 @@ enum class IdsInputFormat { kIds, kBin, kMegatron };
 
 struct DecodeOptions {
   std::string tokenizer;
+  std::string tiktoken_pattern;
   std::vector<std::string> inputs;  // ids: files or stdin; bin: files; megatron: prefixes
   std::string output = "-";
   OutputOptions output_options;
@@ -68,6 +70,7 @@ absl::StatusOr<std::string> InspectTokenizer(const std::string& path, bool json)
 
 struct StatsOptions {
   std::string tokenizer;
+  std::string tiktoken_pattern;
   std::vector<std::string> inputs;
   DocumentReaderOptions reader;
   int threads = 1;
