@@ -129,7 +129,7 @@ TEST(Phi3Glm, RandomModelHasLlamaCppNamesAndKeys) {
       "phi3.context_length", "phi3.rope.scaling.original_context_length", "phi3.embedding_length",
       "phi3.feed_forward_length", "phi3.block_count", "phi3.attention.head_count", "phi3.attention.head_count_kv",
       "phi3.attention.layer_norm_rms_epsilon", "phi3.rope.dimension_count", "phi3.rope.freq_base",
-      "general.file_type", "phi3.attention.sliding_window", "general.quantization_version"};
+      "general.file_type", "phi3.attention.sliding_window", "phi3.vocab_size", "general.quantization_version"};
   EXPECT_EQ(keys, want_keys);
   std::vector<std::string> names;
   for (const auto& t : src->tensors) names.push_back(t.name);
@@ -155,7 +155,7 @@ TEST(Phi3Glm, RandomModelHasLlamaCppNamesAndKeys) {
                           "chatglm.block_count", "chatglm.attention.head_count", "chatglm.attention.head_count_kv",
                           "chatglm.attention.layer_norm_rms_epsilon", "general.file_type",
                           "chatglm.rope.dimension_count", "tokenizer.ggml.add_bos_token", "chatglm.rope.freq_base",
-                          "general.quantization_version"}));
+                          "chatglm.vocab_size", "general.quantization_version"}));
   std::vector<std::string> glm_names;
   for (size_t i = 0; i < 10; ++i) glm_names.push_back(glm->tensors[i].name);
   EXPECT_EQ(glm_names, (std::vector<std::string>{"token_embd.weight", "blk.0.attn_norm.weight", "blk.0.attn_q.weight",
