@@ -10,13 +10,11 @@
 #endif
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <cstring>
-#include <utility>
-#include <vector>
 
 #include "lib/ggml/iq_grids.h"
+#include "lib/ggml/iq_search.h"
 #include "lib/ggml/quant.h"
 #include "lib/ggml/quant_k.h"
 
@@ -25,87 +23,15 @@ namespace {
 
 constexpr float kGroupMaxEps = 1e-15f;
 
-// The search tables ggml's iq2xs_init_impl builds for IQ2_XXS: the grid as
-// odd values 2l+1, the map from an 8-level pattern (2 bits per value, levels
-// 0..2) to its grid index, and for each pattern off the grid the grid
-// points nearest to it (the two smallest squared distances, ties included),
-// stored as a count followed by the indices, ordered by distance then index.
-struct Iq2Search {
-  static constexpr int kMapSize = 43692;  // patterns up to 0b1010...10
-  uint64_t grid[kIQ2XXSGridSize];
-  std::vector<int> map;                   // >= 0: grid index; < 0: -(offset into neighbours + 1)
-  std::vector<uint16_t> neighbours;
-
-  Iq2Search() : map(kMapSize, -1) {
-    for (int k = 0; k < kIQ2XXSGridSize; ++k) {
-      uint64_t g = 0;
-      for (int i = 0; i < 8; ++i) g |= static_cast<uint64_t>(2 * ((kIQ2XXSGridCodes[k] >> 2 * i) & 3) + 1) << 8 * i;
-      grid[k] = g;
-      map[kIQ2XXSGridCodes[k]] = k;
-    }
-    std::vector<std::pair<int, int>> dist2(kIQ2XXSGridSize);
-    for (int i = 0; i < kMapSize; ++i) {
-      if (map[i] >= 0) continue;
-      int pos[8];
-      for (int k = 0; k < 8; ++k) pos[k] = 2 * ((i >> 2 * k) & 3) + 1;
-      for (int j = 0; j < kIQ2XXSGridSize; ++j) {
-        int d2 = 0;
-        for (int k = 0; k < 8; ++k) {
-          const int pg = static_cast<int>((grid[j] >> 8 * k) & 0xff);
-          d2 += (pg - pos[k]) * (pg - pos[k]);
-        }
-        dist2[j] = {d2, j};
-      }
-      std::sort(dist2.begin(), dist2.end());
-      map[i] = -static_cast<int>(neighbours.size() + 1);
-      const size_t start = neighbours.size();
-      neighbours.push_back(0);
-      int d2 = dist2[0].first, nhave = 1, n = 0;
-      constexpr int kWant = 2;
-      for (const auto& [d, j] : dist2) {
-        if (d > d2) {
-          if (nhave == kWant) break;
-          d2 = d;
-          ++nhave;
-        }
-        neighbours.push_back(static_cast<uint16_t>(j));
-        ++n;
-      }
-      neighbours[start] = static_cast<uint16_t>(n);
-    }
-  }
-};
+// ggml's iq2xs_init_impl(256) tables: patterns up to 0b1010...10 (levels 0..2).
+using Iq2Search = IqGridSearch<uint64_t, 8, 2, kIQ2XXSGridSize, 43692>;
 
 const Iq2Search& Search() {
-  static const Iq2Search s;
+  static const Iq2Search s(kIQ2XXSGridCodes);
   return s;
 }
 
-inline int8_t GridValue(uint64_t g, int i) { return static_cast<int8_t>((g >> 8 * i) & 0xff); }
-
-// iq2_find_best_neighbour: the listed grid point nearest (weighted) to
-// xval at `scale`; its levels into L.
-int BestNeighbour(const uint16_t* neighbours, const uint64_t* grid, const float* xval, const float* weight,
-                  float scale, int8_t* L) {
-  const int num_neighbors = neighbours[0];
-  float best_d2 = FLT_MAX;
-  int grid_index = -1;
-  for (int j = 1; j <= num_neighbors; ++j) {
-    const uint64_t g = grid[neighbours[j]];
-    float d2 = 0;
-    for (int i = 0; i < 8; ++i) {
-      const float q = GridValue(g, i);
-      const float diff = scale * q - xval[i];
-      d2 += weight[i] * diff * diff;
-    }
-    if (d2 < best_d2) {
-      best_d2 = d2;
-      grid_index = neighbours[j];
-    }
-  }
-  for (int i = 0; i < 8; ++i) L[i] = static_cast<int8_t>((GridValue(grid[grid_index], i) - 1) / 2);
-  return grid_index;
-}
+inline int8_t GridValue(uint64_t g, int i) { return static_cast<int8_t>(Iq2Search::Value(g, i)); }
 
 // The grid index of levels L[0..7], or (off the grid) the best neighbour's,
 // which then replaces L.
@@ -114,7 +40,7 @@ int GridIndex(const Iq2Search& s, const float* xval, const float* waux, float sc
   for (int i = 0; i < 8; ++i) u = static_cast<uint16_t>(u | (L[i] << 2 * i));
   const int grid_index = s.map[u];
   if (grid_index >= 0) return grid_index;
-  return BestNeighbour(s.neighbours.data() - s.map[u] - 1, s.grid, xval, waux, scale, L);
+  return s.BestNeighbour(u, xval, waux, scale, L);
 }
 
 }  // namespace

@@ -10,13 +10,11 @@
 #endif
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <cstring>
-#include <utility>
-#include <vector>
 
 #include "lib/ggml/iq_grids.h"
+#include "lib/ggml/iq_search.h"
 #include "lib/ggml/quant.h"
 #include "lib/ggml/quant_k.h"
 
@@ -25,83 +23,15 @@ namespace {
 
 constexpr float kGroupMaxEps = 1e-8f;  // GROUP_MAX_EPS_IQ3_XXS
 
-// iq3xs_init_impl(256): the grid as odd values 2l+1, pattern -> grid index,
-// and for off-grid patterns the nearest points (two smallest distances).
-struct Iq3Search {
-  static constexpr int kMapSize = 4096;
-  uint32_t grid[kIQ3XXSGridSize];
-  std::vector<int> map;
-  std::vector<uint16_t> neighbours;
-
-  Iq3Search() : map(kMapSize, -1) {
-    for (int k = 0; k < kIQ3XXSGridSize; ++k) {
-      uint32_t g = 0;
-      for (int i = 0; i < 4; ++i) g |= static_cast<uint32_t>(2 * ((kIQ3XXSGridCodes[k] >> 3 * i) & 7) + 1) << 8 * i;
-      grid[k] = g;
-      map[kIQ3XXSGridCodes[k]] = k;
-    }
-    std::vector<std::pair<int, int>> dist2(kIQ3XXSGridSize);
-    for (int i = 0; i < kMapSize; ++i) {
-      if (map[i] >= 0) continue;
-      int pos[4];
-      for (int k = 0; k < 4; ++k) pos[k] = 2 * ((i >> 3 * k) & 7) + 1;
-      for (int j = 0; j < kIQ3XXSGridSize; ++j) {
-        int d2 = 0;
-        for (int k = 0; k < 4; ++k) {
-          const int pg = static_cast<int>((grid[j] >> 8 * k) & 0xff);
-          d2 += (pg - pos[k]) * (pg - pos[k]);
-        }
-        dist2[j] = {d2, j};
-      }
-      std::sort(dist2.begin(), dist2.end());
-      map[i] = -static_cast<int>(neighbours.size() + 1);
-      const size_t start = neighbours.size();
-      neighbours.push_back(0);
-      int d2 = dist2[0].first, nhave = 1, n = 0;
-      constexpr int kWant = 2;
-      for (const auto& [d, j] : dist2) {
-        if (d > d2) {
-          if (nhave == kWant) break;
-          d2 = d;
-          ++nhave;
-        }
-        neighbours.push_back(static_cast<uint16_t>(j));
-        ++n;
-      }
-      neighbours[start] = static_cast<uint16_t>(n);
-    }
-  }
-};
+// ggml's iq3xs_init_impl(256) tables.
+using Iq3Search = IqGridSearch<uint32_t, 4, 3, kIQ3XXSGridSize, 4096>;
 
 const Iq3Search& Search() {
-  static const Iq3Search s;
+  static const Iq3Search s(kIQ3XXSGridCodes);
   return s;
 }
 
-inline int GridValue(uint32_t g, int i) { return static_cast<int>((g >> 8 * i) & 0xff); }
-
-// iq3_find_best_neighbour.
-int BestNeighbour(const uint16_t* neighbours, const uint32_t* grid, const float* xval, const float* weight,
-                  float scale, int8_t* L) {
-  const int num_neighbors = neighbours[0];
-  float best_d2 = FLT_MAX;
-  int grid_index = -1;
-  for (int j = 1; j <= num_neighbors; ++j) {
-    const uint32_t g = grid[neighbours[j]];
-    float d2 = 0;
-    for (int i = 0; i < 4; ++i) {
-      const float q = static_cast<float>(GridValue(g, i));
-      const float diff = scale * q - xval[i];
-      d2 += weight[i] * diff * diff;
-    }
-    if (d2 < best_d2) {
-      best_d2 = d2;
-      grid_index = neighbours[j];
-    }
-  }
-  for (int i = 0; i < 4; ++i) L[i] = static_cast<int8_t>((GridValue(grid[grid_index], i) - 1) / 2);
-  return grid_index;
-}
+inline int GridValue(uint32_t g, int i) { return Iq3Search::Value(g, i); }
 
 uint16_t Pattern(const int8_t* L) {
   uint16_t u = 0;
@@ -185,8 +115,7 @@ void QuantizeIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t n, const float* qu
           const uint16_t u = Pattern(Laux + 4 * k);
           is_on_grid_aux[k] = s.map[u] >= 0;
           if (!is_on_grid_aux[k]) {
-            BestNeighbour(s.neighbours.data() - s.map[u] - 1, s.grid, xval + 4 * k, waux + 4 * k, this_scale,
-                          Laux + 4 * k);
+            s.BestNeighbour(u, xval + 4 * k, waux + 4 * k, this_scale, Laux + 4 * k);
           }
         }
         float sumqx = 0, sumq2 = 0;
@@ -217,8 +146,7 @@ void QuantizeIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t n, const float* qu
           const uint16_t u = Pattern(l4);
           int grid_index = s.map[u];
           if (grid_index < 0) {
-            grid_index = BestNeighbour(s.neighbours.data() - s.map[u] - 1, s.grid, xval + 4 * k, waux + 4 * k,
-                                       scale, L + 4 * k);
+            grid_index = s.BestNeighbour(u, xval + 4 * k, waux + 4 * k, scale, L + 4 * k);
           }
           for (int i = 0; i < 4; ++i) L[4 * k + i] = static_cast<int8_t>((GridValue(s.grid[grid_index], i) - 1) / 2);
         }

@@ -1,0 +1,104 @@
+// ggml/iq_search: the search tables ggml's iq2xs_init_impl and
+// iq3xs_init_impl build for the grid quantizers, and their nearest-point
+// search (iq2_find_best_neighbour, iq3_find_best_neighbour). One template
+// serves IQ2_XXS (8 values of 2 bits per pattern, uint64 grid points) and
+// IQ3_XXS (4 values of 3 bits, uint32 points): the two differ only in those
+// widths, and their quantizers must make the same choices as ggml's.
+//
+// Include it after the file's FMA-contraction pragma: the distance sums
+// must round as ggml's do.
+//
+// Thread-safety: a built IqGridSearch is immutable.
+#ifndef LLMTK_LIB_GGML_IQ_SEARCH_H_
+#define LLMTK_LIB_GGML_IQ_SEARCH_H_
+
+#include <algorithm>
+#include <cfloat>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace llmtk::quant_kernels {
+
+// kDims values of kBits bits make a pattern; a grid point holds each value
+// as the odd level 2l+1 in one byte. `map` takes a pattern to its grid index,
+// or, off the grid, to -(offset into `neighbours` + 1), where a count is
+// followed by the grid points at the two smallest squared distances (ties
+// included), ordered by distance then index.
+// kMapSize: one past the largest pattern a quantizer looks up.
+template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize>
+struct IqGridSearch {
+  Point grid[kGridSize];
+  std::vector<int> map;
+  std::vector<uint16_t> neighbours;
+
+  explicit IqGridSearch(const uint16_t* codes) : map(kMapSize, -1) {
+    constexpr int kMask = (1 << kBits) - 1;
+    for (int k = 0; k < kGridSize; ++k) {
+      Point g = 0;
+      for (int i = 0; i < kDims; ++i) g |= static_cast<Point>(2 * ((codes[k] >> kBits * i) & kMask) + 1) << 8 * i;
+      grid[k] = g;
+      map[codes[k]] = k;
+    }
+    std::vector<std::pair<int, int>> dist2(kGridSize);
+    for (int i = 0; i < kMapSize; ++i) {
+      if (map[i] >= 0) continue;
+      int pos[kDims];
+      for (int k = 0; k < kDims; ++k) pos[k] = 2 * ((i >> kBits * k) & kMask) + 1;
+      for (int j = 0; j < kGridSize; ++j) {
+        int d2 = 0;
+        for (int k = 0; k < kDims; ++k) {
+          const int pg = Value(grid[j], k);
+          d2 += (pg - pos[k]) * (pg - pos[k]);
+        }
+        dist2[j] = {d2, j};
+      }
+      std::sort(dist2.begin(), dist2.end());
+      map[i] = -static_cast<int>(neighbours.size() + 1);
+      const size_t start = neighbours.size();
+      neighbours.push_back(0);
+      int d2 = dist2[0].first, nhave = 1, n = 0;
+      constexpr int kWant = 2;
+      for (const auto& [d, j] : dist2) {
+        if (d > d2) {
+          if (nhave == kWant) break;
+          d2 = d;
+          ++nhave;
+        }
+        neighbours.push_back(static_cast<uint16_t>(j));
+        ++n;
+      }
+      neighbours[start] = static_cast<uint16_t>(n);
+    }
+  }
+
+  static int Value(Point g, int i) { return static_cast<int>((g >> 8 * i) & 0xff); }
+
+  // The listed neighbour of off-grid `pattern` nearest (weighted) to xval at
+  // `scale`; its levels into L.
+  int BestNeighbour(int pattern, const float* xval, const float* weight, float scale, int8_t* L) const {
+    const uint16_t* nb = neighbours.data() - map[pattern] - 1;
+    const int num_neighbors = nb[0];
+    float best_d2 = FLT_MAX;
+    int grid_index = -1;
+    for (int j = 1; j <= num_neighbors; ++j) {
+      const Point g = grid[nb[j]];
+      float d2 = 0;
+      for (int i = 0; i < kDims; ++i) {
+        const float q = static_cast<float>(Value(g, i));
+        const float diff = scale * q - xval[i];
+        d2 += weight[i] * diff * diff;
+      }
+      if (d2 < best_d2) {
+        best_d2 = d2;
+        grid_index = nb[j];
+      }
+    }
+    for (int i = 0; i < kDims; ++i) L[i] = static_cast<int8_t>((Value(grid[grid_index], i) - 1) / 2);
+    return grid_index;
+  }
+};
+
+}  // namespace llmtk::quant_kernels
+
+#endif  // LLMTK_LIB_GGML_IQ_SEARCH_H_
