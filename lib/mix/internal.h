@@ -1,4 +1,5 @@
-// mix/internal: pieces shared by mix/mixer.cc and mix/recipe.cc; not API.
+// mix/internal: the index the mixer's passes share (mixer.cc, index_pass.cc,
+// output.cc); not API.
 //
 // Thread-safety: pure functions.
 #ifndef LLMTK_LIB_MIX_INTERNAL_H_
@@ -16,16 +17,6 @@
 #include "lib/formats/token_files.h"
 
 namespace llmtk {
-
-// Of mix/mixer.h, named only: mixer.cc includes this header, so including
-// mixer.h here would make an include loop (tests/layering/cycles.sh).
-struct MixSource;
-struct MixSettings;
-
-// Reads a recipe (or a manifest) into `sources`; its settings fill those of
-// `settings` that are still unset, so explicit flags win.
-absl::Status LoadRecipe(const std::string& path, std::vector<MixSource>* sources, MixSettings* settings);
-std::string ShuffleName(ShuffleMode mode, uint64_t window);
 
 // One input file after the index pass.
 struct MixInputIndex {

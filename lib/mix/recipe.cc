@@ -1,4 +1,6 @@
 // Recipe side of the mixer: source specs, counts, recipe/manifest JSON.
+#include "lib/mix/recipe.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -7,8 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/io.h"
 #include "lib/base/size.h"
-#include "lib/mix/mixer.h"
-#include "lib/mix/internal.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/names.h"
 #include "simdjson.h"
