@@ -39,6 +39,7 @@
 #include <string>
 
 #include "lib/dedup/dedup.h"
+#include "lib/dedup/stage_file.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -62,13 +63,6 @@ absl::Status ParseBand(const std::string& s, int* band, int* step);
 // report o.clusters (if named) for all documents, the filter stage
 // o.output, o.removed and o.clusters for its shard.
 absl::Status RunDedupStage(const DedupOptions& o, const StageOptions& s);
-
-enum class StageKind : uint32_t { kDocs = 1, kBand = 2, kPairs = 3, kClusters = 4 };
-
-// The stage file container (exposed for tests).
-absl::Status WriteStageFile(const std::string& path, StageKind kind, uint64_t fingerprint,
-                            const std::string& payload);
-absl::StatusOr<std::string> ReadStageFile(const std::string& path, StageKind kind, uint64_t fingerprint);
 
 }  // namespace llmtk
 
