@@ -146,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
                     // llama-quantize --imatrix IQ2_XS: IQ2_XS, Q2_K, Q5_K tensors
                     Case{"random-llama-256-imatrix-mix-IQ2_XS.gguf",
                          "logits-random-llama-256-imatrix-mix-IQ2_XS.p2.txt.zst", 1e-5},
-                    // --pure --imatrix IQ2_S (token_embd Q2_K, output Q5_K)
+                    // --pure --imatrix IQ2_M: IQ2_S tensors (token_embd Q2_K, output Q5_K)
                     Case{"random-llama-256-imatrix-IQ2_S.gguf", "logits-random-llama-256-imatrix-IQ2_S.p2.txt.zst",
                          1e-5}));
 

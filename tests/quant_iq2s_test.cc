@@ -70,7 +70,9 @@ TEST(QuantIq2s, SearchTablesAreIq2xsInitImpls) {
 }
 
 // blk.0.attn_k.weight of random-llama-256 (256x128 F32) quantized with
-// llama-imatrix's matrix, against llama-quantize --pure --imatrix's tensors.
+// llama-imatrix's matrix, against llama-quantize --pure --imatrix's tensors
+// (file types IQ2_XS and IQ2_M: llama.cpp's IQ2_S file type is IQ2_XS
+// tensors, its IQ2_M IQ2_S ones).
 class Iq2sReference : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Iq2sReference, BytesEqualLlamaQuantizeImatrix) {
@@ -83,6 +85,7 @@ TEST_P(Iq2sReference, BytesEqualLlamaQuantizeImatrix) {
   const GgufTensor* in = (*in_file)->FindTensor("input");
   const GgufTensor* want = (*ref_file)->FindTensor(GetParam());
   ASSERT_NE(want, nullptr);
+  ASSERT_EQ(GgmlTypeName(want->type), GetParam());
   const int64_t n = in->dims[0];
   ASSERT_EQ(w.size(), static_cast<size_t>(n));
   std::vector<float> x(static_cast<size_t>(in->n_elements));
@@ -119,7 +122,9 @@ TEST(QuantIq2s, Iq2SWithoutImatrixEqualsGgml) {
   EXPECT_TRUE(got == want);
   auto ref_file = GgufFile::Open(LLMTK_TESTDATA "/quant/imatrix/iq2s-attn_k.gguf");
   ASSERT_TRUE(ref_file.ok());
-  EXPECT_NE(std::memcmp((*ref_file)->FindTensor("iq2_s")->data, got.data(), got.size()), 0);
+  const GgufTensor* weighted = (*ref_file)->FindTensor("iq2_s");
+  ASSERT_EQ(weighted->n_bytes, got.size());
+  EXPECT_NE(std::memcmp(weighted->data, got.data(), got.size()), 0);
 }
 
 TEST(QuantIq2s, Iq2XsNeedsImportanceWeightsIq2SDoesNot) {
