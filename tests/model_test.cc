@@ -142,6 +142,12 @@ INSTANTIATE_TEST_SUITE_P(
                          "logits-random-llama-256-imatrix-mix-IQ2_XXS.p2.txt.zst", 1e-5},
                     // every 2-D tensor IQ3_XXS (llama-quantize --pure --imatrix)
                     Case{"random-llama-256-imatrix-IQ3_XXS.gguf", "logits-random-llama-256-imatrix-IQ3_XXS.p2.txt.zst",
+                         1e-5},
+                    // llama-quantize --imatrix IQ2_XS: IQ2_XS, Q2_K, Q5_K tensors
+                    Case{"random-llama-256-imatrix-mix-IQ2_XS.gguf",
+                         "logits-random-llama-256-imatrix-mix-IQ2_XS.p2.txt.zst", 1e-5},
+                    // --pure --imatrix IQ2_M: IQ2_S tensors (token_embd Q2_K, output Q5_K)
+                    Case{"random-llama-256-imatrix-IQ2_S.gguf", "logits-random-llama-256-imatrix-IQ2_S.p2.txt.zst",
                          1e-5}));
 
 // The whole reference set in ../shared, when asked for explicitly:

@@ -73,6 +73,20 @@ TEST(QuantRecipe, RandomLlamaMixesMatchLlamaCpp) {
   EXPECT_EQ(Plan("Q6_K", m, in), (V{14, 0, 14, 14, 0, 14, 14, 14, 14, 14, 0, 14, 14, 0, 14, 14, 14, 14, 14, 0, 14}));
 }
 
+// The 2-bit IQ file types as llama-quantize --imatrix c392e50 planned them
+// on random-llama-256 (its log): IQ2_XS files are IQ2_XS (17) with Q2_K (10)
+// attn_v and token_embd; IQ2_S files IQ2_XS with IQ3_S (21) attn_v,
+// attn_output and token_embd; IQ2_M files the same with IQ2_S (22); output
+// Q5_K (13) in all.
+TEST(QuantRecipe, RandomLlamaIq2MixesMatchLlamaCpp) {
+  const RecipeModel m{"llama", 2, 8, 4, 0};
+  const auto in = RandomLlama256();
+  using V = std::vector<int>;
+  EXPECT_EQ(Plan("IQ2_XS", m, in), (V{13, 0, 10, 17, 0, 17, 17, 10, 17, 17, 0, 17, 17, 0, 17, 17, 10, 17, 17, 0, 17}));
+  EXPECT_EQ(Plan("IQ2_S", m, in), (V{13, 0, 21, 17, 0, 21, 17, 21, 17, 17, 0, 17, 17, 0, 21, 17, 21, 17, 17, 0, 17}));
+  EXPECT_EQ(Plan("IQ2_M", m, in), (V{13, 0, 21, 22, 0, 21, 22, 21, 22, 22, 0, 22, 22, 0, 21, 22, 21, 22, 22, 0, 22}));
+}
+
 // stories260K: tied embeddings, 64-wide rows (no 256-blocks) and FFN 172
 // (not even 32-blocks): the fallbacks Q4_K -> Q5_0, Q6_K -> Q8_0, -> F16.
 TEST(QuantRecipe, Stories260KFallbacksMatchLlamaCpp) {

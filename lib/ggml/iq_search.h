@@ -1,9 +1,11 @@
 // ggml/iq_search: the search tables ggml's iq2xs_init_impl and
 // iq3xs_init_impl build for the grid quantizers, and their nearest-point
 // search (iq2_find_best_neighbour, iq3_find_best_neighbour). One template
-// serves IQ2_XXS (8 values of 2 bits per pattern, uint64 grid points) and
-// IQ3_XXS (4 values of 3 bits, uint32 points): the two differ only in those
-// widths, and their quantizers must make the same choices as ggml's.
+// serves IQ2_XXS, IQ2_XS, IQ2_S (8 values of 2 bits per pattern, uint64 grid
+// points) and IQ3_XXS (4 values of 3 bits, uint32 points): they differ only
+// in those widths, the grid size and how many distinct distances a
+// neighbour list spans (ggml's nwant: 1 for IQ2_S, else 2), and their
+// quantizers must make the same choices as ggml's.
 //
 // Include it after the file's FMA-contraction pragma: the distance sums
 // must round as ggml's do.
@@ -15,7 +17,6 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 namespace llmtk::quant_kernels {
@@ -23,10 +24,10 @@ namespace llmtk::quant_kernels {
 // kDims values of kBits bits make a pattern; a grid point holds each value
 // as the odd level 2l+1 in one byte. `map` takes a pattern to its grid index,
 // or, off the grid, to -(offset into `neighbours` + 1), where a count is
-// followed by the grid points at the two smallest squared distances (ties
-// included), ordered by distance then index.
+// followed by every grid point at the kWant smallest distinct squared
+// distances, ordered by distance then index.
 // kMapSize: one past the largest pattern a quantizer looks up.
-template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize>
+template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize, int kWant = 2>
 struct IqGridSearch {
   Point grid[kGridSize];
   std::vector<int> map;
@@ -40,35 +41,39 @@ struct IqGridSearch {
       grid[k] = g;
       map[codes[k]] = k;
     }
-    std::vector<std::pair<int, int>> dist2(kGridSize);
+    std::vector<int> dist2(kGridSize);
     for (int i = 0; i < kMapSize; ++i) {
       if (map[i] >= 0) continue;
       int pos[kDims];
       for (int k = 0; k < kDims; ++k) pos[k] = 2 * ((i >> kBits * k) & kMask) + 1;
+      // The kWant smallest distinct distances, ascending.
+      int want[kWant] = {};
+      int nhave = 0;
       for (int j = 0; j < kGridSize; ++j) {
         int d2 = 0;
         for (int k = 0; k < kDims; ++k) {
           const int pg = Value(grid[j], k);
           d2 += (pg - pos[k]) * (pg - pos[k]);
         }
-        dist2[j] = {d2, j};
+        dist2[j] = d2;
+        int at = nhave;
+        while (at > 0 && want[at - 1] > d2) --at;
+        if ((at > 0 && want[at - 1] == d2) || at == kWant) continue;
+        for (int m = std::min(nhave, kWant - 1); m > at; --m) want[m] = want[m - 1];
+        want[at] = d2;
+        nhave = std::min(nhave + 1, kWant);
       }
-      std::sort(dist2.begin(), dist2.end());
+      // ggml sorts by (distance, index) and keeps every point up to the
+      // kWant-th distinct distance: the same list, by distance then index.
       map[i] = -static_cast<int>(neighbours.size() + 1);
       const size_t start = neighbours.size();
       neighbours.push_back(0);
-      int d2 = dist2[0].first, nhave = 1, n = 0;
-      constexpr int kWant = 2;
-      for (const auto& [d, j] : dist2) {
-        if (d > d2) {
-          if (nhave == kWant) break;
-          d2 = d;
-          ++nhave;
+      for (int m = 0; m < nhave; ++m) {
+        for (int j = 0; j < kGridSize; ++j) {
+          if (dist2[j] == want[m]) neighbours.push_back(static_cast<uint16_t>(j));
         }
-        neighbours.push_back(static_cast<uint16_t>(j));
-        ++n;
       }
-      neighbours[start] = static_cast<uint16_t>(n);
+      neighbours[start] = static_cast<uint16_t>(neighbours.size() - start - 1);
     }
   }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "lib/ggml/iq2s_format.h"
 #include "lib/ggml/types.h"
 
 namespace llmtk::quant_kernels {
@@ -43,6 +44,10 @@ void QuantizeIQ4_XS(const float* x, BlockIQ4_XS* y, int64_t k, const float* w);
 
 // IQ2_XXS (quant_iq2.cc): only with weights, as ggml (which asserts them).
 void QuantizeIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t k, const float* w);
+// IQ2_XS (quant_iq2s.cc): only with weights, as ggml (which asserts them).
+void QuantizeIQ2_XS(const float* x, BlockIQ2_XS* y, int64_t k, const float* w);
+// IQ2_S (quant_iq2s.cc): with weights, or null (weights sigma^2/4 + x^2).
+void QuantizeIQ2_S(const float* x, BlockIQ2_S* y, int64_t k, const float* w);
 // IQ3_XXS (quant_iq3.cc): with weights, or null (weights x^2).
 void QuantizeIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t k, const float* w);
 
@@ -74,6 +79,8 @@ void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t k);
 void DequantizeIQ4_XS(const BlockIQ4_XS* x, float* y, int64_t k);
 void DequantizeIQ2_XXS(const BlockIQ2_XXS* x, float* y, int64_t k);
 void DequantizeIQ3_XXS(const BlockIQ3_XXS* x, float* y, int64_t k);
+void DequantizeIQ2_XS(const BlockIQ2_XS* x, float* y, int64_t k);
+void DequantizeIQ2_S(const BlockIQ2_S* x, float* y, int64_t k);
 
 }  // namespace llmtk::quant_kernels
 

@@ -548,6 +548,8 @@ KernelTable MakeTable() {
   set(DType::kIQ4_XS, DotIQ4XS);
   set(DType::kIQ2_XXS, DotIQ2XXS);
   set(DType::kIQ3_XXS, DotIQ3XXS);
+  set(DType::kIQ2_XS, DotIQ2XSAvx2);
+  set(DType::kIQ2_S, DotIQ2SAvx2);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ45K<false>);

@@ -164,6 +164,11 @@ void AddQ4_0x16Vnni(KernelTable* t);       // kernels/avx512_q4_0.cc
 void AddActivationsAvx512(KernelTable* t);  // kernels/avx512_act.cc
 void AddKQuantsVnni(KernelTable* t);        // kernels/avx512_kquant.cc
 void AddQ4Kx16Vnni(KernelTable* t);         // kernels/avx512_q4_k.cc
+// IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
+float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
+float DotIQ2SScalar(int64_t n, const void* w, const void* a);
+float DotIQ2XSAvx2(int64_t n, const void* w, const void* a);  // x86-64 only
+float DotIQ2SAvx2(int64_t n, const void* w, const void* a);
 // ggml_v_expf (AVX-512 form) for one lane: the reference of the vector ones.
 float GgmlExpf(float x);
 const KernelTable& Avx2Table();    // empty when not compiled for x86
