@@ -40,7 +40,6 @@ first failing filter's reason in pipeline mode, every failing one in all mode).
 Usage: datatrove_filters.py [--mode pipeline|all] [--no-langid] < docs.jsonl
 """
 import argparse
-import heapq  # noqa: F401  (C4ParagraphFilter is not part of the run)
 import json
 import os
 import re
