@@ -123,6 +123,59 @@ TEST(FilterTextTest, FastRoundEqualsReference) {
   EXPECT_GT(n, 3000000u);
 }
 
+// AppendJson (keys quoted once per slot, numbers written directly) against
+// the JsonWriter definition, on the sample with one Attributes reused across
+// documents whose tagger sets change (so slots change names), keys that need
+// escaping, and scores that are not finite.
+TEST(FilterAttributesTest, JsonEqualsReference) {
+  const std::vector<std::string> texts = SampleTexts();
+  GopherTagger gopher;
+  C4Tagger c4;
+  Attributes a;
+  size_t checked = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    a.Clear();
+    if (i % 3 != 1) gopher.Tag(texts[i], &a);
+    if (i % 2 == 0) c4.Tag(texts[i], &a);
+    TagFineWeb(texts[i], &a);
+    if (i % 5 == 0) TagLanguage(texts[i], &a);
+    if (i % 7 == 0) a.Add("x", "quote\"back\\slash\nline\u00e9", 1, 2, std::numeric_limits<double>::infinity());
+    if (i % 11 == 0) a.Add("x", "nan", 0, 3, std::nan(""));
+    std::string fast = "prefix", ref = "prefix";
+    a.AppendJson(&fast);
+    a.AppendJsonReference(&ref);
+    ASSERT_EQ(fast, ref) << "doc " << i;
+    checked += fast.size();
+  }
+  EXPECT_GT(checked, 200000u);
+}
+
+// The counted median against std::nth_element, lengths above and below the
+// counted range, odd and even counts, and the sample's word lengths.
+TEST(FilterTaggersTest, MedianWordLengthEqualsReference) {
+  std::vector<uint32_t> scratch;
+  EXPECT_EQ(MedianWordLength({}, &scratch), 0.0);
+  uint64_t state = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const size_t n = (state >> 33) % 40;
+    const uint32_t range = (i % 3 == 0) ? 200 : (i % 3 == 1 ? 70 : 12);
+    std::vector<uint32_t> lens(n);
+    for (uint32_t& v : lens) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      v = static_cast<uint32_t>((state >> 33) % range);
+    }
+    ASSERT_EQ(MedianWordLength(lens, &scratch), MedianWordLengthReference(lens)) << i;
+  }
+  std::vector<Word> words;
+  for (const std::string& t : SampleTexts()) {
+    SplitWords(t, &words);
+    std::vector<uint32_t> lens;
+    for (const Word& w : words) lens.push_back(w.chars);
+    ASSERT_EQ(MedianWordLength(lens, &scratch), MedianWordLengthReference(lens));
+  }
+}
+
 // Every gopher_v1 and c4_v1 attribute of the sample as the reference port
 // (scripts/reference/dolma_taggers.py) gives it: same keys in the same order,
 // same offsets, scores equal (bit for bit: both round with round(x, 5)).

@@ -1,5 +1,8 @@
 #include "lib/filter/attributes.h"
 
+#include <charconv>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "lib/base/json_writer.h"
 #include "lib/filter/text.h"
@@ -21,8 +24,17 @@ void Attributes::Add(std::string_view tagger, std::string_view type, uint64_t st
   }
   if (size_ == items_.size()) items_.emplace_back();
   Attribute& a = items_[size_++];
-  a.name.clear();
-  a.name.append(tagger).append("__").append(tagger).append("__").append(type);
+  // A slot mostly holds the same name document after document: its quoted
+  // key is rebuilt only when the name changes.
+  thread_local std::string key;
+  key.clear();
+  key.append(tagger).append("__").append(tagger).append("__").append(type);
+  if (a.name != key) {
+    a.name = key;
+    a.json_key.clear();
+    AppendJsonString(&a.json_key, a.name);
+    a.json_key.push_back(':');
+  }
   a.spans.clear();
   a.spans.push_back(span);
 }
@@ -37,7 +49,46 @@ const Attribute* Attributes::Find(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+// JsonWriter's number forms: integers in decimal, doubles as std::to_chars's
+// shortest round-trip form, non-finite as null.
+void AppendUint(uint64_t v, std::string* out) {
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+}
+void AppendDouble(double v, std::string* out) {
+  if (!std::isfinite(v)) {
+    out->append("null");
+    return;
+  }
+  char buf[64];
+  out->append(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+}
+}  // namespace
+
 void Attributes::AppendJson(std::string* out) const {
+  out->push_back('{');
+  for (size_t i = 0; i < size_; ++i) {
+    const Attribute& a = items_[i];
+    if (i > 0) out->push_back(',');
+    out->append(a.json_key);
+    out->push_back('[');
+    for (size_t j = 0; j < a.spans.size(); ++j) {
+      const Span& s = a.spans[j];
+      out->append(j > 0 ? ",[" : "[");
+      AppendUint(s.start, out);
+      out->push_back(',');
+      AppendUint(s.end, out);
+      out->push_back(',');
+      AppendDouble(s.score, out);
+      out->push_back(']');
+    }
+    out->push_back(']');
+  }
+  out->push_back('}');
+}
+
+void Attributes::AppendJsonReference(std::string* out) const {
   JsonWriter w;
   w.BeginObject();
   for (const Attribute& a : items()) {

@@ -28,6 +28,7 @@ struct Span {
 struct Attribute {
   std::string name;  // full key, "gopher_v1__gopher_v1__word_count"
   std::vector<Span> spans;
+  std::string json_key;  // the name as a JSON key with its colon, "\"...\":"
 };
 
 // One document's attributes from every tagger run, in output order.
@@ -42,8 +43,11 @@ class Attributes {
   // Keeps the storage (names, span lists) for the next document: tagging
   // then allocates nothing once the first few documents are done.
   void Clear() { size_ = 0; }
-  // {"key": [[start, end, score], ...], ...}
+  // Appends {"key":[[start,end,score],...],...}: keys quoted once per
+  // attribute slot, numbers written straight into *out.
   void AppendJson(std::string* out) const;
+  // The same through JsonWriter, the definition AppendJson is tested against.
+  void AppendJsonReference(std::string* out) const;
 
  private:
   std::vector<Attribute> items_;  // [0, size_) are this document's

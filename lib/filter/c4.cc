@@ -89,7 +89,7 @@ void C4Tagger::Tag(std::string_view text, Attributes* out) const {
     if (words.size() < 3) few_words.push_back({offset, end});
     if (!naughty) {
       for (const Word& w : words) {
-        if (words_.contains(absl::string_view(w.text.data(), w.text.size()))) {
+        if (words_.contains(w.text)) {
           naughty = true;
           break;
         }

@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "lib/base/status.h"
 #include "lib/filter/attributes.h"
+#include "lib/filter/text.h"
 
 namespace llmtk {
 
@@ -37,7 +38,7 @@ class C4Tagger {
 
  private:
   bool HasPhrase(std::string_view line) const;
-  absl::flat_hash_set<std::string> words_;
+  absl::flat_hash_set<std::string, WordHash, std::equal_to<>> words_;
   std::vector<std::string> phrases_;
   // Phrase search: phrases by their first three bytes (a bitmap over a hash
   // of the triples that start one, then the phrases to compare), shorter

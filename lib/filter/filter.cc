@@ -217,7 +217,8 @@ absl::StatusOr<FilterReport> RunFilter(const FilterOptions& o) {
         else if (t == kFastTextTagger) fasttext->Tag(text, &attrs);
       }
       if (o.tag) {
-        std::string json;
+        thread_local std::string json;
+        json.clear();
         attrs.AppendJson(&json);
         RETURN_IF_ERROR(AppendLine(b, i, o.reader.text_key, changed, text, {{"attributes", json}}, &res->kept));
         ++res->kept_docs;

@@ -8,10 +8,11 @@
 namespace llmtk {
 
 void TagFineWeb(std::string_view text, Attributes* out) {
-  std::vector<std::string_view> lines;
+  thread_local std::vector<std::string_view> lines;
+  thread_local absl::flat_hash_set<std::string_view, WordHash> seen;
+  seen.clear();
   SplitLines(text, &lines);
   uint64_t punct = 0, short_lines = 0, dup_chars = 0;
-  absl::flat_hash_set<std::string_view> seen;
   for (std::string_view line : lines) {
     const char last = line.empty() ? '\0' : line.back();
     if (last == '.' || last == '\'' || last == '"' || last == '!' || last == '?') ++punct;

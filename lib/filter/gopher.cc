@@ -7,6 +7,48 @@
 
 namespace llmtk {
 
+double MedianWordLength(const std::vector<uint32_t>& lens, std::vector<uint32_t>* scratch) {
+  const size_t n = lens.size();
+  if (n == 0) return 0.0;
+  constexpr uint32_t kCounted = 64;  // lengths below are counted, longer ones kept
+  uint32_t count[kCounted] = {};
+  scratch->clear();
+  for (uint32_t len : lens) {
+    if (len < kCounted) {
+      ++count[len];
+    } else {
+      scratch->push_back(len);
+    }
+  }
+  bool sorted = false;
+  // The k-th smallest (from 0).
+  auto kth = [&](size_t k) -> uint32_t {
+    size_t below = 0;
+    for (uint32_t len = 0; len < kCounted; ++len) {
+      below += count[len];
+      if (k < below) return len;
+    }
+    if (!sorted) std::sort(scratch->begin(), scratch->end());
+    sorted = true;
+    return (*scratch)[k - below];
+  };
+  const size_t mid = n / 2;
+  if (n % 2 == 1) return kth(mid);
+  return static_cast<double>(uint64_t{kth(mid - 1)} + kth(mid)) / 2.0;
+}
+
+double MedianWordLengthReference(const std::vector<uint32_t>& lens) {
+  const size_t n = lens.size();
+  if (n == 0) return 0.0;
+  std::vector<uint32_t> sorted(lens.begin(), lens.end());
+  const size_t mid = n / 2;
+  std::nth_element(sorted.begin(), sorted.begin() + mid, sorted.end());
+  if (n % 2 == 1) return sorted[mid];
+  const uint32_t hi = sorted[mid];
+  const uint32_t lo = *std::max_element(sorted.begin(), sorted.begin() + mid);
+  return static_cast<double>(uint64_t{lo} + hi) / 2.0;
+}
+
 namespace {
 constexpr std::string_view kRequiredWords[] = {"the", "be", "to", "of", "and", "that", "have", "with"};
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026
@@ -63,18 +105,7 @@ void GopherTagger::Tag(std::string_view text, Attributes* out) {
     }
     word_chars = prefix_[word_count];
     word_id_.assign(ids_.begin(), ids_.end());
-    if (word_count > 0) {
-      std::vector<uint32_t> sorted(lens_.begin(), lens_.end());
-      const size_t mid = word_count / 2;
-      std::nth_element(sorted.begin(), sorted.begin() + mid, sorted.end());
-      if (word_count % 2 == 1) {
-        median = sorted[mid];
-      } else {
-        const uint32_t hi = sorted[mid];
-        const uint32_t lo = *std::max_element(sorted.begin(), sorted.begin() + mid);
-        median = static_cast<double>(uint64_t{lo} + hi) / 2.0;
-      }
-    }
+    median = MedianWordLength(lens_, &long_lens_);
     // N-grams as ids: the n-gram at i is the pair (the (n-1)-gram at i, word
     // i+n-1), numbered in order of first occurrence, so counting is exact and
     // the smallest id among the most frequent is the one Counter.most_common

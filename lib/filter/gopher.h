@@ -19,6 +19,13 @@ namespace llmtk {
 
 inline constexpr std::string_view kGopherTagger = "gopher_v1";
 
+// statistics.median of the word lengths (0 for none) as dolma takes it:
+// the middle one, or the mean of the two middle ones. A count per length
+// (lengths are small) instead of a selection; *scratch holds the long ones.
+double MedianWordLength(const std::vector<uint32_t>& lens, std::vector<uint32_t>* scratch);
+// The same by std::nth_element, the definition it is tested against.
+double MedianWordLengthReference(const std::vector<uint32_t>& lens);
+
 class GopherTagger {
  public:
   // Appends the gopher_v1 spans of `text` to *out, in dolma's order.
@@ -27,11 +34,11 @@ class GopherTagger {
  private:
   std::vector<Word> words_;
   std::vector<std::string_view> lines_;
-  std::vector<uint32_t> ids_, word_id_, next_ids_, counts_, prev_counts_, lens_;
+  std::vector<uint32_t> ids_, word_id_, next_ids_, counts_, prev_counts_, lens_, long_lens_;
   std::vector<uint64_t> prefix_;
-  absl::flat_hash_map<std::string_view, uint32_t> word_ids_;
+  absl::flat_hash_map<std::string_view, uint32_t, WordHash> word_ids_;
   absl::flat_hash_map<uint64_t, uint32_t> ngram_ids_;
-  absl::flat_hash_map<std::string_view, uint32_t> line_counts_;
+  absl::flat_hash_map<std::string_view, uint32_t, WordHash> line_counts_;
 };
 
 }  // namespace llmtk

@@ -4,9 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <xxhash.h>
+
 #include "lib/base/unicode.h"
 
 namespace llmtk {
+
+size_t WordHash::operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
 
 bool IsPythonAlpha(char32_t cp) {
   if (cp < 0x80) return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';

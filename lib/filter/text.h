@@ -34,6 +34,15 @@ struct Word {
 // words; no empty words.
 void SplitWords(std::string_view s, std::vector<Word>* out);
 
+// Words and lines hashed with XXH3 rather than the standard library's byte
+// hash (which Debian's Abseil falls back to); transparent, so a set of
+// std::string is searched with string_views. What the taggers count never
+// depends on the hash.
+struct WordHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const;
+};
+
 // Python's s.split("\n"): always at least one (possibly empty) piece.
 void SplitLines(std::string_view s, std::vector<std::string_view>* out);
 
