@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 namespace llmtk::quant_kernels {
@@ -23,10 +22,11 @@ namespace llmtk::quant_kernels {
 // kDims values of kBits bits make a pattern; a grid point holds each value
 // as the odd level 2l+1 in one byte. `map` takes a pattern to its grid index,
 // or, off the grid, to -(offset into `neighbours` + 1), where a count is
-// followed by the grid points at the two smallest squared distances (ties
+// followed by the grid points at the kWant smallest squared distances (ties
 // included), ordered by distance then index.
-// kMapSize: one past the largest pattern a quantizer looks up.
-template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize>
+// kMapSize: one past the largest pattern a quantizer looks up; kWant:
+// ggml's nwant (2 for IQ2_XXS and IQ3_XXS, 3 for IQ1_S and IQ1_M).
+template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize, int kWant = 2>
 struct IqGridSearch {
   Point grid[kGridSize];
   std::vector<int> map;
@@ -40,35 +40,41 @@ struct IqGridSearch {
       grid[k] = g;
       map[codes[k]] = k;
     }
-    std::vector<std::pair<int, int>> dist2(kGridSize);
+    // ggml sorts all points by (distance, index) for every pattern; taking
+    // the kWant smallest distinct distances and then each one's points in
+    // index order lists the same neighbours without the sort (which, for
+    // IQ1's 2048 points, would take seconds).
+    std::vector<int> dist2(kGridSize);
     for (int i = 0; i < kMapSize; ++i) {
       if (map[i] >= 0) continue;
       int pos[kDims];
       for (int k = 0; k < kDims; ++k) pos[k] = 2 * ((i >> kBits * k) & kMask) + 1;
+      int nearest[kWant];
+      int nhave = 0;
       for (int j = 0; j < kGridSize; ++j) {
         int d2 = 0;
         for (int k = 0; k < kDims; ++k) {
           const int pg = Value(grid[j], k);
           d2 += (pg - pos[k]) * (pg - pos[k]);
         }
-        dist2[j] = {d2, j};
+        dist2[j] = d2;
+        if (nhave == kWant && d2 >= nearest[kWant - 1]) continue;
+        int at = 0;
+        while (at < nhave && nearest[at] < d2) ++at;
+        if (at < nhave && nearest[at] == d2) continue;
+        for (int m = std::min(nhave, kWant - 1); m > at; --m) nearest[m] = nearest[m - 1];
+        nearest[at] = d2;
+        nhave = std::min(nhave + 1, kWant);
       }
-      std::sort(dist2.begin(), dist2.end());
       map[i] = -static_cast<int>(neighbours.size() + 1);
       const size_t start = neighbours.size();
       neighbours.push_back(0);
-      int d2 = dist2[0].first, nhave = 1, n = 0;
-      constexpr int kWant = 2;
-      for (const auto& [d, j] : dist2) {
-        if (d > d2) {
-          if (nhave == kWant) break;
-          d2 = d;
-          ++nhave;
+      for (int w = 0; w < nhave; ++w) {
+        for (int j = 0; j < kGridSize; ++j) {
+          if (dist2[j] == nearest[w]) neighbours.push_back(static_cast<uint16_t>(j));
         }
-        neighbours.push_back(static_cast<uint16_t>(j));
-        ++n;
       }
-      neighbours[start] = static_cast<uint16_t>(n);
+      neighbours[start] = static_cast<uint16_t>(neighbours.size() - start - 1);
     }
   }
 

@@ -27,12 +27,14 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
     case GgmlType::kIQ2_XXS:
-    case GgmlType::kIQ3_XXS: return true;
+    case GgmlType::kIQ3_XXS:
+    case GgmlType::kIQ1_S:
+    case GgmlType::kIQ1_M: return true;
     default: return false;
   }
 }
 
-bool RequiresImportance(GgmlType type) { return type == GgmlType::kIQ2_XXS; }
+bool RequiresImportance(GgmlType type) { return type == GgmlType::kIQ2_XXS || type == GgmlType::kIQ1_S; }
 
 bool HasWeightedQuantizer(GgmlType type) {
   switch (type) {
@@ -48,7 +50,9 @@ bool HasWeightedQuantizer(GgmlType type) {
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
     case GgmlType::kIQ2_XXS:
-    case GgmlType::kIQ3_XXS: return true;
+    case GgmlType::kIQ3_XXS:
+    case GgmlType::kIQ1_S:
+    case GgmlType::kIQ1_M: return true;
     default: return false;
   }
 }
@@ -83,6 +87,7 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLRef(x, As<BlockIQ4_NL>(dst), n); break;
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, nullptr); break;
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, nullptr); break;
+    case GgmlType::kIQ1_M: qk::QuantizeIQ1_M(x, As<BlockIQ1_M>(dst), n, nullptr); break;
     default: break;
   }
 }
@@ -105,6 +110,8 @@ void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, co
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, w); break;
     case GgmlType::kIQ2_XXS: qk::QuantizeIQ2_XXS(x, As<BlockIQ2_XXS>(dst), n, w); break;
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, w); break;
+    case GgmlType::kIQ1_S: qk::QuantizeIQ1_S(x, As<BlockIQ1_S>(dst), n, w); break;
+    case GgmlType::kIQ1_M: qk::QuantizeIQ1_M(x, As<BlockIQ1_M>(dst), n, w); break;
     default: break;
   }
 }
@@ -151,6 +158,8 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kIQ4_XS: qk::DequantizeIQ4_XS(As<BlockIQ4_XS>(src), y, n); break;
     case GgmlType::kIQ2_XXS: qk::DequantizeIQ2_XXS(As<BlockIQ2_XXS>(src), y, n); break;
     case GgmlType::kIQ3_XXS: qk::DequantizeIQ3_XXS(As<BlockIQ3_XXS>(src), y, n); break;
+    case GgmlType::kIQ1_S: qk::DequantizeIQ1_S(As<BlockIQ1_S>(src), y, n); break;
+    case GgmlType::kIQ1_M: qk::DequantizeIQ1_M(As<BlockIQ1_M>(src), y, n); break;
     default: break;
   }
 }
