@@ -2,13 +2,22 @@
 // ggml builds for it, llama-quantize --imatrix's bytes, and ggml's
 // dequantization (SHA-256 of dequantize_row_iq1_s/_m's floats on those
 // bytes, taken from libggml-base of the peer build).
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/base/sha256.h"
+#include "lib/convert/model_source.h"
+#include "lib/convert/quant_recipe.h"
+#include "lib/convert/quantize_model.h"
+#include "lib/convert/random_model.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/imatrix_file.h"
 #include "lib/ggml/iq1_grid.h"
@@ -120,6 +129,43 @@ TEST(QuantIq1, Iq1sNeedsImportanceWeightsIq1mWithoutThemIsGgmls) {
   EXPECT_EQ(s.message(), "iq1_s needs importance weights (QuantizeRowWeighted)");
   ASSERT_TRUE(QuantizeRows(GgmlType::kIQ1_M, x.data(), out.data(), in->rows(), in->dims[0]).ok());
   EXPECT_EQ(Sha(out.data(), out.size()), "0c5c08af311a85c2e9bb97cc11b5dd13dab0bf8b16af60460e129ea1b5f77463");
+}
+
+// The IQ1_S and IQ1_M file types' per-tensor recipe where it branches (16
+// layers: ffn_down of the first two Q2_K; 4 query heads per KV head: attn_v
+// Q4_K; attn_output IQ2_XXS; untied output Q5_K, token_embd Q2_K): the whole
+// file equals llama-quantize --imatrix gqa16-c128.dat (llama-imatrix -c 128
+// --chunks 4 of stories_selfgen.txt) of random-model's F32 file for
+// testdata/configs/tiny-llama-gqa4-16l.config.json, by SHA-256.
+TEST(QuantIq1, FileTypesEqualLlamaQuantizeOnA16LayerGqaModel) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("quant_iq1_" + std::to_string(getpid()))).string();
+  std::filesystem::create_directories(dir);
+  RandomModelOptions ro;
+  ro.config = LLMTK_TESTDATA "/configs/tiny-llama-gqa4-16l.config.json";
+  ro.vocab = LLMTK_TESTDATA "/run/stories260K-hf-f32.gguf";
+  ASSERT_TRUE(WriteRandomModel(ro, dir + "/f32.gguf", "F32", 2).ok());
+  auto src = OpenGgufSource(dir + "/f32.gguf");
+  ASSERT_TRUE(src.ok()) << src.status();
+  auto im = ReadImatrixWeights(LLMTK_TESTDATA "/quant/imatrix/gqa16-c128.dat");
+  ASSERT_TRUE(im.ok()) << im.status();
+  for (const auto& [type, want] :
+       {std::pair<std::string, std::string>{"IQ1_S", "6d4cf34f5b922e28852b2064490b02e71e70a187c513ef16530304c970e31223"},
+        {"IQ1_M", "5291e6b7b386fac4eac88304e99d75a6d4afa9a35e72c6c00ee1388770e206ad"}}) {
+    QuantizeOptions qo;
+    qo.target = *ParseQuantTarget(type, false);
+    qo.target.has_imatrix = true;
+    qo.imatrix = &*im;
+    qo.imatrix_file = "gqa16-c128.dat";  // as llama-quantize recorded it
+    qo.threads = 2;
+    const std::string out = dir + "/" + type + ".gguf";
+    auto r = QuantizeModel(*src, out, qo);
+    ASSERT_TRUE(r.ok()) << r.status();
+    std::ifstream f(out, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(Sha256Hex(bytes), want) << type;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
