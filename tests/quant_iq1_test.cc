@@ -87,7 +87,9 @@ TEST_P(Iq1Reference, BytesEqualLlamaQuantizeAndDequantizeAsGgml) {
   std::memcpy(x.data(), in->data, in->n_bytes);
   const size_t rb = want->n_bytes / static_cast<size_t>(in->rows());
   std::vector<uint8_t> got(want->n_bytes);
-  for (int64_t r = 0; r < in->rows(); ++r) QuantizeRowWeighted(c.type, x.data() + r * n, got.data() + r * rb, n, w.data());
+  for (int64_t r = 0; r < in->rows(); ++r) {
+    QuantizeRowWeighted(c.type, x.data() + r * n, got.data() + r * rb, n, w.data());
+  }
   const size_t bs = TypeInfo(c.type).type_size;
   size_t n_bad = 0, first_bad = SIZE_MAX;
   for (size_t b = 0; b < want->n_bytes / bs; ++b) {
@@ -149,9 +151,10 @@ TEST(QuantIq1, FileTypesEqualLlamaQuantizeOnA16LayerGqaModel) {
   ASSERT_TRUE(src.ok()) << src.status();
   auto im = ReadImatrixWeights(LLMTK_TESTDATA "/quant/imatrix/gqa16-c128.dat");
   ASSERT_TRUE(im.ok()) << im.status();
+  using TypeSha = std::pair<std::string, std::string>;
   for (const auto& [type, want] :
-       {std::pair<std::string, std::string>{"IQ1_S", "6d4cf34f5b922e28852b2064490b02e71e70a187c513ef16530304c970e31223"},
-        {"IQ1_M", "5291e6b7b386fac4eac88304e99d75a6d4afa9a35e72c6c00ee1388770e206ad"}}) {
+       {TypeSha{"IQ1_S", "6d4cf34f5b922e28852b2064490b02e71e70a187c513ef16530304c970e31223"},
+        TypeSha{"IQ1_M", "5291e6b7b386fac4eac88304e99d75a6d4afa9a35e72c6c00ee1388770e206ad"}}) {
     QuantizeOptions qo;
     qo.target = *ParseQuantTarget(type, false);
     qo.target.has_imatrix = true;

@@ -33,6 +33,14 @@ LLMTK_AVX2 inline __m256i Points(const uint64_t* grid, int i0, int i1, int i2, i
                            static_cast<int64_t>(grid[i1]), static_cast<int64_t>(grid[i0]));
 }
 
+// IQ1_M's odd scales 2l+1 as int16 lanes: the 3 bits of s at `lo` for the
+// first 16 values of a 32, at `hi` for the last 16.
+LLMTK_AVX2 inline __m256i OddScales(uint16_t s, int lo, int hi) {
+  const __m256i v = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s >> hi)),
+                                     _mm_set1_epi16(static_cast<int16_t>(s >> lo)));
+  return _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(v, _mm256_set1_epi16(7)), 1), _mm256_set1_epi16(1));
+}
+
 }  // namespace
 
 LLMTK_AVX2 float DotIQ1SAvx2(int64_t n, const void* w, const void* a) {
@@ -75,8 +83,6 @@ LLMTK_AVX2 float DotIQ1MAvx2(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockIQ1_M*>(w);
   const auto* y = static_cast<const BlockQ8K*>(a);
   const uint64_t* grid = IQ1SGrid();
-  const __m256i mask = _mm256_set1_epi16(0x7);
-  const __m256i one = _mm256_set1_epi16(1);
   // +1 or -1 in each byte of an 8-value group, by its qh shift bit.
   auto deltas = [](const uint8_t* qh) {
     auto d = [](int bit) { return static_cast<int64_t>(bit ? 0xffffffffffffffffULL : 0x0101010101010101ULL); };
@@ -101,13 +107,11 @@ LLMTK_AVX2 float DotIQ1MAvx2(int64_t n, const void* w, const void* a) {
       const __m256i dot1 = MulAdd(g1, y1), dot2 = MulAdd(g2, y2);
       const __m256i dot3 = MulAdd(deltas(qh), y1), dot4 = MulAdd(deltas(qh + 2), y2);
       const uint16_t s = sc[ib / 2];
-      __m256i scale1 = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s >> 3)), _mm_set1_epi16(static_cast<int16_t>(s)));
-      __m256i scale2 =
-          _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s >> 9)), _mm_set1_epi16(static_cast<int16_t>(s >> 6)));
-      scale1 = _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(scale1, mask), 1), one);
-      scale2 = _mm256_add_epi16(_mm256_slli_epi16(_mm256_and_si256(scale2, mask), 1), one);
-      sumi1 = _mm256_add_epi32(sumi1, _mm256_add_epi32(_mm256_madd_epi16(dot1, scale1), _mm256_madd_epi16(dot2, scale2)));
-      sumi2 = _mm256_add_epi32(sumi2, _mm256_add_epi32(_mm256_madd_epi16(dot3, scale1), _mm256_madd_epi16(dot4, scale2)));
+      const __m256i scale1 = OddScales(s, 0, 3), scale2 = OddScales(s, 6, 9);
+      const __m256i p1 = _mm256_madd_epi16(dot1, scale1), p2 = _mm256_madd_epi16(dot2, scale2);
+      const __m256i p3 = _mm256_madd_epi16(dot3, scale1), p4 = _mm256_madd_epi16(dot4, scale2);
+      sumi1 = _mm256_add_epi32(sumi1, _mm256_add_epi32(p1, p2));
+      sumi2 = _mm256_add_epi32(sumi2, _mm256_add_epi32(p3, p4));
       qs += 8;
       qh += 4;
     }
