@@ -19,13 +19,13 @@ const DType kWeightTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::k
                               DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL, DType::kQ2_K,
                               DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS,
                               DType::kIQ2_XXS, DType::kIQ3_XXS,
-                              DType::kIQ2_XS, DType::kIQ2_S};
+                              DType::kIQ2_XS, DType::kIQ2_S, DType::kIQ1_S, DType::kIQ1_M};
 
 // Offsets of the fp16 fields in each block (random bytes there could be NaN).
 std::vector<int> HalfOffsets(DType t) {
   switch (t) {
     case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0: case DType::kIQ4_NL: case DType::kIQ4_XS: case DType::kIQ2_XXS:
-    case DType::kIQ3_XXS: case DType::kIQ2_XS: case DType::kIQ2_S: return {0};
+    case DType::kIQ3_XXS: case DType::kIQ2_XS: case DType::kIQ2_S: case DType::kIQ1_S: return {0};
     case DType::kQ4_1: case DType::kQ5_1: return {0, 2};
     case DType::kQ2_K: return {80, 82};
     case DType::kQ3_K: return {108};
@@ -55,6 +55,17 @@ std::vector<uint8_t> RandomWeights(DType t, int64_t n, std::mt19937& rng) {
       const uint16_t h = Fp32ToFp16(u(rng));
       std::memcpy(&w[b + off], &h, 2);
     }
+  if (t == DType::kIQ1_M) {  // its fp16 is the top nibbles of the 4 scale words
+    for (size_t b = 0; b < w.size(); b += bb) {
+      const uint16_t h = Fp32ToFp16(u(rng));
+      for (int k = 0; k < 4; ++k) {
+        uint16_t sc;
+        std::memcpy(&sc, &w[b + 48 + 2 * k], 2);
+        sc = static_cast<uint16_t>((sc & 0x0fff) | (((h >> 4 * k) & 0xf) << 12));
+        std::memcpy(&w[b + 48 + 2 * k], &sc, 2);
+      }
+    }
+  }
   return w;
 }
 

@@ -148,7 +148,10 @@ INSTANTIATE_TEST_SUITE_P(
                          "logits-random-llama-256-imatrix-mix-IQ2_XS.p2.txt.zst", 1e-5},
                     // --pure --imatrix IQ2_M: IQ2_S tensors (token_embd Q2_K, output Q5_K)
                     Case{"random-llama-256-imatrix-IQ2_S.gguf", "logits-random-llama-256-imatrix-IQ2_S.p2.txt.zst",
-                         1e-5}));
+                         1e-5},
+                    // IQ1_S, token_embd/output IQ1_M (llama-quantize --pure --imatrix IQ1_S, both types iq1_m)
+                    Case{"random-llama-256-imatrix-IQ1_S-iq1_m.gguf",
+                         "logits-random-llama-256-imatrix-IQ1_S-iq1_m.p2.txt.zst", 1e-5}));
 
 // The whole reference set in ../shared, when asked for explicitly:
 //   LLMTK_SHARED=/path/to/shared ./build/model_test --gtest_filter=*Shared*

@@ -1,10 +1,10 @@
 // ggml/iq_search: the search tables ggml's iq2xs_init_impl and
 // iq3xs_init_impl build for the grid quantizers, and their nearest-point
 // search (iq2_find_best_neighbour, iq3_find_best_neighbour). One template
-// serves IQ2_XXS, IQ2_XS, IQ2_S (8 values of 2 bits per pattern, uint64 grid
-// points) and IQ3_XXS (4 values of 3 bits, uint32 points): they differ only
-// in those widths, the grid size and how many distinct distances a
-// neighbour list spans (ggml's nwant: 1 for IQ2_S, else 2), and their
+// serves IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, IQ1_M (8 values of 2 bits per
+// pattern, uint64 grid points) and IQ3_XXS (4 values of 3 bits, uint32
+// points): they differ only in those widths, the grid size and how many
+// distinct distances a neighbour list spans (ggml's nwant), and their
 // quantizers must make the same choices as ggml's.
 //
 // Include it after the file's FMA-contraction pragma: the distance sums
@@ -24,9 +24,11 @@ namespace llmtk::quant_kernels {
 // kDims values of kBits bits make a pattern; a grid point holds each value
 // as the odd level 2l+1 in one byte. `map` takes a pattern to its grid index,
 // or, off the grid, to -(offset into `neighbours` + 1), where a count is
-// followed by every grid point at the kWant smallest distinct squared
-// distances, ordered by distance then index.
-// kMapSize: one past the largest pattern a quantizer looks up.
+// followed by the grid points at the kWant smallest squared distances (ties
+// included), ordered by distance then index.
+// kMapSize: one past the largest pattern a quantizer looks up; kWant:
+// ggml's nwant (1 for IQ2_S, 2 for IQ2_XXS, IQ2_XS and IQ3_XXS, 3 for IQ1_S
+// and IQ1_M).
 template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize, int kWant = 2>
 struct IqGridSearch {
   Point grid[kGridSize];
@@ -41,13 +43,16 @@ struct IqGridSearch {
       grid[k] = g;
       map[codes[k]] = k;
     }
+    // ggml sorts all points by (distance, index) for every pattern; taking
+    // the kWant smallest distinct distances and then each one's points in
+    // index order lists the same neighbours without the sort (which, for
+    // IQ1's 2048 points, would take seconds).
     std::vector<int> dist2(kGridSize);
     for (int i = 0; i < kMapSize; ++i) {
       if (map[i] >= 0) continue;
       int pos[kDims];
       for (int k = 0; k < kDims; ++k) pos[k] = 2 * ((i >> kBits * k) & kMask) + 1;
-      // The kWant smallest distinct distances, ascending.
-      int want[kWant] = {};
+      int nearest[kWant];
       int nhave = 0;
       for (int j = 0; j < kGridSize; ++j) {
         int d2 = 0;
@@ -56,21 +61,20 @@ struct IqGridSearch {
           d2 += (pg - pos[k]) * (pg - pos[k]);
         }
         dist2[j] = d2;
-        int at = nhave;
-        while (at > 0 && want[at - 1] > d2) --at;
-        if ((at > 0 && want[at - 1] == d2) || at == kWant) continue;
-        for (int m = std::min(nhave, kWant - 1); m > at; --m) want[m] = want[m - 1];
-        want[at] = d2;
+        if (nhave == kWant && d2 >= nearest[kWant - 1]) continue;
+        int at = 0;
+        while (at < nhave && nearest[at] < d2) ++at;
+        if (at < nhave && nearest[at] == d2) continue;
+        for (int m = std::min(nhave, kWant - 1); m > at; --m) nearest[m] = nearest[m - 1];
+        nearest[at] = d2;
         nhave = std::min(nhave + 1, kWant);
       }
-      // ggml sorts by (distance, index) and keeps every point up to the
-      // kWant-th distinct distance: the same list, by distance then index.
       map[i] = -static_cast<int>(neighbours.size() + 1);
       const size_t start = neighbours.size();
       neighbours.push_back(0);
-      for (int m = 0; m < nhave; ++m) {
+      for (int w = 0; w < nhave; ++w) {
         for (int j = 0; j < kGridSize; ++j) {
-          if (dist2[j] == want[m]) neighbours.push_back(static_cast<uint16_t>(j));
+          if (dist2[j] == nearest[w]) neighbours.push_back(static_cast<uint16_t>(j));
         }
       }
       neighbours[start] = static_cast<uint16_t>(neighbours.size() - start - 1);

@@ -29,13 +29,17 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kIQ2_XXS:
     case GgmlType::kIQ2_XS:
     case GgmlType::kIQ2_S:
-    case GgmlType::kIQ3_XXS: return true;
+    case GgmlType::kIQ3_XXS:
+    case GgmlType::kIQ1_S:
+    case GgmlType::kIQ1_M: return true;
     default: return false;
   }
 }
 
 // ggml_quantize_requires_imatrix's types that llmtk quantizes.
-bool RequiresImportance(GgmlType type) { return type == GgmlType::kIQ2_XXS || type == GgmlType::kIQ2_XS; }
+bool RequiresImportance(GgmlType type) {
+  return type == GgmlType::kIQ2_XXS || type == GgmlType::kIQ2_XS || type == GgmlType::kIQ1_S;
+}
 
 bool HasWeightedQuantizer(GgmlType type) {
   switch (type) {
@@ -53,7 +57,9 @@ bool HasWeightedQuantizer(GgmlType type) {
     case GgmlType::kIQ2_XXS:
     case GgmlType::kIQ2_XS:
     case GgmlType::kIQ2_S:
-    case GgmlType::kIQ3_XXS: return true;
+    case GgmlType::kIQ3_XXS:
+    case GgmlType::kIQ1_S:
+    case GgmlType::kIQ1_M: return true;
     default: return false;
   }
 }
@@ -89,6 +95,7 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, nullptr); break;
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, nullptr); break;
     case GgmlType::kIQ2_S: qk::QuantizeIQ2_S(x, As<BlockIQ2_S>(dst), n, nullptr); break;
+    case GgmlType::kIQ1_M: qk::QuantizeIQ1_M(x, As<BlockIQ1_M>(dst), n, nullptr); break;
     default: break;
   }
 }
@@ -113,6 +120,8 @@ void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, co
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, w); break;
     case GgmlType::kIQ2_XS: qk::QuantizeIQ2_XS(x, As<BlockIQ2_XS>(dst), n, w); break;
     case GgmlType::kIQ2_S: qk::QuantizeIQ2_S(x, As<BlockIQ2_S>(dst), n, w); break;
+    case GgmlType::kIQ1_S: qk::QuantizeIQ1_S(x, As<BlockIQ1_S>(dst), n, w); break;
+    case GgmlType::kIQ1_M: qk::QuantizeIQ1_M(x, As<BlockIQ1_M>(dst), n, w); break;
     default: break;
   }
 }
@@ -161,6 +170,8 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kIQ3_XXS: qk::DequantizeIQ3_XXS(As<BlockIQ3_XXS>(src), y, n); break;
     case GgmlType::kIQ2_XS: qk::DequantizeIQ2_XS(As<BlockIQ2_XS>(src), y, n); break;
     case GgmlType::kIQ2_S: qk::DequantizeIQ2_S(As<BlockIQ2_S>(src), y, n); break;
+    case GgmlType::kIQ1_S: qk::DequantizeIQ1_S(As<BlockIQ1_S>(src), y, n); break;
+    case GgmlType::kIQ1_M: qk::DequantizeIQ1_M(As<BlockIQ1_M>(src), y, n); break;
     default: break;
   }
 }

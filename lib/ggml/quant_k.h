@@ -9,6 +9,7 @@
 #define LLMTK_LIB_GGML_QUANT_K_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "lib/ggml/iq2s_format.h"
 #include "lib/ggml/types.h"
@@ -50,6 +51,13 @@ void QuantizeIQ2_XS(const float* x, BlockIQ2_XS* y, int64_t k, const float* w);
 void QuantizeIQ2_S(const float* x, BlockIQ2_S* y, int64_t k, const float* w);
 // IQ3_XXS (quant_iq3.cc): with weights, or null (weights x^2).
 void QuantizeIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t k, const float* w);
+// IQ1_S / IQ1_M (quant_iq1.cc): IQ1_S only with weights (ggml asserts
+// them), IQ1_M with weights or null (weights x^2). Their grid search tables
+// (iq2xs_init_impl's map and neighbour list), for the tests.
+void QuantizeIQ1_S(const float* x, BlockIQ1_S* y, int64_t k, const float* w);
+void QuantizeIQ1_M(const float* x, BlockIQ1_M* y, int64_t k, const float* w);
+const std::vector<int>& IQ1SearchMap();
+const std::vector<uint16_t>& IQ1SearchNeighbours();
 
 // ggml's make_qp_quants (weighted search of levels 0..nmax for non-negative
 // x), shared by the K-quants' scales and IQ2_XXS.
@@ -81,6 +89,8 @@ void DequantizeIQ2_XXS(const BlockIQ2_XXS* x, float* y, int64_t k);
 void DequantizeIQ3_XXS(const BlockIQ3_XXS* x, float* y, int64_t k);
 void DequantizeIQ2_XS(const BlockIQ2_XS* x, float* y, int64_t k);
 void DequantizeIQ2_S(const BlockIQ2_S* x, float* y, int64_t k);
+void DequantizeIQ1_S(const BlockIQ1_S* x, float* y, int64_t k);
+void DequantizeIQ1_M(const BlockIQ1_M* x, float* y, int64_t k);
 
 }  // namespace llmtk::quant_kernels
 

@@ -176,6 +176,23 @@ struct BlockIQ3_XXS {
   uint16_t d;
   uint8_t qs[3 * kQK_K / 8];
 };
+// IQ1_S: 8 blocks of 32, each four 11-bit grid indices (low bytes in qs,
+// high 3 bits in qh bits 0..11), a 3-bit scale (bits 12..14) and the
+// shift's sign (bit 15).
+struct BlockIQ1_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 8];
+  uint16_t qh[kQK_K / 32];
+};
+// IQ1_M: 16 blocks of 16, each two 11-bit grid indices (high bits and a
+// shift sign per 8 values in a qh nibble) and a 3-bit scale (12 per uint16
+// of scales); the fp16 super-block scale is spread over the top nibbles of
+// the four uint16 in scales.
+struct BlockIQ1_M {
+  uint8_t qs[kQK_K / 8];
+  uint8_t qh[kQK_K / 16];
+  uint8_t scales[kQK_K / 32];
+};
 struct BlockIQ4_XS {
   uint16_t d;
   uint16_t scales_h;
@@ -199,6 +216,8 @@ static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockIQ2_XXS) == 66);
 static_assert(sizeof(BlockIQ3_XXS) == 98);
+static_assert(sizeof(BlockIQ1_S) == 50);
+static_assert(sizeof(BlockIQ1_M) == 56);
 
 // ---- half-precision conversions ----
 

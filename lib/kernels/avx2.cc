@@ -4,6 +4,7 @@
 // integer block sums are exact, and float accumulation follows the same order.
 #include "lib/ggml/iq_grids.h"
 #include "lib/kernels/internal.h"
+#include "lib/kernels/iq1.h"
 #include "lib/kernels/kernels.h"
 
 #if defined(__x86_64__)
@@ -550,6 +551,8 @@ KernelTable MakeTable() {
   set(DType::kIQ3_XXS, DotIQ3XXS);
   set(DType::kIQ2_XS, DotIQ2XSAvx2);
   set(DType::kIQ2_S, DotIQ2SAvx2);
+  set(DType::kIQ1_S, DotIQ1SAvx2);
+  set(DType::kIQ1_M, DotIQ1MAvx2);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ45K<false>);

@@ -48,6 +48,8 @@ constexpr std::array<KernelType, kGgmlTypeIdLimit> kKernelTypes = [] {
   set(DType::kIQ3_XXS, DType::kQ8_K, true);
   set(DType::kIQ2_XS, DType::kQ8_K, true);
   set(DType::kIQ2_S, DType::kQ8_K, true);
+  set(DType::kIQ1_S, DType::kQ8_K, true);
+  set(DType::kIQ1_M, DType::kQ8_K, true);
   return t;
 }();
 

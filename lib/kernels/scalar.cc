@@ -7,6 +7,7 @@
 #include "lib/kernels/kernels.h"
 #include "lib/ggml/iq_grids.h"
 #include "lib/kernels/internal.h"
+#include "lib/kernels/iq1.h"
 
 namespace llmtk {
 
@@ -527,6 +528,8 @@ KernelTable MakeScalarTable() {
   set(DType::kIQ3_XXS, DotIQ3XXS);
   set(DType::kIQ2_XS, DotIQ2XSScalar);
   set(DType::kIQ2_S, DotIQ2SScalar);
+  set(DType::kIQ1_S, DotIQ1SScalar);
+  set(DType::kIQ1_M, DotIQ1MScalar);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);
