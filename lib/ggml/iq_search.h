@@ -52,7 +52,7 @@ struct IqGridSearch {
       if (map[i] >= 0) continue;
       int pos[kDims];
       for (int k = 0; k < kDims; ++k) pos[k] = 2 * ((i >> kBits * k) & kMask) + 1;
-      int nearest[kWant];
+      int nearest[kWant] = {};
       int nhave = 0;
       for (int j = 0; j < kGridSize; ++j) {
         int d2 = 0;
