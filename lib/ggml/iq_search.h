@@ -2,8 +2,9 @@
 // iq3xs_init_impl build for the grid quantizers, and their nearest-point
 // search (iq2_find_best_neighbour, iq3_find_best_neighbour). One template
 // serves IQ2_XXS (8 values of 2 bits per pattern, uint64 grid points) and
-// IQ3_XXS (4 values of 3 bits, uint32 points): the two differ only in those
-// widths, and their quantizers must make the same choices as ggml's.
+// IQ3_XXS and IQ3_S (4 values of 3 bits, uint32 points; IQ3_S's 512-point
+// grid keeps three distances of neighbours, nwant = 3): they differ only in
+// those widths, and their quantizers must make the same choices as ggml's.
 //
 // Include it after the file's FMA-contraction pragma: the distance sums
 // must round as ggml's do.
@@ -23,10 +24,10 @@ namespace llmtk::quant_kernels {
 // kDims values of kBits bits make a pattern; a grid point holds each value
 // as the odd level 2l+1 in one byte. `map` takes a pattern to its grid index,
 // or, off the grid, to -(offset into `neighbours` + 1), where a count is
-// followed by the grid points at the two smallest squared distances (ties
+// followed by the grid points at the kWant smallest squared distances (ties
 // included), ordered by distance then index.
 // kMapSize: one past the largest pattern a quantizer looks up.
-template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize>
+template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize, int kWant = 2>
 struct IqGridSearch {
   Point grid[kGridSize];
   std::vector<int> map;
@@ -58,7 +59,6 @@ struct IqGridSearch {
       const size_t start = neighbours.size();
       neighbours.push_back(0);
       int d2 = dist2[0].first, nhave = 1, n = 0;
-      constexpr int kWant = 2;
       for (const auto& [d, j] : dist2) {
         if (d > d2) {
           if (nhave == kWant) break;

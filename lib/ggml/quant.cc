@@ -27,7 +27,8 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
     case GgmlType::kIQ2_XXS:
-    case GgmlType::kIQ3_XXS: return true;
+    case GgmlType::kIQ3_XXS:
+    case GgmlType::kIQ3_S: return true;
     default: return false;
   }
 }
@@ -48,7 +49,8 @@ bool HasWeightedQuantizer(GgmlType type) {
     case GgmlType::kIQ4_NL:
     case GgmlType::kIQ4_XS:
     case GgmlType::kIQ2_XXS:
-    case GgmlType::kIQ3_XXS: return true;
+    case GgmlType::kIQ3_XXS:
+    case GgmlType::kIQ3_S: return true;
     default: return false;
   }
 }
@@ -83,6 +85,7 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kIQ4_NL: qk::QuantizeIQ4_NLRef(x, As<BlockIQ4_NL>(dst), n); break;
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, nullptr); break;
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, nullptr); break;
+    case GgmlType::kIQ3_S: qk::QuantizeIQ3_S(x, As<BlockIQ3_S>(dst), n, nullptr); break;
     default: break;
   }
 }
@@ -105,6 +108,7 @@ void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, co
     case GgmlType::kIQ4_XS: qk::QuantizeIQ4_XS(x, As<BlockIQ4_XS>(dst), n, w); break;
     case GgmlType::kIQ2_XXS: qk::QuantizeIQ2_XXS(x, As<BlockIQ2_XXS>(dst), n, w); break;
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, w); break;
+    case GgmlType::kIQ3_S: qk::QuantizeIQ3_S(x, As<BlockIQ3_S>(dst), n, w); break;
     default: break;
   }
 }
@@ -151,6 +155,7 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kIQ4_XS: qk::DequantizeIQ4_XS(As<BlockIQ4_XS>(src), y, n); break;
     case GgmlType::kIQ2_XXS: qk::DequantizeIQ2_XXS(As<BlockIQ2_XXS>(src), y, n); break;
     case GgmlType::kIQ3_XXS: qk::DequantizeIQ3_XXS(As<BlockIQ3_XXS>(src), y, n); break;
+    case GgmlType::kIQ3_S: qk::DequantizeIQ3_S(As<BlockIQ3_S>(src), y, n); break;
     default: break;
   }
 }

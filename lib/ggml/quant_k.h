@@ -45,6 +45,8 @@ void QuantizeIQ4_XS(const float* x, BlockIQ4_XS* y, int64_t k, const float* w);
 void QuantizeIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t k, const float* w);
 // IQ3_XXS (quant_iq3.cc): with weights, or null (weights x^2).
 void QuantizeIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t k, const float* w);
+// IQ3_S (quant_iq3s.cc): with weights, or null (weights x^2).
+void QuantizeIQ3_S(const float* x, BlockIQ3_S* y, int64_t k, const float* w);
 
 // ggml's make_qp_quants (weighted search of levels 0..nmax for non-negative
 // x), shared by the K-quants' scales and IQ2_XXS.
@@ -74,6 +76,7 @@ void DequantizeIQ4_NL(const BlockIQ4_NL* x, float* y, int64_t k);
 void DequantizeIQ4_XS(const BlockIQ4_XS* x, float* y, int64_t k);
 void DequantizeIQ2_XXS(const BlockIQ2_XXS* x, float* y, int64_t k);
 void DequantizeIQ3_XXS(const BlockIQ3_XXS* x, float* y, int64_t k);
+void DequantizeIQ3_S(const BlockIQ3_S* x, float* y, int64_t k);
 
 }  // namespace llmtk::quant_kernels
 

@@ -176,6 +176,15 @@ struct BlockIQ3_XXS {
   uint16_t d;
   uint8_t qs[3 * kQK_K / 8];
 };
+// 8 blocks of 32: 64 grid indices' low bytes, their 9th bits (qh, one byte
+// per block), 8 free signs per 8 values, and two 4-bit scales per byte.
+struct BlockIQ3_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t signs[kQK_K / 8];
+  uint8_t scales[kQK_K / 64];
+};
 struct BlockIQ4_XS {
   uint16_t d;
   uint16_t scales_h;
@@ -199,6 +208,7 @@ static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockIQ2_XXS) == 66);
 static_assert(sizeof(BlockIQ3_XXS) == 98);
+static_assert(sizeof(BlockIQ3_S) == 110);
 
 // ---- half-precision conversions ----
 
