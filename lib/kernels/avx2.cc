@@ -548,6 +548,7 @@ KernelTable MakeTable() {
   set(DType::kIQ4_XS, DotIQ4XS);
   set(DType::kIQ2_XXS, DotIQ2XXS);
   set(DType::kIQ3_XXS, DotIQ3XXS);
+  set(DType::kIQ3_S, DotIQ3SAvx2);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ45K<false>);

@@ -46,6 +46,7 @@ constexpr std::array<KernelType, kGgmlTypeIdLimit> kKernelTypes = [] {
   set(DType::kIQ4_XS, DType::kQ8_K, true);
   set(DType::kIQ2_XXS, DType::kQ8_K, true);
   set(DType::kIQ3_XXS, DType::kQ8_K, true);
+  set(DType::kIQ3_S, DType::kQ8_K, true);
   return t;
 }();
 

@@ -525,6 +525,7 @@ KernelTable MakeScalarTable() {
   set(DType::kIQ4_XS, DotIQ4XS);
   set(DType::kIQ2_XXS, DotIQ2XXS);
   set(DType::kIQ3_XXS, DotIQ3XXS);
+  set(DType::kIQ3_S, DotIQ3SScalar);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);
