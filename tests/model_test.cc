@@ -142,6 +142,9 @@ INSTANTIATE_TEST_SUITE_P(
                          "logits-random-llama-256-imatrix-mix-IQ2_XXS.p2.txt.zst", 1e-5},
                     // every 2-D tensor IQ3_XXS (llama-quantize --pure --imatrix)
                     Case{"random-llama-256-imatrix-IQ3_XXS.gguf", "logits-random-llama-256-imatrix-IQ3_XXS.p2.txt.zst",
+                         1e-5},
+                    // every 2-D tensor IQ3_S (llama-quantize --pure --imatrix)
+                    Case{"random-llama-256-imatrix-IQ3_S.gguf", "logits-random-llama-256-imatrix-IQ3_S.p2.txt.zst",
                          1e-5}));
 
 // The whole reference set in ../shared, when asked for explicitly:
