@@ -18,7 +18,8 @@
 namespace llmtk {
 namespace {
 
-// ggml-common.h's iq3s_grid (SHA-256 of its 512 uint32 from c392e50):
+// ggml-common.h's iq3s_grid (SHA-256 of its 512 uint32 from c392e50, by
+// scripts/reference/iq3s_tables_sha.py):
 // distinct points of 4 levels 0..7, level l as byte 2l+1.
 TEST(QuantIq3s, GridFollowsItsDefinition) {
   const uint32_t* grid = IQ3SGrid();
@@ -36,7 +37,8 @@ TEST(QuantIq3s, GridFollowsItsDefinition) {
 
 // iq3xs_init_impl(512)'s map and neighbour lists (points at the three
 // smallest distances): SHA-256 of both as an independent Python rendering
-// of ggml's procedure computed them (28317 uint16 neighbour entries).
+// of ggml's procedure computed them (scripts/reference/iq3s_tables_sha.py;
+// 28317 uint16 neighbour entries).
 TEST(QuantIq3s, SearchTablesFollowGgmlsProcedure) {
   const quant_kernels::IqGridSearch<uint32_t, 4, 3, kIQ3SGridSize, 4096, 3> s(kIQ3SGridCodes);
   ASSERT_EQ(s.neighbours.size(), 28317u);
