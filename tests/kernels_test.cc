@@ -18,14 +18,14 @@ using namespace kernels_internal;
 const DType kWeightTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,   DType::kQ4_0,
                               DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL, DType::kQ2_K,
                               DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS,
-                              DType::kIQ2_XXS, DType::kIQ3_XXS,
+                              DType::kIQ2_XXS, DType::kIQ3_XXS, DType::kIQ3_S,
                               DType::kIQ2_XS, DType::kIQ2_S, DType::kIQ1_S, DType::kIQ1_M};
 
 // Offsets of the fp16 fields in each block (random bytes there could be NaN).
 std::vector<int> HalfOffsets(DType t) {
   switch (t) {
     case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0: case DType::kIQ4_NL: case DType::kIQ4_XS: case DType::kIQ2_XXS:
-    case DType::kIQ3_XXS: case DType::kIQ2_XS: case DType::kIQ2_S: case DType::kIQ1_S: return {0};
+    case DType::kIQ3_XXS: case DType::kIQ3_S: case DType::kIQ2_XS: case DType::kIQ2_S: case DType::kIQ1_S: return {0};
     case DType::kQ4_1: case DType::kQ5_1: return {0, 2};
     case DType::kQ2_K: return {80, 82};
     case DType::kQ3_K: return {108};

@@ -151,7 +151,10 @@ INSTANTIATE_TEST_SUITE_P(
                          1e-5},
                     // IQ1_S, token_embd/output IQ1_M (llama-quantize --pure --imatrix IQ1_S, both types iq1_m)
                     Case{"random-llama-256-imatrix-IQ1_S-iq1_m.gguf",
-                         "logits-random-llama-256-imatrix-IQ1_S-iq1_m.p2.txt.zst", 1e-5}));
+                         "logits-random-llama-256-imatrix-IQ1_S-iq1_m.p2.txt.zst", 1e-5},
+                    // every 2-D tensor IQ3_S (llama-quantize --pure --imatrix)
+                    Case{"random-llama-256-imatrix-IQ3_S.gguf", "logits-random-llama-256-imatrix-IQ3_S.p2.txt.zst",
+                         1e-5}));
 
 // The whole reference set in ../shared, when asked for explicitly:
 //   LLMTK_SHARED=/path/to/shared ./build/model_test --gtest_filter=*Shared*

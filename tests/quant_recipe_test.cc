@@ -118,7 +118,8 @@ TEST(QuantRecipe, ParsesTypesLikeLlamaQuantize) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(bad.status().message(),
             "unknown --type 'Q7_K'; expected one of F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K_S, Q3_K_M, "
-            "Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, Q2_K_S, IQ3_XXS, IQ2_XXS, IQ2_XS, "
+            "Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS, Q2_K_S, IQ3_XXS, IQ3_XS, IQ3_S, IQ3_M, "
+            "IQ2_XXS, IQ2_XS, "
             "IQ2_S, IQ2_M, IQ1_S, IQ1_M, Q3_K, Q4_K, Q5_K");
 }
 

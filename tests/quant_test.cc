@@ -273,9 +273,9 @@ TEST(Quant, CheckedWrappersReportErrors) {
   auto s = QuantizeRows(GgmlType::kQ4_K, x, out, 1, 64);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "rows of 64 values do not split into q4_K blocks of 256");
-  s = QuantizeRows(GgmlType::kIQ3_S, x, out, 1, 256);
+  s = QuantizeRows(GgmlType::kTQ2_0, x, out, 1, 256);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "quantizing to type iq3_s is not supported");
+  EXPECT_EQ(s.message(), "quantizing to type tq2_0 is not supported");
   EXPECT_TRUE(DequantizeRows(GgmlType::kQ8_0, out, x, 1, 32).ok());
 }
 

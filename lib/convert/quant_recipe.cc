@@ -28,6 +28,7 @@ constexpr FtypeRow kFtypes[] = {
     {"Q4_K_S", FT::kQ4_K_S, GT::kQ4_K}, {"Q4_K_M", FT::kQ4_K_M, GT::kQ4_K},  {"Q5_K_S", FT::kQ5_K_S, GT::kQ5_K},
     {"Q5_K_M", FT::kQ5_K_M, GT::kQ5_K}, {"Q6_K", FT::kQ6_K, GT::kQ6_K},      {"IQ4_NL", FT::kIQ4_NL, GT::kIQ4_NL},
     {"IQ4_XS", FT::kIQ4_XS, GT::kIQ4_XS}, {"Q2_K_S", FT::kQ2_K_S, GT::kQ2_K}, {"IQ3_XXS", FT::kIQ3_XXS, GT::kIQ3_XXS},
+    {"IQ3_XS", FT::kIQ3_XS, GT::kIQ3_S}, {"IQ3_S", FT::kIQ3_S, GT::kIQ3_S},     {"IQ3_M", FT::kIQ3_M, GT::kIQ3_S},
     {"IQ2_XXS", FT::kIQ2_XXS, GT::kIQ2_XXS}, {"IQ2_XS", FT::kIQ2_XS, GT::kIQ2_XS}, {"IQ2_S", FT::kIQ2_S, GT::kIQ2_XS},
     {"IQ2_M", FT::kIQ2_M, GT::kIQ2_S},  {"IQ1_S", FT::kIQ1_S, GT::kIQ1_S},    {"IQ1_M", FT::kIQ1_M, GT::kIQ1_M},
 };
@@ -77,6 +78,16 @@ bool UseMoreBits(int64_t i_layer, int64_t n_layers) {
   return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
 }
 
+// llama-quant.cpp's layer_info: the counter, or with experts (whose tensors
+// are not visited layer by layer) the layer number in the name.
+int64_t LayerOf(const RecipeModel& m, const RecipeTensor& t, int64_t counter) {
+  if (m.n_expert > 1) {
+    int parsed = -1;
+    if (std::sscanf(t.name.c_str(), "blk.%d.", &parsed) == 1) return parsed;
+  }
+  return counter;
+}
+
 struct State {
   int64_t n_attention_wv = 0, i_attention_wv = 0;
   int64_t n_ffn_down = 0, i_ffn_down = 0;
@@ -98,7 +109,7 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
       new_type = *qs.output_type;
     } else if (falcon || nx % TypeInfo(new_type).block_size != 0) {
       new_type = GT::kQ8_0;
-    } else if (IsLowBitIq(ftype)) {
+    } else if (IsLowBitIq(ftype) || ftype == FT::kIQ3_XXS) {
       new_type = GT::kQ5_K;
     } else if (new_type != GT::kQ8_0) {
       new_type = GT::kQ6_K;
@@ -135,6 +146,10 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
       new_type = GT::kQ4_K;
     } else if (ftype == FT::kIQ3_XXS) {
       new_type = n_gqa >= 4 ? GT::kQ4_K : !qs.has_imatrix ? GT::kIQ3_S : GT::kIQ3_XXS;
+    } else if ((ftype == FT::kIQ3_XS || ftype == FT::kIQ3_S) && n_gqa >= 4) {
+      new_type = GT::kQ4_K;
+    } else if (ftype == FT::kIQ3_M) {
+      new_type = GT::kQ4_K;
     } else if (ftype == FT::kQ3_K_M) {
       new_type = qs.i_attention_wv < 2 ? GT::kQ5_K : GT::kQ4_K;
     } else if (ftype == FT::kQ3_K_L) {
@@ -152,18 +167,17 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
   } else if (cat == Category::kAttnK) {
     if (m.n_expert == 8) {
       new_type = GT::kQ8_0;
+    } else if (ftype == FT::kIQ3_XS) {
+      new_type = GT::kIQ3_XXS;
     } else if (ftype == FT::kIQ3_XXS) {
       new_type = GT::kIQ2_S;
     }
   } else if (cat == Category::kAttnQ) {
-    if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ2_S;
+    if (ftype == FT::kIQ3_XS) new_type = GT::kIQ3_XXS;
+    else if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ2_S;
   } else if (cat == Category::kFfnDown) {
-    int64_t i_layer = qs.i_ffn_down;
+    const int64_t i_layer = LayerOf(m, t, qs.i_ffn_down);
     const int64_t n_layer = qs.n_ffn_down;
-    if (m.n_expert > 1) {
-      int parsed = -1;
-      if (std::sscanf(t.name.c_str(), "blk.%d.", &parsed) == 1) i_layer = parsed;
-    }
     if (ftype == FT::kQ2_K) {
       new_type = GT::kQ3_K;
     } else if (ftype == FT::kQ2_K_S) {
@@ -172,6 +186,8 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
       new_type = i_layer < n_layer / 8 ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ3_K_M) {
       new_type = i_layer < n_layer / 16 ? GT::kQ5_K : (!falcon || UseMoreBits(i_layer, n_layer)) ? GT::kQ4_K : GT::kQ3_K;
+    } else if (ftype == FT::kIQ3_M && (i_layer < n_layer / 8 || (m.n_expert == 8 && UseMoreBits(i_layer, n_layer)))) {
+      new_type = GT::kQ4_K;
     } else if (ftype == FT::kQ3_K_L) {
       new_type = falcon ? GT::kQ4_K : GT::kQ5_K;
     } else if (ftype == FT::kQ4_K_M) {
@@ -194,8 +210,9 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
   } else if (cat == Category::kAttnOutput) {
     if (!falcon) {
       if (m.n_expert == 8) {
-        if (ftype == FT::kQ2_K || ftype == FT::kQ3_K_S || ftype == FT::kQ3_K_M || ftype == FT::kIQ4_NL ||
-            ftype == FT::kQ4_K_S || ftype == FT::kQ4_K_M || ftype == FT::kIQ4_XS || ftype == FT::kIQ3_XXS) {
+        if (ftype == FT::kQ2_K || ftype == FT::kIQ3_XS || ftype == FT::kIQ3_XXS || ftype == FT::kQ3_K_S ||
+            ftype == FT::kQ3_K_M || ftype == FT::kIQ4_NL || ftype == FT::kQ4_K_S || ftype == FT::kQ4_K_M ||
+            ftype == FT::kIQ3_S || ftype == FT::kIQ3_M || ftype == FT::kIQ4_XS) {
           new_type = GT::kQ5_K;
         }
       } else {
@@ -203,18 +220,21 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
         else if (ftype == FT::kIQ3_XXS) new_type = GT::kIQ3_S;
         else if (ftype == FT::kQ3_K_M) new_type = GT::kQ4_K;
         else if (ftype == FT::kQ3_K_L) new_type = GT::kQ5_K;
+        else if (ftype == FT::kIQ3_M) new_type = GT::kQ4_K;
       }
     } else if (ftype == FT::kQ3_K_L) {
       new_type = GT::kQ4_K;
     }
   } else if (cat == Category::kAttnQkv) {
-    if (ftype == FT::kQ3_K_M || ftype == FT::kQ3_K_L) new_type = GT::kQ4_K;
+    if (ftype == FT::kQ3_K_M || ftype == FT::kQ3_K_L || ftype == FT::kIQ3_M) new_type = GT::kQ4_K;
     else if (ftype == FT::kQ4_K_M) new_type = GT::kQ5_K;
     else if (ftype == FT::kQ5_K_M) new_type = GT::kQ6_K;
-  } else if (cat == Category::kFfnGate) {
-    ++qs.i_ffn_gate;
-  } else if (cat == Category::kFfnUp) {
-    ++qs.i_ffn_up;
+  } else if (cat == Category::kFfnGate || cat == Category::kFfnUp) {
+    int64_t& counter = cat == Category::kFfnGate ? qs.i_ffn_gate : qs.i_ffn_up;
+    const int64_t i_layer = LayerOf(m, t, counter);
+    const int64_t n_layer = cat == Category::kFfnGate ? qs.n_ffn_gate : qs.n_ffn_up;
+    if (ftype == FT::kIQ3_XS && i_layer >= n_layer / 8 && i_layer < 7 * n_layer / 8) new_type = GT::kIQ3_XXS;
+    ++counter;
   }
   return new_type;
 }

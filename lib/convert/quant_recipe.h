@@ -45,9 +45,12 @@ enum class LlamaFileType : uint32_t {
   kIQ2_XXS = 19,
   kIQ2_XS = 20,
   kQ2_K_S = 21,
+  kIQ3_XS = 22,
   kIQ3_XXS = 23,
   kIQ1_S = 24,
   kIQ4_NL = 25,
+  kIQ3_S = 26,
+  kIQ3_M = 27,
   kIQ2_S = 28,
   kIQ2_M = 29,
   kIQ4_XS = 30,
@@ -72,8 +75,8 @@ struct QuantTarget {
 bool NeedsImatrix(GgmlType type, LlamaFileType ftype, std::string_view tensor);
 
 // Parses a --type value as llama-quantize does: file types (Q4_K_M, Q3_K_S,
-// Q8_0, F16, IQ4_XS, Q2_K_S, and the 1- and 2-bit IQ types, accepted for
-// llama.cpp's refusal without an imatrix; their quantizers are not here yet, ...) and the aliases Q3_K/Q4_K/Q5_K (= _M). Case-insensitive.
+// Q8_0, F16, IQ4_XS, Q2_K_S, the IQ3 types, and the 1- and 2-bit IQ types,
+// accepted for llama.cpp's refusal without an imatrix, ...) and the aliases Q3_K/Q4_K/Q5_K (= _M). Case-insensitive.
 // InvalidArgument listing the accepted names otherwise.
 absl::StatusOr<QuantTarget> ParseQuantTarget(std::string_view name, bool pure);
 // "Q4_K_M", "F16", ...

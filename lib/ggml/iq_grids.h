@@ -40,6 +40,14 @@ extern const uint16_t kIQ3XXSGridCodes[kIQ3XXSGridSize];
 // iq3xxs_grid: point j's 4 dequantization bytes as one little-endian uint32.
 const uint32_t* IQ3XXSGrid();
 
+// IQ3_S: 512 points of 4 levels in 0..7 (ggml's kgrid_512 in
+// iq3xs_init_impl, coded as IQ3_XXS's). Dequantized (iq3s_grid) level l is
+// byte 2l+1, the quantizer's own grid, so one table serves both.
+inline constexpr int kIQ3SGridSize = 512;
+extern const uint16_t kIQ3SGridCodes[kIQ3SGridSize];
+// iq3s_grid: point j's 4 bytes 2l+1 as one little-endian uint32.
+const uint32_t* IQ3SGrid();
+
 }  // namespace llmtk
 
 #endif  // LLMTK_LIB_GGML_IQ_GRIDS_H_

@@ -2,8 +2,8 @@
 // iq3xs_init_impl build for the grid quantizers, and their nearest-point
 // search (iq2_find_best_neighbour, iq3_find_best_neighbour). One template
 // serves IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, IQ1_M (8 values of 2 bits per
-// pattern, uint64 grid points) and IQ3_XXS (4 values of 3 bits, uint32
-// points): they differ only in those widths, the grid size and how many
+// pattern, uint64 grid points), IQ3_XXS and IQ3_S (4 values of 3 bits,
+// uint32 points): they differ only in those widths, the grid size and how many
 // distinct distances a neighbour list spans (ggml's nwant), and their
 // quantizers must make the same choices as ggml's.
 //
@@ -27,8 +27,8 @@ namespace llmtk::quant_kernels {
 // followed by the grid points at the kWant smallest squared distances (ties
 // included), ordered by distance then index.
 // kMapSize: one past the largest pattern a quantizer looks up; kWant:
-// ggml's nwant (1 for IQ2_S, 2 for IQ2_XXS, IQ2_XS and IQ3_XXS, 3 for IQ1_S
-// and IQ1_M).
+// ggml's nwant (1 for IQ2_S, 2 for IQ2_XXS, IQ2_XS and IQ3_XXS, 3 for IQ1_S,
+// IQ1_M and IQ3_S).
 template <typename Point, int kDims, int kBits, int kGridSize, int kMapSize, int kWant = 2>
 struct IqGridSearch {
   Point grid[kGridSize];

@@ -32,6 +32,7 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kIQ3_XXS:
     case GgmlType::kIQ1_S:
     case GgmlType::kIQ1_M: return true;
+    case GgmlType::kIQ3_S: return true;
     default: return false;
   }
 }
@@ -60,6 +61,7 @@ bool HasWeightedQuantizer(GgmlType type) {
     case GgmlType::kIQ3_XXS:
     case GgmlType::kIQ1_S:
     case GgmlType::kIQ1_M: return true;
+    case GgmlType::kIQ3_S: return true;
     default: return false;
   }
 }
@@ -96,6 +98,7 @@ void QuantizeCommon(GgmlType type, const float* x, void* dst, int64_t n) {
     case GgmlType::kIQ3_XXS: qk::QuantizeIQ3_XXS(x, As<BlockIQ3_XXS>(dst), n, nullptr); break;
     case GgmlType::kIQ2_S: qk::QuantizeIQ2_S(x, As<BlockIQ2_S>(dst), n, nullptr); break;
     case GgmlType::kIQ1_M: qk::QuantizeIQ1_M(x, As<BlockIQ1_M>(dst), n, nullptr); break;
+    case GgmlType::kIQ3_S: qk::QuantizeIQ3_S(x, As<BlockIQ3_S>(dst), n, nullptr); break;
     default: break;
   }
 }
@@ -122,6 +125,7 @@ void QuantizeRowWeighted(GgmlType type, const float* x, void* dst, int64_t n, co
     case GgmlType::kIQ2_S: qk::QuantizeIQ2_S(x, As<BlockIQ2_S>(dst), n, w); break;
     case GgmlType::kIQ1_S: qk::QuantizeIQ1_S(x, As<BlockIQ1_S>(dst), n, w); break;
     case GgmlType::kIQ1_M: qk::QuantizeIQ1_M(x, As<BlockIQ1_M>(dst), n, w); break;
+    case GgmlType::kIQ3_S: qk::QuantizeIQ3_S(x, As<BlockIQ3_S>(dst), n, w); break;
     default: break;
   }
 }
@@ -172,6 +176,7 @@ void DequantizeRow(GgmlType type, const void* src, float* y, int64_t n) {
     case GgmlType::kIQ2_S: qk::DequantizeIQ2_S(As<BlockIQ2_S>(src), y, n); break;
     case GgmlType::kIQ1_S: qk::DequantizeIQ1_S(As<BlockIQ1_S>(src), y, n); break;
     case GgmlType::kIQ1_M: qk::DequantizeIQ1_M(As<BlockIQ1_M>(src), y, n); break;
+    case GgmlType::kIQ3_S: qk::DequantizeIQ3_S(As<BlockIQ3_S>(src), y, n); break;
     default: break;
   }
 }

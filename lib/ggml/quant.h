@@ -9,8 +9,8 @@
 //
 // Supported for quantize and dequantize: F32, F16, BF16, Q4_0, Q4_1, Q5_0,
 // Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, IQ2_XXS, IQ2_XS,
-// IQ2_S, IQ3_XXS, IQ1_S, IQ1_M (dequantize also Q8_K; IQ2_XXS, IQ2_XS and
-// IQ1_S quantize only with importance weights). With an importance matrix
+// IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M (dequantize also Q8_K; IQ2_XXS, IQ2_XS
+// and IQ1_S quantize only with importance weights). With an importance matrix
 // (QuantizeRowWeighted) the types ggml
 // weights are quantized as ggml's quant_weights paths do (quant_weighted.cc).
 //
@@ -34,7 +34,8 @@ bool CanDequantize(GgmlType type);
 // Uses the fastest available kernel (identical bytes to the reference).
 void QuantizeRow(GgmlType type, const float* x, void* dst, int64_t n);
 // ggml has an importance-weighted quantizer for `type` (the legacy 4/5-bit
-// types, Q2_K..Q6_K, IQ4_NL, IQ4_XS); Q8_0 and the float types ignore one.
+// types, Q2_K..Q6_K, IQ4_NL, IQ4_XS, the IQ2/IQ3 grids); Q8_0 and the float
+// types ignore one.
 bool HasWeightedQuantizer(GgmlType type);
 // Types ggml quantizes only with importance weights (IQ2_XXS, IQ2_XS, IQ1_S): QuantizeRow
 // must not be given them; QuantizeRows refuses them.

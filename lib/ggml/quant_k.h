@@ -58,6 +58,8 @@ void QuantizeIQ1_S(const float* x, BlockIQ1_S* y, int64_t k, const float* w);
 void QuantizeIQ1_M(const float* x, BlockIQ1_M* y, int64_t k, const float* w);
 const std::vector<int>& IQ1SearchMap();
 const std::vector<uint16_t>& IQ1SearchNeighbours();
+// IQ3_S (quant_iq3s.cc): with weights, or null (weights x^2).
+void QuantizeIQ3_S(const float* x, BlockIQ3_S* y, int64_t k, const float* w);
 
 // ggml's make_qp_quants (weighted search of levels 0..nmax for non-negative
 // x), shared by the K-quants' scales and IQ2_XXS.
@@ -91,6 +93,7 @@ void DequantizeIQ2_XS(const BlockIQ2_XS* x, float* y, int64_t k);
 void DequantizeIQ2_S(const BlockIQ2_S* x, float* y, int64_t k);
 void DequantizeIQ1_S(const BlockIQ1_S* x, float* y, int64_t k);
 void DequantizeIQ1_M(const BlockIQ1_M* x, float* y, int64_t k);
+void DequantizeIQ3_S(const BlockIQ3_S* x, float* y, int64_t k);
 
 }  // namespace llmtk::quant_kernels
 

@@ -192,6 +192,13 @@ struct BlockIQ1_M {
   uint8_t qs[kQK_K / 8];
   uint8_t qh[kQK_K / 16];
   uint8_t scales[kQK_K / 32];
+// 8 blocks of 32: 64 grid indices' low bytes, their 9th bits (qh, one byte
+// per block), 8 free signs per 8 values, and two 4-bit scales per byte.
+struct BlockIQ3_S {
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t signs[kQK_K / 8];
+  uint8_t scales[kQK_K / 64];
 };
 struct BlockIQ4_XS {
   uint16_t d;
@@ -218,6 +225,7 @@ static_assert(sizeof(BlockIQ2_XXS) == 66);
 static_assert(sizeof(BlockIQ3_XXS) == 98);
 static_assert(sizeof(BlockIQ1_S) == 50);
 static_assert(sizeof(BlockIQ1_M) == 56);
+static_assert(sizeof(BlockIQ3_S) == 110);
 
 // ---- half-precision conversions ----
 

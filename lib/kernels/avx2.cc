@@ -553,6 +553,7 @@ KernelTable MakeTable() {
   set(DType::kIQ2_S, DotIQ2SAvx2);
   set(DType::kIQ1_S, DotIQ1SAvx2);
   set(DType::kIQ1_M, DotIQ1MAvx2);
+  set(DType::kIQ3_S, DotIQ3SAvx2);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ45K<false>);

@@ -172,6 +172,8 @@ float DotIQ2SAvx2(int64_t n, const void* w, const void* a);
 // ggml_v_expf (AVX-512 form) for one lane: the reference of the vector ones.
 float GgmlExpf(float x);
 const KernelTable& Avx2Table();    // empty when not compiled for x86
+float DotIQ3SScalar(int64_t n, const void* w, const void* a);  // kernels/iq3s_scalar.cc
+float DotIQ3SAvx2(int64_t n, const void* w, const void* a);    // kernels/iq3s_avx2.cc (x86 only)
 const KernelTable& Avx512Table();  // empty when not compiled for x86
 
 // Canonical float dot: 16 partial sums with fma, reduced (l, l+8), (l, l+4),

@@ -50,6 +50,7 @@ constexpr std::array<KernelType, kGgmlTypeIdLimit> kKernelTypes = [] {
   set(DType::kIQ2_S, DType::kQ8_K, true);
   set(DType::kIQ1_S, DType::kQ8_K, true);
   set(DType::kIQ1_M, DType::kQ8_K, true);
+  set(DType::kIQ3_S, DType::kQ8_K, true);
   return t;
 }();
 

@@ -530,6 +530,7 @@ KernelTable MakeScalarTable() {
   set(DType::kIQ2_S, DotIQ2SScalar);
   set(DType::kIQ1_S, DotIQ1SScalar);
   set(DType::kIQ1_M, DotIQ1MScalar);
+  set(DType::kIQ3_S, DotIQ3SScalar);
   set(DType::kQ2_K, DotQ2K);
   set(DType::kQ3_K, DotQ3K);
   set(DType::kQ4_K, DotQ4K);
