@@ -288,7 +288,7 @@ TEST(Training, OptionErrors) {
   EXPECT_EQ(EstimateInference(l3, inf).status().message(), "--batch must be positive, got -3");
   EXPECT_EQ(ParseOptimizer("adam9").status().message(),
             "unknown optimizer 'adam9'; use adamw, adamw8bit, sgd, sgd-momentum, adafactor or lion");
-  EXPECT_EQ(ParseEngine("tgi").status().message(), "unknown engine 'tgi'; use hf, vllm or llama.cpp");
+  EXPECT_EQ(ParseEngine("tgi").status().message(), "unknown engine 'tgi'; use hf, vllm, llama.cpp or llmtk");
 }
 
 TEST(Fit, GpuTableAndSizes) {

@@ -292,8 +292,9 @@ TEST(Phi3Glm, HfConversionOfGlmIsConvertHfToGgufApartFromVocabulary) {
 }
 
 // llmtk-vram's KV line for the file is what the runner allocates (F16 cache;
-// phi3's window only masks, so its cache holds the whole context, as in
-// llama.cpp), and the config path agrees with the GGUF path.
+// at this context phi3's window ring, pad256(47 + 256) cells, is no shorter
+// than the context, so the cache holds it all, as in llama.cpp; rings:
+// swa_cache_test), and the config path agrees with the GGUF path.
 TEST(Phi3Glm, VramKvCacheIsWhatTheSessionAllocates) {
   for (const char* config : {"tiny-phi3-4k", "tiny-phi3-128k", "tiny-glm4"}) {
     const std::string path = Models::Get().Path(config, "F32");

@@ -90,6 +90,7 @@ GgufVocab ReadGgufVocab(const GgufFile& f) {
   read(GgufKey::kTokenizerAddEos, get_bool, &v.add_eos);
   read(GgufKey::kTokenizerAddSpacePrefix, get_bool, &v.add_space_prefix);
   read(GgufKey::kTokenizerChatTemplate, get_string, &v.chat_template);
+  read(GgufKey::kGeneralName, get_string, &v.model_name);
   return v;
 }
 

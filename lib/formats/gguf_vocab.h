@@ -65,6 +65,10 @@ struct GgufVocab {
   std::optional<bool> add_eos;
   std::optional<bool> add_space_prefix;
   std::optional<std::string> chat_template;
+  // general.name, read (SetGgufVocab does not write it): llama.cpp gives
+  // token attributes by it (Phi-3's special tokens strip the whitespace
+  // after them).
+  std::optional<std::string> model_name;
   // The keys present with the wrong type, with the GgufFile's DataLoss.
   std::vector<std::pair<GgufKey, absl::Status>> bad_keys;
 

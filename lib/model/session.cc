@@ -64,10 +64,19 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   pfor_ = [this](size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); };
   const size_t kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
   const size_t elem = kv_f32_ ? 4 : 2;
-  const size_t kv_size = static_cast<size_t>(c.n_layer) * n_ctx_ * kv_dim * elem;
+  if (c.n_swa > 0 && !opts.swa_full) {
+    const int64_t cells = SwaCacheCells(n_ctx_, c.n_swa, max_batch_);
+    if (cells < n_ctx_) ring_ = static_cast<int>(cells);
+  }
+  size_t kv_size = 0;
+  for (int l = 0; l < c.n_layer; ++l) {
+    layer_off_.push_back(kv_size);
+    kv_size += static_cast<size_t>(InRing(l) ? ring_ : n_ctx_) * kv_dim * elem;
+  }
   k_cache_.resize(kv_size);
   v_cache_.resize(kv_size);
-  kv_bytes_ = 2 * kv_size;
+  kv_bytes_ = k_cache_.size() + v_cache_.size();
+  if (ring_ > 0) ring_cell_.assign(ring_, -1);
   const size_t B = max_batch_;
   const size_t q_dim = static_cast<size_t>(c.n_head) * c.head_dim;
   x_.resize(B * c.n_embd);
@@ -98,9 +107,69 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   tok_cell_.resize(B);
   tok_seq_.resize(B);
   tok_shared_.assign(B, kShared);
+  tok_lo_.assign(B, 0);
 }
 
 Session::~Session() = default;
+
+int64_t SwaCacheCells(int64_t n_ctx, int64_t n_swa, int64_t max_batch) {
+  const int64_t padded = (n_swa + std::min(max_batch, n_ctx) + 255) / 256 * 256;
+  return std::min(n_ctx, padded);
+}
+
+bool Session::SlidingLayer(int l) const {
+  const ModelConfig& c = model_.config();
+  return c.swa_layers.empty() || c.is_swa(l);
+}
+
+size_t Session::CacheOffset(int l, int cell) const {
+  const ModelConfig& c = model_.config();
+  const size_t row = static_cast<size_t>(c.n_head_kv) * c.head_dim * (kv_f32_ ? 4 : 2);
+  return layer_off_[l] + static_cast<size_t>(InRing(l) ? cell % ring_ : cell) * row;
+}
+
+// A token needs the cells it sees within the window: every cell it sees
+// before (lower cells) is masked, so attention may start at the group of 16
+// holding the first needed cell and give the bits it gives over the whole
+// cache (the skipped scores are exact zeros there).
+absl::Status Session::PlaceInRing(int n, bool masked) {
+  if (ring_ == 0) return absl::OkStatus();
+  const int n_swa = model_.config().n_swa;
+  std::vector<int32_t> held = ring_cell_;
+  for (int t = 0; t < n; ++t) {
+    held[tok_cell_[t] % ring_] = tok_cell_[t];
+    cell_pos_[tok_cell_[t]] = tok_pos_[t];
+  }
+  for (int t = 0; t < n; ++t) {
+    const int last = tok_cell_[t], p = tok_pos_[t];
+    int lo = last;
+    if (!masked) {
+      // Without gaps every cached cell is its position.
+      lo = std::max(0, p - n_swa + 1);
+    } else {
+      for (int i = 0; i < last; ++i) {
+        const bool seen = cell_seq_[i] == tok_shared_[t] || cell_seq_[i] == tok_seq_[t];
+        if (seen && p - cell_pos_[i] < n_swa) {
+          lo = i;
+          break;
+        }
+      }
+    }
+    for (int i = lo; i <= last; ++i) {
+      if (masked && i < last && cell_seq_[i] != tok_shared_[t] && cell_seq_[i] != tok_seq_[t]) continue;
+      if (p - cell_pos_[i] >= n_swa) continue;
+      if (held[i % ring_] != i) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "position %d needs cache cell %d, which the sliding-window cache of %d cells no longer holds "
+            "(keep the whole context on sliding layers: SessionOptions::swa_full)",
+            p, i, ring_));
+      }
+    }
+    tok_lo_[t] = lo;
+  }
+  ring_cell_ = std::move(held);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model, const SessionOptions& opts) {
   if (opts.n_ctx < 0 || opts.n_ctx > (1 << 22))
@@ -114,7 +183,8 @@ int Session::threads() const { return pool_->size(); }
 uint64_t Session::scratch_bytes() const {
   return 4 * (x_.size() + xb_.size() + q_.size() + k_.size() + v_.size() + att_.size() + hb_.size() +
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
-              cell_pos_.size()) +
+              cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
+              rope_cos_swa_.size() + rope_sin_swa_.size()) +
          enc_.size() + 2 * q16_.size();
 }
 
@@ -176,6 +246,7 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, LogitsMode mode, st
       tok_seq_[t] = kShared;
       tok_shared_[t] = kShared;
     }
+    RETURN_IF_ERROR(PlaceInRing(n, masked));
     Forward(tokens.data() + start, n, m, out, masked);
     for (int t = 0; t < n; ++t) pos_cell_[n_past_ + t] = next_cell_ + t;
     n_past_ += n;
@@ -233,6 +304,7 @@ absl::Status Session::EvalBranches(absl::Span<const std::vector<int32_t>> branch
       tok_shared_[t] = kShared;
       ++i;
     }
+    RETURN_IF_ERROR(PlaceInRing(n, /*masked=*/true));
     Forward(tokens.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
   }
   return absl::OkStatus();
@@ -274,6 +346,7 @@ absl::Status Session::EvalCells(absl::Span<const CellToken> tokens, std::vector<
       tok_seq_[t] = k.group * kBranches + k.branch + 1;
       tok_shared_[t] = k.group * kBranches;
     }
+    RETURN_IF_ERROR(PlaceInRing(n, /*masked=*/true));
     Forward(ids.data() + start, n, LogitsMode::kAll, logits->data() + start * c.n_vocab, /*masked=*/true);
   }
   return absl::OkStatus();
@@ -400,7 +473,6 @@ void Session::PrepareQkv(int l, int n) {
   const int hd = c.head_dim;
   const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
   const int half_rot = c.n_rot / 2;
-  const size_t elem = kv_f32_ ? 4 : 2;
   for (int t = 0; t < n; ++t) {
     float* q = &q_[static_cast<size_t>(t) * q_dim];
     float* k = &k_[static_cast<size_t>(t) * kv_dim];
@@ -430,7 +502,7 @@ void Session::PrepareQkv(int l, int n) {
     }
     if (!cell_pos_.empty()) cell_pos_[tok_cell_[t]] = tok_pos_[t];
     // Store into the cache.
-    const size_t off = (static_cast<size_t>(l) * n_ctx_ + tok_cell_[t]) * kv_dim * elem;
+    const size_t off = CacheOffset(l, tok_cell_[t]);
     if (kv_f32_) {
       std::memcpy(&k_cache_[off], k, kv_dim * 4);
       std::memcpy(&v_cache_[off], v, kv_dim * 4);
@@ -493,18 +565,26 @@ void Session::Attention(int l, int n, bool masked) {
   const int group = c.n_head / c.n_head_kv;
   const float scale = (c.attn_scale != 0.f || c.q_prescale) ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
   // Gemma's local layers, or every layer of a windowed model (phi3).
-  const bool swa = c.n_swa > 0 && (c.swa_layers.empty() || c.is_swa(l));
+  const bool swa = c.n_swa > 0 && SlidingLayer(l);
+  const bool ring = InRing(l);
   const size_t elem = kv_f32_ ? 4 : 2;
+  const size_t row = static_cast<size_t>(kv_dim) * elem;
   const DType kv_type = kv_f32_ ? DType::kF32 : DType::kF16;
-  const uint8_t* kbase = &k_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim * elem];
-  const uint8_t* vbase = &v_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim * elem];
+  const uint8_t* kbase = &k_cache_[layer_off_[l]];
+  const uint8_t* vbase = &v_cache_[layer_off_[l]];
   ParallelRun(c.n_head, [&](size_t h) {
     const int g = static_cast<int>(h) / group;
     float* s = &scores_[h * n_ctx_];
     float* lanes = &pv_lanes_[h * 16 * hd];
     uint16_t* q16 = &q16_[h * hd];
+    const size_t head_off = static_cast<size_t>(g) * hd * elem;
     for (int t = 0; t < n; ++t) {
       const int pos = tok_cell_[t];  // the last cell it attends to
+      // The first cell scored: 0, or in a ring the group of 16 holding the
+      // first cell the token needs (lanes and softmax groups go by cell
+      // % 16, so s[i] is cell first + i with the same grouping).
+      const int first = ring ? tok_lo_[t] / 16 * 16 : 0;
+      const int count = pos - first + 1;
       const int32_t seq = tok_seq_[t], shared = tok_shared_[t];
       const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
       float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
@@ -514,33 +594,44 @@ void Session::Attention(int l, int n, bool masked) {
         for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
         qv = q16;
       }
-      DotRows(kv_type, hd, kbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, qv, s);
+      // Runs of cells contiguous in the cache: one, or in a ring up to the
+      // slot where it wraps, then from slot 0.
+      auto for_runs = [&](const auto& fn) {
+        for (int i = 0; i < count;) {
+          const int cell = first + i;
+          const int slot = ring ? cell % ring_ : cell;
+          const int len = ring ? std::min(count - i, ring_ - slot) : count;
+          fn(i, static_cast<size_t>(slot) * row + head_off, len);
+          i += len;
+        }
+      };
+      for_runs([&](int i, size_t off, int len) { DotRows(kv_type, hd, kbase + off, row, len, qv, s + i); });
       // Gemma 2: tanh soft-capping of the scores, before the mask.
-      if (c.attn_softcap != 0.f) SoftCap(s, pos + 1, c.attn_softcap);
+      if (c.attn_softcap != 0.f) SoftCap(s, count, c.attn_softcap);
       // Sliding window, as llama.cpp's SWA mask: positions n_swa or more
       // behind the token's are -inf.
       if (swa) {
         const int32_t p = tok_pos_[t];
-        for (int i = 0; i < pos; ++i)
-          if (p - cell_pos_[i] >= c.n_swa) s[i] = -INFINITY;
+        for (int i = first; i < pos; ++i)
+          if (p - cell_pos_[i] >= c.n_swa) s[i - first] = -INFINITY;
       }
       // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
       // their (finite) V rows add exact zeros to the lanes.
       if (masked) {
-        for (int i = 0; i < pos; ++i)
-          if (cell_seq_[i] != shared && cell_seq_[i] != seq) s[i] = -INFINITY;
+        for (int i = first; i < pos; ++i)
+          if (cell_seq_[i] != shared && cell_seq_[i] != seq) s[i - first] = -INFINITY;
       }
       // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
       // group's sum reduced in float and accumulated in double, then 1/sum.
-      const float mx = ScaleMax(s, pos + 1, scale);
-      const double sum = SoftmaxExp(s, pos + 1, mx);
+      const float mx = ScaleMax(s, count, scale);
+      const double sum = SoftmaxExp(s, count, mx);
       const float inv = static_cast<float>(1.0 / sum);
       // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
       // position, fma, canonical reduction. For an F16 cache the
       // probabilities are rounded to F16 first (ggml's vec_dot_type).
       std::fill(lanes, lanes + 16 * hd, 0.f);
-      ScaleRound(s, pos + 1, inv, !kv_f32_);
-      AccumulateRows(kv_type, s, vbase + static_cast<size_t>(g) * hd * elem, kv_dim * elem, pos + 1, lanes, hd);
+      ScaleRound(s, count, inv, !kv_f32_);
+      for_runs([&](int i, size_t off, int len) { AccumulateRows(kv_type, s + i, vbase + off, row, len, lanes, hd); });
       ReduceLanes16(lanes, hd, out);
     }
   });

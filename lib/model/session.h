@@ -31,7 +31,19 @@ struct SessionOptions {
   bool kv_f32 = false;    // store K/V as F32 instead of F16
   int threads = 0;        // <= 0: all cores
   int max_batch = 512;    // tokens per forward step during prompt processing
+  // Keep the whole context on sliding-window layers too (llama.cpp's
+  // --swa-full). Without it those layers keep SwaCacheCells() cells, enough
+  // for the window and one batch: going back further than that (Truncate to
+  // an early prefix and a long continuation, EvalBranches, EvalCells) can
+  // need positions no longer held, which Eval reports as FailedPrecondition.
+  bool swa_full = false;
 };
+
+// Cache cells a sliding-window layer keeps for a context of n_ctx, window
+// n_swa and batches of up to max_batch tokens: llama.cpp's SWA cache size,
+// the window plus one ubatch padded to 256 cells, or the whole context when
+// that is not smaller.
+int64_t SwaCacheCells(int64_t n_ctx, int64_t n_swa, int64_t max_batch);
 
 // Which positions of an Eval produce logits.
 enum class LogitsMode { kNone, kLast, kAll };
@@ -48,7 +60,10 @@ class Session {
   int n_ctx() const { return n_ctx_; }
   // Positions already in the KV cache.
   int n_past() const { return n_past_; }
+  // The bytes of the K and V buffers as allocated.
   uint64_t kv_bytes() const { return kv_bytes_; }
+  // Cells each sliding-window layer keeps (n_ctx() without a ring).
+  int swa_cells() const { return ring_ > 0 ? ring_ : n_ctx_; }
   uint64_t scratch_bytes() const;
   int threads() const;
 
@@ -132,6 +147,15 @@ class Session {
   // y are W.rows apart.
   void MatMulRows(const WeightMatrix& w, const float* x, int rows, float* y);
   void ParallelRun(size_t n, const std::function<void(size_t)>& fn);
+  // Whether layer l keeps only a ring of ring_ cells.
+  bool InRing(int l) const { return ring_ > 0 && model_.config().n_swa > 0 && SlidingLayer(l); }
+  bool SlidingLayer(int l) const;
+  // Before a batch (tok_* set): records which cells the ring will hold and
+  // finds each token's first needed cell (tok_lo_); FailedPrecondition when
+  // a needed cell's slot holds another cell.
+  absl::Status PlaceInRing(int n, bool masked);
+  // Byte offset of cell `cell`'s K (or V) row of layer l in the cache.
+  size_t CacheOffset(int l, int cell) const;
 
   const Model& model_;
   MatMulObserver observer_;
@@ -151,8 +175,14 @@ class Session {
   uint64_t kv_bytes_ = 0;
   std::unique_ptr<ComputePool> pool_;
   ParallelFor pfor_;
-  // KV cache: [layer][pos][n_head_kv * head_dim], F16 or F32.
+  // KV cache: [layer][cell][n_head_kv * head_dim], F16 or F32; a ring
+  // layer holds ring_ slots, cell c in slot c % ring_ (ring_ is a multiple
+  // of 256, so a cell keeps its P·V lane, c % 16).
   std::vector<uint8_t> k_cache_, v_cache_;
+  std::vector<size_t> layer_off_;  // per layer, byte offset in k_cache_/v_cache_
+  int ring_ = 0;                   // 0: every layer keeps the whole context
+  std::vector<int32_t> ring_cell_;  // per slot, the cell it holds (-1: none)
+  std::vector<int32_t> tok_lo_;     // per batch token, its first needed cell
   // Scratch for one batch of up to max_batch_ tokens.
   std::vector<float> x_, xb_, q_, k_, v_, att_, hb_, hb2_;
   std::vector<uint8_t> enc_;

@@ -24,23 +24,29 @@ bool IsWordChar(std::string_view s, size_t pos, bool before) {
 }
 
 // Extends over Unicode whitespace left of `b` / right of `e`.
-size_t SkipSpaceLeft(std::string_view s, size_t b, size_t floor) {
+bool IsStripSpace(int32_t cp, bool ascii) {
+  if (cp < 0) return false;
+  if (ascii) return cp == ' ' || (cp >= '\t' && cp <= '\r');
+  return IsWhitespace(static_cast<char32_t>(cp));
+}
+
+size_t SkipSpaceLeft(std::string_view s, size_t b, size_t floor, bool ascii) {
   while (b > floor) {
     size_t q = b - 1;
     while (q > floor && (static_cast<unsigned char>(s[q]) & 0xC0) == 0x80) --q;
     size_t p = q;
     int32_t cp = DecodeUtf8(s, &p);
-    if (cp < 0 || !IsWhitespace(static_cast<char32_t>(cp))) break;
+    if (!IsStripSpace(cp, ascii)) break;
     b = q;
   }
   return b;
 }
 
-size_t SkipSpaceRight(std::string_view s, size_t e) {
+size_t SkipSpaceRight(std::string_view s, size_t e, bool ascii) {
   while (e < s.size()) {
     size_t p = e;
     int32_t cp = DecodeUtf8(s, &p);
-    if (cp < 0 || !IsWhitespace(static_cast<char32_t>(cp))) break;
+    if (!IsStripSpace(cp, ascii)) break;
     e = p;
   }
   return e;
@@ -84,8 +90,8 @@ void AddedVocabulary::Split(std::string_view text, std::vector<Segment>* out, bo
       continue;
     }
     size_t b = pos, e = pos + hit->content.size();
-    size_t tb = hit->lstrip ? SkipSpaceLeft(text, b, text_start) : b;
-    size_t te = hit->rstrip ? SkipSpaceRight(text, e) : e;
+    size_t tb = hit->lstrip ? SkipSpaceLeft(text, b, text_start, hit->ascii_strip) : b;
+    size_t te = hit->rstrip ? SkipSpaceRight(text, e, hit->ascii_strip) : e;
     if (tb > text_start) out->push_back({static_cast<uint32_t>(text_start), static_cast<uint32_t>(tb), -1});
     out->push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e), hit->id});
     pos = te;

@@ -19,6 +19,9 @@ struct AddedToken {
   uint32_t id = 0;
   bool special = false;
   bool lstrip = false, rstrip = false, single_word = false, normalized = false;
+  // lstrip/rstrip take only ASCII whitespace (llama.cpp's isspace), not
+  // every Unicode one (HF's).
+  bool ascii_strip = false;
 };
 
 // A run of the input: either text (id < 0) or one added token.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
@@ -125,6 +127,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
 
   absl::flat_hash_map<std::string_view, uint32_t> ids;
   for (size_t i = 0; i < n; ++i) ids.try_emplace(tokens[i], static_cast<uint32_t>(i));
+  const std::string name = absl::AsciiStrToLower(v.model_name.value_or(""));
+  const bool phi3_names = absl::StrContains(name, "phi-3") || absl::StrContains(name, "phi3");
   // llama.cpp matches control, user-defined and unknown tokens in the text
   // before its tokenizer runs (cache_special_tokens); control and unknown
   // ones only with parse_special, as HF matches special added tokens.
@@ -134,6 +138,13 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       t.id = static_cast<uint32_t>(i);
       t.content = tokens[i];
       t.special = types[i] != kGgufTokenUserDefined;
+      // llama.cpp, for a model named Phi-3 (general.name, any case): every
+      // such token but <unk>, <s> and <|endoftext|> drops the whitespace
+      // after it (isspace).
+      if (phi3_names) {
+        t.rstrip = tokens[i] != "<unk>" && tokens[i] != "<s>" && tokens[i] != "<|endoftext|>";
+        t.ascii_strip = true;
+      }
       parts.added.Add(std::move(t));
     }
   }

@@ -76,7 +76,9 @@ struct MemoryEstimate {
 // GPUs), what nvidia-smi shows for the process.
 enum class Measure { kBudget, kAllocated, kReserved, kNvidiaSmi };
 
-enum class Engine { kHf, kVllm, kLlamaCpp };
+// kLlmtk: llmtk-run's CPU runner (lib/model/session.h), whose KV cache is
+// sized like current llama.cpp's but also rings phi3's window.
+enum class Engine { kHf, kVllm, kLlamaCpp, kLlmtk };
 
 struct InferenceOptions {
   std::string weights;           // format name; empty: bf16 (config) or the file's own (GGUF)
@@ -92,7 +94,7 @@ struct InferenceOptions {
   int64_t max_num_batched_tokens = 8192;
   int64_t max_num_seqs = 256;
   int64_t kv_cache_memory = -1;  // bytes; when >= 0, the KV pool is given (vLLM log line)
-  // llama.cpp
+  // llama.cpp and llmtk: n_ubatch (llmtk-run's --batch-size)
   int64_t ubatch = 512;
   // Overheads: CUDA context per GPU; allocator fragmentation on PyTorch pools.
   int64_t cuda_context = 512 * kMiB;
@@ -185,10 +187,12 @@ absl::StatusOr<MemoryEstimate> EstimateInference(const ModelShape& m, const Infe
 absl::StatusOr<MemoryEstimate> EstimateTraining(const ModelShape& m, const TrainingOptions& o);
 
 // KV-cache bytes for one token of one sequence summed over layers, for a
-// context of `context` tokens (sliding layers hold at most their window):
-// returns the bytes for the whole context. `tp` splits KV heads.
+// context of `context` tokens: returns the bytes for the whole context.
+// `tp` splits KV heads. Sliding layers hold at most their window, or with
+// swa_ubatch > 0 the window plus one ubatch padded to 256 cells
+// (SwaCacheCells in model/session.h: llama.cpp's SWA cache and llmtk-run's).
 int64_t KvCacheBytes(const ModelShape& m, int64_t context, int64_t batch, int tp,
-                     int64_t elem_num, int64_t elem_den, bool latent_compressed);
+                     int64_t elem_num, int64_t elem_den, bool latent_compressed, int64_t swa_ubatch = 0);
 
 // Activation bytes saved for backward per token per layer (Korthikanti et
 // al. 2022, generalized), `elem` bytes per stored value (2 or 4). `s` is the

@@ -69,9 +69,12 @@ absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
   ASSIGN_OR_RETURN(m.experts_per_token, opt(K::kExpertUsedCount, 0));
   ASSIGN_OR_RETURN(m.moe_intermediate, opt(K::kExpertFeedForwardLength, m.intermediate));
   ASSIGN_OR_RETURN(m.sliding_window, opt(K::kAttentionSlidingWindow, 0));
-  // llama.cpp (c392e50) and llmtk-run keep phi3's whole context in the cache;
-  // its window only masks.
-  if (m.model_type == "phi3") m.sliding_window = 0;
+  // llama.cpp (c392e50) keeps phi3's whole context in the cache, its window
+  // only masks (newer llama.cpp ignores it); llmtk-run rings it.
+  if (m.model_type == "phi3") {
+    m.masked_window = m.sliding_window;
+    m.sliding_window = 0;
+  }
   if (m.model_type == "llama" && m.experts > 0) m.model_type = "mixtral";
   if (m.model_type == "deepseek_v2") {
     m.attention = AttentionKind::kLatent;
@@ -85,6 +88,11 @@ absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
   if (m.model_type == "gemma2") {
     m.norms_per_layer = 4;
     for (int64_t i = 0; i < m.layers; ++i) m.sliding_layers.push_back(i % 2 == 0);
+  }
+  // Gemma 3: five local layers to one global, as llama.cpp sets them.
+  if (m.model_type == "gemma3_text") {
+    m.norms_per_layer = 4;
+    for (int64_t i = 0; i < m.layers; ++i) m.sliding_layers.push_back((i + 1) % 6 != 0);
   }
   m.qk_norm = m.model_type == "qwen3" || m.model_type == "qwen3_moe";
   m.tied_embeddings = f->FindTensor("output.weight") == nullptr;

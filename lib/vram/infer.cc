@@ -10,6 +10,7 @@
 #include "lib/vram/internal.h"
 #include "lib/vram/train_internal.h"
 #include "lib/base/status.h"
+#include "lib/model/session.h"
 
 namespace llmtk {
 
@@ -30,8 +31,9 @@ absl::StatusOr<Engine> ParseEngine(std::string_view s) {
   if (s == "hf" || s == "transformers") return Engine::kHf;
   if (s == "vllm") return Engine::kVllm;
   if (s == "llama.cpp" || s == "llamacpp") return Engine::kLlamaCpp;
+  if (s == "llmtk") return Engine::kLlmtk;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown engine '", ToAbsl(s), "'; use hf, vllm or llama.cpp"));
+      absl::StrCat("unknown engine '", ToAbsl(s), "'; use hf, vllm, llama.cpp or llmtk"));
 }
 
 namespace internal {
@@ -129,11 +131,13 @@ using internal::Gib;
 using internal::Num;
 
 int64_t KvCacheBytes(const ModelShape& m, int64_t context, int64_t batch, int tp,
-                     int64_t elem_num, int64_t elem_den, bool latent_compressed) {
+                     int64_t elem_num, int64_t elem_den, bool latent_compressed, int64_t swa_ubatch) {
   if (m.encoder) return 0;
+  const int64_t swa_tokens = swa_ubatch > 0 ? SwaCacheCells(context, m.sliding_window, swa_ubatch)
+                                            : std::min(context, m.sliding_window);
   int64_t elems = 0;  // per sequence, all layers
   for (int64_t i = 0; i < m.layers; ++i) {
-    const int64_t tokens = m.IsSlidingLayer(i) ? std::min(context, m.sliding_window) : context;
+    const int64_t tokens = m.IsSlidingLayer(i) ? swa_tokens : context;
     int64_t per_token;
     if (m.attention == AttentionKind::kLatent && latent_compressed) {
       per_token = m.kv_lora_rank + m.qk_rope_head_dim;  // one latent, shared by all heads
@@ -153,7 +157,7 @@ int64_t KvCacheBytes(const ModelShape& m, int64_t context, int64_t batch, int tp
 namespace {
 
 std::string KvFormula(const ModelShape& m, int64_t context, int64_t batch, int tp,
-                      const std::string& dtype, bool compressed) {
+                      const std::string& dtype, bool compressed, int64_t swa_ubatch) {
   std::string per;
   if (m.attention == AttentionKind::kLatent && compressed) {
     per = absl::StrCat("(kv_lora_rank ", m.kv_lora_rank, " + rope ", m.qk_rope_head_dim,
@@ -170,8 +174,12 @@ std::string KvFormula(const ModelShape& m, int64_t context, int64_t batch, int t
   for (int64_t i = 0; i < m.layers; ++i) sliding += m.IsSlidingLayer(i) ? 1 : 0;
   std::string layers = absl::StrCat(m.layers, " layers");
   if (sliding > 0) {
-    layers = absl::StrCat(m.layers - sliding, " layers x ", context, " tokens + ", sliding,
-                          " sliding layers x min(", context, ", window ", m.sliding_window, ")");
+    const std::string cells =
+        swa_ubatch > 0
+            ? absl::StrCat("min(", context, ", pad256(window ", m.sliding_window, " + ubatch ", swa_ubatch, "))")
+            : absl::StrCat("min(", context, ", window ", m.sliding_window, ")");
+    layers = absl::StrCat(m.layers - sliding, " layers x ", context, " tokens + ", sliding, " sliding layers x ",
+                          cells);
   } else {
     layers = absl::StrCat(m.layers, " layers x ", context, " tokens");
   }
@@ -262,11 +270,21 @@ absl::StatusOr<std::string> SetWeightsLine(const ModelShape& m, const InferenceO
   return fmt_name;
 }
 
-void SetKvCacheLine(const ModelShape& m, const InferenceOptions& o, const ElemBytes& kv, MemoryEstimate* e) {
+void SetKvCacheLine(const ModelShape& shape, const InferenceOptions& o, const ElemBytes& kv, MemoryEstimate* e) {
   const bool compressed = o.engine != Engine::kHf;  // vLLM and llama.cpp cache the MLA latent
+  // llama.cpp (since its iswa cache) and llmtk-run keep a window plus one
+  // ubatch on Gemma's sliding layers and the whole context for models whose
+  // GGUF architecture has no window (Mistral, Qwen2 load as llama/qwen2);
+  // llmtk-run also rings phi3's window, which llama.cpp only masks (c392e50)
+  // or ignores (newer).
+  const bool ggml_engine = o.engine == Engine::kLlamaCpp || o.engine == Engine::kLlmtk;
+  const int64_t swa_ubatch = ggml_engine ? o.ubatch : 0;
+  ModelShape m = shape;
+  if (ggml_engine && m.model_type != "gemma2" && m.model_type != "gemma3_text") m.sliding_window = 0;
+  if (o.engine == Engine::kLlmtk && m.masked_window > 0) m.sliding_window = m.masked_window;
   MemoryLine& kvl = internal::Line(*e, internal::kKvCache);
-  kvl.bytes = KvCacheBytes(m, o.context, o.batch, o.tp, kv.num, kv.den, compressed);
-  kvl.formula = KvFormula(m, o.context, o.batch, o.tp, o.kv_dtype, compressed) +
+  kvl.bytes = KvCacheBytes(m, o.context, o.batch, o.tp, kv.num, kv.den, compressed, swa_ubatch);
+  kvl.formula = KvFormula(m, o.context, o.batch, o.tp, o.kv_dtype, compressed, swa_ubatch) +
                 absl::StrCat(" (", kv.num, "/", kv.den, " bytes per element)");
   if (m.encoder) kvl.formula = "encoder model: no KV cache";
 }
@@ -350,8 +368,10 @@ void SetOverheadLine(const ModelShape& m, const InferenceOptions& o, MemoryEstim
 }
 
 std::string InferenceSummary(const InferenceOptions& o, const std::string& fmt_name) {
-  const char* engine_name =
-      o.engine == Engine::kHf ? "hf" : (o.engine == Engine::kVllm ? "vllm" : "llama.cpp");
+  const char* engine_name = o.engine == Engine::kHf     ? "hf"
+                            : o.engine == Engine::kVllm ? "vllm"
+                            : o.engine == Engine::kLlmtk ? "llmtk"
+                                                         : "llama.cpp";
   return absl::StrCat("inference, ", engine_name, ", weights ", fmt_name, ", batch ",
                       o.batch, " x context ", o.context, ", kv ", o.kv_dtype,
                       o.tp > 1 ? absl::StrCat(", tp ", o.tp) : "");

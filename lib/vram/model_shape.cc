@@ -185,6 +185,8 @@ absl::StatusOr<ModelShape> ParseFamily(const HfConfigJson& c, const ConfigReader
       // HF Qwen2: layers with index >= max_window_layers use the window.
       for (int64_t i = 0; i < m.layers; ++i) m.sliding_layers.push_back(i >= max_window_layers);
     }
+  } else if (type == "phi3") {
+    m.masked_window = window;
   } else if (type == "gemma2" || type == "gemma3_text") {
     m.sliding_window = window;
     if (!ReadLayerTypes(c, m)) {

@@ -79,6 +79,10 @@ struct ModelShape {
   // use it (empty = all layers when window > 0).
   int64_t sliding_window = 0;
   std::vector<bool> sliding_layers;
+  // phi3's window, kept apart: llama.cpp and transformers only mask with it
+  // (the cache holds the whole context); llmtk-run's cache drops what it
+  // hides (engine llmtk), on every layer.
+  int64_t masked_window = 0;
 
   bool IsMoe() const { return experts > 0; }
   bool IsMoeLayer(int64_t layer) const;

@@ -45,6 +45,9 @@ absl::StatusOr<Loaded> Load(const EvalToolOptions& o) {
   so.kv_f32 = o.kv_f32;
   so.threads = o.threads;
   so.max_batch = o.max_batch;
+  // Multiple-choice scoring goes back to a prompt and places continuations
+  // at llama.cpp's cells: more than a sliding-window ring holds.
+  so.swa_full = true;
   ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
   if (!o.generate_paths.empty()) {
     ASSIGN_OR_RETURN(l.runner, Runner::Create(*l.model, so));

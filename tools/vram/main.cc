@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
   infer->add_option("--batch", f.batch, "sequences");
   infer->add_option("--context", f.context, "tokens per sequence");
   infer->add_option("--kv-dtype", f.kv_dtype, "KV-cache dtype: bf16, fp16, fp8, fp32, q8_0, q4_0");
-  infer->add_option("--engine", f.engine, "hf | vllm | llama.cpp");
+  infer->add_option("--engine", f.engine, "hf | vllm | llama.cpp | llmtk");
   infer->add_option("--block-size", f.block_size, "vllm: tokens per KV block");
   infer->add_option("--gpu-memory-utilization", f.util, "vllm: fraction of the GPU to use");
   infer->add_option("--max-num-batched-tokens", f.max_batched, "vllm: profile-run tokens");
