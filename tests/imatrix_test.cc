@@ -220,7 +220,7 @@ TEST(Imatrix, CorruptFilesAreRefusedClearly) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(Without(std::string(s.message()), p),
             "entry 1 of 1819043176 has a name length of 1870078063 at offset 4; not an imatrix file, or a corrupt "
-            "one");
+            "one; give a file written by llmtk-quant imatrix or llama-imatrix");
 }
 
 }  // namespace

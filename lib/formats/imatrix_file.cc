@@ -18,6 +18,8 @@ namespace {
 
 constexpr char kSum2Suffix[] = ".in_sum2";
 constexpr char kCountsSuffix[] = ".counts";
+constexpr char kRecompute[] = "; recompute the imatrix with llmtk-quant imatrix";
+constexpr char kNotImatrix[] = "; give a file written by llmtk-quant imatrix or llama-imatrix";
 
 bool IsGguf(std::string_view bytes) { return bytes.size() >= 4 && bytes.substr(0, 4) == "GGUF"; }
 
@@ -79,7 +81,7 @@ absl::StatusOr<DatFile> ParseDat(std::string_view bytes, const std::string& path
     ASSIGN_OR_RETURN(int32_t len, r.I32(absl::StrCat(where, "'s name length")));
     if (len < 1 || len > 4096) {
       return absl::DataLossError(absl::StrCat(path, ": ", where, " has a name length of ", len, " at offset ",
-                                              r.offset() - 4, "; not an imatrix file, or a corrupt one"));
+                                              r.offset() - 4, "; not an imatrix file, or a corrupt one", kNotImatrix));
     }
     DatEntry e;
     e.name.resize(static_cast<size_t>(len));
@@ -87,7 +89,7 @@ absl::StatusOr<DatFile> ParseDat(std::string_view bytes, const std::string& path
     for (unsigned char c : e.name) {
       if (c < 0x20 || c == 0x7f) {
         return absl::DataLossError(absl::StrCat(path, ": ", where, "'s name holds byte ", static_cast<int>(c),
-                                                "; not an imatrix file, or a corrupt one"));
+                                                "; not an imatrix file, or a corrupt one", kNotImatrix));
       }
     }
     const std::string of = absl::StrCat(where, " ('", e.name, "')");
@@ -143,30 +145,31 @@ absl::StatusOr<std::map<std::string, GgufEntry>> GgufEntries(const GgufFile& f, 
     }
     if (t.type != GgmlType::kF32) {
       return absl::DataLossError(absl::StrCat(path, ": imatrix tensor '", ToAbsl(name), "' is ", ToAbsl(GgmlTypeName(t.type)),
-                                              ", not F32"));
+                                              ", not F32", kRecompute));
     }
     (is_sum2 ? e->sum2 : e->counts) = &t;
   }
   if (out.empty()) {
     return absl::DataLossError(absl::StrCat(path, ": a GGUF file without imatrix tensors (<name>", kSum2Suffix,
-                                            " and <name>", kCountsSuffix, ")"));
+                                            " and <name>", kCountsSuffix,
+                                            ")", kNotImatrix));
   }
   for (const auto& [name, e] : out) {
     if (!e.sum2 || !e.counts) {
       return absl::DataLossError(absl::StrCat(path, ": imatrix entry '", name, "' has ",
                                               e.sum2 ? kSum2Suffix : kCountsSuffix, " but no ",
-                                              e.sum2 ? kCountsSuffix : kSum2Suffix));
+                                              e.sum2 ? kCountsSuffix : kSum2Suffix, kRecompute));
     }
     const int64_t n_mat = e.counts->n_elements;
     if (n_mat < 1 || e.sum2->n_elements < 1 || e.sum2->n_elements % n_mat != 0) {
       return absl::DataLossError(absl::StrCat(path, ": imatrix entry '", name, "' has ", e.sum2->n_elements,
-                                              " sums for ", n_mat, " counts"));
+                                              " sums for ", n_mat, " counts", kRecompute));
     }
     const float* c = reinterpret_cast<const float*>(e.counts->data);
     bool any = false;
     for (int64_t j = 0; j < n_mat; ++j) {
       if (!(c[j] >= 0) || !std::isfinite(c[j])) {
-        return absl::DataLossError(absl::StrCat(path, ": imatrix entry '", name, "' has count ", c[j]));
+        return absl::DataLossError(absl::StrCat(path, ": imatrix entry '", name, "' has count ", c[j], kRecompute));
       }
       any |= c[j] > 0;
     }
@@ -190,8 +193,13 @@ std::vector<std::string> GgufDatasets(const GgufFile& f) {
 
 absl::StatusOr<std::unique_ptr<GgufFile>> OpenGguf(const std::string& path) {
   auto f = GgufFile::Open(path);
-  if (!f.ok()) return absl::DataLossError(absl::StrCat("imatrix ", f.status().message()));
-  return f;
+  if (f.ok()) return f;
+  // The reader's messages end in a clause, or in a question ("truncated file?").
+  const std::string why(f.status().message());
+  if (why.ends_with('?')) {
+    return absl::DataLossError(absl::StrCat("imatrix ", why, " Recompute the imatrix with llmtk-quant imatrix"));
+  }
+  return absl::DataLossError(absl::StrCat("imatrix ", why, kRecompute));
 }
 
 }  // namespace
