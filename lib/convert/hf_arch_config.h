@@ -45,6 +45,10 @@ struct HfConfig {
   int64_t n_ff_exp = 0;    // moe_intermediate_size (Mixtral's experts: intermediate_size)
   int64_t n_ff_shexp = 0;  // qwen2moe: shared_expert_intermediate_size
   bool has_local_experts = false, has_experts_used = false;
+  // general.size_label of a mixture, as gguf-py counts it over the tensors
+  // written: "<experts>x<shared + one expert's parameters>" (set by
+  // MoeCountParams, convert/hf_moe.h).
+  std::string moe_size_label;
 };
 
 }  // namespace llmtk

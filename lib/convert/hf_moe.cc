@@ -139,6 +139,21 @@ std::optional<std::string> MoeBlockTensorName(const HfConfig& cfg, std::string_v
   return std::nullopt;
 }
 
+uint64_t MoeCountParams(const std::vector<SourceTensor>& tensors, HfConfig* cfg) {
+  uint64_t shared = 0, expert = 0;
+  for (const SourceTensor& t : tensors) {
+    uint64_t n = 1;
+    for (int64_t d : t.dims) n *= static_cast<uint64_t>(d);
+    if (t.name.find("_exps.") != std::string::npos && t.dims.size() == 3) {
+      expert += n / static_cast<uint64_t>(t.dims[2]);
+    } else {
+      shared += n;
+    }
+  }
+  cfg->moe_size_label = "experts";
+  return shared + expert;
+}
+
 absl::StatusOr<std::vector<SourceTensor>> MergeExperts(
     const HfConfig& cfg, const std::vector<std::pair<MoeExpertName, const SafetensorsTensor*>>& group) {
   std::vector<SourceTensor> out;

@@ -65,6 +65,11 @@ std::optional<MoeExpertName> ParseMoeExpertName(const HfConfig& cfg, const std::
 absl::StatusOr<std::vector<SourceTensor>> MergeExperts(
     const HfConfig& cfg, const std::vector<std::pair<MoeExpertName, const SafetensorsTensor*>>& group);
 
+// gguf-py's parameter count of a mixture's tensors: the parameters outside
+// the *_exps tensors plus one expert's share of those; sets
+// cfg->moe_size_label (marking the label as "<experts>x<count>").
+uint64_t MoeCountParams(const std::vector<SourceTensor>& tensors, HfConfig* cfg);
+
 // The GGUF suffix ("ffn_gate_inp.weight", ...) of a non-expert MoE block
 // tensor (after "model.layers.N."), or nullopt.
 std::optional<std::string> MoeBlockTensorName(const HfConfig& cfg, std::string_view rest);

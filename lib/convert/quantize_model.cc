@@ -167,6 +167,10 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
   for (size_t k = 0; k < order.size(); ++k) {
     const SourceTensor& t = source.tensors[order[k]];
     GgufTensorSpec spec{t.name, types[k], t.dims};
+    // llama-quantize writes ggml_n_dims dimensions: trailing 1s dropped
+    // (a [n, 1] tensor comes out [n]); the converter keeps torch's.
+    if (!as_converter)
+      while (spec.dims.size() > 1 && spec.dims.back() == 1) spec.dims.pop_back();
     ASSIGN_OR_RETURN(size_t bytes, TensorBytes(spec));
     GgufTensorSpec in_spec{t.name, t.type, t.dims};
     ASSIGN_OR_RETURN(size_t in_bytes, TensorBytes(in_spec));

@@ -137,6 +137,7 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     };
     src.tensors.push_back(std::move(t));
   }
+  if (cfg.n_expert > 0) n_params = MoeCountParams(src.tensors, &cfg);
   AddHfArchMetadata(cfg, absl::StrCat("random-seed", o.seed), n_params, &src.metadata);
   // Without a vocabulary llama.cpp sizes the output from <arch>.vocab_size,
   // which the converter writes for llama only.
