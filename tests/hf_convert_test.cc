@@ -185,7 +185,8 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
   EXPECT_EQ(src.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(std::string(src.status().message()),
             dir_ + "/config.json: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
-                   "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, "
+                   "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, "
+                   "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Phi3ForCausalLM, "
                    "GlmForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
                    "Gemma3ForConditionalGeneration)");
 }

@@ -39,6 +39,16 @@ struct HfConfig {
   std::vector<float> rope_long, rope_short;  // phi3 su/longrope factors, head_dim / 2 each
   double rope_attn_factor = 0;               // phi3 with rope_scaling; 0: not written
   bool qkv_bias = false;                     // chatglm: attention_bias
+  // Mixture of experts (Mixtral as llama, qwen2moe, qwen3moe): 0 = dense.
+  // has_*: which of the keys the converter writes config.json has.
+  int64_t n_expert = 0, n_expert_used = 0;
+  int64_t n_ff_exp = 0;    // moe_intermediate_size (Mixtral's experts: intermediate_size)
+  int64_t n_ff_shexp = 0;  // qwen2moe: shared_expert_intermediate_size
+  bool has_local_experts = false, has_experts_used = false;
+  // general.size_label of a mixture, as gguf-py counts it over the tensors
+  // written: "<experts>x<shared + one expert's parameters>" (set by
+  // MoeCountParams, convert/hf_moe.h).
+  std::string moe_size_label;
 };
 
 }  // namespace llmtk

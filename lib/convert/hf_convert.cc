@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/convert/gemma_convert.h"
+#include "lib/convert/hf_moe.h"
 #include "lib/convert/hf_tokenizer.h"
 #include "lib/formats/hf_config.h"
 #include "lib/formats/gguf_keys.h"
@@ -41,19 +42,24 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
   }
   const std::string_view arch = *archs[0].AsString();
   if (IsGemmaHfArchitecture(arch)) return ReadGemmaHfConfig(c, arch, path);
-  if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM") {
+  if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM" || arch == "MixtralForCausalLM") {
     cfg.arch = "llama";
     cfg.permute_qk = true;
   } else if (arch == "Qwen2ForCausalLM") {
     cfg.arch = "qwen2";
   } else if (arch == "Qwen3ForCausalLM") {
     cfg.arch = "qwen3";
+  } else if (arch == "Qwen2MoeForCausalLM") {
+    cfg.arch = "qwen2moe";
+  } else if (arch == "Qwen3MoeForCausalLM") {
+    cfg.arch = "qwen3moe";
   } else if (IsPhi3GlmHfArch(arch)) {
     return ReadPhi3GlmConfig(c, arch, path);
   } else {
     return absl::UnimplementedError(absl::StrCat(path, ": architecture ", ToAbsl(arch),
                                                  " is not supported (supported: LlamaForCausalLM, "
-                                                 "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, "
+                                                 "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, "
+                                                 "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Phi3ForCausalLM, "
                                                  "GlmForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
                                                  "Gemma3ForConditionalGeneration)"));
   }
@@ -91,6 +97,7 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
   cfg.has_theta = get_double(c.rope_theta, &cfg.rope_theta);
   (void)get_double(c.rms_norm_eps, &cfg.rms_eps);
   if (c.tie_word_embeddings.AsBool()) cfg.tied = *c.tie_word_embeddings.AsBool();
+  RETURN_IF_ERROR(ReadMoeHfConfig(c, path, &cfg));
   const HfRopeScalingJson& rs = c.rope_scaling;
   if (rs.is_object) {
     std::string_view t;
@@ -150,6 +157,7 @@ std::optional<std::string> MapName(const std::string& n, const HfConfig& cfg) {
       {"mlp.gate_up_proj.weight", "ffn_up.weight"},      // phi3, glm
   };
   if (std::strcmp(rest, "self_attn.rotary_emb.inv_freq") == 0) return std::string();
+  if (auto m = MoeBlockTensorName(cfg, rest)) return absl::StrCat("blk.", layer, ".", *m);
   if (IsGemmaArch(cfg.arch)) {
     if (auto g = GemmaBlockTensorName(rest)) return absl::StrCat("blk.", layer, ".", ToAbsl(*g));
   }
@@ -263,7 +271,9 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
   if (cfg.rope_attn_factor != 0) f32(K::kRopeScalingAttnFactor, cfg.rope_attn_factor);
   md->SetString(GgufKeyName(GgufKey::kGeneralType), "model");
   md->SetString(GgufKeyName(GgufKey::kGeneralName), name);
-  md->SetString(GgufKeyName(GgufKey::kGeneralSizeLabel), SizeLabel(n_params));
+  md->SetString(GgufKeyName(GgufKey::kGeneralSizeLabel),
+                cfg.moe_size_label.empty() ? SizeLabel(n_params)
+                                           : absl::StrCat(cfg.n_expert, "x", SizeLabel(n_params)));
   if (IsGemmaArch(a)) {
     AddGemmaArchMetadata(cfg, md);
     return;
@@ -277,11 +287,14 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
   if (cfg.has_head_kv) u32(K::kAttentionHeadCountKv, cfg.n_head_kv);
   if (cfg.has_theta) f32(K::kRopeFreqBase, cfg.rope_theta);
   f32(K::kAttentionLayerNormRmsEpsilon, cfg.rms_eps);
+  if (cfg.has_local_experts) u32(K::kExpertCount, cfg.n_expert);
+  if (cfg.has_experts_used) u32(K::kExpertUsedCount, cfg.n_expert_used);
   if (cfg.has_head_dim) {
     u32(K::kAttentionKeyLength, cfg.head_dim);
     u32(K::kAttentionValueLength, cfg.head_dim);
   }
   md->SetU32(GgufKeyName(GgufKey::kGeneralFileType), 0);  // filled in by QuantizeModel
+  AddMoeArchKeys(cfg, md);
   if (a == "llama") {
     u32(K::kVocabSize, cfg.vocab);
     u32(K::kRopeDimensionCount, cfg.head_dim);
@@ -294,6 +307,11 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
 
 absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   ASSIGN_OR_RETURN(HfConfig cfg, ReadHfConfig(dir + "/config.json"));
+  // Only a newer convert_hf_to_gguf.py than the one followed here knows it;
+  // random-model reads its config.json all the same.
+  if (cfg.arch == "qwen3moe")
+    return absl::UnimplementedError(absl::StrCat(dir, ": converting Qwen3MoeForCausalLM checkpoints is not supported yet "
+                                                 "(llmtk-run runs qwen3moe GGUF files)"));
   ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsModel> st, SafetensorsModel::Open(dir));
   ModelSource src;
   src.name = dir;
@@ -321,8 +339,24 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
     const size_t fa = file_rank[a->file], fb = file_rank[b->file];
     return fa != fb ? fa < fb : a->name < b->name;
   });
+  // Experts: a layer's are merged into 3-D tensors once all have been read.
+  std::map<int, std::vector<std::pair<MoeExpertName, const SafetensorsTensor*>>> pending;
   for (const SafetensorsTensor* tp_sorted : order) {
     const SafetensorsTensor& t = *tp_sorted;
+    if (std::optional<MoeExpertName> e = ParseMoeExpertName(cfg, t.name)) {
+      auto& group = pending[e->layer];
+      group.emplace_back(*e, &t);
+      if (group.size() < static_cast<size_t>(3 * cfg.n_expert)) continue;
+      ASSIGN_OR_RETURN(std::vector<SourceTensor> merged, MergeExperts(cfg, group));
+      for (SourceTensor& m : merged) {
+        uint64_t n = 1;
+        for (int64_t d : m.dims) n *= static_cast<uint64_t>(d);
+        n_params += n;
+        src.tensors.push_back(std::move(m));
+      }
+      pending.erase(e->layer);
+      continue;
+    }
     std::optional<std::string> name = MapName(t.name, cfg);
     if (!name) {
       unknown.push_back(t.name);
@@ -343,7 +377,8 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
     const bool is_k = EndsWith(s.name, ".attn_k.weight");
     const bool permute = cfg.permute_qk && (is_q || is_k) && t.shape.size() == 2;
     // convert_hf_to_gguf.py keeps 1-D tensors (norms, biases) in F32.
-    const bool to_f32 = t.shape.size() <= 1 && *type != GgmlType::kF32;
+    // and the MoE router (FFN_GATE_INP) in F32.
+    const bool to_f32 = (t.shape.size() <= 1 || EndsWith(s.name, ".ffn_gate_inp.weight")) && *type != GgmlType::kF32;
     // Gemma's norms scale by (1 + w): the converter adds the 1, in the
     // checkpoint's dtype (torch rounds the sum to BF16/F16), then widens.
     const bool shift = IsGemmaArch(cfg.arch) && GemmaNormShifted(s.name);
@@ -382,6 +417,11 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
     }
     src.tensors.push_back(std::move(s));
   }
+  if (!pending.empty()) {
+    return absl::DataLossError(absl::StrCat(dir, ": layer ", pending.begin()->first, " has ",
+                                            pending.begin()->second.size(), " expert tensors of the ", 3 * cfg.n_expert,
+                                            " its config needs (", cfg.n_expert, " experts x 3)"));
+  }
   if (!unknown.empty()) {
     if (unknown.size() > 8) unknown.resize(8);
     return absl::UnimplementedError(absl::StrCat(dir, ": cannot map these tensors to GGUF for ", cfg.arch, ": ",
@@ -389,6 +429,7 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   }
 
   GgufMetadata& md = src.metadata;
+  if (cfg.n_expert > 0) n_params = MoeCountParams(src.tensors, &cfg);
   AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
   // Gemma 3 follows the convert_hf_to_gguf.py that knows it (2025 on),
   // which writes the quantization version before the vocabulary.

@@ -144,7 +144,21 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
   if (!as_converter) order = LlamaQuantizeOrder(names);
   std::vector<RecipeTensor> recipe;
   for (size_t i : order) recipe.push_back({source.tensors[i].name, source.tensors[i].dims, source.tensors[i].type});
-  const std::vector<GgmlType> types = PlanTensorTypes(options.target, model, recipe);
+  std::vector<GgmlType> types = PlanTensorTypes(options.target, model, recipe);
+  if (as_converter) {
+    // convert_hf_to_gguf.py counts dimensions as torch has them: a [1, n]
+    // weight (Qwen2-MoE's shared-expert gate) is 2-D to it and converted
+    // like any matrix, where llama-quantize sees a 1-D ggml tensor.
+    const GgmlType def = options.target.default_type;
+    for (size_t k = 0; k < recipe.size(); ++k) {
+      const RecipeTensor& t = recipe[k];
+      const bool one_row = t.dims.size() >= 2 && t.dims[1] == 1 && (t.dims.size() < 3 || t.dims[2] == 1);
+      const std::string& n = t.name;
+      auto ends = [&](std::string_view s) { return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0; };
+      if (!one_row || !ends(".weight") || ends("_norm.weight") || ends(".ffn_gate_inp.weight")) continue;
+      types[k] = TypeInfo(def).quantized && t.dims[0] % TypeInfo(def).block_size != 0 ? GgmlType::kF16 : def;
+    }
+  }
 
   QuantizeReport report;
   report.ftype = options.target.ftype;
@@ -153,6 +167,10 @@ absl::StatusOr<QuantizeReport> QuantizeModel(const ModelSource& source, const st
   for (size_t k = 0; k < order.size(); ++k) {
     const SourceTensor& t = source.tensors[order[k]];
     GgufTensorSpec spec{t.name, types[k], t.dims};
+    // llama-quantize writes ggml_n_dims dimensions: trailing 1s dropped
+    // (a [n, 1] tensor comes out [n]); the converter keeps torch's.
+    if (!as_converter)
+      while (spec.dims.size() > 1 && spec.dims.back() == 1) spec.dims.pop_back();
     ASSIGN_OR_RETURN(size_t bytes, TensorBytes(spec));
     GgufTensorSpec in_spec{t.name, t.type, t.dims};
     ASSIGN_OR_RETURN(size_t in_bytes, TensorBytes(in_spec));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/convert/hf_convert.h"
+#include "lib/convert/hf_moe.h"
 #include "lib/convert/hf_phi3_glm.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_keys.h"
@@ -44,6 +45,15 @@ void Fill(uint64_t seed, size_t index, float scale, float* out, size_t n) {
 absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   ASSIGN_OR_RETURN(HfConfig cfg, ReadHfConfig(o.config));
   if (o.layers > 0) cfg.n_layer = o.layers;
+  if (o.experts > 0) {
+    // Fewer experts of the same shape: llama.cpp takes any count from the
+    // experts used per token up.
+    if (cfg.n_expert == 0) return absl::InvalidArgumentError(absl::StrCat(o.config, " has no experts to shrink"));
+    if (o.experts < cfg.n_expert_used)
+      return absl::InvalidArgumentError(absl::StrCat("--experts ", o.experts, " is fewer than the ", cfg.n_expert_used,
+                                                     " experts ", o.config, " uses per token"));
+    cfg.n_expert = o.experts;
+  }
   ModelSource src;
   src.name = o.config;
   src.from_converter = true;
@@ -57,7 +67,8 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   // Every tensor llama.cpp's loader requires for the architecture (its
   // llama-model.cpp): qwen2's q/k/v biases, qwen3's per-head q/k norms.
   // gemma2/gemma3: post-attention and post-FFN norms; gemma3's q/k norms.
-  const bool bias = cfg.arch == "qwen2", qk_norm = cfg.arch == "qwen3" || cfg.arch == "gemma3";
+  const bool bias = cfg.arch == "qwen2" || cfg.arch == "qwen2moe";
+  const bool qk_norm = cfg.arch == "qwen3" || cfg.arch == "gemma3" || cfg.arch == "qwen3moe";
   const bool post_norms = cfg.arch == "gemma2" || cfg.arch == "gemma3";
   std::vector<Spec> specs;
   specs.push_back({"token_embd.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
@@ -79,9 +90,13 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     specs.push_back({b + "attn_output.weight", {cfg.n_head * hd, cfg.n_embd}, 0.02f});
     if (post_norms) specs.push_back({b + "post_attention_norm.weight", {cfg.n_embd}, 0.1f, true});
     specs.push_back({b + "ffn_norm.weight", {cfg.n_embd}, 0.1f, true});
-    specs.push_back({b + "ffn_gate.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
-    specs.push_back({b + "ffn_up.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
-    specs.push_back({b + "ffn_down.weight", {cfg.n_ff, cfg.n_embd}, 0.02f});
+    if (cfg.n_expert > 0) {
+      for (MoeTensorSpec& m : MoeFfnTensorSpecs(cfg)) specs.push_back({b + m.suffix, std::move(m.dims), 0.02f});
+    } else {
+      specs.push_back({b + "ffn_gate.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
+      specs.push_back({b + "ffn_up.weight", {cfg.n_embd, cfg.n_ff}, 0.02f});
+      specs.push_back({b + "ffn_down.weight", {cfg.n_ff, cfg.n_embd}, 0.02f});
+    }
     if (post_norms) specs.push_back({b + "post_ffw_norm.weight", {cfg.n_embd}, 0.1f, true});
   }
   specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
@@ -122,6 +137,7 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     };
     src.tensors.push_back(std::move(t));
   }
+  if (cfg.n_expert > 0) n_params = MoeCountParams(src.tensors, &cfg);
   AddHfArchMetadata(cfg, absl::StrCat("random-seed", o.seed), n_params, &src.metadata);
   // Without a vocabulary llama.cpp sizes the output from <arch>.vocab_size,
   // which the converter writes for llama only.

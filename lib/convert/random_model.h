@@ -30,6 +30,7 @@ struct RandomModelOptions {
   std::string config;  // config.json path
   uint64_t seed = 1;
   int64_t layers = -1;  // > 0: override num_hidden_layers (smaller, same shapes)
+  int64_t experts = -1; // > 0: fewer experts of the same shape (at least the experts used per token)
   std::string vocab;    // a GGUF whose vocabulary is copied (its size must be the config's)
 };
 

@@ -58,6 +58,7 @@ constexpr std::string_view kArchKeySuffixes[] = {
     "expert_feed_forward_length",
     "expert_count",
     "expert_used_count",
+    "expert_shared_feed_forward_length",
     "attention.head_count",
     "attention.head_count_kv",
     "attention.key_length",

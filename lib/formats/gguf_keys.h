@@ -74,6 +74,7 @@ enum class GgufArchKey {
   kExpertFeedForwardLength,
   kExpertCount,
   kExpertUsedCount,
+  kExpertSharedFeedForwardLength,  // qwen2moe: the shared expert's width
   kAttentionHeadCount,
   kAttentionHeadCountKv,
   kAttentionKeyLength,

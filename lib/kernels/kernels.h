@@ -63,6 +63,16 @@ void QuantizeActivationRow(DType t, const float* x, int64_t n, void* out);
 float VecDot(DType w, int64_t n, const void* wrow, const void* arow, Isa isa);
 float VecDot(DType w, int64_t n, const void* wrow, const void* arow);
 
+// The same product in the order of ggml's vec_dot kernels, which
+// llama.cpp's mul_mat_id (mixture-of-experts weights) runs for every length:
+// differs from VecDot only for F32/F16/BF16 rows whose length tinyBLAS
+// would take (kernels/vec_dot_ggml.cc, scalar).
+float VecDotGgml(DType w, int64_t n, const void* wrow, const void* arow);
+// ggml_vec_soft_max_f32 as it runs without a mask (a router's softmax):
+// like SoftmaxExp for each whole group of 16, but the last n % 16 values
+// take the C library's expf and are added to the double sum one by one.
+double SoftmaxExpTail(float* s, int64_t n, float mx);
+
 // Runs fn(i) for i in [0, n), possibly in parallel. A null function runs
 // serially.
 using ParallelFor = std::function<void(size_t n, const std::function<void(size_t)>& fn)>;

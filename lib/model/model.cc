@@ -142,11 +142,11 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: '",
                                             ToAbsl(GgufKeyName(GgufKey::kGeneralArchitecture)), "' is missing"));
   c.arch = std::string(*arch);
-  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && !IsPhi3GlmModelArch(c.arch) &&
-      !IsGemmaModelArch(c.arch))
+  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && c.arch != "qwen2moe" && c.arch != "qwen3moe" &&
+      !IsPhi3GlmModelArch(c.arch) && !IsGemmaModelArch(c.arch))
     return absl::UnimplementedError(absl::StrCat(f.name(), ": architecture '", c.arch,
-                                                 "' is not supported (supported: llama, qwen2, qwen3, phi3, chatglm, "
-                                                 "gemma2, gemma3)"));
+                                                 "' is not supported (supported: llama, qwen2, qwen3, qwen2moe, qwen3moe, "
+                                                 "phi3, chatglm, gemma2, gemma3)"));
   if (auto name = f.GetString(GgufKeyName(GgufKey::kGeneralName)); name.ok()) c.name = std::string(*name);
   const Meta meta(f, c.arch);
   ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt(GgufArchKey::kBlockCount));
@@ -155,6 +155,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   ASSIGN_OR_RETURN(c.n_head_kv, meta.OptionalInt(GgufArchKey::kAttentionHeadCountKv, c.n_head));
   ASSIGN_OR_RETURN(c.n_ff, meta.RequiredInt(GgufArchKey::kFeedForwardLength));
   ASSIGN_OR_RETURN(c.n_ctx_train, meta.OptionalInt(GgufArchKey::kContextLength, 2048));
+  ASSIGN_OR_RETURN(c.moe, ReadMoeConfig(f, c.arch, c.n_ff));
   if (c.n_embd % c.n_head != 0 || c.n_head % c.n_head_kv != 0)
     return absl::DataLossError(absl::StrFormat("%s: inconsistent heads: embedding %d, heads %d, kv heads %d",
                                                f.name(), c.n_embd, c.n_head, c.n_head_kv));
@@ -253,22 +254,24 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
       RETURN_IF_ERROR(bind.Matrix(n("attn_v"), c.n_embd, kv_dim, &l.wv));
     }
     RETURN_IF_ERROR(bind.Matrix(n("attn_output"), q_dim, c.n_embd, &l.wo));
-    const bool need_bias = c.arch == "qwen2";
+    const bool need_bias = c.arch == "qwen2" || c.arch == "qwen2moe";
     RETURN_IF_ERROR(bind.Vector(b("attn_q"), q_dim, &l.bq, !need_bias));
     RETURN_IF_ERROR(bind.Vector(b("attn_k"), kv_dim, &l.bk, !need_bias));
     RETURN_IF_ERROR(bind.Vector(b("attn_v"), kv_dim, &l.bv, !need_bias));
-    const bool need_norm = c.arch == "qwen3" || c.arch == "gemma3";
+    const bool need_norm = c.arch == "qwen3" || c.arch == "gemma3" || c.arch == "qwen3moe";
     RETURN_IF_ERROR(bind.Vector(n("attn_q_norm"), c.head_dim, &l.q_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("attn_k_norm"), c.head_dim, &l.k_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("ffn_norm"), c.n_embd, &l.ffn_norm));
-    if (IsPhi3GlmModelArch(c.arch)) {  // gate rows then up rows in ffn_up
+    if (c.moe.n_expert > 0) {
+      RETURN_IF_ERROR(BindMoeLayer(f, c.moe, c.n_embd, i, &l.moe));
+    } else if (IsPhi3GlmModelArch(c.arch)) {  // gate rows then up rows in ffn_up
       RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, 2 * static_cast<int64_t>(c.n_ff), &l.w_up));
       c.fused_ffn_up = true;
     } else {
       RETURN_IF_ERROR(bind.Matrix(n("ffn_gate"), c.n_embd, c.n_ff, &l.w_gate));
       RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, c.n_ff, &l.w_up));
     }
-    RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
+    if (c.moe.n_expert == 0) RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
     RETURN_IF_ERROR(bind.Vector(n("post_attention_norm"), c.n_embd, &l.attn_post_norm, !c.gemma));
     RETURN_IF_ERROR(bind.Vector(n("post_ffw_norm"), c.n_embd, &l.ffn_post_norm, !c.gemma));
     if (l.bq != nullptr || l.bqkv != nullptr) c.qkv_bias = true;

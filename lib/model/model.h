@@ -4,7 +4,8 @@
 // Model holds the architecture description (from GGUF metadata) and views of
 // the weights inside the memory-mapped file; nothing is copied. Supported
 // architectures: `llama` (Llama 2/3, TinyLlama, SmolLM, Mistral), `qwen2`
-// (q/k/v biases), `qwen3` (per-head q/k RMSNorm), `phi3` (fused QKV and
+// (q/k/v biases), `qwen3` (per-head q/k RMSNorm), mixtures of experts (`llama` with
+// experts = Mixtral, `qwen2moe`, `qwen3moe`: model/moe.h), `phi3` (fused QKV and
 // gate/up, sliding window, longrope factors),
 // `chatglm` (GLM-4: q/k/v biases, fused gate/up, partial rotary), `gemma2`
 // and `gemma3` (model/arch_gemma.h); GQA/MQA;
@@ -23,6 +24,7 @@
 
 #include "lib/formats/gguf.h"
 #include "lib/kernels/kernels.h"
+#include "lib/model/moe.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -73,6 +75,8 @@ struct ModelConfig {
   bool q_prescale = false;       // phi3: q scaled by 1/sqrt(head_dim) after RoPE, softmax scale 1
   bool fused_qkv = false;        // attn_qkv: q, k, v rows in one matrix
   bool fused_ffn_up = false;     // ffn_up: gate rows, then up rows (2 x n_ff)
+  // Mixtures of experts (model/moe.h): Mixtral (llama), qwen2moe, qwen3moe.
+  MoeConfig moe;
 };
 
 // Weights of one transformer block, viewed in the mapped file.
@@ -90,6 +94,7 @@ struct LayerWeights {
   WeightMatrix w_gate, w_up, w_down;
   const float* attn_post_norm = nullptr;  // Gemma
   const float* ffn_post_norm = nullptr;
+  MoeLayerWeights moe;  // when config().moe.n_expert > 0 (w_gate/w_up/w_down unset)
 };
 
 class Model {

@@ -85,8 +85,9 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   k_.resize(B * kv_dim);
   v_.resize(B * kv_dim);
   att_.resize(B * q_dim);
-  hb_.resize(B * c.n_ff);
-  hb2_.resize(B * c.n_ff);
+  const size_t ff = c.moe.n_expert > 0 ? 0 : static_cast<size_t>(c.n_ff);  // experts: model/moe
+  hb_.resize(B * ff);
+  hb2_.resize(B * ff);
   // The widest encoded activation row: F32 of the widest input.
   const size_t widest = std::max<size_t>({static_cast<size_t>(c.n_embd), q_dim, static_cast<size_t>(c.n_ff)});
   enc_.resize(B * widest * 4);
@@ -108,6 +109,12 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   tok_seq_.resize(B);
   tok_shared_.assign(B, kShared);
   tok_lo_.assign(B, 0);
+  if (c.moe.n_expert > 0) {
+    moe_ = std::make_unique<MoeFfn>(
+        c.moe, c.n_embd, max_batch_,
+        [this](const WeightMatrix& w, const float* x, int rows, float* y) { MatMulRows(w, x, rows, y); }, pfor_);
+    moe_out_.resize(B * c.n_embd);
+  }
 }
 
 Session::~Session() = default;
@@ -184,8 +191,8 @@ uint64_t Session::scratch_bytes() const {
   return 4 * (x_.size() + xb_.size() + q_.size() + k_.size() + v_.size() + att_.size() + hb_.size() +
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
               cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
-              rope_cos_swa_.size() + rope_sin_swa_.size()) +
-         enc_.size() + 2 * q16_.size();
+              rope_cos_swa_.size() + rope_sin_swa_.size() + moe_out_.size()) +
+         enc_.size() + 2 * q16_.size() + (moe_ ? moe_->scratch_bytes() : 0);
 }
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
@@ -520,6 +527,11 @@ void Session::FeedForwardBlock(int l, int n) {
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
   for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
+  if (moe_ != nullptr) {
+    moe_->Forward(L.moe, xb_.data(), n, moe_out_.data());
+    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = moe_out_[i] + x_[i];
+    return;
+  }
   if (c.fused_ffn_up) {
     // llama.cpp's LLM_FFN_SWIGLU: the product's first half is the gate.
     const size_t F = c.n_ff;

@@ -195,6 +195,9 @@ class Session {
   std::vector<float> qkv_, up2_;
   // Per cache cell, the position stored there (the sliding window's mask).
   std::vector<int32_t> cell_pos_;
+  // Mixtures of experts: their feed-forward block (null for dense models).
+  std::unique_ptr<MoeFfn> moe_;
+  std::vector<float> moe_out_;
 };
 
 }  // namespace llmtk

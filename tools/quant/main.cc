@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   random->add_option("OUTPUT", o.random_output, "output GGUF file")->required();
   random->add_option("--seed", ro.seed, "random seed")->capture_default_str();
   random->add_option("--layers", ro.layers, "override num_hidden_layers (same tensor shapes, smaller file)");
+  random->add_option("--experts", ro.experts,
+                     "mixtures of experts: keep only N experts, each of the config's shape (N >= experts used per token)");
   random->add_option("--vocab", ro.vocab, "copy the vocabulary of this GGUF (e.g. llama.cpp's ggml-vocab-llama-spm.gguf)");
   random->add_option("--type", o.random_type, "F32, F16, BF16 (or any quantization type)")->capture_default_str();
   CLI::App* bench = app.add_subcommand("bench-kernels", "in-memory throughput of each quantizer, scalar vs dispatched");
