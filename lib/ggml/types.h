@@ -192,9 +192,11 @@ struct BlockIQ1_M {
   uint8_t qs[kQK_K / 8];
   uint8_t qh[kQK_K / 16];
   uint8_t scales[kQK_K / 32];
+};
 // 8 blocks of 32: 64 grid indices' low bytes, their 9th bits (qh, one byte
 // per block), 8 free signs per 8 values, and two 4-bit scales per byte.
 struct BlockIQ3_S {
+  uint16_t d;
   uint8_t qs[kQK_K / 4];
   uint8_t qh[kQK_K / 32];
   uint8_t signs[kQK_K / 8];
