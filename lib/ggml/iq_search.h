@@ -108,6 +108,39 @@ struct IqGridSearch {
   }
 };
 
+// The sign step of the quantizers whose grids store 7 sign bits per 8
+// values (IQ2_XXS, IQ2_XS, IQ3_XXS): the 8 magnitudes of `x` go to `mag`,
+// and an odd count of negatives flips the value that costs least
+// (w * x^2, first of equals), as only even counts are stored. Returns the
+// 7 stored sign bits.
+inline uint8_t EvenSignMagnitudes(const float* x, const float* w, float* mag) {
+  int nflip = 0;
+  uint8_t sg = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (x[i] >= 0) {
+      mag[i] = x[i];
+    } else {
+      mag[i] = -x[i];
+      ++nflip;
+      sg = static_cast<uint8_t>(sg | (1 << i));
+    }
+  }
+  if (nflip % 2) {
+    int imin = 0;
+    float min = w[0] * x[0] * x[0];
+    for (int i = 1; i < 8; ++i) {
+      const float ax = w[i] * x[i] * x[i];
+      if (ax < min) {
+        min = ax;
+        imin = i;
+      }
+    }
+    mag[imin] = -mag[imin];
+    sg = static_cast<uint8_t>(sg ^ (1 << imin));
+  }
+  return sg & 127;
+}
+
 }  // namespace llmtk::quant_kernels
 
 #endif  // LLMTK_LIB_GGML_IQ_SEARCH_H_

@@ -65,34 +65,8 @@ void QuantizeIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t n, const float* qu
       const float* qw = quant_weights + kQK_K * ibl + 32 * ib;
       for (int i = 0; i < 32; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
       for (int i = 0; i < 32; ++i) waux[i] = std::sqrt(weight[i]);
-      // Magnitudes to the grid, signs apart; an odd count of negatives
-      // flips the value that costs least, as only even counts are stored.
       for (int k = 0; k < 4; ++k) {
-        int nflip = 0;
-        uint8_t sg = 0;
-        for (int i = 0; i < 8; ++i) {
-          if (xb[8 * k + i] >= 0) {
-            xval[8 * k + i] = xb[8 * k + i];
-          } else {
-            xval[8 * k + i] = -xb[8 * k + i];
-            ++nflip;
-            sg = static_cast<uint8_t>(sg | (1 << i));
-          }
-        }
-        if (nflip % 2) {
-          int imin = 0;
-          float min = weight[8 * k + imin] * xb[8 * k + imin] * xb[8 * k + imin];
-          for (int i = 1; i < 8; ++i) {
-            const float ax = weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i];
-            if (ax < min) {
-              min = ax;
-              imin = i;
-            }
-          }
-          xval[8 * k + imin] = -xval[8 * k + imin];
-          sg = static_cast<uint8_t>(sg ^ (1 << imin));
-        }
-        block_signs[k] = sg & 127;
+        block_signs[k] = EvenSignMagnitudes(xb + 8 * k, weight + 8 * k, xval + 8 * k);
       }
       float max = xval[0];
       for (int i = 1; i < 32; ++i) max = std::max(max, xval[i]);
