@@ -154,8 +154,8 @@ TEST(TokenizerTest, HeapMergeLoopMatchesReference) {
     size_t checked = 0;
     for (const std::string& t : Texts()) {
       std::vector<uint32_t> fast, ref;
-      (*tok)->model().EncodeWord(t, &fast);
-      (*tok)->model().EncodeWordReference(t, &ref);
+      (*tok)->bpe()->EncodeWord(t, &fast);
+      (*tok)->bpe()->EncodeWordReference(t, &ref);
       ASSERT_EQ(fast, ref) << file << ": " << t.substr(0, 60);
       checked += t.size() > 100;
     }

@@ -89,6 +89,17 @@ std::optional<uint32_t> BpeModel::Find(std::string_view symbol) const {
   return it->second;
 }
 
+std::optional<uint32_t> BpeModel::TokenToId(std::string_view token) const {
+  if (!options_.byte_level) return Find(token);
+  std::string bytes;
+  if (!ByteLevelToBytes(token, &bytes)) {
+    std::string marked(1, '\xFF');  // how Build keeps non-alphabet entries
+    marked.append(token);
+    return Find(marked);
+  }
+  return Find(bytes);
+}
+
 void BpeModel::InitialSymbols(std::string_view word, std::vector<uint32_t>* syms) const {
   syms->clear();
   bool prev_unk = false;

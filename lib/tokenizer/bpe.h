@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "lib/base/status.h"
 #include "lib/tokenizer/byte_level.h"
+#include "lib/tokenizer/model.h"
 
 namespace llmtk {
 
@@ -40,7 +41,7 @@ struct BpeOptions {
   std::optional<uint32_t> unk_id;
 };
 
-class BpeModel {
+class BpeModel : public TokenModel {
  public:
   // `tokens[id]` is the token string as the vocabulary spells it. Merges
   // name ids; each merged string must be in the vocabulary (DataLoss
@@ -51,19 +52,23 @@ class BpeModel {
 
   // Appends the ids of one pre-tokenized word (raw bytes in byte-level mode,
   // else UTF-8 text).
-  void EncodeWord(std::string_view word, std::vector<uint32_t>* out) const;
+  void EncodeWord(std::string_view word, std::vector<uint32_t>* out) const override;
   // The same without the cache, with the plain O(n^2) merge loop: the
   // reference the heap-based loop is tested against.
   void EncodeWordReference(std::string_view word, std::vector<uint32_t>* out) const;
 
-  size_t size() const { return symbols_.size(); }
+  std::string_view type() const override { return "BPE"; }
+  size_t size() const override { return symbols_.size(); }
   // The model-level string of a token: raw bytes in byte-level mode.
   const std::string& symbol(uint32_t id) const { return symbols_[id]; }
   std::optional<uint32_t> Find(std::string_view symbol) const;
   const BpeOptions& options() const { return options_; }
-  size_t merges() const { return merge_map_.size(); }
+  size_t merges() const override { return merge_map_.size(); }
+  // A token as the vocabulary spells it (byte-level strings mapped back to
+  // the bytes they stand for).
+  std::optional<uint32_t> TokenToId(std::string_view token) const override;
   // Id of the <0xXX> token for byte b, or -1.
-  int64_t byte_token(uint8_t b) const { return byte_tokens_[b]; }
+  int64_t byte_token(uint8_t b) const override { return byte_tokens_[b]; }
 
  private:
   struct MergeInfo {

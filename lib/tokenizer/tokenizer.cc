@@ -85,7 +85,7 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
   } else {
     parts_.added.Split(text, &segments, parse_special);
   }
-  const BpeModel& model = *parts_.model;
+  const TokenModel& model = *parts_.model;
   for (const Segment& seg : segments) {
     if (seg.id >= 0) {
       ids->push_back(static_cast<uint32_t>(seg.id));
@@ -131,16 +131,7 @@ absl::StatusOr<std::string> Tokenizer::Decode(std::span<const uint32_t> ids, boo
 std::optional<uint32_t> Tokenizer::TokenToId(std::string_view token) const {
   for (const AddedToken& t : parts_.added.tokens())
     if (t.content == token) return t.id;
-  if (parts_.model->options().byte_level) {
-    std::string bytes;
-    if (!ByteLevelToBytes(token, &bytes)) {
-      std::string marked(1, '\xFF');  // how BpeModel keeps non-alphabet entries
-      marked.append(token);
-      return parts_.model->Find(marked);
-    }
-    return parts_.model->Find(bytes);
-  }
-  return parts_.model->Find(token);
+  return parts_.model->TokenToId(token);
 }
 
 std::string_view Tokenizer::IdToToken(uint32_t id) const {

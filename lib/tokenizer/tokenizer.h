@@ -31,6 +31,7 @@
 #include "lib/tokenizer/added.h"
 #include "lib/tokenizer/bpe.h"
 #include "lib/tokenizer/decode.h"
+#include "lib/tokenizer/model.h"
 #include "lib/tokenizer/normalize.h"
 
 namespace llmtk {
@@ -49,7 +50,7 @@ struct TokenizerParts {
   std::string source;       // file name, for messages
   std::string format;       // "tokenizer.json" or "gguf"
   std::string description;  // e.g. "BPE, byte-level" or "gguf gpt2 (pre: llama-bpe)"
-  std::unique_ptr<BpeModel> model;
+  std::unique_ptr<TokenModel> model;
   std::vector<std::string> token_text;  // per model id, as the vocabulary spells it
   AddedVocabulary added;
   Normalizer normalizer;
@@ -100,7 +101,9 @@ class Tokenizer {
   bool IsSpecial(uint32_t id) const;
   bool IsByteFallback(uint32_t id) const;
   const TokenizerParts& parts() const { return parts_; }
-  const BpeModel& model() const { return *parts_.model; }
+  const TokenModel& model() const { return *parts_.model; }
+  // The model as BPE, or null for other model types.
+  const BpeModel* bpe() const { return dynamic_cast<const BpeModel*>(parts_.model.get()); }
 
  private:
   TokenizerParts parts_;
