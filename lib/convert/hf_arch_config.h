@@ -49,6 +49,16 @@ struct HfConfig {
   // written: "<experts>x<shared + one expert's parameters>" (set by
   // MoeCountParams, convert/hf_moe.h).
   std::string moe_size_label;
+  // DeepSeek-V2 (deepseek2, convert/hf_deepseek2.h): dense blocks first,
+  // shared experts n_expert_shared x n_ff_exp wide, multi-head latent
+  // attention (q_lora_rank 0: no q compression), routing and YaRN keys.
+  int64_t n_dense_lead = 0, n_expert_shared = 0, q_lora_rank = 0, kv_lora_rank = 0;
+  int64_t qk_nope = 0, qk_rope = 0, v_head_dim = 0;
+  double expert_weights_scale = 1.0;
+  bool expert_weights_norm = false;
+  int expert_gating = 1;  // 1 softmax, 2 sigmoid (gguf-py's ExpertGatingFuncType)
+  int64_t yarn_orig_ctx = 0;
+  double yarn_log_mul = 0;
 };
 
 }  // namespace llmtk

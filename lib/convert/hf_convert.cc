@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/convert/gemma_convert.h"
+#include "lib/convert/hf_deepseek2.h"
 #include "lib/convert/hf_moe.h"
 #include "lib/convert/hf_tokenizer.h"
 #include "lib/formats/hf_config.h"
@@ -53,13 +54,15 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
     cfg.arch = "qwen2moe";
   } else if (arch == "Qwen3MoeForCausalLM") {
     cfg.arch = "qwen3moe";
+  } else if (arch == "DeepseekV2ForCausalLM") {
+    cfg.arch = "deepseek2";
   } else if (IsPhi3GlmHfArch(arch)) {
     return ReadPhi3GlmConfig(c, arch, path);
   } else {
     return absl::UnimplementedError(absl::StrCat(path, ": architecture ", ToAbsl(arch),
                                                  " is not supported (supported: LlamaForCausalLM, "
                                                  "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, "
-                                                 "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Phi3ForCausalLM, "
+                                                 "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV2ForCausalLM, Phi3ForCausalLM, "
                                                  "GlmForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
                                                  "Gemma3ForConditionalGeneration)"));
   }
@@ -125,6 +128,7 @@ absl::StatusOr<HfConfig> ReadHfConfig(const std::string& path) {
                                                    "' is not supported (linear, yarn and llama3 are)"));
     }
   }
+  if (cfg.arch == "deepseek2") RETURN_IF_ERROR(ReadDeepseek2HfConfig(c, path, &cfg));
   return cfg;
 }
 
@@ -157,6 +161,9 @@ std::optional<std::string> MapName(const std::string& n, const HfConfig& cfg) {
       {"mlp.gate_up_proj.weight", "ffn_up.weight"},      // phi3, glm
   };
   if (std::strcmp(rest, "self_attn.rotary_emb.inv_freq") == 0) return std::string();
+  if (cfg.arch == "deepseek2") {
+    if (auto m = Deepseek2BlockTensorName(rest)) return absl::StrCat("blk.", layer, ".", *m);
+  }
   if (auto m = MoeBlockTensorName(cfg, rest)) return absl::StrCat("blk.", layer, ".", *m);
   if (IsGemmaArch(cfg.arch)) {
     if (auto g = GemmaBlockTensorName(rest)) return absl::StrCat("blk.", layer, ".", ToAbsl(*g));
@@ -279,6 +286,7 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
     return;
   }
   if (IsPhi3GlmArch(cfg)) return AddPhi3GlmArchKeys(cfg, md);
+  if (a == "deepseek2") return AddDeepseek2ArchKeys(cfg, md);
   u32(K::kBlockCount, cfg.n_layer);
   if (cfg.has_ctx) u32(K::kContextLength, cfg.n_ctx);
   u32(K::kEmbeddingLength, cfg.n_embd);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/convert/hf_convert.h"
+#include "lib/convert/hf_deepseek2.h"
 #include "lib/convert/hf_moe.h"
 #include "lib/convert/hf_phi3_glm.h"
 #include "lib/formats/gguf.h"
@@ -54,6 +55,12 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
                                                      " experts ", o.config, " uses per token"));
     cfg.n_expert = o.experts;
   }
+  // llama.cpp c392e50 takes a deepseek2 file for V2-Lite (q without
+  // compression) by its 27 layers, and any other count for full V2 (q_lora).
+  if (cfg.arch == "deepseek2" && (cfg.q_lora_rank == 0) != (cfg.n_layer == 27))
+    return absl::InvalidArgumentError(absl::StrCat(
+        o.config, cfg.q_lora_rank == 0 ? " has no q_lora_rank, so it needs 27 layers (not " : " has q_lora_rank, so it "
+        "cannot have 27 layers (", cfg.n_layer, "): llama.cpp c392e50 tells DeepSeek-V2-Lite by its 27 layers"));
   ModelSource src;
   src.name = o.config;
   src.from_converter = true;
@@ -101,6 +108,15 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
   }
   specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
   if (!cfg.tied) specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+  if (cfg.arch == "deepseek2") {  // multi-head latent attention, dense blocks first
+    specs.clear();
+    specs.push_back({"token_embd.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+    for (int64_t l = 0; l < cfg.n_layer; ++l)
+      for (ArchTensorSpec& s : Deepseek2BlockTensorSpecs(cfg, l))
+        specs.push_back({s.name, s.dims, s.norm ? 0.1f : 0.02f, s.norm});
+    specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
+    specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
+  }
   if (IsPhi3GlmArch(cfg)) {  // other tensors (fused q/k/v, gate/up): their own list
     specs.clear();
     for (ArchTensorSpec& s : Phi3GlmTensorSpecs(cfg)) specs.push_back({s.name, s.dims, s.norm ? 0.1f : 0.02f, s.norm});

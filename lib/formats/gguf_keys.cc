@@ -79,8 +79,14 @@ constexpr std::string_view kArchKeySuffixes[] = {
     "attn_logit_softcapping",
     "final_logit_softcapping",
     "rope.freq_base_swa",
+    "leading_dense_block_count",
+    "expert_shared_count",
+    "expert_weights_scale",
+    "expert_weights_norm",
+    "expert_gating_func",
+    "rope.scaling.yarn_log_multiplier",
 };
-static_assert(std::size(kArchKeySuffixes) == static_cast<size_t>(GgufArchKey::kRopeFreqBaseSwa) + 1);
+static_assert(std::size(kArchKeySuffixes) == static_cast<size_t>(GgufArchKey::kRopeScalingYarnLogMultiplier) + 1);
 
 }  // namespace
 

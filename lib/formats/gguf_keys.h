@@ -97,6 +97,15 @@ enum class GgufArchKey {
   kAttnLogitSoftcapping,
   kFinalLogitSoftcapping,
   kRopeFreqBaseSwa,
+  // DeepSeek-V2 (deepseek2): dense blocks before the sparse ones, shared
+  // experts, the routed weights' scale and renormalisation, the gating
+  // function (1 softmax, 2 sigmoid), YaRN's attention-scale multiplier.
+  kLeadingDenseBlockCount,
+  kExpertSharedCount,
+  kExpertWeightsScale,
+  kExpertWeightsNorm,
+  kExpertGatingFunc,
+  kRopeScalingYarnLogMultiplier,
 };
 
 // The key's name for architecture `arch`, e.g. "llama.context_length".

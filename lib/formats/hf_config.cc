@@ -111,6 +111,12 @@ constexpr Field kFields[] = {
     {"qk_nope_head_dim", &HfConfigJson::qk_nope_head_dim},
     {"qk_rope_head_dim", &HfConfigJson::qk_rope_head_dim},
     {"v_head_dim", &HfConfigJson::v_head_dim},
+    {"routed_scaling_factor", &HfConfigJson::routed_scaling_factor},
+    {"norm_topk_prob", &HfConfigJson::norm_topk_prob},
+    {"scoring_func", &HfConfigJson::scoring_func},
+    {"n_group", &HfConfigJson::n_group},
+    {"topk_group", &HfConfigJson::topk_group},
+    {"topk_method", &HfConfigJson::topk_method},
     {"partial_rotary_factor", &HfConfigJson::partial_rotary_factor},
     {"seq_length", &HfConfigJson::seq_length},
     {"multi_query_group_num", &HfConfigJson::multi_query_group_num},
@@ -137,6 +143,8 @@ HfConfigJson FromObject(simdjson::dom::object obj, bool nested) {
     c.rope_scaling.high_freq_factor = Member(rs, "high_freq_factor");
     c.rope_scaling.long_factor = Member(rs, "long_factor");
     c.rope_scaling.short_factor = Member(rs, "short_factor");
+    c.rope_scaling.mscale_all_dim = Member(rs, "mscale_all_dim");
+    c.rope_scaling.original_max_position_embeddings = Member(rs, "original_max_position_embeddings");
   }
   simdjson::dom::object text;
   if (!nested && obj["text_config"].get_object().get(text) == simdjson::SUCCESS) {

@@ -61,6 +61,7 @@ struct HfRopeScalingJson {
   HfConfigValue rope_type, type;  // newer files say rope_type, older ones type
   HfConfigValue factor, low_freq_factor, high_freq_factor;
   HfConfigValue long_factor, short_factor;  // Phi-3's su/longrope: arrays of numbers
+  HfConfigValue mscale_all_dim, original_max_position_embeddings;  // DeepSeek's YaRN
 };
 
 struct HfConfigJson {
@@ -101,6 +102,8 @@ struct HfConfigJson {
 
   // DeepSeek multi-head latent attention.
   HfConfigValue q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
+  // DeepSeek routing.
+  HfConfigValue routed_scaling_factor, norm_topk_prob, scoring_func, n_group, topk_group, topk_method;
 
   // Partial rotary (GLM, Phi) and ChatGLM's own names for the shape keys.
   HfConfigValue partial_rotary_factor;

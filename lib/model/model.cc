@@ -142,11 +142,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     return absl::DataLossError(absl::StrCat(f.name(), ": not a model file: '",
                                             ToAbsl(GgufKeyName(GgufKey::kGeneralArchitecture)), "' is missing"));
   c.arch = std::string(*arch);
+  const bool deepseek2 = c.arch == "deepseek2";
   if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "qwen3" && c.arch != "qwen2moe" && c.arch != "qwen3moe" &&
-      !IsPhi3GlmModelArch(c.arch) && !IsGemmaModelArch(c.arch))
+      !deepseek2 && !IsPhi3GlmModelArch(c.arch) && !IsGemmaModelArch(c.arch))
     return absl::UnimplementedError(absl::StrCat(f.name(), ": architecture '", c.arch,
                                                  "' is not supported (supported: llama, qwen2, qwen3, qwen2moe, qwen3moe, "
-                                                 "phi3, chatglm, gemma2, gemma3)"));
+                                                 "deepseek2, phi3, chatglm, gemma2, gemma3)"));
   if (auto name = f.GetString(GgufKeyName(GgufKey::kGeneralName)); name.ok()) c.name = std::string(*name);
   const Meta meta(f, c.arch);
   ASSIGN_OR_RETURN(c.n_layer, meta.RequiredInt(GgufArchKey::kBlockCount));
@@ -160,10 +161,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     return absl::DataLossError(absl::StrFormat("%s: inconsistent heads: embedding %d, heads %d, kv heads %d",
                                                f.name(), c.n_embd, c.n_head, c.n_head_kv));
   ASSIGN_OR_RETURN(c.head_dim, meta.OptionalInt(GgufArchKey::kAttentionKeyLength, c.n_embd / c.n_head));
-  ASSIGN_OR_RETURN(int vdim, meta.OptionalInt(GgufArchKey::kAttentionValueLength, c.head_dim));
-  if (vdim != c.head_dim)
+  ASSIGN_OR_RETURN(c.head_dim_v, meta.OptionalInt(GgufArchKey::kAttentionValueLength, c.head_dim));
+  if (c.head_dim_v != c.head_dim && !deepseek2)
     return absl::UnimplementedError(absl::StrCat(f.name(), ": key length ", c.head_dim,
-                                                 " differs from value length ", vdim));
+                                                 " differs from value length ", c.head_dim_v));
   ASSIGN_OR_RETURN(c.rms_eps, meta.OptionalFloat(GgufArchKey::kAttentionLayerNormRmsEpsilon, 1e-5f));
   ASSIGN_OR_RETURN(c.n_rot, meta.OptionalInt(GgufArchKey::kRopeDimensionCount, c.head_dim));
   if (c.n_rot > c.head_dim || c.n_rot % 2 != 0)
@@ -171,7 +172,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
                                                ToAbsl(GgufArchKeySuffix(GgufArchKey::kRopeDimensionCount)), c.n_rot,
                                                c.head_dim));
   ASSIGN_OR_RETURN(c.rope_base, meta.OptionalFloat(GgufArchKey::kRopeFreqBase, 10000.f));
-  c.rope_layout = c.arch == "llama" || c.arch == "chatglm" ? RopeLayout::kNormal : RopeLayout::kNeox;
+  c.rope_layout = c.arch == "llama" || c.arch == "chatglm" || deepseek2 ? RopeLayout::kNormal : RopeLayout::kNeox;
   // llama.cpp applies both whatever the scaling type.
   ASSIGN_OR_RETURN(c.rope_attn_factor, meta.OptionalFloat(GgufArchKey::kRopeScalingAttnFactor, 1.f));
   ASSIGN_OR_RETURN(c.n_ctx_orig, meta.OptionalInt(GgufArchKey::kRopeScalingOriginalContextLength, c.n_ctx_train));
@@ -198,6 +199,14 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   } else if (scaling != "none") {
     return absl::UnimplementedError(absl::StrCat(f.name(), ": rope scaling type '", scaling, "' is not supported"));
   }
+  if (deepseek2) {
+    ASSIGN_OR_RETURN(c.mla, ReadMlaConfig(f, c.n_layer, c.head_dim, c.n_rot));
+    c.rope_offset = c.mla.n_nope;
+    // llama.cpp's graph: the softmax scale from the file's attn_factor, RoPE
+    // with its own (cparams' yarn_attn_factor is rope.scaling.attn_factor).
+    c.kq_scale = Deepseek2KqScale(c.rope_attn_factor, c.mla.yarn_log_mul, c.rope_freq_scale, c.head_dim);
+    c.rope_attn_factor = Deepseek2RopeAttnFactor(c.rope_freq_scale);
+  }
   if (IsGemmaModelArch(c.arch)) {
     ASSIGN_OR_RETURN(GemmaConfig g, LoadGemmaConfig(f, c.arch, c.n_layer, c.n_embd, c.n_head, c.head_dim,
                                                     c.rope_base, c.rope_freq_scale));
@@ -221,7 +230,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
   RETURN_IF_ERROR(bind.Vector("output_norm.weight", c.n_embd, &m->output_norm_));
   // gemma2's graph always multiplies by the embedding, whatever else the file holds.
   if (c.arch != "gemma2")
-    RETURN_IF_ERROR(bind.Matrix("output.weight", c.n_embd, c.n_vocab, &m->output_, /*optional=*/true));
+    RETURN_IF_ERROR(bind.Matrix("output.weight", c.n_embd, c.n_vocab, &m->output_, /*optional=*/!deepseek2));
   if (m->output_.data == nullptr) {
     c.tied_output = true;
     m->output_ = m->token_embd_;
@@ -244,7 +253,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     // phi3 and chatglm files may fuse q, k, v (llama.cpp prefers the fused
     // matrix when present).
     const bool fused = IsPhi3GlmModelArch(c.arch) && f.FindTensor(n("attn_qkv")) != nullptr;
-    if (fused) {
+    if (deepseek2) {
+      RETURN_IF_ERROR(BindMlaLayer(f, c.mla, c.n_embd, c.n_head, c.head_dim_v, i, &l.mla));
+    } else if (fused) {
       RETURN_IF_ERROR(bind.Matrix(n("attn_qkv"), c.n_embd, q_dim + 2 * kv_dim, &l.wqkv));
       RETURN_IF_ERROR(bind.Vector(b("attn_qkv"), q_dim + 2 * kv_dim, &l.bqkv, /*optional=*/true));
       c.fused_qkv = true;
@@ -253,7 +264,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
       RETURN_IF_ERROR(bind.Matrix(n("attn_k"), c.n_embd, kv_dim, &l.wk));
       RETURN_IF_ERROR(bind.Matrix(n("attn_v"), c.n_embd, kv_dim, &l.wv));
     }
-    RETURN_IF_ERROR(bind.Matrix(n("attn_output"), q_dim, c.n_embd, &l.wo));
+    RETURN_IF_ERROR(bind.Matrix(n("attn_output"), static_cast<int64_t>(c.n_head) * c.head_dim_v, c.n_embd, &l.wo));
     const bool need_bias = c.arch == "qwen2" || c.arch == "qwen2moe";
     RETURN_IF_ERROR(bind.Vector(b("attn_q"), q_dim, &l.bq, !need_bias));
     RETURN_IF_ERROR(bind.Vector(b("attn_k"), kv_dim, &l.bk, !need_bias));
@@ -262,7 +273,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     RETURN_IF_ERROR(bind.Vector(n("attn_q_norm"), c.head_dim, &l.q_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("attn_k_norm"), c.head_dim, &l.k_norm, !need_norm));
     RETURN_IF_ERROR(bind.Vector(n("ffn_norm"), c.n_embd, &l.ffn_norm));
-    if (c.moe.n_expert > 0) {
+    if (c.moe.is_sparse(i)) {
       RETURN_IF_ERROR(BindMoeLayer(f, c.moe, c.n_embd, i, &l.moe));
     } else if (IsPhi3GlmModelArch(c.arch)) {  // gate rows then up rows in ffn_up
       RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, 2 * static_cast<int64_t>(c.n_ff), &l.w_up));
@@ -271,7 +282,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
       RETURN_IF_ERROR(bind.Matrix(n("ffn_gate"), c.n_embd, c.n_ff, &l.w_gate));
       RETURN_IF_ERROR(bind.Matrix(n("ffn_up"), c.n_embd, c.n_ff, &l.w_up));
     }
-    if (c.moe.n_expert == 0) RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
+    if (!c.moe.is_sparse(i)) RETURN_IF_ERROR(bind.Matrix(n("ffn_down"), c.n_ff, c.n_embd, &l.w_down));
     RETURN_IF_ERROR(bind.Vector(n("post_attention_norm"), c.n_embd, &l.attn_post_norm, !c.gemma));
     RETURN_IF_ERROR(bind.Vector(n("post_ffw_norm"), c.n_embd, &l.ffn_post_norm, !c.gemma));
     if (l.bq != nullptr || l.bqkv != nullptr) c.qkv_bias = true;

@@ -24,6 +24,7 @@
 
 #include "lib/formats/gguf.h"
 #include "lib/kernels/kernels.h"
+#include "lib/model/arch_deepseek2.h"
 #include "lib/model/moe.h"
 #include "lib/base/status.h"
 
@@ -38,7 +39,8 @@ struct ModelConfig {
   int n_embd = 0;
   int n_head = 0;
   int n_head_kv = 0;
-  int head_dim = 0;  // key/value length per head
+  int head_dim = 0;    // key length per head
+  int head_dim_v = 0;  // value length per head (deepseek2: differs from head_dim)
   int n_ff = 0;
   int n_vocab = 0;
   int n_ctx_train = 0;
@@ -75,8 +77,14 @@ struct ModelConfig {
   bool q_prescale = false;       // phi3: q scaled by 1/sqrt(head_dim) after RoPE, softmax scale 1
   bool fused_qkv = false;        // attn_qkv: q, k, v rows in one matrix
   bool fused_ffn_up = false;     // ffn_up: gate rows, then up rows (2 x n_ff)
-  // Mixtures of experts (model/moe.h): Mixtral (llama), qwen2moe, qwen3moe.
+  // Mixtures of experts (model/moe.h): Mixtral (llama), qwen2moe, qwen3moe, deepseek2.
   MoeConfig moe;
+  // deepseek2 (model/arch_deepseek2.h): q/k/v from compressed projections;
+  // RoPE rotates each head's last n_rot dims (rope_offset = dims before
+  // them); the softmax scale is kq_scale (0: 1/sqrt(head_dim)).
+  MlaConfig mla;
+  int rope_offset = 0;
+  float kq_scale = 0.f;
 };
 
 // Weights of one transformer block, viewed in the mapped file.
@@ -94,7 +102,8 @@ struct LayerWeights {
   WeightMatrix w_gate, w_up, w_down;
   const float* attn_post_norm = nullptr;  // Gemma
   const float* ffn_post_norm = nullptr;
-  MoeLayerWeights moe;  // when config().moe.n_expert > 0 (w_gate/w_up/w_down unset)
+  MoeLayerWeights moe;  // a sparse block (w_gate/w_up/w_down unset): moe.gate_inp set
+  MlaLayerWeights mla;  // deepseek2 (wq/wk/wv unset)
 };
 
 class Model {

@@ -66,6 +66,41 @@ void TopK(const float* p, int n, int k, int32_t* idx, std::vector<int32_t>* tmp)
   std::copy(d, d + k, idx);
 }
 
+// deepseek2's keys, as c392e50's loader reads them: the dense lead, the
+// experts' width, the shared count and the weights' scale are required.
+absl::Status ReadDeepseek2MoeKeys(const GgufFile& f, MoeConfig* c) {
+  const std::string arch = "deepseek2";
+  auto required_u32 = [&](GgufArchKey k, int* out) -> absl::Status {
+    const std::string key = GgufKeyName(k, arch);
+    if (!f.Has(key)) return absl::DataLossError(absl::StrCat(f.name(), ": required key '", key, "' is missing"));
+    ASSIGN_OR_RETURN(uint32_t v, f.GetU32(key));
+    if (v > (1u << 30)) return absl::DataLossError(absl::StrCat(f.name(), ": key '", key, "' has implausible value ", v));
+    *out = static_cast<int>(v);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(required_u32(GgufArchKey::kLeadingDenseBlockCount, &c->n_dense_lead));
+  RETURN_IF_ERROR(required_u32(GgufArchKey::kExpertFeedForwardLength, &c->n_ff_exp));
+  int shared = 0;
+  RETURN_IF_ERROR(required_u32(GgufArchKey::kExpertSharedCount, &shared));
+  c->n_ff_shexp = shared * c->n_ff_exp;
+  const std::string scale = GgufKeyName(GgufArchKey::kExpertWeightsScale, arch);
+  if (!f.Has(scale)) return absl::DataLossError(absl::StrCat(f.name(), ": required key '", scale, "' is missing"));
+  ASSIGN_OR_RETURN(c->weights_scale, f.GetF32(scale));
+  c->scale_weights = true;
+  if (const std::string norm = GgufKeyName(GgufArchKey::kExpertWeightsNorm, arch); f.Has(norm)) {
+    ASSIGN_OR_RETURN(c->norm_weights, f.GetBool(norm));
+  }
+  if (const std::string gating = GgufKeyName(GgufArchKey::kExpertGatingFunc, arch); f.Has(gating)) {
+    ASSIGN_OR_RETURN(uint32_t g, f.GetU32(gating));
+    // 0 (none): files from before the key, softmax as llama.cpp assumes.
+    if (g > 2)
+      return absl::DataLossError(absl::StrCat(f.name(), ": key '", gating, "' is ", g,
+                                              "; expected 1 (softmax) or 2 (sigmoid)"));
+    c->sigmoid = g == 2;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<MoeConfig> ReadMoeConfig(const GgufFile& f, const std::string& arch, int n_ff) {
@@ -80,7 +115,8 @@ absl::StatusOr<MoeConfig> ReadMoeConfig(const GgufFile& f, const std::string& ar
   };
   RETURN_IF_ERROR(read(GgufArchKey::kExpertCount, &c.n_expert));
   RETURN_IF_ERROR(read(GgufArchKey::kExpertUsedCount, &c.n_expert_used));
-  const bool needs = arch == "qwen2moe" || arch == "qwen3moe";
+  const bool deepseek = arch == "deepseek2";
+  const bool needs = arch == "qwen2moe" || arch == "qwen3moe" || deepseek;
   const std::string count_key = GgufKeyName(GgufArchKey::kExpertCount, arch);
   const std::string used_key = GgufKeyName(GgufArchKey::kExpertUsedCount, arch);
   if (c.n_expert == 0) {
@@ -103,12 +139,15 @@ absl::StatusOr<MoeConfig> ReadMoeConfig(const GgufFile& f, const std::string& ar
   }
   if (arch == "qwen2moe") {
     c.n_ff_shexp = n_ff;
+    c.shexp_gate = true;
     RETURN_IF_ERROR(read(GgufArchKey::kExpertSharedFeedForwardLength, &c.n_ff_shexp));
   }
+  if (deepseek) RETURN_IF_ERROR(ReadDeepseek2MoeKeys(f, &c));
   if (c.n_ff_exp <= 0)
     return absl::DataLossError(absl::StrCat(f.name(), ": the experts' feed-forward length is 0"));
-  // Mixtral's and Qwen3-MoE's graphs renormalise the top k; Qwen2-MoE's not.
-  c.norm_weights = arch != "qwen2moe";
+  // Mixtral's and Qwen3-MoE's graphs renormalise the top k; Qwen2-MoE's
+  // not; DeepSeek-V2's as its key says.
+  if (!deepseek) c.norm_weights = arch != "qwen2moe";
   return c;
 }
 
@@ -119,9 +158,14 @@ absl::Status BindMoeLayer(const GgufFile& f, const MoeConfig& c, int n_embd, int
   RETURN_IF_ERROR(Bind(f, n("ffn_gate_exps"), {E, F, X}, &w->gate_exps));
   RETURN_IF_ERROR(Bind(f, n("ffn_up_exps"), {E, F, X}, &w->up_exps));
   RETURN_IF_ERROR(Bind(f, n("ffn_down_exps"), {F, E, X}, &w->down_exps));
+  if (const GgufTensor* b = f.FindTensor(absl::StrCat("blk.", layer, ".exp_probs_b.bias")); b != nullptr) {
+    if (b->n_elements != X || b->type != GgmlType::kF32)
+      return BadShape(f, *b, absl::StrCat("[", X, "] of f32"));
+    w->exp_probs_b = reinterpret_cast<const float*>(b->data);
+  }
   if (c.n_ff_shexp > 0) {
     const int64_t S = c.n_ff_shexp;
-    RETURN_IF_ERROR(Bind(f, n("ffn_gate_inp_shexp"), {E}, &w->gate_inp_shexp));
+    if (c.shexp_gate) RETURN_IF_ERROR(Bind(f, n("ffn_gate_inp_shexp"), {E}, &w->gate_inp_shexp));
     RETURN_IF_ERROR(Bind(f, n("ffn_gate_shexp"), {E, S}, &w->gate_shexp));
     RETURN_IF_ERROR(Bind(f, n("ffn_up_shexp"), {E, S}, &w->up_shexp));
     RETURN_IF_ERROR(Bind(f, n("ffn_down_shexp"), {S, E}, &w->down_shexp));
@@ -208,11 +252,22 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
   for (auto& v : by_expert_) v.clear();
   for (int t = 0; t < n; ++t) {
     float* p = &logits_[static_cast<size_t>(t) * X];
-    const float mx = ScaleMax(p, X, 1.0f);
-    const double sum = SoftmaxExpTail(p, X, mx);
-    ScaleRound(p, X, static_cast<float>(1.0 / sum), false);
+    if (c_.sigmoid) {
+      for (int e = 0; e < X; ++e) p[e] = 1.0f / (1.0f + std::exp(-p[e]));  // ggml_sigmoid
+    } else {
+      const float mx = ScaleMax(p, X, 1.0f);
+      const double sum = SoftmaxExpTail(p, X, mx);
+      ScaleRound(p, X, static_cast<float>(1.0 / sum), false);
+    }
     int32_t* sel = &selected_[static_cast<size_t>(t) * K];
-    TopK(p, X, K, sel, &order);
+    if (w.exp_probs_b != nullptr) {
+      // The bias picks the experts; the weights stay the unbiased probs.
+      biased_.resize(X);
+      for (int e = 0; e < X; ++e) biased_[e] = p[e] + w.exp_probs_b[e];
+      TopK(biased_.data(), X, K, sel, &order);
+    } else {
+      TopK(p, X, K, sel, &order);
+    }
     float* wt = &weights_[static_cast<size_t>(t) * K];
     for (int i = 0; i < K; ++i) wt[i] = p[sel[i]];
     if (c_.norm_weights) {
@@ -222,6 +277,8 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
       const float fs = static_cast<float>(s);
       for (int i = 0; i < K; ++i) wt[i] = wt[i] / fs;
     }
+    if (c_.scale_weights)
+      for (int i = 0; i < K; ++i) wt[i] = wt[i] * c_.weights_scale;
     for (int i = 0; i < K; ++i) by_expert_[sel[i]].push_back(t * K + i);
   }
   // gate and up: each token's row encoded once, every selected expert's
@@ -258,10 +315,10 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
     }
   }
   if (c_.n_ff_shexp == 0) return;
-  // Qwen2-MoE's shared expert: a dense SwiGLU FFN scaled by
+  // The shared expert: a dense SwiGLU FFN, for Qwen2-MoE scaled by
   // sigmoid(g) = silu(g) / g, as c392e50's graph writes it.
   const int S = c_.n_ff_shexp;
-  {
+  if (c_.shexp_gate) {
     // One weight row: tinyBLAS declines it (rows not a multiple of 4), so
     // mul_mat falls back to ggml's vec_dot.
     const EncodedActivations a = EncodeActivations(w.gate_inp_shexp.type, x, n, E, enc2_.data());
@@ -273,6 +330,10 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
   matmul_(w.up_shexp, x, n, sh_up_.data());
   for (int t = 0; t < n; ++t) SwiGlu(&sh_gate_[static_cast<size_t>(t) * S], &sh_up_[static_cast<size_t>(t) * S], S);
   matmul_(w.down_shexp, sh_gate_.data(), n, sh_out_.data());
+  if (!c_.shexp_gate) {  // deepseek2: ggml_add(moe_out, ffn_shexp)
+    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) out[i] = out[i] + sh_out_[i];
+    return;
+  }
   for (int t = 0; t < n; ++t) {
     const float g = sh_logit_[t];
     const float silu = g / (1.0f + std::exp(-g));

@@ -1,13 +1,17 @@
 // model/moe: mixtures of experts with softmax routing -- Mixtral (`llama`
 // with llama.expert_count), Qwen2-MoE (`qwen2moe`, a shared expert behind a
-// sigmoid gate) and Qwen3-MoE (`qwen3moe`) -- their hyperparameters and
+// sigmoid gate), Qwen3-MoE (`qwen3moe`) and DeepSeek-V2 (`deepseek2`: dense
+// leading blocks, ungated shared experts, scaled weights, softmax or sigmoid
+// gating, an optional selection bias) -- their hyperparameters and
 // tensors read from GGUF, and the feed-forward block as llama.cpp computes
 // it (llm_build_moe_ffn in c392e50):
 //   probs = softmax(router · x); the top k by ggml's argsort (descending);
 //   weights = their probs, divided by their sum where the family
 //   renormalises (Mixtral, Qwen3-MoE; not Qwen2-MoE);
 //   out = sum over the k slots, in order, of weight * down(silu(gate x) * up x)
-//   (+ Qwen2-MoE's shared expert times silu(g)/g, g = its gate's logit).
+//   (+ Qwen2-MoE's shared expert times silu(g)/g, g = its gate's logit;
+//   + DeepSeek-V2's shared experts, their weights first scaled by
+//   expert_weights_scale).
 // The experts' products follow mul_mat_id: ggml's vec_dot per row
 // (kernels VecDotGgml), so a result does not depend on the batch. A batch's
 // tokens are grouped by expert: each selected expert's rows are read once
@@ -35,6 +39,15 @@ struct MoeConfig {
   int n_ff_exp = 0;       // each expert's width
   int n_ff_shexp = 0;     // the shared expert's width (qwen2moe), 0: none
   bool norm_weights = false;  // divide the top-k probabilities by their sum
+  // deepseek2: blocks before n_dense_lead are dense; the shared experts
+  // (n_ff_shexp = their count x n_ff_exp) have no gate; the weights are
+  // multiplied by weights_scale (ggml_scale); gating may be a sigmoid.
+  int n_dense_lead = 0;
+  bool shexp_gate = false;  // qwen2moe: ffn_gate_inp_shexp
+  bool scale_weights = false;
+  float weights_scale = 1.f;
+  bool sigmoid = false;
+  bool is_sparse(int layer) const { return n_expert > 0 && layer >= n_dense_lead; }
 };
 
 // Reads the expert keys of `arch` (qwen2moe/qwen3moe need them; llama has
@@ -48,7 +61,8 @@ absl::StatusOr<MoeConfig> ReadMoeConfig(const GgufFile& f, const std::string& ar
 struct MoeLayerWeights {
   WeightMatrix gate_inp;  // router: n_expert rows of n_embd
   WeightMatrix gate_exps, up_exps, down_exps;
-  WeightMatrix gate_inp_shexp, gate_shexp, up_shexp, down_shexp;  // qwen2moe
+  WeightMatrix gate_inp_shexp, gate_shexp, up_shexp, down_shexp;  // qwen2moe (deepseek2: no gate_inp_shexp)
+  const float* exp_probs_b = nullptr;  // deepseek2 (V3 style): added for selection only
 };
 
 // Binds block `layer`'s tensors; DataLoss naming the tensor and both shapes
@@ -82,6 +96,7 @@ class MoeFfn {
   ParallelFor pfor_;
   std::vector<float> logits_, weights_, gate_, up_, down_, sh_gate_, sh_up_, sh_out_, sh_logit_;
   std::vector<int32_t> selected_;  // per token, k expert ids in ggml's order
+  std::vector<float> biased_;      // one token's probs + exp_probs_b
   std::vector<uint8_t> enc_, enc2_;
   // The batch grouped by expert: slots (token * k + i) of each expert.
   std::vector<std::vector<int32_t>> by_expert_;

@@ -63,18 +63,22 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   pool_ = std::make_unique<ComputePool>(opts.threads);
   pfor_ = [this](size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); };
   const size_t kv_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim;
+  const size_t v_dim = static_cast<size_t>(c.n_head_kv) * c.head_dim_v;
   const size_t elem = kv_f32_ ? 4 : 2;
   if (c.n_swa > 0 && !opts.swa_full) {
     const int64_t cells = SwaCacheCells(n_ctx_, c.n_swa, max_batch_);
     if (cells < n_ctx_) ring_ = static_cast<int>(cells);
   }
-  size_t kv_size = 0;
+  size_t kv_size = 0, v_size = 0;
   for (int l = 0; l < c.n_layer; ++l) {
     layer_off_.push_back(kv_size);
-    kv_size += static_cast<size_t>(InRing(l) ? ring_ : n_ctx_) * kv_dim * elem;
+    v_layer_off_.push_back(v_size);
+    const size_t cells = static_cast<size_t>(InRing(l) ? ring_ : n_ctx_);
+    kv_size += cells * kv_dim * elem;
+    v_size += cells * v_dim * elem;
   }
   k_cache_.resize(kv_size);
-  v_cache_.resize(kv_size);
+  v_cache_.resize(v_size);
   kv_bytes_ = k_cache_.size() + v_cache_.size();
   if (ring_ > 0) ring_cell_.assign(ring_, -1);
   const size_t B = max_batch_;
@@ -83,17 +87,20 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   xb_.resize(B * std::max<size_t>(c.n_embd, q_dim));
   q_.resize(B * q_dim);
   k_.resize(B * kv_dim);
-  v_.resize(B * kv_dim);
-  att_.resize(B * q_dim);
-  const size_t ff = c.moe.n_expert > 0 ? 0 : static_cast<size_t>(c.n_ff);  // experts: model/moe
+  v_.resize(B * v_dim);
+  att_.resize(B * c.n_head * c.head_dim_v);
+  // Experts: model/moe (deepseek2's leading blocks are dense).
+  const size_t ff = c.moe.n_expert > 0 && c.moe.n_dense_lead == 0 ? 0 : static_cast<size_t>(c.n_ff);
   hb_.resize(B * ff);
   hb2_.resize(B * ff);
   // The widest encoded activation row: F32 of the widest input.
-  const size_t widest = std::max<size_t>({static_cast<size_t>(c.n_embd), q_dim, static_cast<size_t>(c.n_ff)});
+  const size_t widest = std::max<size_t>({static_cast<size_t>(c.n_embd), q_dim, static_cast<size_t>(c.n_ff),
+                                          static_cast<size_t>(c.mla.q_lora_rank), static_cast<size_t>(c.mla.kv_lora_rank),
+                                          static_cast<size_t>(c.n_head) * c.head_dim_v});
   enc_.resize(B * widest * 4);
   scores_.resize(static_cast<size_t>(c.n_head) * n_ctx_);
   q16_.resize(static_cast<size_t>(c.n_head) * c.head_dim);
-  pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim);
+  pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim_v);
   rope_cos_.resize(B * (c.n_rot / 2));
   rope_sin_.resize(B * (c.n_rot / 2));
   if (SwaOwnRope()) {
@@ -115,6 +122,11 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
         [this](const WeightMatrix& w, const float* x, int rows, float* y) { MatMulRows(w, x, rows, y); }, pfor_);
     moe_out_.resize(B * c.n_embd);
   }
+  if (c.mla.kv_lora_rank > 0) {
+    mla_ = std::make_unique<MlaProjection>(
+        c.mla, c.n_head, c.head_dim_v, c.rms_eps, max_batch_,
+        [this](const WeightMatrix& w, const float* x, int rows, float* y) { MatMulRows(w, x, rows, y); });
+  }
 }
 
 Session::~Session() = default;
@@ -129,10 +141,10 @@ bool Session::SlidingLayer(int l) const {
   return c.swa_layers.empty() || c.is_swa(l);
 }
 
-size_t Session::CacheOffset(int l, int cell) const {
+size_t Session::CacheOffset(int l, int cell, bool v) const {
   const ModelConfig& c = model_.config();
-  const size_t row = static_cast<size_t>(c.n_head_kv) * c.head_dim * (kv_f32_ ? 4 : 2);
-  return layer_off_[l] + static_cast<size_t>(InRing(l) ? cell % ring_ : cell) * row;
+  const size_t row = static_cast<size_t>(c.n_head_kv) * (v ? c.head_dim_v : c.head_dim) * (kv_f32_ ? 4 : 2);
+  return (v ? v_layer_off_[l] : layer_off_[l]) + static_cast<size_t>(InRing(l) ? cell % ring_ : cell) * row;
 }
 
 // A token needs the cells it sees within the window: every cell it sees
@@ -192,7 +204,7 @@ uint64_t Session::scratch_bytes() const {
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
               cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
               rope_cos_swa_.size() + rope_sin_swa_.size() + moe_out_.size()) +
-         enc_.size() + 2 * q16_.size() + (moe_ ? moe_->scratch_bytes() : 0);
+         enc_.size() + 2 * q16_.size() + (moe_ ? moe_->scratch_bytes() : 0) + (mla_ ? mla_->scratch_bytes() : 0);
 }
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
@@ -460,6 +472,8 @@ void Session::AttentionBlock(int l, int n, bool masked) {
       std::memcpy(&k_[t * kv_dim], row + q_dim, kv_dim * 4);
       std::memcpy(&v_[t * kv_dim], row + q_dim + kv_dim, kv_dim * 4);
     }
+  } else if (mla_ != nullptr) {
+    mla_->Forward(L.mla, xb_.data(), n, q_.data(), k_.data(), v_.data());
   } else {
     MatMulRows(L.wq, xb_.data(), n, q_.data());
     MatMulRows(L.wk, xb_.data(), n, k_.data());
@@ -478,12 +492,13 @@ void Session::PrepareQkv(int l, int n) {
   const ModelConfig& c = model_.config();
   const LayerWeights& L = model_.layers()[l];
   const int hd = c.head_dim;
-  const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  const int q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd, v_dim = c.n_head_kv * c.head_dim_v;
   const int half_rot = c.n_rot / 2;
+  const int ro = c.rope_offset;
   for (int t = 0; t < n; ++t) {
     float* q = &q_[static_cast<size_t>(t) * q_dim];
     float* k = &k_[static_cast<size_t>(t) * kv_dim];
-    float* v = &v_[static_cast<size_t>(t) * kv_dim];
+    float* v = &v_[static_cast<size_t>(t) * v_dim];
     if (L.bq) {
       for (int i = 0; i < q_dim; ++i) q[i] += L.bq[i];
       for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i];
@@ -496,8 +511,8 @@ void Session::PrepareQkv(int l, int n) {
     const bool own_rope = c.is_swa(l) && SwaOwnRope();
     const float* cs = own_rope ? &rope_cos_swa_[t * half_rot] : &rope_cos_[t * half_rot];
     const float* sn = own_rope ? &rope_sin_swa_[t * half_rot] : &rope_sin_[t * half_rot];
-    for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd, cs, sn, half_rot, c.rope_layout);
-    for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd, cs, sn, half_rot, c.rope_layout);
+    for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd + ro, cs, sn, half_rot, c.rope_layout);
+    for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd + ro, cs, sn, half_rot, c.rope_layout);
     // Gemma scales Q after RoPE (ggml_scale), and the softmax by 1.
     if (c.attn_scale != 0.f) {
       for (int i = 0; i < q_dim; ++i) q[i] *= c.attn_scale;
@@ -509,15 +524,15 @@ void Session::PrepareQkv(int l, int n) {
     }
     if (!cell_pos_.empty()) cell_pos_[tok_cell_[t]] = tok_pos_[t];
     // Store into the cache.
-    const size_t off = CacheOffset(l, tok_cell_[t]);
+    const size_t off = CacheOffset(l, tok_cell_[t], false), voff = CacheOffset(l, tok_cell_[t], true);
     if (kv_f32_) {
       std::memcpy(&k_cache_[off], k, kv_dim * 4);
-      std::memcpy(&v_cache_[off], v, kv_dim * 4);
+      std::memcpy(&v_cache_[voff], v, v_dim * 4);
     } else {
       auto* kc = reinterpret_cast<uint16_t*>(&k_cache_[off]);
-      auto* vc = reinterpret_cast<uint16_t*>(&v_cache_[off]);
+      auto* vc = reinterpret_cast<uint16_t*>(&v_cache_[voff]);
       for (int i = 0; i < kv_dim; ++i) kc[i] = Fp32ToFp16(k[i]);
-      for (int i = 0; i < kv_dim; ++i) vc[i] = Fp32ToFp16(v[i]);
+      for (int i = 0; i < v_dim; ++i) vc[i] = Fp32ToFp16(v[i]);
     }
   }
 }
@@ -527,7 +542,7 @@ void Session::FeedForwardBlock(int l, int n) {
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
   for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
-  if (moe_ != nullptr) {
+  if (moe_ != nullptr && L.moe.gate_inp.data != nullptr) {
     moe_->Forward(L.moe, xb_.data(), n, moe_out_.data());
     for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = moe_out_[i] + x_[i];
     return;
@@ -574,22 +589,25 @@ void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
 void Session::Attention(int l, int n, bool masked) {
   const ModelConfig& c = model_.config();
   const int hd = c.head_dim, q_dim = c.n_head * hd, kv_dim = c.n_head_kv * hd;
+  const int hv = c.head_dim_v, v_dim = c.n_head_kv * hv, o_dim = c.n_head * hv;
   const int group = c.n_head / c.n_head_kv;
-  const float scale = (c.attn_scale != 0.f || c.q_prescale) ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = c.kq_scale != 0.f                         ? c.kq_scale
+                      : (c.attn_scale != 0.f || c.q_prescale) ? 1.0f
+                                                              : 1.0f / std::sqrt(static_cast<float>(hd));
   // Gemma's local layers, or every layer of a windowed model (phi3).
   const bool swa = c.n_swa > 0 && SlidingLayer(l);
   const bool ring = InRing(l);
   const size_t elem = kv_f32_ ? 4 : 2;
-  const size_t row = static_cast<size_t>(kv_dim) * elem;
+  const size_t row = static_cast<size_t>(kv_dim) * elem, vrow = static_cast<size_t>(v_dim) * elem;
   const DType kv_type = kv_f32_ ? DType::kF32 : DType::kF16;
   const uint8_t* kbase = &k_cache_[layer_off_[l]];
-  const uint8_t* vbase = &v_cache_[layer_off_[l]];
+  const uint8_t* vbase = &v_cache_[v_layer_off_[l]];
   ParallelRun(c.n_head, [&](size_t h) {
     const int g = static_cast<int>(h) / group;
     float* s = &scores_[h * n_ctx_];
-    float* lanes = &pv_lanes_[h * 16 * hd];
+    float* lanes = &pv_lanes_[h * 16 * hv];
     uint16_t* q16 = &q16_[h * hd];
-    const size_t head_off = static_cast<size_t>(g) * hd * elem;
+    const size_t head_off = static_cast<size_t>(g) * hd * elem, vhead_off = static_cast<size_t>(g) * hv * elem;
     for (int t = 0; t < n; ++t) {
       const int pos = tok_cell_[t];  // the last cell it attends to
       // The first cell scored: 0, or in a ring the group of 16 holding the
@@ -599,7 +617,7 @@ void Session::Attention(int l, int n, bool masked) {
       const int count = pos - first + 1;
       const int32_t seq = tok_seq_[t], shared = tok_shared_[t];
       const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
-      float* out = &att_[static_cast<size_t>(t) * q_dim + h * hd];
+      float* out = &att_[static_cast<size_t>(t) * o_dim + h * hv];
       // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
       const void* qv = q;
       if (!kv_f32_) {
@@ -613,11 +631,13 @@ void Session::Attention(int l, int n, bool masked) {
           const int cell = first + i;
           const int slot = ring ? cell % ring_ : cell;
           const int len = ring ? std::min(count - i, ring_ - slot) : count;
-          fn(i, static_cast<size_t>(slot) * row + head_off, len);
+          fn(i, static_cast<size_t>(slot), len);
           i += len;
         }
       };
-      for_runs([&](int i, size_t off, int len) { DotRows(kv_type, hd, kbase + off, row, len, qv, s + i); });
+      for_runs([&](int i, size_t slot, int len) {
+        DotRows(kv_type, hd, kbase + slot * row + head_off, row, len, qv, s + i);
+      });
       // Gemma 2: tanh soft-capping of the scores, before the mask.
       if (c.attn_softcap != 0.f) SoftCap(s, count, c.attn_softcap);
       // Sliding window, as llama.cpp's SWA mask: positions n_swa or more
@@ -641,10 +661,12 @@ void Session::Attention(int l, int n, bool masked) {
       // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
       // position, fma, canonical reduction. For an F16 cache the
       // probabilities are rounded to F16 first (ggml's vec_dot_type).
-      std::fill(lanes, lanes + 16 * hd, 0.f);
+      std::fill(lanes, lanes + 16 * hv, 0.f);
       ScaleRound(s, count, inv, !kv_f32_);
-      for_runs([&](int i, size_t off, int len) { AccumulateRows(kv_type, s + i, vbase + off, row, len, lanes, hd); });
-      ReduceLanes16(lanes, hd, out);
+      for_runs([&](int i, size_t slot, int len) {
+        AccumulateRows(kv_type, s + i, vbase + slot * vrow + vhead_off, vrow, len, lanes, hv);
+      });
+      ReduceLanes16(lanes, hv, out);
     }
   });
 }

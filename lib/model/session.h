@@ -154,8 +154,8 @@ class Session {
   // finds each token's first needed cell (tok_lo_); FailedPrecondition when
   // a needed cell's slot holds another cell.
   absl::Status PlaceInRing(int n, bool masked);
-  // Byte offset of cell `cell`'s K (or V) row of layer l in the cache.
-  size_t CacheOffset(int l, int cell) const;
+  // Byte offset of cell `cell`'s K (or, with `v`, V) row of layer l in its cache.
+  size_t CacheOffset(int l, int cell, bool v) const;
 
   const Model& model_;
   MatMulObserver observer_;
@@ -179,7 +179,7 @@ class Session {
   // layer holds ring_ slots, cell c in slot c % ring_ (ring_ is a multiple
   // of 256, so a cell keeps its P·V lane, c % 16).
   std::vector<uint8_t> k_cache_, v_cache_;
-  std::vector<size_t> layer_off_;  // per layer, byte offset in k_cache_/v_cache_
+  std::vector<size_t> layer_off_, v_layer_off_;  // per layer, byte offset in k_cache_, v_cache_
   int ring_ = 0;                   // 0: every layer keeps the whole context
   std::vector<int32_t> ring_cell_;  // per slot, the cell it holds (-1: none)
   std::vector<int32_t> tok_lo_;     // per batch token, its first needed cell
@@ -198,6 +198,8 @@ class Session {
   // Mixtures of experts: their feed-forward block (null for dense models).
   std::unique_ptr<MoeFfn> moe_;
   std::vector<float> moe_out_;
+  // deepseek2's latent attention projections (null otherwise).
+  std::unique_ptr<MlaProjection> mla_;
 };
 
 }  // namespace llmtk
