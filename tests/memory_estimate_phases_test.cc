@@ -84,7 +84,7 @@ TEST(TrainingPhases, LossImplementations) {
   o.loss_chunks = 0;
   EXPECT_EQ(EstimateTraining(gpt2, o).status().message(), "--loss-chunks must be positive, got 0");
   EXPECT_EQ(ParseLoss("fused").value(), LossImpl::kFused);
-  EXPECT_EQ(ParseLoss("hf").status().message(), "unknown --loss 'hf'; use hf-fp32, chunked or fused");
+  EXPECT_EQ(ParseLoss("hf").status().message(), "unknown --loss 'hf'; use hf-fp32, chunked, fused, litgpt or litgpt-full");
 }
 
 TEST(TrainingPhases, AutocastKeepsFp32OutputsAndWeightCopies) {

@@ -6,7 +6,8 @@
 // heldout2: Answer.AI's rows, transcribed with their flags before any run,
 // evaluated once, then examined (they report reserved memory); heldout3:
 // fast-gector's rows, transcribed after the --measure model was fixed and
-// evaluated once), and the held-out sets' accuracy must not fall below what
+// evaluated once; heldout4: litgpt config-hub rows never run before,
+// committed before their one evaluation), and the held-out sets' accuracy must not fall below what
 // README.md claims. Every row names the --measure its source reports.
 #include <algorithm>
 #include <array>
@@ -151,7 +152,7 @@ TEST(VramMeasurements, ErrorDistributionAndReadmeClaim) {
                 name, s.within10, s.n, s.within25, s.n, 100 * s.max_abs, s.worst.c_str());
   }
   for (const auto& [name, s] : {std::pair<std::string, const Summary&>{"heldout2", held},
-                                {"heldout3", held3}}) {
+                                {"heldout3", held3}, {"heldout4", held4}}) {
     int claim_within = 0, claim_of = 0;
     double claim_max = 0;
     ASSERT_TRUE(ReadmeClaim(name, &claim_within, &claim_of, &claim_max))

@@ -58,8 +58,10 @@ absl::StatusOr<LossImpl> ParseLoss(std::string_view s) {
   if (s == "hf-fp32") return LossImpl::kHfFp32;
   if (s == "chunked") return LossImpl::kChunked;
   if (s == "fused") return LossImpl::kFused;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown --loss '", ToAbsl(s), "'; use hf-fp32, chunked or fused"));
+  if (s == "litgpt") return LossImpl::kLitgpt;
+  if (s == "litgpt-full") return LossImpl::kLitgptFull;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown --loss '", ToAbsl(s), "'; use hf-fp32, chunked, fused, litgpt or litgpt-full"));
 }
 
 absl::StatusOr<int> ParseFsdp(std::string_view s) {

@@ -156,6 +156,20 @@ int64_t LossMilliBytesPerLogit(const TrainingOptions& o, int elem, std::string* 
       // Only one chunk of logits ever exists, with its fp32 upcast and gradient.
       *what = absl::StrCat("(", elem, " + 8)/", n, " bytes: fused linear + cross-entropy (one chunk of logits)");
       return (elem + 8) * 1000 / n;
+    case LossImpl::kLitgpt:
+      // litgpt/utils.py chunked_cross_entropy on the list of 16-bit logit
+      // chunks the model returns: cross_entropy without an upcast, so each
+      // chunk's log_softmax saves a 16-bit output; the list itself stays
+      // referenced through backward. Backward forms one chunk's gradients.
+      *what = absl::StrCat(elem, " + ", elem, " + ", 2 * elem, "/", n,
+                           " bytes: litgpt loss (16-bit logits, 16-bit log-softmax per chunk, one chunk's gradients)");
+      return 2 * elem * 1000 + 2 * elem * 1000 / n;
+    case LossImpl::kLitgptFull:
+      // finetune/full.py calls the head unchunked and passes logits[..., :-1, :]:
+      // reshape copies that non-contiguous slice before the same chunked loss.
+      *what = absl::StrCat(elem, " + ", elem, " + ", elem, " + ", 2 * elem, "/", n,
+                           " bytes: litgpt full.py loss (16-bit logits, their shifted copy, 16-bit log-softmax per chunk, one chunk's gradients)");
+      return 3 * elem * 1000 + 2 * elem * 1000 / n;
   }
   return 0;
 }
