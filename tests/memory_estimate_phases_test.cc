@@ -84,7 +84,36 @@ TEST(TrainingPhases, LossImplementations) {
   o.loss_chunks = 0;
   EXPECT_EQ(EstimateTraining(gpt2, o).status().message(), "--loss-chunks must be positive, got 0");
   EXPECT_EQ(ParseLoss("fused").value(), LossImpl::kFused);
-  EXPECT_EQ(ParseLoss("hf").status().message(), "unknown --loss 'hf'; use hf-fp32, chunked or fused");
+  EXPECT_EQ(ParseLoss("hf").status().message(), "unknown --loss 'hf'; use hf-fp32, chunked, fused, litgpt or litgpt-full");
+}
+
+// RMSNorm in fp32 with a trained weight: hf saves the fp32 input (2 bytes over
+// the counted 16-bit input) and a 16-bit normalized copy, litgpt an fp32 one;
+// LoRA (frozen weight) and LayerNorm models are unchanged.
+TEST(TrainingPhases, RmsNormSavesFp32InputAndNormalizedCopy) {
+  ModelShape llama = Load("TinyLlama__TinyLlama-1.1B-Chat-v1.0");
+  TrainingOptions o = Bare();
+  o.precision = Precision::kBf16;
+  o.seq_len = 512;
+  o.micro_batch = 8;  // the activations at the loss are the peak
+  o.loss = LossImpl::kChunked;
+  const int64_t tokens = 8 * 512, per_layer = 2 * 2048;  // two norms x hidden
+  o.norm = NormImpl::kHf;
+  const int64_t hf = Line(*EstimateTraining(llama, o), "activations");
+  o.norm = NormImpl::kLitgpt;
+  const int64_t lit = Line(*EstimateTraining(llama, o), "activations");
+  EXPECT_EQ(lit - hf, tokens * 22 * per_layer * 2);
+  o.method = TrainMethod::kLora;
+  const int64_t lora_lit = Line(*EstimateTraining(llama, o), "activations");
+  o.norm = NormImpl::kHf;
+  EXPECT_EQ(Line(*EstimateTraining(llama, o), "activations"), lora_lit);
+  ModelShape bert = Load("google-bert__bert-large-uncased");
+  o.method = TrainMethod::kFull;
+  const int64_t bert_hf = Line(*EstimateTraining(bert, o), "activations");
+  o.norm = NormImpl::kLitgpt;
+  EXPECT_EQ(Line(*EstimateTraining(bert, o), "activations"), bert_hf);
+  EXPECT_EQ(ParseNormImpl("litgpt").value(), NormImpl::kLitgpt);
+  EXPECT_EQ(ParseNormImpl("tt").status().message(), "unknown --norm-impl 'tt'; use hf or litgpt");
 }
 
 TEST(TrainingPhases, AutocastKeepsFp32OutputsAndWeightCopies) {

@@ -116,8 +116,16 @@ enum class Recompute { kNone, kSelective, kFull };
 // kHfFp32: transformers' causal-LM loss upcasts all [tokens, vocab] logits to
 // fp32 and cross_entropy saves an fp32 log-softmax; kChunked: torchtune's
 // compiled chunked cross-entropy, one chunk upcast at a time; kFused: a fused
-// linear + cross-entropy (Liger, Apple CCE) that never holds the logits.
-enum class LossImpl { kHfFp32, kChunked, kFused };
+// linear + cross-entropy (Liger, Apple CCE) that never holds the logits;
+// kLitgpt: litgpt's finetune/lora.py, the head run per 128-token chunk and a
+// 16-bit cross_entropy per chunk; kLitgptFull: litgpt's finetune/full.py, the
+// head unchunked and the shifted logits copied before the same chunked loss.
+enum class LossImpl { kHfFp32, kChunked, kFused, kLitgpt, kLitgptFull };
+// Where an RMSNorm computed in fp32 multiplies by its weight (docs/vram.md
+// "RMSNorm in fp32"): kHf casts the normalized input back to 16 bits first
+// (transformers' LlamaRMSNorm, torchtune's RMSNorm); kLitgpt multiplies in
+// fp32 and casts after (litgpt's RMSNorm), so a trained weight saves fp32.
+enum class NormImpl { kHf, kLitgpt };
 
 struct TrainingOptions {
   TrainMethod method = TrainMethod::kFull;
@@ -145,7 +153,8 @@ struct TrainingOptions {
   bool flash_attention = true;
   Recompute recompute = Recompute::kNone;
   LossImpl loss = LossImpl::kHfFp32;
-  int64_t loss_chunks = 8;          // kChunked/kFused: chunks of the tokens (torchtune: 8)
+  NormImpl norm = NormImpl::kHf;
+  int64_t loss_chunks = 8;          // kChunked/kFused/kLitgpt*: chunks of the tokens (torchtune: 8)
   int zero_stage = 0;
   // Sharding by FSDP (--fsdp) rather than DeepSpeed ZeRO: with stage 3 the
   // parameters outside the wrapped blocks (embeddings, final norm, LM head)
@@ -175,6 +184,7 @@ absl::StatusOr<Optimizer> ParseOptimizer(std::string_view s);
 absl::StatusOr<Precision> ParsePrecision(std::string_view s);
 absl::StatusOr<Recompute> ParseRecompute(std::string_view s);
 absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s);
+absl::StatusOr<NormImpl> ParseNormImpl(std::string_view s);
 // hf-fp32 | chunked | fused.
 absl::StatusOr<LossImpl> ParseLoss(std::string_view s);
 // allocated | reserved | nvidia-smi (budget is the default, not a name).

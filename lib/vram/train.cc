@@ -54,14 +54,6 @@ absl::StatusOr<TrainMethod> ParseTrainMethod(std::string_view s) {
       absl::StrCat("unknown training method '", ToAbsl(s), "'; use full, lora or qlora"));
 }
 
-absl::StatusOr<LossImpl> ParseLoss(std::string_view s) {
-  if (s == "hf-fp32") return LossImpl::kHfFp32;
-  if (s == "chunked") return LossImpl::kChunked;
-  if (s == "fused") return LossImpl::kFused;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown --loss '", ToAbsl(s), "'; use hf-fp32, chunked or fused"));
-}
-
 absl::StatusOr<int> ParseFsdp(std::string_view s) {
   if (s == "full") return 3;
   if (s == "grad-op") return 2;

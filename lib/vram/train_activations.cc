@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/vram/estimate.h"
 #include "lib/vram/train_internal.h"
+#include "lib/base/status.h"
 
 namespace llmtk {
 
@@ -52,6 +53,22 @@ ActivationTerms LayerActivationBytesPerToken(const ModelShape& m, int64_t layer,
     t.split += mlp(m.intermediate);
   }
   return t;
+}
+
+absl::StatusOr<LossImpl> ParseLoss(std::string_view s) {
+  if (s == "hf-fp32") return LossImpl::kHfFp32;
+  if (s == "chunked") return LossImpl::kChunked;
+  if (s == "fused") return LossImpl::kFused;
+  if (s == "litgpt") return LossImpl::kLitgpt;
+  if (s == "litgpt-full") return LossImpl::kLitgptFull;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown --loss '", ToAbsl(s), "'; use hf-fp32, chunked, fused, litgpt or litgpt-full"));
+}
+
+absl::StatusOr<NormImpl> ParseNormImpl(std::string_view s) {
+  if (s == "hf") return NormImpl::kHf;
+  if (s == "litgpt") return NormImpl::kLitgpt;
+  return absl::InvalidArgumentError(absl::StrCat("unknown --norm-impl '", ToAbsl(s), "'; use hf or litgpt"));
 }
 
 namespace internal {
@@ -105,6 +122,24 @@ int64_t Qlora4bitInputBytesPerToken(const ModelShape& m, const TrainingOptions& 
   return ActivationElemBytes(o) * (2 * m.hidden + m.QueryDim() + width_down);
 }
 
+// RMSNorm computed in fp32 by autograd ops, not a fused kernel (docs/vram.md
+// "RMSNorm in fp32"): transformers' LlamaRMSNorm and torchtune's RMSNorm
+// upcast the input, so `pow`/`mul` save it in fp32 (where Korthikanti counts a
+// 16-bit norm input), and multiply the weight by the normalized input cast back
+// to 16 bits, which a trained weight's `mul` saves; litgpt's RMSNorm multiplies
+// in fp32 and casts after, so it saves the fp32 normalized input. Full
+// fine-tuning only: with the weight frozen the product saves nothing, and the
+// LoRA accounting's linear-input slots already stand for the fp32 input.
+int64_t RmsNormExtraBytesPerToken(const ModelShape& m, const TrainingOptions& o) {
+  if (o.method != TrainMethod::kFull || m.layernorm_bias) return 0;
+  const int elem = ActivationElemBytes(o);
+  // Counted so far: the norm's input at elem bytes (fp32 under autocast).
+  const int64_t input_extra = (o.precision == Precision::kAmp || elem == 4) ? 0 : 4 - elem;
+  const int64_t normalized =
+      (o.norm == NormImpl::kLitgpt || o.precision == Precision::kAmp) ? 4 : elem;
+  return m.norms_per_layer * m.hidden * (input_extra + normalized);
+}
+
 // One layer's saved bytes per token. Under autocast the residual stream
 // stays fp32 (fp32 weights; adding a 16-bit branch to it promotes), so every
 // norm saves an fp32 input, and softmax is on autocast's fp32 list, so the
@@ -115,6 +150,7 @@ ActivationTerms LayerTerms(const ModelShape& m, const TrainingOptions& o, int64_
     t.replicated += 2 * m.hidden * m.norms_per_layer;
     t.scores += 2 * m.heads * o.seq_len;
   }
+  t.replicated += RmsNormExtraBytesPerToken(m, o);
   return t;
 }
 
@@ -156,6 +192,20 @@ int64_t LossMilliBytesPerLogit(const TrainingOptions& o, int elem, std::string* 
       // Only one chunk of logits ever exists, with its fp32 upcast and gradient.
       *what = absl::StrCat("(", elem, " + 8)/", n, " bytes: fused linear + cross-entropy (one chunk of logits)");
       return (elem + 8) * 1000 / n;
+    case LossImpl::kLitgpt:
+      // litgpt/utils.py chunked_cross_entropy on the list of 16-bit logit
+      // chunks the model returns: cross_entropy without an upcast, so each
+      // chunk's log_softmax saves a 16-bit output; the list itself stays
+      // referenced through backward. Backward forms one chunk's gradients.
+      *what = absl::StrCat(elem, " + ", elem, " + ", 2 * elem, "/", n,
+                           " bytes: litgpt loss (16-bit logits, 16-bit log-softmax per chunk, one chunk's gradients)");
+      return 2 * elem * 1000 + 2 * elem * 1000 / n;
+    case LossImpl::kLitgptFull:
+      // finetune/full.py calls the head unchunked and passes logits[..., :-1, :]:
+      // reshape copies that non-contiguous slice before the same chunked loss.
+      *what = absl::StrCat(elem, " + ", elem, " + ", elem, " + ", 2 * elem, "/", n,
+                           " bytes: litgpt full.py loss (16-bit logits, their shifted copy, 16-bit log-softmax per chunk, one chunk's gradients)");
+      return 3 * elem * 1000 + 2 * elem * 1000 / n;
   }
   return 0;
 }
@@ -222,6 +272,10 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
   }
   if (o.precision == Precision::kAmp) {
     absl::StrAppend(&p.stored_formula, "; autocast: fp32 norm inputs and softmax output");
+  }
+  if (const int64_t rms = RmsNormExtraBytesPerToken(m, o); rms > 0) {
+    absl::StrAppend(&p.stored_formula, "; includes ", rms, " bytes per token per layer of RMSNorm's fp32 input and ",
+                    o.norm == NormImpl::kLitgpt ? "litgpt's " : "", "normalized copy");
   }
   if (const int64_t d = LoraDropoutBytesPerToken(m, o, 0); d > 0) {
     absl::StrAppend(&p.stored_formula, "; includes LoRA dropout ", d,

@@ -25,7 +25,8 @@ struct Flags {
   bool no_flash = false;
   // train
   std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
-              precision = "mixed", recompute = "none", fsdp, loss, measure;
+              precision = "mixed", recompute = "none", fsdp, loss, measure,
+              norm_impl = "hf";
   int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
           loss_chunks = 0;
   bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
@@ -115,7 +116,16 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     if (!f.loss.empty()) {
       ASSIGN_OR_RETURN(o.loss, ParseLoss(f.loss));
     }
-    if (f.loss_chunks != 0) o.loss_chunks = f.loss_chunks;
+    ASSIGN_OR_RETURN(o.norm, ParseNormImpl(f.norm_impl));
+    if (f.loss_chunks != 0) {
+      o.loss_chunks = f.loss_chunks;
+    } else if (o.loss == LossImpl::kLitgpt) {
+      // lora.py: lm_head_chunk_size=128 splits each sequence into 128-token chunks.
+      o.loss_chunks = std::max<int64_t>(1, (o.seq_len + 127) / 128);
+    } else if (o.loss == LossImpl::kLitgptFull) {
+      // full.py: chunked_cross_entropy splits the flattened [batch x seq] rows by 128.
+      o.loss_chunks = std::max<int64_t>(1, (o.micro_batch * o.seq_len + 127) / 128);
+    }
     o.zero_stage = f.zero;
     if (!f.fsdp.empty()) {
       ASSIGN_OR_RETURN(o.zero_stage, ParseFsdp(f.fsdp));
@@ -202,9 +212,13 @@ int main(int argc, char** argv) {
   train->add_option("--recompute", f.recompute, "none | selective | full");
   train->add_option("--loss", f.loss,
                     "hf-fp32 (default: transformers upcasts all logits) | chunked (torchtune) | fused "
-                    "(Liger/CCE)");
+                    "(Liger/CCE) | litgpt (finetune/lora.py) | litgpt-full (finetune/full.py)");
+  train->add_option("--norm-impl", f.norm_impl,
+                    "hf (default: RMSNorm casts back to 16 bits before the weight, transformers/torchtune) | "
+                    "litgpt (weight multiplied in fp32): what a trained RMSNorm saves");
   train->add_option("--loss-chunks", f.loss_chunks,
-                    "chunks for --loss chunked|fused (default 8); alone, N > 1 means --loss chunked");
+                    "chunks for --loss chunked|fused (default 8), litgpt* (default seq-len/128); alone, "
+                    "N > 1 means --loss chunked");
   train->add_option("--zero", f.zero, "ZeRO stage 0-3");
   train->add_option("--fsdp", f.fsdp, "full | grad-op | none (= ZeRO 3 | 2 | 0)");
   train->add_flag("--offload-optimizer", f.offload_opt, "optimizer states on CPU");
