@@ -68,6 +68,9 @@ float VecDot(DType w, int64_t n, const void* wrow, const void* arow);
 // differs from VecDot only for F32/F16/BF16 rows whose length tinyBLAS
 // would take (kernels/vec_dot_ggml.cc, scalar).
 float VecDotGgml(DType w, int64_t n, const void* wrow, const void* arow);
+// The same on `isa` (F32/F16: scalar reference, AVX2, AVX-512, bit-identical;
+// BF16: the scalar reference everywhere, as VecDot).
+float VecDotGgml(DType w, int64_t n, const void* wrow, const void* arow, Isa isa);
 // ggml_vec_soft_max_f32 as it runs without a mask (a router's softmax):
 // like SoftmaxExp for each whole group of 16, but the last n % 16 values
 // take the C library's expf and are added to the double sum one by one.
@@ -109,6 +112,36 @@ EncodedActivations EncodeActivations(DType weight, const float* x, int64_t n, in
 // it can prefetch.
 void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
             const ParallelFor& pfor = nullptr, Isa isa = BestIsa(), int threads = 0);
+
+// Whether llama.cpp c392e50's mul_mat multiplies a weight of type `w` with
+// `weight_rows` rows by `tokens` activation rows through ggml's vec_dot
+// (MatMulGgml) rather than tinyBLAS (MatMul): llamafile_sgemm declines a
+// single row (generation steps, and the last layer's feed-forward and the
+// output when one position's logits are wanted) and float weights whose
+// row count is not a multiple of 4.
+bool MulMatTakesVecDot(DType w, int64_t weight_rows, int64_t tokens);
+// MatMul with every element a VecDotGgml (quantized types: MatMul itself,
+// whose VecDot is vec_dot's order).
+void MatMulGgml(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_t ldy,
+                const ParallelFor& pfor = nullptr, Isa isa = BestIsa(), int threads = 0);
+
+// Attention of a one-token batch, as ggml computes it (kernels/vec_dot_ggml.cc).
+// KQ: out[p] = VecDotGgml(t, n, rows + p * stride, x), p < count.
+void DotRowsGgml(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, float* out,
+                 Isa isa = BestIsa());
+// P·V: each output element is ggml_vec_dot_f16/f32 of a row of the
+// transposed V cache with the probabilities, over the n_kv cells llama.cpp
+// attends (the used cells padded to 32). Cells below np = n_kv & ~63 go to
+// 64 lanes by cell % 64: AccumulateRows64 does AxpyRow(t, w[p], rows + p *
+// stride, lanes + ((cell0 + p) % 64) * n, n) for p < count (lanes: 64 * n
+// floats); ReduceLanes64 folds the four accumulators as GGML_F32_VEC_REDUCE
+// (overwriting lanes) and reduces them into out. The cells from np on are
+// then added in order by AddRowsTail into acc (out widened to double): in
+// double for an F16 cache, rounded to float at each step for F32.
+void AccumulateRows64(DType t, const float* w, const void* rows, size_t stride, int64_t count, int64_t cell0,
+                      float* lanes, int64_t n, Isa isa = BestIsa());
+void ReduceLanes64(float* lanes, int64_t n, float* out, Isa isa = BestIsa());
+void AddRowsTail(DType t, const float* w, const void* rows, size_t stride, int64_t count, double* acc, int64_t n);
 
 // Attention's KQ: out[p] = VecDot(t, n, rows + p * stride, x), p < count.
 void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, float* out,

@@ -53,6 +53,30 @@ void Rope(float* head, const float* cs, const float* sn, int half_rot, RopeLayou
   }
 }
 
+// Attention's P·V for a one-token batch, as ggml's vec_dot over the
+// transposed V cache: per output element one dot over the n_kv cells
+// llama.cpp attends (the used cells padded to 32), cells below n_kv & ~63
+// in 64 lanes, the rest added after them (kernels AccumulateRows64). Cells
+// masked or past the token's own carry probability 0 and add nothing.
+// `runs(i0, i1, fn)` hands fn the cache runs of cells first + [i0, i1).
+template <typename Runs>
+void PvOneToken(DType t, const float* p, int first, int count, const Runs& runs, const uint8_t* vbase, size_t row,
+                float* lanes, double* tail, int hd, float* out) {
+  const int n_kv = std::max(32, (first + count + 31) / 32 * 32);
+  const int split = std::clamp((n_kv & ~63) - first, 0, count);
+  std::fill(lanes, lanes + 64 * hd, 0.f);
+  runs(0, split, [&](int i, size_t slot, int len) {
+    AccumulateRows64(t, p + i, vbase + slot * row, row, len, first + i, lanes, hd);
+  });
+  ReduceLanes64(lanes, hd, out);
+  if (split == count) return;
+  for (int i = 0; i < hd; ++i) tail[i] = out[i];
+  runs(split, count, [&](int i, size_t slot, int len) {
+    AddRowsTail(t, p + i, vbase + slot * row, row, len, tail, hd);
+  });
+  for (int i = 0; i < hd; ++i) out[i] = static_cast<float>(tail[i]);
+}
+
 }  // namespace
 
 Session::Session(const Model& model, const SessionOptions& opts) : model_(model) {
@@ -100,7 +124,8 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   enc_.resize(B * widest * 4);
   scores_.resize(static_cast<size_t>(c.n_head) * n_ctx_);
   q16_.resize(static_cast<size_t>(c.n_head) * c.head_dim);
-  pv_lanes_.resize(static_cast<size_t>(c.n_head) * 16 * c.head_dim_v);
+  pv_lanes_.resize(static_cast<size_t>(c.n_head) * 64 * c.head_dim_v);
+  pv_tail_.resize(static_cast<size_t>(c.n_head) * c.head_dim_v);
   rope_cos_.resize(B * (c.n_rot / 2));
   rope_sin_.resize(B * (c.n_rot / 2));
   if (SwaOwnRope()) {
@@ -204,7 +229,8 @@ uint64_t Session::scratch_bytes() const {
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
               cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
               rope_cos_swa_.size() + rope_sin_swa_.size() + moe_out_.size()) +
-         enc_.size() + 2 * q16_.size() + (moe_ ? moe_->scratch_bytes() : 0) + (mla_ ? mla_->scratch_bytes() : 0);
+         enc_.size() + 2 * q16_.size() + 8 * pv_tail_.size() + (moe_ ? moe_->scratch_bytes() : 0) +
+         (mla_ ? mla_->scratch_bytes() : 0);
 }
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
@@ -379,7 +405,11 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
     ComputeRopeAngles(n, c.rope_base_swa, c.rope_freq_scale_swa, rope_cos_swa_.data(), rope_sin_swa_.data());
   for (int l = 0; l < model_.config().n_layer; ++l) {
     AttentionBlock(l, n, masked);
-    FeedForwardBlock(l, n);
+    // llama.cpp's graphs keep only the output rows (inp_out_ids) before the
+    // last layer's feed-forward: with one position's logits wanted, its
+    // products have one row, which ggml computes through vec_dot.
+    const bool last_only = l == c.n_layer - 1 && mode == LogitsMode::kLast;
+    FeedForwardBlock(l, last_only ? n - 1 : 0, n);
   }
   if (mode == LogitsMode::kNone) return;
   OutputLogits(n, mode, logits);
@@ -388,7 +418,11 @@ void Session::Forward(const int32_t* tokens, int n, LogitsMode mode, float* logi
 void Session::MatMulRows(const WeightMatrix& w, const float* x, int rows, float* y) {
   if (observer_) observer_(w, x, rows);
   const EncodedActivations a = EncodeActivations(w.type, x, rows, w.cols, enc_.data(), pfor_);
-  MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
+  if (MulMatTakesVecDot(w.type, w.rows, rows)) {
+    MatMulGgml(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
+  } else {
+    MatMul(w, a, y, w.rows, pfor_, BestIsa(), pool_->size());
+  }
 }
 
 void Session::EmbedTokens(const int32_t* tokens, int n) {
@@ -537,14 +571,17 @@ void Session::PrepareQkv(int l, int n) {
   }
 }
 
-void Session::FeedForwardBlock(int l, int n) {
+void Session::FeedForwardBlock(int l, int t0, int n_end) {
   const ModelConfig& c = model_.config();
   const int E = c.n_embd;
   const LayerWeights& L = model_.layers()[l];
-  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
+  // Rows t0.. of x_, as rows 0.. of the scratch.
+  float* const x = &x_[static_cast<size_t>(t0) * E];
+  const int n = n_end - t0;
+  for (int t = 0; t < n; ++t) RmsNorm(&x[t * E], L.ffn_norm, E, c.rms_eps, &xb_[t * E]);
   if (moe_ != nullptr && L.moe.gate_inp.data != nullptr) {
     moe_->Forward(L.moe, xb_.data(), n, moe_out_.data());
-    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = moe_out_[i] + x_[i];
+    for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x[i] = moe_out_[i] + x[i];
     return;
   }
   if (c.fused_ffn_up) {
@@ -572,7 +609,7 @@ void Session::FeedForwardBlock(int l, int n) {
   if (L.ffn_post_norm != nullptr) {
     for (int t = 0; t < n; ++t) RmsNorm(&xb_[t * E], L.ffn_post_norm, E, c.rms_eps, &xb_[t * E]);
   }
-  for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x_[i] = xb_[i] + x_[i];
+  for (size_t i = 0; i < static_cast<size_t>(n) * E; ++i) x[i] = xb_[i] + x[i];
 }
 
 void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
@@ -605,7 +642,7 @@ void Session::Attention(int l, int n, bool masked) {
   ParallelRun(c.n_head, [&](size_t h) {
     const int g = static_cast<int>(h) / group;
     float* s = &scores_[h * n_ctx_];
-    float* lanes = &pv_lanes_[h * 16 * hv];
+    float* lanes = &pv_lanes_[h * 64 * hv];
     uint16_t* q16 = &q16_[h * hd];
     const size_t head_off = static_cast<size_t>(g) * hd * elem, vhead_off = static_cast<size_t>(g) * hv * elem;
     for (int t = 0; t < n; ++t) {
@@ -624,19 +661,26 @@ void Session::Attention(int l, int n, bool masked) {
         for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
         qv = q16;
       }
-      // Runs of cells contiguous in the cache: one, or in a ring up to the
-      // slot where it wraps, then from slot 0.
-      auto for_runs = [&](const auto& fn) {
-        for (int i = 0; i < count;) {
+      // Runs of cells [first + i0, first + i1) contiguous in the cache: one,
+      // or in a ring up to the slot where it wraps, then from slot 0.
+      auto for_runs = [&](int i0, int i1, const auto& fn) {
+        for (int i = i0; i < i1;) {
           const int cell = first + i;
           const int slot = ring ? cell % ring_ : cell;
-          const int len = ring ? std::min(count - i, ring_ - slot) : count;
+          const int len = ring ? std::min(i1 - i, ring_ - slot) : i1 - i;
           fn(i, static_cast<size_t>(slot), len);
           i += len;
         }
       };
-      for_runs([&](int i, size_t slot, int len) {
-        DotRows(kv_type, hd, kbase + slot * row + head_off, row, len, qv, s + i);
+      // A one-token batch: ggml's vec_dot (tinyBLAS declines one column).
+      const bool one = n == 1;
+      for_runs(0, count, [&](int i, size_t slot, int len) {
+        const uint8_t* k = kbase + slot * row + head_off;
+        if (one) {
+          DotRowsGgml(kv_type, hd, k, row, len, qv, s + i);
+        } else {
+          DotRows(kv_type, hd, k, row, len, qv, s + i);
+        }
       });
       // Gemma 2: tanh soft-capping of the scores, before the mask.
       if (c.attn_softcap != 0.f) SoftCap(s, count, c.attn_softcap);
@@ -661,9 +705,13 @@ void Session::Attention(int l, int n, bool masked) {
       // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
       // position, fma, canonical reduction. For an F16 cache the
       // probabilities are rounded to F16 first (ggml's vec_dot_type).
-      std::fill(lanes, lanes + 16 * hv, 0.f);
       ScaleRound(s, count, inv, !kv_f32_);
-      for_runs([&](int i, size_t slot, int len) {
+      if (one) {
+        PvOneToken(kv_type, s, first, count, for_runs, vbase + vhead_off, vrow, lanes, &pv_tail_[h * hv], hv, out);
+        continue;
+      }
+      std::fill(lanes, lanes + 16 * hv, 0.f);
+      for_runs(0, count, [&](int i, size_t slot, int len) {
         AccumulateRows(kv_type, s + i, vbase + slot * vrow + vhead_off, vrow, len, lanes, hv);
       });
       ReduceLanes16(lanes, hv, out);

@@ -139,8 +139,8 @@ class Session {
   // att_ = softmax(q·K / sqrt(head_dim)) V per head, over the cache up to
   // each token's cell, cells not in visible_ masked when `gapped`.
   void Attention(int layer, int n, bool masked);
-  // x_ += the SwiGLU feed-forward of norm(x_).
-  void FeedForwardBlock(int layer, int n);
+  // x_ += the SwiGLU feed-forward of norm(x_), for rows t0..n-1.
+  void FeedForwardBlock(int layer, int t0, int n);
   // logits = output(norm(x_)) for the last token (kLast) or all (kAll).
   void OutputLogits(int n, LogitsMode mode, float* logits);
   // y[t] = W x[t] for `rows` rows, activations encoded for W's type; rows of
@@ -188,7 +188,8 @@ class Session {
   std::vector<uint8_t> enc_;
   std::vector<float> scores_;  // per head: n_ctx_ floats
   std::vector<uint16_t> q16_;  // per head: head_dim halves
-  std::vector<float> pv_lanes_;  // per head: 16 x head_dim partial sums
+  std::vector<float> pv_lanes_;  // per head: 16 (64 for one token) x head_dim partial sums
+  std::vector<double> pv_tail_;  // per head: head_dim sums (one token's P·V)
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
   std::vector<float> rope_cos_swa_, rope_sin_swa_;  // local layers' own, when SwaOwnRope()
   // Fused projections' outputs (phi3, chatglm): q|k|v and gate|up rows.
