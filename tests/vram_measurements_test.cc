@@ -154,7 +154,8 @@ TEST(VramMeasurements, ErrorDistributionAndReadmeClaim) {
                 name, s.within10, s.n, s.within25, s.n, 100 * s.max_abs, s.worst.c_str());
   }
   for (const auto& [name, s] : {std::pair<std::string, const Summary&>{"heldout2", held},
-                                {"heldout3", held3}, {"heldout4", held4}}) {
+                                {"heldout3", held3}, {"heldout4", held4},
+                                {"heldout5", held5}}) {
     int claim_within = 0, claim_of = 0;
     double claim_max = 0;
     ASSERT_TRUE(ReadmeClaim(name, &claim_within, &claim_of, &claim_max))
