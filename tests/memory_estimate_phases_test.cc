@@ -116,6 +116,31 @@ TEST(TrainingPhases, RmsNormSavesFp32InputAndNormalizedCopy) {
   EXPECT_EQ(ParseNormImpl("tt").status().message(), "unknown --norm-impl 'tt'; use hf or litgpt");
 }
 
+// --qlora-quantized-head: the untied LM head is stored in nf4 (packed nibbles +
+// fp32 absmax per 64) and, at the loss, dequantized to fp16 and cast to bf16.
+TEST(TrainingPhases, QuantizedHeadIsFourBitAndDequantizedTwice) {
+  ModelShape llama = Load("TinyLlama__TinyLlama-1.1B-Chat-v1.0");
+  TrainingOptions o = Bare();
+  o.method = TrainMethod::kQlora;
+  o.qlora_format = "nf4";
+  o.precision = Precision::kBf16;
+  o.seq_len = 512;
+  o.micro_batch = 8;
+  o.loss = LossImpl::kChunked;
+  const MemoryEstimate plain = *EstimateTraining(llama, o);
+  o.qlora_quantized_head = true;
+  const MemoryEstimate quant = *EstimateTraining(llama, o);
+  const int64_t head = 32000 * 2048;
+  EXPECT_EQ(Line(plain, "weights") - Line(quant, "weights"), head * 2 - (head / 2 + 4 * head / 64));
+  EXPECT_EQ(Line(quant, "activations") - Line(plain, "activations"), head * 4);
+  ModelShape gpt2 = Load("openai-community__gpt2");  // tied: the head is the embedding
+  o.lora_targets = {"q", "v"};
+  o.qlora_quantized_head = false;
+  const MemoryEstimate tied_plain = *EstimateTraining(gpt2, o);
+  o.qlora_quantized_head = true;
+  EXPECT_EQ(EstimateTraining(gpt2, o)->TotalPerGpu(), tied_plain.TotalPerGpu());
+}
+
 TEST(TrainingPhases, AutocastKeepsFp32OutputsAndWeightCopies) {
   ModelShape bert = Load("google-bert__bert-large-uncased");
   TrainingOptions o = Bare();

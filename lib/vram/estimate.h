@@ -135,6 +135,9 @@ struct TrainingOptions {
   double lora_dropout = 0;
   std::vector<std::string> lora_targets = {"q", "k", "v", "o", "gate", "up", "down"};
   std::string qlora_format = "nf4-dq";
+  // The quantizer replaced the LM head too (Lightning's bitsandbytes plugin,
+  // litgpt); Hugging Face's quantizers leave it 16-bit.
+  bool qlora_quantized_head = false;
   int64_t frozen_layers = 0;        // full fine-tune: first N blocks frozen
   bool freeze_embeddings = false;
   Optimizer optimizer = Optimizer::kAdamW;

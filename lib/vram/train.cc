@@ -212,10 +212,11 @@ absl::StatusOr<TrainedParams> CountTrainedParams(const ModelShape& m, const Trai
     std::string base_fmt = o.method == TrainMethod::kQlora ? o.qlora_format
                            : (fp32_base ? "fp32" : "bf16");
     ASSIGN_OR_RETURN(WeightFormat f, WeightFormat::Parse(base_fmt, fp32_base ? 4 : 2));
-    const int64_t base = internal::WeightBytes(m, f).total;
+    const int64_t base = internal::WeightBytes(m, f).total + internal::QuantizedHeadWeightDelta(m, o, f);
     // Adapters follow the precision mode like any trainable parameter.
     trained.weight_bytes = base + trained.adapter * pbytes;
     trained.weights_formula = absl::StrCat("frozen base ", Num(total), " params in ", f.Describe(),
+                                      internal::QuantizedHead(m, o) ? " (LM head quantized too)" : "",
                                       " = ", Num(base), " + LoRA r=", o.lora_rank, " adapters ",
                                       Num(trained.adapter), " params x ", pbytes, " bytes");
   }

@@ -293,6 +293,11 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
     const int64_t milli = LossMilliBytesPerLogit(o, elem, &what);
     p.loss = (logit_elems * milli + 999) / 1000;
     p.loss_formula = absl::StrCat("logits ", b, " x ", s, " x vocab ", vocab_local, " x ", what);
+    std::string head;
+    if (const int64_t d = QuantizedHeadDequantBytes(m, o, &head); d > 0) {
+      p.loss += d;
+      absl::StrAppend(&p.loss_formula, " + ", head);
+    }
   }
   int64_t cast_params = 0;
   p.casts = CastBytes(m, o, &cast_params);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lib/vram/estimate.h"
+#include "lib/vram/formats.h"
 
 namespace llmtk::internal {
 
@@ -17,6 +18,13 @@ namespace llmtk::internal {
 int ActivationElemBytes(const TrainingOptions& o);
 
 // What the forward and backward hold, per GPU, apart from model states.
+// QLoRA with the LM head quantized too (train_qlora_head.cc).
+bool QuantizedHead(const ModelShape& m, const TrainingOptions& o);
+int64_t QuantizedHeadWeightDelta(const ModelShape& m, const TrainingOptions& o,
+                                 const WeightFormat& f);
+int64_t QuantizedHeadDequantBytes(const ModelShape& m, const TrainingOptions& o,
+                                  std::string* what);
+
 struct ActivationPlan {
   int64_t stored = 0;   // saved for backward when the forward ends
   int64_t loss = 0;     // the logits' working set at the loss

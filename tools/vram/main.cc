@@ -29,6 +29,7 @@ struct Flags {
               norm_impl = "hf";
   int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
           loss_chunks = 0;
+  bool qlora_head = false;
   bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
        offload_params = false, offload_grads = false, sp = false,
        keep_grads = false, no_foreach = false;
@@ -98,6 +99,7 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
       o.lora_targets = absl::StrSplit(f.targets, ',', absl::SkipEmpty());
     }
     o.qlora_format = f.qlora_format;
+    o.qlora_quantized_head = f.qlora_head;
     o.frozen_layers = f.freeze_layers;
     o.freeze_embeddings = f.freeze_embeddings;
     ASSIGN_OR_RETURN(o.optimizer, ParseOptimizer(f.optimizer));
@@ -196,6 +198,9 @@ int main(int argc, char** argv) {
                     "LoRA dropout probability (default 0, PEFT's; litgpt 0.05): > 0 saves mask + input per adapter");
   train->add_option("--lora-targets", f.targets, "q,k,v,o,gate,up,down or all");
   train->add_option("--qlora-format", f.qlora_format, "base weights for QLoRA: nf4-dq, nf4, int4, ...");
+  train->add_flag("--qlora-quantized-head", f.qlora_head,
+                  "QLoRA: the LM head is quantized too and dequantized (fp16, then cast) for each matmul "
+                  "(Lightning's bitsandbytes plugin, litgpt)");
   train->add_option("--freeze-layers", f.freeze_layers, "full: first N blocks frozen");
   train->add_flag("--freeze-embeddings", f.freeze_embeddings, "full: embeddings frozen");
   train->add_option("--optimizer", f.optimizer, "adamw | adamw8bit | sgd | sgd-momentum | adafactor | lion");
