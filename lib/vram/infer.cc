@@ -271,7 +271,9 @@ absl::StatusOr<std::string> SetWeightsLine(const ModelShape& m, const InferenceO
 }
 
 void SetKvCacheLine(const ModelShape& shape, const InferenceOptions& o, const ElemBytes& kv, MemoryEstimate* e) {
-  const bool compressed = o.engine != Engine::kHf;  // vLLM and llama.cpp cache the MLA latent
+  // vLLM and llama.cpp cache the MLA latent; llmtk-run, like llama.cpp
+  // c392e50, caches each head's full K (nope + rope) and V.
+  const bool compressed = o.engine != Engine::kHf && o.engine != Engine::kLlmtk;
   // llama.cpp (since its iswa cache) and llmtk-run keep a window plus one
   // ubatch on Gemma's sliding layers and the whole context for models whose
   // GGUF architecture has no window (Mistral, Qwen2 load as llama/qwen2);
