@@ -73,9 +73,11 @@ TEST_P(MoeVram, LinesAreWhatTheRunnerAllocates) {
       ASSERT_TRUE(e.ok()) << e.status();
       EXPECT_EQ(e->Find("weights")->bytes, static_cast<int64_t>((*model)->weight_bytes())) << config;
       EXPECT_EQ(e->Find("KV cache")->bytes, kv) << config << " kv_f32 " << kv_f32;
+      EXPECT_EQ(e->Find("activations")->bytes, scratch) << config << " ubatch " << ubatch;
       auto from_config = EstimateInference(*config_shape, o);
       ASSERT_TRUE(from_config.ok()) << from_config.status();
       EXPECT_EQ(from_config->Find("KV cache")->bytes, kv) << config << " kv_f32 " << kv_f32;
+      EXPECT_EQ(from_config->Find("activations")->bytes, scratch) << config << " ubatch " << ubatch;
     }
   }
   std::filesystem::remove(path);

@@ -8,6 +8,7 @@
 #include "lib/vram/estimate.h"
 #include "lib/vram/formats.h"
 #include "lib/vram/internal.h"
+#include "lib/vram/llmtk_scratch.h"
 #include "lib/vram/train_internal.h"
 #include "lib/base/status.h"
 #include "lib/model/session.h"
@@ -312,6 +313,8 @@ void SetActivationsLine(const ModelShape& m, const InferenceOptions& o, int elem
     absl::StrAppend(&act_formula, " (profile run of max_num_batched_tokens) + logits ",
                     std::min(o.max_num_seqs, o.max_num_batched_tokens), " seqs x vocab ",
                     m.vocab, " x 4 bytes");
+  } else if (o.engine == Engine::kLlmtk && m.IsMoe()) {
+    act = LlmtkMoeScratchBytes(m, o.context, o.ubatch, &act_formula);
   } else {
     // llama.cpp reserves a compute buffer for the worst n_ubatch graph:
     // f32 intermediates, KQ scores without flash attention, and the output
