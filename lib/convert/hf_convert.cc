@@ -315,11 +315,6 @@ void AddHfArchMetadata(const HfConfig& cfg, const std::string& name, uint64_t n_
 
 absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   ASSIGN_OR_RETURN(HfConfig cfg, ReadHfConfig(dir + "/config.json"));
-  // Only a newer convert_hf_to_gguf.py than the one followed here knows it;
-  // random-model reads its config.json all the same.
-  if (cfg.arch == "qwen3moe")
-    return absl::UnimplementedError(absl::StrCat(dir, ": converting Qwen3MoeForCausalLM checkpoints is not supported yet "
-                                                 "(llmtk-run runs qwen3moe GGUF files)"));
   ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsModel> st, SafetensorsModel::Open(dir));
   ModelSource src;
   src.name = dir;
@@ -439,9 +434,9 @@ absl::StatusOr<ModelSource> OpenHfSource(const std::string& dir) {
   GgufMetadata& md = src.metadata;
   if (cfg.n_expert > 0) n_params = MoeCountParams(src.tensors, &cfg);
   AddHfArchMetadata(cfg, BaseName(dir), n_params, &md);
-  // Gemma 3 follows the convert_hf_to_gguf.py that knows it (2025 on),
-  // which writes the quantization version before the vocabulary.
-  const bool qv_first = cfg.arch == "gemma3";
+  // Gemma 3 and Qwen3-MoE follow the convert_hf_to_gguf.py that knows them
+  // (2025 on), which writes the quantization version before the vocabulary.
+  const bool qv_first = cfg.arch == "gemma3" || cfg.arch == "qwen3moe";
   if (qv_first) md.SetU32(GgufKeyName(GgufKey::kGeneralQuantizationVersion), 2);
   RETURN_IF_ERROR(AddHfTokenizerMetadata(dir, cfg.vocab, &md));
   if (IsGemmaArch(cfg.arch)) AddGemmaTokenizerMetadata(dir, &md);

@@ -23,6 +23,10 @@ absl::Status ReadMoeHfConfig(const HfConfigJson& c, const std::string& path, HfC
     cfg->has_local_experts = true;
   } else if (IsQwenMoe(*cfg)) {
     count = &c.num_experts;
+    // The converter that knows Qwen3-MoE writes expert_count with the
+    // generic keys (before expert_used_count); c392e50's Qwen2-MoE writes it
+    // after the file type.
+    cfg->has_local_experts = cfg->arch == "qwen3moe";
   } else {
     return absl::OkStatus();
   }
@@ -59,7 +63,7 @@ absl::Status ReadMoeHfConfig(const HfConfigJson& c, const std::string& path, HfC
 void AddMoeArchKeys(const HfConfig& cfg, GgufMetadata* md) {
   if (!IsQwenMoe(cfg)) return;
   auto u32 = [&](GgufArchKey key, int64_t v) { md->SetU32(GgufKeyName(key, cfg.arch), static_cast<uint32_t>(v)); };
-  u32(GgufArchKey::kExpertCount, cfg.n_expert);
+  if (!cfg.has_local_experts) u32(GgufArchKey::kExpertCount, cfg.n_expert);
   u32(GgufArchKey::kExpertFeedForwardLength, cfg.n_ff_exp);
   if (cfg.n_ff_shexp > 0) u32(GgufArchKey::kExpertSharedFeedForwardLength, cfg.n_ff_shexp);
 }

@@ -11,7 +11,8 @@
 //   mlp.shared_expert.* -> ffn_*_shexp, mlp.shared_expert_gate -> the
 //   one-row ffn_gate_inp_shexp;
 // - Qwen3MoeForCausalLM -> `qwen3moe` (the converter that knows it, newer than
-//   c392e50): Qwen2-MoE's keys without a shared expert, plus q/k norms.
+//   c392e50): Qwen2-MoE's keys without a shared expert, plus q/k norms;
+//   expert_count among the generic keys (before expert_used_count).
 // The merged tensors are written where the converter writes them: when the
 // last of a layer's expert tensors has been read.
 //

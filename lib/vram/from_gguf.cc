@@ -76,6 +76,8 @@ absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
     m.sliding_window = 0;
   }
   if (m.model_type == "llama" && m.experts > 0) m.model_type = "mixtral";
+  ASSIGN_OR_RETURN(m.shared_expert_intermediate, opt(K::kExpertSharedFeedForwardLength, 0));
+  m.shared_expert_gate = m.shared_expert_intermediate > 0;
   if (m.model_type == "deepseek_v2") {
     m.attention = AttentionKind::kLatent;
     ASSIGN_OR_RETURN(m.kv_lora_rank, opt(K::kAttentionKvLoraRank, 0));
@@ -84,6 +86,8 @@ absl::StatusOr<ModelShape> LoadModelShapeFromGguf(const std::string& path) {
     ASSIGN_OR_RETURN(m.v_head_dim, opt(K::kAttentionValueLength, 0));
     m.qk_nope_head_dim = m.head_dim - m.qk_rope_head_dim;
     m.kv_heads = m.heads;
+    ASSIGN_OR_RETURN(m.shared_experts, opt(K::kExpertSharedCount, 0));
+    ASSIGN_OR_RETURN(m.first_dense_layers, opt(K::kLeadingDenseBlockCount, 0));
   }
   if (m.model_type == "gemma2") {
     m.norms_per_layer = 4;

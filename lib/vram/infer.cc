@@ -8,6 +8,7 @@
 #include "lib/vram/estimate.h"
 #include "lib/vram/formats.h"
 #include "lib/vram/internal.h"
+#include "lib/vram/llmtk_scratch.h"
 #include "lib/vram/train_internal.h"
 #include "lib/base/status.h"
 #include "lib/model/session.h"
@@ -271,7 +272,9 @@ absl::StatusOr<std::string> SetWeightsLine(const ModelShape& m, const InferenceO
 }
 
 void SetKvCacheLine(const ModelShape& shape, const InferenceOptions& o, const ElemBytes& kv, MemoryEstimate* e) {
-  const bool compressed = o.engine != Engine::kHf;  // vLLM and llama.cpp cache the MLA latent
+  // vLLM and llama.cpp cache the MLA latent; llmtk-run, like llama.cpp
+  // c392e50, caches each head's full K (nope + rope) and V.
+  const bool compressed = o.engine != Engine::kHf && o.engine != Engine::kLlmtk;
   // llama.cpp (since its iswa cache) and llmtk-run keep a window plus one
   // ubatch on Gemma's sliding layers and the whole context for models whose
   // GGUF architecture has no window (Mistral, Qwen2 load as llama/qwen2);
@@ -310,6 +313,8 @@ void SetActivationsLine(const ModelShape& m, const InferenceOptions& o, int elem
     absl::StrAppend(&act_formula, " (profile run of max_num_batched_tokens) + logits ",
                     std::min(o.max_num_seqs, o.max_num_batched_tokens), " seqs x vocab ",
                     m.vocab, " x 4 bytes");
+  } else if (o.engine == Engine::kLlmtk && m.IsMoe()) {
+    act = LlmtkMoeScratchBytes(m, o.context, o.ubatch, &act_formula);
   } else {
     // llama.cpp reserves a compute buffer for the worst n_ubatch graph:
     // f32 intermediates, KQ scores without flash attention, and the output

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A small random Hugging Face checkpoint (config.json + model.safetensors)
-for MixtralForCausalLM or Qwen2MoeForCausalLM, with the tensor names and
+for MixtralForCausalLM, Qwen2MoeForCausalLM or Qwen3MoeForCausalLM, with the tensor names and
 shapes transformers gives them (experts one tensor each), to compare
 llmtk-quant's HF -> GGUF with convert_hf_to_gguf.py. Usage: make-hf-moe.py
 CONFIG OUTDIR [--layers N] [--dtype F32|F16|BF16] [--tokenizer-model PATH]"""
@@ -31,6 +31,8 @@ for l in range(L):
         shapes.append((p + f"self_attn.{n}_proj.weight", [rows, E]))
         if arch == "Qwen2MoeForCausalLM":
             shapes.append((p + f"self_attn.{n}_proj.bias", [rows]))
+    if arch == "Qwen3MoeForCausalLM":
+        shapes += [(p + "self_attn.q_norm.weight", [D]), (p + "self_attn.k_norm.weight", [D])]
     shapes.append((p + "self_attn.o_proj.weight", [E, H * D]))
     shapes.append((p + "post_attention_layernorm.weight", [E]))
     if arch == "MixtralForCausalLM":
@@ -40,14 +42,16 @@ for l in range(L):
             q = p + f"block_sparse_moe.experts.{x}."
             shapes += [(q + "w1.weight", [F, E]), (q + "w2.weight", [E, F]), (q + "w3.weight", [F, E])]
     else:
-        X, FE, S = cfg["num_experts"], cfg["moe_intermediate_size"], cfg["shared_expert_intermediate_size"]
+        X, FE = cfg["num_experts"], cfg["moe_intermediate_size"]
         shapes.append((p + "mlp.gate.weight", [X, E]))
         for x in range(X):
             q = p + f"mlp.experts.{x}."
             shapes += [(q + "gate_proj.weight", [FE, E]), (q + "up_proj.weight", [FE, E]), (q + "down_proj.weight", [E, FE])]
-        q = p + "mlp.shared_expert."
-        shapes += [(q + "gate_proj.weight", [S, E]), (q + "up_proj.weight", [S, E]), (q + "down_proj.weight", [E, S])]
-        shapes.append((p + "mlp.shared_expert_gate.weight", [1, E]))
+        if arch == "Qwen2MoeForCausalLM":
+            S = cfg["shared_expert_intermediate_size"]
+            q = p + "mlp.shared_expert."
+            shapes += [(q + "gate_proj.weight", [S, E]), (q + "up_proj.weight", [S, E]), (q + "down_proj.weight", [E, S])]
+            shapes.append((p + "mlp.shared_expert_gate.weight", [1, E]))
 shapes.append(("model.norm.weight", [E]))
 if not cfg.get("tie_word_embeddings"):
     shapes.append(("lm_head.weight", [V, E]))
