@@ -61,6 +61,14 @@ struct HfConfig {
   double yarn_log_mul = 0;
 };
 
+// A tensor llama.cpp's loader requires for the architecture, as the
+// converter names and shapes it (ggml order).
+struct ArchTensorSpec {
+  std::string name;
+  std::vector<int64_t> dims;
+  bool norm = false;  // a norm weight (values around 1)
+};
+
 }  // namespace llmtk
 
 #endif  // LLMTK_LIB_CONVERT_HF_ARCH_CONFIG_H_

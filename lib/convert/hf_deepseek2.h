@@ -23,7 +23,6 @@
 
 #include "lib/base/status.h"
 #include "lib/convert/hf_arch_config.h"
-#include "lib/convert/hf_phi3_glm.h"
 #include "lib/convert/model_source.h"
 #include "lib/formats/hf_config.h"
 

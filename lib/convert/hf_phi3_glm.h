@@ -28,13 +28,6 @@ namespace llmtk {
 // ReadPhi3GlmConfig, AddPhi3GlmArchKeys, FixPhi3GlmVocab and
 // Phi3GlmExtraTensors, which hf_convert calls, are declared in hf_convert.h.
 
-// A tensor llama.cpp's loader requires for the architecture, as the
-// converter names and shapes it (ggml order).
-struct ArchTensorSpec {
-  std::string name;
-  std::vector<int64_t> dims;
-  bool norm = false;  // a norm weight (values around 1)
-};
 std::vector<ArchTensorSpec> Phi3GlmTensorSpecs(const HfConfig& cfg);
 
 }  // namespace llmtk
