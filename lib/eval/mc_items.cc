@@ -209,10 +209,17 @@ absl::StatusOr<McItemResult> ScoreMcItem(const McItem& item, const McPrompter::R
   cached->clear();
   session.Truncate(static_cast<int>(keep));
   std::vector<float> prompt_logits, logits;
-  if (absl::Status s = session.Eval(absl::MakeConstSpan(prompt).subspan(keep), LogitsMode::kLast, &prompt_logits);
+  // Batches of at least two tokens wanting every row's logits (kAll), so
+  // each row rounds as in the runner's fresh Score (one batch): a one-token
+  // batch, or one wanting only its last row, goes through ggml's vec_dot
+  // order, as in llama.cpp.
+  const size_t from = prompt.size() - keep < 2 && keep > 0 ? keep - 1 : keep;
+  session.Truncate(static_cast<int>(from));
+  if (absl::Status s = session.Eval(absl::MakeConstSpan(prompt).subspan(from), LogitsMode::kAll, &prompt_logits);
       !s.ok()) {
     return Annotate(s, item.where);
   }
+  prompt_logits.erase(prompt_logits.begin(), prompt_logits.end() - V);
   *cached = prompt;
   for (size_t k = 0; k < split.size(); ++k) {
     const std::vector<int32_t>& c = split[k].completion;
@@ -221,12 +228,15 @@ absl::StatusOr<McItemResult> ScoreMcItem(const McItem& item, const McPrompter::R
     auto logprob = [V](const float* row, int32_t tok) { return LogSoftmax(absl::MakeConstSpan(row, V))[tok]; };
     cs.loglik = logprob(prompt_logits.data(), c[0]);
     if (c.size() > 1) {
-      session.Truncate(static_cast<int>(prompt.size()));
-      if (absl::Status s = session.Eval(absl::MakeConstSpan(c).subspan(0, c.size() - 1), LogitsMode::kAll, &logits);
-          !s.ok()) {
+      // The prompt's last token again in front (its row is the prompt's
+      // logits again), so the batch has two tokens or more.
+      std::vector<int32_t> batch = {prompt.back()};
+      batch.insert(batch.end(), c.begin(), c.end() - 1);
+      session.Truncate(static_cast<int>(prompt.size()) - 1);
+      if (absl::Status s = session.Eval(batch, LogitsMode::kAll, &logits); !s.ok()) {
         return Annotate(s, item.where);
       }
-      for (size_t j = 1; j < c.size(); ++j) cs.loglik += logprob(logits.data() + (j - 1) * V, c[j]);
+      for (size_t j = 1; j < c.size(); ++j) cs.loglik += logprob(logits.data() + j * V, c[j]);
     }
     cs.tokens = static_cast<int>(c.size());
     cs.chars = CodePoints(r.answers[k]);

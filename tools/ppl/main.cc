@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
                  "from llama.cpp's). Per-document mode defaults to ctx/2");
   app.add_option("--chunks", o.max_chunks, "score at most this many chunks (0: all)");
   app.add_option("-b,--batch-size", o.max_batch, "tokens per forward step");
+  app.add_option("--ubatch-size", o.ubatch,
+                 "at most this many tokens per forward step (llama.cpp's -ub: 1 computes every token as a "
+                 "one-token batch, as llama-perplexity -ub 1 does)");
   app.add_flag("--kv-f32", o.kv_f32, "keep the KV cache in F32 (default F16, like llama.cpp)");
   app.add_option("--save-logits", o.save_logits, "save reference logits (top-K per position) for --kl-divergence");
   app.add_option("--kl-divergence", o.kl_divergence, "compare with logits saved by --save-logits");

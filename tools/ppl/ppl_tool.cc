@@ -1,5 +1,6 @@
 #include "tools/ppl/ppl_tool.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -106,7 +107,7 @@ absl::StatusOr<Loaded> Load(const PplToolOptions& o) {
   so.n_ctx = o.n_ctx;
   so.kv_f32 = o.kv_f32;
   so.threads = o.threads;
-  so.max_batch = o.max_batch;
+  so.max_batch = std::min(o.max_batch, o.ubatch);
   ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
   Session* s = l.session.get();
   l.eval = [s](absl::Span<const int32_t> tokens, std::vector<float>* logits) {

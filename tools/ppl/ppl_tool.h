@@ -29,6 +29,7 @@ struct PplToolOptions {
   int stride = 0;       // 0: llama.cpp chunks; > 0: sliding window
   int max_chunks = 0;   // 0: all
   int max_batch = 512;
+  int ubatch = 512;     // forward steps of min(max_batch, ubatch) tokens
   int threads = 0;
   bool kv_f32 = false;
   std::string save_logits;    // write reference logits here
