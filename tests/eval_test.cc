@@ -317,13 +317,7 @@ TEST_F(EvalModel, SharedPromptScoresEqualFreshScores) {
     for (size_t k = 0; k < it.choices.size(); ++k) {
       auto fresh = (*runner)->Score(r->prompt, r->answers[k]);
       ASSERT_TRUE(fresh.ok());
-      // Not bit-equal: the shared prompt is evaluated for its last logits
-      // only, so its last layer's feed-forward runs on one row through
-      // ggml's vec_dot order (as llama.cpp's inp_out_ids), while the fresh
-      // Score computes every row batched. The two roundings differ in the
-      // last bits, never by more than this.
-      EXPECT_NEAR(res->choices[k].loglik, fresh->logprob, 2e-5 * std::abs(fresh->logprob))
-          << it.where << " choice " << k;
+      EXPECT_EQ(res->choices[k].loglik, fresh->logprob) << it.where << " choice " << k;
       EXPECT_EQ(res->choices[k].tokens, fresh->completion_tokens);
     }
   }
