@@ -199,7 +199,7 @@ TEST(TokenizerErrors, CorruptJson) {
 TEST(TokenizerErrors, UnknownComponentsAreUnimplemented) {
   absl::Status s = LoadJson(R"({"model": {"type": "WordPiece", "vocab": {}}})");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "t.json: model type \"WordPiece\" is not supported (llmtk implements BPE only)");
+  EXPECT_EQ(s.message(), "t.json: model type \"WordPiece\" is not supported (llmtk implements BPE and Unigram)");
   s = LoadJson(WithPre(R"({"type": "BertPreTokenizer"})"));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(s.message(), "t.json: pre_tokenizer type \"BertPreTokenizer\" is not supported by llmtk");

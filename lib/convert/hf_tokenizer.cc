@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/base/io.h"
 #include "lib/formats/gguf_keys.h"
+#include "lib/formats/sentencepiece_model.h"
 #include "lib/formats/gguf_vocab.h"
 #include "simdjson.h"
 
@@ -21,47 +22,6 @@ bool Exists(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
-
-// Minimal protobuf wire reader with bounds checks.
-class Wire {
- public:
-  Wire(std::string_view b, size_t base) : b_(b), base_(base) {}
-  bool done() const { return pos_ >= b_.size(); }
-  size_t offset() const { return base_ + pos_; }
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= b_.size()) return false;
-      const uint8_t c = static_cast<uint8_t>(b_[pos_++]);
-      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
-      if (!(c & 0x80)) return true;
-    }
-    return false;
-  }
-  bool Bytes(size_t n, std::string_view* out) {
-    if (n > b_.size() - pos_) return false;
-    *out = b_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  // Skips a field of wire type `wt`.
-  bool Skip(uint64_t wt) {
-    uint64_t v;
-    std::string_view s;
-    switch (wt) {
-      case 0: return Varint(&v);
-      case 1: return Bytes(8, &s);
-      case 2: return Varint(&v) && Bytes(v, &s);
-      case 5: return Bytes(4, &s);
-      default: return false;
-    }
-  }
-
- private:
-  std::string_view b_;
-  size_t base_;
-  size_t pos_ = 0;
-};
 
 // A string field, or the "content" of an AddedToken object; "" otherwise.
 std::string JsonString(simdjson::dom::element parent, std::string_view key) {
@@ -141,52 +101,10 @@ std::string WidenBigIntegers(std::string_view json) {
 }
 
 absl::StatusOr<std::vector<SentencePiece>> ParseSentencePieceModel(std::string_view bytes, std::string_view name) {
+  ASSIGN_OR_RETURN(SentencePieceModel m, ReadSentencePieceModel(bytes, name));
   std::vector<SentencePiece> out;
-  Wire w(bytes, 0);
-  auto bad = [&](size_t at, std::string_view what) {
-    return absl::DataLossError(absl::StrFormat("%s: malformed SentencePiece model at byte %d (%s)", ToAbsl(name), at,
-                                               ToAbsl(what)));
-  };
-  while (!w.done()) {
-    const size_t at = w.offset();
-    uint64_t tag;
-    if (!w.Varint(&tag)) return bad(at, "truncated field tag");
-    const uint64_t field = tag >> 3, wt = tag & 7;
-    if (field != 1 || wt != 2) {
-      if (!w.Skip(wt)) return bad(at, "truncated or unknown field");
-      continue;
-    }
-    uint64_t len;
-    std::string_view msg;
-    if (!w.Varint(&len) || !w.Bytes(len, &msg)) return bad(at, "truncated piece");
-    SentencePiece p;
-    Wire m(msg, w.offset() - msg.size());
-    while (!m.done()) {
-      const size_t at2 = m.offset();
-      uint64_t t2;
-      if (!m.Varint(&t2)) return bad(at2, "truncated piece field");
-      const uint64_t f2 = t2 >> 3, w2 = t2 & 7;
-      if (f2 == 1 && w2 == 2) {
-        uint64_t n;
-        std::string_view s;
-        if (!m.Varint(&n) || !m.Bytes(n, &s)) return bad(at2, "truncated piece text");
-        p.piece = std::string(s);
-      } else if (f2 == 2 && w2 == 5) {
-        std::string_view s;
-        if (!m.Bytes(4, &s)) return bad(at2, "truncated score");
-        std::memcpy(&p.score, s.data(), 4);
-      } else if (f2 == 3 && w2 == 0) {
-        uint64_t v;
-        if (!m.Varint(&v)) return bad(at2, "truncated type");
-        if (v < 1 || v > 6) return bad(at2, "unknown piece type");
-        p.type = static_cast<int>(v);
-      } else if (!m.Skip(w2)) {
-        return bad(at2, "truncated or unknown piece field");
-      }
-    }
-    out.push_back(std::move(p));
-  }
-  if (out.empty()) return absl::DataLossError(absl::StrCat(ToAbsl(name), ": SentencePiece model holds no pieces"));
+  out.reserve(m.pieces.size());
+  for (SpmPiece& p : m.pieces) out.push_back({std::move(p.piece), p.score, static_cast<int>(p.type)});
   return out;
 }
 

@@ -9,7 +9,7 @@
 //
 // A stop-gap of the quant branch: the tokenizer library (lib/tokenizer*)
 // owns tokenizer.json/GGUF vocabulary mapping; this module reads only what
-// the converter needs, with simdjson and a bounds-checked protobuf reader.
+// the converter needs, with simdjson and formats/sentencepiece_model.
 //
 // Thread-safety: stateless.
 #ifndef LLMTK_LIB_CONVERT_HF_TOKENIZER_H_

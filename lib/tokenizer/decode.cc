@@ -100,6 +100,15 @@ std::string Decoder::Run(std::vector<std::string> tokens) const {
           t = t.substr(b, e - b);
         }
         break;
+      case DecoderStep::Kind::kSpmPrefix: {
+        const std::string& c = st.content;
+        if (c.empty()) break;
+        for (std::string& t : tokens) {
+          if (t.compare(0, c.size(), c) == 0) t.erase(0, c.size());
+          if (!t.empty()) break;
+        }
+        break;
+      }
       case DecoderStep::Kind::kMetaspace:
         for (size_t i = 0; i < tokens.size(); ++i) {
           ReplaceAll(&tokens[i], st.content, " ");

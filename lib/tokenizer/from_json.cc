@@ -2,7 +2,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "lib/tokenizer/base64.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/unigram.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -95,6 +97,16 @@ absl::Status ReadNormalizer(const Ctx& c, element e, Normalizer* n) {
   } else if (type == "Prepend") {
     st.kind = NormalizerStep::Kind::kPrepend;
     st.content = std::string(GetStr(e, "prepend"));
+  } else if (type == "Precompiled") {
+    std::string blob;
+    std::string_view b64 = GetStr(e, "precompiled_charsmap");
+    if (!b64.empty() && !DecodeBase64(b64, &blob)) {
+      return c.Corrupt("normalizer Precompiled", "precompiled_charsmap is not base64");
+    }
+    ASSIGN_OR_RETURN(PrecompiledCharsmap map, PrecompiledCharsmap::Parse(blob, c.source));
+    if (map.empty()) return absl::OkStatus();
+    st.kind = NormalizerStep::Kind::kPrecompiled;
+    st.charsmap = std::make_shared<const PrecompiledCharsmap>(std::move(map));
   } else {
     return c.Unsupported("normalizer", type);
   }
@@ -297,9 +309,10 @@ absl::StatusOr<element> BpeModelOf(const Ctx& c, element root) {
   }
   std::string_view mtype = GetStr(model, "type", "");
   if (mtype.empty() && model["merges"].error() == simdjson::SUCCESS) mtype = "BPE";
+  if (mtype == "Unigram") return model;
   if (mtype != "BPE") {
     return absl::UnimplementedError(absl::StrCat(c.source, ": model type \"", ToAbsl(mtype),
-                                                 "\" is not supported (llmtk implements BPE only)"));
+                                                 "\" is not supported (llmtk implements BPE and Unigram)"));
   }
   double dropout = 0;
   if (model["dropout"].get_double().get(dropout) == simdjson::SUCCESS && dropout > 0) {
@@ -412,6 +425,36 @@ void FindBosEos(TokenizerParts* parts) {
   if (!parts->eos_id) parts->eos_id = by_name({"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"});
 }
 
+// A Unigram model: "vocab" as [piece, score] pairs, "unk_id" (or null),
+// "byte_fallback".
+absl::Status ReadUnigram(const Ctx& c, element model, TokenizerParts* parts) {
+  array vocab;
+  if (model["vocab"].get_array().get(vocab) != simdjson::SUCCESS) return c.Corrupt("model.vocab", "missing or not an array");
+  std::vector<UnigramPiece> pieces;
+  pieces.reserve(vocab.size());
+  for (element entry : vocab) {
+    array pair;
+    std::string_view text;
+    double score;
+    if (entry.get_array().get(pair) != simdjson::SUCCESS || pair.size() != 2 ||
+        pair.at(0).get_string().get(text) != simdjson::SUCCESS || pair.at(1).get_double().get(score) != simdjson::SUCCESS) {
+      return c.Corrupt("model.vocab", absl::StrCat("entry ", pieces.size(), " is not [piece, score]"));
+    }
+    pieces.push_back(UnigramPiece{std::string(text), score, UnigramPiece::Kind::kNormal});
+    parts->token_text.emplace_back(text);
+  }
+  UnigramOptions o;
+  o.byte_fallback = GetBool(model, "byte_fallback", false);
+  int64_t unk = GetInt(model, "unk_id", -1);
+  if (unk >= 0) {
+    o.unk_id = static_cast<uint32_t>(unk);
+    parts->unk_id = o.unk_id;
+  }
+  ASSIGN_OR_RETURN(parts->model, UnigramModel::Build(std::move(pieces), o, c.source));
+  parts->description = absl::StrCat("Unigram", o.byte_fallback ? ", byte fallback" : "");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view json, const std::string& source) {
@@ -430,6 +473,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
   bool byte_level = false;
   RETURN_IF_ERROR(ReadPipeline(c, root, &parts, &byte_level));
 
+  if (GetStr(model, "type", "") == "Unigram") {
+    RETURN_IF_ERROR(ReadUnigram(c, model, &parts));
+    RETURN_IF_ERROR(ReadAddedTokens(c, root, &parts.added));
+    FindBosEos(&parts);
+    return std::make_unique<Tokenizer>(std::move(parts));
+  }
   absl::flat_hash_map<std::string_view, uint32_t> ids;
   std::vector<std::string> tokens;
   RETURN_IF_ERROR(ReadVocab(c, model, &ids, &tokens));

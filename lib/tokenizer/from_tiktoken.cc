@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/io.h"
+#include "lib/tokenizer/base64.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
@@ -72,43 +73,6 @@ std::vector<Encoding> KnownEncodings() {
   }
   e.push_back(std::move(l));
   return e;
-}
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Standard base64 with padding, as tiktoken writes it.
-bool DecodeBase64(std::string_view s, std::string* out) {
-  out->clear();
-  if (s.empty() || s.size() % 4 != 0) return false;
-  for (size_t i = 0; i < s.size(); i += 4) {
-    const bool last = i + 4 == s.size();
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = s[i + k];
-      if (c == '=' && last && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad > 0) return false;  // data after padding
-      v[k] = Base64Value(c);
-      if (v[k] < 0) return false;
-    }
-    uint32_t n = (static_cast<uint32_t>(v[0]) << 18) | (static_cast<uint32_t>(v[1]) << 12) |
-                 (static_cast<uint32_t>(v[2]) << 6) | static_cast<uint32_t>(v[3]);
-    out->push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 0xFF));
-    if (pad < 1) out->push_back(static_cast<char>(n & 0xFF));
-  }
-  return true;
 }
 
 }  // namespace

@@ -85,6 +85,14 @@ absl::Status Normalizer::Apply(std::string_view in, std::string* out) const {
       case NormalizerStep::Kind::kPrepend:
         if (!cur.empty()) cur.insert(0, st.content);
         break;
+      case NormalizerStep::Kind::kPrecompiled:
+        st.charsmap->NormalizeHf(cur, &tmp);
+        cur.swap(tmp);
+        break;
+      case NormalizerStep::Kind::kSentencePiece:
+        st.spm->Normalize(cur, &tmp);
+        cur.swap(tmp);
+        break;
     }
   }
   *out = std::move(cur);

@@ -28,7 +28,7 @@ namespace {
 
 // A SentencePiece ModelProto starts with its first piece: field 1 (pieces,
 // length-delimited: tag 0x0a, a varint length) holding field 1 (the piece
-// string: tag 0x0a). Asked only of files that are not JSON.
+// string: tag 0x0a). A file starting with '{' is JSON, whatever its name.
 bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) {
   const size_t first = bytes.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && bytes[first] == '{') return false;  // broken JSON, whatever its name
@@ -56,14 +56,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
     return FromGguf(*gguf);
   }
   if (LooksLikeTiktoken(bytes)) return FromTiktoken(bytes, path, tiktoken_pattern);
-  auto tok = FromJson(bytes, path);
-  if (!tok.ok() && LooksLikeSentencePieceModel(bytes, path)) {
-    return absl::UnimplementedError(absl::StrCat(
-        "a SentencePiece model (tokenizer.model, protobuf) is not supported yet, ", path,
-        "; use the model's tokenizer.json (Hugging Face) or a GGUF file with its vocabulary (llmtk-quant converts a "
-        "Hugging Face directory holding tokenizer.model into one)"));
-  }
-  return tok;
+  if (LooksLikeSentencePieceModel(bytes, path)) return FromSentencePiece(bytes, path);
+  return FromJson(bytes, path);
 }
 
 absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
@@ -123,7 +117,11 @@ absl::StatusOr<std::string> Tokenizer::Decode(std::span<const uint32_t> ids, boo
       tokens.push_back(t.content);
       continue;
     }
-    tokens.emplace_back(IdToToken(id));
+    if (id < parts_.decode_text.size()) {
+      tokens.push_back(parts_.decode_text[id]);
+    } else {
+      tokens.emplace_back(IdToToken(id));
+    }
   }
   return parts_.decoder.Run(std::move(tokens));
 }

@@ -1,8 +1,9 @@
-// tokenizer/tokenizer: a BPE tokenizer as HF tokenizers runs it — added tokens,
-// normalizer, pre-tokenizer, BPE model, post-processor, decoder — loaded from
-// a tokenizer.json, a GGUF vocabulary (formats/gguf_vocab.h) or a tiktoken
-// rank file, giving the same ids as HF tokenizers (llama.cpp for GGUF files,
-// tiktoken for rank files).
+// tokenizer/tokenizer: a tokenizer as HF tokenizers runs it — added tokens,
+// normalizer, pre-tokenizer, model (BPE, Unigram), post-processor, decoder —
+// loaded from a tokenizer.json, a GGUF vocabulary (formats/gguf_vocab.h), a
+// tiktoken rank file or a SentencePiece .model, giving the same ids as HF
+// tokenizers (llama.cpp for GGUF files, tiktoken for rank files, spm_encode
+// for .model files).
 //
 // Added tokens are matched in the raw text, also those marked
 // "normalized": identical to HF for every file whose normalizer leaves such
@@ -52,6 +53,9 @@ struct TokenizerParts {
   std::string description;  // e.g. "BPE, byte-level" or "gguf gpt2 (pre: llama-bpe)"
   std::unique_ptr<TokenModel> model;
   std::vector<std::string> token_text;  // per model id, as the vocabulary spells it
+  // Per model id, what Decode makes of it when that is not token_text
+  // (SentencePiece: "" for control pieces, unk_surface for unk); empty: token_text.
+  std::vector<std::string> decode_text;
   AddedVocabulary added;
   Normalizer normalizer;
   PreTokenizer pre_tokenizer;
@@ -74,6 +78,11 @@ class Tokenizer {
   // the line for a corrupt file.
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromTiktoken(std::string_view bytes, const std::string& source,
                                                                  std::string_view pattern = {});
+  // A SentencePiece .model file (from_spm.cc), encoding as spm_encode does:
+  // its normalizer on the whole text, then its Unigram or BPE model; no
+  // BOS/EOS. DataLoss naming the byte offset for a corrupt file.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> FromSentencePiece(std::string_view bytes,
+                                                                      const std::string& source);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromJson(std::string_view json, const std::string& source);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& gguf);
   // A vocabulary read from the GGUF file `source` names (ReadGgufVocab).

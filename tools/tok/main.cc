@@ -133,6 +133,11 @@ int main(int argc, char** argv) {
   TrainCommand train;
   AddTrainCommand(tool, &train);
 
+  llmtk::ConvertOptions co;
+  CLI::App* conv = app.add_subcommand("convert", "a SentencePiece .model to the tokenizer.json transformers' converter writes");
+  conv->add_option("MODEL", co.input, "SentencePiece .model (e.g. tokenizer.model)")->required();
+  conv->add_option("-o,--output", co.output, "tokenizer.json to write ('-': stdout)")->capture_default_str();
+
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (train.app->parsed()) {
       train.o.opts.threads = train.common.Threads();
@@ -147,6 +152,7 @@ int main(int argc, char** argv) {
       return llmtk::RunEncode(eo, enc_common.json, enc_common.quiet);
     }
     if (dec->parsed()) return llmtk::RunDecode(dop);
+    if (conv->parsed()) return llmtk::RunConvert(co);
     if (ins->parsed()) return llmtk::RunInspect(inspect_path, inspect_json);
     so.threads = stats_common.Threads();
     so.json = stats_common.json;

@@ -98,6 +98,13 @@ absl::Status RunInspect(const std::string& path, bool json);
 absl::Status RunStats(const StatsOptions& opts);
 absl::Status RunTrain(TrainToolOptions opts);
 
+// convert: a SentencePiece .model to tokenizer.json (convert.cc).
+struct ConvertOptions {
+  std::string input;
+  std::string output = "-";
+};
+absl::Status RunConvert(const ConvertOptions& opts);
+
 }  // namespace llmtk
 
 #endif  // LLMTK_TOOLS_TOK_TOK_TOOL_H_

@@ -1,0 +1,88 @@
+// tokenizer/unigram: the Unigram model — the best-scoring segmentation of a
+// text into vocabulary pieces (Viterbi over the piece lattice), as
+// SentencePiece's unigram_model.cc EncodeOptimized and HF tokenizers'
+// Unigram compute it. The two differ in small ways, each kept exactly:
+//
+//  - SentencePiece: float path scores, each step summed and compared in
+//    double (so equal-scoring paths tie-break on float rounding, as
+//    unigram_model.cc does); only normal, user-defined and unused
+//    pieces are in the lattice (unused ones never chosen); a user-defined
+//    piece scores length * max(normal scores, FLT_MIN) - 0.1 (in double);
+//    a run of unknown characters is one unk (sentencepiece_processor.cc
+//    merges them), or with byte fallback their UTF-8 bytes' <0xXX> pieces.
+//  - HF: double scores; every vocabulary entry is in the lattice; runs of
+//    unknown characters fuse into one unk (fuse_unk), which byte fallback
+//    spells as <0xXX> pieces when all exist.
+//
+// The unknown penalty is min(score) - 10, over normal pieces (SentencePiece)
+// or the whole vocabulary (HF).
+//
+// Thread-safety: immutable after Build; EncodeWord may be called from any
+// number of threads.
+#ifndef LLMTK_LIB_TOKENIZER_UNIGRAM_H_
+#define LLMTK_LIB_TOKENIZER_UNIGRAM_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/base/status.h"
+#include "lib/tokenizer/model.h"
+
+namespace llmtk {
+
+struct UnigramPiece {
+  enum class Kind { kNormal, kUserDefined, kUnused, kNotInLattice };
+  std::string text;
+  double score = 0;
+  Kind kind = Kind::kNormal;
+};
+
+struct UnigramOptions {
+  bool sentencepiece = false;  // SentencePiece's arithmetic and unknowns, else HF's
+  bool byte_fallback = false;
+  std::optional<uint32_t> unk_id;
+};
+
+class UnigramModel : public TokenModel {
+ public:
+  // DataLoss naming `source` for a duplicate piece in the lattice or an unk
+  // id outside the vocabulary.
+  static absl::StatusOr<std::unique_ptr<UnigramModel>> Build(std::vector<UnigramPiece> pieces,
+                                                             const UnigramOptions& options, std::string_view source);
+
+  std::string_view type() const override { return "Unigram"; }
+  void EncodeWord(std::string_view word, std::vector<uint32_t>* out) const override;
+  size_t size() const override { return pieces_.size(); }
+  std::optional<uint32_t> TokenToId(std::string_view token) const override;
+  int64_t byte_token(uint8_t b) const override { return byte_tokens_[b]; }
+  const UnigramPiece& piece(uint32_t id) const { return pieces_[id]; }
+
+ private:
+  UnigramModel() = default;
+  // Calls fn(byte length, id) for each lattice piece `s` starts with.
+  template <typename Fn>
+  void Prefixes(std::string_view s, Fn fn) const;
+  template <typename Score>
+  void Viterbi(std::string_view s, std::vector<std::pair<uint32_t, int64_t>>* path) const;
+  void EmitUnknown(std::string_view text, std::vector<uint32_t>* out) const;
+
+  UnigramOptions options_;
+  std::vector<UnigramPiece> pieces_;
+  absl::flat_hash_map<std::string, uint32_t> ids_;
+  // The lattice's trie: node 0 is the root; edges keyed node << 8 | byte.
+  absl::flat_hash_map<uint64_t, uint32_t> edges_;
+  std::vector<int64_t> node_piece_;  // piece id ending at a node, or -1
+  std::array<int64_t, 256> byte_tokens_{};
+  double min_score_ = 0;
+  float spm_max_score_ = 0;
+};
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_TOKENIZER_UNIGRAM_H_
