@@ -132,7 +132,13 @@ void BpeModel::InitialSymbols(std::string_view word, std::vector<uint32_t>* syms
   size_t pos = 0;
   while (pos < word.size()) {
     size_t start = pos;
-    DecodeUtf8(word, &pos);
+    if (options_.lead_byte_chars) {
+      // llama.cpp's unicode_len_utf8: by the lead byte's high nibble.
+      static constexpr uint8_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+      pos = std::min(word.size(), pos + kLen[static_cast<unsigned char>(word[pos]) >> 4]);
+    } else {
+      DecodeUtf8(word, &pos);
+    }
     std::string_view ch = word.substr(start, pos - start);
     auto it = vocab_.find(ToAbsl(ch));
     if (it != vocab_.end()) {

@@ -38,6 +38,10 @@ struct BpeOptions {
   bool byte_fallback = false;  // unknown characters become <0xXX> tokens
   bool fuse_unk = false;       // consecutive unknowns fuse into one unk
   bool ignore_merges = false;  // a word that is a token is emitted directly
+  // Characters cut by their lead byte's length (clipped at the word's end),
+  // as llama.cpp's SentencePiece session does: the same characters for valid
+  // UTF-8; an invalid lead byte takes the bytes after it along.
+  bool lead_byte_chars = false;
   std::optional<uint32_t> unk_id;
 };
 

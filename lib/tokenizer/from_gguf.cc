@@ -179,6 +179,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       }
     }
     opt.byte_fallback = true;
+    opt.lead_byte_chars = true;
+    parts.invalid_utf8 = InvalidUtf8Mode::kRawBytes;
     opt.unk_id = parts.unk_id.value_or(0);
     RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
     const bool add_space = v.add_space_prefix.value_or(true);
@@ -230,6 +232,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       parts.pre_tokenizer.Add(std::move(st));
     }
     opt.byte_level = true;
+    parts.invalid_utf8 = InvalidUtf8Mode::kLlamaCpp;
     parts.decoder.Add(DecoderStep{DecoderStep::Kind::kByteLevel, "", "", 0, 0, true});
     parts.description = absl::StrCat("gguf gpt2 (byte-level BPE, pre: ", pre, ")");
   }
