@@ -276,12 +276,13 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
       }
     }
   }
-  out->insert(out->end(), syms.begin(), syms.end());
+  const size_t before = out->size();
+  Emit(syms, out);
   if (cacheable) {
     if (cache.map.size() >= kCacheMaxEntries) cache.Reset(instance_);
     cache.map.try_emplace(std::string(word), static_cast<uint32_t>(cache.arena.size()),
-                          static_cast<uint32_t>(syms.size()));
-    cache.arena.insert(cache.arena.end(), syms.begin(), syms.end());
+                          static_cast<uint32_t>(out->size() - before));
+    cache.arena.insert(cache.arena.end(), out->begin() + static_cast<ptrdiff_t>(before), out->end());
   }
 }
 
@@ -296,7 +297,23 @@ void BpeModel::EncodeWordReference(std::string_view word, std::vector<uint32_t>*
   std::vector<uint32_t> syms;
   InitialSymbols(word, &syms);
   MergeSimple(&syms);
-  out->insert(out->end(), syms.begin(), syms.end());
+  Emit(syms, out);
+}
+
+void BpeModel::Emit(const std::vector<uint32_t>& syms, std::vector<uint32_t>* out) const {
+  for (uint32_t s : syms) {
+    if (s < options_.first_char_only) {
+      out->push_back(s);
+      continue;
+    }
+    for (unsigned char c : symbols_[s]) {
+      if (byte_tokens_[c] >= 0) {
+        out->push_back(static_cast<uint32_t>(byte_tokens_[c]));
+      } else if (options_.unk_id) {
+        out->push_back(*options_.unk_id);
+      }
+    }
+  }
 }
 
 }  // namespace llmtk

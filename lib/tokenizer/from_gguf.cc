@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/base/unicode.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/tokenizer.h"
@@ -189,6 +190,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
 
   BpeOptions opt;
   std::vector<BpeMerge> merges;
+  std::vector<std::string> extra_symbols;  // char-only ids (SentencePiece)
   if (spm) {
     // SentencePiece BPE: the pair whose merged piece scores highest merges
     // first (leftmost on ties), which is what llama.cpp and HF's converted
@@ -200,6 +202,19 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       return absl::DataLossError(
           absl::StrCat(src, ": ", key(GgufKey::kTokenizerScores), " has ", scores.size(), " entries for ", n, " tokens"));
     }
+    // A single character that is no token can still be a merge's part
+    // (llama.cpp merges symbols by text): it gets an id past the vocabulary.
+    std::vector<std::string> char_only;
+    absl::flat_hash_map<std::string, uint32_t> char_only_ids;
+    auto part_id = [&](std::string_view part) -> std::optional<uint32_t> {
+      auto it = ids.find(part);
+      if (it != ids.end()) return it->second;
+      size_t pos = 0;
+      if (DecodeUtf8(part, &pos) == kInvalidUtf8 || pos != part.size()) return std::nullopt;
+      auto [c, added] = char_only_ids.try_emplace(std::string(part), static_cast<uint32_t>(n + char_only.size()));
+      if (added) char_only.emplace_back(part);
+      return c->second;
+    };
     std::vector<float> distinct(scores);
     std::sort(distinct.begin(), distinct.end(), std::greater<>());
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
@@ -210,12 +225,14 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
                                             distinct.begin());
       for (size_t cut = 1; cut < s.size(); ++cut) {
         if ((static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) continue;
-        auto a = ids.find(s.substr(0, cut)), b = ids.find(s.substr(cut));
-        if (a != ids.end() && b != ids.end()) merges.push_back({a->second, b->second, rank});
+        auto a = part_id(s.substr(0, cut)), b = part_id(s.substr(cut));
+        if (a && b) merges.push_back({*a, *b, rank});
       }
     }
     opt.byte_fallback = true;
     opt.lead_byte_chars = true;
+    if (!char_only.empty()) opt.first_char_only = static_cast<uint32_t>(n);
+    extra_symbols = std::move(char_only);
     parts.invalid_utf8 = InvalidUtf8Mode::kRawBytes;
     opt.unk_id = parts.unk_id.value_or(0);
     RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
@@ -274,6 +291,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     parts.description = absl::StrCat("gguf gpt2 (byte-level BPE, pre: ", pre, ")");
   }
   parts.token_text = tokens;
+  for (std::string& c : extra_symbols) tokens.push_back(std::move(c));
   ASSIGN_OR_RETURN(parts.model, BpeModel::Build(std::move(tokens), merges, opt, src));
   return std::make_unique<Tokenizer>(std::move(parts));
 }
