@@ -222,7 +222,10 @@ TEST(TokenizerErrors, InvalidUtf8AndOutOfRangeIds) {
   std::vector<uint32_t> ids;
   absl::Status s = (*tok)->Encode("ab\xC3(", false, &ids);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), "invalid UTF-8 at byte 2 of the text");
+  EXPECT_EQ(s.message(),
+            "invalid UTF-8 at byte 2 of the text (0xC3): HF tokenizers takes only valid strings and refuses it too; "
+            "repair the text (e.g. --invalid-utf8=replace) or use the model's GGUF vocabulary, which tokenizes it "
+            "as llama.cpp does");
   ASSERT_TRUE((*tok)->Encode("abab", false, &ids).ok());
   EXPECT_EQ(ids, (std::vector<uint32_t>{2, 2}));
   auto d = (*tok)->Decode(std::vector<uint32_t>{2, 3}, false);

@@ -78,7 +78,11 @@ absl::Status LineParser::Parse(std::string_view line, bool json, std::string_vie
   // simdjson validates UTF-8 of the whole line; doing it first gives one
   // clear message and lets --invalid-utf8=replace repair the line.
   if (!simdjson::validate_utf8(line.data(), line.size())) {
-    if (im.opts.invalid_utf8 == InvalidUtf8Policy::kError) {
+    if (im.opts.invalid_utf8 == InvalidUtf8Policy::kKeep && !json) {
+      *raw = *text_out = line;
+      return absl::OkStatus();
+    }
+    if (im.opts.invalid_utf8 != InvalidUtf8Policy::kReplace) {
       size_t off = 0;
       IsValidUtf8(line, &off);
       return absl::DataLossError(absl::StrCat(

@@ -32,7 +32,9 @@ namespace llmtk {
 
 enum class InputFormat { kAuto, kJsonl, kText };
 enum class BadLinePolicy { kError, kSkip };
-enum class InvalidUtf8Policy { kError, kReplace };
+// kKeep: plain-text lines pass their bytes on as they are (for tokenizers
+// that take any bytes, as llama.cpp's do); JSON lines must still be UTF-8.
+enum class InvalidUtf8Policy { kError, kReplace, kKeep };
 
 struct DocumentReaderOptions {
   std::string text_key = "text";

@@ -132,7 +132,13 @@ void BpeModel::InitialSymbols(std::string_view word, std::vector<uint32_t>* syms
   size_t pos = 0;
   while (pos < word.size()) {
     size_t start = pos;
-    DecodeUtf8(word, &pos);
+    if (options_.lead_byte_chars) {
+      // llama.cpp's unicode_len_utf8: by the lead byte's high nibble.
+      static constexpr uint8_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+      pos = std::min(word.size(), pos + kLen[static_cast<unsigned char>(word[pos]) >> 4]);
+    } else {
+      DecodeUtf8(word, &pos);
+    }
     std::string_view ch = word.substr(start, pos - start);
     auto it = vocab_.find(ToAbsl(ch));
     if (it != vocab_.end()) {
@@ -270,12 +276,13 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
       }
     }
   }
-  out->insert(out->end(), syms.begin(), syms.end());
+  const size_t before = out->size();
+  Emit(syms, out);
   if (cacheable) {
     if (cache.map.size() >= kCacheMaxEntries) cache.Reset(instance_);
     cache.map.try_emplace(std::string(word), static_cast<uint32_t>(cache.arena.size()),
-                          static_cast<uint32_t>(syms.size()));
-    cache.arena.insert(cache.arena.end(), syms.begin(), syms.end());
+                          static_cast<uint32_t>(out->size() - before));
+    cache.arena.insert(cache.arena.end(), out->begin() + static_cast<ptrdiff_t>(before), out->end());
   }
 }
 
@@ -290,7 +297,23 @@ void BpeModel::EncodeWordReference(std::string_view word, std::vector<uint32_t>*
   std::vector<uint32_t> syms;
   InitialSymbols(word, &syms);
   MergeSimple(&syms);
-  out->insert(out->end(), syms.begin(), syms.end());
+  Emit(syms, out);
+}
+
+void BpeModel::Emit(const std::vector<uint32_t>& syms, std::vector<uint32_t>* out) const {
+  for (uint32_t s : syms) {
+    if (s < options_.first_char_only) {
+      out->push_back(s);
+      continue;
+    }
+    for (unsigned char c : symbols_[s]) {
+      if (byte_tokens_[c] >= 0) {
+        out->push_back(static_cast<uint32_t>(byte_tokens_[c]));
+      } else if (options_.unk_id) {
+        out->push_back(*options_.unk_id);
+      }
+    }
+  }
 }
 
 }  // namespace llmtk

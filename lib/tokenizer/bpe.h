@@ -13,6 +13,7 @@
 #ifndef LLMTK_LIB_TOKENIZER_BPE_H_
 #define LLMTK_LIB_TOKENIZER_BPE_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -38,6 +39,15 @@ struct BpeOptions {
   bool byte_fallback = false;  // unknown characters become <0xXX> tokens
   bool fuse_unk = false;       // consecutive unknowns fuse into one unk
   bool ignore_merges = false;  // a word that is a token is emitted directly
+  // Characters cut by their lead byte's length (clipped at the word's end),
+  // as llama.cpp's SentencePiece session does: the same characters for valid
+  // UTF-8; an invalid lead byte takes the bytes after it along.
+  bool lead_byte_chars = false;
+  // Ids from here on are characters that are no token but merge into
+  // tokens (llama.cpp's SentencePiece merges by text: Gemma's "\t", only
+  // <0x09>, still makes "\t\t"); one left after merging becomes its bytes'
+  // <0xXX> tokens. size() counts only the ids below.
+  uint32_t first_char_only = UINT32_MAX;
   std::optional<uint32_t> unk_id;
 };
 
@@ -58,7 +68,7 @@ class BpeModel : public TokenModel {
   void EncodeWordReference(std::string_view word, std::vector<uint32_t>* out) const;
 
   std::string_view type() const override { return "BPE"; }
-  size_t size() const override { return symbols_.size(); }
+  size_t size() const override { return std::min<size_t>(symbols_.size(), options_.first_char_only); }
   // The model-level string of a token: raw bytes in byte-level mode.
   const std::string& symbol(uint32_t id) const { return symbols_[id]; }
   std::optional<uint32_t> Find(std::string_view symbol) const;
@@ -85,6 +95,8 @@ class BpeModel : public TokenModel {
   void MergeHeap(std::vector<uint32_t>* syms) const;
   void MergeSimple(std::vector<uint32_t>* syms) const;
   void Finish(const std::vector<uint32_t>& syms, std::vector<uint32_t>* out) const;
+  // Appends `syms`, char-only ids as their bytes' <0xXX> tokens.
+  void Emit(const std::vector<uint32_t>& syms, std::vector<uint32_t>* out) const;
 
   BpeOptions options_;
   std::vector<std::string> symbols_;

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/base/unicode.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/tokenizer.h"
@@ -22,15 +23,45 @@ constexpr std::string_view kQwen2Regex =
     "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+// llama.cpp's LLAMA_VOCAB_PRE_TYPE_LLAMA3 names: merges are skipped for a
+// word that is a token (ignore_merges), and BOS is added unless the file
+// says otherwise.
+bool IsLlama3Pre(std::string_view pre) {
+  return pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "falcon3";
+}
+
 // llama.cpp's regex lists per pre-tokenizer name (llama-vocab.cpp), applied
 // in sequence with isolated matches; nullopt for names we do not know.
 std::optional<std::vector<std::string>> PreRegexes(std::string_view pre) {
   using V = std::vector<std::string>;
-  if (pre == "gpt-2" || pre == "mpt" || pre == "olmo" || pre == "jais") return V{std::string(kGpt2Regex)};
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "dbrx" || pre == "smaug-bpe" || pre == "chatglm-bpe")
-    return V{std::string(kLlama3Regex)};
-  if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2" || pre == "hunyuan")
+  if (pre == "gpt-2" || pre == "mpt" || pre == "olmo" || pre == "jais" || pre == "phi-2" || pre == "jina-es" ||
+      pre == "jina-de" || pre == "gigachat" || pre == "jina-v1-en" || pre == "jina-v2-es" || pre == "jina-v2-de" ||
+      pre == "jina-v2-code" || pre == "roberta-bpe")
+    return V{std::string(kGpt2Regex)};
+  if (IsLlama3Pre(pre) || pre == "dbrx" || pre == "smaug-bpe" || pre == "chatglm-bpe") return V{std::string(kLlama3Regex)};
+  if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2" || pre == "hunyuan" || pre == "megrez")
     return V{std::string(kQwen2Regex)};
+  // poro-chat, bloom, gpt3-finnish, viking: llama.cpp runs this through
+  // std::wregex with non-ASCII whitespace made \v, which is what \s means
+  // here.
+  constexpr std::string_view kBloom = " ?[^(\\s|.,!?\xE2\x80\xA6\xE3\x80\x82\xEF\xBC\x8C\xE3\x80\x81\xE0\xA5\xA4\xDB\x94\xD8\x8C)]+";
+  if (pre == "poro-chat" || pre == "bloom" || pre == "gpt3-finnish") return V{std::string(kBloom)};
+  if (pre == "viking") return V{std::string(kBloom), "\\p{N}"};
+  if (pre == "tekken") {
+    return V{"[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])"
+             "([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"};
+  }
+  if (pre == "chameleon") {
+    return V{"<sentinel:[0-9]+>", "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z", "([\\t\\n]|    |  )", "\\p{N}",
+             "[\\p{P}!-/:-@\\[-`{-~]", std::string(kGpt2Regex)};
+  }
+  if (pre == "deepseek-v3") {
+    // llama.cpp matches \p{..} on a collapsed text whose ASCII symbols are
+    // $+<=>^`| only: '~' is no \p{S} there, so the classes treat it apart.
+    return V{"\\p{N}{1,3}", "[\xE4\xB8\x80-\xE9\xBE\xA5\xE3\x81\x80-\xE3\x82\x9F\xE3\x82\xA0-\xE3\x83\xBF]+",
+             "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|(?:~|[^\\r\\n\\p{L}\\p{P}\\p{S}])?[\\p{L}\\p{M}]+| "
+             "?(?:(?!~)[\\p{P}\\p{S}])+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"};
+  }
   if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm" || pre == "codeshell" ||
       pre == "exaone" || pre == "minerva-7b")
     return V{"\\p{N}", std::string(kGpt2Regex)};
@@ -117,9 +148,13 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   ASSIGN_OR_RETURN(parts.bos_id, opt_id(GgufSpecialToken::kBos));
   ASSIGN_OR_RETURN(parts.eos_id, opt_id(GgufSpecialToken::kEos));
   ASSIGN_OR_RETURN(parts.unk_id, opt_id(GgufSpecialToken::kUnknown));
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerPre));
+  const std::string pre = v.pre.value_or("default");
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddBos));
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddEos));
-  const bool add_bos = v.add_bos.value_or(spm);
+  // llama.cpp's default when the file has no add_bos_token key.
+  const bool add_bos =
+      v.add_bos.value_or(spm || IsLlama3Pre(pre) || pre == "tekken" || pre == "chameleon");
   const bool add_eos = v.add_eos.value_or(false);
   parts.post.type = "gguf";
   if (add_bos && parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
@@ -141,7 +176,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       // llama.cpp, for a model named Phi-3 (general.name, any case): every
       // such token but <unk>, <s> and <|endoftext|> drops the whitespace
       // after it (isspace).
-      if (phi3_names) {
+      // jina-v2-{de,es,code}: <mask> drops the whitespace before it.
+      if (!spm && (pre == "jina-v2-de" || pre == "jina-v2-es" || pre == "jina-v2-code")) {
+        t.lstrip = tokens[i] == "<mask>";
+        t.ascii_strip = true;
+      } else if (phi3_names) {
         t.rstrip = tokens[i] != "<unk>" && tokens[i] != "<s>" && tokens[i] != "<|endoftext|>";
         t.ascii_strip = true;
       }
@@ -151,8 +190,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
 
   BpeOptions opt;
   std::vector<BpeMerge> merges;
-  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerPre));
-  const std::string pre = v.pre.value_or("default");
+  std::vector<std::string> extra_symbols;  // char-only ids (SentencePiece)
   if (spm) {
     // SentencePiece BPE: the pair whose merged piece scores highest merges
     // first (leftmost on ties), which is what llama.cpp and HF's converted
@@ -164,6 +202,19 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       return absl::DataLossError(
           absl::StrCat(src, ": ", key(GgufKey::kTokenizerScores), " has ", scores.size(), " entries for ", n, " tokens"));
     }
+    // A single character that is no token can still be a merge's part
+    // (llama.cpp merges symbols by text): it gets an id past the vocabulary.
+    std::vector<std::string> char_only;
+    absl::flat_hash_map<std::string, uint32_t> char_only_ids;
+    auto part_id = [&](std::string_view part) -> std::optional<uint32_t> {
+      auto it = ids.find(part);
+      if (it != ids.end()) return it->second;
+      size_t pos = 0;
+      if (DecodeUtf8(part, &pos) == kInvalidUtf8 || pos != part.size()) return std::nullopt;
+      auto [c, added] = char_only_ids.try_emplace(std::string(part), static_cast<uint32_t>(n + char_only.size()));
+      if (added) char_only.emplace_back(part);
+      return c->second;
+    };
     std::vector<float> distinct(scores);
     std::sort(distinct.begin(), distinct.end(), std::greater<>());
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
@@ -174,11 +225,15 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
                                             distinct.begin());
       for (size_t cut = 1; cut < s.size(); ++cut) {
         if ((static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) continue;
-        auto a = ids.find(s.substr(0, cut)), b = ids.find(s.substr(cut));
-        if (a != ids.end() && b != ids.end()) merges.push_back({a->second, b->second, rank});
+        auto a = part_id(s.substr(0, cut)), b = part_id(s.substr(cut));
+        if (a && b) merges.push_back({*a, *b, rank});
       }
     }
     opt.byte_fallback = true;
+    opt.lead_byte_chars = true;
+    if (!char_only.empty()) opt.first_char_only = static_cast<uint32_t>(n);
+    extra_symbols = std::move(char_only);
+    parts.invalid_utf8 = InvalidUtf8Mode::kRawBytes;
     opt.unk_id = parts.unk_id.value_or(0);
     RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
     const bool add_space = v.add_space_prefix.value_or(true);
@@ -230,10 +285,13 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       parts.pre_tokenizer.Add(std::move(st));
     }
     opt.byte_level = true;
+    opt.ignore_merges = IsLlama3Pre(pre) || pre == "tekken";
+    parts.invalid_utf8 = InvalidUtf8Mode::kLlamaCpp;
     parts.decoder.Add(DecoderStep{DecoderStep::Kind::kByteLevel, "", "", 0, 0, true});
     parts.description = absl::StrCat("gguf gpt2 (byte-level BPE, pre: ", pre, ")");
   }
   parts.token_text = tokens;
+  for (std::string& c : extra_symbols) tokens.push_back(std::move(c));
   ASSIGN_OR_RETURN(parts.model, BpeModel::Build(std::move(tokens), merges, opt, src));
   return std::make_unique<Tokenizer>(std::move(parts));
 }

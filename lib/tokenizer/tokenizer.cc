@@ -67,13 +67,16 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
                                                      "-byte limit of one encode call; split the document"));
   }
   size_t bad = 0;
-  if (!IsValidUtf8(text, &bad)) {
-    return absl::DataLossError(absl::StrCat("invalid UTF-8 at byte ", bad, " of the text"));
+  const bool valid = IsValidUtf8(text, &bad);
+  if (!valid && parts_.invalid_utf8 == InvalidUtf8Mode::kRefuse) {
+    return absl::DataLossError(RefusedUtf8Message(text, bad, parts_.format));
   }
+  const bool llama_cpp_codepoints = !valid && parts_.invalid_utf8 == InvalidUtf8Mode::kLlamaCpp;
   if (add_special) ids->insert(ids->end(), parts_.post.prefix.begin(), parts_.post.prefix.end());
   thread_local std::vector<Segment> segments;
   thread_local std::string normalized;
   thread_local Pieces pieces;
+  thread_local std::string cpt_bytes, cpt_regex_text;
   if (parts_.added.empty()) {
     segments.assign(1, Segment{0, static_cast<uint32_t>(text.size()), -1});
   } else {
@@ -86,6 +89,11 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
       continue;
     }
     std::string_view t = text.substr(seg.begin, seg.end - seg.begin);
+    bool surrogates = false;
+    if (llama_cpp_codepoints) {
+      RETURN_IF_ERROR(LlamaCppCodepointBytes(t, seg.begin, &cpt_bytes, &cpt_regex_text, &surrogates));
+      t = cpt_regex_text;
+    }
     if (!parts_.normalizer.empty()) {
       RETURN_IF_ERROR(parts_.normalizer.Apply(t, &normalized));
       t = normalized;
@@ -95,6 +103,11 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
       continue;
     }
     RETURN_IF_ERROR(parts_.pre_tokenizer.Run(t, seg.begin == 0, &pieces));
+    // The split was made on U+E000 stand-ins of the same length; BPE gets
+    // the surrogates' own bytes, as in llama.cpp.
+    // (GGUF byte-level vocabularies have no normalizer and only Split steps,
+    // so the buffer is the segment itself.)
+    if (surrogates && pieces.buf.size() == cpt_bytes.size()) pieces.buf = cpt_bytes;
     for (size_t i = 0; i < pieces.ranges.size(); ++i) model.EncodeWord(pieces.piece(i), ids);
   }
   if (add_special) ids->insert(ids->end(), parts_.post.suffix.begin(), parts_.post.suffix.end());

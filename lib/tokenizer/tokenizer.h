@@ -32,6 +32,7 @@
 #include "lib/tokenizer/added.h"
 #include "lib/tokenizer/bpe.h"
 #include "lib/tokenizer/decode.h"
+#include "lib/tokenizer/invalid_utf8.h"
 #include "lib/tokenizer/model.h"
 #include "lib/tokenizer/normalize.h"
 
@@ -62,6 +63,8 @@ struct TokenizerParts {
   Decoder decoder;
   PostProcessor post;
   std::optional<uint32_t> bos_id, eos_id, unk_id;
+  // Text that is not valid UTF-8 (tokenizer/invalid_utf8.h).
+  InvalidUtf8Mode invalid_utf8 = InvalidUtf8Mode::kRefuse;
 };
 
 class Tokenizer {
@@ -93,8 +96,11 @@ class Tokenizer {
   // (BOS/EOS) around them, as HF's add_special_tokens. `parse_special`:
   // special added tokens written in the text become their ids (HF always
   // does; llama.cpp only when asked, and llama-perplexity does not).
-  // Invalid UTF-8 is DataLoss naming the byte offset; a text over kMaxTextBytes is
-  // ResourceExhausted (offsets inside are 32-bit).
+  // Invalid UTF-8: a GGUF vocabulary tokenizes it as llama.cpp does
+  // (tokenizer/invalid_utf8.h; tools count it with CountInvalidUtf8Bytes to
+  // warn); for tokenizer.json and tiktoken files it is DataLoss naming the
+  // byte offset. A text over kMaxTextBytes is ResourceExhausted (offsets
+  // inside are 32-bit).
   static constexpr size_t kMaxTextBytes = (size_t{1} << 31) - 1;
   absl::Status Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,
                       bool parse_special = true) const;
@@ -109,6 +115,8 @@ class Tokenizer {
   std::string_view IdToToken(uint32_t id) const;
   bool IsSpecial(uint32_t id) const;
   bool IsByteFallback(uint32_t id) const;
+  // Whether Encode takes invalid UTF-8 (a GGUF vocabulary).
+  bool TakesInvalidUtf8() const { return parts_.invalid_utf8 != InvalidUtf8Mode::kRefuse; }
   const TokenizerParts& parts() const { return parts_; }
   const TokenModel& model() const { return *parts_.model; }
   // The model as BPE, or null for other model types.

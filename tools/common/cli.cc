@@ -143,8 +143,12 @@ void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
                                  {{"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}},
                                  "What to do with malformed lines: error or skip (counted)");
   AddChoiceOption<InvalidUtf8Policy>(app, "--invalid-utf8", &opts->invalid_utf8,
-                                     {{"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}},
-                                     "Invalid UTF-8 in text: error, or replace with U+FFFD");
+                                     {{"error", InvalidUtf8Policy::kError},
+                                      {"replace", InvalidUtf8Policy::kReplace},
+                                      {"keep", InvalidUtf8Policy::kKeep}},
+                                     "Invalid UTF-8 in text: error, replace with U+FFFD, or keep (plain text: the "
+                                     "bytes as they are, for GGUF vocabularies, which tokenize them as llama.cpp "
+                                     "does; their default)");
 }
 
 void Tool::AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on) {

@@ -135,6 +135,7 @@ absl::Status CheckNotJsonl(std::string_view head, const std::string& name, const
 struct Corpus {
   std::vector<int32_t> tokens;
   bool cut = false;  // the text had more tokens than were kept
+  size_t invalid_utf8 = 0, first_invalid = 0;  // bytes in the text tokenized
 };
 
 // The corpus's tokens: the whole text's, or with `need` > 0 its first `need`
@@ -175,6 +176,7 @@ absl::StatusOr<Corpus> ReadCorpus(const PplToolOptions& o, const Loaded& l, int6
       if (static_cast<int64_t>(tokens.size()) >= need + kMarginTokens) {
         tokens.resize(static_cast<size_t>(need));
         c.cut = true;
+        c.invalid_utf8 = CountInvalidUtf8Bytes(std::string_view(text).substr(0, cut + 1), &c.first_invalid);
         return c;
       }
     }
@@ -185,6 +187,7 @@ absl::StatusOr<Corpus> ReadCorpus(const PplToolOptions& o, const Loaded& l, int6
     ASSIGN_OR_RETURN(tokens, ParseIds(text, l.model->config().n_vocab, o.text_path));
   } else {
     ASSIGN_OR_RETURN(tokens, l.vocab->Encode(text, bos, /*parse_special=*/false));
+    c.invalid_utf8 = CountInvalidUtf8Bytes(text, &c.first_invalid);
   }
   if (need > 0 && static_cast<int64_t>(tokens.size()) > need) {
     tokens.resize(static_cast<size_t>(need));
@@ -202,6 +205,11 @@ absl::Status CorpusMode(const PplToolOptions& o, Loaded& l, const std::function<
   const int64_t need = o.stride == 0 && o.max_chunks > 0 ? int64_t{std::max(o.max_chunks, 2)} * o.n_ctx : 0;
   ASSIGN_OR_RETURN(Corpus corpus, ReadCorpus(o, l, need));
   const std::vector<int32_t>& tokens = corpus.tokens;
+  if (corpus.invalid_utf8) {
+    err(absl::StrFormat("llmtk-ppl: warning: %s: %d byte%s of invalid UTF-8 (first at byte %d), tokenized as "
+                        "llama.cpp does\n", o.text_path, corpus.invalid_utf8, corpus.invalid_utf8 == 1 ? "" : "s",
+                        corpus.first_invalid));
+  }
   const bool show = o.progress || (!o.quiet && !o.json && isatty(2));
   if (!o.quiet) {
     err(absl::StrFormat("llmtk-ppl: %s, %s%d tokens, ctx %d, %s\n", o.text_path, corpus.cut ? "first " : "",

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/base/io.h"
 #include "lib/base/jsonl.h"
+#include "lib/base/unicode.h"
 #include "lib/model/runner.h"
 #include "tools/common/cli.h"
 #include "tools/run/run_chat.h"
@@ -254,6 +255,13 @@ absl::Status RunTool(const RunToolOptions& opts, const std::function<absl::Statu
     ASSIGN_OR_RETURN(rendered, RenderSinglePrompt(opts, *prompter, prompt));
     prompt = rendered;
     model_prompt = prompter->TokenizerText(rendered);
+  }
+  const Tokenizer* tok = runner->vocab().tokenizer();
+  if (tok && tok->TakesInvalidUtf8() && !IsValidUtf8(model_prompt)) {
+    size_t first = 0;
+    const size_t n = CountInvalidUtf8Bytes(model_prompt, &first);
+    err(absl::StrFormat("llmtk-run: warning: the prompt has %d byte%s of invalid UTF-8 (first at byte %d), tokenized "
+                        "as llama.cpp does\n", n, n == 1 ? "" : "s", first));
   }
   std::unique_ptr<OutputFile> file;
   std::function<absl::Status(std::string_view)> sink = out_override;

@@ -4,6 +4,7 @@
 #define LLMTK_TOOLS_TOK_DOC_BATCH_H_
 
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,7 +26,10 @@ struct DocBatch {
   std::string arena;
   std::vector<std::pair<size_t, size_t>> text_spans, raw_spans;  // raw: jsonl output only
   std::vector<char> is_json;
-  std::vector<const std::string*> sources;
+  std::vector<const std::string*> sources;  // into `names`
+  // The inputs' names, copied: the reader's own go with the input, and a
+  // batch outlives the input it started in.
+  std::deque<std::string> names;
   std::vector<uint64_t> lines;
   uint64_t first_index = 0;
   size_t size() const { return text_spans.size(); }
@@ -39,12 +43,26 @@ struct DocBatch {
   std::string where(size_t i) const { return absl::StrCat(*sources[i], ":", lines[i]); }
 };
 
+// Invalid UTF-8 a GGUF vocabulary tokenized, per input: tools warn once
+// per input, not per document.
+struct InvalidUtf8Tally {
+  std::string source;
+  uint64_t bytes = 0, docs = 0;
+  std::string first;  // "file:line, byte N"
+};
+
 struct EncodedBatch {
   std::string text;                // ids / jsonl output
   std::vector<uint32_t> ids;       // bin / megatron
   std::vector<uint32_t> lengths;   // per document
   uint64_t tokens = 0, bytes = 0, docs = 0;
+  std::vector<InvalidUtf8Tally> invalid_utf8;  // in input order
 };
+
+// Adds `t` to the tally of its input in `all` (input order kept).
+void AddInvalidUtf8(std::vector<InvalidUtf8Tally>* all, const InvalidUtf8Tally& t);
+// "llmtk-TOOL: warning: ..." lines, one per input.
+std::string InvalidUtf8Warnings(std::string_view tool, const std::vector<InvalidUtf8Tally>& all);
 
 // Appends `ids` as decimal numbers separated by `sep`.
 void AppendIds(std::string* out, std::span<const uint32_t> ids, char sep);

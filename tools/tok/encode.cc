@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "tools/common/cli.h"
 #include "lib/base/parallel.h"
+#include "lib/base/unicode.h"
 #include "lib/formats/token_files.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "tools/tok/doc_batch.h"
@@ -20,7 +21,11 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSIGN_OR_RETURN(DocumentSpecials plan, PlanDocumentSpecials(*tok, o.specials));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
-  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, o.reader));
+  DocumentReaderOptions ro = o.reader;
+  const bool takes_invalid = tok->TakesInvalidUtf8();
+  if (takes_invalid && !o.invalid_utf8_given) ro.invalid_utf8 = InvalidUtf8Policy::kKeep;
+  ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, ro));
+  std::vector<InvalidUtf8Tally> invalid_utf8;
 
   EncodeReport rep;
   std::unique_ptr<OutputFile> out;
@@ -60,12 +65,18 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
     r->ids.clear();
     r->lengths.clear();
     r->tokens = r->bytes = r->docs = 0;
+    r->invalid_utf8.clear();
     std::vector<uint32_t> ids;
     std::string field;
     for (size_t i = 0; i < b.size(); ++i) {
       ids.clear();
       absl::Status s = EncodeDocument(t, plan, b.text(i), &ids);
       if (!s.ok()) return absl::DataLossError(absl::StrCat(b.where(i), ": ", s.message()));
+      if (takes_invalid && !IsValidUtf8(b.text(i))) {
+        size_t first = 0;
+        const size_t n = CountInvalidUtf8Bytes(b.text(i), &first);
+        AddInvalidUtf8(&r->invalid_utf8, {*b.sources[i], n, 1, absl::StrCat(b.where(i), ", byte ", first)});
+      }
       r->tokens += ids.size();
       r->bytes += b.text(i).size();
       ++r->docs;
@@ -103,6 +114,10 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
     rep.tokens += r.tokens;
     rep.bytes += r.bytes;
     progress.Add(r.docs, 0);
+    for (const InvalidUtf8Tally& t : r.invalid_utf8) {
+      AddInvalidUtf8(&invalid_utf8, t);
+      rep.invalid_utf8_bytes += t.bytes;
+    }
     if (out) return out->Write(r.text);
     if (bin) return bin->Append(r.ids);
     size_t off = 0;
@@ -120,6 +135,7 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   rep.skipped = reader->skipped();
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rep.load_seconds = load_seconds;
+  rep.invalid_utf8_warnings = InvalidUtf8Warnings("tok", invalid_utf8);
   return rep;
 }
 
@@ -131,6 +147,7 @@ std::string FormatEncodeReport(const EncodeReport& r, bool json) {
     const double enc = r.seconds - r.load_seconds;
     w.Key("encode_mb_per_s").Double(enc > 0 ? r.bytes / enc / 1e6 : 0.0);
     if (!r.dtype.empty()) w.Key("dtype").String(r.dtype);
+    if (r.invalid_utf8_bytes) w.Key("invalid_utf8_bytes").Uint(r.invalid_utf8_bytes);
     w.EndObject();
     return w.Take() + "\n";
   }
@@ -145,6 +162,7 @@ std::string FormatEncodeReport(const EncodeReport& r, bool json) {
 absl::Status RunEncode(const EncodeOptions& o, bool json, bool quiet) {
   RETURN_IF_ERROR(RequireInputOrPipe(o.inputs));
   ASSIGN_OR_RETURN(EncodeReport r, EncodeCorpus(o));
+  std::fputs(r.invalid_utf8_warnings.c_str(), stderr);
   if (json) return WriteJsonReport(o.output, FormatEncodeReport(r, true));
   if (!quiet) {
     std::string s = "llmtk-tok: " + FormatEncodeReport(r, false);

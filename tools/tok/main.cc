@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
     if (enc->parsed()) {
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();
+      eo.invalid_utf8_given = enc->get_option("--invalid-utf8")->count() > 0;
       return llmtk::RunEncode(eo, enc_common.json, enc_common.quiet);
     }
     if (dec->parsed()) return llmtk::RunDecode(dop);

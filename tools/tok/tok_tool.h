@@ -37,10 +37,15 @@ struct EncodeOptions {
   SpecialTokenOptions specials;  // as llmtk-mix's (lib/tokenizer.h)
   int threads = 1;
   bool progress = false;
+  // --invalid-utf8 given: without it, a tokenizer that takes invalid UTF-8
+  // (a GGUF vocabulary) gets plain-text lines' bytes as they are.
+  bool invalid_utf8_given = false;
 };
 
 struct EncodeReport {
   uint64_t documents = 0, tokens = 0, bytes = 0, skipped = 0;
+  uint64_t invalid_utf8_bytes = 0;
+  std::string invalid_utf8_warnings;  // one line per input that had any
   double seconds = 0;       // whole run
   double load_seconds = 0;  // of which loading the tokenizer
   std::string dtype;  // bin/megatron element type
