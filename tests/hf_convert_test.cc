@@ -186,7 +186,7 @@ TEST_F(Qwen3Dir, UnsupportedArchitectureIsNamed) {
   EXPECT_EQ(std::string(src.status().message()),
             dir_ + "/config.json: architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
                    "MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, "
-                   "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, Phi3ForCausalLM, "
+                   "Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, DeepseekV2ForCausalLM, Phi3ForCausalLM, "
                    "GlmForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, "
                    "Gemma3ForConditionalGeneration)");
 }

@@ -256,7 +256,7 @@ TEST(Model, ClearErrorsForBadFiles) {
   EXPECT_EQ(m.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(m.status().message(),
             "patched.gguf: architecture 'gemma' is not supported (supported: llama, qwen2, qwen3, qwen2moe, qwen3moe, "
-            "phi3, chatglm, gemma2, gemma3)");
+            "deepseek2, phi3, chatglm, gemma2, gemma3)");
 
   m = Patched("stories260K-hf-f16.gguf", "output_norm.weight", "output_norm.weighx", &buf);
   EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss);
