@@ -105,12 +105,12 @@ void AddDeepseek2ArchKeys(const HfConfig& cfg, GgufMetadata* md) {
   }
 }
 
-std::vector<ArchTensorSpec> Deepseek2BlockTensorSpecs(const HfConfig& cfg, int64_t layer) {
+std::vector<Deepseek2TensorSpec> Deepseek2BlockTensorSpecs(const HfConfig& cfg, int64_t layer) {
   const int64_t E = cfg.n_embd, H = cfg.n_head, qk = cfg.qk_nope + cfg.qk_rope;
   const int64_t kvr = cfg.kv_lora_rank, qr = cfg.q_lora_rank;
   const std::string b = absl::StrCat("blk.", layer, ".");
   // In llama.cpp's create_tensor order.
-  std::vector<ArchTensorSpec> s;
+  std::vector<Deepseek2TensorSpec> s;
   s.push_back({b + "attn_norm.weight", {E}, true});
   if (qr > 0) s.push_back({b + "attn_q_a_norm.weight", {qr}, true});
   s.push_back({b + "attn_kv_a_norm.weight", {kvr}, true});

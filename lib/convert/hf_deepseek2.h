@@ -38,7 +38,12 @@ void AddDeepseek2ArchKeys(const HfConfig& cfg, GgufMetadata* md);
 
 // Every tensor of block `layer` llama.cpp c392e50's loader requires: name
 // ("blk.N.attn_q.weight"), ggml dims, norm or not.
-std::vector<ArchTensorSpec> Deepseek2BlockTensorSpecs(const HfConfig& cfg, int64_t layer);
+struct Deepseek2TensorSpec {
+  std::string name;
+  std::vector<int64_t> dims;
+  bool norm = false;  // a norm weight (values around 1)
+};
+std::vector<Deepseek2TensorSpec> Deepseek2BlockTensorSpecs(const HfConfig& cfg, int64_t layer);
 
 // The GGUF suffix of a non-expert DeepSeek-V2 block tensor (the part after
 // "model.layers.N."), or nullopt.

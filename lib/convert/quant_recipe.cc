@@ -63,8 +63,9 @@ Category CategoryOf(const std::string& name) {
   return Category::kOther;
 }
 
-// attn_qkv counts toward n_attention_wv (llama-quant.cpp's census) but has
-// its own rule below and does not advance i_attention_wv.
+// attn_qkv and deepseek2's attn_kv_b count toward n_attention_wv
+// (llama-quant.cpp's census) but c392e50 applies attn_v's rule, and
+// advances i_attention_wv, for attn_v alone (kv_b keeps the default type).
 bool IsAttnVLike(Category c) { return c == Category::kAttnV || c == Category::kAttnKvB; }
 
 int NDims(const std::vector<int64_t>& dims) {
@@ -139,7 +140,7 @@ GT RecipeType(State& qs, const RecipeModel& m, GT new_type, const RecipeTensor& 
         new_type = GT::kIQ3_S;
       }
     }
-  } else if (IsAttnVLike(cat)) {
+  } else if (cat == Category::kAttnV) {
     if (ftype == FT::kQ2_K) {
       new_type = n_gqa >= 4 ? GT::kQ4_K : GT::kQ3_K;
     } else if (ftype == FT::kQ2_K_S && n_gqa >= 4) {

@@ -112,7 +112,7 @@ absl::StatusOr<ModelSource> RandomModelSource(const RandomModelOptions& o) {
     specs.clear();
     specs.push_back({"token_embd.weight", {cfg.n_embd, cfg.vocab}, 0.02f});
     for (int64_t l = 0; l < cfg.n_layer; ++l)
-      for (ArchTensorSpec& s : Deepseek2BlockTensorSpecs(cfg, l))
+      for (Deepseek2TensorSpec& s : Deepseek2BlockTensorSpecs(cfg, l))
         specs.push_back({s.name, s.dims, s.norm ? 0.1f : 0.02f, s.norm});
     specs.push_back({"output_norm.weight", {cfg.n_embd}, 0.1f, true});
     specs.push_back({"output.weight", {cfg.n_embd, cfg.vocab}, 0.02f});

@@ -122,6 +122,14 @@ float Deepseek2KqScale(float attn_factor, float yarn_log_mul, float freq_scale, 
 
 float Deepseek2RopeAttnFactor(float freq_scale) { return 1.0f / (1.0f + 0.1f * std::log(1.0f / freq_scale)); }
 
+void RopeAdjacentPairs(float* head, const float* cs, const float* sn, int half_rot) {
+  for (int i = 0; i < half_rot; ++i) {
+    const float x0 = head[2 * i], x1 = head[2 * i + 1];
+    head[2 * i] = x0 * cs[i] - x1 * sn[i];
+    head[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+  }
+}
+
 MlaProjection::MlaProjection(const MlaConfig& c, int n_head, int head_dim_v, float rms_eps, int max_batch,
                              MatMulFn matmul)
     : c_(c), n_head_(n_head), head_dim_v_(head_dim_v), eps_(rms_eps), matmul_(std::move(matmul)) {

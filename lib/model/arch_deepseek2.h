@@ -59,6 +59,15 @@ float Deepseek2KqScale(float attn_factor, float yarn_log_mul, float freq_scale, 
 // which YaRN's own magnitude factor then multiplies back.
 float Deepseek2RopeAttnFactor(float freq_scale);
 
+// RoPE's normal layout (adjacent pairs) over one head, each product rounded
+// before the sum: head[2i], head[2i+1] = x0 cs - x1 sn, x0 sn + x1 cs. For
+// deepseek2's q_pe/k_pe this is what c392e50 gives (checked value by value
+// against its rope output: the fma form the other archs match is an ulp off
+// now and then, which the F16 rounding of q for Q·K sometimes turns into a
+// different score); why the two differ is not known yet. Here because this
+// file is compiled without FMA contraction.
+void RopeAdjacentPairs(float* head, const float* cs, const float* sn, int half_rot);
+
 // q, k, v rows for a batch, from the attention block's normed input.
 class MlaProjection {
  public:

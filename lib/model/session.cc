@@ -545,8 +545,15 @@ void Session::PrepareQkv(int l, int n) {
     const bool own_rope = c.is_swa(l) && SwaOwnRope();
     const float* cs = own_rope ? &rope_cos_swa_[t * half_rot] : &rope_cos_[t * half_rot];
     const float* sn = own_rope ? &rope_sin_swa_[t * half_rot] : &rope_sin_[t * half_rot];
-    for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd + ro, cs, sn, half_rot, c.rope_layout);
-    for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd + ro, cs, sn, half_rot, c.rope_layout);
+    if (c.mla.kv_lora_rank > 0) {
+      // deepseek2's q_pe/k_pe: llama.cpp's products rounded apart (see
+      // RopeAdjacentPairs; other archs' rotations match the fma form).
+      for (int h = 0; h < c.n_head; ++h) RopeAdjacentPairs(q + h * hd + ro, cs, sn, half_rot);
+      for (int h = 0; h < c.n_head_kv; ++h) RopeAdjacentPairs(k + h * hd + ro, cs, sn, half_rot);
+    } else {
+      for (int h = 0; h < c.n_head; ++h) Rope(q + h * hd + ro, cs, sn, half_rot, c.rope_layout);
+      for (int h = 0; h < c.n_head_kv; ++h) Rope(k + h * hd + ro, cs, sn, half_rot, c.rope_layout);
+    }
     // Gemma scales Q after RoPE (ggml_scale), and the softmax by 1.
     if (c.attn_scale != 0.f) {
       for (int i = 0; i < q_dim; ++i) q[i] *= c.attn_scale;
