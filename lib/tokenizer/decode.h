@@ -1,5 +1,5 @@
 // tokenizer/decode: HF tokenizers' decoders — ByteLevel, Replace,
-// ByteFallback, Fuse, Strip, Metaspace — applied in sequence to the token
+// ByteFallback, Fuse, Strip, Metaspace, WordPiece — applied in sequence to the token
 // strings of an id sequence, then joined.
 //
 // Thread-safety: immutable after construction; Run is safe from any thread.
@@ -12,11 +12,12 @@
 namespace llmtk {
 
 struct DecoderStep {
-  enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace };
+  enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace, kWordPiece };
   Kind kind = Kind::kByteLevel;
-  std::string pattern, content;  // Replace; Strip's content; Metaspace's replacement
+  std::string pattern, content;  // Replace; Strip's content; Metaspace's replacement; WordPiece's prefix
   int start = 0, stop = 0;       // Strip
   bool prepend = true;           // Metaspace: strip the first leading space
+  bool cleanup = true;           // WordPiece: drop the spaces tokenization put before . , ? ! and the like
 };
 
 class Decoder {

@@ -1,6 +1,6 @@
 // tokenizer/normalize: HF tokenizers' normalizers — NFC/NFD/NFKC/NFKD,
-// Lowercase, Strip, Replace (string or regex), Prepend — applied in sequence
-// to each text segment between added tokens.
+// Lowercase, Strip, Replace (string or regex), Prepend, BertNormalizer,
+// StripAccents — applied in sequence to each text segment between added tokens.
 //
 // Thread-safety: immutable after construction; Apply is safe from any thread.
 #ifndef LLMTK_LIB_TOKENIZER_NORMALIZE_H_
@@ -13,16 +13,18 @@
 
 #include "lib/base/regex.h"
 #include "lib/base/status.h"
+#include "lib/tokenizer/bert_normalize.h"
 
 namespace llmtk {
 
 struct NormalizerStep {
-  enum class Kind { kNfc, kNfd, kNfkc, kNfkd, kLowercase, kStrip, kReplace, kPrepend };
+  enum class Kind { kNfc, kNfd, kNfkc, kNfkd, kLowercase, kStrip, kReplace, kPrepend, kBert, kStripAccents, kLlamaWpm };
   Kind kind = Kind::kNfc;
   std::string pattern;                 // Replace: literal pattern (when regex is null)
   std::shared_ptr<const Regex> regex;  // Replace: regex pattern
   std::string content;                 // Replace: replacement; Prepend: prefix
   bool strip_left = false, strip_right = false;
+  BertNormalizerOptions bert;  // kBert
 };
 
 class Normalizer {

@@ -4,6 +4,7 @@
 //   llmtk-tok inspect TOKENIZER [--json]
 //   llmtk-tok stats -t TOKENIZER [inputs] [--json]
 //   llmtk-tok train --vocab-size N -o tokenizer.json [inputs] [--style sentencepiece] [--gguf]
+//   llmtk-tok convert vocab.txt -o tokenizer.json [--cased]
 #include <cstdio>
 #include <map>
 #include <string>
@@ -133,6 +134,13 @@ int main(int argc, char** argv) {
   TrainCommand train;
   AddTrainCommand(tool, &train);
 
+  llmtk::ConvertOptions co;
+  CLI::App* conv = app.add_subcommand("convert", "make a BERT vocab.txt into the tokenizer.json transformers writes for it");
+  conv->add_option("VOCAB", co.input, "BERT vocab.txt (one WordPiece token a line)")->required();
+  conv->add_option("-o,--output", co.output, "tokenizer.json to write")->required();
+  conv->add_flag("--cased", co.cased, "keep case and accents (bert-base-cased); default: uncased (lowercase, accents stripped)");
+  conv->add_flag("-q,--quiet", co.quiet, "no summary line");
+
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (train.app->parsed()) {
       train.o.opts.threads = train.common.Threads();
@@ -141,6 +149,7 @@ int main(int argc, char** argv) {
       train.o.quiet = train.common.quiet;
       return llmtk::RunTrain(train.o);
     }
+    if (conv->parsed()) return llmtk::RunConvert(co);
     if (enc->parsed()) {
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();

@@ -90,6 +90,13 @@ struct TrainToolOptions {
   bool json = false, quiet = false;
 };
 
+struct ConvertOptions {
+  std::string input;   // a BERT vocab.txt
+  std::string output;  // tokenizer.json
+  bool cased = false;  // keep case and accents (bert-base-cased)
+  bool quiet = false;
+};
+
 // The subcommands, each with its printing: the encode summary (or --json
 // report), decoded text, the inspect and stats reports, the train summary.
 absl::Status RunEncode(const EncodeOptions& opts, bool json, bool quiet);
@@ -97,6 +104,7 @@ absl::Status RunDecode(const DecodeOptions& opts);
 absl::Status RunInspect(const std::string& path, bool json);
 absl::Status RunStats(const StatsOptions& opts);
 absl::Status RunTrain(TrainToolOptions opts);
+absl::Status RunConvert(const ConvertOptions& opts);
 
 }  // namespace llmtk
 
