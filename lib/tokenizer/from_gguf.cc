@@ -159,7 +159,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     parts.post.suffix.clear();
     if (parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
     if (sep) parts.post.suffix.push_back(*sep);
-    if (!parts.unk_id) return missing(GgufSpecialTokenKey(GgufSpecialToken::kUnknown));
+    if (!parts.unk_id) {
+      return absl::DataLossError(absl::StrCat(src, ": a \"bert\" (WordPiece) vocabulary needs ",
+                                              key(GgufSpecialTokenKey(GgufSpecialToken::kUnknown)), ", the id of [UNK]"));
+    }
     NormalizerStep norm;
     norm.kind = NormalizerStep::Kind::kLlamaWpm;
     parts.normalizer.Add(norm);
