@@ -1,5 +1,5 @@
-// tokenizer/tokenizer: a BPE tokenizer as HF tokenizers runs it — added tokens,
-// normalizer, pre-tokenizer, BPE model, post-processor, decoder — loaded from
+// tokenizer/tokenizer: a tokenizer as HF tokenizers runs it — added tokens,
+// normalizer, pre-tokenizer, model (BPE, WordPiece), post-processor, decoder — loaded from
 // a tokenizer.json, a GGUF vocabulary (formats/gguf_vocab.h) or a tiktoken
 // rank file, giving the same ids as HF tokenizers (llama.cpp for GGUF files,
 // tiktoken for rank files).
@@ -8,7 +8,7 @@
 // "normalized": identical to HF for every file whose normalizer leaves such
 // tokens unchanged (all we know of).
 //
-// Components we do not implement (WordPiece/Unigram models, unknown
+// Components we do not implement (Unigram/WordLevel models, unknown
 // normalizers, pre-tokenizers, processors, decoders, truncation) are
 // Unimplemented errors naming them: never silently different ids.
 //
