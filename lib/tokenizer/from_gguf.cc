@@ -157,6 +157,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     ASSIGN_OR_RETURN(std::optional<uint32_t> sep, opt_id(GgufSpecialToken::kSeparator));
     parts.post.prefix.clear();
     parts.post.suffix.clear();
+    // BERT conversions name [CLS] as cls_token_id; llama.cpp takes it as its BOS.
+    ASSIGN_OR_RETURN(std::optional<uint32_t> cls, opt_id(GgufSpecialToken::kCls));
+    if (!parts.bos_id) parts.bos_id = cls;
+    if (!parts.eos_id) parts.eos_id = sep;
     if (parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
     if (sep) parts.post.suffix.push_back(*sep);
     if (!parts.unk_id) {
