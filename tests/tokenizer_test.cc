@@ -197,12 +197,12 @@ TEST(TokenizerErrors, CorruptJson) {
 }
 
 TEST(TokenizerErrors, UnknownComponentsAreUnimplemented) {
-  absl::Status s = LoadJson(R"({"model": {"type": "WordPiece", "vocab": {}}})");
+  absl::Status s = LoadJson(R"({"model": {"type": "WordLevel", "vocab": {}}})");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "t.json: model type \"WordPiece\" is not supported (llmtk implements BPE and Unigram)");
-  s = LoadJson(WithPre(R"({"type": "BertPreTokenizer"})"));
+  EXPECT_EQ(s.message(), "t.json: model type \"WordLevel\" is not supported (llmtk implements BPE, Unigram and WordPiece)");
+  s = LoadJson(WithPre(R"({"type": "CharDelimiterSplit", "delimiter": "x"})"));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(s.message(), "t.json: pre_tokenizer type \"BertPreTokenizer\" is not supported by llmtk");
+  EXPECT_EQ(s.message(), "t.json: pre_tokenizer type \"CharDelimiterSplit\" is not supported by llmtk");
   s = LoadJson(WithPre(R"({"type": "Sequence", "pretokenizers": [{"type": "Digits"}, {"type": "UnicodeScripts"}]})"));
   EXPECT_EQ(s.message(), "t.json: pre_tokenizer type \"UnicodeScripts\" is not supported by llmtk");
 }
@@ -233,7 +233,8 @@ TEST(TokenizerErrors, InvalidUtf8AndOutOfRangeIds) {
   EXPECT_EQ(d.status().message(), "token id 3 at position 1 is outside the vocabulary (size 3)");
 }
 
-TEST(TokenizerErrors, GgufWordPieceIsUnimplemented) {
+// A "bert" vocabulary (WordPiece) needs its unknown token.
+TEST(TokenizerErrors, GgufBertWithoutUnknownToken) {
   GgufMetadata md;
   md.SetString("tokenizer.ggml.model", "bert");
   md.SetStringArray("tokenizer.ggml.tokens", {"[PAD]", "a"});
@@ -241,9 +242,9 @@ TEST(TokenizerErrors, GgufWordPieceIsUnimplemented) {
   ASSERT_TRUE(WriteGguf(path, md, {}, nullptr).ok());
   auto tok = Tokenizer::Load(path);
   std::filesystem::remove(path);
-  EXPECT_EQ(tok.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(tok.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(tok.status().message(),
-            path + ": tokenizer.ggml.model \"bert\" (WordPiece) is not supported (llmtk implements BPE: \"gpt2\" and \"llama\")");
+            path + ": a \"bert\" (WordPiece) vocabulary needs tokenizer.ggml.unknown_token_id, the id of [UNK]");
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(Vocabs, GgmlVocabTest,
                          // default-pre: tokenizer.ggml.pre "default" (llama.cpp's default regexes), a
                          // 600-token vocabulary llmtk-tok train made, ids from llama-tokenize (c392e50).
                          ::testing::Values("llama-spm", "phi-3", "deepseek-coder", "deepseek-llm", "falcon", "starcoder", "mpt",
-                                           "default-pre"),
+                                           "default-pre", "bert-bge"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n)

@@ -109,6 +109,25 @@ std::string Decoder::Run(std::vector<std::string> tokens) const {
         }
         break;
       }
+      case DecoderStep::Kind::kWordPiece:
+        for (size_t i = 0; i < tokens.size(); ++i) {
+          std::string& t = tokens[i];
+          if (i != 0) {
+            if (!st.content.empty() && t.compare(0, st.content.size(), st.content) == 0) {
+              t.erase(0, st.content.size());
+            } else {
+              t.insert(0, " ");
+            }
+          }
+          if (st.cleanup) {
+            // HF's cleanup, in its order.
+            static constexpr std::pair<std::string_view, std::string_view> kCleanup[] = {
+                {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},   {" ' ", "'"},  {" n't", "n't"},
+                {" 'm", "'m"},   {" do not", " don't"},        {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+            for (auto [from, to] : kCleanup) ReplaceAll(&t, from, to);
+          }
+        }
+        break;
       case DecoderStep::Kind::kMetaspace:
         for (size_t i = 0; i < tokens.size(); ++i) {
           ReplaceAll(&tokens[i], st.content, " ");

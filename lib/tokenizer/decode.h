@@ -1,7 +1,7 @@
 // tokenizer/decode: HF tokenizers' decoders — ByteLevel, Replace,
-// ByteFallback, Fuse, Strip, Metaspace — and SentencePiece's dropping of the
-// dummy prefix (SpmPrefix), applied in sequence to the token strings of an
-// id sequence, then joined.
+// ByteFallback, Fuse, Strip, Metaspace, WordPiece — and SentencePiece's
+// dropping of the dummy prefix (SpmPrefix), applied in sequence to the token
+// strings of an id sequence, then joined.
 //
 // Thread-safety: immutable after construction; Run is safe from any thread.
 #ifndef LLMTK_LIB_TOKENIZER_DECODE_H_
@@ -13,13 +13,14 @@
 namespace llmtk {
 
 struct DecoderStep {
-  enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace, kSpmPrefix };
+  enum class Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace, kSpmPrefix, kWordPiece };
   Kind kind = Kind::kByteLevel;
-  std::string pattern, content;  // Replace; Strip's content; Metaspace's replacement
-  int start = 0, stop = 0;       // Strip
-  bool prepend = true;           // Metaspace: strip the first leading space
   // SpmPrefix: as spm_decode, each token while the text so far is empty
   // loses one leading `content`.
+  std::string pattern, content;  // Replace; Strip's content; Metaspace's replacement; WordPiece's prefix
+  int start = 0, stop = 0;       // Strip
+  bool prepend = true;           // Metaspace: strip the first leading space
+  bool cleanup = true;           // WordPiece: drop the spaces tokenization put before . , ? ! and the like
 };
 
 class Decoder {

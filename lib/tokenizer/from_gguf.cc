@@ -10,6 +10,7 @@
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "lib/tokenizer/wordpiece.h"
 
 namespace llmtk {
 namespace {
@@ -112,11 +113,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerModel));
   if (!v.model) return missing(GgufKey::kTokenizerModel);
   const std::string& model_name = *v.model;
-  if (model_name != "gpt2" && model_name != "llama") {
-    std::string_view kind = model_name == "bert" ? "WordPiece" : model_name == "t5" ? "Unigram" : "";
+  if (model_name != "gpt2" && model_name != "llama" && model_name != "bert") {
+    std::string_view kind = model_name == "t5" ? "Unigram" : "";
     return absl::UnimplementedError(absl::StrCat(src, ": ", key(GgufKey::kTokenizerModel), " \"", model_name, "\"",
                                                  kind.empty() ? "" : absl::StrCat(" (", ToAbsl(kind), ")"),
-                                                 " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\")"));
+                                                 " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\"; WordPiece: \"bert\")"));
   }
   const bool spm = model_name == "llama";
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerTokens));
@@ -186,6 +187,48 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       }
       parts.added.Add(std::move(t));
     }
+  }
+
+  if (model_name == "bert") {
+    // llama.cpp's WPM: [CLS] (its BOS) and [SEP] around the text whatever
+    // add_bos/add_eos say; its own preprocessing (LlamaWpmPreprocess), then
+    // words split on spaces.
+    ASSIGN_OR_RETURN(std::optional<uint32_t> sep, opt_id(GgufSpecialToken::kSeparator));
+    parts.post.prefix.clear();
+    parts.post.suffix.clear();
+    // BERT conversions name [CLS] as cls_token_id; llama.cpp takes it as its BOS.
+    ASSIGN_OR_RETURN(std::optional<uint32_t> cls, opt_id(GgufSpecialToken::kCls));
+    if (!parts.bos_id) parts.bos_id = cls;
+    if (!parts.eos_id) parts.eos_id = sep;
+    if (parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
+    if (sep) parts.post.suffix.push_back(*sep);
+    if (!parts.unk_id) {
+      return absl::DataLossError(absl::StrCat(src, ": a \"bert\" (WordPiece) vocabulary needs ",
+                                              key(GgufSpecialTokenKey(GgufSpecialToken::kUnknown)), ", the id of [UNK]"));
+    }
+    NormalizerStep norm;
+    norm.kind = NormalizerStep::Kind::kLlamaWpm;
+    parts.normalizer.Add(norm);
+    PreTokenizeStep split;
+    split.kind = PreTokenizeStep::Kind::kCharSplit;
+    split.char_class = PreTokenizeStep::CharClass::kWhitespace;
+    split.behavior = SplitBehavior::kRemoved;
+    parts.pre_tokenizer.Add(std::move(split));
+    WordPieceOptions wo;
+    wo.gguf_spelling = true;
+    wo.max_input_chars_per_word = 0;
+    wo.unk_id = *parts.unk_id;
+    parts.token_text = tokens;
+    ASSIGN_OR_RETURN(parts.model, WordPieceModel::Build(std::move(tokens), wo, src));
+    // Decoding spells word starts with a space, as llama.cpp's
+    // token_to_piece (its detokenizer's clean_spaces passes are not done).
+    DecoderStep d;
+    d.kind = DecoderStep::Kind::kReplace;
+    d.pattern = "\xE2\x96\x81";
+    d.content = " ";
+    parts.decoder.Add(d);
+    parts.description = "gguf bert (WordPiece, llama.cpp WPM)";
+    return std::make_unique<Tokenizer>(std::move(parts));
   }
 
   BpeOptions opt;

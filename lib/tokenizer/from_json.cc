@@ -5,6 +5,7 @@
 #include "lib/tokenizer/base64.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/unigram.h"
+#include "lib/tokenizer/wordpiece.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -65,6 +66,32 @@ absl::Status ReadPattern(const Ctx& c, element e, std::string_view where, std::s
   return c.Corrupt(where, "pattern is neither {\"String\": ...} nor {\"Regex\": ...}");
 }
 
+// An optional boolean field: `def` when absent, an error when not a boolean.
+absl::Status ReadFlag(const Ctx& c, element e, std::string_view where, std::string_view key, bool def, bool* out) {
+  element v;
+  *out = def;
+  if (e[key].get(v) != simdjson::SUCCESS) return absl::OkStatus();
+  if (v.get_bool().get(*out) != simdjson::SUCCESS) {
+    return c.Corrupt(where, absl::StrCat("\"", ToAbsl(key), "\" is not true or false"));
+  }
+  return absl::OkStatus();
+}
+
+// Fields left out take HF's defaults (all true; strip_accents null).
+absl::Status ReadBertNormalizer(const Ctx& c, element e, BertNormalizerOptions* o) {
+  constexpr std::string_view kWhere = "normalizer BertNormalizer";
+  RETURN_IF_ERROR(ReadFlag(c, e, kWhere, "clean_text", true, &o->clean_text));
+  RETURN_IF_ERROR(ReadFlag(c, e, kWhere, "handle_chinese_chars", true, &o->handle_chinese_chars));
+  RETURN_IF_ERROR(ReadFlag(c, e, kWhere, "lowercase", true, &o->lowercase));
+  // null (or absent): strip accents exactly when lowercasing, as BERT's uncased models do.
+  element sa;
+  if (e["strip_accents"].get(sa) == simdjson::SUCCESS && !IsNull(sa)) {
+    return ReadFlag(c, e, kWhere, "strip_accents", o->lowercase, &o->strip_accents);
+  }
+  o->strip_accents = o->lowercase;
+  return absl::OkStatus();
+}
+
 absl::Status ReadNormalizer(const Ctx& c, element e, Normalizer* n) {
   if (IsNull(e)) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string_view type, TypeOf(c, e, "normalizer"));
@@ -107,6 +134,11 @@ absl::Status ReadNormalizer(const Ctx& c, element e, Normalizer* n) {
     if (map.empty()) return absl::OkStatus();
     st.kind = NormalizerStep::Kind::kPrecompiled;
     st.charsmap = std::make_shared<const PrecompiledCharsmap>(std::move(map));
+  } else if (type == "BertNormalizer") {
+    st.kind = NormalizerStep::Kind::kBert;
+    RETURN_IF_ERROR(ReadBertNormalizer(c, e, &st.bert));
+  } else if (type == "StripAccents") {
+    st.kind = NormalizerStep::Kind::kStripAccents;
   } else {
     return c.Unsupported("normalizer", type);
   }
@@ -132,6 +164,14 @@ absl::Status AddRegexSplit(PreTokenizer* p, std::string_view pattern, SplitBehav
   st.invert = invert;
   p->Add(std::move(st));
   return absl::OkStatus();
+}
+
+void AddCharSplit(PreTokenizer* p, PreTokenizeStep::CharClass cls, SplitBehavior b) {
+  PreTokenizeStep st;
+  st.kind = PreTokenizeStep::Kind::kCharSplit;
+  st.char_class = cls;
+  st.behavior = b;
+  p->Add(std::move(st));
 }
 
 absl::Status ReadPreTokenizer(const Ctx& c, element e, PreTokenizer* p, bool* byte_level) {
@@ -191,10 +231,18 @@ absl::Status ReadPreTokenizer(const Ctx& c, element e, PreTokenizer* p, bool* by
   }
   if (type == "Punctuation") {
     ASSIGN_OR_RETURN(SplitBehavior b, ReadBehavior(c, GetStr(e, "behavior", "Isolated")));
-    return AddRegexSplit(p, "[\\p{P}!-/:-@\\[-`{-~]", b, false);
+    AddCharSplit(p, PreTokenizeStep::CharClass::kPunctuation, b);
+    return absl::OkStatus();
   }
-  if (type == "Whitespace") return AddRegexSplit(p, "\\w+|[^\\w\\s]+", SplitBehavior::kRemoved, true);
-  if (type == "WhitespaceSplit") return AddRegexSplit(p, "\\s", SplitBehavior::kRemoved, false);
+  if (type == "Whitespace") {
+    AddCharSplit(p, PreTokenizeStep::CharClass::kWordRuns, SplitBehavior::kRemoved);
+    return absl::OkStatus();
+  }
+  if (type == "WhitespaceSplit" || type == "BertPreTokenizer") {
+    AddCharSplit(p, PreTokenizeStep::CharClass::kWhitespace, SplitBehavior::kRemoved);
+    if (type == "BertPreTokenizer") AddCharSplit(p, PreTokenizeStep::CharClass::kPunctuation, SplitBehavior::kIsolated);
+    return absl::OkStatus();
+  }
   return c.Unsupported("pre_tokenizer", type);
 }
 
@@ -283,6 +331,10 @@ absl::Status ReadDecoder(const Ctx& c, element e, Decoder* d) {
     st.content = std::string(GetStr(e, "content", " "));
     st.start = static_cast<int>(GetInt(e, "start", 0));
     st.stop = static_cast<int>(GetInt(e, "stop", 0));
+  } else if (type == "WordPiece") {
+    st.kind = DecoderStep::Kind::kWordPiece;
+    st.content = std::string(GetStr(e, "prefix", "##"));
+    RETURN_IF_ERROR(ReadFlag(c, e, "decoder WordPiece", "cleanup", true, &st.cleanup));
   } else if (type == "Metaspace") {
     st.kind = DecoderStep::Kind::kMetaspace;
     st.content = std::string(GetStr(e, "replacement", "\xE2\x96\x81"));
@@ -309,10 +361,10 @@ absl::StatusOr<element> BpeModelOf(const Ctx& c, element root) {
   }
   std::string_view mtype = GetStr(model, "type", "");
   if (mtype.empty() && model["merges"].error() == simdjson::SUCCESS) mtype = "BPE";
-  if (mtype == "Unigram") return model;
+  if (mtype == "Unigram" || mtype == "WordPiece") return model;
   if (mtype != "BPE") {
     return absl::UnimplementedError(absl::StrCat(c.source, ": model type \"", ToAbsl(mtype),
-                                                 "\" is not supported (llmtk implements BPE and Unigram)"));
+                                                 "\" is not supported (llmtk implements BPE, Unigram and WordPiece)"));
   }
   double dropout = 0;
   if (model["dropout"].get_double().get(dropout) == simdjson::SUCCESS && dropout > 0) {
@@ -385,6 +437,44 @@ absl::StatusOr<std::vector<BpeMerge>> ReadMerges(const Ctx& c, element model,
     merges.push_back({ia->second, ib->second, rank++});
   }
   return merges;
+}
+
+// model of type WordPiece: unk_token (must be in the vocabulary),
+// continuing_subword_prefix, max_input_chars_per_word; HF's defaults when
+// absent ("[UNK]", "##", 100).
+absl::Status ReadWordPiece(const Ctx& c, element model, const absl::flat_hash_map<std::string_view, uint32_t>& ids,
+                           std::vector<std::string> tokens, TokenizerParts* parts) {
+  WordPieceOptions opt;
+  element v;
+  std::string_view unk = "[UNK]";
+  if (model["unk_token"].get(v) == simdjson::SUCCESS && v.get_string().get(unk) != simdjson::SUCCESS) {
+    return c.Corrupt("model.unk_token", "not a string");
+  }
+  auto it = ids.find(unk);
+  if (it == ids.end()) {
+    return c.Corrupt("model.unk_token", absl::StrCat("\"", ToAbsl(unk), "\" is not in model.vocab (WordPiece needs it for words it cannot split)"));
+  }
+  opt.unk_id = it->second;
+  parts->unk_id = it->second;
+  if (model["continuing_subword_prefix"].get(v) == simdjson::SUCCESS) {
+    std::string_view p;
+    if (v.get_string().get(p) != simdjson::SUCCESS) return c.Corrupt("model.continuing_subword_prefix", "not a string");
+    opt.continuing_subword_prefix = std::string(p);
+  }
+  if (model["max_input_chars_per_word"].get(v) == simdjson::SUCCESS) {
+    uint64_t n;
+    if (v.get_uint64().get(n) != simdjson::SUCCESS) {
+      return c.Corrupt("model.max_input_chars_per_word", "not a non-negative integer");
+    }
+    opt.max_input_chars_per_word = static_cast<size_t>(n);
+  }
+  parts->token_text = tokens;
+  ASSIGN_OR_RETURN(parts->model, WordPieceModel::Build(std::move(tokens), opt, c.source));
+  bool lower = false;
+  for (const NormalizerStep& st : parts->normalizer.steps())
+    lower |= st.kind == NormalizerStep::Kind::kLowercase || (st.kind == NormalizerStep::Kind::kBert && st.bert.lowercase);
+  parts->description = absl::StrCat("WordPiece", lower ? ", uncased" : "");
+  return absl::OkStatus();
 }
 
 absl::Status ReadAddedTokens(const Ctx& c, element root, AddedVocabulary* added_vocab) {
@@ -482,6 +572,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
   absl::flat_hash_map<std::string_view, uint32_t> ids;
   std::vector<std::string> tokens;
   RETURN_IF_ERROR(ReadVocab(c, model, &ids, &tokens));
+  if (GetStr(model, "type") == "WordPiece") {
+    RETURN_IF_ERROR(ReadWordPiece(c, model, ids, std::move(tokens), &parts));
+    RETURN_IF_ERROR(ReadAddedTokens(c, root, &parts.added));
+    FindBosEos(&parts);
+    return std::make_unique<Tokenizer>(std::move(parts));
+  }
   ASSIGN_OR_RETURN(std::vector<BpeMerge> merges, ReadMerges(c, model, ids));
 
   BpeOptions opt;

@@ -40,7 +40,17 @@ absl::Status Normalizer::Apply(std::string_view in, std::string* out) const {
         break;
       }
       case NormalizerStep::Kind::kLowercase:
-        cur = ToLower(cur);
+        cur = HfLowercase(cur);
+        break;
+      case NormalizerStep::Kind::kBert:
+        RETURN_IF_ERROR(BertNormalize(cur, st.bert, &tmp));
+        cur.swap(tmp);
+        break;
+      case NormalizerStep::Kind::kLlamaWpm:
+        cur = LlamaWpmPreprocess(cur);
+        break;
+      case NormalizerStep::Kind::kStripAccents:
+        cur = DropCombiningMarks(cur);
         break;
       case NormalizerStep::Kind::kStrip: {
         size_t b = 0, e = cur.size();

@@ -1,8 +1,8 @@
 // tokenizer/normalize: HF tokenizers' normalizers — NFC/NFD/NFKC/NFKD,
 // Lowercase, Strip, Replace (string or regex), Prepend, Precompiled
-// (tokenizer/charsmap.h) — and SentencePiece's whole normalizer
-// (tokenizer/spm_normalize.h), applied in sequence to each text segment
-// between added tokens.
+// (tokenizer/charsmap.h), BertNormalizer, StripAccents — and SentencePiece's
+// whole normalizer (tokenizer/spm_normalize.h), applied in sequence to each
+// text segment between added tokens.
 //
 // Thread-safety: immutable after construction; Apply is safe from any thread.
 #ifndef LLMTK_LIB_TOKENIZER_NORMALIZE_H_
@@ -15,13 +15,17 @@
 
 #include "lib/base/regex.h"
 #include "lib/base/status.h"
+#include "lib/tokenizer/bert_normalize.h"
 #include "lib/tokenizer/charsmap.h"
 #include "lib/tokenizer/spm_normalize.h"
 
 namespace llmtk {
 
 struct NormalizerStep {
-  enum class Kind { kNfc, kNfd, kNfkc, kNfkd, kLowercase, kStrip, kReplace, kPrepend, kPrecompiled, kSentencePiece };
+  enum class Kind {
+    kNfc, kNfd, kNfkc, kNfkd, kLowercase, kStrip, kReplace, kPrepend, kPrecompiled, kSentencePiece,
+    kBert, kStripAccents, kLlamaWpm
+  };
   Kind kind = Kind::kNfc;
   std::string pattern;                 // Replace: literal pattern (when regex is null)
   std::shared_ptr<const Regex> regex;  // Replace: regex pattern
@@ -29,6 +33,7 @@ struct NormalizerStep {
   bool strip_left = false, strip_right = false;
   std::shared_ptr<const PrecompiledCharsmap> charsmap;  // Precompiled
   std::shared_ptr<const SpmNormalizer> spm;             // SentencePiece
+  BertNormalizerOptions bert;  // kBert
 };
 
 class Normalizer {

@@ -1,5 +1,8 @@
 #include "lib/tokenizer/pretokenize.h"
 
+#include "lib/base/unicode.h"
+#include "lib/tokenizer/bert_normalize.h"
+
 namespace llmtk {
 namespace {
 
@@ -70,7 +73,34 @@ absl::Status SplitStep(const PreTokenizeStep& st, Pieces* p) {
   for (const Range& r : p->ranges) {
     std::string_view piece = std::string_view(p->buf).substr(r.first, r.second - r.first);
     m.clear();
-    if (st.regex) {
+    if (st.kind == PreTokenizeStep::Kind::kCharSplit && st.char_class == PreTokenizeStep::CharClass::kWordRuns) {
+      // 0 space, 1 word, 2 other; each run of 1s or 2s is a piece.
+      size_t pos = 0, run = 0;
+      int run_class = 0;
+      while (pos < piece.size()) {
+        size_t b = pos;
+        int32_t cp = DecodeUtf8(piece, &pos);
+        char32_t c = static_cast<char32_t>(cp);
+        int cls = IsHfWhitespace(c) ? 0 : IsRustWordChar(c) ? 1 : 2;
+        if (cls != run_class) {
+          if (run_class != 0) out.emplace_back(r.first + run, r.first + b);
+          run = b;
+          run_class = cls;
+        }
+      }
+      if (run_class != 0) out.emplace_back(r.first + run, r.first + piece.size());
+      continue;
+    }
+    if (st.kind == PreTokenizeStep::Kind::kCharSplit) {
+      const bool ws = st.char_class == PreTokenizeStep::CharClass::kWhitespace;
+      size_t pos = 0;
+      while (pos < piece.size()) {
+        size_t b = pos;
+        int32_t cp = DecodeUtf8(piece, &pos);
+        if (cp >= 0 && (ws ? IsHfWhitespace(static_cast<char32_t>(cp)) : IsHfPunctuation(static_cast<char32_t>(cp))))
+          m.emplace_back(b, pos);
+      }
+    } else if (st.regex) {
       RETURN_IF_ERROR(st.regex->FindAll(piece, &m));
     } else if (!st.literal.empty()) {
       size_t pos = 0;
@@ -128,6 +158,7 @@ absl::Status PreTokenizer::Run(std::string_view text, bool first_segment, Pieces
   for (const PreTokenizeStep& st : steps_) {
     switch (st.kind) {
       case PreTokenizeStep::Kind::kSplit:
+      case PreTokenizeStep::Kind::kCharSplit:
         RETURN_IF_ERROR(SplitStep(st, out));
         break;
       case PreTokenizeStep::Kind::kByteLevel:

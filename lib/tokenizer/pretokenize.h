@@ -1,9 +1,10 @@
 // tokenizer/pretokenize: HF tokenizers' pre-tokenizers — regex Split (with its five
 // behaviours and invert), ByteLevel (its GPT-2 regex and add_prefix_space),
-// Metaspace, Digits, Whitespace, WhitespaceSplit, Punctuation — applied in
-// sequence, each step splitting every piece the previous step produced.
-// Loaders lower Digits, Punctuation, Whitespace and WhitespaceSplit to
-// Split steps with the equivalent pattern.
+// Metaspace, Digits, Whitespace, WhitespaceSplit, Punctuation, BertPreTokenizer
+// — applied in sequence, each step splitting every piece the previous step
+// produced. Loaders lower Digits to a Split step with the equivalent pattern,
+// and Whitespace, WhitespaceSplit, Punctuation and BertPreTokenizer to
+// character-class splits (HF's classes: tokenizer/bert_normalize.h).
 //
 // Pieces are byte ranges into a working buffer; only steps that change the
 // text (Metaspace, ByteLevel's prefix space) rebuild it. Byte-level character
@@ -32,8 +33,13 @@ inline constexpr std::string_view kGpt2Pattern =
 enum class SplitBehavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
 
 struct PreTokenizeStep {
-  enum class Kind { kSplit, kByteLevel, kMetaspace };
+  enum class Kind { kSplit, kByteLevel, kMetaspace, kCharSplit };
   Kind kind = Kind::kSplit;
+  // kCharSplit: every character of the class is a match of its own, except
+  // kWordRuns (HF's Whitespace, the regex \w+|[^\w\s]+ with Rust's \w and \s):
+  // runs of word characters and runs of other non-space characters are the
+  // pieces, spaces are dropped (whatever `behavior` says).
+  enum class CharClass { kWhitespace, kPunctuation, kWordRuns } char_class = CharClass::kWhitespace;
   std::shared_ptr<const Regex> regex;  // Split (and ByteLevel with use_regex)
   std::string literal;                 // Split on a literal string
   SplitBehavior behavior = SplitBehavior::kIsolated;

@@ -24,8 +24,6 @@ Tokenizer::Tokenizer(TokenizerParts parts) : parts_(std::move(parts)) {
   }
 }
 
-namespace {
-
 // A SentencePiece ModelProto starts with its first piece: field 1 (pieces,
 // length-delimited: tag 0x0a, a varint length) holding field 1 (the piece
 // string: tag 0x0a). A file starting with '{' is JSON, whatever its name.
@@ -38,8 +36,6 @@ bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) 
   while (i < bytes.size() && i < 6 && (static_cast<uint8_t>(bytes[i]) & 0x80)) ++i;
   return i + 1 < bytes.size() && static_cast<uint8_t>(bytes[i + 1]) == 0x0a;
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path,
                                                            std::string_view tiktoken_pattern) {

@@ -1,15 +1,15 @@
 // tokenizer/tokenizer: a tokenizer as HF tokenizers runs it — added tokens,
-// normalizer, pre-tokenizer, model (BPE, Unigram), post-processor, decoder —
-// loaded from a tokenizer.json, a GGUF vocabulary (formats/gguf_vocab.h), a
-// tiktoken rank file or a SentencePiece .model, giving the same ids as HF
-// tokenizers (llama.cpp for GGUF files, tiktoken for rank files, spm_encode
-// for .model files).
+// normalizer, pre-tokenizer, model (BPE, Unigram, WordPiece), post-processor,
+// decoder — loaded from a tokenizer.json, a GGUF vocabulary
+// (formats/gguf_vocab.h), a tiktoken rank file or a SentencePiece .model,
+// giving the same ids as HF tokenizers (llama.cpp for GGUF files, tiktoken
+// for rank files, spm_encode for .model files).
 //
 // Added tokens are matched in the raw text, also those marked
 // "normalized": identical to HF for every file whose normalizer leaves such
 // tokens unchanged (all we know of).
 //
-// Components we do not implement (WordPiece/Unigram models, unknown
+// Components we do not implement (Unigram/WordLevel models, unknown
 // normalizers, pre-tokenizers, processors, decoders, truncation) are
 // Unimplemented errors naming them: never silently different ids.
 //
@@ -66,6 +66,10 @@ struct TokenizerParts {
   // Text that is not valid UTF-8 (tokenizer/invalid_utf8.h).
   InvalidUtf8Mode invalid_utf8 = InvalidUtf8Mode::kRefuse;
 };
+
+// Whether `bytes` (read from `path`) is a SentencePiece ModelProto: a name
+// ending in .model, or the bytes' first piece, unless it starts like JSON.
+bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path);
 
 class Tokenizer {
  public:

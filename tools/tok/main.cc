@@ -4,6 +4,7 @@
 //   llmtk-tok inspect TOKENIZER [--json]
 //   llmtk-tok stats -t TOKENIZER [inputs] [--json]
 //   llmtk-tok train --vocab-size N -o tokenizer.json [inputs] [--style sentencepiece] [--gguf]
+//   llmtk-tok convert vocab.txt -o tokenizer.json [--cased]
 #include <cstdio>
 #include <map>
 #include <string>
@@ -134,9 +135,14 @@ int main(int argc, char** argv) {
   AddTrainCommand(tool, &train);
 
   llmtk::ConvertOptions co;
-  CLI::App* conv = app.add_subcommand("convert", "a SentencePiece .model to the tokenizer.json transformers' converter writes");
-  conv->add_option("MODEL", co.input, "SentencePiece .model (e.g. tokenizer.model)")->required();
+  CLI::App* conv = app.add_subcommand(
+      "convert", "a SentencePiece .model, or a BERT vocab.txt, to the tokenizer.json transformers' converter writes");
+  conv->add_option("INPUT", co.input, "SentencePiece .model (e.g. tokenizer.model) or BERT vocab.txt (one WordPiece "
+                   "token a line); told apart by content")->required();
   conv->add_option("-o,--output", co.output, "tokenizer.json to write ('-': stdout)")->capture_default_str();
+  conv->add_flag("--cased", co.cased, "vocab.txt: keep case and accents (bert-base-cased); default: uncased "
+                 "(lowercase, accents stripped)");
+  conv->add_flag("-q,--quiet", co.quiet, "no summary line");
 
   return tool.Run(argc, argv, [&]() -> absl::Status {
     if (train.app->parsed()) {
@@ -146,6 +152,7 @@ int main(int argc, char** argv) {
       train.o.quiet = train.common.quiet;
       return llmtk::RunTrain(train.o);
     }
+    if (conv->parsed()) return llmtk::RunConvert(co);
     if (enc->parsed()) {
       eo.threads = enc_common.Threads();
       eo.progress = enc_common.ShowProgress();

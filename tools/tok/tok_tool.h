@@ -95,6 +95,14 @@ struct TrainToolOptions {
   bool json = false, quiet = false;
 };
 
+// convert: a SentencePiece .model or a BERT vocab.txt to tokenizer.json (convert.cc).
+struct ConvertOptions {
+  std::string input;         // a SentencePiece .model or a BERT vocab.txt
+  std::string output = "-";  // tokenizer.json
+  bool cased = false;        // vocab.txt: keep case and accents (bert-base-cased)
+  bool quiet = false;
+};
+
 // The subcommands, each with its printing: the encode summary (or --json
 // report), decoded text, the inspect and stats reports, the train summary.
 absl::Status RunEncode(const EncodeOptions& opts, bool json, bool quiet);
@@ -102,12 +110,6 @@ absl::Status RunDecode(const DecodeOptions& opts);
 absl::Status RunInspect(const std::string& path, bool json);
 absl::Status RunStats(const StatsOptions& opts);
 absl::Status RunTrain(TrainToolOptions opts);
-
-// convert: a SentencePiece .model to tokenizer.json (convert.cc).
-struct ConvertOptions {
-  std::string input;
-  std::string output = "-";
-};
 absl::Status RunConvert(const ConvertOptions& opts);
 
 }  // namespace llmtk
