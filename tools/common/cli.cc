@@ -133,7 +133,7 @@ void Tool::AddCommonFlags(CommonOptions* opts, CLI::App* on) {
   app->add_flag("--json", opts->json, "Write the report as JSON");
 }
 
-void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
+void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on, bool keep_bytes) {
   CLI::App* app = on ? on : app_.get();
   app->add_option("--text-key", opts->text_key, "JSON field holding the text (dotted path for nested fields)");
   AddChoiceOption<InputFormat>(app, "--input-format", &opts->format,
@@ -142,13 +142,19 @@ void Tool::AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on) {
   AddChoiceOption<BadLinePolicy>(app, "--on-bad-line", &opts->on_bad_line,
                                  {{"error", BadLinePolicy::kError}, {"skip", BadLinePolicy::kSkip}},
                                  "What to do with malformed lines: error or skip (counted)");
-  AddChoiceOption<InvalidUtf8Policy>(app, "--invalid-utf8", &opts->invalid_utf8,
-                                     {{"error", InvalidUtf8Policy::kError},
-                                      {"replace", InvalidUtf8Policy::kReplace},
-                                      {"keep", InvalidUtf8Policy::kKeep}},
-                                     "Invalid UTF-8 in text: error, replace with U+FFFD, or keep (plain text: the "
-                                     "bytes as they are, for GGUF vocabularies, which tokenize them as llama.cpp "
-                                     "does; their default)");
+  if (keep_bytes) {
+    AddChoiceOption<InvalidUtf8Policy>(app, "--invalid-utf8", &opts->invalid_utf8,
+                                       {{"error", InvalidUtf8Policy::kError},
+                                        {"replace", InvalidUtf8Policy::kReplace},
+                                        {"keep", InvalidUtf8Policy::kKeep}},
+                                       "Invalid UTF-8 in text: error, replace with U+FFFD, or keep (plain text: the "
+                                       "bytes as they are, for GGUF vocabularies, which tokenize them as llama.cpp "
+                                       "does; their default)");
+  } else {
+    AddChoiceOption<InvalidUtf8Policy>(app, "--invalid-utf8", &opts->invalid_utf8,
+                                       {{"error", InvalidUtf8Policy::kError}, {"replace", InvalidUtf8Policy::kReplace}},
+                                       "Invalid UTF-8 in text: error or replace with U+FFFD");
+  }
 }
 
 void Tool::AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on) {

@@ -109,7 +109,9 @@ class Tool {
   // The shared flags, on the app or on a subcommand.
   void AddCommonFlags(CommonOptions* opts, CLI::App* on = nullptr);
   // --text-key, --input-format, --on-bad-line, --invalid-utf8.
-  void AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on = nullptr);
+  // `keep_bytes`: the tool tokenizes with vocabularies that take any bytes
+  // (GGUF, as llama.cpp), so --invalid-utf8 also offers keep.
+  void AddReaderFlags(DocumentReaderOptions* opts, CLI::App* on = nullptr, bool keep_bytes = false);
   // --no-special, --add-bos, --add-eos, --append-eod: the same flags, with
   // the same meaning, wherever token files are written.
   void AddSpecialTokenFlags(SpecialTokenOptions* opts, CLI::App* on = nullptr);

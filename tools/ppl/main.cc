@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--nll-key", o.nll_key, "per-document output field for the mean negative log-likelihood");
   app.add_option("--tokens-key", o.tokens_key, "per-document output field for the number of scored tokens");
   tool.AddOutputFlags(&o.output, &o.output_options);
-  tool.AddReaderFlags(&o.reader);
+  tool.AddReaderFlags(&o.reader, nullptr, /*keep_bytes=*/true);
   tool.AddCommonFlags(&common);
   return tool.Run(argc, argv, [&]() {
     o.threads = common.Threads();

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   llmtk::AddChoiceOption(imatrix, "--format", &io.format,
                          {{"dat", llmtk::ImatrixFormat::kDat}, {"gguf", llmtk::ImatrixFormat::kGguf}},
                          "legacy llama-imatrix .dat, or the GGUF form of newer llama.cpp");
-  tool.AddReaderFlags(&io.reader, imatrix);
+  tool.AddReaderFlags(&io.reader, imatrix, /*keep_bytes=*/true);
   for (CLI::App* sub : {inspect, compare, random, bench, imatrix}) sub->fallthrough();
   app.require_subcommand(0, 1);
 

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   app.add_option("--bench-depth", o.bench_depth, "--bench: tokens in the cache before generation (llama-bench -d)")
       ->capture_default_str();
   app.add_option("--bench-reps", o.bench_reps, "--bench runs after a warm-up (medians reported)")->capture_default_str();
-  tool.AddReaderFlags(&o.reader);
+  tool.AddReaderFlags(&o.reader, nullptr, /*keep_bytes=*/true);
   tool.AddCommonFlags(&common);
   return tool.Run(argc, argv, [&]() -> absl::Status {
     // Shells pass "\n" as two characters; a stop string is nearly always

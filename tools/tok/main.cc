@@ -58,7 +58,7 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "byte fallback")
       ->capture_default_str();
   s->add_flag("--gguf", t->o.gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
-  tool.AddReaderFlags(&t->o.reader, s);
+  tool.AddReaderFlags(&t->o.reader, s, /*keep_bytes=*/true);
   tool.AddCommonFlags(&t->common, s);
 }
 
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   enc->add_option("--ids-key", eo.ids_key, "field for --format jsonl")->capture_default_str();
   tool.AddSpecialTokenFlags(&eo.specials, enc);
   tool.AddOutputFlags(&eo.output, &eo.output_options, enc);
-  tool.AddReaderFlags(&eo.reader, enc);
+  tool.AddReaderFlags(&eo.reader, enc, /*keep_bytes=*/true);
   tool.AddCommonFlags(&enc_common, enc);
 
   llmtk::DecodeOptions dop;
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
   st->add_option("-t,--tokenizer", so.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
   AddTiktokenPattern(st, &so.tiktoken_pattern);
   st->add_option("INPUTS", so.inputs, "input files or directories (default: stdin)");
-  tool.AddReaderFlags(&so.reader, st);
+  tool.AddReaderFlags(&so.reader, st, /*keep_bytes=*/true);
   tool.AddCommonFlags(&stats_common, st);
 
   TrainCommand train;
