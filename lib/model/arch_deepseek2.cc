@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/formats/gguf_keys.h"
+#include "lib/model/rms_norm.h"
 
 namespace llmtk {
 namespace {
@@ -56,15 +57,6 @@ absl::Status Vector(const GgufFile& f, const std::string& name, int64_t n, const
     return absl::DataLossError(absl::StrCat(f.name(), ": tensor '", name, "' is misaligned"));
   *out = reinterpret_cast<const float*>(t->data);
   return absl::OkStatus();
-}
-
-// ggml_rms_norm then ggml_mul: the sum of squares in double, the scale in float.
-void RmsNorm(const float* x, const float* w, int n, float eps, float* out) {
-  double sum = 0;
-  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
-  const float mean = static_cast<float>(sum / n);
-  const float scale = 1.0f / std::sqrt(mean + eps);
-  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
 }
 
 }  // namespace

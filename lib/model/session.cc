@@ -12,19 +12,10 @@
 #include "lib/kernels/internal.h"
 #include "lib/ggml/quant.h"
 #include "lib/model/arch_gemma.h"
+#include "lib/model/rms_norm.h"
 
 namespace llmtk {
 namespace {
-
-// ggml_rms_norm followed by ggml_mul with the norm weight: the sum of squares
-// in double, the scale in float.
-void RmsNorm(const float* x, const float* w, int n, float eps, float* out) {
-  double sum = 0;
-  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
-  const float mean = static_cast<float>(sum / n);
-  const float scale = 1.0f / std::sqrt(mean + eps);
-  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * w[i];
-}
 
 // ggml's rope_yarn_ramp and corr dims.
 float YarnRamp(float low, float high, int i0) {

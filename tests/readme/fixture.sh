@@ -22,6 +22,9 @@ vocab = {i: t for t, i in json.load(open(sys.argv[1]))["model"]["vocab"].items()
 sys.stdout.write("".join("%s %d\n" % (base64.b64encode(bytes(dec[ch] for ch in vocab[i])).decode(), i) for i in range(128000)))' \
   llama3/tokenizer.json > llama3/original/tokenizer.model
 cp "$T/run/stories260K-hf-f32.gguf" stories260K-hf-f32.gguf
+mkdir -p bert
+zstd -dcq "$T/tok/bert-base-uncased-vocab.txt.zst" > bert/vocab.txt
+cp "$T/tok/spm/uni.model" spm-unigram.model
 cp "$T/corpus/sample.jsonl" sample.jsonl
 # Stand-ins.
 cp "$T/corpus/sample.jsonl.zst" heldout.jsonl.zst

@@ -13,6 +13,46 @@
 #include "tools/tok/doc_batch.h"
 
 namespace llmtk {
+namespace {
+
+// Switches without a default, so that a new step kind is a compile warning
+// here, not an out-of-range name.
+const char* NormalizerName(NormalizerStep::Kind k) {
+  using K = NormalizerStep::Kind;
+  switch (k) {
+    case K::kNfc: return "NFC";
+    case K::kNfd: return "NFD";
+    case K::kNfkc: return "NFKC";
+    case K::kNfkd: return "NFKD";
+    case K::kLowercase: return "Lowercase";
+    case K::kStrip: return "Strip";
+    case K::kReplace: return "Replace";
+    case K::kPrepend: return "Prepend";
+    case K::kPrecompiled: return "Precompiled";
+    case K::kSentencePiece: return "SentencePiece";
+    case K::kBert: return "BertNormalizer";
+    case K::kStripAccents: return "StripAccents";
+    case K::kLlamaWpm: return "llama.cpp WPM";
+  }
+  return "?";
+}
+
+const char* DecoderName(DecoderStep::Kind k) {
+  using K = DecoderStep::Kind;
+  switch (k) {
+    case K::kByteLevel: return "ByteLevel";
+    case K::kReplace: return "Replace";
+    case K::kByteFallback: return "ByteFallback";
+    case K::kFuse: return "Fuse";
+    case K::kStrip: return "Strip";
+    case K::kMetaspace: return "Metaspace";
+    case K::kSpmPrefix: return "SentencePiece prefix";
+    case K::kWordPiece: return "WordPiece";
+  }
+  return "?";
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> InspectTokenizer(const std::string& path, bool json) {
   ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(path));
@@ -25,21 +65,22 @@ absl::StatusOr<std::string> InspectTokenizer(const std::string& path, bool json)
   };
   std::vector<std::string> norm, pre, dec;
   for (const auto& s : p.normalizer.steps()) {
-    static const char* kNames[] = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Strip", "Replace", "Prepend"};
-    norm.push_back(kNames[static_cast<int>(s.kind)]);
+    norm.push_back(NormalizerName(s.kind));
   }
   for (const auto& s : p.pre_tokenizer.steps()) {
     if (s.kind == PreTokenizeStep::Kind::kSplit) {
       pre.push_back(s.regex ? absl::StrCat("Split(", s.regex->pattern(), ")") : absl::StrCat("Split(\"", s.literal, "\")"));
     } else if (s.kind == PreTokenizeStep::Kind::kByteLevel) {
       pre.push_back(s.regex ? "ByteLevel(gpt2 regex)" : "ByteLevel");
-    } else {
+    } else if (s.kind == PreTokenizeStep::Kind::kMetaspace) {
       pre.push_back("Metaspace");
+    } else {
+      static const char* kClass[] = {"Whitespace", "Punctuation", "WordRuns"};
+      pre.push_back(absl::StrCat("CharSplit(", kClass[static_cast<int>(s.char_class)], ")"));
     }
   }
   for (const auto& s : p.decoder.steps()) {
-    static const char* kNames[] = {"ByteLevel", "Replace", "ByteFallback", "Fuse", "Strip", "Metaspace"};
-    dec.push_back(kNames[static_cast<int>(s.kind)]);
+    dec.push_back(DecoderName(s.kind));
   }
   std::string prefix, suffix;
   AppendIds(&prefix, p.post.prefix, ' ');
