@@ -195,9 +195,6 @@ LLMTK_AVX512 void ReduceLanes16(const float* lanes, int64_t n, float* out) {
 // the same.
 #define LLMTK_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
-LLMTK_VNNI inline __m256i MulSumI8Vnni(__m256i x, __m256i y) {
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-}
 LLMTK_VNNI inline __m256i LoadQ(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 LLMTK_VNNI inline float Hsum8Vnni(__m256 v) {
   __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
@@ -298,24 +295,45 @@ LLMTK_VNNI void DotQ4_0x8x4Vnni(int64_t n, const void* w, size_t stride, const v
   for (int t = 0; t < 4; ++t) StoreRowOrder(acc[t], out + 8 * t);
 }
 
-LLMTK_VNNI void DotQ8_0x8Vnni(int64_t n, const void* w, size_t stride, const void* a, float out[8],
-                              const void* prefetch) {
+// Q8_0, one token, eight rows: two rows per 512-bit register (row 2p in the
+// lower half, 2p + 1 in the upper), each half the eight lanes of the 256-bit
+// sign-trick kernel (kernels/avx2.cc DotQ8_0x8) with half its vector
+// instructions per block, and the eight rows' scale words converted in one
+// go. Weights go unsigned as x + 128, and -128 * sum(y) per lane,
+// computed once per block for all eight rows, is seeded into VPDPBUSD: each
+// lane gets the exact integer of the sign trick, then the same float
+// products and sums, so the results are bit for bit the same.
+LLMTK_VNNI void DotQ8_0x8Zmm(int64_t n, const void* w, size_t stride, const void* a, float out[8],
+                             const void* prefetch) {
   const SpanPrefetcher pf(prefetch, 8 * stride, n / QK);
   const auto* y = static_cast<const BlockQ8_0*>(a);
   const uint8_t* base = static_cast<const uint8_t*>(w);
-  __m256 acc[8];
-  for (auto& v : acc) v = _mm256_setzero_ps();
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  // Scales come in kRowOrder {0,2,4,6,1,3,5,7}: rows 2p and 2p + 1 sit at p and 4 + p.
+  __m512i pick[4];
+  for (int p = 0; p < 4; ++p)
+    pick[p] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(p)), _mm256_set1_epi32(4 + p), 1);
+  __m512 acc[4];
+  for (auto& v : acc) v = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
     pf.Step(b);
-    const __m256i yv = LoadQ(y[b].qs);
-    const float dy = _cvtsh_ss(y[b].d);
-    for (int r = 0; r < 8; ++r) {
-      const auto* x = reinterpret_cast<const BlockQ8_0*>(base + r * stride) + b;
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x->d) * dy),
-                               _mm256_cvtepi32_ps(MulSumI8Vnni(LoadQ(x->qs), yv)), acc[r]);
+    const uint8_t* blk = base + b * sizeof(BlockQ8_0);
+    const __m512i yz = _mm512_broadcast_i64x4(LoadQ(y[b].qs));
+    const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, yz));
+    const __m512 d = _mm512_castps256_ps512(
+        _mm256_mul_ps(_mm256_cvtph_ps(Q4_0Scales(blk, stride)), _mm256_set1_ps(_cvtsh_ss(y[b].d))));
+    for (int p = 0; p < 4; ++p) {
+      const uint8_t* r0 = blk + 2 * p * stride + offsetof(BlockQ8_0, qs);
+      const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(LoadQ(reinterpret_cast<const int8_t*>(r0))),
+                                           LoadQ(reinterpret_cast<const int8_t*>(r0 + stride)), 1);
+      const __m512i v = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(x, flip), yz);
+      acc[p] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick[p], d), _mm512_cvtepi32_ps(v), acc[p]);
     }
   }
-  for (int r = 0; r < 8; ++r) out[r] = Hsum8Vnni(acc[r]);
+  for (int p = 0; p < 4; ++p) {
+    out[2 * p] = Hsum8Vnni(_mm512_castps512_ps256(acc[p]));
+    out[2 * p + 1] = Hsum8Vnni(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[p]), 1)));
+  }
 }
 
 // Q8_0, four rows by 2P tokens (called twice for eight rows, so that the
@@ -385,7 +403,7 @@ KernelTable MakeTable() {
   AddActivationsAvx512(&t);
   if (__builtin_cpu_supports("avx512vnni")) {
     t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8Vnni;
-    t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Vnni;
+    t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Zmm;
     AddKQuantsVnni(&t);
     t.vec_dot8x4[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8x4Vnni;
     AddQ4_0x16Vnni(&t);

@@ -618,7 +618,16 @@ void Session::OutputLogits(int n, LogitsMode mode, float* logits) {
   const int rows = n - first;
   for (int t = first; t < n; ++t) RmsNorm(&x_[t * E], M.output_norm(), E, c.rms_eps, &xb_[(t - first) * E]);
   MatMulRows(M.output(), xb_.data(), rows, logits);
-  if (c.final_softcap != 0.f) SoftCap(logits, static_cast<int64_t>(rows) * c.n_vocab, c.final_softcap);
+  if (c.final_softcap != 0.f) {
+    // One tanh per vocabulary entry (Gemma's 256k) is a few milliseconds a
+    // token on one core: split it over the threads (elementwise, so the
+    // same bits whatever the split).
+    const int64_t total = static_cast<int64_t>(rows) * c.n_vocab, chunk = 16384;
+    ParallelRun(static_cast<size_t>((total + chunk - 1) / chunk), [&](size_t i) {
+      const int64_t b = static_cast<int64_t>(i) * chunk;
+      SoftCap(logits + b, std::min(chunk, total - b), c.final_softcap);
+    });
+  }
 }
 
 void Session::Attention(int l, int n, bool masked) {
