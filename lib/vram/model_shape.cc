@@ -78,6 +78,16 @@ class ConfigReader {
 
   bool Bool(const Value& v, bool def) const { return v.AsBool().value_or(def); }
 
+  // Absent: `def`; null: 0 (off); a non-negative number: its value.
+  absl::StatusOr<double> CapOr(const Value& v, double def) const {
+    if (v.type == Value::Type::kAbsent) return def;
+    if (v.type == Value::Type::kNull) return 0.0;
+    const std::optional<double> d = v.AsDouble();
+    if (!d) return Bad(v.key, "is not a number or null");
+    if (*d < 0) return Bad(v.key, absl::StrCat("is negative (", *d, ")"));
+    return *d;
+  }
+
   absl::Status Bad(std::string_view key, std::string_view what) const {
     return absl::DataLossError(absl::StrCat(ToAbsl(source_), ": key '", ToAbsl(key), "' ",
                                             ToAbsl(what), " (model_type ", model_type_, ")"));
@@ -171,6 +181,11 @@ absl::StatusOr<ModelShape> ParseFamily(const HfConfigJson& c, const ConfigReader
   m.qkv_bias = type == "qwen2" || type == "qwen2_moe" || r.Bool(c.attention_bias, false);
   m.qk_norm = type == "qwen3" || type == "qwen3_moe" || type == "gemma3_text";
   if (type == "gemma2" || type == "gemma3_text") m.norms_per_layer = 4;
+  if (type == "gemma2") {
+    // Gemma2Config's defaults (transformers): 50 and 30; Gemma 3 has none.
+    ASSIGN_OR_RETURN(m.attn_logit_softcapping, r.CapOr(c.attn_logit_softcapping, 50.0));
+    ASSIGN_OR_RETURN(m.final_logit_softcapping, r.CapOr(c.final_logit_softcapping, 30.0));
+  }
 
   // Sliding windows. Mistral applies its window on every layer; Qwen2 only
   // when use_sliding_window is set; Gemma2 alternates; Gemma3 keeps one

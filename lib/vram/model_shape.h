@@ -46,6 +46,11 @@ struct ModelShape {
   bool layernorm_bias = false;     // LayerNorm (weight+bias) instead of RMSNorm
   bool qk_norm = false;            // Qwen3, Gemma3: RMSNorm over head_dim on q and k
   int norms_per_layer = 2;         // Gemma2/3 use four
+  // Gemma 2's soft-capping, tanh(x / cap) * cap (0 = none): of the attention
+  // scores, which no fused attention kernel of its time computed, and of the
+  // final logits.
+  double attn_logit_softcapping = 0;
+  double final_logit_softcapping = 0;
   MlpKind mlp = MlpKind::kGated;
   bool attention_dropout_masks = false;  // GPT-2 trains with dropout
   int64_t token_types = 0;  // BERT token_type embeddings

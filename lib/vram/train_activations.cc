@@ -140,15 +140,46 @@ int64_t RmsNormExtraBytesPerToken(const ModelShape& m, const TrainingOptions& o)
   return m.norms_per_layer * m.hidden * (input_extra + normalized);
 }
 
+// Attention written out as matmuls (no fused kernel) repeats the shared
+// key/value heads of grouped-query attention for every query head before
+// `q @ k^T` and `p @ v`, which save the repeated copies: transformers'
+// eager_attention_forward (`repeat_kv`) and litgpt's CausalSelfAttention
+// (`k.repeat_interleave(q_per_kv, dim=1)`, litgpt/model.py) alike. Bytes per
+// token beyond the kv_heads-wide k and v counted so far.
+int64_t EagerKvRepeatBytesPerToken(const ModelShape& m, int elem) {
+  if (m.attention != AttentionKind::kMultiHead || m.kv_heads >= m.heads) return 0;
+  return int64_t{elem} * 2 * (m.heads - m.kv_heads) * m.head_dim;
+}
+
+// Gemma 2's soft-capped attention without a fused kernel, per score element
+// (docs/vram.md "Soft-capping"): litgpt's
+// CausalSelfAttention.scaled_dot_product_attention (litgpt/model.py: `scores =
+// do_softcapping(q @ k.mT * scale, cap)`, `F.softmax(scores, dim=-1,
+// dtype=torch.float).to(dtype=q.dtype)`, `y = scores @ v`) and transformers'
+// Gemma 2 eager attention (`tanh(attn / cap) * cap`, `softmax(..., dtype=
+// torch.float32).to(query.dtype)`, `matmul(attn, v)`) save the tanh output
+// (TanhBackward keeps its result), the fp32 softmax output and its 16-bit
+// cast (saved by `p @ v`; no cast in fp32 training). The scalar divide and
+// multiply save nothing. Korthikanti counts one `elem` softmax output.
+int64_t SoftcappedScoreBytes(int elem) { return elem + 4 + (elem == 4 ? 0 : elem); }
+
 // One layer's saved bytes per token. Under autocast the residual stream
 // stays fp32 (fp32 weights; adding a 16-bit branch to it promotes), so every
 // norm saves an fp32 input, and softmax is on autocast's fp32 list, so the
 // score matrix it saves is fp32 (docs/vram.md "Autocast").
 ActivationTerms LayerTerms(const ModelShape& m, const TrainingOptions& o, int64_t layer) {
-  ActivationTerms t = LayerActivationBytesPerToken(m, layer, o.seq_len, ActivationElemBytes(o));
+  const int elem = ActivationElemBytes(o);
+  ActivationTerms t = LayerActivationBytesPerToken(m, layer, o.seq_len, elem);
   if (o.precision == Precision::kAmp) {
     t.replicated += 2 * m.hidden * m.norms_per_layer;
     t.scores += 2 * m.heads * o.seq_len;
+  }
+  if (!o.flash_attention) {
+    // Selective recompute rebuilds the whole attention core, repeats included.
+    if (o.recompute != Recompute::kSelective) t.split += EagerKvRepeatBytesPerToken(m, elem);
+    if (m.attn_logit_softcapping > 0 && m.attention == AttentionKind::kMultiHead) {
+      t.scores = SoftcappedScoreBytes(elem) * m.heads * o.seq_len;
+    }
   }
   t.replicated += RmsNormExtraBytesPerToken(m, o);
   return t;
@@ -273,6 +304,17 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
   if (o.precision == Precision::kAmp) {
     absl::StrAppend(&p.stored_formula, "; autocast: fp32 norm inputs and softmax output");
   }
+  if (!o.flash_attention && m.attn_logit_softcapping > 0 && m.attention == AttentionKind::kMultiHead) {
+    absl::StrAppend(&p.stored_formula, "; soft-capped scores: ", SoftcappedScoreBytes(elem),
+                    " bytes each (tanh output, fp32 softmax", elem == 4 ? "" : ", its 16-bit cast", ")");
+  }
+  if (const int64_t r = o.flash_attention || o.recompute == Recompute::kSelective
+                            ? 0
+                            : EagerKvRepeatBytesPerToken(m, elem);
+      r > 0) {
+    absl::StrAppend(&p.stored_formula, "; includes ", r,
+                    " bytes per token per layer of key/value heads repeated for every query head");
+  }
   if (const int64_t rms = RmsNormExtraBytesPerToken(m, o); rms > 0) {
     absl::StrAppend(&p.stored_formula, "; includes ", rms, " bytes per token per layer of RMSNorm's fp32 input and ",
                     o.norm == NormImpl::kLitgpt ? "litgpt's " : "", "normalized copy");
@@ -290,7 +332,18 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
     const int64_t vocab_local = (m.vocab + o.tp - 1) / o.tp;
     const int64_t logit_elems = b * s * vocab_local;
     std::string what;
-    const int64_t milli = LossMilliBytesPerLogit(o, elem, &what);
+    int64_t milli = LossMilliBytesPerLogit(o, elem, &what);
+    if (m.final_logit_softcapping > 0) {
+      // Gemma 2's final soft-capping (transformers' Gemma2ForCausalLM and
+      // litgpt's GPT.forward: tanh(logits / cap) * cap, per head chunk in
+      // litgpt) keeps the tanh output for backward beside the capped logits.
+      const int64_t cap = o.loss == LossImpl::kFused
+                              ? int64_t{elem} * 1000 / std::max<int64_t>(1, o.loss_chunks)
+                              : int64_t{elem} * 1000;
+      milli += cap;
+      absl::StrAppend(&what, " + ", elem, o.loss == LossImpl::kFused ? "/chunks" : "",
+                      " bytes: the final soft-capping's saved tanh output");
+    }
     p.loss = (logit_elems * milli + 999) / 1000;
     p.loss_formula = absl::StrCat("logits ", b, " x ", s, " x vocab ", vocab_local, " x ", what);
     std::string head;
