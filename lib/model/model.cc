@@ -125,7 +125,29 @@ absl::Status ReadPhi3GlmKeys(const GgufFile& f, ModelConfig* c) {
   return absl::OkStatus();
 }
 
+uint64_t MatrixBytes(const WeightMatrix& w) { return RowBytes(w.type, w.cols) * static_cast<uint64_t>(w.rows); }
+
 }  // namespace
+
+uint64_t Model::WeightBytesPerToken(const Model& m) {
+  const ModelConfig& c = m.config_;
+  uint64_t b = m.weight_bytes_;
+  for (int i = 0; i < c.n_layer; ++i) {
+    if (!c.moe.is_sparse(i)) continue;
+    const MoeLayerWeights& w = m.layers_[i].moe;
+    // Each expert is a whole number of rows of the merged tensor.
+    for (const WeightMatrix* e : {&w.gate_exps, &w.up_exps, &w.down_exps}) {
+      const uint64_t all = MatrixBytes(*e);
+      b -= all - all / c.moe.n_expert * c.moe.n_expert_used;
+    }
+  }
+  // A token looks up one row of the table; tied, the table is the output
+  // matrix and read whole.
+  if (!c.tied_output) b -= MatrixBytes(m.token_embd_) - RowBytes(m.token_embd_.type, m.token_embd_.cols);
+  // gemma2's graph never reads an output.weight the file may hold.
+  if (const GgufTensor* o = m.file_->FindTensor("output.weight"); c.arch == "gemma2" && o != nullptr) b -= o->n_bytes;
+  return b;
+}
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
   ASSIGN_OR_RETURN(auto file, GgufFile::Open(path));
@@ -289,6 +311,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile>
     if (l.q_norm != nullptr) c.qk_norm = true;
   }
   for (const GgufTensor& t : f.tensors()) m->weight_bytes_ += t.n_bytes;
+  m->weight_bytes_per_token_ = WeightBytesPerToken(*m);
   return m;
 }
 

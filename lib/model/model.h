@@ -130,11 +130,18 @@ class Model {
   const float* rope_short() const { return rope_short_; }
   // Bytes of all tensor data (what a forward pass streams through).
   uint64_t weight_bytes() const { return weight_bytes_; }
+  // Bytes of weights one generated token reads: every tensor the forward
+  // pass uses, except that of each sparse block's merged expert tensors only
+  // n_expert_used / n_expert count (the router and shared experts in full),
+  // and of an embedding table that is not also the output matrix one row.
+  // The numerator of generation's memory-bandwidth limit.
+  uint64_t weight_bytes_per_token() const { return weight_bytes_per_token_; }
   // "Q4_K: 123, F32: 11" style summary of tensor types.
   std::string TypeSummary() const;
 
  private:
   Model() = default;
+  static uint64_t WeightBytesPerToken(const Model& m);
   std::unique_ptr<GgufFile> file_;
   ModelConfig config_;
   std::vector<LayerWeights> layers_;
@@ -144,6 +151,7 @@ class Model {
   const float* rope_long_ = nullptr;
   const float* rope_short_ = nullptr;
   uint64_t weight_bytes_ = 0;
+  uint64_t weight_bytes_per_token_ = 0;
 };
 
 }  // namespace llmtk

@@ -23,6 +23,7 @@ namespace {
 constexpr int kMaxExperts = 256;
 // Weight rows per work item of an expert product.
 constexpr int64_t kRowChunk = 16;
+constexpr int64_t kRowChunkOneToken = 64;
 
 absl::Status BadShape(const GgufFile& f, const GgufTensor& t, const std::string& want) {
   std::string got;
@@ -193,42 +194,51 @@ MoeFfn::MoeFfn(const MoeConfig& c, int n_embd, int max_batch, MatMulFn matmul, P
     sh_out_.resize(B * E);
     enc_.resize(std::max(enc_.size(), B * std::max(E, S) * 4));
   }
-  by_expert_.resize(c.n_expert);
+  start_.resize(c.n_expert + 1);
+  slot_at_.resize(B * K);
+  pos_.resize(B * K);
 }
 
 uint64_t MoeFfn::scratch_bytes() const {
-  return 4 * (logits_.size() + weights_.size() + selected_.size() + gate_.size() + up_.size() + down_.size() +
-              sh_logit_.size() + sh_gate_.size() + sh_up_.size() + sh_out_.size()) +
+  return 4 * (logits_.size() + weights_.size() + selected_.size() + slot_at_.size() + pos_.size() + gate_.size() +
+              up_.size() + down_.size() + sh_logit_.size() + sh_gate_.size() + sh_up_.size() + sh_out_.size()) +
          enc_.size() + enc2_.size();
 }
 
 void MoeFfn::ExpertProducts(const WeightMatrix& w, int64_t rows_per_expert, const uint8_t* act, size_t act_stride,
-                            bool per_slot, int n, float* y) {
-  const int K = c_.n_expert_used;
+                            int n, float* y) {
   const size_t row_bytes = RowBytes(w.type, w.cols);
-  // Work items: (expert, chunk of its rows), experts with tokens only.
-  std::vector<std::pair<int32_t, int64_t>> items;
+  // Work items: (expert, run of its rows), experts with slots only. One
+  // token: long runs, which the kernels prefetch along.
+  const int64_t chunk = n == 1 ? kRowChunkOneToken : kRowChunk;
+  items_.clear();
   for (int e = 0; e < c_.n_expert; ++e) {
-    if (by_expert_[e].empty()) continue;
-    for (int64_t r = 0; r < rows_per_expert; r += kRowChunk) items.emplace_back(e, r);
+    if (start_[e] == start_[e + 1]) continue;
+    for (int64_t r = 0; r < rows_per_expert; r += chunk) items_.emplace_back(e, r);
   }
   auto body = [&](size_t i) {
-    const auto [e, r0] = items[i];
-    const int64_t r1 = std::min(rows_per_expert, r0 + kRowChunk);
-    const auto* base = static_cast<const uint8_t*>(w.data) + (static_cast<size_t>(e) * rows_per_expert) * row_bytes;
-    for (int64_t r = r0; r < r1; ++r) {
-      const uint8_t* wrow = base + static_cast<size_t>(r) * row_bytes;
-      for (int32_t slot : by_expert_[e]) {
-        const uint8_t* a = act + static_cast<size_t>(per_slot ? slot : slot / K) * act_stride;
-        y[static_cast<size_t>(slot) * rows_per_expert + r] = VecDotGgml(w.type, w.cols, wrow, a);
-      }
+    const auto [e, r0] = items_[i];
+    const int64_t r1 = std::min(rows_per_expert, r0 + chunk);
+    const int64_t g0 = start_[e], g1 = start_[e + 1];
+    const auto* base = static_cast<const uint8_t*>(w.data) + (static_cast<size_t>(e) * rows_per_expert + r0) * row_bytes;
+    float* out = y + static_cast<size_t>(g0) * rows_per_expert + r0;
+    if (reference_) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t g = g0; g < g1; ++g)
+          out[(g - g0) * rows_per_expert + (r - r0)] =
+              VecDotGgml(w.type, w.cols, base + static_cast<size_t>(r - r0) * row_bytes, act + g * act_stride);
+      return;
     }
+    // The expert's slots are contiguous rows of `act`: one product of a
+    // run of its rows with all of them, every element still one vec_dot.
+    const WeightMatrix sub{w.type, r1 - r0, w.cols, base};
+    const EncodedActivations a{act + g0 * act_stride, g1 - g0, act_stride};
+    MatMulGgml(sub, a, out, rows_per_expert, nullptr, BestIsa(), 1);
   };
-  (void)n;
   if (pfor_) {
-    pfor_(items.size(), body);
+    pfor_(items_.size(), body);
   } else {
-    for (size_t i = 0; i < items.size(); ++i) body(i);
+    for (size_t i = 0; i < items_.size(); ++i) body(i);
   }
 }
 
@@ -249,7 +259,6 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
                        static_cast<const uint8_t*>(a.data) + static_cast<size_t>(t) * a.stride);
   }
   std::vector<int32_t> order;
-  for (auto& v : by_expert_) v.clear();
   for (int t = 0; t < n; ++t) {
     float* p = &logits_[static_cast<size_t>(t) * X];
     if (c_.sigmoid) {
@@ -279,26 +288,41 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
     }
     if (c_.scale_weights)
       for (int i = 0; i < K; ++i) wt[i] = wt[i] * c_.weights_scale;
-    for (int i = 0; i < K; ++i) by_expert_[sel[i]].push_back(t * K + i);
   }
-  // gate and up: each token's row encoded once, every selected expert's
-  // rows read once for all the tokens routed to it.
+  // The slots (token * k + i) sorted by expert: slot_at_[g] is the g-th,
+  // experts' runs start at start_[e], pos_ inverts slot_at_.
+  const size_t slots = static_cast<size_t>(n) * K;
+  std::fill(start_.begin(), start_.end(), 0);
+  for (size_t s = 0; s < slots; ++s) ++start_[selected_[s] + 1];
+  for (int e = 0; e < X; ++e) start_[e + 1] += start_[e];
+  next_.assign(start_.begin(), start_.end() - 1);
+  for (size_t s = 0; s < slots; ++s) {
+    const int32_t g = next_[selected_[s]]++;
+    slot_at_[g] = static_cast<int32_t>(s);
+    pos_[s] = g;
+  }
+  // gate and up: each token's row encoded once and copied to its slots'
+  // places, every selected expert's rows read once for all its slots.
+  auto gathered = [&](const EncodedActivations& a) {
+    for (size_t g = 0; g < slots; ++g)
+      std::memcpy(&enc_[g * a.stride], static_cast<const uint8_t*>(a.data) + (slot_at_[g] / K) * a.stride, a.stride);
+    return enc_.data();
+  };
   {
     const DType at = VecDotType(w.gate_exps.type);
     const EncodedActivations a = EncodeActivations(w.gate_exps.type, x, n, E, enc2_.data());
-    ExpertProducts(w.gate_exps, F, static_cast<const uint8_t*>(a.data), a.stride, false, n, gate_.data());
+    ExpertProducts(w.gate_exps, F, gathered(a), a.stride, n, gate_.data());
     if (VecDotType(w.up_exps.type) == at) {
-      ExpertProducts(w.up_exps, F, static_cast<const uint8_t*>(a.data), a.stride, false, n, up_.data());
+      ExpertProducts(w.up_exps, F, enc_.data(), a.stride, n, up_.data());
     } else {
       const EncodedActivations b = EncodeActivations(w.up_exps.type, x, n, E, enc2_.data());
-      ExpertProducts(w.up_exps, F, static_cast<const uint8_t*>(b.data), b.stride, false, n, up_.data());
+      ExpertProducts(w.up_exps, F, gathered(b), b.stride, n, up_.data());
     }
   }
-  const size_t slots = static_cast<size_t>(n) * K;
   for (size_t s = 0; s < slots; ++s) SwiGlu(&gate_[s * F], &up_[s * F], F);
   {
     const EncodedActivations a = EncodeActivations(w.down_exps.type, gate_.data(), slots, F, enc_.data(), pfor_);
-    ExpertProducts(w.down_exps, E, static_cast<const uint8_t*>(a.data), a.stride, true, n, down_.data());
+    ExpertProducts(w.down_exps, E, static_cast<const uint8_t*>(a.data), a.stride, n, down_.data());
   }
   // Each slot's output times its weight (ggml_mul), then added slot after
   // slot (the chain of ggml_add).
@@ -306,7 +330,7 @@ void MoeFfn::Forward(const MoeLayerWeights& w, const float* x, int n, float* out
     float* o = out + static_cast<size_t>(t) * E;
     const float* wt = &weights_[static_cast<size_t>(t) * K];
     for (int i = 0; i < K; ++i) {
-      const float* d = &down_[(static_cast<size_t>(t) * K + i) * E];
+      const float* d = &down_[static_cast<size_t>(pos_[static_cast<size_t>(t) * K + i]) * E];
       if (i == 0) {
         for (int j = 0; j < E; ++j) o[j] = d[j] * wt[0];
       } else {

@@ -15,7 +15,9 @@
 // The experts' products follow mul_mat_id: ggml's vec_dot per row
 // (kernels VecDotGgml), so a result does not depend on the batch. A batch's
 // tokens are grouped by expert: each selected expert's rows are read once
-// per batch, and only the selected experts' rows are read at all.
+// per batch, and only the selected experts' rows are read at all; an
+// expert's tokens go through the multi-row, multi-token kernels of MatMul
+// together (each element still the one vec_dot).
 //
 // Thread-safety: MoeConfig/MoeLayerWeights are values; an MoeFfn belongs to
 // one Session.
@@ -82,13 +84,16 @@ class MoeFfn {
   // out[t] = the block's output for x[t] (n_embd each), t < n.
   void Forward(const MoeLayerWeights& w, const float* x, int n, float* out);
   uint64_t scratch_bytes() const;
+  // Products one vec_dot per element in a plain loop: the reference the
+  // grouped products (the default) are tested against bit for bit.
+  void set_reference_products(bool on) { reference_ = on; }
 
  private:
-  // y[slot][r] = expert(slot)'s row r · the slot's activation row, for
-  // every (token, slot) in the batch; activations are the rows of `act`
-  // (encoded for w's type), one per token (`per_slot` false) or per slot.
-  void ExpertProducts(const WeightMatrix& w, int64_t rows_per_expert, const uint8_t* act, size_t act_stride,
-                      bool per_slot, int n, float* y);
+  // y[g][r] = row r of the expert of sorted slot g · activation row g, for
+  // every slot of the batch (slots sorted by expert; `act` holds their
+  // activation rows, encoded for w's type, in that order).
+  void ExpertProducts(const WeightMatrix& w, int64_t rows_per_expert, const uint8_t* act, size_t act_stride, int n,
+                      float* y);
 
   MoeConfig c_;
   int n_embd_;
@@ -98,8 +103,12 @@ class MoeFfn {
   std::vector<int32_t> selected_;  // per token, k expert ids in ggml's order
   std::vector<float> biased_;      // one token's probs + exp_probs_b
   std::vector<uint8_t> enc_, enc2_;
-  // The batch grouped by expert: slots (token * k + i) of each expert.
-  std::vector<std::vector<int32_t>> by_expert_;
+  // The batch's slots (token * k + i) sorted by expert: expert e's are
+  // sorted positions start_[e] .. start_[e + 1] - 1; slot_at_[position] =
+  // slot, pos_[slot] = position. gate_, up_ and down_ rows are in that order.
+  std::vector<int32_t> start_, slot_at_, pos_, next_;
+  std::vector<std::pair<int32_t, int64_t>> items_;  // (expert, first row) work items
+  bool reference_ = false;
 };
 
 }  // namespace llmtk

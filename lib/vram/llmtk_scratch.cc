@@ -25,7 +25,9 @@ int64_t LlmtkMoeScratchBytes(const ModelShape& m, int64_t context, int64_t ubatc
   const int64_t session = 4 * session_f32 + B * widest * 4 + 2 * q_dim + 8 * H * hd_v;
   const int64_t X = m.experts, K = m.experts_per_token, F = m.moe_intermediate;
   const int64_t S = m.shared_experts > 0 ? m.shared_experts * F : m.shared_expert_intermediate;
-  int64_t moe_f32 = B * X + 2 * B * K + 2 * B * K * F + B * K * E;
+  // Router logits; per slot: weight, expert, sorted position and its
+  // inverse; gate/up rows, down rows.
+  int64_t moe_f32 = B * X + 4 * B * K + 2 * B * K * F + B * K * E;
   int64_t enc = B * K * std::max(E, F) * 4;
   if (S > 0) {
     moe_f32 += B + 2 * B * S + B * E;

@@ -4,6 +4,10 @@
   run_row.py header PP TG [PEER...]      prints the table's header
   run_row.py row NAME TYPE THREADS [PEER...] < ROUNDS
 
+A PEER written "-bench" (or "-prebuilt") has its columns in the table but
+was not run on this row (its llama.cpp does not know the architecture):
+its cells read n/a, where a peer that ran and failed reads "failed".
+
 ROUNDS holds, per round, a line "@ round read=GB/s copy=GB/s" and then, per
 tool run in that round, a line "@ WHO" (llmtk, prebuilt, bench) followed by
 that tool's JSON output: llmtk-run --bench --json's object, or one JSON line
@@ -88,11 +92,17 @@ def row(name, typ, threads, peers, rounds):
     cells = [name, typ, threads, f"{med([r['llmtk']['pp'] for r in ours]):.1f}",
              f"{med([r['llmtk']['tg'] for r in ours]):.2f}"]
     for p in peers:
+        if p.startswith("-"):
+            cells += ["n/a", "n/a"]
+            continue
         theirs = [r[p] for r in rounds if p in r]
         cells += [f"{med([t['pp'] for t in theirs]):.1f}" if theirs else "failed",
                   f"{med([t['tg'] for t in theirs]):.2f}" if theirs else "failed"]
     ratio = lambda x: f"{x:.2f}"
     for p in peers:
+        if p.startswith("-"):
+            cells += ["n/a", "n/a"]
+            continue
         both = [r for r in ours if p in r]
         for k in ("pp", "tg"):
             cells.append(spread([r["llmtk"][k] / r[p][k] for r in both], ratio))

@@ -134,18 +134,6 @@ uint64_t PeakRssBytes() {
   return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
 }
 
-// Bytes of weights one generated token streams through: everything but the
-// embedding table, of which only one row is read (unless it is also the
-// output matrix).
-uint64_t WeightBytesPerToken(const Model& m) {
-  uint64_t b = m.weight_bytes();
-  if (!m.config().tied_output) {
-    const WeightMatrix& e = m.token_embd();
-    b -= RowBytes(e.type, e.cols) * e.rows;
-  }
-  return b;
-}
-
 absl::Status RunBench(const RunToolOptions& opts, const Model& model,
                       const std::function<absl::Status(std::string_view)>& out) {
   if (opts.bench_pp < 1 || opts.bench_tg < 0 || opts.bench_reps < 1 || opts.bench_depth < 0)
@@ -204,7 +192,7 @@ absl::Status RunBench(const RunToolOptions& opts, const Model& model,
     for (double v : tgs) w.Double(v);
     w.EndArray()
         .Key("weight_bytes").Uint(model.weight_bytes())
-        .Key("weight_bytes_per_token").Uint(WeightBytesPerToken(model))
+        .Key("weight_bytes_per_token").Uint(model.weight_bytes_per_token())
         .Key("peak_rss_bytes").Uint(PeakRssBytes())
         .EndObject();
     return out(w.Take() + "\n");
