@@ -248,4 +248,93 @@ absl::StatusOr<SentencePieceModel> ReadSentencePieceModel(std::string_view bytes
   return m;
 }
 
+namespace {
+
+// Protobuf wire encoding, the inverse of Reader above.
+class Writer {
+ public:
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void Tag(uint32_t number, int wire) { Varint((static_cast<uint64_t>(number) << 3) | wire); }
+  void Bytes(uint32_t number, std::string_view b) {
+    Tag(number, kLen);
+    Varint(b.size());
+    out_.append(b.data(), b.size());
+  }
+  // int32 fields are sign-extended to 64 bits on the wire, as protobuf does.
+  void Int32(uint32_t number, int32_t v) {
+    Tag(number, kVarint);
+    Varint(static_cast<uint64_t>(static_cast<int64_t>(v)));
+  }
+  void Bool(uint32_t number, bool v) {
+    Tag(number, kVarint);
+    Varint(v ? 1 : 0);
+  }
+  void Float(uint32_t number, float f) {
+    Tag(number, kFixed32);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    out_.append(reinterpret_cast<const char*>(&bits), 4);  // little-endian hosts only
+  }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::string NormalizerBytes(const SpmNormalizerSpec& n) {
+  Writer w;
+  if (!n.name.empty()) w.Bytes(1, n.name);
+  w.Bytes(2, n.precompiled_charsmap);
+  w.Bool(3, n.add_dummy_prefix);
+  w.Bool(4, n.remove_extra_whitespaces);
+  w.Bool(5, n.escape_whitespaces);
+  if (!n.normalization_rule_tsv.empty()) w.Bytes(6, n.normalization_rule_tsv);
+  return std::move(w.str());
+}
+
+std::string TrainerBytes(const SpmTrainerSpec& t) {
+  Writer w;
+  w.Int32(3, static_cast<int32_t>(t.model_type));
+  w.Int32(4, t.vocab_size);
+  w.Bool(24, t.treat_whitespace_as_suffix);
+  w.Bool(25, t.split_digits);
+  w.Bool(26, t.allow_whitespace_only_pieces);
+  for (const std::string& s : t.control_symbols) w.Bytes(30, s);
+  for (const std::string& s : t.user_defined_symbols) w.Bytes(31, s);
+  w.Bool(35, t.byte_fallback);
+  w.Int32(40, t.unk_id);
+  w.Int32(41, t.bos_id);
+  w.Int32(42, t.eos_id);
+  w.Int32(43, t.pad_id);
+  w.Bytes(44, t.unk_surface);
+  w.Bytes(45, t.unk_piece);
+  w.Bytes(46, t.bos_piece);
+  w.Bytes(47, t.eos_piece);
+  w.Bytes(48, t.pad_piece);
+  return std::move(w.str());
+}
+
+}  // namespace
+
+std::string WriteSentencePieceModel(const SentencePieceModel& m) {
+  Writer w;
+  for (const SpmPiece& p : m.pieces) {
+    Writer pw;
+    pw.Bytes(1, p.piece);
+    pw.Float(2, p.score);
+    if (p.type != SpmPieceType::kNormal) pw.Int32(3, static_cast<int32_t>(p.type));
+    w.Bytes(1, pw.str());
+  }
+  w.Bytes(2, TrainerBytes(m.trainer));
+  w.Bytes(3, NormalizerBytes(m.normalizer));
+  if (m.denormalizer.present) w.Bytes(5, NormalizerBytes(m.denormalizer));
+  return std::move(w.str());
+}
+
 }  // namespace llmtk

@@ -3,6 +3,8 @@
 // sentencepiece_model.proto, read with our own wire-format reader. Only the
 // fields a tokenizer needs are kept; unknown fields are skipped as protobuf
 // does. Every malformed field is DataLoss naming the byte offset of its tag.
+// The writer (WriteSentencePieceModel) emits the same fields, in
+// sentencepiece_model.proto's field order, as spm_train saves them.
 //
 // Thread-safety: stateless.
 #ifndef LLMTK_LIB_FORMATS_SENTENCEPIECE_MODEL_H_
@@ -65,6 +67,12 @@ struct SentencePieceModel {
 // byte N (what)" for a truncated or ill-typed field, and for a file with no
 // pieces.
 absl::StatusOr<SentencePieceModel> ReadSentencePieceModel(std::string_view bytes, std::string_view name);
+
+// Serializes `m` as a ModelProto: pieces (type only when not NORMAL, as
+// protobuf leaves out defaults spm_train never sets), the trainer_spec fields
+// above, normalizer_spec and (when present) denormalizer_spec. Reading the
+// result back gives `m` again.
+std::string WriteSentencePieceModel(const SentencePieceModel& m);
 
 }  // namespace llmtk
 

@@ -139,8 +139,15 @@ void Metaspace(const char* what, JsonWriter* w) {
 
 void Spm(const SentencePieceModel& m, JsonWriter* w) {
   w->Key("normalizer").BeginObject().Key("type").String("Sequence").Key("normalizers").BeginArray();
-  if (!m.normalizer.precompiled_charsmap.empty()) Precompiled(m, w);
-  w->BeginObject().Key("type").String("Strip").Key("strip_left").Bool(false).Key("strip_right").Bool(true).EndObject();
+  if (!m.normalizer.precompiled_charsmap.empty()) {
+    Precompiled(m, w);
+    w->BeginObject().Key("type").String("Strip").Key("strip_left").Bool(false).Key("strip_right").Bool(true).EndObject();
+  } else {
+    // No charsmap (spm's "identity" rule, llmtk's trained models): spm
+    // strips spaces only; Strip would also take a trailing tab.
+    w->BeginObject().Key("type").String("Replace").Key("pattern").BeginObject().Key("Regex").String(" +$").EndObject();
+    w->Key("content").String("").EndObject();
+  }
   w->BeginObject().Key("type").String("Replace").Key("pattern").BeginObject().Key("Regex").String(" {2,}").EndObject();
   w->Key("content").String(kSpace).EndObject();
   w->EndArray().EndObject();

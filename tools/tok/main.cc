@@ -3,7 +3,7 @@
 //   llmtk-tok decode -t TOKENIZER [inputs] [--input-format ids|bin|megatron]
 //   llmtk-tok inspect TOKENIZER [--json]
 //   llmtk-tok stats -t TOKENIZER [inputs] [--json]
-//   llmtk-tok train --vocab-size N -o tokenizer.json [inputs] [--style sentencepiece] [--gguf]
+//   llmtk-tok train --vocab-size N -o tokenizer.json [inputs] [--style sentencepiece] [--gguf] [--model unigram]
 //   llmtk-tok convert vocab.txt -o tokenizer.json [--cased]
 #include <cstdio>
 #include <map>
@@ -26,10 +26,11 @@ struct TrainCommand {
 
 void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   t->app = tool.app().add_subcommand(
-      "train", "train a BPE tokenizer (HF tokenizer.json or GGUF vocabulary) on JSONL or text");
+      "train", "train a tokenizer on JSONL or text: BPE (HF tokenizer.json or GGUF vocabulary) or, with --model "
+      "unigram, SentencePiece's Unigram (.model and/or tokenizer.json)");
   CLI::App* s = t->app;
   s->add_option("inputs", t->o.inputs, "JSONL or text files, directories, or - (default: stdin)");
-  s->add_option("-o,--output", t->o.output, "output tokenizer.json (or .gguf with --gguf)")
+  s->add_option("-o,--output", t->o.output, "output tokenizer.json (or .gguf with --gguf; --model unigram: X.model or tokenizer.json)")
       ->required();
   s->add_option("--vocab-size", t->o.opts.vocab_size,
                 "vocabulary size: special tokens + 256 bytes + merges")
@@ -58,6 +59,14 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "byte fallback")
       ->capture_default_str();
   s->add_flag("--gguf", t->o.gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
+  llmtk::AddChoiceOption<std::string>(s, "--model", &t->o.model, {{"bpe", "bpe"}, {"unigram", "unigram"}},
+                                      "bpe, or unigram (SentencePiece's algorithm as spm_train --model_type=unigram; "
+                                      "-o X.model writes a SentencePiece model, any other name a tokenizer.json; "
+                                      "--max-token-length defaults to 16 characters)");
+  s->add_option("--spm-model", t->o.spm_model, "unigram: also write the SentencePiece .model here");
+  s->add_flag("--byte-fallback", t->o.unigram.byte_fallback, "unigram: add <0x00>..<0xFF> pieces for characters "
+              "outside the vocabulary (ids 3-258)");
+  s->add_flag("--split-digits", t->o.unigram.split_digits, "unigram: every digit a piece of its own");
   tool.AddReaderFlags(&t->o.reader, s, /*keep_bytes=*/true);
   tool.AddCommonFlags(&t->common, s);
 }
@@ -150,6 +159,9 @@ int main(int argc, char** argv) {
       train.o.opts.show_progress = train.common.ShowProgress();
       train.o.json = train.common.json;
       train.o.quiet = train.common.quiet;
+      for (const char* f : {"--min-frequency", "--special-tokens", "--pre-tokenizer", "--style", "--gguf"}) {
+        if (train.app->get_option(f)->count() > 0) train.o.given.push_back(f);
+      }
       return llmtk::RunTrain(train.o);
     }
     if (conv->parsed()) return llmtk::RunConvert(co);

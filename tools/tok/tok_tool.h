@@ -20,6 +20,7 @@
 #include "lib/base/status.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/train/bpe_trainer.h"
+#include "lib/tokenizer/train/unigram_trainer.h"
 
 namespace llmtk {
 
@@ -93,7 +94,14 @@ struct TrainToolOptions {
   std::string style = "byte-level";  // or "sentencepiece"
   bool gguf = false;                 // also implied by a .gguf output name
   bool json = false, quiet = false;
+  std::string model = "bpe";         // --model: bpe | unigram
+  UnigramTrainerOptions unigram;     // --model unigram (train_unigram.cc)
+  std::string spm_model;             // --spm-model: also write a SentencePiece .model
+  std::vector<std::string> given;    // flags given on the command line, for per-model checks
 };
+
+// --model unigram: SentencePiece's Unigram trainer (train_unigram.cc).
+absl::Status RunUnigramTrain(TrainToolOptions opts);
 
 // convert: a SentencePiece .model or a BERT vocab.txt to tokenizer.json (convert.cc).
 struct ConvertOptions {

@@ -8,6 +8,10 @@
 namespace llmtk {
 
 absl::Status RunTrain(TrainToolOptions t) {
+  if (t.model == "unigram") return RunUnigramTrain(std::move(t));
+  if (!t.spm_model.empty() || t.unigram.byte_fallback || t.unigram.split_digits) {
+    return absl::InvalidArgumentError("--spm-model, --byte-fallback and --split-digits are --model unigram options");
+  }
   // A .gguf name is a GGUF vocabulary: never JSON under a GGUF name.
   if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
   RETURN_IF_ERROR(RequireInputOrPipe(t.inputs));

@@ -1,0 +1,91 @@
+// tokenizer/train/unigram_em: the Unigram trainer's EM loop over the pieces
+// (SentencePiece's unigram_model_trainer.cc): the lattice of a word under the
+// current pieces (a trie over symbol runs; a position no one-symbol piece
+// starts at gets an unknown node scored min - 10, as spm's PopulateNodes),
+// the E step (forward-backward: expected count of every piece), the M step
+// (pieces under 0.5 expected occurrences dropped, the rest scored
+// digamma(count) - digamma(total): spm's Bayesian EM), pruning (the loss of
+// each piece's removal, its occurrences re-segmented by its second-best
+// segmentation) and the final selection.
+//
+// Expected counts are summed in 2^-24 fixed point and Viterbi counts in
+// integers, so no result depends on how words are spread over threads.
+//
+// Thread-safety: a LatticeModel is immutable after construction; the
+// functions use their own workers.
+#ifndef LLMTK_LIB_TOKENIZER_TRAIN_UNIGRAM_EM_H_
+#define LLMTK_LIB_TOKENIZER_TRAIN_UNIGRAM_EM_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/tokenizer/train/unigram_corpus.h"
+#include "lib/tokenizer/train/unigram_seed.h"
+
+namespace llmtk {
+
+struct LatticeNode {
+  uint32_t start, length;
+  int32_t piece;  // -1: unknown
+  double score;
+  double prob;    // exp(score)
+};
+
+// Forward-backward over a word's lattice (`nodes` by start, then length, as
+// LatticeModel::Lattice gives them; n symbols): sets (*post)[j] to node j's
+// posterior probability and returns log Z. Scaled linear arithmetic, one
+// division and one log per position and none per node: each position's
+// forward sum is normalized to 1 and the backward pass reuses the scales
+// (the scaled HMM recursions), so a node's posterior is p x beta x the
+// scales it spans. Falls back to NodePosteriorsLog when a scale leaves
+// double's range (a long run of very unlikely positions).
+double NodePosteriors(const std::vector<LatticeNode>& nodes, size_t n, std::vector<double>* post);
+// The same in log space (log-sum-exp per node), the reference the scaled
+// form is tested against.
+double NodePosteriorsLog(const std::vector<LatticeNode>& nodes, size_t n, std::vector<double>* post);
+
+class LatticeModel {
+ public:
+  LatticeModel(PieceList pieces, size_t symbols);
+  const PieceList& pieces() const { return pieces_; }
+  double min_score() const { return min_score_; }
+  // Every node of the lattice of s[0, n), by start then length.
+  void Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const;
+  // The best path's nodes (Viterbi; ties to the earlier start, as spm), or
+  // with `skip_whole` the best path that does not take s as one node.
+  void Viterbi(const uint32_t* s, size_t n, bool skip_whole, std::vector<LatticeNode>* scratch,
+               std::vector<LatticeNode>* path) const;
+
+ private:
+  PieceList pieces_;
+  std::vector<double> probs_;   // exp(score) per piece
+  std::vector<uint32_t> root_;  // child of the root per symbol (0: none)
+  absl::flat_hash_map<uint64_t, uint32_t> edges_;  // node << 21 | symbol -> node
+  std::vector<int32_t> node_piece_;
+  double min_score_ = 0;
+};
+
+struct EmOptions {
+  int vocab_size = 32000;     // the whole vocabulary (spm stops pruning at 1.1 x this)
+  int final_pieces = 32000;   // pieces besides <unk>, <s>, </s> and bytes
+  int num_sub_iterations = 2;
+  double shrinking_factor = 0.75;
+  int threads = 0;
+  // Called after each EM round: round, pieces, objective (-log likelihood per sentence... word).
+  std::function<void(int round, size_t pieces, double objective)> on_round;
+};
+
+// Runs EM rounds from `seeds` until at most 1.1 x vocab_size pieces are left
+// and returns the final pieces (every kept character included) by descending
+// score; `rounds` gets the number of prune rounds.
+PieceList TrainUnigramPieces(const UnigramCorpus& corpus, PieceList seeds, const EmOptions& o, int* rounds);
+
+// Total tokens of the corpus's words under `pieces` (Viterbi), for
+// bytes/token on the training text.
+uint64_t CountViterbiTokens(const UnigramCorpus& corpus, const PieceList& pieces, int threads);
+
+}  // namespace llmtk
+
+#endif  // LLMTK_LIB_TOKENIZER_TRAIN_UNIGRAM_EM_H_

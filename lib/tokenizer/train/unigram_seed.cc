@@ -1,0 +1,248 @@
+#include "lib/tokenizer/train/unigram_seed.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/parallel.h"
+#include "lib/base/regex.h"
+#include "lib/base/unicode.h"
+
+namespace llmtk {
+namespace {
+
+// Script codes besides the indexes into kScripts.
+constexpr int16_t kAny = -1;        // matches any neighbour (digits without split_by_number)
+constexpr int16_t kInvalid = -2;    // never in a piece: word end, U+2585, NUL, U+3000
+constexpr int16_t kSpace = -3;      // U+2581: only a piece's first character
+constexpr int16_t kInherited = -4;  // takes the previous character's script
+
+// The scripts told apart (PCRE2 \p{sc:...} names, Unicode's Script property,
+// as spm's unicode_script_map). Letters of any other script share one code.
+constexpr const char* kScripts[] = {
+    "Common", "Inherited", "Latin", "Greek", "Cyrillic", "Armenian", "Hebrew", "Arabic", "Syriac", "Thaana",
+    "Nko", "Samaritan", "Mandaic", "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil",
+    "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Tibetan", "Myanmar", "Georgian", "Hangul",
+    "Ethiopic", "Cherokee", "Canadian_Aboriginal", "Ogham", "Runic", "Tagalog", "Khmer", "Mongolian",
+    "Limbu", "Tai_Le", "New_Tai_Lue", "Buginese", "Balinese", "Sundanese", "Javanese", "Cham", "Tai_Tham",
+    "Tai_Viet", "Coptic", "Glagolitic", "Tifinagh", "Vai", "Bamum", "Lisu", "Yi", "Bopomofo", "Han",
+    "Hiragana", "Katakana", "Braille", "Meetei_Mayek", "Ol_Chiki", "Saurashtra", "Kayah_Li", "Rejang",
+    "Lepcha", "Batak", "Syloti_Nagri", "Phags_Pa", "Deseret", "Gothic", "Old_Italic", "Linear_B",
+    "Cuneiform", "Egyptian_Hieroglyphs", "Adlam", "Osage", "Hanifi_Rohingya", "Chakma", "Sharada",
+};
+constexpr int kNumScripts = sizeof(kScripts) / sizeof(kScripts[0]);
+
+int ScriptIndex(const char* name) {
+  for (int i = 0; i < kNumScripts; ++i)
+    if (std::string_view(kScripts[i]) == name) return i;
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<PieceValidator> PieceValidator::Make(const std::vector<char32_t>& chars, const PieceRules& rules) {
+  std::string pattern = "^(?:";
+  for (int i = 0; i < kNumScripts; ++i) absl::StrAppend(&pattern, i ? "|" : "", "(\\p{sc:", kScripts[i], "})");
+  pattern += ")";
+  ASSIGN_OR_RETURN(auto re, Regex::Compile(pattern));
+  const int inherited = ScriptIndex("Inherited"), han = ScriptIndex("Han"),
+            hiragana = ScriptIndex("Hiragana"), katakana = ScriptIndex("Katakana");
+  PieceValidator v;
+  v.rules_ = rules;
+  v.script_.resize(chars.size(), kInvalid);
+  v.digit_.resize(chars.size(), 0);
+  std::vector<Regex::Groups> matches;
+  std::string utf8;
+  for (size_t s = 0; s < chars.size(); ++s) {
+    const char32_t c = chars[s];
+    if (s == kEndSymbol || s == kRareSymbol || c == 0 || c == 0x3000 || c == kRareChar) continue;
+    if (c == kSpaceChar) {
+      v.script_[s] = kSpace;
+      continue;
+    }
+    v.digit_[s] = c >= '0' && c <= '9';
+    utf8.clear();
+    AppendUtf8(&utf8, c);
+    matches.clear();
+    RETURN_IF_ERROR(re->FindAllGroups(utf8, &matches));
+    int script = kNumScripts;  // a script not in the table
+    if (!matches.empty()) {
+      for (size_t g = 1; g < matches[0].size(); ++g) {
+        if (matches[0][g].first != Regex::kUnset) {
+          script = static_cast<int>(g) - 1;
+          break;
+        }
+      }
+    }
+    // spm counts kana, and the prolonged sound mark U+30FC, as Han.
+    if (script == hiragana || script == katakana || c == 0x30FC) script = han;
+    v.script_[s] = script == inherited ? kInherited : static_cast<int16_t>(script);
+  }
+  return v;
+}
+
+bool PieceValidator::Valid(const uint32_t* s, size_t n) const {
+  if (n == 0 || n > static_cast<size_t>(rules_.max_length)) return false;
+  int16_t prev = kAny;
+  for (size_t pos = 0; pos < n; ++pos) {
+    int16_t sc = script_[s[pos]];
+    if (sc == kInvalid) return false;
+    if (sc == kSpace) {
+      if (pos > 0) return false;  // split_by_whitespace: only a prefix
+      continue;
+    }
+    if (sc == kInherited) sc = prev;
+    if (digit_[s[pos]]) {
+      if (!rules_.split_by_number) sc = kAny;
+      if (rules_.split_digits && n > 1) return false;
+    }
+    if (rules_.split_by_unicode_script && sc != kAny && prev != kAny && prev != sc) return false;
+    prev = sc;
+  }
+  return true;
+}
+
+namespace {
+
+struct Candidate {
+  uint64_t score;
+  uint32_t pos;  // into corpus.syms
+  uint32_t len;
+};
+
+}  // namespace
+
+absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const PieceValidator& validator,
+                                         int max_length, int seed_size, int threads) {
+  const int cap = max_length + 1;  // enough to see whether a piece-long prefix branches
+  // Each word once per way it ends: before a space (kEndSymbol, weighted by
+  // its other occurrences) or at the end of a line (kLineEnd): in spm's
+  // corpus-wide suffix array a word end is followed by U+2581 or the sentence
+  // boundary, and only a substring followed by two different symbols is a node.
+  const uint32_t kLineEnd = static_cast<uint32_t>(corpus.symbols());
+  auto is_end = [&](uint32_t x) { return x == kEndSymbol || x == kLineEnd; };
+  std::vector<uint32_t> T, entry_of;
+  std::vector<uint64_t> weights;
+  T.reserve(corpus.syms.size());
+  entry_of.reserve(corpus.syms.size());
+  for (size_t w = 0; w < corpus.words(); ++w) {
+    const uint64_t at_end = corpus.line_end_counts[w], inside = corpus.counts[w] - at_end;
+    for (int copy = 0; copy < 2; ++copy) {
+      const uint64_t weight = copy == 0 ? inside : at_end;
+      if (weight == 0) continue;
+      T.insert(T.end(), corpus.syms.begin() + corpus.offsets[w], corpus.syms.begin() + corpus.offsets[w + 1] - 1);
+      T.push_back(copy == 0 ? kEndSymbol : kLineEnd);
+      entry_of.resize(T.size(), static_cast<uint32_t>(weights.size()));
+      weights.push_back(weight);
+    }
+  }
+  // Suffixes by their first symbol, then each bucket sorted on the rest.
+  // Suffixes starting with U+2585 are left out: no piece holds it.
+  std::vector<uint64_t> bucket(corpus.symbols() + 1, 0);
+  for (uint32_t s : T)
+    if (!is_end(s) && s != kRareSymbol) ++bucket[s + 1];
+  for (size_t i = 1; i < bucket.size(); ++i) bucket[i] += bucket[i - 1];
+  const size_t n = bucket.back();
+  std::vector<uint32_t> sa(n);
+  {
+    std::vector<uint64_t> fill(bucket.begin(), bucket.end() - 1);
+    for (size_t p = 0; p < T.size(); ++p)
+      if (!is_end(T[p]) && T[p] != kRareSymbol) sa[fill[T[p]]++] = static_cast<uint32_t>(p);
+  }
+  auto less = [&](uint32_t a, uint32_t b) {
+    for (int k = 1; k < cap; ++k) {
+      const uint32_t x = T[a + k], y = T[b + k];
+      if (x != y) return x < y;
+      if (is_end(x)) break;
+    }
+    return a < b;
+  };
+  {
+    ThreadPool pool(threads);
+    pool.ParallelFor(corpus.symbols(), [&](size_t s) {
+      std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
+    });
+  }
+  // lcp[i]: common prefix of suffixes i-1 and i, at most `cap`, a shared
+  // word end counted (and ending the comparison).
+  std::vector<uint8_t> lcp(n + 1, 0);
+  for (size_t i = 1; i < n; ++i) {
+    const uint32_t a = sa[i - 1], b = sa[i];
+    int k = 0;
+    while (k < cap) {
+      const uint32_t x = T[a + k];
+      if (x != T[b + k]) break;
+      ++k;
+      if (is_end(x)) break;
+    }
+    lcp[i] = static_cast<uint8_t>(k);
+  }
+
+  const size_t chars = corpus.symbols() - 2;
+  const size_t want = static_cast<size_t>(seed_size) > chars ? static_cast<size_t>(seed_size) - chars : 0;
+  auto better = [&](const Candidate& a, const Candidate& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return std::lexicographical_compare(T.begin() + a.pos, T.begin() + a.pos + a.len, T.begin() + b.pos,
+                                        T.begin() + b.pos + b.len);
+  };
+  std::vector<Candidate> cands;
+  auto keep_best = [&]() {
+    if (cands.size() <= want) return;
+    std::nth_element(cands.begin(), cands.begin() + want, cands.end(), better);
+    cands.resize(want);
+  };
+  auto offer = [&](uint32_t pos, uint32_t len, uint64_t freq) {
+    if (want == 0 || len < 2 || len > static_cast<uint32_t>(max_length)) return;
+    if (!validator.Valid(T.data() + pos, len)) return;
+    cands.push_back({freq * len, pos, len});
+    if (cands.size() >= 4 * want + 1024) keep_best();
+  };
+  auto weight = [&](size_t i) { return weights[entry_of[sa[i]]]; };
+
+  // Bottom-up walk over the lcp intervals (the suffix tree's internal nodes).
+  struct Frame {
+    int lcp;
+    size_t lb;
+    uint64_t prefix;  // total weight of suffixes before lb
+  };
+  std::vector<Frame> stack = {{0, 0, 0}};
+  uint64_t prefix = 0;  // total weight of suffixes before i
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t w = weight(i);
+    prefix += w;
+    const int cur = i + 1 < n ? lcp[i + 1] : 0;
+    size_t lb = i;
+    uint64_t lb_prefix = prefix - w;
+    while (cur < stack.back().lcp) {
+      const Frame f = stack.back();
+      stack.pop_back();
+      const uint64_t freq = prefix - f.prefix;
+      const uint32_t pos = sa[f.lb];
+      // A node ending in a word end holds U+2581 or a boundary: never a piece.
+      if (!is_end(T[pos + f.lcp - 1]) && f.lcp < cap) offer(pos, f.lcp, freq);
+      lb = f.lb;
+      lb_prefix = f.prefix;
+    }
+    if (cur > stack.back().lcp) stack.push_back({cur, lb, lb_prefix});
+  }
+  keep_best();
+  std::sort(cands.begin(), cands.end(), better);
+
+  PieceList seeds;
+  std::vector<double> raw;
+  for (uint32_t s = 2; s < corpus.symbols(); ++s) {
+    seeds.Add(&s, 1, 0);
+    raw.push_back(static_cast<double>(corpus.char_counts[s]));
+  }
+  for (const Candidate& c : cands) {
+    seeds.Add(T.data() + c.pos, c.len, 0);
+    raw.push_back(static_cast<double>(c.score));
+  }
+  double sum = 0;
+  for (double r : raw) sum += r;
+  const double logsum = std::log(sum);
+  for (size_t i = 0; i < raw.size(); ++i) seeds.scores[i] = std::log(raw[i]) - logsum;
+  return seeds;
+}
+
+}  // namespace llmtk
