@@ -144,8 +144,9 @@ void Spm(const SentencePieceModel& m, JsonWriter* w) {
     w->BeginObject().Key("type").String("Strip").Key("strip_left").Bool(false).Key("strip_right").Bool(true).EndObject();
   } else {
     // No charsmap (spm's "identity" rule, llmtk's trained models): spm
-    // strips spaces only; Strip would also take a trailing tab.
-    w->BeginObject().Key("type").String("Replace").Key("pattern").BeginObject().Key("Regex").String(" +$").EndObject();
+    // strips spaces only; Strip would also take a trailing tab. \z, not $:
+    // Oniguruma's $ also matches before every newline.
+    w->BeginObject().Key("type").String("Replace").Key("pattern").BeginObject().Key("Regex").String(" +\\z").EndObject();
     w->Key("content").String("").EndObject();
   }
   w->BeginObject().Key("type").String("Replace").Key("pattern").BeginObject().Key("Regex").String(" {2,}").EndObject();

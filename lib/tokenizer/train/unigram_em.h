@@ -73,7 +73,8 @@ struct EmOptions {
   int num_sub_iterations = 2;
   double shrinking_factor = 0.75;
   int threads = 0;
-  // Called after each EM round: round, pieces, objective (-log likelihood per sentence... word).
+  // Called after each EM round: round, pieces left, objective (negative log
+  // likelihood per word occurrence).
   std::function<void(int round, size_t pieces, double objective)> on_round;
 };
 
