@@ -57,6 +57,16 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "sentencepiece style: share of characters the alphabet covers; the rest use "
                 "byte fallback")
       ->capture_default_str();
+  llmtk::AddChoiceOption<std::string>(s, "--model", &t->o.model, {{"bpe", "bpe"}, {"wordpiece", "wordpiece"}},
+                                      "bpe, or wordpiece (HF's WordPieceTrainer, BERT's pipeline; special tokens "
+                                      "default to [PAD],[UNK],[CLS],[SEP],[MASK])");
+  s->add_option("--limit-alphabet", t->o.limit_alphabet,
+                "wordpiece: keep only the N most frequent characters (0: all)")
+      ->capture_default_str();
+  s->add_flag("--cased", t->o.cased, "wordpiece: keep case and accents (default: uncased, as bert-base-uncased)");
+  s->add_option("--continuation-order", t->o.continuation_order,
+                "wordpiece: file of the \"##c\" tokens in id order, one a line (HF orders them by a per-process "
+                "hash; give one HF run's order to reproduce it exactly); default: by code point");
   s->add_flag("--gguf", t->o.gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
   tool.AddReaderFlags(&t->o.reader, s, /*keep_bytes=*/true);
   tool.AddCommonFlags(&t->common, s);

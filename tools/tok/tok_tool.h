@@ -93,6 +93,12 @@ struct TrainToolOptions {
   std::string style = "byte-level";  // or "sentencepiece"
   bool gguf = false;                 // also implied by a .gguf output name
   bool json = false, quiet = false;
+  std::string model = "bpe";         // --model: bpe or wordpiece
+  // --model wordpiece (train_wordpiece.cc): the BPE options above that apply
+  // (vocabulary size, min frequency, special tokens, max words) and these.
+  int limit_alphabet = 0;
+  bool cased = false;
+  std::string continuation_order;    // file of "##c" tokens in id order
 };
 
 // convert: a SentencePiece .model or a BERT vocab.txt to tokenizer.json (convert.cc).
@@ -110,6 +116,7 @@ absl::Status RunDecode(const DecodeOptions& opts);
 absl::Status RunInspect(const std::string& path, bool json);
 absl::Status RunStats(const StatsOptions& opts);
 absl::Status RunTrain(TrainToolOptions opts);
+absl::Status RunTrainWordPiece(const TrainToolOptions& opts);
 absl::Status RunConvert(const ConvertOptions& opts);
 
 }  // namespace llmtk

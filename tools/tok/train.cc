@@ -12,6 +12,7 @@ absl::Status RunTrain(TrainToolOptions t) {
   if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
   RETURN_IF_ERROR(RequireInputOrPipe(t.inputs));
   if (t.inputs.empty()) t.inputs = {"-"};
+  if (t.model == "wordpiece") return RunTrainWordPiece(t);
   t.opts.style = t.style == "sentencepiece" ? BpeStyle::kSentencePiece : BpeStyle::kByteLevel;
   ASSIGN_OR_RETURN(BpeTrainReport r, TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
   if (t.json) return WriteStdout(FormatTrainReport(r, t.output, true));
