@@ -7,6 +7,9 @@
 //   node tok-train-hf.js train TEMPLATE.json TEXT.txt OUT.json
 //       trains HF's BpeTrainer (its default 30,000 vocabulary) with the
 //       template's pre-tokenizer, decoder and special tokens
+//   node tok-train-hf.js train-wordpiece TEXT.txt OUT.json [uncased|cased]
+//       trains HF's WordPieceTrainer (its defaults: 30,000 tokens, no special
+//       tokens) under BertWordPieceTokenizer's normalizer and pre-tokenizer
 const fs = require('fs');
 const readline = require('readline');
 const { Tokenizer } = require('tokenizers');
@@ -57,7 +60,26 @@ function train(templatePath, textPath, outPath) {
   console.log(JSON.stringify({ seconds: (Date.now() - t0) / 1000, vocab: tok.getVocabSize(true) }));
 }
 
+function trainWordPiece(textPath, outPath, casing) {
+  const lowercase = casing !== 'cased';
+  const t = {
+    version: '1.0', truncation: null, padding: null, added_tokens: [],
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true,
+                  strip_accents: null, lowercase },
+    pre_tokenizer: { type: 'BertPreTokenizer' }, post_processor: null,
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##',
+             max_input_chars_per_word: 100, vocab: {} },
+  };
+  const tok = Tokenizer.fromString(JSON.stringify(t));
+  const t0 = Date.now();
+  tok.train([textPath]);
+  tok.save(outPath);
+  console.log(JSON.stringify({ seconds: (Date.now() - t0) / 1000, vocab: tok.getVocabSize(true) }));
+}
+
 const [cmd, ...args] = process.argv.slice(2);
 if (cmd === 'encode') encode(...args).catch((e) => { console.error(e); process.exit(1); });
 else if (cmd === 'train') train(...args);
-else { console.error('usage: tok-train-hf.js encode|train ...'); process.exit(2); }
+else if (cmd === 'train-wordpiece') trainWordPiece(...args);
+else { console.error('usage: tok-train-hf.js encode|train|train-wordpiece ...'); process.exit(2); }

@@ -51,7 +51,7 @@ absl::StatusOr<std::string> BertTokenizerJsonFromVocab(std::string_view vocab_tx
   std::string j = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[";
   // Special tokens by id, as transformers lists them.
   std::map<size_t, std::string_view> specials;
-  for (std::string_view t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
+  for (const std::string& t : opt.special_tokens)
     if (line_of.contains(t)) specials[id(t)] = t;
   bool first = true;
   for (auto [i, t] : specials) {

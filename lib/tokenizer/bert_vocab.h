@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/base/status.h"
 
@@ -19,6 +20,8 @@ namespace llmtk {
 struct BertVocabOptions {
   bool lowercase = true;  // uncased models (do_lower_case; accents stripped too)
   bool handle_chinese_chars = true;
+  // Listed as special added tokens when the vocabulary has them.
+  std::vector<std::string> special_tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 };
 
 // The tokenizer.json text. DataLoss naming `source` and the line for invalid

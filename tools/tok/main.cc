@@ -26,8 +26,9 @@ struct TrainCommand {
 
 void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   t->app = tool.app().add_subcommand(
-      "train", "train a tokenizer on JSONL or text: BPE (HF tokenizer.json or GGUF vocabulary) or, with --model "
-      "unigram, SentencePiece's Unigram (.model and/or tokenizer.json)");
+      "train", "train a tokenizer on JSONL or text: BPE (HF tokenizer.json or GGUF vocabulary), SentencePiece's "
+      "Unigram (--model unigram: .model and/or tokenizer.json) or WordPiece (--model wordpiece: BERT-style "
+      "tokenizer.json)");
   CLI::App* s = t->app;
   s->add_option("inputs", t->o.inputs, "JSONL or text files, directories, or - (default: stdin)");
   s->add_option("-o,--output", t->o.output, "output tokenizer.json (or .gguf with --gguf; --model unigram: X.model or tokenizer.json)")
@@ -58,11 +59,21 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
                 "sentencepiece style: share of characters the alphabet covers; the rest use "
                 "byte fallback")
       ->capture_default_str();
+  s->add_option("--limit-alphabet", t->o.limit_alphabet,
+                "wordpiece: keep only the N most frequent characters (0: all)")
+      ->capture_default_str();
+  s->add_flag("--cased", t->o.cased, "wordpiece: keep case and accents (default: uncased, as bert-base-uncased)");
+  s->add_option("--continuation-order", t->o.continuation_order,
+                "wordpiece: file of the \"##c\" tokens in id order, one a line (HF orders them by a per-process "
+                "hash; give one HF run's order to reproduce it exactly); default: by code point");
   s->add_flag("--gguf", t->o.gguf, "write a vocabulary-only GGUF (tokenizer.ggml.* keys); implied by a .gguf -o name");
-  llmtk::AddChoiceOption<std::string>(s, "--model", &t->o.model, {{"bpe", "bpe"}, {"unigram", "unigram"}},
-                                      "bpe, or unigram (SentencePiece's algorithm as spm_train --model_type=unigram; "
+  llmtk::AddChoiceOption<std::string>(s, "--model", &t->o.model,
+                                      {{"bpe", "bpe"}, {"unigram", "unigram"}, {"wordpiece", "wordpiece"}},
+                                      "bpe; unigram (SentencePiece's algorithm as spm_train --model_type=unigram; "
                                       "-o X.model writes a SentencePiece model, any other name a tokenizer.json; "
-                                      "--max-token-length defaults to 16 characters)");
+                                      "--max-token-length defaults to 16 characters); or wordpiece (HF's "
+                                      "WordPieceTrainer, BERT's pipeline; special tokens default to "
+                                      "[PAD],[UNK],[CLS],[SEP],[MASK])");
   s->add_option("--spm-model", t->o.spm_model, "unigram: also write the SentencePiece .model here");
   s->add_flag("--byte-fallback", t->o.unigram.byte_fallback, "unigram: add <0x00>..<0xFF> pieces for characters "
               "outside the vocabulary (ids 3-258)");

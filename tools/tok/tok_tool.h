@@ -94,10 +94,15 @@ struct TrainToolOptions {
   std::string style = "byte-level";  // or "sentencepiece"
   bool gguf = false;                 // also implied by a .gguf output name
   bool json = false, quiet = false;
-  std::string model = "bpe";         // --model: bpe | unigram
+  std::string model = "bpe";         // --model: bpe | unigram | wordpiece
   UnigramTrainerOptions unigram;     // --model unigram (train_unigram.cc)
   std::string spm_model;             // --spm-model: also write a SentencePiece .model
   std::vector<std::string> given;    // flags given on the command line, for per-model checks
+  // --model wordpiece (train_wordpiece.cc): the BPE options above that apply
+  // (vocabulary size, min frequency, special tokens, max words) and these.
+  int limit_alphabet = 0;
+  bool cased = false;
+  std::string continuation_order;    // file of "##c" tokens in id order
 };
 
 // --model unigram: SentencePiece's Unigram trainer (train_unigram.cc).
@@ -118,6 +123,7 @@ absl::Status RunDecode(const DecodeOptions& opts);
 absl::Status RunInspect(const std::string& path, bool json);
 absl::Status RunStats(const StatsOptions& opts);
 absl::Status RunTrain(TrainToolOptions opts);
+absl::Status RunTrainWordPiece(const TrainToolOptions& opts);
 absl::Status RunConvert(const ConvertOptions& opts);
 
 }  // namespace llmtk

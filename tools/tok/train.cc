@@ -8,6 +8,9 @@
 namespace llmtk {
 
 absl::Status RunTrain(TrainToolOptions t) {
+  if (t.model != "wordpiece" && (t.limit_alphabet != 0 || t.cased || !t.continuation_order.empty())) {
+    return absl::InvalidArgumentError("--limit-alphabet, --cased and --continuation-order are --model wordpiece options");
+  }
   if (t.model == "unigram") return RunUnigramTrain(std::move(t));
   if (!t.spm_model.empty() || t.unigram.byte_fallback || t.unigram.split_digits) {
     return absl::InvalidArgumentError("--spm-model, --byte-fallback and --split-digits are --model unigram options");
@@ -16,6 +19,7 @@ absl::Status RunTrain(TrainToolOptions t) {
   if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;
   RETURN_IF_ERROR(RequireInputOrPipe(t.inputs));
   if (t.inputs.empty()) t.inputs = {"-"};
+  if (t.model == "wordpiece") return RunTrainWordPiece(t);
   t.opts.style = t.style == "sentencepiece" ? BpeStyle::kSentencePiece : BpeStyle::kByteLevel;
   ASSIGN_OR_RETURN(BpeTrainReport r, TrainBpe(t.inputs, t.reader, t.opts, t.output, t.gguf));
   if (t.json) return WriteStdout(FormatTrainReport(r, t.output, true));
