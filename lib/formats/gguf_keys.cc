@@ -37,6 +37,8 @@ constexpr std::string_view kKeyNames[] = {
     "tokenizer.ggml.add_bos_token",
     "tokenizer.ggml.add_eos_token",
     "tokenizer.ggml.add_space_prefix",
+    "tokenizer.ggml.remove_extra_whitespaces",
+    "tokenizer.ggml.precompiled_charsmap",
     "tokenizer.chat_template",
     "imatrix.datasets",
     "imatrix.chunk_count",

@@ -50,6 +50,8 @@ enum class GgufKey {
   kTokenizerAddBos,
   kTokenizerAddEos,
   kTokenizerAddSpacePrefix,
+  kTokenizerRemoveExtraWhitespaces,
+  kTokenizerPrecompiledCharsmap,
   kTokenizerChatTemplate,
   // Importance-matrix files (llama-imatrix's GGUF form) and what
   // llama-quantize --imatrix records in the model it writes.

@@ -1,5 +1,7 @@
 #include "lib/formats/gguf_vocab.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace llmtk {
 namespace {
 
@@ -89,6 +91,21 @@ GgufVocab ReadGgufVocab(const GgufFile& f) {
   read(GgufKey::kTokenizerAddBos, get_bool, &v.add_bos);
   read(GgufKey::kTokenizerAddEos, get_bool, &v.add_eos);
   read(GgufKey::kTokenizerAddSpacePrefix, get_bool, &v.add_space_prefix);
+  read(GgufKey::kTokenizerRemoveExtraWhitespaces, get_bool, &v.remove_extra_whitespaces);
+  read(GgufKey::kTokenizerPrecompiledCharsmap,
+       [&](std::string_view k) -> absl::StatusOr<std::string> {
+         ASSIGN_OR_RETURN(std::vector<int32_t> values, f.GetI32Array(k));
+         std::string bytes;
+         bytes.reserve(values.size());
+         for (int32_t x : values) {
+           if (x < 0 || x > 255) {
+             return absl::DataLossError(absl::StrCat(f.name(), ": ", ToAbsl(k), " holds ", x, ", not a byte"));
+           }
+           bytes.push_back(static_cast<char>(x));
+         }
+         return bytes;
+       },
+       &v.precompiled_charsmap);
   read(GgufKey::kTokenizerChatTemplate, get_string, &v.chat_template);
   read(GgufKey::kGeneralName, get_string, &v.model_name);
   return v;
@@ -105,6 +122,18 @@ void SetGgufVocab(const GgufVocab& v, GgufMetadata* md) {
   if (v.add_bos) md->SetBool(Key(GgufKey::kTokenizerAddBos), *v.add_bos);
   if (v.add_eos) md->SetBool(Key(GgufKey::kTokenizerAddEos), *v.add_eos);
   if (v.add_space_prefix) md->SetBool(Key(GgufKey::kTokenizerAddSpacePrefix), *v.add_space_prefix);
+  if (v.remove_extra_whitespaces) {
+    md->SetBool(Key(GgufKey::kTokenizerRemoveExtraWhitespaces), *v.remove_extra_whitespaces);
+  }
+  if (v.precompiled_charsmap) {
+    std::string p;
+    const uint32_t type = static_cast<uint32_t>(GgufType::kUint8);
+    const uint64_t count = v.precompiled_charsmap->size();
+    p.append(reinterpret_cast<const char*>(&type), sizeof(type));  // little-endian hosts, as the writer
+    p.append(reinterpret_cast<const char*>(&count), sizeof(count));
+    p += *v.precompiled_charsmap;
+    md->SetRaw(Key(GgufKey::kTokenizerPrecompiledCharsmap), GgufType::kArray, p);
+  }
   if (v.chat_template) md->SetString(Key(GgufKey::kTokenizerChatTemplate), *v.chat_template);
 }
 

@@ -64,6 +64,10 @@ struct GgufVocab {
   std::optional<bool> add_bos;
   std::optional<bool> add_eos;
   std::optional<bool> add_space_prefix;
+  // "t5" (llama.cpp's UGM) vocabularies: SentencePiece's normalizer flag and
+  // compiled character map (an array of u8 in the file).
+  std::optional<bool> remove_extra_whitespaces;
+  std::optional<std::string> precompiled_charsmap;
   std::optional<std::string> chat_template;
   // general.name, read (SetGgufVocab does not write it): llama.cpp gives
   // token attributes by it (Phi-3's special tokens strip the whitespace

@@ -69,10 +69,10 @@ std::string_view PrecompiledCharsmap::Replacement(uint32_t value) const {
   return std::string_view(p, strnlen(p, normalized_.size() - value));
 }
 
-size_t PrecompiledCharsmap::Longest(std::string_view s, std::string_view* replacement) const {
+size_t PrecompiledCharsmap::Longest(std::string_view s, std::string_view* replacement, bool stop_at_nul) const {
   size_t best = 0;
   uint32_t best_value = 0;
-  PrefixSearch(s, false, [&](size_t len, uint32_t value) {
+  PrefixSearch(s, stop_at_nul, [&](size_t len, uint32_t value) {
     if (len > best) {
       best = len;
       best_value = value;

@@ -31,8 +31,9 @@ class PrecompiledCharsmap {
 
   bool empty() const { return units_.empty(); }
   // SentencePiece: the longest rule whose source is a prefix of `s`. Returns
-  // its byte length (0: none) and sets *replacement.
-  size_t Longest(std::string_view s, std::string_view* replacement) const;
+  // its byte length (0: none) and sets *replacement. `stop_at_nul`: no rule
+  // reaches past a NUL byte (llama.cpp's walk of the same trie).
+  size_t Longest(std::string_view s, std::string_view* replacement, bool stop_at_nul = false) const;
   // HF's Precompiled normalizer over valid UTF-8: each extended grapheme
   // cluster under 6 bytes is replaced by the first (shortest) rule matching
   // a prefix of it; otherwise each of its characters is, or kept.

@@ -9,6 +9,7 @@
 #include "lib/base/unicode.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
+#include "lib/tokenizer/llama_ugm.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/wordpiece.h"
 
@@ -113,11 +114,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerModel));
   if (!v.model) return missing(GgufKey::kTokenizerModel);
   const std::string& model_name = *v.model;
-  if (model_name != "gpt2" && model_name != "llama" && model_name != "bert") {
-    std::string_view kind = model_name == "t5" ? "Unigram" : "";
+  if (model_name != "gpt2" && model_name != "llama" && model_name != "bert" && model_name != "t5") {
     return absl::UnimplementedError(absl::StrCat(src, ": ", key(GgufKey::kTokenizerModel), " \"", model_name, "\"",
-                                                 kind.empty() ? "" : absl::StrCat(" (", ToAbsl(kind), ")"),
-                                                 " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\"; WordPiece: \"bert\")"));
+                                                 " is not supported (llmtk implements BPE: \"gpt2\" and \"llama\"; "
+                                                 "WordPiece: \"bert\"; Unigram: \"t5\")"));
   }
   const bool spm = model_name == "llama";
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerTokens));
@@ -156,7 +156,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   // llama.cpp's default when the file has no add_bos_token key.
   const bool add_bos =
       v.add_bos.value_or(spm || IsLlama3Pre(pre) || pre == "tekken" || pre == "chameleon");
-  const bool add_eos = v.add_eos.value_or(false);
+  const bool add_eos = v.add_eos.value_or(model_name == "t5");  // llama.cpp's UGM adds EOS
   parts.post.type = "gguf";
   if (add_bos && parts.bos_id) parts.post.prefix.push_back(*parts.bos_id);
   if (add_eos && parts.eos_id) parts.post.suffix.push_back(*parts.eos_id);
@@ -228,6 +228,37 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     d.content = " ";
     parts.decoder.Add(d);
     parts.description = "gguf bert (WordPiece, llama.cpp WPM)";
+    return std::make_unique<Tokenizer>(std::move(parts));
+  }
+
+  if (model_name == "t5") {
+    // llama.cpp's UGM (tokenizer/llama_ugm.h): its own normalization and
+    // Viterbi on each segment between special tokens.
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerScores));
+    if (!v.scores) return missing(GgufKey::kTokenizerScores);
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerRemoveExtraWhitespaces));
+    RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerPrecompiledCharsmap));
+    LlamaUgmOptions uo;
+    uo.add_space_prefix = v.add_space_prefix.value_or(false);
+    uo.remove_extra_whitespaces = v.remove_extra_whitespaces.value_or(false);
+    uo.charsmap = v.precompiled_charsmap.value_or("");
+    uo.unk_id = parts.unk_id.value_or(2);  // llama.cpp's default for t5
+    parts.unk_id = uo.unk_id;
+    parts.invalid_utf8 = InvalidUtf8Mode::kRawBytes;
+    parts.token_text = tokens;
+    ASSIGN_OR_RETURN(parts.model, LlamaUgmModel::Build(std::move(tokens), std::move(*v.scores), types, uo, src));
+    // llama.cpp's token_to_piece: "▁" as a space, <0xXX> as its byte; the
+    // first token loses a leading space when add_space_prefix is set.
+    DecoderStep d;
+    d.kind = DecoderStep::Kind::kReplace;
+    d.pattern = "\xE2\x96\x81";
+    d.content = " ";
+    parts.decoder.Add(d);
+    parts.decoder.Add(DecoderStep{DecoderStep::Kind::kByteFallback, "", "", 0, 0, true});
+    parts.decoder.Add(DecoderStep{DecoderStep::Kind::kFuse, "", "", 0, 0, true});
+    if (uo.add_space_prefix) parts.decoder.Add(DecoderStep{DecoderStep::Kind::kStrip, "", " ", 1, 0, true});
+    parts.description = "gguf t5 (Unigram, llama.cpp UGM)";
     return std::make_unique<Tokenizer>(std::move(parts));
   }
 
