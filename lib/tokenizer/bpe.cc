@@ -231,7 +231,7 @@ namespace {
 // a cache miss, and long words that miss the word cache (Chinese runs above
 // all) look up the same few thousand pairs over and over.
 struct PairMemo {
-  static constexpr int kBits = 13;
+  static constexpr int kBits = 16;
   static constexpr uint32_t kNone = UINT32_MAX;  // rank of "no merge"
   struct Entry {
     uint64_t key = ~uint64_t{0};
