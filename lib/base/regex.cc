@@ -179,6 +179,7 @@ absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) 
     ASSIGN_OR_RETURN(pcre2_code* code_mvs, CompileOne(pattern, full, &re->jit_mvs_));
     re->code_mvs_ = code_mvs;
   }
+  re->split_ = DetectSplitPattern(pattern);
   return re;
 }
 
@@ -188,6 +189,14 @@ Regex::~Regex() {
 }
 
 absl::Status Regex::FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
+  if (split_.family != SplitPattern::Family::kNone) {
+    SplitPatternFindAll(split_, text, out);
+    return absl::OkStatus();
+  }
+  return FindAllReference(text, out);
+}
+
+absl::Status Regex::FindAllReference(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
   auto* code = static_cast<pcre2_code*>(code_);
   bool jit = jit_;
   if (code_mvs_ != nullptr && text.find("\xE1\xA0\x8E") != std::string_view::npos) {  // U+180E

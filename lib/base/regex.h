@@ -7,6 +7,10 @@
 // forms) mean the same in both engines once OnigurumaCompatible has rewritten
 // the two places PCRE2 differs (\s and U+180E; script names).
 //
+// The split patterns tokenizer files carry most (Llama 3's, GPT-2's) are
+// matched by hand-written scanners instead (base/regex_split.h), which give
+// the same matches; FindAllReference always runs PCRE2.
+//
 // Thread-safety: a compiled Regex is immutable and may be shared by any
 // number of threads; each thread gets its own match state internally.
 #ifndef LLMTK_LIB_BASE_REGEX_H_
@@ -19,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/base/regex_split.h"
 #include "lib/base/status.h"
 
 namespace llmtk {
@@ -44,6 +49,11 @@ class Regex {
   // matches in `text`, left to right. `text` must be valid UTF-8. An empty
   // match advances by one character, as Oniguruma's find_iter does.
   absl::Status FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const;
+  // The same with PCRE2 whatever the pattern: the reference FindAll's
+  // hand-written scanners are tested against.
+  absl::Status FindAllReference(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const;
+  // Whether FindAll uses a hand-written scanner for this pattern.
+  bool has_split_scanner() const { return split_.family != SplitPattern::Family::kNone; }
 
   // One match: [0] the whole match's byte range, [i] capture group i's
   // (kUnset when the group took no part).
@@ -61,6 +71,7 @@ class Regex {
   void* code_ = nullptr;      // pcre2_code_8*: for text without U+180E
   void* code_mvs_ = nullptr;  // with the \s rewrite, when it changes the pattern
   bool jit_ = false, jit_mvs_ = false;
+  SplitPattern split_;
 };
 
 }  // namespace llmtk

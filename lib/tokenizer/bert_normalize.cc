@@ -91,6 +91,43 @@ std::string DropCombiningMarks(std::string_view s) {
 }
 
 absl::Status BertNormalize(std::string_view in, const BertNormalizerOptions& o, std::string* out) {
+  // What each ASCII character becomes, or -1: dropped by clean_text (those
+  // stay in the runs the reference takes, as removing one joins its neighbours).
+  int16_t ascii[128];
+  for (int c = 0; c < 128; ++c) {
+    const char32_t cp = static_cast<char32_t>(c);
+    if (o.clean_text && IsBertRemoved(cp)) {
+      ascii[c] = -1;
+    } else if (o.clean_text && IsHfWhitespace(cp)) {
+      ascii[c] = ' ';
+    } else {
+      ascii[c] = static_cast<int16_t>(o.lowercase ? ToLower(cp) : cp);
+    }
+  }
+  auto settled = [&](char ch) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    return c < 0x80 && ascii[c] >= 0;
+  };
+  out->clear();
+  out->reserve(in.size() + 8);
+  thread_local std::string run;
+  size_t i = 0;
+  while (i < in.size()) {
+    if (settled(in[i])) {
+      out->push_back(static_cast<char>(ascii[static_cast<unsigned char>(in[i])]));
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < in.size() && !settled(in[j])) ++j;
+    RETURN_IF_ERROR(BertNormalizeReference(in.substr(i, j - i), o, &run));
+    out->append(run);
+    i = j;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BertNormalizeReference(std::string_view in, const BertNormalizerOptions& o, std::string* out) {
   std::string cur;
   cur.reserve(in.size() + 8);
   size_t i = 0;

@@ -57,8 +57,13 @@ struct BertNormalizerOptions {
   bool lowercase = true;
 };
 
-// BertNormalizer on valid UTF-8.
+// BertNormalizer on valid UTF-8. ASCII characters it keeps are mapped by
+// a table; the runs between them go through BertNormalizeReference. The
+// same bytes: each step works per character, except NFD's reordering of
+// combining marks, which never crosses an ASCII character (a starter).
 absl::Status BertNormalize(std::string_view in, const BertNormalizerOptions& o, std::string* out);
+// BertNormalizer step by step over the whole text: the reference.
+absl::Status BertNormalizeReference(std::string_view in, const BertNormalizerOptions& o, std::string* out);
 // The StripAccents normalizer: drops combining marks (no NFD of its own).
 std::string DropCombiningMarks(std::string_view s);
 

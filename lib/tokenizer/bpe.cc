@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,15 +13,49 @@ namespace {
 
 std::atomic<uint64_t> g_instances{1};
 
+// Words of up to 16 bytes with up to 3 ids, direct-mapped by hash in front
+// of the map: the frequent words of natural text stay in these 256 KiB,
+// found with one hash and a 16-byte compare, where a probe of the map (tens
+// of MB when full) misses the CPU caches.
+struct HotSlot {
+  uint64_t k0 = 0, k1 = 0;  // the word's bytes, zero-padded
+  uint32_t ids[3] = {};
+  uint8_t len = 0;  // 0: empty
+  uint8_t count = 0;
+};
+constexpr int kHotBits = 13;
+constexpr size_t kHotMaxWordBytes = 16, kHotMaxIds = 3;
+
 // Per-thread cache of word → ids for one model at a time.
 struct WordCache {
   uint64_t instance = 0;
   absl::flat_hash_map<std::string, std::pair<uint32_t, uint32_t>> map;  // word → (offset, count)
   std::vector<uint32_t> arena;
+  std::vector<HotSlot> hot;
   void Reset(uint64_t inst) {
     instance = inst;
     map.clear();
     arena.clear();
+    hot.assign(size_t{1} << kHotBits, HotSlot{});
+  }
+  // The hot slot for a word of up to kHotMaxWordBytes; sets its key.
+  HotSlot* Hot(std::string_view w, uint64_t* k0, uint64_t* k1) {
+    char buf[16] = {};
+    std::memcpy(buf, w.data(), w.size());
+    std::memcpy(k0, buf, 8);
+    std::memcpy(k1, buf + 8, 8);
+    uint64_t h = (*k0 * 0x9E3779B97F4A7C15ULL) ^ (*k1 * 0xC2B2AE3D27D4EB4FULL) ^ w.size();
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return &hot[h >> (64 - kHotBits)];
+  }
+  static void Fill(HotSlot* s, uint64_t k0, uint64_t k1, size_t len, const uint32_t* ids, size_t n) {
+    if (s == nullptr || n > kHotMaxIds) return;
+    s->k0 = k0;
+    s->k1 = k1;
+    s->len = static_cast<uint8_t>(len);
+    s->count = static_cast<uint8_t>(n);
+    for (size_t i = 0; i < n; ++i) s->ids[i] = ids[i];
   }
 };
 
@@ -63,7 +98,7 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Build(std::vector<std::strin
       if (it != m->vocab_.end()) m->byte_tokens_[b] = it->second;
     }
   }
-  m->merge_map_.reserve(merges.size());
+  m->merge_table_.Reserve(merges.size());
   for (size_t i = 0; i < merges.size(); ++i) {
     const BpeMerge& mg = merges[i];
     if (mg.left >= m->symbols_.size() || mg.right >= m->symbols_.size()) {
@@ -78,7 +113,7 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Build(std::vector<std::strin
                                               "\") makes a token that is not in the vocabulary"));
     }
     // The first occurrence of a pair wins, as in HF.
-    m->merge_map_.try_emplace((static_cast<uint64_t>(mg.left) << 32) | mg.right, MergeInfo{mg.rank, it->second});
+    m->merge_table_.Insert(mg.left, mg.right, MergeInfo{mg.rank, it->second});
   }
   return m;
 }
@@ -190,9 +225,43 @@ struct HeapEntry {
 };
 }  // namespace
 
+namespace {
+// A thread's memo of merge lookups for one model, direct-mapped and
+// L2-sized. The merge table is megabytes, laid out by hash: each lookup was
+// a cache miss, and long words that miss the word cache (Chinese runs above
+// all) look up the same few thousand pairs over and over.
+struct PairMemo {
+  static constexpr int kBits = 16;
+  static constexpr uint32_t kNone = UINT32_MAX;  // rank of "no merge"
+  struct Entry {
+    uint64_t key = ~uint64_t{0};
+    MergeTable::Info info{kNone, 0};
+  };
+  uint64_t instance = 0;
+  std::vector<Entry> entries;
+  void Reset(uint64_t inst) {
+    instance = inst;
+    entries.assign(size_t{1} << kBits, Entry{});
+  }
+};
+}  // namespace
+
 void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
   std::vector<uint32_t>& id = *syms;
   const int n = static_cast<int>(id.size());
+  thread_local PairMemo memo;
+  if (memo.instance != instance_) memo.Reset(instance_);
+  // FindMerge through the memo; the pointer is used before the next call.
+  auto find = [&](uint32_t a, uint32_t b) -> const MergeInfo* {
+    const uint64_t key = static_cast<uint64_t>(a) << 32 | b;
+    PairMemo::Entry& e = memo.entries[(key * 0x9E3779B97F4A7C15ULL) >> (64 - PairMemo::kBits)];
+    if (e.key != key) {
+      const MergeInfo* m = FindMerge(a, b);
+      e.key = key;
+      e.info = m != nullptr ? *m : MergeInfo{PairMemo::kNone, 0};
+    }
+    return e.info.rank == PairMemo::kNone ? nullptr : &e.info;
+  };
   // Reused per thread: long words (e.g. Chinese runs) come one after another.
   thread_local std::vector<int> prev, next;
   thread_local std::vector<HeapEntry> heap;
@@ -208,14 +277,14 @@ void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
   };
   auto push = [&](int p) {
     if (p < 0 || next[p] < 0) return;
-    const MergeInfo* m = FindMerge(id[p], id[next[p]]);
+    const MergeInfo* m = find(id[p], id[next[p]]);
     if (m != nullptr) {
       heap.push_back(entry(p, m));
       std::push_heap(heap.begin(), heap.end(), std::greater<>());
     }
   };
   for (int i = 0; i + 1 < n; ++i) {
-    const MergeInfo* m = FindMerge(id[i], id[i + 1]);
+    const MergeInfo* m = find(id[i], id[i + 1]);
     if (m != nullptr) heap.push_back(entry(i, m));
   }
   std::make_heap(heap.begin(), heap.end(), std::greater<>());
@@ -247,12 +316,22 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
   const bool cacheable = word.size() <= kCacheMaxWordBytes;
   // The small per-thread cache first: it also holds words that are whole
   // tokens, sparing a probe of the (large, cache-cold) vocabulary map.
+  HotSlot* hot = nullptr;
+  uint64_t k0 = 0, k1 = 0;
   if (cacheable) {
     if (cache.instance != instance_) cache.Reset(instance_);
+    if (word.size() <= kHotMaxWordBytes) {
+      hot = cache.Hot(word, &k0, &k1);
+      if (hot->len == word.size() && hot->k0 == k0 && hot->k1 == k1) {
+        for (uint8_t i = 0; i < hot->count; ++i) out->push_back(hot->ids[i]);
+        return;
+      }
+    }
     auto it = cache.map.find(ToAbsl(word));
     if (it != cache.map.end()) {
       const uint32_t* p = cache.arena.data() + it->second.first;
       out->insert(out->end(), p, p + it->second.second);
+      WordCache::Fill(hot, k0, k1, word.size(), p, it->second.second);
       return;
     }
   }
@@ -283,6 +362,7 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
     cache.map.try_emplace(std::string(word), static_cast<uint32_t>(cache.arena.size()),
                           static_cast<uint32_t>(out->size() - before));
     cache.arena.insert(cache.arena.end(), out->begin() + static_cast<ptrdiff_t>(before), out->end());
+    WordCache::Fill(hot, k0, k1, word.size(), out->data() + before, out->size() - before);
   }
 }
 

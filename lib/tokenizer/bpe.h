@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "lib/base/status.h"
 #include "lib/tokenizer/byte_level.h"
+#include "lib/tokenizer/merge_table.h"
 #include "lib/tokenizer/model.h"
 
 namespace llmtk {
@@ -73,7 +74,7 @@ class BpeModel : public TokenModel {
   const std::string& symbol(uint32_t id) const { return symbols_[id]; }
   std::optional<uint32_t> Find(std::string_view symbol) const;
   const BpeOptions& options() const { return options_; }
-  size_t merges() const override { return merge_map_.size(); }
+  size_t merges() const override { return merge_table_.size(); }
   // A token as the vocabulary spells it (byte-level strings mapped back to
   // the bytes they stand for).
   std::optional<uint32_t> TokenToId(std::string_view token) const override;
@@ -81,16 +82,12 @@ class BpeModel : public TokenModel {
   int64_t byte_token(uint8_t b) const override { return byte_tokens_[b]; }
 
  private:
-  struct MergeInfo {
-    uint32_t rank;
-    uint32_t merged;
-  };
+  using MergeInfo = MergeTable::Info;
   BpeModel() = default;
   // Initial symbols of a word (characters or bytes, with byte fallback).
   void InitialSymbols(std::string_view word, std::vector<uint32_t>* syms) const;
   const MergeInfo* FindMerge(uint32_t a, uint32_t b) const {
-    auto it = merge_map_.find((static_cast<uint64_t>(a) << 32) | b);
-    return it == merge_map_.end() ? nullptr : &it->second;
+    return merge_table_.Find(a, b);
   }
   void MergeHeap(std::vector<uint32_t>* syms) const;
   void MergeSimple(std::vector<uint32_t>* syms) const;
@@ -101,7 +98,7 @@ class BpeModel : public TokenModel {
   BpeOptions options_;
   std::vector<std::string> symbols_;
   absl::flat_hash_map<std::string, uint32_t> vocab_;
-  absl::flat_hash_map<uint64_t, MergeInfo> merge_map_;
+  MergeTable merge_table_;
   std::array<int64_t, 256> byte_ids_{};     // byte-level: id of the 1-byte token
   std::array<int64_t, 256> byte_tokens_{};  // byte fallback: id of <0xXX>
   uint64_t instance_ = 0;                   // distinguishes models in the cache

@@ -19,7 +19,10 @@ inline uint32_t Offset(uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6);
 
 absl::StatusOr<PrecompiledCharsmap> PrecompiledCharsmap::Parse(std::string_view blob, std::string_view source) {
   PrecompiledCharsmap m;
-  if (blob.empty()) return m;
+  if (blob.empty()) {
+    m.BuildAsciiTable();
+    return m;
+  }
   auto bad = [&](std::string_view what) {
     return absl::DataLossError(absl::StrCat(ToAbsl(source), ": precompiled_charsmap: ", ToAbsl(what)));
   };
@@ -42,7 +45,16 @@ absl::StatusOr<PrecompiledCharsmap> PrecompiledCharsmap::Parse(std::string_view 
                               m.normalized_.size(), " bytes of replacement strings"));
     }
   }
+  m.BuildAsciiTable();
   return m;
+}
+
+void PrecompiledCharsmap::BuildAsciiTable() {
+  for (int c = 0; c < 128; ++c) {
+    const char ch = static_cast<char>(c);
+    std::string_view rep;
+    ascii_[c] = FirstRule(std::string_view(&ch, 1), &rep) ? std::string(rep) : std::string(1, ch);
+  }
 }
 
 template <typename Fn>
@@ -94,6 +106,32 @@ bool PrecompiledCharsmap::FirstRule(std::string_view chunk, std::string_view* re
 }
 
 void PrecompiledCharsmap::NormalizeHf(std::string_view in, std::string* out) const {
+  out->clear();
+  out->reserve(in.size());
+  size_t pos = 0;
+  while (pos < in.size()) {
+    const unsigned char c = static_cast<unsigned char>(in[pos]);
+    if (c < 0x80 && c != '\r' && (pos + 1 == in.size() || static_cast<unsigned char>(in[pos + 1]) < 0x80)) {
+      out->append(ascii_[c]);
+      ++pos;
+      continue;
+    }
+    // Up to a sure cluster boundary: two ASCII characters that are not CR LF
+    // (no rule joins them; a Prepend character joins what follows it).
+    size_t end = pos + 1;
+    while (end < in.size()) {
+      const unsigned char a = static_cast<unsigned char>(in[end - 1]), b = static_cast<unsigned char>(in[end]);
+      if (a < 0x80 && b < 0x80 && !(a == '\r' && b == '\n')) break;
+      ++end;
+    }
+    thread_local std::string part;
+    NormalizeHfReference(in.substr(pos, end - pos), &part);
+    out->append(part);
+    pos = end;
+  }
+}
+
+void PrecompiledCharsmap::NormalizeHfReference(std::string_view in, std::string* out) const {
   out->clear();
   out->reserve(in.size());
   size_t pos = 0;

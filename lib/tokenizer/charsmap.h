@@ -14,6 +14,7 @@
 #define LLMTK_LIB_TOKENIZER_CHARSMAP_H_
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,11 @@ class PrecompiledCharsmap {
   // cluster under 6 bytes is replaced by the first (shortest) rule matching
   // a prefix of it; otherwise each of its characters is, or kept.
   void NormalizeHf(std::string_view in, std::string* out) const;
+  // The same cluster by cluster throughout: the reference NormalizeHf is
+  // tested against. (NormalizeHf maps an ASCII character followed by
+  // another, or ending the text, by a table: it is a cluster of its own
+  // unless it is CR before LF.)
+  void NormalizeHfReference(std::string_view in, std::string* out) const;
 
  private:
   // Calls on_match(length, value) for every rule whose source is a prefix
@@ -47,9 +53,12 @@ class PrecompiledCharsmap {
   std::string_view Replacement(uint32_t value) const;
   // HF's transform of one chunk: true when a rule matches a prefix of it.
   bool FirstRule(std::string_view chunk, std::string_view* replacement) const;
+  void BuildAsciiTable();
 
   std::vector<uint32_t> units_;
   std::string normalized_;
+  // HF's result for each ASCII character as a cluster of its own.
+  std::array<std::string, 128> ascii_;
 };
 
 }  // namespace llmtk

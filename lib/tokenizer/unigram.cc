@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/unicode.h"
+#include "lib/tokenizer/word_cache.h"
 
 namespace llmtk {
 
@@ -15,6 +16,7 @@ absl::StatusOr<std::unique_ptr<UnigramModel>> UnigramModel::Build(std::vector<Un
                                                                   std::string_view source) {
   std::unique_ptr<UnigramModel> m(new UnigramModel());
   m->options_ = options;
+  m->cache_id_ = WordCache::NewModelId();
   m->byte_tokens_.fill(-1);
   if (options.unk_id && *options.unk_id >= pieces.size()) {
     return absl::DataLossError(absl::StrCat(ToAbsl(source), ": unk id ", *options.unk_id,
@@ -153,6 +155,12 @@ void UnigramModel::EmitUnknown(std::string_view text, std::vector<uint32_t>* out
 }
 
 void UnigramModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) const {
+  if (word.empty()) return;
+  WordCache::Encode(cache_id_, word, out,
+                    [this](std::string_view w, std::vector<uint32_t>* o) { EncodeWordUncached(w, o); });
+}
+
+void UnigramModel::EncodeWordUncached(std::string_view word, std::vector<uint32_t>* out) const {
   if (word.empty()) return;
   thread_local std::vector<std::pair<uint32_t, int64_t>> path;  // (start, id)
   const int64_t unk = options_.unk_id ? static_cast<int64_t>(*options_.unk_id) : -1;

@@ -57,7 +57,10 @@ class UnigramModel : public TokenModel {
                                                              const UnigramOptions& options, std::string_view source);
 
   std::string_view type() const override { return "Unigram"; }
+  // Through the per-thread word cache (tokenizer/word_cache.h).
   void EncodeWord(std::string_view word, std::vector<uint32_t>* out) const override;
+  // The segmentation itself: the reference the cached path is tested against.
+  void EncodeWordUncached(std::string_view word, std::vector<uint32_t>* out) const;
   size_t size() const override { return pieces_.size(); }
   std::optional<uint32_t> TokenToId(std::string_view token) const override;
   int64_t byte_token(uint8_t b) const override { return byte_tokens_[b]; }
@@ -81,6 +84,7 @@ class UnigramModel : public TokenModel {
   std::array<int64_t, 256> byte_tokens_{};
   double min_score_ = 0;
   float spm_max_score_ = 0;
+  uint64_t cache_id_ = 0;
 };
 
 }  // namespace llmtk

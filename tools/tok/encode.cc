@@ -12,6 +12,7 @@
 #include "lib/formats/token_files.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "tools/tok/doc_batch.h"
+#include "tools/tok/id_text.h"
 
 namespace llmtk {
 
@@ -54,6 +55,7 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   progress.SetTotalBytes(reader->TotalBytesHint());
   const bool keep_raw = o.format == TokenOutputFormat::kJsonl;
   const Tokenizer& t = *tok;
+  const IdText id_text(keep_raw || o.format == TokenOutputFormat::kIds ? tok->vocab_size() : 0);
 
   std::function<absl::StatusOr<bool>(DocBatch*)> produce = [&](DocBatch* b) -> absl::StatusOr<bool> {
     ASSIGN_OR_RETURN(bool more, FillBatch(*reader, keep_raw, b));
@@ -82,12 +84,12 @@ absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
       ++r->docs;
       switch (o.format) {
         case TokenOutputFormat::kIds:
-          AppendIds(&r->text, ids, ' ');
+          id_text.Append(&r->text, ids, ' ');
           r->text.push_back('\n');
           break;
         case TokenOutputFormat::kJsonl: {
           field = "[";
-          AppendIds(&field, ids, ',');
+          id_text.Append(&field, ids, ',');
           field.push_back(']');
           if (b.is_json[i]) {
             ASSIGN_OR_RETURN(std::string line, SetJsonFields(b.raw(i), {{o.ids_key, field}}));
