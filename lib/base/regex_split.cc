@@ -6,8 +6,6 @@
 #include <atomic>
 #include <string>
 
-#include "lib/base/regex.h"
-
 namespace llmtk {
 namespace {
 
@@ -34,7 +32,8 @@ const ClassCodes& Codes() {
     ClassCodes c;
     c.letter = compile("\\p{L}");
     c.number = compile("\\p{N}");
-    c.space = compile(OnigurumaCompatible("\\s", /*fix_spaces=*/true));
+    // \s as OnigurumaCompatible (base/regex.h) rewrites it: not U+180E.
+    c.space = compile("(?:(?!\\x{180E})\\s)");
     return c;
   }();
   return codes;
