@@ -40,6 +40,34 @@ absl::Status CheckOptions(const BpeTrainerOptions& opts, bool gguf) {
 
 }  // namespace
 
+absl::Status CountCorpusWords(DocumentReader* reader, const WordSplitFn& split, int threads, bool show_progress,
+                              WordTable* table, BpeTrainReport* report) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Progress progress("counting words", show_progress, "docs");
+  progress.SetTotalBytes(reader->TotalBytesHint());
+  RETURN_IF_ERROR(CountWords(
+      [&](std::string* text) -> absl::StatusOr<bool> {
+        Document doc;
+        ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
+        if (more) text->assign(doc.text);
+        return more;
+      },
+      split, threads, table,
+      [&](uint64_t docs, uint64_t bytes) {
+        report->documents += docs;
+        report->bytes += bytes;
+        progress.Add(docs);
+        progress.SetBytes(reader->RawBytesRead());
+      }));
+  progress.Finish();
+  report->count_seconds = SecondsSince(t0);
+  report->word_occurrences = table->occurrences();
+  report->distinct_words = table->counts().size();
+  report->pruned_words = table->pruned_words();
+  report->replaced_utf8_docs = reader->replaced_utf8();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
                                         const DocumentReaderOptions& reader_opts,
                                         const BpeTrainerOptions& opts, const std::string& output,
@@ -53,32 +81,8 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, reader_opts));
 
   BpeTrainReport report;
-  auto t0 = std::chrono::steady_clock::now();
   WordTable table(opts.max_words);
-  {
-    Progress progress("counting words", opts.show_progress, "docs");
-    progress.SetTotalBytes(reader->TotalBytesHint());
-    RETURN_IF_ERROR(CountWords(
-        [&](std::string* text) -> absl::StatusOr<bool> {
-          Document doc;
-          ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-          if (more) text->assign(doc.text);
-          return more;
-        },
-        split, opts.threads, &table,
-        [&](uint64_t docs, uint64_t bytes) {
-          report.documents += docs;
-          report.bytes += bytes;
-          progress.Add(docs);
-          progress.SetBytes(reader->RawBytesRead());
-        }));
-    progress.Finish();
-  }
-  report.count_seconds = SecondsSince(t0);
-  report.word_occurrences = table.occurrences();
-  report.distinct_words = table.counts().size();
-  report.pruned_words = table.pruned_words();
-  report.replaced_utf8_docs = reader->replaced_utf8();
+  RETURN_IF_ERROR(CountCorpusWords(reader.get(), split, opts.threads, opts.show_progress, &table, &report));
   for (const auto& [w, n] : table.counts()) {
     if (!IsValidUtf8(w)) ++report.invalid_utf8_words;
   }

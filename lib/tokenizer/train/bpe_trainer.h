@@ -53,6 +53,15 @@ absl::StatusOr<BpeTrainReport> TrainBpe(const std::vector<std::string>& inputs,
                                         const BpeTrainerOptions& opts, const std::string& output,
                                         bool gguf);
 
+class WordTable;
+
+// The first step of the BPE and WordPiece trainers: every document of
+// `reader` split by `split` and counted into *table on `threads` threads,
+// with a progress line when `show_progress`; fills the report's document,
+// byte, word and counting-time fields.
+absl::Status CountCorpusWords(DocumentReader* reader, const WordSplitFn& split, int threads, bool show_progress,
+                              WordTable* table, BpeTrainReport* report);
+
 // The report as one JSON object line, or as a one-line human summary.
 std::string FormatTrainReport(const BpeTrainReport& r, const std::string& output, bool json);
 

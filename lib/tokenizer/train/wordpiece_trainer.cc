@@ -80,32 +80,8 @@ absl::StatusOr<BpeTrainReport> TrainWordPiece(const std::vector<std::string>& in
   const WordSplitFn split = MakeBertWordSplitter(opts.lowercase);
 
   BpeTrainReport report;
-  auto t0 = std::chrono::steady_clock::now();
   WordTable table(opts.max_words);
-  {
-    Progress progress("counting words", opts.show_progress, "docs");
-    progress.SetTotalBytes(reader->TotalBytesHint());
-    RETURN_IF_ERROR(CountWords(
-        [&](std::string* text) -> absl::StatusOr<bool> {
-          Document doc;
-          ASSIGN_OR_RETURN(bool more, reader->Next(&doc));
-          if (more) text->assign(doc.text);
-          return more;
-        },
-        split, opts.threads, &table,
-        [&](uint64_t docs, uint64_t bytes) {
-          report.documents += docs;
-          report.bytes += bytes;
-          progress.Add(docs);
-          progress.SetBytes(reader->RawBytesRead());
-        }));
-    progress.Finish();
-  }
-  report.count_seconds = SecondsSince(t0);
-  report.word_occurrences = table.occurrences();
-  report.distinct_words = table.counts().size();
-  report.pruned_words = table.pruned_words();
-  report.replaced_utf8_docs = reader->replaced_utf8();
+  RETURN_IF_ERROR(CountCorpusWords(reader.get(), split, opts.threads, opts.show_progress, &table, &report));
   if (table.counts().empty()) {
     return absl::DataLossError(absl::StrCat("no text to train on: ", report.documents, " documents, ",
                                             report.bytes, " bytes of text and no words in ",
