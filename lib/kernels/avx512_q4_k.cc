@@ -102,13 +102,14 @@ LLMTK_Q4K16 inline __m128i BsumPairs(const BlockQ8K& y) {
 LLMTK_Q4K16 inline void Token(const Quad& q, const BlockQ8K& y, const __m128i* bsum_pairs, Acc* acc) {
   __m512i lanes[2];
   for (int h = 0; h < 2; ++h) {
-    __m512i s = _mm512_setzero_si512();
+    // Two chains of VPDPWSSD per half (integer sums: the split changes nothing).
+    __m512i s = _mm512_setzero_si512(), t = _mm512_setzero_si512();
     for (int j = 0; j < 4; ++j) {
       s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(q.lo[j][h], Bcast16(y.qs + 64 * j + 16 * h)), q.sc[2 * j]);
-      s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(q.hi[j][h], Bcast16(y.qs + 64 * j + 32 + 16 * h)),
+      t = _mm512_dpwssd_epi32(t, _mm512_maddubs_epi16(q.hi[j][h], Bcast16(y.qs + 64 * j + 32 + 16 * h)),
                               q.sc[2 * j + 1]);
     }
-    lanes[h] = s;
+    lanes[h] = _mm512_add_epi32(s, t);
   }
   const __m512i mins = _mm512_madd_epi16(q.mn, Bcast16(bsum_pairs));
   const __m512 yd = _mm512_set1_ps(y.d);
