@@ -39,6 +39,15 @@ const Expected kExpected[] = {
     {"mistralai__Mixtral-8x7B-v0.1", 46702792704, 12879925248},
     {"Qwen__Qwen2-7B", 7615616512, 7615616512},
     {"Qwen__Qwen2.5-72B-Instruct", 72706203648, 72706203648},
+    // heldout7's configs: what the HF modules' shapes give, agreeing with the
+    // model cards' 0.49B / 1.54B / 3.09B / 7.61B / 14.7B / 32.5B (32B's exact
+    // count is also quoted in public code, stored-index id 60498116663).
+    {"Qwen__Qwen2.5-0.5B-Instruct", 494032768, 494032768},
+    {"Qwen__Qwen2.5-1.5B-Instruct", 1543714304, 1543714304},
+    {"Qwen__Qwen2.5-3B-Instruct", 3085938688, 3085938688},
+    {"Qwen__Qwen2.5-7B-Instruct", 7615616512, 7615616512},
+    {"Qwen__Qwen2.5-14B-Instruct", 14770033664, 14770033664},
+    {"Qwen__Qwen2.5-32B-Instruct", 32763876352, 32763876352},
     {"Qwen__Qwen1.5-MoE-A2.7B", 14315784192, 2689173504},
     {"Qwen__Qwen3-8B.PARTIAL", 8190735360, 8190735360},
     {"Qwen__Qwen3-235B-A22B.PARTIAL", 235093634560, 22190763520},

@@ -10,7 +10,9 @@
 // committed before their one evaluation, then examined; heldout5: later
 // litgpt config-hub rows, committed before their one evaluation; heldout6:
 // ms-swift's benchmark and Unsloth's Gemma 2 post, testdata/vram/heldout6.tsv,
-// committed before their one evaluation), and the held-out sets' accuracy must not fall below what
+// committed before their one evaluation; heldout7: the Qwen2.5 speed
+// benchmark's transformers rows, testdata/vram/heldout7.tsv, committed before
+// their one evaluation), and the held-out sets' accuracy must not fall below what
 // README.md claims. Every row names the --measure its source reports.
 #include <algorithm>
 #include <array>
@@ -85,8 +87,8 @@ std::vector<Row> Rows() {
   std::vector<Row> rows;
   std::vector<std::vector<std::string>> lines =
       ReadTsv(std::string(LLMTK_TESTDATA) + "/vram/measurements.tsv");
-  for (auto& c : ReadTsv(std::string(LLMTK_TESTDATA) + "/vram/heldout6.tsv")) {
-    lines.push_back(std::move(c));
+  for (const char* extra : {"/vram/heldout6.tsv", "/vram/heldout7.tsv"}) {
+    for (auto& c : ReadTsv(std::string(LLMTK_TESTDATA) + extra)) lines.push_back(std::move(c));
   }
   for (const auto& c : lines) {
     EXPECT_EQ(c.size(), 9u) << c[0];
@@ -123,11 +125,12 @@ bool ReadmeClaim(const std::string& set, int* within, int* of, double* max_pct) 
 TEST(VramMeasurements, ErrorDistributionAndReadmeClaim) {
   const std::vector<Row> rows = Rows();
   ASSERT_GE(rows.size(), 30u);
-  Summary tune, dev, held, held3, held4, held5, held6;
+  Summary tune, dev, held, held3, held4, held5, held6, held7;
   std::printf("%-38s %-7s %12s %12s %8s\n", "row", "set", "published", "estimate", "error");
   for (const Row& r : rows) {
     ASSERT_TRUE(r.set == "tune" || r.set == "dev" || r.set == "heldout2" || r.set == "heldout3" ||
-                r.set == "heldout4" || r.set == "heldout5" || r.set == "heldout6")
+                r.set == "heldout4" || r.set == "heldout5" || r.set == "heldout6" ||
+                r.set == "heldout7")
         << r.id;
     EXPECT_NE(r.flags.find("--measure "), std::string::npos)
         << r.id << ": every row names the measure its source reports";
@@ -146,7 +149,8 @@ TEST(VramMeasurements, ErrorDistributionAndReadmeClaim) {
                  : r.set == "heldout3" ? held3
                  : r.set == "heldout4" ? held4
                  : r.set == "heldout5" ? held5
-                                       : held6;
+                 : r.set == "heldout6" ? held6
+                                       : held7;
     ++s.n;
     if (std::fabs(err) <= 0.10) ++s.within10;
     if (std::fabs(err) <= 0.25) ++s.within25;
@@ -158,13 +162,14 @@ TEST(VramMeasurements, ErrorDistributionAndReadmeClaim) {
   for (const auto& [name, s] : {std::pair<const char*, const Summary&>{"tune", tune},
                                 {"dev", dev}, {"heldout2", held}, {"heldout3", held3},
                                 {"heldout4", held4}, {"heldout5", held5},
-                                {"heldout6", held6}}) {
+                                {"heldout6", held6}, {"heldout7", held7}}) {
     std::printf("%s set: %d of %d within ±10%%, %d of %d within ±25%%, largest error %.1f%% (%s)\n",
                 name, s.within10, s.n, s.within25, s.n, 100 * s.max_abs, s.worst.c_str());
   }
   for (const auto& [name, s] : {std::pair<std::string, const Summary&>{"heldout2", held},
                                 {"heldout3", held3}, {"heldout4", held4},
-                                {"heldout5", held5}, {"heldout6", held6}}) {
+                                {"heldout5", held5}, {"heldout6", held6},
+                                {"heldout7", held7}}) {
     int claim_within = 0, claim_of = 0;
     double claim_max = 0;
     ASSERT_TRUE(ReadmeClaim(name, &claim_within, &claim_of, &claim_max))
