@@ -179,22 +179,32 @@ absl::StatusOr<UnigramCorpus> BuildUnigramCorpus(const WordCountMap& words, doub
   }
   // A replaced word may equal a word that had no rare character: fold equal texts.
   std::sort(list.begin(), list.end(), [](const Word& a, const Word& b) { return a.text < b.text; });
-  std::vector<Word> merged;
-  merged.reserve(list.size());
-  for (Word& w : list) {
-    if (!merged.empty() && merged.back().text == w.text) {
-      merged.back().count += w.count;
-      merged.back().line_end += w.line_end;
+  // Folded in place: one Word per distinct word alive at a time.
+  size_t kept_words = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (kept_words > 0 && list[kept_words - 1].text == list[i].text) {
+      list[kept_words - 1].count += list[i].count;
+      list[kept_words - 1].line_end += list[i].line_end;
     } else {
-      merged.push_back(w);
+      list[kept_words++] = list[i];
     }
   }
-  std::vector<Word>().swap(list);
+  list.resize(kept_words);
+  std::vector<Word>& merged = list;
   std::sort(merged.begin(), merged.end(), [](const Word& a, const Word& b) {
     return a.count != b.count ? a.count > b.count : a.text < b.text;
   });
+  // Sized exactly: growing by doubling could hold twice the symbols.
+  size_t total_syms = 0;
+  for (const Word& w : merged) {
+    if (w.text.empty()) continue;
+    for (size_t pos = 0; pos < w.text.size();) total_syms += DecodeUtf8(w.text, &pos) > 0;
+    ++total_syms;
+  }
+  c.syms.reserve(total_syms);
   c.offsets.reserve(merged.size() + 1);
   c.counts.reserve(merged.size());
+  c.line_end_counts.reserve(merged.size());
   for (const Word& w : merged) {
     if (w.text.empty()) continue;
     c.offsets.push_back(static_cast<uint32_t>(c.syms.size()));

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "lib/base/parallel.h"
 #include "lib/base/unicode.h"
 
@@ -17,8 +18,6 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr double kUnkPenalty = 10.0;      // spm's kUnkPenalty
 constexpr double kFixedScale = 16777216;  // 2^24: expected counts in fixed point
 constexpr double kMinExpected = 0.5;      // spm's kExpectedFrequencyThreshold
-
-uint64_t EdgeKey(uint32_t node, uint32_t sym) { return (static_cast<uint64_t>(node) << 21) | sym; }
 
 double LogSumExp(double a, double b) {
   if (a == kNegInf) return b;
@@ -66,24 +65,25 @@ double NodePosteriors(const std::vector<LatticeNode>& nodes, size_t n, std::vect
   // a node j->k's forward term is p x prod(inv[j+1..k-1]) and its posterior
   // p x beta^[k] x prod(inv[j+1..k]), with beta^[k] = A[k] B[k] / Z <= 1.
   thread_local std::vector<double> inv, beta;
-  thread_local std::vector<uint32_t> by_end, first;
+  thread_local std::vector<uint32_t> head, link;
+  // The nodes ending at each position, a list by start descending (nodes
+  // come by start ascending): head[k], then link[] onwards.
+  constexpr uint32_t kNil = 0xFFFFFFFF;
   inv.assign(n + 1, 1);
-  first.assign(n + 2, 0);
-  for (const LatticeNode& x : nodes) ++first[x.start + x.length + 1];
-  for (size_t k = 1; k < first.size(); ++k) first[k] += first[k - 1];
-  by_end.resize(nodes.size());
-  {
-    thread_local std::vector<uint32_t> fill;
-    fill.assign(first.begin(), first.end());
-    for (size_t j = 0; j < nodes.size(); ++j) by_end[fill[nodes[j].start + nodes[j].length]++] = static_cast<uint32_t>(j);
+  head.assign(n + 1, kNil);
+  link.resize(nodes.size());
+  for (size_t j = 0; j < nodes.size(); ++j) {
+    const uint32_t end = nodes[j].start + nodes[j].length;
+    link[j] = head[end];
+    head[end] = static_cast<uint32_t>(j);
   }
   double log_z = 0;
   for (size_t k = 1; k <= n; ++k) {
-    // Nodes ending at k come by start ascending: walk them backwards, shortest first.
+    // Shortest first.
     double c = 0, f = 1;
     uint32_t len = 1;
-    for (uint32_t q = first[k + 1]; q-- > first[k];) {
-      const LatticeNode& x = nodes[by_end[q]];
+    for (uint32_t q = head[k]; q != kNil; q = link[q]) {
+      const LatticeNode& x = nodes[q];
       while (len < x.length) f *= inv[k - len++];
       c += x.prob * f;
     }
@@ -352,56 +352,66 @@ PieceList Finalize(const UnigramCorpus& c, const PieceList& pieces, size_t size)
 
 }  // namespace
 
-LatticeModel::LatticeModel(PieceList pieces, size_t symbols) : pieces_(std::move(pieces)), root_(symbols, 0) {
-  node_piece_.push_back(-1);
-  min_score_ = std::numeric_limits<double>::infinity();
-  for (size_t i = 0; i < pieces_.size(); ++i) {
-    min_score_ = std::min(min_score_, pieces_.scores[i]);
-    const uint32_t* s = pieces_.begin(i);
-    uint32_t node = 0;
-    for (size_t k = 0; k < pieces_.length(i); ++k) {
-      uint32_t* child;
-      uint32_t found = 0;
-      if (node == 0) {
-        child = &root_[s[k]];
-      } else {
-        auto [it, added] = edges_.try_emplace(EdgeKey(node, s[k]), 0);
-        child = &it->second;
-        (void)added;
-      }
-      found = *child;
-      if (found == 0) {
-        found = static_cast<uint32_t>(node_piece_.size());
-        *child = found;
-        node_piece_.push_back(-1);
-      }
-      node = found;
-    }
-    if (node_piece_[node] < 0) node_piece_[node] = static_cast<int32_t>(i);
+LatticeModel::LatticeModel(PieceList pieces, size_t symbols) : LatticeModel(std::move(pieces), symbols, nullptr) {}
+
+LatticeModel::LatticeModel(PieceList pieces, size_t symbols, std::shared_ptr<const PieceTrie> trie)
+    : pieces_(std::move(pieces)), trie_(std::move(trie)) {
+  if (!trie_ || !trie_->Mark(pieces_, &piece_of_)) {
+    trie_ = std::make_shared<const PieceTrie>(pieces_, symbols);
+    trie_->Mark(pieces_, &piece_of_);
   }
+  min_score_ = std::numeric_limits<double>::infinity();
+  for (double sc : pieces_.scores) min_score_ = std::min(min_score_, sc);
   if (pieces_.size() == 0) min_score_ = 0;
-  probs_.resize(pieces_.size());
-  for (size_t i = 0; i < pieces_.size(); ++i) probs_[i] = std::exp(pieces_.scores[i]);
+  score_prob_.resize(pieces_.size());
+  for (size_t i = 0; i < pieces_.size(); ++i) score_prob_[i] = {pieces_.scores[i], std::exp(pieces_.scores[i])};
 }
 
 void LatticeModel::Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const {
   nodes->clear();
   const double unk = min_score_ - kUnkPenalty, unk_prob = std::exp(unk);
+  const PieceTrie& trie = *trie_;
+  const int32_t* piece_of = piece_of_.data();
   for (size_t i = 0; i < n; ++i) {
-    uint32_t node = root_[s[i]];
+    uint32_t node = trie.Child(0, s[i]);
+    int32_t p = node == PieceTrie::kNone ? PieceTrie::kDead : piece_of[node];
     // No one-symbol piece here: an unknown node (first, keeping lengths in order).
-    if (node == 0 || node_piece_[node] < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});
+    if (p < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});
     size_t k = i;
-    while (node != 0) {
-      const int32_t p = node_piece_[node];
+    while (p != PieceTrie::kDead) {
       if (p >= 0) {
-        nodes->push_back(
-            {static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, pieces_.scores[p], probs_[p]});
+        const ScoreProb sp = score_prob_[p];
+        nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, sp.score, sp.prob});
       }
       if (++k >= n) break;
-      auto it = edges_.find(EdgeKey(node, s[k]));
-      if (it == edges_.end()) break;
-      node = it->second;
+      node = trie.Child(node, s[k]);
+      if (node == PieceTrie::kNone) break;
+      p = piece_of[node];
+    }
+  }
+}
+
+void ReferenceLattice(const PieceList& pieces, const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) {
+  absl::flat_hash_map<std::vector<uint32_t>, int32_t> index;
+  size_t longest = 0;
+  double min_score = pieces.size() ? std::numeric_limits<double>::infinity() : 0;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    index.try_emplace(std::vector<uint32_t>(pieces.begin(i), pieces.begin(i) + pieces.length(i)),
+                      static_cast<int32_t>(i));
+    longest = std::max(longest, pieces.length(i));
+    min_score = std::min(min_score, pieces.scores[i]);
+  }
+  const double unk = min_score - kUnkPenalty;
+  nodes->clear();
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t len = 1; len <= longest && i + len <= n; ++len) {
+      auto it = index.find(std::vector<uint32_t>(s + i, s + i + len));
+      if (it == index.end()) {
+        if (len == 1) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, std::exp(unk)});
+        continue;
+      }
+      const double sc = pieces.scores[it->second];
+      nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(len), it->second, sc, std::exp(sc)});
     }
   }
 }
@@ -437,18 +447,28 @@ PieceList TrainUnigramPieces(const UnigramCorpus& corpus, PieceList seeds, const
   ThreadPool pool(o.threads);
   const size_t desired = static_cast<size_t>(o.vocab_size * 1.1);
   PieceList cur = std::move(seeds);
+  // One trie for several rounds (pieces are only ever dropped), rebuilt
+  // when it holds over 4x the pieces left: a smaller trie is walked faster.
+  std::shared_ptr<const PieceTrie> trie;
+  auto make_model = [&](PieceList p) {
+    if (!trie || p.size() * 4 < trie->pieces()) {
+      trie.reset();
+      trie = std::make_shared<const PieceTrie>(p, corpus.symbols());
+    }
+    return LatticeModel(std::move(p), corpus.symbols(), trie);
+  };
   *rounds = 0;
   while (true) {
     double objective = 0;
     for (int it = 0; it < o.num_sub_iterations; ++it) {
-      LatticeModel model(std::move(cur), corpus.symbols());
+      LatticeModel model = make_model(std::move(cur));
       const std::vector<int64_t> expected = EStep(corpus, model, pool, &objective);
       cur = MStep(model.pieces(), expected);
     }
     if (o.on_round) o.on_round(*rounds, cur.size(), objective);
     if (cur.size() <= desired) break;
     const size_t before = cur.size();
-    LatticeModel model(std::move(cur), corpus.symbols());
+    LatticeModel model = make_model(std::move(cur));
     cur = Prune(corpus, model, desired, o.shrinking_factor, pool);
     ++*rounds;
     if (cur.size() >= before) break;  // nothing left to prune (only unsplittable pieces)

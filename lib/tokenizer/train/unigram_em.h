@@ -18,11 +18,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "lib/tokenizer/train/unigram_corpus.h"
 #include "lib/tokenizer/train/unigram_seed.h"
+#include "lib/tokenizer/train/unigram_trie.h"
 
 namespace llmtk {
 
@@ -48,8 +49,13 @@ double NodePosteriorsLog(const std::vector<LatticeNode>& nodes, size_t n, std::v
 
 class LatticeModel {
  public:
+  // With a trie of its own.
   LatticeModel(PieceList pieces, size_t symbols);
+  // With `trie` (built from these pieces or more: EM's earlier rounds);
+  // one of its own when `trie` is null or lacks a piece.
+  LatticeModel(PieceList pieces, size_t symbols, std::shared_ptr<const PieceTrie> trie);
   const PieceList& pieces() const { return pieces_; }
+  const std::shared_ptr<const PieceTrie>& trie() const { return trie_; }
   double min_score() const { return min_score_; }
   // Every node of the lattice of s[0, n), by start then length.
   void Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const;
@@ -60,12 +66,19 @@ class LatticeModel {
 
  private:
   PieceList pieces_;
-  std::vector<double> probs_;   // exp(score) per piece
-  std::vector<uint32_t> root_;  // child of the root per symbol (0: none)
-  absl::flat_hash_map<uint64_t, uint32_t> edges_;  // node << 21 | symbol -> node
-  std::vector<int32_t> node_piece_;
+  struct ScoreProb {
+    double score, prob;  // prob = exp(score)
+  };
+  std::vector<ScoreProb> score_prob_;  // per piece, together: a lattice node reads both
+  std::shared_ptr<const PieceTrie> trie_;
+  std::vector<int32_t> piece_of_;  // per trie slot (PieceTrie::Mark)
   double min_score_ = 0;
 };
+
+// Every node of the lattice of s[0, n) under `pieces`, found by looking up
+// every substring up to the longest piece in a hash map: the plain reference
+// LatticeModel::Lattice is tested against.
+void ReferenceLattice(const PieceList& pieces, const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes);
 
 struct EmOptions {
   int vocab_size = 32000;     // the whole vocabulary (spm stops pruning at 1.1 x this)

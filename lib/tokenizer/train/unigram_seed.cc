@@ -121,33 +121,46 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   // boundary, and only a substring followed by two different symbols is a node.
   const uint32_t kLineEnd = static_cast<uint32_t>(corpus.symbols());
   auto is_end = [&](uint32_t x) { return x == kEndSymbol || x == kLineEnd; };
-  std::vector<uint32_t> T, entry_of;
-  std::vector<uint64_t> weights;
-  T.reserve(corpus.syms.size());
-  entry_of.reserve(corpus.syms.size());
+  // T: each entry's symbols, its end, then its weight in two slots (found
+  // from a suffix by scanning to its end, or for a long entry by looking its
+  // end up in long_ends; comparisons stop at an end, so never see them).
+  constexpr size_t kScan = 64;
+  std::vector<uint32_t> T, long_ends;
+  T.reserve(corpus.syms.size() + 2 * corpus.words());
   for (size_t w = 0; w < corpus.words(); ++w) {
     const uint64_t at_end = corpus.line_end_counts[w], inside = corpus.counts[w] - at_end;
     for (int copy = 0; copy < 2; ++copy) {
       const uint64_t weight = copy == 0 ? inside : at_end;
       if (weight == 0) continue;
       T.insert(T.end(), corpus.syms.begin() + corpus.offsets[w], corpus.syms.begin() + corpus.offsets[w + 1] - 1);
+      if (corpus.offsets[w + 1] - corpus.offsets[w] > kScan) long_ends.push_back(static_cast<uint32_t>(T.size()));
       T.push_back(copy == 0 ? kEndSymbol : kLineEnd);
-      entry_of.resize(T.size(), static_cast<uint32_t>(weights.size()));
-      weights.push_back(weight);
+      T.push_back(static_cast<uint32_t>(weight));
+      T.push_back(static_cast<uint32_t>(weight >> 32));
     }
   }
+  T.shrink_to_fit();
+  // Calls f(p) for every position that starts a suffix: not an end, not a
+  // weight slot, not U+2585 (no piece holds it).
+  auto for_each_start = [&](auto&& f) {
+    for (size_t p = 0; p < T.size(); ++p) {
+      const uint32_t x = T[p];
+      if (is_end(x)) {
+        p += 2;
+      } else if (x != kRareSymbol) {
+        f(p);
+      }
+    }
+  };
   // Suffixes by their first symbol, then each bucket sorted on the rest.
-  // Suffixes starting with U+2585 are left out: no piece holds it.
   std::vector<uint64_t> bucket(corpus.symbols() + 1, 0);
-  for (uint32_t s : T)
-    if (!is_end(s) && s != kRareSymbol) ++bucket[s + 1];
+  for_each_start([&](size_t p) { ++bucket[T[p] + 1]; });
   for (size_t i = 1; i < bucket.size(); ++i) bucket[i] += bucket[i - 1];
   const size_t n = bucket.back();
   std::vector<uint32_t> sa(n);
   {
     std::vector<uint64_t> fill(bucket.begin(), bucket.end() - 1);
-    for (size_t p = 0; p < T.size(); ++p)
-      if (!is_end(T[p]) && T[p] != kRareSymbol) sa[fill[T[p]]++] = static_cast<uint32_t>(p);
+    for_each_start([&](size_t p) { sa[fill[T[p]]++] = static_cast<uint32_t>(p); });
   }
   auto less = [&](uint32_t a, uint32_t b) {
     for (int k = 1; k < cap; ++k) {
@@ -163,10 +176,10 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
       std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
     });
   }
-  // lcp[i]: common prefix of suffixes i-1 and i, at most `cap`, a shared
-  // word end counted (and ending the comparison).
-  std::vector<uint8_t> lcp(n + 1, 0);
-  for (size_t i = 1; i < n; ++i) {
+  std::vector<uint64_t>().swap(bucket);
+  // The common prefix of suffixes i-1 and i, at most `cap`, a shared word
+  // end counted (and ending the comparison).
+  auto lcp = [&](size_t i) {
     const uint32_t a = sa[i - 1], b = sa[i];
     int k = 0;
     while (k < cap) {
@@ -175,8 +188,8 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
       ++k;
       if (is_end(x)) break;
     }
-    lcp[i] = static_cast<uint8_t>(k);
-  }
+    return k;
+  };
 
   const size_t chars = corpus.symbols() - 2;
   const size_t want = static_cast<size_t>(seed_size) > chars ? static_cast<size_t>(seed_size) - chars : 0;
@@ -185,7 +198,11 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
     return std::lexicographical_compare(T.begin() + a.pos, T.begin() + a.pos + a.len, T.begin() + b.pos,
                                         T.begin() + b.pos + b.len);
   };
+  // At most 2 x want kept between selections: the best `want` of all are
+  // the best of each selection's survivors.
+  const size_t limit = 2 * want + 1024;
   std::vector<Candidate> cands;
+  cands.reserve(std::min(limit, n));
   auto keep_best = [&]() {
     if (cands.size() <= want) return;
     std::nth_element(cands.begin(), cands.begin() + want, cands.end(), better);
@@ -195,9 +212,14 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
     if (want == 0 || len < 2 || len > static_cast<uint32_t>(max_length)) return;
     if (!validator.Valid(T.data() + pos, len)) return;
     cands.push_back({freq * len, pos, len});
-    if (cands.size() >= 4 * want + 1024) keep_best();
+    if (cands.size() >= limit) keep_best();
   };
-  auto weight = [&](size_t i) { return weights[entry_of[sa[i]]]; };
+  auto weight = [&](size_t i) {
+    size_t p = sa[i];
+    for (size_t k = 0; k <= kScan && !is_end(T[p]); ++k) ++p;
+    if (!is_end(T[p])) p = *std::lower_bound(long_ends.begin(), long_ends.end(), static_cast<uint32_t>(sa[i]));
+    return static_cast<uint64_t>(T[p + 1]) | static_cast<uint64_t>(T[p + 2]) << 32;
+  };
 
   // Bottom-up walk over the lcp intervals (the suffix tree's internal nodes).
   struct Frame {
@@ -210,7 +232,7 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   for (size_t i = 0; i < n; ++i) {
     const uint64_t w = weight(i);
     prefix += w;
-    const int cur = i + 1 < n ? lcp[i + 1] : 0;
+    const int cur = i + 1 < n ? lcp(i + 1) : 0;
     size_t lb = i;
     uint64_t lb_prefix = prefix - w;
     while (cur < stack.back().lcp) {
