@@ -88,6 +88,28 @@ TEST(Inference, HfLinesAndTensorParallel) {
             "--tp 3 does not divide the 32 attention heads");
 }
 
+TEST(Inference, HfPrefillOfThePromptAndItsLogits) {
+  ModelShape q = Load("Qwen__Qwen2.5-0.5B-Instruct");
+  InferenceOptions o;
+  o.context = 8192;
+  // Per prefilled token: (2 x 896 + 3 x 4864) x 2 bytes = 32768.
+  EXPECT_EQ(Line(*EstimateInference(q, o), "activations"), int64_t{8192} * 32768 + 151936 * 4);
+  o.prompt = 6144;
+  EXPECT_EQ(Line(*EstimateInference(q, o), "activations"), int64_t{6144} * 32768 + 151936 * 4);
+  // transformers before 4.45: 16-bit logits of every prompt position and
+  // their fp32 copy (2 + 4 bytes each); the KV cache still holds the context.
+  o.prefill_all_logits = true;
+  MemoryEstimate e = *EstimateInference(q, o);
+  EXPECT_EQ(Line(e, "activations"), int64_t{6144} * 32768 + int64_t{6144} * 151936 * 6);
+  EXPECT_EQ(Line(e, "KV cache"), int64_t{8192} * 24 * 2 * 2 * 64 * 2);
+  o.prompt = 8193;
+  EXPECT_EQ(EstimateInference(q, o).status().message(), "--prompt must be 1..--context (8192), got 8193");
+  o.prompt = 6144;
+  o.engine = Engine::kLlamaCpp;
+  EXPECT_EQ(EstimateInference(q, o).status().message(),
+            "--prompt and --prefill-logits describe --engine hf's prefill");
+}
+
 TEST(Inference, VllmTokensThatFit) {
   ModelShape l3 = Load("meta-llama__Llama-3.1-8B");
   InferenceOptions o;

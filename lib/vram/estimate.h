@@ -96,6 +96,12 @@ struct InferenceOptions {
   int64_t kv_cache_memory = -1;  // bytes; when >= 0, the KV pool is given (vLLM log line)
   // llama.cpp and llmtk: n_ubatch (llmtk-run's --batch-size)
   int64_t ubatch = 512;
+  // hf: the prompt, prefilled in one forward (< 0: the whole context), and
+  // whether that forward's logits cover every prompt position, upcast to fp32
+  // (transformers before 4.45: the LM head over all hidden states, then
+  // `logits.float()`; 4.45's generate asks for the last position's only).
+  int64_t prompt = -1;
+  bool prefill_all_logits = false;
   // Overheads: CUDA context per GPU; allocator fragmentation on PyTorch pools.
   int64_t cuda_context = 512 * kMiB;
   double alloc_overhead = -1;    // < 0: 0.05 for hf, 0 for vllm/llama.cpp

@@ -226,6 +226,13 @@ absl::Status CheckInferenceOptions(const ModelShape& m, const InferenceOptions& 
     return absl::InvalidArgumentError(absl::StrCat("--tp ", o.tp, " does not divide the ",
                                                    m.heads, " attention heads"));
   }
+  if ((o.prompt >= 0 || o.prefill_all_logits) && o.engine != Engine::kHf) {
+    return absl::InvalidArgumentError("--prompt and --prefill-logits describe --engine hf's prefill");
+  }
+  if (o.prompt == 0 || o.prompt > o.context) {
+    return absl::InvalidArgumentError(absl::StrCat("--prompt must be 1..--context (", o.context,
+                                                   "), got ", o.prompt));
+  }
   if (o.measure != Measure::kBudget && o.engine != Engine::kHf) {
     return absl::InvalidArgumentError(
         "--measure needs --engine hf (PyTorch's allocator): vllm preallocates its pool and "
@@ -299,12 +306,23 @@ void SetActivationsLine(const ModelShape& m, const InferenceOptions& o, int elem
   std::string act_formula;
   int64_t act = 0;
   if (o.engine == Engine::kHf) {
-    act = TransientActivations(m, o.batch * o.context, o.context, o.tp, o.flash_attention, elem,
+    const int64_t prefill = o.prompt > 0 ? o.prompt : o.context;
+    act = TransientActivations(m, o.batch * prefill, prefill, o.tp, o.flash_attention, elem,
                                &act_formula);
-    const int64_t logits = o.batch * m.vocab * 4;
-    act += logits;
-    absl::StrAppend(&act_formula, " + last-token logits ", o.batch, " x vocab ", m.vocab,
-                    " x 4 bytes (prefill of the whole prompt)");
+    if (o.prefill_all_logits) {
+      // transformers before 4.45 (e.g. LlamaForCausalLM/Qwen2ForCausalLM.forward:
+      // `logits = self.lm_head(hidden_states)`, `logits = logits.float()`):
+      // the 16-bit logits of every prompt position and their fp32 copy exist
+      // together at the cast.
+      act += o.batch * prefill * m.vocab * (elem + 4);
+      absl::StrAppend(&act_formula, " + prefill logits ", o.batch, " x ", prefill, " x vocab ",
+                      m.vocab, " x (", elem, " + 4) bytes (every prompt position, 16-bit and "
+                      "their fp32 upcast: transformers before 4.45)");
+    } else {
+      act += o.batch * m.vocab * 4;
+      absl::StrAppend(&act_formula, " + last-token logits ", o.batch, " x vocab ", m.vocab,
+                      " x 4 bytes (prefill of the whole prompt)");
+    }
   } else if (o.engine == Engine::kVllm) {
     act = TransientActivations(m, o.max_num_batched_tokens, o.context, o.tp, true, elem,
                                &act_formula);

@@ -18,9 +18,9 @@ struct Flags {
   double alloc_overhead = -1;
   int tp = 1;
   // infer
-  std::string weights, kv_dtype = "bf16", engine = "hf", kv_cache_memory;
+  std::string weights, kv_dtype = "bf16", engine = "hf", kv_cache_memory, prefill_logits = "last";
   int64_t batch = 1, context = 4096, block_size = 16, max_batched = 8192, max_seqs = 256,
-          ubatch = 512;
+          ubatch = 512, prompt = -1;
   double util = 0.9, lora_dropout = 0;
   bool no_flash = false;
   // train
@@ -82,6 +82,12 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.max_num_batched_tokens = f.max_batched;
     o.max_num_seqs = f.max_seqs;
     o.ubatch = f.ubatch;
+    o.prompt = f.prompt;
+    if (f.prefill_logits != "last" && f.prefill_logits != "all") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown --prefill-logits '", f.prefill_logits, "'; use last or all"));
+    }
+    o.prefill_all_logits = f.prefill_logits == "all";
     o.cuda_context = cuda;
     o.alloc_overhead = f.alloc_overhead;
     if (!f.measure.empty()) {
@@ -192,6 +198,9 @@ int main(int argc, char** argv) {
   infer->add_option("--max-num-seqs", f.max_seqs, "vllm: sequences in the profile run");
   infer->add_option("--kv-cache-memory", f.kv_cache_memory, "vllm: given KV pool size");
   infer->add_option("--ubatch", f.ubatch, "llama.cpp: n_ubatch");
+  infer->add_option("--prompt", f.prompt, "hf: prompt tokens prefilled at once (default: --context)");
+  infer->add_option("--prefill-logits", f.prefill_logits,
+                    "hf: last (transformers >= 4.45, default) | all (earlier: every prompt position, fp32)");
   train->add_option("--method", f.method, "full | lora | qlora");
   train->add_option("--lora-rank", f.rank, "LoRA rank");
   train->add_option("--lora-dropout", f.lora_dropout,
