@@ -40,6 +40,47 @@ int ParseByteToken(const std::string& t) {
 
 }  // namespace
 
+std::string LlamaCleanSpaces(std::string_view text) {
+  // 1: " ?", " !", " .", " ," lose the space.
+  std::string one;
+  one.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char x = text[i];
+    if (i > 0 && text[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ',')) one.pop_back();
+    one.push_back(x);
+  }
+  // 2: " ' " becomes "'". The dropped space after the quote was a NUL in
+  // llama.cpp's buffer, so the byte after it does not follow a space.
+  std::string two;
+  two.reserve(one.size());
+  bool after_blank = false;
+  for (size_t i = 0; i < one.size(); ++i) {
+    const char x = one[i];
+    const bool prev_space = i > 0 && !after_blank && one[i - 1] == ' ';
+    after_blank = false;
+    if (x == '\'' && prev_space && i + 1 < one.size() && one[i + 1] == ' ') {
+      two.back() = x;  // the space before goes
+      ++i;             // and the one after
+      after_blank = true;
+      continue;
+    }
+    two.push_back(x);
+  }
+  // 3: a space before 's 'm 're 've goes.
+  std::string three;
+  three.reserve(two.size());
+  for (size_t i = 0; i < two.size(); ++i) {
+    const char x = two[i];
+    if (i > 0 && two[i - 1] == ' ' && x == '\'' && i + 1 < two.size()) {
+      const char x1 = two[i + 1];
+      const char x2 = i + 2 < two.size() ? two[i + 2] : '\0';
+      if (x1 == 's' || x1 == 'm' || (x1 == 'r' && x2 == 'e') || (x1 == 'v' && x2 == 'e')) three.pop_back();
+    }
+    three.push_back(x);
+  }
+  return three;
+}
+
 std::string Decoder::Run(std::vector<std::string> tokens) const {
   for (const DecoderStep& st : steps_) {
     switch (st.kind) {
@@ -128,6 +169,12 @@ std::string Decoder::Run(std::vector<std::string> tokens) const {
           }
         }
         break;
+      case DecoderStep::Kind::kLlamaCleanSpaces: {
+        std::string all;
+        for (const std::string& t : tokens) all += t;
+        tokens.assign(1, LlamaCleanSpaces(all));
+        break;
+      }
       case DecoderStep::Kind::kMetaspace:
         for (size_t i = 0; i < tokens.size(); ++i) {
           ReplaceAll(&tokens[i], st.content, " ");

@@ -219,14 +219,23 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     wo.max_input_chars_per_word = 0;
     wo.unk_id = *parts.unk_id;
     parts.token_text = tokens;
+    // token_to_piece gives nothing for a token of another type (unused).
+    if (std::any_of(types.begin(), types.end(), [](int32_t t) { return t == kGgufTokenUnused; })) {
+      parts.decode_text = tokens;
+      for (size_t i = 0; i < n; ++i)
+        if (types[i] == kGgufTokenUnused) parts.decode_text[i].clear();
+    }
     ASSIGN_OR_RETURN(parts.model, WordPieceModel::Build(std::move(tokens), wo, src));
-    // Decoding spells word starts with a space, as llama.cpp's
-    // token_to_piece (its detokenizer's clean_spaces passes are not done).
+    // Decoding as llama.cpp's detokenizer: word starts spelled with a space
+    // (token_to_piece), then its clean_spaces passes, which it does for WPM.
     DecoderStep d;
     d.kind = DecoderStep::Kind::kReplace;
     d.pattern = "\xE2\x96\x81";
     d.content = " ";
     parts.decoder.Add(d);
+    DecoderStep clean;
+    clean.kind = DecoderStep::Kind::kLlamaCleanSpaces;
+    parts.decoder.Add(clean);
     parts.description = "gguf bert (WordPiece, llama.cpp WPM)";
     return std::make_unique<Tokenizer>(std::move(parts));
   }

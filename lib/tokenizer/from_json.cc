@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/tokenizer/base64.h"
+#include "lib/tokenizer/serde_number.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/unigram.h"
 #include "lib/tokenizer/wordpiece.h"
@@ -516,8 +517,9 @@ void FindBosEos(TokenizerParts* parts) {
 }
 
 // A Unigram model: "vocab" as [piece, score] pairs, "unk_id" (or null),
-// "byte_fallback".
-absl::Status ReadUnigram(const Ctx& c, element model, TokenizerParts* parts) {
+// "byte_fallback". Scores as HF reads them (tokenizer/serde_number.h), so
+// that near-ties in Viterbi break as HF's do.
+absl::Status ReadUnigram(const Ctx& c, std::string_view json, element model, TokenizerParts* parts) {
   array vocab;
   if (model["vocab"].get_array().get(vocab) != simdjson::SUCCESS) return c.Corrupt("model.vocab", "missing or not an array");
   std::vector<UnigramPiece> pieces;
@@ -533,6 +535,11 @@ absl::Status ReadUnigram(const Ctx& c, element model, TokenizerParts* parts) {
     pieces.push_back(UnigramPiece{std::string(text), score, UnigramPiece::Kind::kNormal});
     parts->token_text.emplace_back(text);
   }
+  ASSIGN_OR_RETURN(std::vector<double> hf_scores, SerdeUnigramScores(json, c.source));
+  if (hf_scores.size() != pieces.size()) {
+    return c.Corrupt("model.vocab", absl::StrCat(pieces.size(), " entries, but ", hf_scores.size(), " scores"));
+  }
+  for (size_t i = 0; i < pieces.size(); ++i) pieces[i].score = hf_scores[i];
   UnigramOptions o;
   o.byte_fallback = GetBool(model, "byte_fallback", false);
   int64_t unk = GetInt(model, "unk_id", -1);
@@ -564,7 +571,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
   RETURN_IF_ERROR(ReadPipeline(c, root, &parts, &byte_level));
 
   if (GetStr(model, "type", "") == "Unigram") {
-    RETURN_IF_ERROR(ReadUnigram(c, model, &parts));
+    RETURN_IF_ERROR(ReadUnigram(c, json, model, &parts));
     RETURN_IF_ERROR(ReadAddedTokens(c, root, &parts.added));
     FindBosEos(&parts);
     return std::make_unique<Tokenizer>(std::move(parts));

@@ -6,6 +6,7 @@
 #include "lib/formats/gguf.h"
 #include "lib/base/io.h"
 #include "lib/base/unicode.h"
+#include "lib/tokenizer/bert_vocab.h"
 #include "lib/tokenizer/byte_level.h"
 
 namespace llmtk {
@@ -37,8 +38,25 @@ bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path) 
   return i + 1 < bytes.size() && static_cast<uint8_t>(bytes[i + 1]) == 0x0a;
 }
 
+bool LooksLikeWordPieceVocab(std::string_view bytes) {
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || bytes[first] == '{') return false;
+  auto has_line = [&](std::string_view t) {
+    for (size_t pos = bytes.find(t); pos != std::string_view::npos; pos = bytes.find(t, pos + 1)) {
+      const size_t end = pos + t.size();
+      // A CRLF file counts, so that its loading names the CRLF.
+      if ((pos == 0 || bytes[pos - 1] == '\n') && (end == bytes.size() || bytes[end] == '\n' || bytes[end] == '\r')) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return has_line("[UNK]") && has_line("[CLS]") && has_line("[SEP]");
+}
+
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& path,
-                                                           std::string_view tiktoken_pattern) {
+                                                           const TokenizerFileOptions& options) {
+  const std::string_view tiktoken_pattern = options.tiktoken_pattern;
   ASSIGN_OR_RETURN(auto mapped, MappedFile::Open(path));
   if (mapped->size() >= 4 && std::memcmp(mapped->data(), "GGUF", 4) == 0) {
     mapped.reset();
@@ -53,7 +71,18 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Load(const std::string& pa
   }
   if (LooksLikeTiktoken(bytes)) return FromTiktoken(bytes, path, tiktoken_pattern);
   if (LooksLikeSentencePieceModel(bytes, path)) return FromSentencePiece(bytes, path);
-  return FromJson(bytes, path);
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && bytes[first] == '{') return FromJson(bytes, path);
+  if (LooksLikeWordPieceVocab(bytes)) {
+    BertVocabOptions opt;
+    opt.lowercase = !options.cased;
+    ASSIGN_OR_RETURN(std::string json, BertTokenizerJsonFromVocab(bytes, path, opt));
+    return FromJson(json, path);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": not a tokenizer file llmtk knows; expected a tokenizer.json (a JSON object), a SentencePiece .model "
+            "(protobuf), a tiktoken rank file (\"base64 rank\" lines), a WordPiece vocab.txt (a token a line, with "
+            "[UNK], [CLS] and [SEP]) or a GGUF file"));
 }
 
 absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vector<uint32_t>* ids,

@@ -71,13 +71,30 @@ struct TokenizerParts {
 // ending in .model, or the bytes' first piece, unless it starts like JSON.
 bool LooksLikeSentencePieceModel(std::string_view bytes, std::string_view path);
 
+// What Load does with files that leave a choice open.
+struct TokenizerFileOptions {
+  std::string tiktoken_pattern;  // a tiktoken rank file's split pattern (FromTiktoken)
+  // A WordPiece vocab.txt: keep case and accents (bert-base-cased); default
+  // uncased, as transformers' BertTokenizer and `llmtk-tok convert`.
+  bool cased = false;
+};
+
+// The file kinds Load tells apart, for help texts and messages.
+inline constexpr std::string_view kTokenizerFileKinds =
+    "tokenizer.json, SentencePiece .model, tiktoken rank file, WordPiece vocab.txt or GGUF";
+
 class Tokenizer {
  public:
-  // A tokenizer.json, a GGUF file or a tiktoken rank file (told apart by
-  // content). NotFound when missing; DataLoss when corrupt; Unimplemented for
-  // unsupported parts. `tiktoken_pattern`: see FromTiktoken.
+  // A tokenizer.json, a SentencePiece .model, a tiktoken rank file, a
+  // WordPiece vocab.txt (as `llmtk-tok convert` makes it a BERT-style
+  // tokenizer.json) or a GGUF file, told apart by content. NotFound when
+  // missing; InvalidArgument naming the kinds expected for a file that is
+  // none of them; DataLoss when corrupt; Unimplemented for unsupported parts.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path, const TokenizerFileOptions& options);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& path,
-                                                         std::string_view tiktoken_pattern = {});
+                                                         std::string_view tiktoken_pattern = {}) {
+    return Load(path, TokenizerFileOptions{std::string(tiktoken_pattern)});
+  }
   // A tiktoken rank file (from_tiktoken.cc). `pattern` empty: the split
   // pattern and special tokens of the encoding the number of ranks names
   // (cl100k_base, o200k_base, llama3); one of those names: that encoding's;
@@ -135,6 +152,11 @@ class Tokenizer {
 
 // Whether a file's first line is "base64 rank", as a tiktoken rank file's.
 bool LooksLikeTiktoken(std::string_view bytes);
+
+// Whether a file is a WordPiece vocab.txt: a token a line, among them
+// [UNK], [CLS] and [SEP] (what a BERT-style tokenizer.json is made from).
+// Checked after LooksLikeTiktoken: a vocab.txt line holds no "base64 rank".
+bool LooksLikeWordPieceVocab(std::string_view bytes);
 
 // The special tokens around each document of a corpus, chosen the same way
 // by every tool that writes token files (llmtk-tok encode, llmtk-mix), so

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "tools/common/cli.h"
 #include "lib/mix/mixer.h"
 #include "tools/mix/mix_tool.h"
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
   app.add_option("--tokens-key", tokens_key, "Field holding each document's token count (for --by tokens)");
   std::string tokenizer;
   SpecialTokenOptions specials;
-  app.add_option("-t,--tokenizer", tokenizer, "tokenizer.json or GGUF: count tokens (--by tokens) and write --format megatron");
+  app.add_option("-t,--tokenizer", tokenizer,
+                 absl::StrCat(ToAbsl(kTokenizerFileKinds), " (told apart by content; a vocab.txt uncased): count tokens "
+                              "(--by tokens) and write --format megatron"));
   tool.AddSpecialTokenFlags(&specials);
   tool.AddReaderFlags(&reader);
   app.add_option("-o,--output", opts.output_dir, "Output directory (must not exist; written atomically)")->required();

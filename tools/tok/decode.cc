@@ -51,7 +51,7 @@ absl::Status ParseIdLine(std::string_view line, std::vector<uint32_t>* ids, std:
 }  // namespace
 
 absl::Status DecodeCorpus(const DecodeOptions& o) {
-  ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer, o.tiktoken_pattern));
+  ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer, TokenizerFileOptions{o.tiktoken_pattern, o.cased}));
   ASSIGN_OR_RETURN(auto out, OutputFile::Open(o.output, o.output_options));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
   std::vector<uint32_t> ids;

@@ -18,7 +18,7 @@ namespace llmtk {
 
 absl::StatusOr<EncodeReport> EncodeCorpus(const EncodeOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer, o.tiktoken_pattern));
+  ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer, TokenizerFileOptions{o.tiktoken_pattern, o.cased}));
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSIGN_OR_RETURN(DocumentSpecials plan, PlanDocumentSpecials(*tok, o.specials));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;

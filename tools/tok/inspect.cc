@@ -48,6 +48,7 @@ const char* DecoderName(DecoderStep::Kind k) {
     case K::kMetaspace: return "Metaspace";
     case K::kSpmPrefix: return "SentencePiece prefix";
     case K::kWordPiece: return "WordPiece";
+    case K::kLlamaCleanSpaces: return "llama.cpp clean_spaces";
   }
   return "?";
 }

@@ -14,6 +14,7 @@
 #include "tools/common/cli.h"
 #include "tools/tok/tok_tool.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace {
 
@@ -90,10 +91,19 @@ void AddTiktokenPattern(CLI::App* app, std::string* pattern) {
                   "special tokens) or a split regex (no special tokens); default: chosen by the number of ranks");
 }
 
+// -t and the flags for file kinds that leave a choice open.
+void AddTokenizerFlags(CLI::App* app, std::string* path, std::string* pattern, bool* cased) {
+  app->add_option("-t,--tokenizer", *path, std::string(llmtk::kTokenizerFileKinds) + " (told apart by content)")
+      ->required();
+  AddTiktokenPattern(app, pattern);
+  app->add_flag("--cased", *cased, "for a WordPiece vocab.txt: keep case and accents (bert-base-cased); default: "
+                "uncased (lowercase, accents stripped), as llmtk-tok convert");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  llmtk::Tool tool("tok", "Encode, decode, inspect, measure and train BPE tokenizers (HF tokenizer.json, GGUF vocabularies, tiktoken rank files).",
+  llmtk::Tool tool("tok", "Encode, decode, inspect, measure and train tokenizers (HF tokenizer.json, SentencePiece .model, tiktoken rank files, WordPiece vocab.txt, GGUF vocabularies).",
                    "llmtk-tok encode -t tokenizer.json corpus.jsonl.zst --format megatron -o data/corpus\n"
                    "  llmtk-tok decode -t tokenizer.json ids.txt\n"
                    "  llmtk-tok inspect model.gguf\n"
@@ -104,8 +114,7 @@ int main(int argc, char** argv) {
   llmtk::CommonOptions enc_common;
   llmtk::EncodeOptions eo;
   CLI::App* enc = app.add_subcommand("encode", "encode documents (JSONL or text) into token ids");
-  enc->add_option("-t,--tokenizer", eo.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
-  AddTiktokenPattern(enc, &eo.tiktoken_pattern);
+  AddTokenizerFlags(enc, &eo.tokenizer, &eo.tiktoken_pattern, &eo.cased);
   enc->add_option("INPUTS", eo.inputs, "input files or directories (default: stdin)");
   llmtk::AddChoiceOption<llmtk::TokenOutputFormat>(
       enc, "--format", &eo.format,
@@ -122,8 +131,7 @@ int main(int argc, char** argv) {
 
   llmtk::DecodeOptions dop;
   CLI::App* dec = app.add_subcommand("decode", "decode token ids back into text");
-  dec->add_option("-t,--tokenizer", dop.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
-  AddTiktokenPattern(dec, &dop.tiktoken_pattern);
+  AddTokenizerFlags(dec, &dop.tokenizer, &dop.tiktoken_pattern, &dop.cased);
   dec->add_option("INPUTS", dop.inputs, "ids files (a document per line), .bin files or Megatron prefixes (default: stdin)");
   llmtk::AddChoiceOption<llmtk::IdsInputFormat>(dec, "--input-format", &dop.input_format,
                                                 {{"ids", llmtk::IdsInputFormat::kIds},
@@ -139,14 +147,13 @@ int main(int argc, char** argv) {
   std::string inspect_path;
   bool inspect_json = false;
   CLI::App* ins = app.add_subcommand("inspect", "summarize a tokenizer");
-  ins->add_option("TOKENIZER", inspect_path, "tokenizer.json, GGUF or tiktoken rank file")->required();
+  ins->add_option("TOKENIZER", inspect_path, std::string(llmtk::kTokenizerFileKinds))->required();
   ins->add_flag("--json", inspect_json, "JSON output");
 
   llmtk::CommonOptions stats_common;
   llmtk::StatsOptions so;
   CLI::App* st = app.add_subcommand("stats", "bytes/token, tokens/word, unknown and byte-fallback rates on a corpus");
-  st->add_option("-t,--tokenizer", so.tokenizer, "tokenizer.json, GGUF or tiktoken rank file")->required();
-  AddTiktokenPattern(st, &so.tiktoken_pattern);
+  AddTokenizerFlags(st, &so.tokenizer, &so.tiktoken_pattern, &so.cased);
   st->add_option("INPUTS", so.inputs, "input files or directories (default: stdin)");
   tool.AddReaderFlags(&so.reader, st, /*keep_bytes=*/true);
   tool.AddCommonFlags(&stats_common, st);

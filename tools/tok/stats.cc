@@ -15,7 +15,7 @@
 namespace llmtk {
 
 absl::StatusOr<std::string> TokenizerStats(const StatsOptions& o) {
-  ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer, o.tiktoken_pattern));
+  ASSIGN_OR_RETURN(auto tok, Tokenizer::Load(o.tokenizer, TokenizerFileOptions{o.tiktoken_pattern, o.cased}));
   std::vector<std::string> inputs = o.inputs.empty() ? std::vector<std::string>{"-"} : o.inputs;
   ASSIGN_OR_RETURN(auto reader, DocumentReader::Open(inputs, o.reader));
   struct Counts {

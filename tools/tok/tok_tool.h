@@ -29,6 +29,7 @@ enum class TokenOutputFormat { kIds, kJsonl, kBin, kMegatron };
 struct EncodeOptions {
   std::string tokenizer;
   std::string tiktoken_pattern;  // --tiktoken-pattern (Tokenizer::FromTiktoken)
+  bool cased = false;            // --cased: a WordPiece vocab.txt keeps case (TokenizerFileOptions)
   std::vector<std::string> inputs;  // empty: stdin
   std::string output = "-";         // file, or prefix for megatron
   OutputOptions output_options;
@@ -60,6 +61,7 @@ enum class IdsInputFormat { kIds, kBin, kMegatron };
 struct DecodeOptions {
   std::string tokenizer;
   std::string tiktoken_pattern;
+  bool cased = false;
   std::vector<std::string> inputs;  // ids: files or stdin; bin: files; megatron: prefixes
   std::string output = "-";
   OutputOptions output_options;
@@ -77,6 +79,7 @@ absl::StatusOr<std::string> InspectTokenizer(const std::string& path, bool json)
 struct StatsOptions {
   std::string tokenizer;
   std::string tiktoken_pattern;
+  bool cased = false;
   std::vector<std::string> inputs;
   DocumentReaderOptions reader;
   int threads = 1;

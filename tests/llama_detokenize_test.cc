@@ -1,0 +1,115 @@
+// Decoding with a GGUF bert (WPM) vocabulary as llama.cpp c392e50's
+// llama_detokenize does: word starts spelled with a space, then its
+// clean_spaces passes. The golden testdata/tok/bert-bge-detok.txt
+// (scripts/reference/bert-bge-detok-golden): for each test string of
+// ggml-vocab-bert-bge.gguf.inp and a few on punctuation and contractions, a
+// line of ids (with [CLS]/[SEP]), then llama_detokenize's text with special
+// tokens spelled out, then without them (\n \r \\ escaped).
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "lib/base/io.h"
+#include "lib/formats/gguf.h"
+#include "lib/formats/gguf_vocab.h"
+#include "lib/tokenizer/decode.h"
+#include "lib/tokenizer/tokenizer.h"
+
+namespace llmtk {
+namespace {
+
+TEST(LlamaCleanSpaces, ThreePassesAsLlamaCpp) {
+  EXPECT_EQ(LlamaCleanSpaces(" hello , world ! ok ? a . b"), " hello, world! ok? a. b");
+  EXPECT_EQ(LlamaCleanSpaces("a ' b"), "a'b");
+  EXPECT_EQ(LlamaCleanSpaces("it 's I 'm we 're they 've don 't I 'd we 'll"),
+            "it's I'm we're they've don 't I 'd we 'll");
+  // llama.cpp blanks the space after a " ' " in place, so the next quote
+  // does not follow a space and its own " ' " stays.
+  EXPECT_EQ(LlamaCleanSpaces("a ' ' b"), "a'' b");
+  EXPECT_EQ(LlamaCleanSpaces("a ' 's"), "a''s");
+  EXPECT_EQ(LlamaCleanSpaces("a  ,"), "a ,");  // one space per pass
+  EXPECT_EQ(LlamaCleanSpaces(" '"), " '");
+  EXPECT_EQ(LlamaCleanSpaces(" 're"), "'re");
+  EXPECT_EQ(LlamaCleanSpaces(" 'r"), " 'r");  // 're needs its e
+  EXPECT_EQ(LlamaCleanSpaces(", ."), ",.");
+  EXPECT_EQ(LlamaCleanSpaces(""), "");
+}
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+TEST(LlamaDetokenize, BertBgeAsLlamaCpp) {
+  const std::string dir = std::string(LLMTK_TESTDATA) + "/tok/";
+  auto tok = Tokenizer::Load(dir + "ggml-vocab-bert-bge.gguf.zst");
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto golden = ReadFileToString(dir + "bert-bge-detok.txt");
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  std::vector<std::string> lines = absl::StrSplit(*golden, '\n');
+  ASSERT_FALSE(lines.empty());
+  lines.pop_back();  // after the last newline
+  ASSERT_EQ(lines.size() % 3, 0u);
+  size_t cases = 0, cleaned = 0;
+  for (size_t i = 0; i < lines.size(); i += 3) {
+    std::vector<uint32_t> ids;
+    for (absl::string_view x : absl::StrSplit(lines[i], ' ', absl::SkipEmpty())) {
+      uint32_t id;
+      ASSERT_TRUE(absl::SimpleAtoi(x, &id)) << x;
+      ids.push_back(id);
+    }
+    auto text = (*tok)->Decode(ids, false);
+    ASSERT_TRUE(text.ok()) << text.status();
+    EXPECT_EQ(Escape(*text), lines[i + 1]) << "ids: " << lines[i];
+    auto skipped = (*tok)->Decode(ids, true);
+    ASSERT_TRUE(skipped.ok()) << skipped.status();
+    EXPECT_EQ(Escape(*skipped), lines[i + 2]) << "ids: " << lines[i];
+    // Cases where the clean-up changed something: the spaced-out join
+    // differs from llama.cpp's text.
+    std::string joined;
+    for (uint32_t id : ids) {
+      std::string t((*tok)->IdToToken(id));
+      for (size_t p; (p = t.find("\xE2\x96\x81")) != std::string::npos;) t.replace(p, 3, " ");
+      joined += t;
+    }
+    cleaned += Escape(joined) != lines[i + 1];
+    ++cases;
+  }
+  EXPECT_EQ(cases, 55u);
+  EXPECT_GE(cleaned, 8u);
+}
+
+// token_to_piece gives nothing for a token that is neither normal, control,
+// user-defined, unknown nor byte (read from llama-vocab.cpp: no file on this
+// machine has an unused token to run llama.cpp on).
+TEST(LlamaDetokenize, UnusedTokensDecodeToNothing) {
+  auto bytes = ReadFileToString(std::string(LLMTK_TESTDATA) + "/tok/ggml-vocab-bert-bge.gguf.zst");
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto file = GgufFile::FromBuffer(*bytes, "bge");
+  ASSERT_TRUE(file.ok()) << file.status();
+  GgufVocab v = ReadGgufVocab(**file);
+  ASSERT_TRUE(v.token_types && v.tokens);
+  ASSERT_EQ((*v.tokens)[1], "[unused0]");
+  (*v.token_types)[1] = kGgufTokenUnused;
+  auto tok = Tokenizer::FromGgufVocab(std::move(v), "bge-unused");
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  const std::vector<uint32_t> ids = {101, 1, 7592, 1010, 2088, 102};  // [CLS] [unused0] hello , world [SEP]
+  EXPECT_EQ(*(*tok)->Decode(ids, false), "[CLS] hello, world[SEP]");
+  EXPECT_EQ(*(*tok)->Decode(ids, true), " hello, world");
+}
+
+}  // namespace
+}  // namespace llmtk
