@@ -352,38 +352,41 @@ PieceList Finalize(const UnigramCorpus& c, const PieceList& pieces, size_t size)
 
 }  // namespace
 
-LatticeModel::LatticeModel(PieceList pieces, size_t symbols, std::unique_ptr<PieceTrie> trie)
+LatticeModel::LatticeModel(PieceList pieces, size_t symbols) : LatticeModel(std::move(pieces), symbols, nullptr) {}
+
+LatticeModel::LatticeModel(PieceList pieces, size_t symbols, std::shared_ptr<const PieceTrie> trie)
     : pieces_(std::move(pieces)), trie_(std::move(trie)) {
-  if (!trie_ || !trie_->Mark(pieces_)) {
-    trie_.reset();
-    trie_ = std::make_unique<PieceTrie>(pieces_, symbols);
-    trie_->Mark(pieces_);
+  if (!trie_ || !trie_->Mark(pieces_, &piece_of_)) {
+    trie_ = std::make_shared<const PieceTrie>(pieces_, symbols);
+    trie_->Mark(pieces_, &piece_of_);
   }
   min_score_ = std::numeric_limits<double>::infinity();
   for (double sc : pieces_.scores) min_score_ = std::min(min_score_, sc);
   if (pieces_.size() == 0) min_score_ = 0;
+  score_prob_.resize(pieces_.size());
+  for (size_t i = 0; i < pieces_.size(); ++i) score_prob_[i] = {pieces_.scores[i], std::exp(pieces_.scores[i])};
 }
 
 void LatticeModel::Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const {
   nodes->clear();
   const double unk = min_score_ - kUnkPenalty, unk_prob = std::exp(unk);
   const PieceTrie& trie = *trie_;
+  const int32_t* piece_of = piece_of_.data();
   for (size_t i = 0; i < n; ++i) {
-    uint32_t node = trie.Child(PieceTrie::kRoot, s[i]);
-    const PieceTrie::Slot* x = node == PieceTrie::kNone ? nullptr : &trie.slot(node);
-    int32_t p = x ? x->piece : PieceTrie::kDead;
+    uint32_t node = trie.Child(0, s[i]);
+    int32_t p = node == PieceTrie::kNone ? PieceTrie::kDead : piece_of[node];
     // No one-symbol piece here: an unknown node (first, keeping lengths in order).
     if (p < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});
     size_t k = i;
     while (p != PieceTrie::kDead) {
-      // exp here, not from a table by piece: the same value, without a
-      // cache miss per node.
-      if (p >= 0) nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, x->score, std::exp(x->score)});
+      if (p >= 0) {
+        const ScoreProb sp = score_prob_[p];
+        nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, sp.score, sp.prob});
+      }
       if (++k >= n) break;
       node = trie.Child(node, s[k]);
       if (node == PieceTrie::kNone) break;
-      x = &trie.slot(node);
-      p = x->piece;
+      p = piece_of[node];
     }
   }
 }
@@ -444,16 +447,15 @@ PieceList TrainUnigramPieces(const UnigramCorpus& corpus, PieceList seeds, const
   ThreadPool pool(o.threads);
   const size_t desired = static_cast<size_t>(o.vocab_size * 1.1);
   PieceList cur = std::move(seeds);
-  // One trie for several rounds (pieces are only ever dropped), handed from
-  // model to model, rebuilt when it holds over 4x the pieces left: a smaller
-  // trie is walked faster.
-  std::unique_ptr<PieceTrie> trie;
+  // One trie for several rounds (pieces are only ever dropped), rebuilt
+  // when it holds over 4x the pieces left: a smaller trie is walked faster.
+  std::shared_ptr<const PieceTrie> trie;
   auto make_model = [&](PieceList p) {
     if (!trie || p.size() * 4 < trie->pieces()) {
       trie.reset();
-      trie = std::make_unique<PieceTrie>(p, corpus.symbols());
+      trie = std::make_shared<const PieceTrie>(p, corpus.symbols());
     }
-    return LatticeModel(std::move(p), corpus.symbols(), std::move(trie));
+    return LatticeModel(std::move(p), corpus.symbols(), trie);
   };
   *rounds = 0;
   while (true) {
@@ -462,14 +464,12 @@ PieceList TrainUnigramPieces(const UnigramCorpus& corpus, PieceList seeds, const
       LatticeModel model = make_model(std::move(cur));
       const std::vector<int64_t> expected = EStep(corpus, model, pool, &objective);
       cur = MStep(model.pieces(), expected);
-      trie = model.TakeTrie();
     }
     if (o.on_round) o.on_round(*rounds, cur.size(), objective);
     if (cur.size() <= desired) break;
     const size_t before = cur.size();
     LatticeModel model = make_model(std::move(cur));
     cur = Prune(corpus, model, desired, o.shrinking_factor, pool);
-    trie = model.TakeTrie();
     ++*rounds;
     if (cur.size() >= before) break;  // nothing left to prune (only unsplittable pieces)
   }

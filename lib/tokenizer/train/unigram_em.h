@@ -49,13 +49,13 @@ double NodePosteriorsLog(const std::vector<LatticeNode>& nodes, size_t n, std::v
 
 class LatticeModel {
  public:
-  // With `trie` when it holds every piece (EM's earlier rounds' trie: pieces
-  // are only dropped), marked for these; else with one of its own.
-  LatticeModel(PieceList pieces, size_t symbols, std::unique_ptr<PieceTrie> trie = nullptr);
+  // With a trie of its own.
+  LatticeModel(PieceList pieces, size_t symbols);
+  // With `trie` (built from these pieces or more: EM's earlier rounds);
+  // one of its own when `trie` is null or lacks a piece.
+  LatticeModel(PieceList pieces, size_t symbols, std::shared_ptr<const PieceTrie> trie);
   const PieceList& pieces() const { return pieces_; }
-  const PieceTrie* trie() const { return trie_.get(); }
-  // Hands the trie on (to the next round's model); this model is then unusable.
-  std::unique_ptr<PieceTrie> TakeTrie() { return std::move(trie_); }
+  const std::shared_ptr<const PieceTrie>& trie() const { return trie_; }
   double min_score() const { return min_score_; }
   // Every node of the lattice of s[0, n), by start then length.
   void Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const;
@@ -66,7 +66,12 @@ class LatticeModel {
 
  private:
   PieceList pieces_;
-  std::unique_ptr<PieceTrie> trie_;
+  struct ScoreProb {
+    double score, prob;  // prob = exp(score)
+  };
+  std::vector<ScoreProb> score_prob_;  // per piece, together: a lattice node reads both
+  std::shared_ptr<const PieceTrie> trie_;
+  std::vector<int32_t> piece_of_;  // per trie slot (PieceTrie::Mark)
   double min_score_ = 0;
 };
 

@@ -1,20 +1,16 @@
-// tokenizer/train/unigram_trie: the Unigram trainer's pieces as a trie over
-// symbol runs, the structure its lattices walk.
+// tokenizer/train/unigram_trie: the Unigram trainer's pieces as a
+// double-array trie over symbol runs, the structure its lattices walk.
 //
-// The trie is one open-addressing hash table whose slots are its nodes: a
-// node is the slot holding (parent, symbol), and the slot also holds the
-// piece the node ends and its score, so a step down and what it yields are
-// one probe sequence in one array, usually one cache line (a lattice walk is
-// bound by these misses). The children of the root are a plain array by
-// symbol. (A double array was tried first: with thousands of symbols it
-// left most slots empty or took seconds to pack.)
+// A node's child by symbol s sits at slot base[node] + s when check[that
+// slot] == node: one memory access per step (base and check share a slot),
+// where a hash table over (node, symbol) pairs cost a hash and usually two.
 //
 // EM only ever drops pieces, so a trie built from the seeds still holds
-// every later piece: a PieceTrie is built now and then and handed from one
-// LatticeModel to the next, each marking which nodes end a live piece
-// (Mark).
+// every later piece: a PieceTrie is built now and then and shared by the
+// LatticeModels of the following rounds, each marking which of its nodes
+// end a live piece (PieceTrie::Mark).
 //
-// Thread-safety: Mark writes; the rest reads.
+// Thread-safety: immutable after construction.
 #ifndef LLMTK_LIB_TOKENIZER_TRAIN_UNIGRAM_TRIE_H_
 #define LLMTK_LIB_TOKENIZER_TRAIN_UNIGRAM_TRIE_H_
 
@@ -27,51 +23,36 @@ namespace llmtk {
 
 class PieceTrie {
  public:
-  static constexpr uint32_t kNone = 0xFFFFFFFF;  // no such node
-  static constexpr uint32_t kRoot = 0xFFFFFFFE;  // the root (not a slot)
-  static constexpr int32_t kDead = -2;           // Mark: no live piece at or below the node
-  static constexpr int32_t kPrefix = -1;         // Mark: a live piece below, none here
+  static constexpr uint32_t kNone = 0;    // no such child (the root is never one)
+  static constexpr int32_t kDead = -2;    // Mark: no live piece at or below the node
+  static constexpr int32_t kPrefix = -1;  // Mark: a live piece below, none here
 
-  struct Slot {
-    uint32_t parent;  // kNone: an empty slot
-    uint32_t sym;
-    int32_t piece;    // Mark's: the piece index, kPrefix or kDead
-    double score;     // the piece's
-  };
-
-  // The trie of `pieces` (symbols < `symbols`), not marked.
+  // The trie of `pieces` (symbols < `symbols`).
   PieceTrie(const PieceList& pieces, size_t symbols);
 
   uint32_t Child(uint32_t node, uint32_t sym) const {
-    if (node == kRoot) return root_[sym];
-    for (size_t h = Hash(node, sym);; h = (h + 1) & mask_) {
-      const Slot& x = slots_[h];
-      if (x.parent == node && x.sym == sym) return static_cast<uint32_t>(h);
-      if (x.parent == kNone) return kNone;
-    }
+    const uint32_t t = units_[node].base + sym;  // in range: the array is padded by `symbols`
+    return units_[t].check == node ? t : kNone;
   }
-  const Slot& slot(uint32_t node) const { return slots_[node]; }
-  // The node of the run s[0, n) (n >= 1), or kNone.
+  // The node of the run s[0, n), or kNone.
   uint32_t Find(const uint32_t* s, size_t n) const;
-  // Sets every node's piece (the first of `pieces` it ends, else kPrefix or
-  // kDead) and score. False when a piece is not in the trie (then the marks
-  // are partial).
-  bool Mark(const PieceList& pieces);
+  // Per slot, for `pieces` (each in this trie): the index of the piece the
+  // node ends, else kPrefix or kDead. False when a piece is not in the trie.
+  bool Mark(const PieceList& pieces, std::vector<int32_t>* piece_of) const;
 
   size_t pieces() const { return pieces_; }
-  size_t slots() const { return slots_.size(); }
-  size_t nodes() const { return nodes_; }
+  size_t slots() const { return units_.size(); }
+  size_t nodes() const { return order_.size(); }
 
  private:
-  size_t Hash(uint32_t node, uint32_t sym) const {
-    const uint64_t x = ((static_cast<uint64_t>(node) << 32) | sym) * 0x9E3779B97F4A7C15ull;
-    return static_cast<size_t>(x >> shift_);
-  }
-  std::vector<uint32_t> root_;  // the root's child per symbol
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-  int shift_ = 64;
-  size_t nodes_ = 0, pieces_ = 0;
+  struct Unit {
+    uint32_t base;
+    uint32_t check;  // the parent's slot; kFree when unused
+  };
+  static constexpr uint32_t kFree = 0xFFFFFFFF;
+  std::vector<Unit> units_;
+  std::vector<uint32_t> order_;  // every node, parents before children
+  size_t pieces_ = 0;
 };
 
 }  // namespace llmtk
