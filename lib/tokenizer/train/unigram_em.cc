@@ -373,7 +373,7 @@ void LatticeModel::Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>
   const PieceTrie& trie = *trie_;
   const int32_t* piece_of = piece_of_.data();
   for (size_t i = 0; i < n; ++i) {
-    uint32_t node = trie.Child(0, s[i]);
+    uint32_t node = trie.Child(PieceTrie::kRoot, s[i]);
     int32_t p = node == PieceTrie::kNone ? PieceTrie::kDead : piece_of[node];
     // No one-symbol piece here: an unknown node (first, keeping lengths in order).
     if (p < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});

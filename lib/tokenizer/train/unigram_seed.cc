@@ -121,50 +121,46 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   // boundary, and only a substring followed by two different symbols is a node.
   const uint32_t kLineEnd = static_cast<uint32_t>(corpus.symbols());
   auto is_end = [&](uint32_t x) { return x == kEndSymbol || x == kLineEnd; };
-  // T: each entry's symbols, its end, then its weight in two slots (found
-  // from a suffix by scanning to its end, or for a long entry by looking its
-  // end up in long_ends; comparisons stop at an end, so never see them).
-  constexpr size_t kScan = 64;
-  std::vector<uint32_t> T, long_ends;
-  T.reserve(corpus.syms.size() + 2 * corpus.words());
-  for (size_t w = 0; w < corpus.words(); ++w) {
-    const uint64_t at_end = corpus.line_end_counts[w], inside = corpus.counts[w] - at_end;
-    for (int copy = 0; copy < 2; ++copy) {
-      const uint64_t weight = copy == 0 ? inside : at_end;
-      if (weight == 0) continue;
-      T.insert(T.end(), corpus.syms.begin() + corpus.offsets[w], corpus.syms.begin() + corpus.offsets[w + 1] - 1);
-      if (corpus.offsets[w + 1] - corpus.offsets[w] > kScan) long_ends.push_back(static_cast<uint32_t>(T.size()));
-      T.push_back(copy == 0 ? kEndSymbol : kLineEnd);
-      T.push_back(static_cast<uint32_t>(weight));
-      T.push_back(static_cast<uint32_t>(weight >> 32));
-    }
+  // A suffix is a position in corpus.syms (each word there ends with
+  // kEndSymbol) and, in the top bit, which copy of the word it is in: the
+  // line-end copy reads its end as kLineEnd. No copy of the corpus is made.
+  const std::vector<uint32_t>& syms = corpus.syms;
+  constexpr uint32_t kLineEndCopy = 0x80000000u;
+  if (syms.size() >= kLineEndCopy) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the corpus has ", syms.size(), " symbols in distinct words; at most 2^31 are supported"));
   }
-  T.shrink_to_fit();
-  // Calls f(p) for every position that starts a suffix: not an end, not a
-  // weight slot, not U+2585 (no piece holds it).
+  auto sym = [&](uint32_t suffix, int k) {
+    const uint32_t x = syms[(suffix & ~kLineEndCopy) + k];
+    return x == kEndSymbol && (suffix & kLineEndCopy) ? kLineEnd : x;
+  };
+  // Calls f(suffix) for every suffix that may start a piece (not at U+2585,
+  // which no piece holds), words in order, a word's copies in order.
   auto for_each_start = [&](auto&& f) {
-    for (size_t p = 0; p < T.size(); ++p) {
-      const uint32_t x = T[p];
-      if (is_end(x)) {
-        p += 2;
-      } else if (x != kRareSymbol) {
-        f(p);
+    for (size_t w = 0; w < corpus.words(); ++w) {
+      const uint64_t at_end = corpus.line_end_counts[w], inside = corpus.counts[w] - at_end;
+      for (uint32_t copy : {0u, kLineEndCopy}) {
+        if ((copy ? at_end : inside) == 0) continue;
+        for (uint32_t p = corpus.offsets[w]; p + 1 < corpus.offsets[w + 1]; ++p)
+          if (syms[p] != kRareSymbol) f(p | copy);
       }
     }
   };
   // Suffixes by their first symbol, then each bucket sorted on the rest.
   std::vector<uint64_t> bucket(corpus.symbols() + 1, 0);
-  for_each_start([&](size_t p) { ++bucket[T[p] + 1]; });
+  for_each_start([&](uint32_t a) { ++bucket[syms[a & ~kLineEndCopy] + 1]; });
   for (size_t i = 1; i < bucket.size(); ++i) bucket[i] += bucket[i - 1];
   const size_t n = bucket.back();
   std::vector<uint32_t> sa(n);
   {
     std::vector<uint64_t> fill(bucket.begin(), bucket.end() - 1);
-    for_each_start([&](size_t p) { sa[fill[T[p]]++] = static_cast<uint32_t>(p); });
+    for_each_start([&](uint32_t a) { sa[fill[syms[a & ~kLineEndCopy]]++] = a; });
   }
+  // Ties (equal up to `cap` or to the same end) may fall in any order: the
+  // nodes, their counts and their strings do not depend on it.
   auto less = [&](uint32_t a, uint32_t b) {
     for (int k = 1; k < cap; ++k) {
-      const uint32_t x = T[a + k], y = T[b + k];
+      const uint32_t x = sym(a, k), y = sym(b, k);
       if (x != y) return x < y;
       if (is_end(x)) break;
     }
@@ -183,20 +179,30 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
     const uint32_t a = sa[i - 1], b = sa[i];
     int k = 0;
     while (k < cap) {
-      const uint32_t x = T[a + k];
-      if (x != T[b + k]) break;
+      const uint32_t x = sym(a, k);
+      if (x != sym(b, k)) break;
       ++k;
       if (is_end(x)) break;
     }
     return k;
+  };
+  // The word a position is in: a bit per position set at word starts, and
+  // the count of starts before each 64 positions (rank).
+  std::vector<uint64_t> starts((syms.size() + 63) / 64, 0);
+  std::vector<uint32_t> rank(starts.size(), 0);
+  for (size_t w = 0; w < corpus.words(); ++w) starts[corpus.offsets[w] / 64] |= uint64_t{1} << (corpus.offsets[w] % 64);
+  for (size_t b = 1; b < starts.size(); ++b) rank[b] = rank[b - 1] + static_cast<uint32_t>(__builtin_popcountll(starts[b - 1]));
+  auto word_of = [&](uint32_t p) {
+    const uint64_t upto = starts[p / 64] & (~uint64_t{0} >> (63 - p % 64));  // starts at or before p
+    return rank[p / 64] + static_cast<uint32_t>(__builtin_popcountll(upto)) - 1;
   };
 
   const size_t chars = corpus.symbols() - 2;
   const size_t want = static_cast<size_t>(seed_size) > chars ? static_cast<size_t>(seed_size) - chars : 0;
   auto better = [&](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
-    return std::lexicographical_compare(T.begin() + a.pos, T.begin() + a.pos + a.len, T.begin() + b.pos,
-                                        T.begin() + b.pos + b.len);
+    return std::lexicographical_compare(syms.begin() + a.pos, syms.begin() + a.pos + a.len, syms.begin() + b.pos,
+                                        syms.begin() + b.pos + b.len);
   };
   // At most 2 x want kept between selections: the best `want` of all are
   // the best of each selection's survivors.
@@ -210,15 +216,13 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   };
   auto offer = [&](uint32_t pos, uint32_t len, uint64_t freq) {
     if (want == 0 || len < 2 || len > static_cast<uint32_t>(max_length)) return;
-    if (!validator.Valid(T.data() + pos, len)) return;
+    if (!validator.Valid(syms.data() + pos, len)) return;
     cands.push_back({freq * len, pos, len});
     if (cands.size() >= limit) keep_best();
   };
   auto weight = [&](size_t i) {
-    size_t p = sa[i];
-    for (size_t k = 0; k <= kScan && !is_end(T[p]); ++k) ++p;
-    if (!is_end(T[p])) p = *std::lower_bound(long_ends.begin(), long_ends.end(), static_cast<uint32_t>(sa[i]));
-    return static_cast<uint64_t>(T[p + 1]) | static_cast<uint64_t>(T[p + 2]) << 32;
+    const uint32_t w = word_of(sa[i] & ~kLineEndCopy);
+    return sa[i] & kLineEndCopy ? corpus.line_end_counts[w] : corpus.counts[w] - corpus.line_end_counts[w];
   };
 
   // Bottom-up walk over the lcp intervals (the suffix tree's internal nodes).
@@ -239,9 +243,9 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
       const Frame f = stack.back();
       stack.pop_back();
       const uint64_t freq = prefix - f.prefix;
-      const uint32_t pos = sa[f.lb];
+      const uint32_t pos = sa[f.lb] & ~kLineEndCopy;
       // A node ending in a word end holds U+2581 or a boundary: never a piece.
-      if (!is_end(T[pos + f.lcp - 1]) && f.lcp < cap) offer(pos, f.lcp, freq);
+      if (syms[pos + f.lcp - 1] != kEndSymbol && f.lcp < cap) offer(pos, f.lcp, freq);
       lb = f.lb;
       lb_prefix = f.prefix;
     }
@@ -257,7 +261,7 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
     raw.push_back(static_cast<double>(corpus.char_counts[s]));
   }
   for (const Candidate& c : cands) {
-    seeds.Add(T.data() + c.pos, c.len, 0);
+    seeds.Add(syms.data() + c.pos, c.len, 0);
     raw.push_back(static_cast<double>(c.score));
   }
   double sum = 0;
