@@ -4,7 +4,11 @@
 // normalizer's ASCII table (NormalizeHf vs NormalizeHfReference), on the
 // test corpora and on random strings over the characters where the
 // shortcuts could go wrong (controls, CR LF, combining marks out of
-// canonical order, Prepend characters, emoji sequences).
+// canonical order, Prepend characters, emoji sequences); and the Unigram
+// trie's arrays against the hash map they are built from, and the word
+// caches' map (WordIdsMap) against std::map.
+#include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +24,7 @@
 #include "lib/tokenizer/spm_to_json.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/unigram.h"
+#include "lib/tokenizer/word_ids_map.h"
 
 namespace llmtk {
 namespace {
@@ -165,6 +170,65 @@ TEST(TokenizerFastPathsTest, UnigramCacheMatchesUncached) {
       }
     }
   }
+}
+
+
+TEST(TokenizerFastPathsTest, UnigramTrieArraysMatchHashMap) {
+  std::vector<std::string> texts = MetaspaceWords();
+  for (std::string& t : RandomTexts(20000, 3)) texts.push_back(std::move(t));
+  for (const char* name : {"uni.model", "uni-bf.model"}) {
+    auto bytes = ReadFileToString(kTestdata + "/tok/spm/" + name);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    auto tok = Tokenizer::FromSentencePiece(*bytes, name);
+    ASSERT_TRUE(tok.ok()) << tok.status();
+    const auto* uni = dynamic_cast<const UnigramModel*>(&(*tok)->model());
+    ASSERT_NE(uni, nullptr);
+    size_t matches = 0, longest = 0;
+    for (const std::string& t : texts) {
+      for (size_t k = 0; k < t.size(); ++k) {  // every byte offset, mid-character too
+        const std::string_view s = std::string_view(t).substr(k);
+        const auto fast = uni->PrefixMatches(s, false);
+        ASSERT_EQ(fast, uni->PrefixMatches(s, true)) << name << ", text \"" << t << "\" from byte " << k;
+        matches += fast.size();
+        if (!fast.empty()) longest = std::max(longest, fast.back().first);
+      }
+    }
+    EXPECT_GT(matches, 100000u) << name;
+    EXPECT_GE(longest, 8u) << name;
+  }
+}
+
+TEST(TokenizerFastPathsTest, WordIdsMapMatchesStdMap) {
+  // Words colliding in length and prefix, ids of every count up to 40; the
+  // map empties itself at 1000 words, the model map follows it.
+  WordIdsMap map(1000);
+  std::map<std::string, std::vector<uint32_t>> want;
+  std::mt19937 rng(4);
+  size_t hits = 0, clears = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string w(1 + rng() % 40, 'a');
+    for (char& c : w) c = static_cast<char>("ab\xE4\xB8\xAD"[rng() % 4]);
+    std::span<const uint32_t> got;
+    const bool found = map.Find(w, &got);
+    auto it = want.find(w);
+    ASSERT_EQ(found, it != want.end()) << "word " << i;
+    if (found) {
+      ASSERT_EQ(std::vector<uint32_t>(got.begin(), got.end()), it->second) << "word " << i;
+      ++hits;
+      continue;
+    }
+    std::vector<uint32_t> ids(rng() % 41);
+    for (uint32_t& id : ids) id = rng();
+    if (map.size() == 1000) {
+      want.clear();
+      ++clears;
+    }
+    map.Insert(w, ids);
+    want[w] = ids;
+    ASSERT_EQ(map.size(), want.size());
+  }
+  EXPECT_GT(hits, 5000u);
+  EXPECT_GT(clears, 10u);
 }
 
 }  // namespace

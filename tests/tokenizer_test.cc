@@ -146,17 +146,22 @@ TEST(TokenizerTest, ByteLevelRoundTripsExactly) {
   }
 }
 
-TEST(TokenizerTest, HeapMergeLoopMatchesReference) {
-  // Whole documents as single words: hundreds of symbols, the heap path.
+TEST(TokenizerTest, MergeLoopsMatchReference) {
+  // Whole documents as single words: up to thousands of symbols, each loop
+  // on every one (EncodeWord itself takes the scan below 257 symbols).
   for (const char* file : {"llama3-tokenizer.json.zst", "stories260K-tokenizer.json"}) {
     auto tok = Tokenizer::Load(kDir + file);
     ASSERT_TRUE(tok.ok()) << tok.status();
     size_t checked = 0;
     for (const std::string& t : Texts()) {
-      std::vector<uint32_t> fast, ref;
+      std::vector<uint32_t> fast, ref, scan, heap;
       (*tok)->bpe()->EncodeWord(t, &fast);
       (*tok)->bpe()->EncodeWordReference(t, &ref);
+      (*tok)->bpe()->EncodeWordUncached(t, BpeMergeLoop::kScan, &scan);
+      (*tok)->bpe()->EncodeWordUncached(t, BpeMergeLoop::kHeap, &heap);
       ASSERT_EQ(fast, ref) << file << ": " << t.substr(0, 60);
+      ASSERT_EQ(scan, ref) << file << ": " << t.substr(0, 60);
+      ASSERT_EQ(heap, ref) << file << ": " << t.substr(0, 60);
       checked += t.size() > 100;
     }
     EXPECT_GT(checked, 100u);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/unicode.h"
+#include "lib/tokenizer/word_ids_map.h"
 
 namespace llmtk {
 namespace {
@@ -24,18 +25,18 @@ struct HotSlot {
   uint8_t count = 0;
 };
 constexpr int kHotBits = 13;
+constexpr size_t kCacheMaxWordBytes = 128;
+constexpr size_t kCacheMaxEntries = 1 << 18;
 constexpr size_t kHotMaxWordBytes = 16, kHotMaxIds = 3;
 
 // Per-thread cache of word → ids for one model at a time.
 struct WordCache {
   uint64_t instance = 0;
-  absl::flat_hash_map<std::string, std::pair<uint32_t, uint32_t>> map;  // word → (offset, count)
-  std::vector<uint32_t> arena;
+  WordIdsMap map{kCacheMaxEntries};
   std::vector<HotSlot> hot;
   void Reset(uint64_t inst) {
     instance = inst;
-    map.clear();
-    arena.clear();
+    map.Clear();
     hot.assign(size_t{1} << kHotBits, HotSlot{});
   }
   // The hot slot for a word of up to kHotMaxWordBytes; sets its key.
@@ -59,9 +60,9 @@ struct WordCache {
   }
 };
 
-constexpr size_t kCacheMaxWordBytes = 128;
 const std::string kUnreachablePrefix = "\xFF";
-constexpr size_t kCacheMaxEntries = 1 << 18;
+// Longer words merge by heap: the scan is quadratic.
+constexpr size_t kScanMaxSymbols = 256;
 
 }  // namespace
 
@@ -239,28 +240,80 @@ struct PairMemo {
   };
   uint64_t instance = 0;
   std::vector<Entry> entries;
-  void Reset(uint64_t inst) {
-    instance = inst;
-    entries.assign(size_t{1} << kBits, Entry{});
+  // The calling thread's memo, emptied when it turns to another model.
+  static PairMemo& ForThread(uint64_t inst) {
+    thread_local PairMemo memo;
+    if (memo.instance != inst) {
+      memo.instance = inst;
+      memo.entries.assign(size_t{1} << kBits, Entry{});
+    }
+    return memo;
+  }
+  // The table's rule for (a, b), rank kNone when there is none; the
+  // reference is valid until the next call.
+  const MergeTable::Info& Find(const MergeTable& table, uint32_t a, uint32_t b) {
+    const uint64_t key = static_cast<uint64_t>(a) << 32 | b;
+    Entry& e = entries[(key * 0x9E3779B97F4A7C15ULL) >> (64 - kBits)];
+    if (e.key != key) {
+      const MergeTable::Info* m = table.Find(a, b);
+      e.key = key;
+      e.info = m != nullptr ? *m : MergeTable::Info{kNone, 0};
+    }
+    return e.info;
   }
 };
 }  // namespace
 
+void BpeModel::MergeScan(std::vector<uint32_t>* syms) const {
+  // tiktoken's loop: the rank of each adjacent pair kept in an array, the
+  // lowest (leftmost on ties) found by a linear scan, two lookups per merge.
+  // For the word lengths it takes, the scan over a few dozen ranks costs
+  // less than a heap's pops and stale entries.
+  std::vector<uint32_t>& s = *syms;
+  size_t n = s.size();
+  PairMemo& memo = PairMemo::ForThread(instance_);
+  thread_local std::vector<uint32_t> rank, merged;
+  rank.resize(n);
+  merged.resize(n);
+  auto set = [&](size_t i) {
+    const MergeInfo& m = memo.Find(merge_table_, s[i], s[i + 1]);
+    rank[i] = m.rank;
+    merged[i] = m.merged;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) set(i);
+  rank[n - 1] = PairMemo::kNone;
+  while (n > 1) {
+    // The lowest rank << 32 | position: leftmost on ties, in one
+    // (vectorizable) pass.
+    uint64_t best = ~uint64_t{0};
+    for (size_t i = 0; i + 1 < n; ++i) best = std::min(best, uint64_t{rank[i]} << 32 | i);
+    if ((best >> 32) == PairMemo::kNone) break;
+    const size_t i = static_cast<size_t>(best & 0xFFFFFFFFu);
+    s[i] = merged[i];
+    // Drop symbol i + 1 (and its pair's entry); pair i is now (i, old i + 2).
+    const size_t tail = n - i - 2;
+    std::memmove(&s[i + 1], &s[i + 2], tail * sizeof(uint32_t));
+    std::memmove(&rank[i + 1], &rank[i + 2], tail * sizeof(uint32_t));
+    std::memmove(&merged[i + 1], &merged[i + 2], tail * sizeof(uint32_t));
+    --n;
+    if (i + 1 < n) {
+      set(i);
+    } else {
+      rank[i] = PairMemo::kNone;
+    }
+    if (i > 0) set(i - 1);
+  }
+  s.resize(n);
+}
+
 void BpeModel::MergeHeap(std::vector<uint32_t>* syms) const {
   std::vector<uint32_t>& id = *syms;
   const int n = static_cast<int>(id.size());
-  thread_local PairMemo memo;
-  if (memo.instance != instance_) memo.Reset(instance_);
+  PairMemo& memo = PairMemo::ForThread(instance_);
   // FindMerge through the memo; the pointer is used before the next call.
   auto find = [&](uint32_t a, uint32_t b) -> const MergeInfo* {
-    const uint64_t key = static_cast<uint64_t>(a) << 32 | b;
-    PairMemo::Entry& e = memo.entries[(key * 0x9E3779B97F4A7C15ULL) >> (64 - PairMemo::kBits)];
-    if (e.key != key) {
-      const MergeInfo* m = FindMerge(a, b);
-      e.key = key;
-      e.info = m != nullptr ? *m : MergeInfo{PairMemo::kNone, 0};
-    }
-    return e.info.rank == PairMemo::kNone ? nullptr : &e.info;
+    const MergeInfo& m = memo.Find(merge_table_, a, b);
+    return m.rank == PairMemo::kNone ? nullptr : &m;
   };
   // Reused per thread: long words (e.g. Chinese runs) come one after another.
   thread_local std::vector<int> prev, next;
@@ -327,11 +380,10 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
         return;
       }
     }
-    auto it = cache.map.find(ToAbsl(word));
-    if (it != cache.map.end()) {
-      const uint32_t* p = cache.arena.data() + it->second.first;
-      out->insert(out->end(), p, p + it->second.second);
-      WordCache::Fill(hot, k0, k1, word.size(), p, it->second.second);
+    std::span<const uint32_t> ids;
+    if (cache.map.Find(word, &ids)) {
+      out->insert(out->end(), ids.begin(), ids.end());
+      WordCache::Fill(hot, k0, k1, word.size(), ids.data(), ids.size());
       return;
     }
   }
@@ -348,8 +400,8 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
   if (!direct) {
     InitialSymbols(word, &syms);
     if (syms.size() > 1) {
-      if (syms.size() <= 12) {
-        MergeSimple(&syms);
+      if (syms.size() <= kScanMaxSymbols) {
+        MergeScan(&syms);
       } else {
         MergeHeap(&syms);
       }
@@ -359,14 +411,16 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<uint32_t>* out) con
   Emit(syms, out);
   if (cacheable) {
     if (cache.map.size() >= kCacheMaxEntries) cache.Reset(instance_);
-    cache.map.try_emplace(std::string(word), static_cast<uint32_t>(cache.arena.size()),
-                          static_cast<uint32_t>(out->size() - before));
-    cache.arena.insert(cache.arena.end(), out->begin() + static_cast<ptrdiff_t>(before), out->end());
+    cache.map.Insert(word, std::span<const uint32_t>(out->data() + before, out->size() - before));
     WordCache::Fill(hot, k0, k1, word.size(), out->data() + before, out->size() - before);
   }
 }
 
 void BpeModel::EncodeWordReference(std::string_view word, std::vector<uint32_t>* out) const {
+  EncodeWordUncached(word, BpeMergeLoop::kSimple, out);
+}
+
+void BpeModel::EncodeWordUncached(std::string_view word, BpeMergeLoop loop, std::vector<uint32_t>* out) const {
   if (word.empty()) return;
   if (options_.ignore_merges) {
     if (auto id = Find(word)) {
@@ -376,7 +430,13 @@ void BpeModel::EncodeWordReference(std::string_view word, std::vector<uint32_t>*
   }
   std::vector<uint32_t> syms;
   InitialSymbols(word, &syms);
-  MergeSimple(&syms);
+  if (syms.size() > 1) {
+    switch (loop) {
+      case BpeMergeLoop::kSimple: MergeSimple(&syms); break;
+      case BpeMergeLoop::kScan: MergeScan(&syms); break;
+      case BpeMergeLoop::kHeap: MergeHeap(&syms); break;
+    }
+  }
   Emit(syms, out);
 }
 

@@ -52,6 +52,8 @@ struct BpeOptions {
   std::optional<uint32_t> unk_id;
 };
 
+enum class BpeMergeLoop { kSimple, kScan, kHeap };
+
 class BpeModel : public TokenModel {
  public:
   // `tokens[id]` is the token string as the vocabulary spells it. Merges
@@ -64,9 +66,12 @@ class BpeModel : public TokenModel {
   // Appends the ids of one pre-tokenized word (raw bytes in byte-level mode,
   // else UTF-8 text).
   void EncodeWord(std::string_view word, std::vector<uint32_t>* out) const override;
-  // The same without the cache, with the plain O(n^2) merge loop: the
-  // reference the heap-based loop is tested against.
+  // The same without the cache, with the plain merge loop (a lookup of
+  // every pair per merge): the reference the fast loops are tested against.
   void EncodeWordReference(std::string_view word, std::vector<uint32_t>* out) const;
+  // Without the cache, with the merge loop named (EncodeWord picks kScan or
+  // kHeap by the word's length), so tests can compare each with kSimple.
+  void EncodeWordUncached(std::string_view word, BpeMergeLoop loop, std::vector<uint32_t>* out) const;
 
   std::string_view type() const override { return "BPE"; }
   size_t size() const override { return std::min<size_t>(symbols_.size(), options_.first_char_only); }
@@ -89,6 +94,9 @@ class BpeModel : public TokenModel {
   const MergeInfo* FindMerge(uint32_t a, uint32_t b) const {
     return merge_table_.Find(a, b);
   }
+  // The three merge loops give the same symbols: MergeSimple (the
+  // reference) and the two EncodeWord picks from by length.
+  void MergeScan(std::vector<uint32_t>* syms) const;
   void MergeHeap(std::vector<uint32_t>* syms) const;
   void MergeSimple(std::vector<uint32_t>* syms) const;
   void Finish(const std::vector<uint32_t>& syms, std::vector<uint32_t>* out) const;

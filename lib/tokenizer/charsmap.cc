@@ -15,6 +15,16 @@ inline uint32_t Value(uint32_t u) { return u & ((1u << 31) - 1); }
 inline uint32_t Label(uint32_t u) { return u & ((1u << 31) | 0xFF); }
 inline uint32_t Offset(uint32_t u) { return (u >> 10) << ((u & (1u << 9)) >> 6); }
 
+// Whether every extended grapheme cluster rule breaks between x and y: both
+// ASCII or of cluster class Other (no rule joins those but CR LF, and one
+// character of context is all the rules look at for them).
+bool SureClusterBreak(int32_t x, int32_t y) {
+  auto simple = [](int32_t c) {
+    return c >= 0 && (c < 0x80 || utf8proc_get_property(c)->boundclass == UTF8PROC_BOUNDCLASS_OTHER);
+  };
+  return simple(x) && simple(y) && !(x == '\r' && y == '\n');
+}
+
 }  // namespace
 
 absl::StatusOr<PrecompiledCharsmap> PrecompiledCharsmap::Parse(std::string_view blob, std::string_view source) {
@@ -116,17 +126,27 @@ void PrecompiledCharsmap::NormalizeHf(std::string_view in, std::string* out) con
       ++pos;
       continue;
     }
-    // Up to a sure cluster boundary: two ASCII characters that are not CR LF
-    // (no rule joins them; a Prepend character joins what follows it).
-    size_t end = pos + 1;
+    // Up to a sure cluster boundary, and a character alone (Han text:
+    // nearly every one) straight through the trie.
+    size_t end = pos;
+    int32_t x = DecodeUtf8(in, &end);
+    const size_t first_end = end;
     while (end < in.size()) {
-      const unsigned char a = static_cast<unsigned char>(in[end - 1]), b = static_cast<unsigned char>(in[end]);
-      if (a < 0x80 && b < 0x80 && !(a == '\r' && b == '\n')) break;
-      ++end;
+      size_t next = end;
+      const int32_t y = DecodeUtf8(in, &next);
+      if (SureClusterBreak(x, y)) break;
+      x = y;
+      end = next;
     }
-    thread_local std::string part;
-    NormalizeHfReference(in.substr(pos, end - pos), &part);
-    out->append(part);
+    if (end == first_end) {
+      const std::string_view ch = in.substr(pos, end - pos);
+      std::string_view rep;
+      out->append(FirstRule(ch, &rep) ? rep : ch);
+    } else {
+      thread_local std::string part;
+      NormalizeHfReference(in.substr(pos, end - pos), &part);
+      out->append(part);
+    }
     pos = end;
   }
 }

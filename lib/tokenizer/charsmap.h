@@ -42,7 +42,8 @@ class PrecompiledCharsmap {
   // The same cluster by cluster throughout: the reference NormalizeHf is
   // tested against. (NormalizeHf maps an ASCII character followed by
   // another, or ending the text, by a table: it is a cluster of its own
-  // unless it is CR before LF.)
+  // unless it is CR before LF; and it cuts the text where no cluster rule
+  // joins two characters, so most non-ASCII characters are clusters of one.)
   void NormalizeHfReference(std::string_view in, std::string* out) const;
 
  private:

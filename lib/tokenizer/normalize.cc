@@ -25,7 +25,11 @@ void ReplaceLiteral(const std::string& s, std::string_view pat, std::string_view
 }  // namespace
 
 absl::Status Normalizer::Apply(std::string_view in, std::string* out) const {
-  std::string cur(in), tmp;
+  // Per-thread buffers, swapped with *out at the end: no allocation per
+  // document once they have grown (`in` may alias *out: copied first).
+  thread_local std::string cur, tmp;
+  thread_local std::vector<std::pair<size_t, size_t>> m;
+  cur.assign(in);
   for (const NormalizerStep& st : steps_) {
     switch (st.kind) {
       case NormalizerStep::Kind::kNfc:
@@ -72,12 +76,13 @@ absl::Status Normalizer::Apply(std::string_view in, std::string* out) const {
             e = s;
           }
         }
-        cur = cur.substr(b, e - b);
+        cur.erase(e);
+        cur.erase(0, b);
         break;
       }
       case NormalizerStep::Kind::kReplace:
         if (st.regex) {
-          std::vector<std::pair<size_t, size_t>> m;
+          m.clear();
           RETURN_IF_ERROR(st.regex->FindAll(cur, &m));
           tmp.clear();
           size_t pos = 0;
@@ -105,7 +110,7 @@ absl::Status Normalizer::Apply(std::string_view in, std::string* out) const {
         break;
     }
   }
-  *out = std::move(cur);
+  out->swap(cur);
   return absl::OkStatus();
 }
 

@@ -16,7 +16,8 @@ struct Part {
 // Applies HF's SplitDelimiterBehavior to the parts of one piece (which
 // cover it in order) and appends the resulting non-empty ranges.
 void ApplyBehavior(const std::vector<Part>& parts, SplitBehavior behavior, std::vector<Range>* out) {
-  std::vector<Part> acc;
+  thread_local std::vector<Part> acc;
+  acc.clear();
   switch (behavior) {
     case SplitBehavior::kRemoved:
       for (const Part& p : parts)
@@ -66,10 +67,12 @@ void ApplyBehavior(const std::vector<Part>& parts, SplitBehavior behavior, std::
 }
 
 absl::Status SplitStep(const PreTokenizeStep& st, Pieces* p) {
-  std::vector<Range> out;
-  out.reserve(p->ranges.size() * 2);
-  std::vector<std::pair<size_t, size_t>> m;
-  std::vector<Part> parts;
+  // Per-thread buffers (`out` swapped with the ranges): no allocation per
+  // document once they have grown.
+  thread_local std::vector<Range> out;
+  thread_local std::vector<std::pair<size_t, size_t>> m;
+  thread_local std::vector<Part> parts;
+  out.clear();
   for (const Range& r : p->ranges) {
     std::string_view piece = std::string_view(p->buf).substr(r.first, r.second - r.first);
     m.clear();
@@ -139,7 +142,8 @@ absl::Status SplitStep(const PreTokenizeStep& st, Pieces* p) {
 // Rebuilds the buffer with each piece transformed by `fn(index, piece, out)`.
 template <typename Fn>
 void Rewrite(Pieces* p, Fn fn) {
-  std::string buf;
+  thread_local std::string buf;  // swapped with p->buf
+  buf.clear();
   buf.reserve(p->buf.size() + p->ranges.size() * 3);
   for (size_t i = 0; i < p->ranges.size(); ++i) {
     uint32_t b = static_cast<uint32_t>(buf.size());
@@ -172,7 +176,8 @@ absl::Status PreTokenizer::Run(std::string_view text, bool first_segment, Pieces
         break;
       case PreTokenizeStep::Kind::kMetaspace: {
         const std::string& rep = st.replacement;
-        std::vector<uint32_t> starts;
+        thread_local std::vector<uint32_t> starts;
+        starts.clear();
         for (const Range& r : out->ranges) starts.push_back(r.first);
         Rewrite(out, [&](size_t i, std::string_view piece, std::string* buf) {
           bool prepend = st.prepend == PreTokenizeStep::Prepend::kAlways ||

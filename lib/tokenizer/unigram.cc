@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <limits>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -61,6 +62,13 @@ absl::StatusOr<std::unique_ptr<UnigramModel>> UnigramModel::Build(std::vector<Un
       if (it != m->ids_.end()) m->byte_tokens_[b] = it->second;
     }
   }
+  // HF looks each chosen piece up by its text: the last entry of that
+  // text, which differs from the trie's piece only for duplicates.
+  m->canonical_.resize(pieces.size());
+  for (size_t id = 0; id < pieces.size(); ++id) m->canonical_[id] = m->ids_.at(pieces[id].text);
+  m->BuildTrieArrays();
+  m->piece_scores_.resize(pieces.size());
+  for (size_t id = 0; id < pieces.size(); ++id) m->piece_scores_[id] = {pieces[id].score, pieces[id].kind};
   m->spm_max_score_ = spm_max;
   m->min_score_ = options.sentencepiece ? static_cast<double>(spm_min) : hf_min;
   m->pieces_ = std::move(pieces);
@@ -73,8 +81,81 @@ std::optional<uint32_t> UnigramModel::TokenToId(std::string_view token) const {
   return it->second;
 }
 
+void UnigramModel::BuildTrieArrays() {
+  constexpr size_t kDenseFrom = 24;  // children; fewer are scanned
+  const size_t n = node_piece_.size();
+  // Each node's (byte, child) edges, grouped by node (counting sort).
+  std::vector<uint32_t> first(n + 1, 0);
+  for (const auto& kv : edges_) ++first[(kv.first >> 8) + 1];
+  for (size_t i = 0; i < n; ++i) first[i + 1] += first[i];
+  std::vector<std::pair<uint8_t, uint32_t>> edges(edges_.size());
+  {
+    std::vector<uint32_t> fill(first.begin(), first.end() - 1);
+    for (const auto& [key, child] : edges_) edges[fill[key >> 8]++] = {static_cast<uint8_t>(key & 0xFF), child};
+  }
+  auto kids = [&](size_t i) {
+    return std::span<std::pair<uint8_t, uint32_t>>(edges.data() + first[i], first[i + 1] - first[i]);
+  };
+  nodes_.assign(n, TrieNode{});
+  labels_.clear();
+  targets_.clear();
+  dense_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    TrieNode& node = nodes_[i];
+    node.piece = static_cast<int32_t>(node_piece_[i]);
+    const auto k = kids(i);
+    std::sort(k.begin(), k.end());
+    if (k.size() >= kDenseFrom && dense_.size() / 256 < kSparse) {
+      node.dense = static_cast<uint16_t>(dense_.size() / 256);
+      dense_.resize(dense_.size() + 256, 0);
+      for (auto [c, child] : k) dense_[size_t{node.dense} * 256 + c] = child;
+      continue;
+    }
+    node.begin = static_cast<uint32_t>(labels_.size());
+    node.count = static_cast<uint16_t>(k.size());
+    for (auto [c, child] : k) {
+      labels_.push_back(c);
+      targets_.push_back(child);
+    }
+  }
+}
+
 template <typename Fn>
 void UnigramModel::Prefixes(std::string_view s, Fn fn) const {
+  const TrieNode* node = nodes_.data();
+  for (size_t i = 0; i < s.size(); ++i) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    uint32_t child = 0;
+    if (node->dense != kSparse) {
+      child = dense_[size_t{node->dense} * 256 + c];
+    } else {
+      const uint8_t* l = labels_.data() + node->begin;
+      for (uint32_t k = 0; k < node->count; ++k) {
+        if (l[k] == c) {
+          child = targets_[node->begin + k];
+          break;
+        }
+      }
+    }
+    if (child == 0) return;
+    node = &nodes_[child];
+    if (node->piece >= 0) fn(i + 1, static_cast<uint32_t>(node->piece));
+  }
+}
+
+std::vector<std::pair<size_t, uint32_t>> UnigramModel::PrefixMatches(std::string_view s, bool reference) const {
+  std::vector<std::pair<size_t, uint32_t>> out;
+  auto add = [&](size_t len, uint32_t id) { out.emplace_back(len, id); };
+  if (reference) {
+    PrefixesReference(s, add);
+  } else {
+    Prefixes(s, add);
+  }
+  return out;
+}
+
+template <typename Fn>
+void UnigramModel::PrefixesReference(std::string_view s, Fn fn) const {
   uint32_t node = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     auto it = edges_.find((static_cast<uint64_t>(node) << 8) | static_cast<uint8_t>(s[i]));
@@ -107,7 +188,7 @@ void UnigramModel::Viterbi(std::string_view s, std::vector<std::pair<uint32_t, i
     const size_t mblen = next - start;
     bool single = false;
     Prefixes(s.substr(start), [&](size_t len, uint32_t id) {
-      const UnigramPiece& p = pieces_[id];
+      const PieceScore p = piece_scores_[id];
       if (p.kind == UnigramPiece::Kind::kUnused) return;
       Best& t = best[start + len];
       if (options_.sentencepiece) {
@@ -188,6 +269,11 @@ void UnigramModel::EncodeWordUncached(std::string_view word, std::vector<uint32_
     size_t j = i + 1;
     if (path[i].second == unk) {
       while (j < path.size() && path[j].second == unk) ++j;
+    }
+    if (path[i].second != unk) {
+      out->push_back(canonical_[static_cast<size_t>(path[i].second)]);
+      i = j;
+      continue;
     }
     const size_t e = j < path.size() ? path[j].first : word.size();
     std::string_view text = word.substr(b, e - b);

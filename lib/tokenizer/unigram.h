@@ -65,12 +65,20 @@ class UnigramModel : public TokenModel {
   std::optional<uint32_t> TokenToId(std::string_view token) const override;
   int64_t byte_token(uint8_t b) const override { return byte_tokens_[b]; }
   const UnigramPiece& piece(uint32_t id) const { return pieces_[id]; }
+  // The (byte length, id) of each lattice piece `s` starts with, shortest
+  // first, by the trie's arrays or (reference) its hash map: for tests.
+  std::vector<std::pair<size_t, uint32_t>> PrefixMatches(std::string_view s, bool reference) const;
 
  private:
   UnigramModel() = default;
-  // Calls fn(byte length, id) for each lattice piece `s` starts with.
+  // Calls fn(byte length, id) for each lattice piece `s` starts with,
+  // walking the trie's arrays.
   template <typename Fn>
   void Prefixes(std::string_view s, Fn fn) const;
+  // The same walk over the hash map of edges the arrays are built from.
+  template <typename Fn>
+  void PrefixesReference(std::string_view s, Fn fn) const;
+  void BuildTrieArrays();
   template <typename Score>
   void Viterbi(std::string_view s, std::vector<std::pair<uint32_t, int64_t>>* path) const;
   void EmitUnknown(std::string_view text, std::vector<uint32_t>* out) const;
@@ -81,6 +89,29 @@ class UnigramModel : public TokenModel {
   // The lattice's trie: node 0 is the root; edges keyed node << 8 | byte.
   absl::flat_hash_map<uint64_t, uint32_t> edges_;
   std::vector<int64_t> node_piece_;  // piece id ending at a node, or -1
+  // The same trie in arrays, for the Viterbi's inner loop: node i's
+  // children are labels_/targets_[nodes_[i].begin, + count), or, for nodes
+  // with many, dense_[nodes_[i].dense * 256 + byte] (0: none; the root is
+  // nobody's child). A hash probe per byte was the Viterbi's main cost.
+  struct TrieNode {
+    uint32_t begin = 0;
+    uint16_t count = 0;
+    uint16_t dense = kSparse;
+    int32_t piece = -1;  // lattice piece ending here, or -1
+  };
+  static constexpr uint16_t kSparse = 0xFFFF;
+  // Score and kind by piece id, apart from the texts: the Viterbi reads
+  // these for every match.
+  struct PieceScore {
+    double score;
+    UnigramPiece::Kind kind;
+  };
+  std::vector<PieceScore> piece_scores_;
+  std::vector<TrieNode> nodes_;
+  std::vector<uint8_t> labels_;
+  std::vector<uint32_t> targets_;
+  std::vector<uint32_t> dense_;
+  std::vector<uint32_t> canonical_;  // HF: ids_[piece text] per piece id
   std::array<int64_t, 256> byte_tokens_{};
   double min_score_ = 0;
   float spm_max_score_ = 0;

@@ -13,13 +13,11 @@
 #define LLMTK_LIB_TOKENIZER_WORD_CACHE_H_
 
 #include <cstdint>
-#include <string>
+#include <span>
 #include <string_view>
-#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "lib/base/status.h"
+#include "lib/tokenizer/word_ids_map.h"
 
 namespace llmtk {
 
@@ -41,30 +39,24 @@ class WordCache {
     }
     WordCache& c = ForThread();
     if (c.model_ != model) c.Reset(model);
-    auto it = c.map_.find(ToAbsl(word));
-    if (it != c.map_.end()) {
-      const uint32_t* p = c.ids_.data() + it->second.first;
-      out->insert(out->end(), p, p + it->second.second);
+    std::span<const uint32_t> ids;
+    if (c.map_.Find(word, &ids)) {
+      out->insert(out->end(), ids.begin(), ids.end());
       return;
     }
     const size_t before = out->size();
     encode(word, out);
-    if (c.map_.size() >= kMaxEntries) c.Reset(model);
-    c.map_.try_emplace(std::string(word), static_cast<uint32_t>(c.ids_.size()),
-                       static_cast<uint32_t>(out->size() - before));
-    c.ids_.insert(c.ids_.end(), out->begin() + static_cast<std::ptrdiff_t>(before), out->end());
+    c.map_.Insert(word, std::span<const uint32_t>(out->data() + before, out->size() - before));
   }
 
  private:
   static WordCache& ForThread();
   void Reset(uint64_t model) {
     model_ = model;
-    map_.clear();
-    ids_.clear();
+    map_.Clear();
   }
   uint64_t model_ = 0;
-  absl::flat_hash_map<std::string, std::pair<uint32_t, uint32_t>> map_;  // word → (offset, count) in ids_
-  std::vector<uint32_t> ids_;
+  WordIdsMap map_{kMaxEntries};  // empties itself when full
 };
 
 }  // namespace llmtk
