@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/huge_pages.h"
 #include "lib/base/unicode.h"
 #include "lib/tokenizer/word_ids_map.h"
 
@@ -239,7 +240,7 @@ struct PairMemo {
     MergeTable::Info info{kNone, 0};
   };
   uint64_t instance = 0;
-  std::vector<Entry> entries;
+  std::vector<Entry, HugePageAllocator<Entry>> entries;
   // The calling thread's memo, emptied when it turns to another model.
   static PairMemo& ForThread(uint64_t inst) {
     thread_local PairMemo memo;
@@ -251,9 +252,10 @@ struct PairMemo {
   }
   // The table's rule for (a, b), rank kNone when there is none; the
   // reference is valid until the next call.
+  Entry& At(uint64_t key) { return entries[(key * 0x9E3779B97F4A7C15ULL) >> (64 - kBits)]; }
   const MergeTable::Info& Find(const MergeTable& table, uint32_t a, uint32_t b) {
     const uint64_t key = static_cast<uint64_t>(a) << 32 | b;
-    Entry& e = entries[(key * 0x9E3779B97F4A7C15ULL) >> (64 - kBits)];
+    Entry& e = At(key);
     if (e.key != key) {
       const MergeTable::Info* m = table.Find(a, b);
       e.key = key;
@@ -280,7 +282,24 @@ void BpeModel::MergeScan(std::vector<uint32_t>* syms) const {
     rank[i] = m.rank;
     merged[i] = m.merged;
   };
-  for (size_t i = 0; i + 1 < n; ++i) set(i);
+  // The first ranks in three passes, so that the cache misses of the
+  // memo, then of the table for the pairs it lacks, overlap: load the memo
+  // entries; take what they hold; look the rest up (their slots loading).
+  auto key = [&](size_t i) { return static_cast<uint64_t>(s[i]) << 32 | s[i + 1]; };
+  for (size_t i = 0; i + 1 < n; ++i) __builtin_prefetch(&memo.At(key(i)));
+  thread_local std::vector<uint32_t> lacking;
+  lacking.clear();
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const PairMemo::Entry& e = memo.At(key(i));
+    if (e.key == key(i)) {
+      rank[i] = e.info.rank;
+      merged[i] = e.info.merged;
+    } else {
+      merge_table_.Prefetch(s[i], s[i + 1]);
+      lacking.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  for (uint32_t i : lacking) set(i);
   rank[n - 1] = PairMemo::kNone;
   while (n > 1) {
     // The lowest rank << 32 | position: leftmost on ties, in one

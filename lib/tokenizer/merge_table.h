@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "lib/base/huge_pages.h"
+
 namespace llmtk {
 
 class MergeTable {
@@ -54,6 +56,10 @@ class MergeTable {
     }
   }
   size_t size() const { return size_; }
+  // Starts loading the slot where Find(left, right) begins.
+  void Prefetch(uint32_t left, uint32_t right) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Home(Key(left, right))]);
+  }
 
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};  // no pair: ids are below 2^31
@@ -69,14 +75,14 @@ class MergeTable {
     return static_cast<size_t>(key >> shift_);
   }
   void Grow() {
-    std::vector<Slot> old;
+    std::vector<Slot, HugePageAllocator<Slot>> old;
     old.swap(slots_);
     Reserve(old.empty() ? 16 : old.size());
     size_ = 0;
     for (const Slot& s : old)
       if (s.key != kEmpty) Insert(static_cast<uint32_t>(s.key >> 32), static_cast<uint32_t>(s.key), s.info);
   }
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;  // megabytes, probed at random
   size_t size_ = 0;
   size_t mask_ = 0;
   int shift_ = 64;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/hash/hash.h"
+#include "lib/base/huge_pages.h"
 
 namespace llmtk {
 
@@ -87,8 +88,8 @@ class WordIdsMap {
   size_t max_entries_;
   size_t mask_ = 0;
   size_t size_ = 0;
-  std::vector<Slot> slots_;
-  std::vector<uint32_t> arena_;  // records: word bytes (padded to 4), then ids
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> arena_;  // records: word bytes (padded to 4), then ids
 };
 
 }  // namespace llmtk
