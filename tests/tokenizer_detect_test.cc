@@ -3,6 +3,8 @@
 // vocab.txt (uncased by default, as `llmtk-tok convert`; --cased) and a GGUF,
 // each also under a name that says nothing; anything else is an error naming
 // what was expected.
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -17,9 +19,10 @@ namespace {
 
 const std::string kTok = std::string(LLMTK_TESTDATA) + "/tok/";
 
-// `bytes` written under a name that tells nothing of the format.
+// `bytes` written under a name that tells nothing of the format (and is
+// this process's own: ctest -j runs the parameterized cases side by side).
 std::string Anonymous(const std::string& bytes, const std::string& name) {
-  const std::string path = testing::TempDir() + "/" + name;
+  const std::string path = testing::TempDir() + "/" + name + "." + std::to_string(getpid());
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
 }
