@@ -206,6 +206,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       return absl::DataLossError(absl::StrCat(src, ": a \"bert\" (WordPiece) vocabulary needs ",
                                               key(GgufSpecialTokenKey(GgufSpecialToken::kUnknown)), ", the id of [UNK]"));
     }
+    // Invalid UTF-8 as llama.cpp's WPM reads it (unicode_cpts_from_utf8):
+    // U+FFFD per bad byte, overlong forms as their value, surrogates as
+    // code points; its preprocessing then drops U+FFFD, NUL and \p{C}
+    // (surrogates; their U+E000 stand-ins too), so they vanish from words.
+    parts.invalid_utf8 = InvalidUtf8Mode::kLlamaCpp;
     NormalizerStep norm;
     norm.kind = NormalizerStep::Kind::kLlamaWpm;
     parts.normalizer.Add(norm);
