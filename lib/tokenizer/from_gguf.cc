@@ -189,6 +189,22 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     }
   }
 
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
+  RETURN_IF_ERROR(v.KeyStatus(GgufSpecialTokenKey(GgufSpecialToken::kEot)));
+  {
+    // Decoding as llama.cpp's llama_detokenize (tokenizer/llama_detokenize.h),
+    // with its per-type defaults for add_space_prefix and clean_spaces.
+    LlamaDetokenizerOptions d;
+    d.type = spm ? LlamaVocabType::kSpm
+             : model_name == "bert" ? LlamaVocabType::kWpm
+             : model_name == "t5"   ? LlamaVocabType::kUgm
+                                    : LlamaVocabType::kBpe;
+    d.add_space_prefix = v.add_space_prefix.value_or(spm);
+    d.clean_spaces = d.type == LlamaVocabType::kWpm || (d.type == LlamaVocabType::kBpe && LlamaBpeCleansSpaces(pre));
+    d.eot_id = v.special_id(GgufSpecialToken::kEot);
+    parts.llama_detokenizer = LlamaDetokenizer::Build(tokens, types, d);
+  }
+
   if (model_name == "bert") {
     // llama.cpp's WPM: [CLS] (its BOS) and [SEP] around the text whatever
     // add_bos/add_eos say; its own preprocessing (LlamaWpmPreprocess), then

@@ -141,6 +141,7 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
 }
 
 absl::StatusOr<std::string> Tokenizer::Decode(std::span<const uint32_t> ids, bool skip_special) const {
+  if (parts_.llama_detokenizer) return parts_.llama_detokenizer->Run(ids, skip_special);
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
