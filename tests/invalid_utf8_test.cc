@@ -77,8 +77,11 @@ TEST_P(InvalidUtf8Golden, SameIdsAsLlamaTokenize) {
 
 // llama-spm: SentencePiece (raw bytes, byte fallback); mpt: GPT-2's regex
 // (llama.cpp's own splitter); falcon and deepseek-llm: regex lists through
-// llama.cpp's std::regex path (category-collapsed and wide-character).
-INSTANTIATE_TEST_SUITE_P(Vocabs, InvalidUtf8Golden, ::testing::Values("llama-spm", "mpt", "falcon", "deepseek-llm"));
+// llama.cpp's std::regex path (category-collapsed and wide-character);
+// bert-bge: WPM, whose preprocessing drops the U+FFFD of bad bytes, NUL
+// (overlong C0 80) and surrogates from words.
+INSTANTIATE_TEST_SUITE_P(Vocabs, InvalidUtf8Golden,
+                         ::testing::Values("llama-spm", "mpt", "falcon", "deepseek-llm", "bert-bge"));
 
 TEST(InvalidUtf8, CountsBytesOutsideWellFormedSequences) {
   size_t first = 99;

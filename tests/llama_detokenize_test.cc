@@ -15,6 +15,7 @@
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/decode.h"
+#include "lib/tokenizer/llama_detokenize.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace llmtk {
@@ -91,6 +92,101 @@ TEST(LlamaDetokenize, BertBgeAsLlamaCpp) {
   EXPECT_EQ(cases, 55u);
   EXPECT_GE(cleaned, 8u);
 }
+
+// Read from llama-vocab.cpp (token_to_piece, detokenize, the loader's
+// control-by-name list) on a made-up SentencePiece vocabulary.
+TEST(LlamaDetokenizer, SpmPiecesAndLeadingSpace) {
+  const std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "<0x41>", "\xE2\x96\x81Hi", "<|end|>", "x", "u"};
+  const std::vector<int32_t> types = {kGgufTokenUnknown,     kGgufTokenControl, kGgufTokenControl, kGgufTokenByte,
+                                      kGgufTokenNormal,      kGgufTokenNormal,  kGgufTokenUserDefined,
+                                      kGgufTokenUnused};
+  LlamaDetokenizerOptions o;
+  o.type = LlamaVocabType::kSpm;
+  o.add_space_prefix = true;
+  const LlamaDetokenizer d = LlamaDetokenizer::Build(tokens, types, o);
+  auto run = [&](std::vector<uint32_t> ids, bool skip) {
+    auto r = d.Run(ids, skip);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::string("<error>");
+  };
+  EXPECT_EQ(run({4, 4}, false), "Hi Hi");        // only the first token loses its space
+  EXPECT_EQ(run({1, 4}, false), "<s> Hi");
+  EXPECT_EQ(run({1, 4}, true), " Hi");           // nor after a dropped BOS
+  EXPECT_EQ(run({0, 3, 7}, false), "<unk>A");    // unused: nothing
+  EXPECT_EQ(run({0, 3, 7}, true), "A");          // unknown: dropped as control
+  EXPECT_EQ(run({5, 6, 2}, false), "<|end|>x</s>");
+  EXPECT_EQ(run({5, 6, 2}, true), "x");          // <|end|>: control by name; user-defined kept
+  auto bad = d.Run(std::vector<uint32_t>{4, 8}, false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "token id 8 at position 1 is outside the vocabulary (size 8)");
+}
+
+TEST(LlamaDetokenizer, BpeCleanSpacesPerPreTokenizer) {
+  EXPECT_TRUE(LlamaBpeCleansSpaces("gpt-2"));
+  EXPECT_TRUE(LlamaBpeCleansSpaces("default"));
+  EXPECT_TRUE(LlamaBpeCleansSpaces("megrez"));  // qwen2's regex, but llama.cpp leaves clean_spaces set
+  EXPECT_FALSE(LlamaBpeCleansSpaces("qwen2"));
+  EXPECT_FALSE(LlamaBpeCleansSpaces("tekken"));
+  EXPECT_FALSE(LlamaBpeCleansSpaces("deepseek-llm"));
+  // "Ġ" is the byte-level space; "€" is outside the byte alphabet.
+  const std::vector<std::string> tokens = {"Hello", "\xC4\xA0,", "\xC4\xA0world", "\xC4\xA0's", "\xE2\x82\xAC"};
+  const std::vector<int32_t> types(tokens.size(), kGgufTokenNormal);
+  LlamaDetokenizerOptions o;
+  o.clean_spaces = true;
+  const std::vector<uint32_t> ids = {0, 1, 2, 3};
+  EXPECT_EQ(*LlamaDetokenizer::Build(tokens, types, o).Run(ids, false), "Hello, world's");
+  o.clean_spaces = false;
+  const LlamaDetokenizer raw = LlamaDetokenizer::Build(tokens, types, o);
+  EXPECT_EQ(*raw.Run(ids, false), "Hello , world 's");
+  EXPECT_EQ(raw.piece(4), "[UNK_BYTE_0xe282ac\xE2\x82\xAC]");
+}
+
+// Every other GGUF vocabulary of testdata/tok: testdata/tok/gguf-detok-NAME.txt
+// (scripts/reference/gguf-detok-golden), the same three lines per case.
+// falcon, mpt, starcoder: byte-level BPE with clean_spaces; deepseek-*: BPE
+// pre-tokenizers that unset it; llama-spm, phi-3: SentencePiece, whose
+// first token loses its leading space, except after a BOS (dropped or
+// spelled out); phi-3's <|end|> is a control token to llama.cpp by name.
+class GgufDetokenize : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufDetokenize, AsLlamaDetokenize) {
+  const std::string dir = std::string(LLMTK_TESTDATA) + "/tok/";
+  auto tok = Tokenizer::Load(dir + "ggml-vocab-" + GetParam() + ".gguf.zst");
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto golden = ReadFileToString(dir + "gguf-detok-" + GetParam() + ".txt");
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  std::vector<std::string> lines = absl::StrSplit(*golden, '\n');
+  lines.pop_back();  // after the last newline
+  ASSERT_EQ(lines.size() % 3, 0u);
+  size_t cases = 0, differ = 0, skip_changes = 0;
+  for (size_t i = 0; i < lines.size(); i += 3) {
+    std::vector<uint32_t> ids;
+    for (absl::string_view x : absl::StrSplit(lines[i], ' ', absl::SkipEmpty())) {
+      uint32_t id;
+      ASSERT_TRUE(absl::SimpleAtoi(x, &id)) << x;
+      ids.push_back(id);
+    }
+    auto text = (*tok)->Decode(ids, false);
+    ASSERT_TRUE(text.ok()) << text.status();
+    auto skipped = (*tok)->Decode(ids, true);
+    ASSERT_TRUE(skipped.ok()) << skipped.status();
+    if (Escape(*text) != lines[i + 1] || Escape(*skipped) != lines[i + 2]) {
+      ++differ;
+      ADD_FAILURE() << GetParam() << " ids: " << lines[i] << "\n  want: " << lines[i + 1] << "\n  got:  "
+                    << Escape(*text) << "\n  want skipped: " << lines[i + 2] << "\n  got skipped:  "
+                    << Escape(*skipped);
+    }
+    skip_changes += lines[i + 1] != lines[i + 2];
+    ++cases;
+  }
+  EXPECT_EQ(differ, 0u);
+  EXPECT_EQ(cases, 52u);
+  EXPECT_GE(skip_changes, 1u);  // the special tokens spelled in the last case at least
+}
+
+INSTANTIATE_TEST_SUITE_P(Vocabs, GgufDetokenize,
+                         ::testing::Values("falcon", "mpt", "starcoder", "deepseek-coder", "deepseek-llm", "llama-spm",
+                                           "phi-3"));
 
 // token_to_piece gives nothing for a token that is neither normal, control,
 // user-defined, unknown nor byte (read from llama-vocab.cpp: no file on this

@@ -189,6 +189,23 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     }
   }
 
+  RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
+  RETURN_IF_ERROR(v.KeyStatus(GgufSpecialTokenKey(GgufSpecialToken::kEot)));
+  {
+    // Decoding as llama.cpp's llama_detokenize (tokenizer/llama_detokenize.h),
+    // with its per-type defaults for add_space_prefix and clean_spaces.
+    // Decode runs this; the decoder steps below only describe it (inspect).
+    LlamaDetokenizerOptions d;
+    d.type = spm ? LlamaVocabType::kSpm
+             : model_name == "bert" ? LlamaVocabType::kWpm
+             : model_name == "t5"   ? LlamaVocabType::kUgm
+                                    : LlamaVocabType::kBpe;
+    d.add_space_prefix = v.add_space_prefix.value_or(spm);
+    d.clean_spaces = d.type == LlamaVocabType::kWpm || (d.type == LlamaVocabType::kBpe && LlamaBpeCleansSpaces(pre));
+    d.eot_id = v.special_id(GgufSpecialToken::kEot);
+    parts.llama_detokenizer = LlamaDetokenizer::Build(tokens, types, d);
+  }
+
   if (model_name == "bert") {
     // llama.cpp's WPM: [CLS] (its BOS) and [SEP] around the text whatever
     // add_bos/add_eos say; its own preprocessing (LlamaWpmPreprocess), then
@@ -206,6 +223,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
       return absl::DataLossError(absl::StrCat(src, ": a \"bert\" (WordPiece) vocabulary needs ",
                                               key(GgufSpecialTokenKey(GgufSpecialToken::kUnknown)), ", the id of [UNK]"));
     }
+    // Invalid UTF-8 as llama.cpp's WPM reads it (unicode_cpts_from_utf8):
+    // U+FFFD per bad byte, overlong forms as their value, surrogates as
+    // code points; its preprocessing then drops U+FFFD, NUL and \p{C}
+    // (surrogates; their U+E000 stand-ins too), so they vanish from words.
+    parts.invalid_utf8 = InvalidUtf8Mode::kLlamaCpp;
     NormalizerStep norm;
     norm.kind = NormalizerStep::Kind::kLlamaWpm;
     parts.normalizer.Add(norm);
@@ -219,14 +241,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     wo.max_input_chars_per_word = 0;
     wo.unk_id = *parts.unk_id;
     parts.token_text = tokens;
-    // token_to_piece gives nothing for a token of another type (unused).
-    if (std::any_of(types.begin(), types.end(), [](int32_t t) { return t == kGgufTokenUnused; })) {
-      parts.decode_text = tokens;
-      for (size_t i = 0; i < n; ++i)
-        if (types[i] == kGgufTokenUnused) parts.decode_text[i].clear();
-    }
     ASSIGN_OR_RETURN(parts.model, WordPieceModel::Build(std::move(tokens), wo, src));
-    // Decoding as llama.cpp's detokenizer: word starts spelled with a space
+    // llama.cpp's detokenizer: word starts spelled with a space
     // (token_to_piece), then its clean_spaces passes, which it does for WPM.
     DecoderStep d;
     d.kind = DecoderStep::Kind::kReplace;
@@ -371,6 +387,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
     opt.ignore_merges = IsLlama3Pre(pre) || pre == "tekken";
     parts.invalid_utf8 = InvalidUtf8Mode::kLlamaCpp;
     parts.decoder.Add(DecoderStep{DecoderStep::Kind::kByteLevel, "", "", 0, 0, true});
+    if (LlamaBpeCleansSpaces(pre))
+      parts.decoder.Add(DecoderStep{DecoderStep::Kind::kLlamaCleanSpaces, "", "", 0, 0, true});
     parts.description = absl::StrCat("gguf gpt2 (byte-level BPE, pre: ", pre, ")");
   }
   parts.token_text = tokens;

@@ -12,7 +12,9 @@
 //   before the regex split and byte-level BPE. A sequence decoding past
 //   U+10FFFF (F4 90.., F5..F7 leads) makes unicode_cpt_to_utf8 throw, and
 //   llama-tokenize aborts ("invalid codepoint"): no ids to match, so we
-//   refuse those.
+//   refuse those. Its WPM path (GGUF "bert") reads the text the same way;
+//   its preprocessing then drops U+FFFD, NUL and \p{C} (surrogates) from
+//   the words, so those bytes vanish.
 // - llama.cpp's SentencePiece path keeps the raw bytes: symbols are cut by
 //   the lead byte's length (BpeOptions::lead_byte_chars) and an unknown
 //   symbol falls back to its bytes' <0xXX> tokens.
@@ -31,7 +33,7 @@ namespace llmtk {
 
 enum class InvalidUtf8Mode {
   kRefuse,     // tokenizer.json, tiktoken
-  kLlamaCpp,   // GGUF byte-level BPE: llama.cpp's code points (see above)
+  kLlamaCpp,   // GGUF byte-level BPE and bert (WPM): llama.cpp's code points (see above)
   kRawBytes,   // GGUF SentencePiece: the bytes as they are
 };
 

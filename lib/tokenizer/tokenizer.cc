@@ -131,8 +131,9 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
     // The split was made on U+E000 stand-ins of the same length; BPE gets
     // the surrogates' own bytes, as in llama.cpp.
     // (GGUF byte-level vocabularies have no normalizer and only Split steps,
-    // so the buffer is the segment itself.)
-    if (surrogates && pieces.buf.size() == cpt_bytes.size()) pieces.buf = cpt_bytes;
+    // so the buffer is the segment itself; a bert one's normalizer drops
+    // the stand-ins, as llama.cpp's WPM drops surrogates, \p{C}.)
+    if (surrogates && parts_.normalizer.empty() && pieces.buf.size() == cpt_bytes.size()) pieces.buf = cpt_bytes;
     for (size_t i = 0; i < pieces.ranges.size(); ++i) model.EncodeWord(pieces.piece(i), ids);
   }
   if (add_special) ids->insert(ids->end(), parts_.post.suffix.begin(), parts_.post.suffix.end());
@@ -140,6 +141,7 @@ absl::Status Tokenizer::Encode(std::string_view text, bool add_special, std::vec
 }
 
 absl::StatusOr<std::string> Tokenizer::Decode(std::span<const uint32_t> ids, bool skip_special) const {
+  if (parts_.llama_detokenizer) return parts_.llama_detokenizer->Run(ids, skip_special);
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {

@@ -33,6 +33,7 @@
 #include "lib/tokenizer/bpe.h"
 #include "lib/tokenizer/decode.h"
 #include "lib/tokenizer/invalid_utf8.h"
+#include "lib/tokenizer/llama_detokenize.h"
 #include "lib/tokenizer/model.h"
 #include "lib/tokenizer/normalize.h"
 
@@ -65,6 +66,8 @@ struct TokenizerParts {
   std::optional<uint32_t> bos_id, eos_id, unk_id;
   // Text that is not valid UTF-8 (tokenizer/invalid_utf8.h).
   InvalidUtf8Mode invalid_utf8 = InvalidUtf8Mode::kRefuse;
+  // GGUF vocabularies: Decode is llama.cpp's detokenizer, not `decoder`.
+  std::optional<LlamaDetokenizer> llama_detokenizer;
 };
 
 // Whether `bytes` (read from `path`) is a SentencePiece ModelProto: a name
