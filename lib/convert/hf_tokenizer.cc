@@ -13,6 +13,7 @@
 #include "lib/formats/gguf_keys.h"
 #include "lib/formats/sentencepiece_model.h"
 #include "lib/formats/gguf_vocab.h"
+#include "lib/tokenizer/decode.h"
 #include "simdjson.h"
 
 namespace llmtk {
@@ -44,20 +45,6 @@ bool LooksSpecial(const std::string& t) {
   if (StartsWith(t, "<|") && EndsWith(t, "|>")) return true;
   if (StartsWith(t, "<\xef\xbd\x9c") && EndsWith(t, "\xef\xbd\x9c>")) return true;  // "<｜...｜>"
   return StartsWith(t, "<unused") && EndsWith(t, ">");
-}
-
-// U+2581 (SentencePiece's space) -> ' '.
-std::string SpmSpacesToSpaces(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    if (s.compare(i, 3, "\xe2\x96\x81") == 0) {
-      out.push_back(' ');
-      i += 3;
-    } else {
-      out.push_back(s[i++]);
-    }
-  }
-  return out;
 }
 
 }  // namespace

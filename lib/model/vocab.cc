@@ -7,6 +7,7 @@
 #include "lib/formats/gguf_keys.h"
 #include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/byte_level.h"
+#include "lib/tokenizer/decode.h"
 
 namespace llmtk {
 
@@ -77,23 +78,14 @@ std::string Vocab::Piece(int32_t id) const {
   if (type == kGgufTokenByte && p.size() == 6 && p.compare(0, 3, "<0x") == 0) {
     return std::string(1, static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
   }
-  std::string out;
   if (model_ == "gpt2") {
     // GPT-2's byte-to-unicode map, the one lib/tokenizer encodes with;
     // characters outside it (added tokens) are kept as they are.
+    std::string out;
     ByteLevelToBytes(p, &out);
     return out;
   }
-  // SentencePiece: U+2581 is a space.
-  for (size_t i = 0; i < p.size();) {
-    if (p.compare(i, 3, "\xE2\x96\x81") == 0) {
-      out.push_back(' ');
-      i += 3;
-    } else {
-      out.push_back(p[i++]);
-    }
-  }
-  return out;
+  return SpmSpacesToSpaces(p);  // SentencePiece: U+2581 is a space
 }
 
 std::string Vocab::Decode(const std::vector<int32_t>& ids) const {

@@ -40,6 +40,19 @@ int ParseByteToken(const std::string& t) {
 
 }  // namespace
 
+std::string SpmSpacesToSpaces(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 3, "\xE2\x96\x81") == 0) {
+      out.push_back(' ');
+      i += 3;
+    } else {
+      out.push_back(s[i++]);
+    }
+  }
+  return out;
+}
+
 std::string LlamaCleanSpaces(std::string_view text) {
   // 1: " ?", " !", " .", " ," lose the space.
   std::string one;

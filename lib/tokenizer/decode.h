@@ -36,6 +36,10 @@ struct DecoderStep {
 // looks behind it.
 std::string LlamaCleanSpaces(std::string_view text);
 
+// SentencePiece's space mark U+2581 as ' ' (llama.cpp's token_to_piece for
+// SPM vocabularies, transformers' converters for added tokens).
+std::string SpmSpacesToSpaces(std::string_view s);
+
 class Decoder {
  public:
   void Add(DecoderStep step) { steps_.push_back(std::move(step)); }

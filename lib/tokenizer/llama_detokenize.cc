@@ -78,18 +78,7 @@ std::string ByteLevelPiece(std::string_view text) {
 std::string Piece(const std::string& text, Attr attr, LlamaVocabType type) {
   if (attr == Attr::kControl || attr == Attr::kUnknown || attr == Attr::kUserDefined) return text;
   if (type == LlamaVocabType::kBpe) return attr == Attr::kNormal ? ByteLevelPiece(text) : std::string();
-  if (attr == Attr::kNormal) {
-    std::string out;
-    for (size_t i = 0; i < text.size();) {
-      if (text.compare(i, 3, "\xE2\x96\x81") == 0) {
-        out.push_back(' ');
-        i += 3;
-      } else {
-        out.push_back(text[i++]);
-      }
-    }
-    return out;
-  }
+  if (attr == Attr::kNormal) return SpmSpacesToSpaces(text);
   // "<0xAB>": llama.cpp reads the two characters after "<0x" with strtol
   // (WPM byte tokens make it abort; we give nothing).
   if (attr == Attr::kByte && type != LlamaVocabType::kWpm) {
