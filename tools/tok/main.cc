@@ -79,6 +79,10 @@ void AddTrainCommand(llmtk::Tool& tool, TrainCommand* t) {
   s->add_flag("--byte-fallback", t->o.unigram.byte_fallback, "unigram: add <0x00>..<0xFF> pieces for characters "
               "outside the vocabulary (ids 3-258)");
   s->add_flag("--split-digits", t->o.unigram.split_digits, "unigram: every digit a piece of its own");
+  s->add_option("--score-grid-bits", t->o.unigram.score_grid_bits,
+                "unigram: round scores to multiples of 2^-N, so SentencePiece (float sums) and HF tokenizers "
+                "(double sums) segment alike; 0: EM's scores unrounded, as spm_train writes them")
+      ->capture_default_str();
   tool.AddReaderFlags(&t->o.reader, s, /*keep_bytes=*/true);
   tool.AddCommonFlags(&t->common, s);
 }
@@ -177,7 +181,8 @@ int main(int argc, char** argv) {
       train.o.opts.show_progress = train.common.ShowProgress();
       train.o.json = train.common.json;
       train.o.quiet = train.common.quiet;
-      for (const char* f : {"--min-frequency", "--special-tokens", "--pre-tokenizer", "--style", "--gguf"}) {
+      for (const char* f :
+           {"--min-frequency", "--special-tokens", "--pre-tokenizer", "--style", "--gguf", "--score-grid-bits"}) {
         if (train.app->get_option(f)->count() > 0) train.o.given.push_back(f);
       }
       return llmtk::RunTrain(train.o);

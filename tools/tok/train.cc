@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -12,8 +13,10 @@ absl::Status RunTrain(TrainToolOptions t) {
     return absl::InvalidArgumentError("--limit-alphabet, --cased and --continuation-order are --model wordpiece options");
   }
   if (t.model == "unigram") return RunUnigramTrain(std::move(t));
-  if (!t.spm_model.empty() || t.unigram.byte_fallback || t.unigram.split_digits) {
-    return absl::InvalidArgumentError("--spm-model, --byte-fallback and --split-digits are --model unigram options");
+  const bool grid_given = std::find(t.given.begin(), t.given.end(), "--score-grid-bits") != t.given.end();
+  if (!t.spm_model.empty() || t.unigram.byte_fallback || t.unigram.split_digits || grid_given) {
+    return absl::InvalidArgumentError(
+        "--spm-model, --byte-fallback, --split-digits and --score-grid-bits are --model unigram options");
   }
   // A .gguf name is a GGUF vocabulary: never JSON under a GGUF name.
   if (absl::EndsWithIgnoreCase(t.output, ".gguf")) t.gguf = true;

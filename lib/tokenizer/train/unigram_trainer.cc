@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -45,6 +46,9 @@ absl::Status CheckOptions(const UnigramTrainerOptions& o) {
   }
   if (o.shrinking_factor <= 0 || o.shrinking_factor >= 1) {
     return absl::InvalidArgumentError(absl::StrCat("shrinking factor ", o.shrinking_factor, " is outside (0, 1)"));
+  }
+  if (o.score_grid_bits < 0 || o.score_grid_bits > 20) {
+    return absl::InvalidArgumentError(absl::StrCat("score grid of 2^-", o.score_grid_bits, " is outside 0..20 bits"));
   }
   if (o.num_sub_iterations < 1 || o.seed_size < 1 || o.max_sentence_length < 1) {
     return absl::InvalidArgumentError("sub-iterations, seed size and sentence length must be >= 1");
@@ -156,7 +160,12 @@ absl::StatusOr<SentencePieceModel> TrainUnigram(const std::vector<std::string>& 
                    SecondsSince(t2));
     };
   }
-  const PieceList pieces = TrainUnigramPieces(corpus, std::move(seeds), em, &report->em_rounds);
+  PieceList pieces = TrainUnigramPieces(corpus, std::move(seeds), em, &report->em_rounds);
+  if (opts.score_grid_bits > 0) {
+    // Rounding is monotone, so the pieces stay in descending score order.
+    const double step = std::ldexp(1.0, -opts.score_grid_bits);
+    for (double& s : pieces.scores) s = std::nearbyint(s / step) * step;
+  }
   if (opts.show_progress) std::fputs("\r\x1b[K", stderr);
   report->em_seconds = SecondsSince(t2);
   if (static_cast<int>(pieces.size()) + meta < opts.vocab_size) {
