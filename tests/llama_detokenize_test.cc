@@ -54,39 +54,51 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
+// A golden file's cases: a line of ids, llama_detokenize's text with
+// special tokens spelled out, then without them.
+struct DetokCase {
+  std::string ids_line;
+  std::vector<uint32_t> ids;
+  std::string text, skipped;
+};
+
+std::vector<DetokCase> ReadDetokGolden(const std::string& path) {
+  auto golden = ReadFileToString(path);
+  EXPECT_TRUE(golden.ok()) << golden.status();
+  if (!golden.ok()) return {};
+  std::vector<std::string> lines = absl::StrSplit(*golden, '\n');
+  lines.pop_back();  // after the last newline
+  EXPECT_EQ(lines.size() % 3, 0u) << path;
+  std::vector<DetokCase> cases;
+  for (size_t i = 0; i + 2 < lines.size(); i += 3) {
+    DetokCase c{lines[i], {}, lines[i + 1], lines[i + 2]};
+    for (absl::string_view x : absl::StrSplit(lines[i], ' ', absl::SkipEmpty())) {
+      uint32_t id;
+      EXPECT_TRUE(absl::SimpleAtoi(x, &id)) << path << ": " << x;
+      c.ids.push_back(id);
+    }
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
 TEST(LlamaDetokenize, BertBgeAsLlamaCpp) {
   const std::string dir = std::string(LLMTK_TESTDATA) + "/tok/";
   auto tok = Tokenizer::Load(dir + "ggml-vocab-bert-bge.gguf.zst");
   ASSERT_TRUE(tok.ok()) << tok.status();
-  auto golden = ReadFileToString(dir + "bert-bge-detok.txt");
-  ASSERT_TRUE(golden.ok()) << golden.status();
-  std::vector<std::string> lines = absl::StrSplit(*golden, '\n');
-  ASSERT_FALSE(lines.empty());
-  lines.pop_back();  // after the last newline
-  ASSERT_EQ(lines.size() % 3, 0u);
   size_t cases = 0, cleaned = 0;
-  for (size_t i = 0; i < lines.size(); i += 3) {
-    std::vector<uint32_t> ids;
-    for (absl::string_view x : absl::StrSplit(lines[i], ' ', absl::SkipEmpty())) {
-      uint32_t id;
-      ASSERT_TRUE(absl::SimpleAtoi(x, &id)) << x;
-      ids.push_back(id);
-    }
-    auto text = (*tok)->Decode(ids, false);
+  for (const DetokCase& c : ReadDetokGolden(dir + "bert-bge-detok.txt")) {
+    auto text = (*tok)->Decode(c.ids, false);
     ASSERT_TRUE(text.ok()) << text.status();
-    EXPECT_EQ(Escape(*text), lines[i + 1]) << "ids: " << lines[i];
-    auto skipped = (*tok)->Decode(ids, true);
+    EXPECT_EQ(Escape(*text), c.text) << "ids: " << c.ids_line;
+    auto skipped = (*tok)->Decode(c.ids, true);
     ASSERT_TRUE(skipped.ok()) << skipped.status();
-    EXPECT_EQ(Escape(*skipped), lines[i + 2]) << "ids: " << lines[i];
+    EXPECT_EQ(Escape(*skipped), c.skipped) << "ids: " << c.ids_line;
     // Cases where the clean-up changed something: the spaced-out join
     // differs from llama.cpp's text.
     std::string joined;
-    for (uint32_t id : ids) {
-      std::string t((*tok)->IdToToken(id));
-      for (size_t p; (p = t.find("\xE2\x96\x81")) != std::string::npos;) t.replace(p, 3, " ");
-      joined += t;
-    }
-    cleaned += Escape(joined) != lines[i + 1];
+    for (uint32_t id : c.ids) joined += SpmSpacesToSpaces((*tok)->IdToToken(id));
+    cleaned += Escape(joined) != c.text;
     ++cases;
   }
   EXPECT_EQ(cases, 55u);
@@ -153,30 +165,19 @@ TEST_P(GgufDetokenize, AsLlamaDetokenize) {
   const std::string dir = std::string(LLMTK_TESTDATA) + "/tok/";
   auto tok = Tokenizer::Load(dir + "ggml-vocab-" + GetParam() + ".gguf.zst");
   ASSERT_TRUE(tok.ok()) << tok.status();
-  auto golden = ReadFileToString(dir + "gguf-detok-" + GetParam() + ".txt");
-  ASSERT_TRUE(golden.ok()) << golden.status();
-  std::vector<std::string> lines = absl::StrSplit(*golden, '\n');
-  lines.pop_back();  // after the last newline
-  ASSERT_EQ(lines.size() % 3, 0u);
   size_t cases = 0, differ = 0, skip_changes = 0;
-  for (size_t i = 0; i < lines.size(); i += 3) {
-    std::vector<uint32_t> ids;
-    for (absl::string_view x : absl::StrSplit(lines[i], ' ', absl::SkipEmpty())) {
-      uint32_t id;
-      ASSERT_TRUE(absl::SimpleAtoi(x, &id)) << x;
-      ids.push_back(id);
-    }
-    auto text = (*tok)->Decode(ids, false);
+  for (const DetokCase& c : ReadDetokGolden(dir + "gguf-detok-" + GetParam() + ".txt")) {
+    auto text = (*tok)->Decode(c.ids, false);
     ASSERT_TRUE(text.ok()) << text.status();
-    auto skipped = (*tok)->Decode(ids, true);
+    auto skipped = (*tok)->Decode(c.ids, true);
     ASSERT_TRUE(skipped.ok()) << skipped.status();
-    if (Escape(*text) != lines[i + 1] || Escape(*skipped) != lines[i + 2]) {
+    if (Escape(*text) != c.text || Escape(*skipped) != c.skipped) {
       ++differ;
-      ADD_FAILURE() << GetParam() << " ids: " << lines[i] << "\n  want: " << lines[i + 1] << "\n  got:  "
-                    << Escape(*text) << "\n  want skipped: " << lines[i + 2] << "\n  got skipped:  "
+      ADD_FAILURE() << GetParam() << " ids: " << c.ids_line << "\n  want: " << c.text << "\n  got:  "
+                    << Escape(*text) << "\n  want skipped: " << c.skipped << "\n  got skipped:  "
                     << Escape(*skipped);
     }
-    skip_changes += lines[i + 1] != lines[i + 2];
+    skip_changes += c.text != c.skipped;
     ++cases;
   }
   EXPECT_EQ(differ, 0u);
