@@ -145,6 +145,10 @@ struct TrainingOptions {
   // litgpt); Hugging Face's quantizers leave it 16-bit.
   bool qlora_quantized_head = false;
   int64_t frozen_layers = 0;        // full fine-tune: first N blocks frozen
+  // Per-token linear classifiers (hidden -> N classes, with bias) on an
+  // encoder, each with its own cross-entropy: a tagger's heads, e.g. GECToR's
+  // detect (4) and correct (5002) heads. Trained with the model.
+  std::vector<int64_t> token_heads;
   bool freeze_embeddings = false;
   Optimizer optimizer = Optimizer::kAdamW;
   bool paged_optimizer = false;

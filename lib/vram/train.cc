@@ -155,6 +155,10 @@ absl::Status CheckTrainingOptions(const ModelShape& m, const TrainingOptions& o)
   if (o.loss_chunks < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--loss-chunks must be positive, got ", o.loss_chunks));
   }
+  if (!o.token_heads.empty() && (!m.encoder || o.method != TrainMethod::kFull)) {
+    return absl::InvalidArgumentError(
+        "--token-heads is modelled for full fine-tuning of an encoder (BERT-style config)");
+  }
   if (o.frozen_layers < 0 || o.frozen_layers > m.layers) {
     return absl::InvalidArgumentError(absl::StrCat("--freeze-layers must be in 0..", m.layers));
   }
@@ -198,10 +202,17 @@ absl::StatusOr<TrainedParams> CountTrainedParams(const ModelShape& m, const Trai
         }
       });
     }
-    trained.trainable = total - frozen;
-    trained.weight_bytes = total * pbytes;
+    // A tagger's heads are parameters beside the encoder's own count.
+    int64_t heads = 0;
+    for (const int64_t n : o.token_heads) heads += m.hidden * n + n;
+    trained.trainable = total + heads - frozen;
+    trained.weight_bytes = (total + heads) * pbytes;
     trained.weights_formula = absl::StrCat(Num(total), " params x ", pbytes, " bytes (",
                                       PrecisionName(o.precision), ")");
+    if (heads > 0) {
+      trained.weights_formula = absl::StrCat("(", Num(total), " + token heads ", Num(heads), ") params x ",
+                                             pbytes, " bytes (", PrecisionName(o.precision), ")");
+    }
     if (frozen > 0) absl::StrAppend(&trained.weights_formula, "; ", Num(frozen), " frozen");
   } else {
     ASSIGN_OR_RETURN(trained.adapter, LoraParams(m, o.lora_targets, o.lora_rank));

@@ -241,6 +241,19 @@ int64_t LossMilliBytesPerLogit(const TrainingOptions& o, int elem, std::string* 
   return 0;
 }
 
+// A tagger's per-token heads (fast-gector's src/model.py, GECToRModel.forward:
+// `correct_logits = self.correct_proj_layer(...)`, `F.softmax(correct_logits)`
+// kept in the output dict, and `CrossEntropyLoss` on the logits), per logit:
+// the linear's output (returned in the output dict), softmax's saved output,
+// cross-entropy's log-softmax saved output, and at backward's start the
+// gradient of its input. Under autocast the linear's output is 16-bit and the
+// softmax-family ops run in fp32.
+int64_t TokenHeadBytesPerLogit(const TrainingOptions& o) {
+  const int elem = ActivationElemBytes(o);
+  const int fp = o.precision == Precision::kAmp ? 4 : elem;
+  return elem + 3 * fp;
+}
+
 // Autocast's 16-bit copies of the fp32 matrices the linears use: every
 // trainable one is cached until the autocast region ends; a frozen one is held
 // by the autograd graph until its backward, unless recomputation drops it
@@ -327,7 +340,16 @@ ActivationPlan PlanActivations(const ModelShape& m, const TrainingOptions& o) {
     absl::StrAppend(&p.stored_formula, "; includes ", q,
                     " bytes per token per layer of 4-bit linear inputs bitsandbytes keeps");
   }
-  // Encoders here carry a small task head instead of an LM head.
+  // Encoders here carry a small task head instead of an LM head, or a
+  // tagger's per-token heads (--token-heads): see TokenHeadBytesPerLogit.
+  if (m.encoder && !o.token_heads.empty()) {
+    int64_t classes = 0;
+    for (const int64_t n : o.token_heads) classes += n;
+    const int64_t per = TokenHeadBytesPerLogit(o);
+    p.loss = b * s * classes * per;
+    p.loss_formula = absl::StrCat("token heads ", b, " x ", s, " x ", classes, " classes x ", per,
+                                  " bytes (logits, softmax output, log-softmax output, its gradient)");
+  }
   if (!m.encoder) {
     const int64_t vocab_local = (m.vocab + o.tp - 1) / o.tp;
     const int64_t logit_elems = b * s * vocab_local;

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tools/common/cli.h"
 #include "tools/vram/vram_tool.h"
@@ -24,7 +26,7 @@ struct Flags {
   double util = 0.9, lora_dropout = 0;
   bool no_flash = false;
   // train
-  std::string method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
+  std::string token_heads, method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
               precision = "mixed", recompute = "none", fsdp, loss, measure,
               norm_impl = "hf";
   int64_t rank = 16, micro_batch = 1, seq_len = 2048, grad_accum = 1, freeze_layers = 0,
@@ -103,6 +105,15 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
     o.lora_dropout = f.lora_dropout;
     if (f.targets != "all") {
       o.lora_targets = absl::StrSplit(f.targets, ',', absl::SkipEmpty());
+    }
+    const std::vector<std::string> heads = absl::StrSplit(f.token_heads, ',', absl::SkipEmpty());
+    for (const std::string& n : heads) {
+      int64_t classes = 0;
+      if (!absl::SimpleAtoi(n, &classes) || classes < 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--token-heads takes class counts separated by commas (e.g. 4,5002), got '", n, "'"));
+      }
+      o.token_heads.push_back(classes);
     }
     o.qlora_format = f.qlora_format;
     o.qlora_quantized_head = f.qlora_head;
@@ -210,6 +221,8 @@ int main(int argc, char** argv) {
   train->add_flag("--qlora-quantized-head", f.qlora_head,
                   "QLoRA: the LM head is quantized too and dequantized (fp16, then cast) for each matmul "
                   "(Lightning's bitsandbytes plugin, litgpt)");
+  train->add_option("--token-heads", f.token_heads,
+                    "encoder: per-token classifier heads, classes each (e.g. 4,5002)");
   train->add_option("--freeze-layers", f.freeze_layers, "full: first N blocks frozen");
   train->add_flag("--freeze-embeddings", f.freeze_embeddings, "full: embeddings frozen");
   train->add_option("--optimizer", f.optimizer, "adamw | adamw8bit | sgd | sgd-momentum | adafactor | lion");
