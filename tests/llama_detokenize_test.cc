@@ -115,7 +115,7 @@ TEST(LlamaDetokenizer, SpmPiecesAndLeadingSpace) {
   LlamaDetokenizerOptions o;
   o.type = LlamaVocabType::kSpm;
   o.add_space_prefix = true;
-  const LlamaDetokenizer d = LlamaDetokenizer::Build(tokens, types, o);
+  const LlamaDetokenizer d = LlamaDetokenizer::Build(tokens, ComputeLlamaTokenAttrs(tokens, types, {}).attrs, o);
   auto run = [&](std::vector<uint32_t> ids, bool skip) {
     auto r = d.Run(ids, skip);
     EXPECT_TRUE(r.ok()) << r.status();
@@ -146,9 +146,10 @@ TEST(LlamaDetokenizer, BpeCleanSpacesPerPreTokenizer) {
   LlamaDetokenizerOptions o;
   o.clean_spaces = true;
   const std::vector<uint32_t> ids = {0, 1, 2, 3};
-  EXPECT_EQ(*LlamaDetokenizer::Build(tokens, types, o).Run(ids, false), "Hello, world's");
+  const std::vector<LlamaTokenAttr> attrs = ComputeLlamaTokenAttrs(tokens, types, {}).attrs;
+  EXPECT_EQ(*LlamaDetokenizer::Build(tokens, attrs, o).Run(ids, false), "Hello, world's");
   o.clean_spaces = false;
-  const LlamaDetokenizer raw = LlamaDetokenizer::Build(tokens, types, o);
+  const LlamaDetokenizer raw = LlamaDetokenizer::Build(tokens, attrs, o);
   EXPECT_EQ(*raw.Run(ids, false), "Hello , world 's");
   EXPECT_EQ(raw.piece(4), "[UNK_BYTE_0xe282ac\xE2\x82\xAC]");
 }

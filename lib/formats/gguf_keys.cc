@@ -47,8 +47,18 @@ constexpr std::string_view kKeyNames[] = {
     "quantize.imatrix.dataset",
     "quantize.imatrix.entries_count",
     "quantize.imatrix.chunks_count",
+    "tokenizer.ggml.eom_token_id",
+    "tokenizer.ggml.fim_pre_token_id",
+    "tokenizer.ggml.fim_suf_token_id",
+    "tokenizer.ggml.fim_mid_token_id",
+    "tokenizer.ggml.fim_pad_token_id",
+    "tokenizer.ggml.fim_rep_token_id",
+    "tokenizer.ggml.fim_sep_token_id",
+    "tokenizer.ggml.prefix_token_id",
+    "tokenizer.ggml.suffix_token_id",
+    "tokenizer.ggml.middle_token_id",
 };
-static_assert(std::size(kKeyNames) == static_cast<size_t>(GgufKey::kQuantizeImatrixChunksCount) + 1);
+static_assert(std::size(kKeyNames) == static_cast<size_t>(GgufKey::kTokenizerMiddleId) + 1);
 
 // Indexed by GgufArchKey: the name after "<arch>.".
 constexpr std::string_view kArchKeySuffixes[] = {

@@ -62,6 +62,18 @@ enum class GgufKey {
   kQuantizeImatrixDataset,
   kQuantizeImatrixEntriesCount,
   kQuantizeImatrixChunksCount,
+  // Ids llama.cpp's vocabulary loader reads to tell end-of-message and
+  // fill-in-the-middle tokens (prefix/suffix/middle: the older spelling).
+  kTokenizerEomId,
+  kTokenizerFimPreId,
+  kTokenizerFimSufId,
+  kTokenizerFimMidId,
+  kTokenizerFimPadId,
+  kTokenizerFimRepId,
+  kTokenizerFimSepId,
+  kTokenizerPrefixId,
+  kTokenizerSuffixId,
+  kTokenizerMiddleId,
 };
 
 // The key's name, e.g. "general.architecture".

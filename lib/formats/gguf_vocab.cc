@@ -9,7 +9,10 @@ namespace {
 constexpr GgufSpecialToken kSpecialTokens[] = {
     GgufSpecialToken::kBos,       GgufSpecialToken::kEos,     GgufSpecialToken::kEot,
     GgufSpecialToken::kUnknown,   GgufSpecialToken::kSeparator, GgufSpecialToken::kPadding,
-    GgufSpecialToken::kCls,       GgufSpecialToken::kMask,
+    GgufSpecialToken::kCls,       GgufSpecialToken::kMask,    GgufSpecialToken::kEom,
+    GgufSpecialToken::kFimPre,    GgufSpecialToken::kFimSuf,  GgufSpecialToken::kFimMid,
+    GgufSpecialToken::kFimPad,    GgufSpecialToken::kFimRep,  GgufSpecialToken::kFimSep,
+    GgufSpecialToken::kPrefix,    GgufSpecialToken::kSuffix,  GgufSpecialToken::kMiddle,
 };
 
 std::string_view Key(GgufKey key) { return GgufKeyName(key); }
@@ -26,6 +29,16 @@ GgufKey GgufSpecialTokenKey(GgufSpecialToken token) {
     case GgufSpecialToken::kPadding: return GgufKey::kTokenizerPaddingId;
     case GgufSpecialToken::kCls: return GgufKey::kTokenizerClsId;
     case GgufSpecialToken::kMask: return GgufKey::kTokenizerMaskId;
+    case GgufSpecialToken::kEom: return GgufKey::kTokenizerEomId;
+    case GgufSpecialToken::kFimPre: return GgufKey::kTokenizerFimPreId;
+    case GgufSpecialToken::kFimSuf: return GgufKey::kTokenizerFimSufId;
+    case GgufSpecialToken::kFimMid: return GgufKey::kTokenizerFimMidId;
+    case GgufSpecialToken::kFimPad: return GgufKey::kTokenizerFimPadId;
+    case GgufSpecialToken::kFimRep: return GgufKey::kTokenizerFimRepId;
+    case GgufSpecialToken::kFimSep: return GgufKey::kTokenizerFimSepId;
+    case GgufSpecialToken::kPrefix: return GgufKey::kTokenizerPrefixId;
+    case GgufSpecialToken::kSuffix: return GgufKey::kTokenizerSuffixId;
+    case GgufSpecialToken::kMiddle: return GgufKey::kTokenizerMiddleId;
   }
   return GgufKey::kTokenizerBosId;
 }

@@ -46,7 +46,10 @@ enum GgufTokenType : int32_t {
 };
 
 // The special tokens a vocabulary names by id.
-enum class GgufSpecialToken { kBos, kEos, kEot, kUnknown, kSeparator, kPadding, kCls, kMask };
+enum class GgufSpecialToken {
+  kBos, kEos, kEot, kUnknown, kSeparator, kPadding, kCls, kMask,
+  kEom, kFimPre, kFimSuf, kFimMid, kFimPad, kFimRep, kFimSep, kPrefix, kSuffix, kMiddle,
+};
 // The key holding a special token's id.
 GgufKey GgufSpecialTokenKey(GgufSpecialToken token);
 
@@ -59,7 +62,7 @@ struct GgufVocab {
   std::optional<std::vector<std::string>> merges;  // "left right", in rank order
   // Special token ids, in the order SetGgufVocab writes them
   // (ReadGgufVocab lists them as bos, eos, eot, unknown, separator, padding,
-  // cls, mask).
+  // cls, mask, eom, then the fill-in-the-middle ones).
   std::vector<std::pair<GgufSpecialToken, uint32_t>> special_ids;
   std::optional<bool> add_bos;
   std::optional<bool> add_eos;

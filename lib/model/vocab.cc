@@ -8,6 +8,7 @@
 #include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/byte_level.h"
 #include "lib/tokenizer/decode.h"
+#include "lib/tokenizer/llama_token_attrs.h"
 
 namespace llmtk {
 
@@ -43,14 +44,13 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
   };
   ASSIGN_OR_RETURN(v.bos_, id_key(GgufSpecialToken::kBos));
   ASSIGN_OR_RETURN(v.eos_, id_key(GgufSpecialToken::kEos));
-  ASSIGN_OR_RETURN(int32_t eot, id_key(GgufSpecialToken::kEot));
-  if (v.eos_ >= 0) v.eog_.push_back(v.eos_);
-  if (eot >= 0) v.eog_.push_back(eot);
+  RETURN_IF_ERROR(id_key(GgufSpecialToken::kEot).status());  // a bad one is an error; the id comes below
+  // End of generation and control tokens as llama.cpp's loader derives them
+  // (by name as well as by id); a control token prints as nothing.
+  const LlamaTokenAttrs attrs = ComputeLlamaTokenAttrs(v.pieces_, v.types_, LlamaSpecialIdsOf(gv, n));
+  v.eog_.assign(attrs.eog.begin(), attrs.eog.end());
   for (size_t i = 0; i < n; ++i) {
-    const std::string& p = v.pieces_[i];
-    if (p == "<|eot_id|>" || p == "<|im_end|>" || p == "<|end|>" || p == "<|endoftext|>" || p == "<end_of_turn>" ||
-        p == "<|end_of_text|>")
-      v.eog_.push_back(static_cast<int32_t>(i));
+    if (attrs.attrs[i] == LlamaTokenAttr::kControl) v.types_[i] = kGgufTokenControl;
   }
   // As Tokenizer::FromGgufVocab decides it (default on for "llama").
   const bool space_prefix = v.model_ == "llama" && gv.add_space_prefix.value_or(true);

@@ -9,6 +9,7 @@
 #include "lib/base/unicode.h"
 #include "lib/formats/gguf.h"
 #include "lib/formats/gguf_vocab.h"
+#include "lib/tokenizer/llama_token_attrs.h"
 #include "lib/tokenizer/llama_ugm.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/wordpiece.h"
@@ -165,15 +166,24 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   for (size_t i = 0; i < n; ++i) ids.try_emplace(tokens[i], static_cast<uint32_t>(i));
   const std::string name = absl::AsciiStrToLower(v.model_name.value_or(""));
   const bool phi3_names = absl::StrContains(name, "phi-3") || absl::StrContains(name, "phi3");
+  // A special-token key of the wrong type fails llama.cpp's load.
+  for (GgufSpecialToken t : {GgufSpecialToken::kEot, GgufSpecialToken::kEom, GgufSpecialToken::kFimPre,
+                             GgufSpecialToken::kFimSuf, GgufSpecialToken::kFimMid, GgufSpecialToken::kFimPad,
+                             GgufSpecialToken::kFimRep, GgufSpecialToken::kFimSep, GgufSpecialToken::kPrefix,
+                             GgufSpecialToken::kSuffix, GgufSpecialToken::kMiddle}) {
+    RETURN_IF_ERROR(v.KeyStatus(GgufSpecialTokenKey(t)));
+  }
+  const std::vector<LlamaTokenAttr> attrs = ComputeLlamaTokenAttrs(tokens, types, LlamaSpecialIdsOf(v, n)).attrs;
   // llama.cpp matches control, user-defined and unknown tokens in the text
   // before its tokenizer runs (cache_special_tokens); control and unknown
   // ones only with parse_special, as HF matches special added tokens.
   for (size_t i = 0; i < n; ++i) {
-    if (types[i] == kGgufTokenControl || types[i] == kGgufTokenUserDefined || types[i] == kGgufTokenUnknown) {
+    const LlamaTokenAttr a = attrs[i];
+    if (a == LlamaTokenAttr::kControl || a == LlamaTokenAttr::kUserDefined || a == LlamaTokenAttr::kUnknown) {
       AddedToken t;
       t.id = static_cast<uint32_t>(i);
       t.content = tokens[i];
-      t.special = types[i] != kGgufTokenUserDefined;
+      t.special = a != LlamaTokenAttr::kUserDefined;
       // llama.cpp, for a model named Phi-3 (general.name, any case): every
       // such token but <unk>, <s> and <|endoftext|> drops the whitespace
       // after it (isspace).
@@ -190,7 +200,6 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
   }
 
   RETURN_IF_ERROR(v.KeyStatus(GgufKey::kTokenizerAddSpacePrefix));
-  RETURN_IF_ERROR(v.KeyStatus(GgufSpecialTokenKey(GgufSpecialToken::kEot)));
   {
     // Decoding as llama.cpp's llama_detokenize (tokenizer/llama_detokenize.h),
     // with its per-type defaults for add_space_prefix and clean_spaces.
@@ -202,8 +211,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGgufVocab(GgufVocab v,
                                     : LlamaVocabType::kBpe;
     d.add_space_prefix = v.add_space_prefix.value_or(spm);
     d.clean_spaces = d.type == LlamaVocabType::kWpm || (d.type == LlamaVocabType::kBpe && LlamaBpeCleansSpaces(pre));
-    d.eot_id = v.special_id(GgufSpecialToken::kEot);
-    parts.llama_detokenizer = LlamaDetokenizer::Build(tokens, types, d);
+    parts.llama_detokenizer = LlamaDetokenizer::Build(tokens, attrs, d);
   }
 
   if (model_name == "bert") {

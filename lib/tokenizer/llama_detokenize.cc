@@ -3,48 +3,16 @@
 #include <array>
 #include <cstdlib>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/unicode.h"
-#include "lib/formats/gguf_vocab.h"
 #include "lib/tokenizer/byte_level.h"
 #include "lib/tokenizer/decode.h"
 
 namespace llmtk {
 namespace {
 
-// llama.cpp's token attributes, as far as token_to_piece reads them.
-enum class Attr { kUndefined, kNormal, kUnknown, kControl, kUserDefined, kUnused, kByte };
-
-Attr AttrOfType(int32_t type) {
-  switch (type) {
-    case kGgufTokenNormal: return Attr::kNormal;
-    case kGgufTokenUnknown: return Attr::kUnknown;
-    case kGgufTokenControl: return Attr::kControl;
-    case kGgufTokenUserDefined: return Attr::kUserDefined;
-    case kGgufTokenUnused: return Attr::kUnused;
-    case kGgufTokenByte: return Attr::kByte;
-    default: return Attr::kUndefined;
-  }
-}
-
-// Names llama.cpp's vocabulary loader makes control tokens. The
-// end-of-generation ones always; an end-of-turn or fill-in-the-middle name
-// only for the first token found of its group (in hash order) and only
-// when the file does not give that token's id. We mark every name of a
-// group: our vocabularies have at most one per group. (The FIM id keys are
-// not read: no file here has them.)
-constexpr std::string_view kAlwaysControl[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-                                               "<|endoftext|>", "<|eom_id|>", "<EOT>"};
-constexpr std::string_view kEotOnlyName = "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>";
-constexpr std::string_view kFimNames[] = {
-    "<|fim_prefix|>", "<fim-prefix>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "begin\xEF\xBD\x9C>", "<PRE>",
-    "<|fim_suffix|>", "<fim-suffix>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "hole\xEF\xBD\x9C>",  "<SUF>",
-    "<|fim_middle|>", "<fim-middle>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "end\xEF\xBD\x9C>",   "<MID>",
-    "<|fim_pad|>",    "<fim-pad>",    "<PAD>",
-    "<|fim_repo|>",   "<|repo_name|>", "<fim-repo>", "<REPO>",
-    "<|file_sep|>"};
+using Attr = LlamaTokenAttr;
 
 // llama_decode_text: each character of a byte-level token back to its
 // byte; a character outside the byte alphabet becomes
@@ -99,22 +67,9 @@ bool LlamaBpeCleansSpaces(std::string_view pre) {
   return true;
 }
 
-LlamaDetokenizer LlamaDetokenizer::Build(const std::vector<std::string>& tokens, const std::vector<int32_t>& types,
+LlamaDetokenizer LlamaDetokenizer::Build(const std::vector<std::string>& tokens, const std::vector<Attr>& attrs,
                                          const LlamaDetokenizerOptions& o) {
   const size_t n = tokens.size();
-  std::vector<Attr> attrs(n, Attr::kNormal);
-  for (size_t i = 0; i < n && i < types.size(); ++i) attrs[i] = AttrOfType(types[i]);
-  // llama.cpp's token_to_id keeps the last id of a repeated text.
-  absl::flat_hash_map<std::string_view, uint32_t> by_text;
-  for (size_t i = 0; i < n; ++i) by_text[tokens[i]] = static_cast<uint32_t>(i);
-  auto make_control = [&](std::string_view name) {
-    auto it = by_text.find(name);
-    if (it != by_text.end()) attrs[it->second] = Attr::kControl;
-  };
-  for (std::string_view name : kAlwaysControl) make_control(name);
-  for (std::string_view name : kFimNames) make_control(name);
-  if (!o.eot_id) make_control(kEotOnlyName);
-
   LlamaDetokenizer d;
   d.add_space_prefix_ = o.add_space_prefix;
   d.clean_spaces_ = o.clean_spaces;

@@ -4,10 +4,9 @@
 // its tools (llama-cli, llama-server's completions, ...) use.
 //
 // llama.cpp builds each token's piece once (token_to_piece with special
-// tokens spelled out) from the token's attribute, which is its GGUF token
-// type except that tokens named like end-of-generation or fill-in-the-middle
-// markers ("<|im_end|>", "<|endoftext|>", "<PRE>", ...) become control
-// tokens whatever the file says. Then:
+// tokens spelled out) from the token's attribute (tokenizer/llama_token_attrs:
+// its GGUF token type, or control for tokens the loader finds by name).
+// Then:
 // - skipping special tokens drops control and unknown ones (not
 //   user-defined ones);
 // - with add_space_prefix (SentencePiece, or the GGUF key) the first token
@@ -29,6 +28,7 @@
 #include <vector>
 
 #include "lib/base/status.h"
+#include "lib/tokenizer/llama_token_attrs.h"
 
 namespace llmtk {
 
@@ -39,9 +39,6 @@ struct LlamaDetokenizerOptions {
   LlamaVocabType type = LlamaVocabType::kBpe;
   bool add_space_prefix = false;
   bool clean_spaces = false;
-  // The file's tokenizer.ggml.eot_token_id: when set, llama.cpp does not
-  // look for an end-of-turn token by name.
-  std::optional<uint32_t> eot_id;
 };
 
 // Whether llama.cpp c392e50 cleans spaces when decoding with a BPE
@@ -50,8 +47,8 @@ bool LlamaBpeCleansSpaces(std::string_view pre);
 
 class LlamaDetokenizer {
  public:
-  // `tokens` and `types` (GgufTokenType values) by id, as in the file.
-  static LlamaDetokenizer Build(const std::vector<std::string>& tokens, const std::vector<int32_t>& types,
+  // `tokens` and their attributes (ComputeLlamaTokenAttrs) by id.
+  static LlamaDetokenizer Build(const std::vector<std::string>& tokens, const std::vector<LlamaTokenAttr>& attrs,
                                 const LlamaDetokenizerOptions& o);
 
   // DataLoss naming the position of an id outside the vocabulary.
