@@ -9,7 +9,6 @@
 #include <numbers>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "lib/base/parallel.h"
 #include "lib/base/unicode.h"
 
@@ -17,7 +16,6 @@ namespace llmtk {
 namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-constexpr double kUnkPenalty = 10.0;      // spm's kUnkPenalty
 constexpr double kFixedScale = 16777216;  // 2^24: expected counts in fixed point
 constexpr double kMinExpected = 0.5;      // spm's kExpectedFrequencyThreshold
 
@@ -400,86 +398,6 @@ LatticeModel::LatticeModel(PieceList pieces, size_t symbols, std::shared_ptr<con
   unk_prob_ = std::exp(unk_);
   score_prob_.resize(pieces_.size());
   for (size_t i = 0; i < pieces_.size(); ++i) score_prob_[i] = {pieces_.scores[i], std::exp(pieces_.scores[i])};
-}
-
-void LatticeModel::LatticePlain(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const {
-  nodes->clear();
-  const double unk = unk_, unk_prob = unk_prob_;
-  const PieceTrie& trie = *trie_;
-  const int32_t* piece_of = piece_of_.data();
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t node = trie.Child(PieceTrie::kRoot, s[i]);
-    int32_t p = node == PieceTrie::kNone ? PieceTrie::kDead : piece_of[node];
-    // No one-symbol piece here: an unknown node (first, keeping lengths in order).
-    if (p < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});
-    size_t k = i;
-    while (p != PieceTrie::kDead) {
-      if (p >= 0) {
-        const ScoreProb sp = score_prob_[p];
-        nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, sp.score, sp.prob});
-      }
-      if (++k >= n) break;
-      node = trie.Child(node, s[k]);
-      if (node == PieceTrie::kNone) break;
-      p = piece_of[node];
-    }
-  }
-}
-
-void ReferenceLattice(const PieceList& pieces, const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) {
-  absl::flat_hash_map<std::vector<uint32_t>, int32_t> index;
-  size_t longest = 0;
-  double min_score = pieces.size() ? std::numeric_limits<double>::infinity() : 0;
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    index.try_emplace(std::vector<uint32_t>(pieces.begin(i), pieces.begin(i) + pieces.length(i)),
-                      static_cast<int32_t>(i));
-    longest = std::max(longest, pieces.length(i));
-    min_score = std::min(min_score, pieces.scores[i]);
-  }
-  const double unk = min_score - kUnkPenalty;
-  nodes->clear();
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t len = 1; len <= longest && i + len <= n; ++len) {
-      auto it = index.find(std::vector<uint32_t>(s + i, s + i + len));
-      if (it == index.end()) {
-        if (len == 1) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, std::exp(unk)});
-        continue;
-      }
-      const double sc = pieces.scores[it->second];
-      nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(len), it->second, sc, std::exp(sc)});
-    }
-  }
-}
-
-void LatticeModel::Viterbi(const uint32_t* s, size_t n, bool skip_whole, std::vector<LatticeNode>* scratch,
-                           std::vector<LatticeNode>* path) const {
-  Lattice(s, n, scratch);
-  BestPath(*scratch, n, skip_whole, path);
-}
-
-void BestPath(std::span<const LatticeNode> nodes, size_t n, bool skip_whole, std::vector<LatticeNode>* path) {
-  thread_local std::vector<double> best;
-  thread_local std::vector<int64_t> back;
-  best.assign(n + 1, kNegInf);
-  back.assign(n + 1, -1);
-  best[0] = 0;
-  for (size_t j = 0; j < nodes.size(); ++j) {
-    const LatticeNode& x = nodes[j];
-    if (skip_whole && x.start == 0 && x.length == n) continue;
-    if (best[x.start] == kNegInf) continue;
-    const double cand = best[x.start] + x.score;
-    if (cand > best[x.start + x.length]) {
-      best[x.start + x.length] = cand;
-      back[x.start + x.length] = static_cast<int64_t>(j);
-    }
-  }
-  path->clear();
-  for (size_t pos = n; pos > 0 && back[pos] >= 0;) {
-    const LatticeNode& x = nodes[back[pos]];
-    path->push_back(x);
-    pos = x.start;
-  }
-  std::reverse(path->begin(), path->end());
 }
 
 PieceList TrainUnigramPieces(const UnigramCorpus& corpus, PieceList seeds, const EmOptions& o, int* rounds) {

@@ -28,6 +28,8 @@
 
 namespace llmtk {
 
+inline constexpr double kUnkPenalty = 10.0;  // spm's: an unknown node scores the lowest piece's - this
+
 struct LatticeNode {
   uint32_t start, length;
   int32_t piece;  // -1: unknown

@@ -1,17 +1,28 @@
-// LatticeModel::Lattice and Lattices, the interleaved trie walk
-// (unigram_em.h). Each start's walk down the trie is a chain of dependent
-// loads (a slot, then the piece it ends, then that piece's score), nearly
-// all cache misses on the large tries of the first rounds; one walk at a
-// time leaves the core waiting on each. Here up to kLanes starts (of one
-// word or of several) take one step each per pass, the loads of a lane's
-// next step prefetched in this one, so their misses overlap. The nodes are
-// the plain walk's (LatticePlain), in its order.
+// The Unigram trainer's lattices (unigram_em.h): LatticeModel::Lattice and
+// Lattices, the interleaved trie walk; LatticePlain and ReferenceLattice,
+// the plain walk and the hash-map lookup they are tested against; Viterbi.
+//
+// Each start's walk down the trie is a chain of dependent loads (a slot,
+// then the piece it ends, then that piece's score), nearly all cache misses
+// on the large tries of the first rounds; one walk at a time leaves the core
+// waiting on each. In Walk up to kLanes starts (of one word or of several)
+// take one step each per pass, the loads of a lane's next step prefetched in
+// this one, so their misses overlap. The nodes are the plain walk's, in its
+// order.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "lib/tokenizer/train/unigram_em.h"
 
 namespace llmtk {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+}  // namespace
 
 void LatticeModel::Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const {
   nodes->clear();
@@ -98,6 +109,86 @@ void LatticeModel::Walk(const uint32_t* s, size_t n, std::vector<LatticeNode>* n
       }
     }
   }
+}
+
+void LatticeModel::LatticePlain(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const {
+  nodes->clear();
+  const double unk = unk_, unk_prob = unk_prob_;
+  const PieceTrie& trie = *trie_;
+  const int32_t* piece_of = piece_of_.data();
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t node = trie.Child(PieceTrie::kRoot, s[i]);
+    int32_t p = node == PieceTrie::kNone ? PieceTrie::kDead : piece_of[node];
+    // No one-symbol piece here: an unknown node (first, keeping lengths in order).
+    if (p < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});
+    size_t k = i;
+    while (p != PieceTrie::kDead) {
+      if (p >= 0) {
+        const ScoreProb sp = score_prob_[p];
+        nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, sp.score, sp.prob});
+      }
+      if (++k >= n) break;
+      node = trie.Child(node, s[k]);
+      if (node == PieceTrie::kNone) break;
+      p = piece_of[node];
+    }
+  }
+}
+
+void ReferenceLattice(const PieceList& pieces, const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) {
+  absl::flat_hash_map<std::vector<uint32_t>, int32_t> index;
+  size_t longest = 0;
+  double min_score = pieces.size() ? std::numeric_limits<double>::infinity() : 0;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    index.try_emplace(std::vector<uint32_t>(pieces.begin(i), pieces.begin(i) + pieces.length(i)),
+                      static_cast<int32_t>(i));
+    longest = std::max(longest, pieces.length(i));
+    min_score = std::min(min_score, pieces.scores[i]);
+  }
+  const double unk = min_score - kUnkPenalty;
+  nodes->clear();
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t len = 1; len <= longest && i + len <= n; ++len) {
+      auto it = index.find(std::vector<uint32_t>(s + i, s + i + len));
+      if (it == index.end()) {
+        if (len == 1) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, std::exp(unk)});
+        continue;
+      }
+      const double sc = pieces.scores[it->second];
+      nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(len), it->second, sc, std::exp(sc)});
+    }
+  }
+}
+
+void LatticeModel::Viterbi(const uint32_t* s, size_t n, bool skip_whole, std::vector<LatticeNode>* scratch,
+                           std::vector<LatticeNode>* path) const {
+  Lattice(s, n, scratch);
+  BestPath(*scratch, n, skip_whole, path);
+}
+
+void BestPath(std::span<const LatticeNode> nodes, size_t n, bool skip_whole, std::vector<LatticeNode>* path) {
+  thread_local std::vector<double> best;
+  thread_local std::vector<int64_t> back;
+  best.assign(n + 1, kNegInf);
+  back.assign(n + 1, -1);
+  best[0] = 0;
+  for (size_t j = 0; j < nodes.size(); ++j) {
+    const LatticeNode& x = nodes[j];
+    if (skip_whole && x.start == 0 && x.length == n) continue;
+    if (best[x.start] == kNegInf) continue;
+    const double cand = best[x.start] + x.score;
+    if (cand > best[x.start + x.length]) {
+      best[x.start + x.length] = cand;
+      back[x.start + x.length] = static_cast<int64_t>(j);
+    }
+  }
+  path->clear();
+  for (size_t pos = n; pos > 0 && back[pos] >= 0;) {
+    const LatticeNode& x = nodes[back[pos]];
+    path->push_back(x);
+    pos = x.start;
+  }
+  std::reverse(path->begin(), path->end());
 }
 
 }  // namespace llmtk
