@@ -9,6 +9,7 @@
 #include <numbers>
 #include <string>
 
+#include "lib/base/huge_pages.h"
 #include "lib/base/parallel.h"
 #include "lib/base/unicode.h"
 
@@ -148,17 +149,19 @@ std::vector<size_t> WordChunks(const UnigramCorpus& c) {
 class Accumulators {
  public:
   explicit Accumulators(size_t size) : size_(size) {}
-  std::vector<int64_t>* Take() {
+  // Megabytes added to at random (a node's piece each): on huge pages.
+  using Sums = std::vector<int64_t, HugePageAllocator<int64_t>>;
+  Sums* Take() {
     std::lock_guard<std::mutex> l(mu_);
     if (free_.empty()) {
-      all_.push_back(std::make_unique<std::vector<int64_t>>(size_, 0));
+      all_.push_back(std::make_unique<Sums>(size_, 0));
       return all_.back().get();
     }
     auto* v = free_.back();
     free_.pop_back();
     return v;
   }
-  void Give(std::vector<int64_t>* v) {
+  void Give(Sums* v) {
     std::lock_guard<std::mutex> l(mu_);
     free_.push_back(v);
   }
@@ -172,8 +175,8 @@ class Accumulators {
  private:
   size_t size_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<std::vector<int64_t>>> all_;
-  std::vector<std::vector<int64_t>*> free_;
+  std::vector<std::unique_ptr<Sums>> all_;
+  std::vector<Sums*> free_;
 };
 
 // Words [w0, end) as one batch for LatticeModel::Lattices: about
@@ -209,7 +212,7 @@ std::vector<int64_t> EStep(const UnigramCorpus& c, const LatticeModel& m, Thread
   Accumulators acc(m.pieces().size());
   std::vector<double> obj(cuts.size(), 0);
   pool.ParallelFor(cuts.size() - 1, [&](size_t k) {
-    std::vector<int64_t>* e = acc.Take();
+    Accumulators::Sums* e = acc.Take();
     std::vector<LatticeNode> all;
     std::vector<uint32_t> ends;
     std::vector<double> post;
@@ -280,7 +283,7 @@ PieceList Prune(const UnigramCorpus& c, const LatticeModel& m, size_t desired, d
   const std::vector<size_t> cuts = WordChunks(c);
   Accumulators acc(np);
   pool.ParallelFor(cuts.size() - 1, [&](size_t k) {
-    std::vector<int64_t>* f = acc.Take();
+    Accumulators::Sums* f = acc.Take();
     ForEachBestPath(c, m, cuts[k], cuts[k + 1], [&](size_t w, const std::vector<LatticeNode>& path) {
       for (const LatticeNode& x : path)
         if (x.piece >= 0) (*f)[x.piece] += static_cast<int64_t>(c.counts[w]);
