@@ -1,6 +1,7 @@
 // The Unigram trainer's lattice (lib/tokenizer/train/unigram_trie,
 // LatticeModel::Lattice) against the hash-map reference (ReferenceLattice),
-// on a fresh trie and on one shared after pieces were dropped.
+// on a fresh trie and on one shared after pieces were dropped; the
+// interleaved walk (Lattice) and the plain one (LatticePlain) both.
 #include <algorithm>
 #include <random>
 #include <set>
@@ -60,30 +61,49 @@ std::vector<std::vector<uint32_t>> RandomWords(std::mt19937& rng, const PieceLis
   return words;
 }
 
+void ExpectSameNodes(const std::vector<LatticeNode>& got, const std::vector<LatticeNode>& want, size_t w) {
+  ASSERT_EQ(got.size(), want.size()) << "word " << w;
+  for (size_t j = 0; j < want.size(); ++j) {
+    EXPECT_EQ(got[j].start, want[j].start) << "word " << w << " node " << j;
+    EXPECT_EQ(got[j].length, want[j].length) << "word " << w << " node " << j;
+    EXPECT_EQ(got[j].piece, want[j].piece) << "word " << w << " node " << j;
+    EXPECT_EQ(got[j].score, want[j].score) << "word " << w << " node " << j;
+    EXPECT_EQ(got[j].prob, want[j].prob) << "word " << w << " node " << j;
+  }
+}
+
+// The trie walks, interleaved (Lattice, and Lattices on all the words at
+// once) and plain, against the reference.
 void ExpectSameLattices(const LatticeModel& m, const std::vector<std::vector<uint32_t>>& words) {
-  std::vector<LatticeNode> got, want;
-  size_t nodes = 0;
+  std::vector<LatticeNode> got, plain, want, all;
+  std::vector<uint32_t> text, ends;
+  for (const auto& w : words) {
+    text.insert(text.end(), w.begin(), w.end());
+    text.push_back(kEndSymbol);
+  }
+  m.Lattices(text.data(), text.size(), &all, &ends);
+  ASSERT_EQ(ends.size(), words.size());
+  size_t nodes = 0, long_words = 0;
   for (size_t w = 0; w < words.size(); ++w) {
     m.Lattice(words[w].data(), words[w].size(), &got);
+    m.LatticePlain(words[w].data(), words[w].size(), &plain);
     ReferenceLattice(m.pieces(), words[w].data(), words[w].size(), &want);
-    ASSERT_EQ(got.size(), want.size()) << "word " << w;
-    for (size_t j = 0; j < want.size(); ++j) {
-      EXPECT_EQ(got[j].start, want[j].start) << "word " << w << " node " << j;
-      EXPECT_EQ(got[j].length, want[j].length) << "word " << w << " node " << j;
-      EXPECT_EQ(got[j].piece, want[j].piece) << "word " << w << " node " << j;
-      EXPECT_EQ(got[j].score, want[j].score) << "word " << w << " node " << j;
-      EXPECT_EQ(got[j].prob, want[j].prob) << "word " << w << " node " << j;
-    }
+    ExpectSameNodes(got, want, w);
+    ExpectSameNodes(plain, want, w);
+    const size_t first = w ? ends[w - 1] : 0;
+    ExpectSameNodes(std::vector<LatticeNode>(all.begin() + first, all.begin() + ends[w]), want, w);
     nodes += want.size();
+    long_words += words[w].size() > 2 * LatticeModel::kLanes;
   }
   EXPECT_GT(nodes, 4 * words.size());  // the lattices are not trivial
+  EXPECT_GE(long_words, 3u);           // some words span several groups of lanes
 }
 
 TEST(UnigramTrie, FindsEveryPieceAndNothingElse) {
   std::mt19937 rng(11);
   const PieceList pieces = RandomPieces(rng, 6000);
   const PieceTrie trie(pieces, kSymbols);
-  std::vector<int32_t> piece_of;
+  PieceTrie::Marks piece_of;
   ASSERT_TRUE(trie.Mark(pieces, &piece_of));
   for (size_t i = 0; i < pieces.size(); ++i) {
     const uint32_t node = trie.Find(pieces.begin(i), pieces.length(i));
@@ -106,7 +126,13 @@ TEST(UnigramTrie, FindsEveryPieceAndNothingElse) {
 TEST(UnigramLattice, TrieMatchesTheReference) {
   std::mt19937 rng(5);
   PieceList pieces = RandomPieces(rng, 8000);
-  const auto words = RandomWords(rng, pieces, 200);
+  auto words = RandomWords(rng, pieces, 200);
+  // Three words of over 2 x kLanes symbols: the walks of one word in several groups.
+  for (size_t k = 0; k < 3; ++k) {
+    std::vector<uint32_t> w;
+    for (size_t j = 0; w.size() <= 2 * LatticeModel::kLanes; ++j) w.insert(w.end(), words[j + k].begin(), words[j + k].end());
+    words.push_back(w);
+  }
   const LatticeModel fresh(pieces, kSymbols);
   ExpectSameLattices(fresh, words);
 

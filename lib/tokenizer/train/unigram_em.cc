@@ -1,13 +1,15 @@
 #include "lib/tokenizer/train/unigram_em.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <numbers>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
+#include "lib/base/huge_pages.h"
 #include "lib/base/parallel.h"
 #include "lib/base/unicode.h"
 
@@ -15,7 +17,6 @@ namespace llmtk {
 namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-constexpr double kUnkPenalty = 10.0;      // spm's kUnkPenalty
 constexpr double kFixedScale = 16777216;  // 2^24: expected counts in fixed point
 constexpr double kMinExpected = 0.5;      // spm's kExpectedFrequencyThreshold
 
@@ -38,9 +39,16 @@ double Digamma(double x) {
   return result;
 }
 
+// x (positive, normal) as m x 2^e, m in [1, 2): returns m, adds e to *exponent.
+double SplitExponent(double x, int64_t* exponent) {
+  const uint64_t bits = std::bit_cast<uint64_t>(x);
+  *exponent += static_cast<int64_t>(bits >> 52) - 1023;
+  return std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
+}
+
 }  // namespace
 
-double NodePosteriorsLog(const std::vector<LatticeNode>& nodes, size_t n, std::vector<double>* post) {
+double NodePosteriorsLog(std::span<const LatticeNode> nodes, size_t n, std::vector<double>* post) {
   std::vector<double> alpha(n + 1, kNegInf), beta(n + 1, kNegInf);
   alpha[0] = 0;
   beta[n] = 0;
@@ -60,7 +68,7 @@ double NodePosteriorsLog(const std::vector<LatticeNode>& nodes, size_t n, std::v
   return z;
 }
 
-double NodePosteriors(const std::vector<LatticeNode>& nodes, size_t n, std::vector<double>* post) {
+double NodePosteriors(std::span<const LatticeNode> nodes, size_t n, std::vector<double>* post) {
   // inv[k] = 1 / c_k, where c_k = A[k] / A[k-1] (A: forward sums), so that
   // a node j->k's forward term is p x prod(inv[j+1..k-1]) and its posterior
   // p x beta^[k] x prod(inv[j+1..k]), with beta^[k] = A[k] B[k] / Z <= 1.
@@ -77,7 +85,10 @@ double NodePosteriors(const std::vector<LatticeNode>& nodes, size_t n, std::vect
     link[j] = head[end];
     head[end] = static_cast<uint32_t>(j);
   }
-  double log_z = 0;
+  // Z = the product of the c_k, kept as mantissa x 2^exponent: one log per
+  // word instead of one per position.
+  double mantissa = 1;
+  int64_t exponent = 0;
   for (size_t k = 1; k <= n; ++k) {
     // Shortest first.
     double c = 0, f = 1;
@@ -89,8 +100,9 @@ double NodePosteriors(const std::vector<LatticeNode>& nodes, size_t n, std::vect
     }
     if (!(c > 1e-280) || !(c < 1e280)) return NodePosteriorsLog(nodes, n, post);
     inv[k] = 1 / c;
-    log_z += std::log(c);
+    mantissa = SplitExponent(mantissa * c, &exponent);
   }
+  const double log_z = std::log(mantissa) + static_cast<double>(exponent) * std::numbers::ln2;
   beta.assign(n + 1, 0);
   beta[n] = 1;
   post->resize(nodes.size());
@@ -137,17 +149,19 @@ std::vector<size_t> WordChunks(const UnigramCorpus& c) {
 class Accumulators {
  public:
   explicit Accumulators(size_t size) : size_(size) {}
-  std::vector<int64_t>* Take() {
+  // Megabytes added to at random (a node's piece each): on huge pages.
+  using Sums = std::vector<int64_t, HugePageAllocator<int64_t>>;
+  Sums* Take() {
     std::lock_guard<std::mutex> l(mu_);
     if (free_.empty()) {
-      all_.push_back(std::make_unique<std::vector<int64_t>>(size_, 0));
+      all_.push_back(std::make_unique<Sums>(size_, 0));
       return all_.back().get();
     }
     auto* v = free_.back();
     free_.pop_back();
     return v;
   }
-  void Give(std::vector<int64_t>* v) {
+  void Give(Sums* v) {
     std::lock_guard<std::mutex> l(mu_);
     free_.push_back(v);
   }
@@ -161,13 +175,34 @@ class Accumulators {
  private:
   size_t size_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<std::vector<int64_t>>> all_;
-  std::vector<std::vector<int64_t>*> free_;
+  std::vector<std::unique_ptr<Sums>> all_;
+  std::vector<Sums*> free_;
 };
 
-const uint32_t* Word(const UnigramCorpus& c, size_t w, size_t* n) {
-  *n = c.offsets[w + 1] - c.offsets[w] - 1;  // without the end symbol
-  return c.syms.data() + c.offsets[w];
+// Words [w0, end) as one batch for LatticeModel::Lattices: about
+// kBatchSymbols symbols (at least one word), lattices small enough to stay in cache.
+size_t BatchEnd(const UnigramCorpus& c, size_t w0, size_t end) {
+  constexpr size_t kBatchSymbols = 256;
+  size_t w1 = w0 + 1;
+  while (w1 < end && c.offsets[w1 + 1] - c.offsets[w0] <= kBatchSymbols) ++w1;
+  return w1;
+}
+
+// f(w, best path of word w) for the words [begin, end), in order, their
+// lattices built a batch at a time.
+template <typename F>
+void ForEachBestPath(const UnigramCorpus& c, const LatticeModel& m, size_t begin, size_t end, F&& f) {
+  std::vector<LatticeNode> all, path;
+  std::vector<uint32_t> ends;
+  for (size_t w0 = begin, w1; w0 < end; w0 = w1) {
+    w1 = BatchEnd(c, w0, end);
+    m.Lattices(c.syms.data() + c.offsets[w0], c.offsets[w1] - c.offsets[w0], &all, &ends);
+    for (size_t w = w0, first = 0; w < w1; first = ends[w - w0], ++w) {
+      BestPath(std::span<const LatticeNode>(all.data() + first, ends[w - w0] - first),
+               c.offsets[w + 1] - c.offsets[w] - 1, false, &path);
+      f(w, path);
+    }
+  }
 }
 
 // E step: expected occurrences of each piece (fixed point) and the
@@ -177,20 +212,23 @@ std::vector<int64_t> EStep(const UnigramCorpus& c, const LatticeModel& m, Thread
   Accumulators acc(m.pieces().size());
   std::vector<double> obj(cuts.size(), 0);
   pool.ParallelFor(cuts.size() - 1, [&](size_t k) {
-    std::vector<int64_t>* e = acc.Take();
-    std::vector<LatticeNode> nodes;
+    Accumulators::Sums* e = acc.Take();
+    std::vector<LatticeNode> all;
+    std::vector<uint32_t> ends;
     std::vector<double> post;
-    for (size_t w = cuts[k]; w < cuts[k + 1]; ++w) {
-      size_t n;
-      const uint32_t* s = Word(c, w, &n);
-      m.Lattice(s, n, &nodes);
-      const double z = NodePosteriors(nodes, n, &post);
-      const double count = static_cast<double>(c.counts[w]);
-      for (size_t j = 0; j < nodes.size(); ++j) {
-        if (nodes[j].piece < 0) continue;
-        (*e)[nodes[j].piece] += static_cast<int64_t>(count * post[j] * kFixedScale + 0.5);
+    for (size_t w0 = cuts[k], w1; w0 < cuts[k + 1]; w0 = w1) {
+      w1 = BatchEnd(c, w0, cuts[k + 1]);
+      m.Lattices(c.syms.data() + c.offsets[w0], c.offsets[w1] - c.offsets[w0], &all, &ends);
+      for (size_t w = w0, first = 0; w < w1; first = ends[w - w0], ++w) {
+        const std::span<const LatticeNode> nodes(all.data() + first, ends[w - w0] - first);
+        const double z = NodePosteriors(nodes, c.offsets[w + 1] - c.offsets[w] - 1, &post);
+        const double count = static_cast<double>(c.counts[w]);
+        for (size_t j = 0; j < nodes.size(); ++j) {
+          if (nodes[j].piece < 0) continue;
+          (*e)[nodes[j].piece] += static_cast<int64_t>(count * post[j] * kFixedScale + 0.5);
+        }
+        obj[k] -= count * z;
       }
-      obj[k] -= count * z;
     }
     acc.Give(e);
   });
@@ -245,15 +283,11 @@ PieceList Prune(const UnigramCorpus& c, const LatticeModel& m, size_t desired, d
   const std::vector<size_t> cuts = WordChunks(c);
   Accumulators acc(np);
   pool.ParallelFor(cuts.size() - 1, [&](size_t k) {
-    std::vector<int64_t>* f = acc.Take();
-    std::vector<LatticeNode> scratch, path;
-    for (size_t w = cuts[k]; w < cuts[k + 1]; ++w) {
-      size_t n;
-      const uint32_t* s = Word(c, w, &n);
-      m.Viterbi(s, n, false, &scratch, &path);
+    Accumulators::Sums* f = acc.Take();
+    ForEachBestPath(c, m, cuts[k], cuts[k + 1], [&](size_t w, const std::vector<LatticeNode>& path) {
       for (const LatticeNode& x : path)
         if (x.piece >= 0) (*f)[x.piece] += static_cast<int64_t>(c.counts[w]);
-    }
+    });
     acc.Give(f);
   });
   const std::vector<int64_t> freq = acc.Sum();
@@ -363,84 +397,10 @@ LatticeModel::LatticeModel(PieceList pieces, size_t symbols, std::shared_ptr<con
   min_score_ = std::numeric_limits<double>::infinity();
   for (double sc : pieces_.scores) min_score_ = std::min(min_score_, sc);
   if (pieces_.size() == 0) min_score_ = 0;
+  unk_ = min_score_ - kUnkPenalty;
+  unk_prob_ = std::exp(unk_);
   score_prob_.resize(pieces_.size());
   for (size_t i = 0; i < pieces_.size(); ++i) score_prob_[i] = {pieces_.scores[i], std::exp(pieces_.scores[i])};
-}
-
-void LatticeModel::Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const {
-  nodes->clear();
-  const double unk = min_score_ - kUnkPenalty, unk_prob = std::exp(unk);
-  const PieceTrie& trie = *trie_;
-  const int32_t* piece_of = piece_of_.data();
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t node = trie.Child(PieceTrie::kRoot, s[i]);
-    int32_t p = node == PieceTrie::kNone ? PieceTrie::kDead : piece_of[node];
-    // No one-symbol piece here: an unknown node (first, keeping lengths in order).
-    if (p < 0) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, unk_prob});
-    size_t k = i;
-    while (p != PieceTrie::kDead) {
-      if (p >= 0) {
-        const ScoreProb sp = score_prob_[p];
-        nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(k - i + 1), p, sp.score, sp.prob});
-      }
-      if (++k >= n) break;
-      node = trie.Child(node, s[k]);
-      if (node == PieceTrie::kNone) break;
-      p = piece_of[node];
-    }
-  }
-}
-
-void ReferenceLattice(const PieceList& pieces, const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) {
-  absl::flat_hash_map<std::vector<uint32_t>, int32_t> index;
-  size_t longest = 0;
-  double min_score = pieces.size() ? std::numeric_limits<double>::infinity() : 0;
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    index.try_emplace(std::vector<uint32_t>(pieces.begin(i), pieces.begin(i) + pieces.length(i)),
-                      static_cast<int32_t>(i));
-    longest = std::max(longest, pieces.length(i));
-    min_score = std::min(min_score, pieces.scores[i]);
-  }
-  const double unk = min_score - kUnkPenalty;
-  nodes->clear();
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t len = 1; len <= longest && i + len <= n; ++len) {
-      auto it = index.find(std::vector<uint32_t>(s + i, s + i + len));
-      if (it == index.end()) {
-        if (len == 1) nodes->push_back({static_cast<uint32_t>(i), 1, -1, unk, std::exp(unk)});
-        continue;
-      }
-      const double sc = pieces.scores[it->second];
-      nodes->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(len), it->second, sc, std::exp(sc)});
-    }
-  }
-}
-
-void LatticeModel::Viterbi(const uint32_t* s, size_t n, bool skip_whole, std::vector<LatticeNode>* scratch,
-                           std::vector<LatticeNode>* path) const {
-  thread_local std::vector<double> best;
-  thread_local std::vector<int64_t> back;
-  Lattice(s, n, scratch);
-  best.assign(n + 1, kNegInf);
-  back.assign(n + 1, -1);
-  best[0] = 0;
-  for (size_t j = 0; j < scratch->size(); ++j) {
-    const LatticeNode& x = (*scratch)[j];
-    if (skip_whole && x.start == 0 && x.length == n) continue;
-    if (best[x.start] == kNegInf) continue;
-    const double cand = best[x.start] + x.score;
-    if (cand > best[x.start + x.length]) {
-      best[x.start + x.length] = cand;
-      back[x.start + x.length] = static_cast<int64_t>(j);
-    }
-  }
-  path->clear();
-  for (size_t pos = n; pos > 0 && back[pos] >= 0;) {
-    const LatticeNode& x = (*scratch)[back[pos]];
-    path->push_back(x);
-    pos = x.start;
-  }
-  std::reverse(path->begin(), path->end());
 }
 
 PieceList TrainUnigramPieces(const UnigramCorpus& corpus, PieceList seeds, const EmOptions& o, int* rounds) {
@@ -482,13 +442,9 @@ uint64_t CountViterbiTokens(const UnigramCorpus& c, const PieceList& pieces, int
   const std::vector<size_t> cuts = WordChunks(c);
   std::vector<uint64_t> tokens(cuts.size(), 0);
   pool.ParallelFor(cuts.size() - 1, [&](size_t k) {
-    std::vector<LatticeNode> scratch, path;
-    for (size_t w = cuts[k]; w < cuts[k + 1]; ++w) {
-      size_t n;
-      const uint32_t* s = Word(c, w, &n);
-      m.Viterbi(s, n, false, &scratch, &path);
+    ForEachBestPath(c, m, cuts[k], cuts[k + 1], [&](size_t w, const std::vector<LatticeNode>& path) {
       tokens[k] += c.counts[w] * path.size();
-    }
+    });
   });
   uint64_t total = 0;
   for (uint64_t t : tokens) total += t;

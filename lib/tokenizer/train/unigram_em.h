@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "lib/tokenizer/train/unigram_corpus.h"
@@ -26,6 +27,8 @@
 #include "lib/tokenizer/train/unigram_trie.h"
 
 namespace llmtk {
+
+inline constexpr double kUnkPenalty = 10.0;  // spm's: an unknown node scores the lowest piece's - this
 
 struct LatticeNode {
   uint32_t start, length;
@@ -37,15 +40,15 @@ struct LatticeNode {
 // Forward-backward over a word's lattice (`nodes` by start, then length, as
 // LatticeModel::Lattice gives them; n symbols): sets (*post)[j] to node j's
 // posterior probability and returns log Z. Scaled linear arithmetic, one
-// division and one log per position and none per node: each position's
+// division per position, one log per word, none per node: each position's
 // forward sum is normalized to 1 and the backward pass reuses the scales
 // (the scaled HMM recursions), so a node's posterior is p x beta x the
 // scales it spans. Falls back to NodePosteriorsLog when a scale leaves
 // double's range (a long run of very unlikely positions).
-double NodePosteriors(const std::vector<LatticeNode>& nodes, size_t n, std::vector<double>* post);
+double NodePosteriors(std::span<const LatticeNode> nodes, size_t n, std::vector<double>* post);
 // The same in log space (log-sum-exp per node), the reference the scaled
 // form is tested against.
-double NodePosteriorsLog(const std::vector<LatticeNode>& nodes, size_t n, std::vector<double>* post);
+double NodePosteriorsLog(std::span<const LatticeNode> nodes, size_t n, std::vector<double>* post);
 
 class LatticeModel {
  public:
@@ -57,23 +60,41 @@ class LatticeModel {
   const PieceList& pieces() const { return pieces_; }
   const std::shared_ptr<const PieceTrie>& trie() const { return trie_; }
   double min_score() const { return min_score_; }
-  // Every node of the lattice of s[0, n), by start then length.
+  // Every node of the lattice of s[0, n) (no kEndSymbol in it), by start
+  // then length. The trie walks of up to kLanes starts go in lockstep, each
+  // step's slot and piece prefetched a step ahead (unigram_lattice.cc): a
+  // walk is a chain of dependent cache misses, and interleaving overlaps them.
   void Lattice(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const;
+  // The lattices of several words, s[0, n) being words each followed by
+  // kEndSymbol (as UnigramCorpus::syms): one after the other in *nodes,
+  // starts counted from the word's, word w's ending at (*ends)[w]. More
+  // walks to interleave than one short word has.
+  void Lattices(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes, std::vector<uint32_t>* ends) const;
+  // Lattice one start after the other: the plain walk the others are tested against.
+  void LatticePlain(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes) const;
+  static constexpr size_t kLanes = 64;
   // The best path's nodes (Viterbi; ties to the earlier start, as spm), or
   // with `skip_whole` the best path that does not take s as one node.
   void Viterbi(const uint32_t* s, size_t n, bool skip_whole, std::vector<LatticeNode>* scratch,
                std::vector<LatticeNode>* path) const;
 
  private:
+  void Walk(const uint32_t* s, size_t n, std::vector<LatticeNode>* nodes, std::vector<uint32_t>* ends) const;
+
   PieceList pieces_;
   struct ScoreProb {
     double score, prob;  // prob = exp(score)
   };
-  std::vector<ScoreProb> score_prob_;  // per piece, together: a lattice node reads both
+  std::vector<ScoreProb, HugePageAllocator<ScoreProb>> score_prob_;  // per piece, together: a lattice node reads both
   std::shared_ptr<const PieceTrie> trie_;
-  std::vector<int32_t> piece_of_;  // per trie slot (PieceTrie::Mark)
+  PieceTrie::Marks piece_of_;  // per trie slot (PieceTrie::Mark)
   double min_score_ = 0;
+  double unk_ = 0, unk_prob_ = 1;  // an unknown node's score and exp(score)
 };
+
+// The best path through a lattice of n symbols (`nodes` as
+// LatticeModel::Lattice gives them), as LatticeModel::Viterbi.
+void BestPath(std::span<const LatticeNode> nodes, size_t n, bool skip_whole, std::vector<LatticeNode>* path);
 
 // Every node of the lattice of s[0, n) under `pieces`, found by looking up
 // every substring up to the longest piece in a hash map: the plain reference

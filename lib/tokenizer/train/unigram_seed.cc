@@ -113,7 +113,7 @@ struct Candidate {
 }  // namespace
 
 absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const PieceValidator& validator,
-                                         int max_length, int seed_size, int threads) {
+                                         int max_length, int seed_size, int threads, SeedSort sort) {
   const int cap = max_length + 1;  // enough to see whether a piece-long prefix branches
   // Each word once per way it ends: before a space (kEndSymbol, weighted by
   // its other occurrences) or at the end of a line (kLineEnd): in spm's
@@ -158,18 +158,56 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   }
   // Ties (equal up to `cap` or to the same end) may fall in any order: the
   // nodes, their counts and their strings do not depend on it.
-  auto less = [&](uint32_t a, uint32_t b) {
-    for (int k = 1; k < cap; ++k) {
+  auto less_from = [&](uint32_t a, uint32_t b, int from) {
+    for (int k = from; k < cap; ++k) {
       const uint32_t x = sym(a, k), y = sym(b, k);
       if (x != y) return x < y;
       if (is_end(x)) break;
     }
     return a < b;
   };
+  auto less = [&](uint32_t a, uint32_t b) { return less_from(a, b, 1); };
+  // kKeyed: symbols 1..4 of a suffix, 16 bits each, the first highest, zeros
+  // after a word end; `done` when the key settles the comparison (it holds
+  // an end, or reaches cap), else equal keys go on at symbol 5. Key order
+  // is `less`'s order on those symbols.
+  struct Keyed {
+    uint64_t key;
+    uint32_t suffix, done;
+  };
+  constexpr int kKeySyms = 4;
+  const int key_syms = std::min(kKeySyms, cap - 1);
+  const bool keyed = sort == SeedSort::kKeyed && kLineEnd < 0xFFFF;
+  auto keyed_less = [&](const Keyed& x, const Keyed& y) {
+    if (x.key != y.key) return x.key < y.key;
+    if (x.done) return x.suffix < y.suffix;
+    return less_from(x.suffix, y.suffix, 1 + key_syms);
+  };
   {
     ThreadPool pool(threads);
     pool.ParallelFor(corpus.symbols(), [&](size_t s) {
-      std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
+      const auto first = sa.begin() + bucket[s], last = sa.begin() + bucket[s + 1];
+      if (!keyed || last - first < 2) {
+        std::sort(first, last, less);
+        return;
+      }
+      std::vector<Keyed> keys(last - first);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const uint32_t a = first[i];
+        uint64_t key = 0;
+        bool ended = false;
+        for (int k = 1; k <= kKeySyms; ++k) {
+          uint32_t x = 0;
+          if (k <= key_syms && !ended) {
+            x = sym(a, k);
+            ended = is_end(x);
+          }
+          key = key << 16 | x;
+        }
+        keys[i] = {key, a, ended || 1 + key_syms >= cap};
+      }
+      std::sort(keys.begin(), keys.end(), keyed_less);
+      for (size_t i = 0; i < keys.size(); ++i) first[i] = keys[i].suffix;
     });
   }
   std::vector<uint64_t>().swap(bucket);

@@ -51,6 +51,7 @@ PieceTrie::PieceTrie(const PieceList& p, size_t symbols) : root_(symbols, kNone)
         }
       }
     }
+    depth_ = std::max<size_t>(depth_, p.length(i));
     uint32_t node = first;
     for (size_t k = 1; k < p.length(i); ++k) {
       size_t h = Hash(node, s[k]);
@@ -73,7 +74,7 @@ uint32_t PieceTrie::Find(const uint32_t* s, size_t n) const {
   return n == 0 ? kNone : node;
 }
 
-bool PieceTrie::Mark(const PieceList& pieces, std::vector<int32_t>* piece_of) const {
+bool PieceTrie::Mark(const PieceList& pieces, Marks* piece_of) const {
   piece_of->assign(keys_.size(), kDead);
   std::vector<uint32_t> node_of(pieces.size());
   for (size_t i = 0; i < pieces.size(); ++i) {

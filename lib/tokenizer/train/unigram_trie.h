@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "lib/base/huge_pages.h"
 #include "lib/tokenizer/train/unigram_seed.h"
 
 namespace llmtk {
@@ -32,13 +33,24 @@ class PieceTrie {
   static constexpr uint32_t kRoot = 0xFFFFFFFE;  // the root (not a slot)
   static constexpr int32_t kDead = -2;           // Mark: no live piece at or below the node
   static constexpr int32_t kPrefix = -1;         // Mark: a live piece below, none here
+  // Tables of megabytes read at random (a walk's every step): on huge pages.
+  using Marks = std::vector<int32_t, HugePageAllocator<int32_t>>;
 
   // The trie of `pieces` (symbols < `symbols`).
   PieceTrie(const PieceList& pieces, size_t symbols);
 
   uint32_t Child(uint32_t node, uint32_t sym) const {
     if (node == kRoot) return root_[sym];
-    for (size_t h = Hash(node, sym);; h = (h + 1) & mask_) {
+    return ChildFrom(ProbeStart(node, sym), node, sym);
+  }
+  // A step split in two, for walks interleaved by the caller (the lattice's):
+  // where the probe for (node, sym) starts (node not the root), to prefetch
+  // it a while before ChildFrom looks there.
+  uint32_t RootChild(uint32_t sym) const { return root_[sym]; }
+  size_t ProbeStart(uint32_t node, uint32_t sym) const { return Hash(node, sym); }
+  void PrefetchSlot(size_t h) const { __builtin_prefetch(&keys_[h]); }
+  uint32_t ChildFrom(size_t h, uint32_t node, uint32_t sym) const {
+    for (;; h = (h + 1) & mask_) {
       const Key k = keys_[h];
       if (k.parent == node && k.sym == sym) return static_cast<uint32_t>(h);
       if (k.parent == kNone) return kNone;
@@ -49,11 +61,12 @@ class PieceTrie {
   // Per slot, for `pieces` (each in this trie): the index of the first piece
   // the node ends, else kPrefix or kDead. False when a piece is not in the
   // trie.
-  bool Mark(const PieceList& pieces, std::vector<int32_t>* piece_of) const;
+  bool Mark(const PieceList& pieces, Marks* piece_of) const;
 
   size_t pieces() const { return pieces_; }
   size_t slots() const { return keys_.size(); }
   size_t nodes() const { return nodes_; }
+  size_t depth() const { return depth_; }  // the longest piece's length
 
  private:
   struct Key {
@@ -65,10 +78,10 @@ class PieceTrie {
     return static_cast<size_t>(x >> shift_);
   }
   std::vector<uint32_t> root_;  // the root's child per symbol
-  std::vector<Key> keys_;
+  std::vector<Key, HugePageAllocator<Key>> keys_;
   size_t mask_ = 0;
   int shift_ = 64;
-  size_t nodes_ = 0, pieces_ = 0;
+  size_t nodes_ = 0, pieces_ = 0, depth_ = 0;
 };
 
 }  // namespace llmtk
