@@ -104,6 +104,46 @@ bool PieceValidator::Valid(const uint32_t* s, size_t n) const {
 
 namespace {
 
+// Sorts a bucket's n suffixes (equal first symbol) by less(a, b): the plain
+// comparator reads two random places of the corpus per step, a cache miss
+// each; here each suffix's symbols 1..8 are read once, packed 16 bits each
+// into two keys that compare as `less` does on them (a word end pads the rest
+// with zeros), and only suffixes equal on all 8 and not yet ended go back to
+// the corpus, through `less` itself.
+template <typename Sym, typename IsEnd, typename Less>
+void SortPackedBucket(uint32_t* sa, size_t n, int cap, const Sym& sym, const IsEnd& is_end, const Less& less) {
+  if (n < 2) return;
+  struct Entry {
+    uint64_t key[2];
+    uint32_t suffix;
+    uint32_t done;  // the comparison ends within the packed symbols: equal keys tie
+  };
+  constexpr int kPacked = 8;
+  const int packed = std::min(kPacked, cap - 1);
+  std::vector<Entry> e(n);
+  for (size_t i = 0; i < n; ++i) {
+    Entry& x = e[i];
+    x.key[0] = x.key[1] = 0;
+    x.suffix = sa[i];
+    x.done = packed < kPacked;  // `less` stops at cap - 1 symbols
+    for (int k = 1; k <= packed; ++k) {
+      const uint32_t v = sym(sa[i], k);
+      x.key[(k - 1) / 4] |= static_cast<uint64_t>(v) << (48 - 16 * ((k - 1) % 4));
+      if (is_end(v)) {
+        x.done = 1;
+        break;
+      }
+    }
+  }
+  std::sort(e.begin(), e.end(), [&](const Entry& x, const Entry& y) {
+    if (x.key[0] != y.key[0]) return x.key[0] < y.key[0];
+    if (x.key[1] != y.key[1]) return x.key[1] < y.key[1];
+    // Equal keys: both ended at the same place, or neither did.
+    return x.done ? x.suffix < y.suffix : less(x.suffix, y.suffix);
+  });
+  for (size_t i = 0; i < n; ++i) sa[i] = e[i].suffix;
+}
+
 struct Candidate {
   uint64_t score;
   uint32_t pos;  // into corpus.syms
@@ -113,7 +153,7 @@ struct Candidate {
 }  // namespace
 
 absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const PieceValidator& validator,
-                                         int max_length, int seed_size, int threads) {
+                                         int max_length, int seed_size, int threads, SuffixSort sort) {
   const int cap = max_length + 1;  // enough to see whether a piece-long prefix branches
   // Each word once per way it ends: before a space (kEndSymbol, weighted by
   // its other occurrences) or at the end of a line (kLineEnd): in spm's
@@ -166,10 +206,17 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
     }
     return a < b;
   };
+  // The packed sort orders by the same total order (`less`, ties by
+  // position), so both give the same array; it needs symbol ids in 16 bits.
+  const bool packed = sort == SuffixSort::kPacked && corpus.symbols() <= 0xFFFF;
   {
     ThreadPool pool(threads);
     pool.ParallelFor(corpus.symbols(), [&](size_t s) {
-      std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
+      if (packed) {
+        SortPackedBucket(sa.data() + bucket[s], bucket[s + 1] - bucket[s], cap, sym, is_end, less);
+      } else {
+        std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
+      }
     });
   }
   std::vector<uint64_t>().swap(bucket);

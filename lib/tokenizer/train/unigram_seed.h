@@ -66,8 +66,13 @@ class PieceValidator {
 // The seed pieces, every kept character first (scored by its count), then
 // the best substrings by occurrences x length (ties: symbol order), up to
 // `seed_size` in all; scores as log probabilities (log(score / sum)).
+// kPlain sorts the suffixes with a comparator reading the corpus, kPacked
+// (the default; ids of at most 16 bits, else it falls back to kPlain) on
+// keys packing their first symbols: the same order, so the same seeds.
+enum class SuffixSort { kPacked, kPlain };
 absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const PieceValidator& validator,
-                                         int max_length, int seed_size, int threads);
+                                         int max_length, int seed_size, int threads,
+                                         SuffixSort sort = SuffixSort::kPacked);
 
 }  // namespace llmtk
 
