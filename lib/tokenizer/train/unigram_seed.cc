@@ -111,7 +111,8 @@ namespace {
 // with zeros), and only suffixes equal on all 8 and not yet ended go back to
 // the corpus, through `less` itself.
 template <typename Sym, typename IsEnd, typename Less>
-void SortPackedBucket(uint32_t* sa, size_t n, int cap, const Sym& sym, const IsEnd& is_end, const Less& less) {
+void SortPackedBucket(uint32_t* sa, size_t n, int cap, const uint32_t* syms, const Sym& sym, const IsEnd& is_end,
+                      const Less& less) {
   if (n < 2) return;
   struct Entry {
     uint64_t key[2];
@@ -121,7 +122,9 @@ void SortPackedBucket(uint32_t* sa, size_t n, int cap, const Sym& sym, const IsE
   constexpr int kPacked = 8;
   const int packed = std::min(kPacked, cap - 1);
   std::vector<Entry> e(n);
+  constexpr size_t kAhead = 16;  // independent misses: ask for them early
   for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(syms + (sa[i + kAhead] & 0x7FFFFFFFu));  // without the copy bit
     Entry& x = e[i];
     x.key[0] = x.key[1] = 0;
     x.suffix = sa[i];
@@ -213,7 +216,7 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
     ThreadPool pool(threads);
     pool.ParallelFor(corpus.symbols(), [&](size_t s) {
       if (packed) {
-        SortPackedBucket(sa.data() + bucket[s], bucket[s + 1] - bucket[s], cap, sym, is_end, less);
+        SortPackedBucket(sa.data() + bucket[s], bucket[s + 1] - bucket[s], cap, syms.data(), sym, is_end, less);
       } else {
         std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
       }
@@ -280,7 +283,15 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   };
   std::vector<Frame> stack = {{0, 0, 0}};
   uint64_t prefix = 0;  // total weight of suffixes before i
+  constexpr size_t kAhead = 16;  // the walk's reads are cache misses, independent ones
   for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) {
+      const uint32_t p = sa[i + kAhead] & ~kLineEndCopy;
+      __builtin_prefetch(syms.data() + p);
+      const uint32_t w = word_of(p);
+      __builtin_prefetch(corpus.counts.data() + w);
+      __builtin_prefetch(corpus.line_end_counts.data() + w);
+    }
     const uint64_t w = weight(i);
     prefix += w;
     const int cur = i + 1 < n ? lcp(i + 1) : 0;
