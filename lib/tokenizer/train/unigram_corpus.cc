@@ -79,14 +79,8 @@ absl::Status CountSentenceWords(const std::function<absl::StatusOr<bool>(std::st
                 // its text + kLineEndMark, as spm's seeds tell the two apart.
                 norm.push_back(kLineEndMark);
                 SplitSpmWords(norm, &words);
-                for (std::string_view w : words) {
-                  auto it = r->counts.find(ToAbsl(w));
-                  if (it != r->counts.end()) {
-                    ++it->second;
-                  } else {
-                    r->counts.emplace(std::string(w), 1);
-                  }
-                }
+                // One hash per occurrence; the key is made only when new.
+                for (std::string_view w : words) ++r->counts.try_emplace(ToAbsl(w), 0).first->second;
               }
             }
             if (nl == std::string_view::npos) break;
