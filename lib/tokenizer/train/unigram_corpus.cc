@@ -79,14 +79,8 @@ absl::Status CountSentenceWords(const std::function<absl::StatusOr<bool>(std::st
                 // its text + kLineEndMark, as spm's seeds tell the two apart.
                 norm.push_back(kLineEndMark);
                 SplitSpmWords(norm, &words);
-                for (std::string_view w : words) {
-                  auto it = r->counts.find(ToAbsl(w));
-                  if (it != r->counts.end()) {
-                    ++it->second;
-                  } else {
-                    r->counts.emplace(std::string(w), 1);
-                  }
-                }
+                // One hash per occurrence; the key is made only when new.
+                for (std::string_view w : words) ++r->counts.try_emplace(ToAbsl(w), 0).first->second;
               }
             }
             if (nl == std::string_view::npos) break;
@@ -108,7 +102,7 @@ absl::Status CountSentenceWords(const std::function<absl::StatusOr<bool>(std::st
       });
 }
 
-absl::StatusOr<UnigramCorpus> BuildUnigramCorpus(const WordCountMap& words, double character_coverage) {
+absl::StatusOr<UnigramCorpus> BuildUnigramCorpusPlain(const WordCountMap& words, double character_coverage) {
   absl::flat_hash_map<char32_t, uint64_t> char_counts;
   uint64_t all = 0;
   for (const auto& [key, n] : words) {
@@ -215,6 +209,168 @@ absl::StatusOr<UnigramCorpus> BuildUnigramCorpus(const WordCountMap& words, doub
       if (cp <= 0) continue;
       auto it = symbol.find(static_cast<char32_t>(cp));
       c.syms.push_back(it == symbol.end() ? kRareSymbol : it->second);
+    }
+    c.syms.push_back(kEndSymbol);
+  }
+  c.offsets.push_back(static_cast<uint32_t>(c.syms.size()));
+  return c;
+}
+
+}  // namespace llmtk
+
+namespace llmtk {
+namespace {
+
+// Code point -> T (T{}: none): an array over the BMP, where nearly all text
+// lies, a hash map above it.
+template <typename T>
+class CharArray {
+ public:
+  CharArray() : bmp_(0x10000, T{}) {}
+  T& operator[](char32_t cp) { return cp < 0x10000 ? bmp_[cp] : rest_[cp]; }
+  T Get(char32_t cp) const {
+    if (cp < 0x10000) return bmp_[cp];
+    auto it = rest_.find(cp);
+    return it == rest_.end() ? T{} : it->second;
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t cp = 0; cp < bmp_.size(); ++cp)
+      if (bmp_[cp] != T{}) f(static_cast<char32_t>(cp), bmp_[cp]);
+    for (const auto& [cp, v] : rest_) f(cp, v);
+  }
+
+ private:
+  std::vector<T> bmp_;
+  absl::flat_hash_map<char32_t, T> rest_;
+};
+
+// DecodeUtf8 with ASCII (most of the text) inline.
+inline int32_t NextChar(std::string_view s, size_t* pos) {
+  const auto b = static_cast<unsigned char>(s[*pos]);
+  if (b < 0x80) {
+    ++*pos;
+    return b;
+  }
+  return DecodeUtf8(s, pos);
+}
+
+// The first 8 bytes, big-endian, zero-padded: when two differ they order the
+// texts as their bytes do (a shorter text pads with 0, which is never above
+// the other's byte there); when equal, the texts must be compared.
+uint64_t PrefixKey(std::string_view t) {
+  uint64_t k = 0;
+  const size_t n = std::min<size_t>(8, t.size());
+  for (size_t i = 0; i < n; ++i) k |= static_cast<uint64_t>(static_cast<unsigned char>(t[i])) << (56 - 8 * i);
+  return k;
+}
+
+}  // namespace
+
+absl::StatusOr<UnigramCorpus> BuildUnigramCorpus(const WordCountMap& words, double character_coverage) {
+  CharArray<uint64_t> char_counts;
+  uint64_t all = 0;
+  for (const auto& [key, n] : words) {
+    const std::string_view w = WordText(key);
+    for (size_t pos = 0; pos < w.size();) {
+      const int32_t cp = NextChar(w, &pos);
+      if (cp <= 0) continue;  // as the plain version
+      char_counts[static_cast<char32_t>(cp)] += n;
+      all += n;
+    }
+  }
+  std::vector<std::pair<char32_t, uint64_t>> sorted;
+  char_counts.ForEach([&](char32_t cp, uint64_t n) { sorted.emplace_back(cp, n); });
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  UnigramCorpus c;
+  c.chars = {0, kRareChar};
+  c.char_counts = {0, 0};
+  CharArray<uint32_t> symbol;  // 0: not kept (kept symbols are >= 2)
+  uint64_t accumulated = 0, kept = 0;
+  for (const auto& [cp, n] : sorted) {
+    const float covered = static_cast<float>(1.0 * accumulated / all);
+    if (covered >= static_cast<float>(character_coverage)) break;
+    accumulated += n;
+    if (cp == U'\t') continue;
+    symbol[cp] = static_cast<uint32_t>(c.chars.size());
+    c.chars.push_back(cp);
+    c.char_counts.push_back(n);
+    kept += n;
+  }
+  if (c.chars.size() <= 2) return absl::DataLossError("no characters to train on");
+  c.coverage = all ? static_cast<double>(kept) / all : 1.0;
+
+  // Equal texts (a word with and without its line end; words made equal by
+  // U+2585) are folded through a hash index instead of a sort by text.
+  struct Word {
+    std::string_view text;
+    uint64_t count, line_end, prefix;
+    uint32_t symbols;
+  };
+  std::vector<Word> list;
+  std::deque<std::string> rewritten;
+  list.reserve(words.size());
+  absl::flat_hash_map<std::string_view, uint32_t> index;
+  index.reserve(words.size());
+  for (const auto& [key, n] : words) {
+    std::string_view w = WordText(key);
+    const uint64_t line_end = w.size() < key.size() ? n : 0;
+    bool rare = false;
+    uint32_t nsyms = 0;
+    for (size_t pos = 0; pos < w.size() && !rare;) {
+      const int32_t cp = NextChar(w, &pos);
+      rare = cp <= 0 || symbol.Get(static_cast<char32_t>(cp)) == 0;
+      ++nsyms;
+    }
+    if (rare) {
+      std::string t;
+      nsyms = 0;
+      for (size_t pos = 0; pos < w.size();) {
+        const int32_t cp = NextChar(w, &pos);
+        if (cp == 0) continue;
+        ++nsyms;
+        if (cp < 0 || symbol.Get(static_cast<char32_t>(cp)) == 0) {
+          t.append(kRareUtf8);
+        } else {
+          AppendUtf8(&t, static_cast<char32_t>(cp));
+        }
+      }
+      rewritten.push_back(std::move(t));
+      w = rewritten.back();
+    }
+    auto [it, inserted] = index.try_emplace(w, static_cast<uint32_t>(list.size()));
+    if (inserted) {
+      list.push_back({w, n, line_end, PrefixKey(w), nsyms});
+    } else {
+      list[it->second].count += n;
+      list[it->second].line_end += line_end;
+    }
+  }
+  absl::flat_hash_map<std::string_view, uint32_t>().swap(index);
+  std::sort(list.begin(), list.end(), [](const Word& a, const Word& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return a.text < b.text;
+  });
+  size_t total_syms = 0;
+  for (const Word& w : list)
+    if (!w.text.empty()) total_syms += w.symbols + 1;
+  c.syms.reserve(total_syms);
+  c.offsets.reserve(list.size() + 1);
+  c.counts.reserve(list.size());
+  c.line_end_counts.reserve(list.size());
+  for (const Word& w : list) {
+    if (w.text.empty()) continue;
+    c.offsets.push_back(static_cast<uint32_t>(c.syms.size()));
+    c.counts.push_back(w.count);
+    c.line_end_counts.push_back(w.line_end);
+    for (size_t pos = 0; pos < w.text.size();) {
+      const int32_t cp = NextChar(w.text, &pos);
+      if (cp <= 0) continue;
+      const uint32_t s = symbol.Get(static_cast<char32_t>(cp));
+      c.syms.push_back(s == 0 ? kRareSymbol : s);
     }
     c.syms.push_back(kEndSymbol);
   }

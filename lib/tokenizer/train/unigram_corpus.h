@@ -69,6 +69,9 @@ absl::Status CountSentenceWords(const std::function<absl::StatusOr<bool>(std::st
 // until the covered share reaches it; tab never kept) and the symbolized
 // words. DataLoss when no character is left.
 absl::StatusOr<UnigramCorpus> BuildUnigramCorpus(const WordCountMap& words, double character_coverage);
+// The same result built plainly (hash maps per character, equal texts folded
+// by sorting): the reference BuildUnigramCorpus's tables and index are tested against.
+absl::StatusOr<UnigramCorpus> BuildUnigramCorpusPlain(const WordCountMap& words, double character_coverage);
 
 }  // namespace llmtk
 

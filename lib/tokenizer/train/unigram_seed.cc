@@ -104,6 +104,49 @@ bool PieceValidator::Valid(const uint32_t* s, size_t n) const {
 
 namespace {
 
+// Sorts a bucket's n suffixes (equal first symbol) by less(a, b): the plain
+// comparator reads two random places of the corpus per step, a cache miss
+// each; here each suffix's symbols 1..8 are read once, packed 16 bits each
+// into two keys that compare as `less` does on them (a word end pads the rest
+// with zeros), and only suffixes equal on all 8 and not yet ended go back to
+// the corpus, through `less` itself.
+template <typename Sym, typename IsEnd, typename Less>
+void SortPackedBucket(uint32_t* sa, size_t n, int cap, const uint32_t* syms, const Sym& sym, const IsEnd& is_end,
+                      const Less& less) {
+  if (n < 2) return;
+  struct Entry {
+    uint64_t key[2];
+    uint32_t suffix;
+    uint32_t done;  // the comparison ends within the packed symbols: equal keys tie
+  };
+  constexpr int kPacked = 8;
+  const int packed = std::min(kPacked, cap - 1);
+  std::vector<Entry> e(n);
+  constexpr size_t kAhead = 16;  // independent misses: ask for them early
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(syms + (sa[i + kAhead] & 0x7FFFFFFFu));  // without the copy bit
+    Entry& x = e[i];
+    x.key[0] = x.key[1] = 0;
+    x.suffix = sa[i];
+    x.done = packed < kPacked;  // `less` stops at cap - 1 symbols
+    for (int k = 1; k <= packed; ++k) {
+      const uint32_t v = sym(sa[i], k);
+      x.key[(k - 1) / 4] |= static_cast<uint64_t>(v) << (48 - 16 * ((k - 1) % 4));
+      if (is_end(v)) {
+        x.done = 1;
+        break;
+      }
+    }
+  }
+  std::sort(e.begin(), e.end(), [&](const Entry& x, const Entry& y) {
+    if (x.key[0] != y.key[0]) return x.key[0] < y.key[0];
+    if (x.key[1] != y.key[1]) return x.key[1] < y.key[1];
+    // Equal keys: both ended at the same place, or neither did.
+    return x.done ? x.suffix < y.suffix : less(x.suffix, y.suffix);
+  });
+  for (size_t i = 0; i < n; ++i) sa[i] = e[i].suffix;
+}
+
 struct Candidate {
   uint64_t score;
   uint32_t pos;  // into corpus.syms
@@ -113,7 +156,7 @@ struct Candidate {
 }  // namespace
 
 absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const PieceValidator& validator,
-                                         int max_length, int seed_size, int threads, SeedSort sort) {
+                                         int max_length, int seed_size, int threads, SuffixSort sort) {
   const int cap = max_length + 1;  // enough to see whether a piece-long prefix branches
   // Each word once per way it ends: before a space (kEndSymbol, weighted by
   // its other occurrences) or at the end of a line (kLineEnd): in spm's
@@ -158,56 +201,25 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   }
   // Ties (equal up to `cap` or to the same end) may fall in any order: the
   // nodes, their counts and their strings do not depend on it.
-  auto less_from = [&](uint32_t a, uint32_t b, int from) {
-    for (int k = from; k < cap; ++k) {
+  auto less = [&](uint32_t a, uint32_t b) {
+    for (int k = 1; k < cap; ++k) {
       const uint32_t x = sym(a, k), y = sym(b, k);
       if (x != y) return x < y;
       if (is_end(x)) break;
     }
     return a < b;
   };
-  auto less = [&](uint32_t a, uint32_t b) { return less_from(a, b, 1); };
-  // kKeyed: symbols 1..4 of a suffix, 16 bits each, the first highest, zeros
-  // after a word end; `done` when the key settles the comparison (it holds
-  // an end, or reaches cap), else equal keys go on at symbol 5. Key order
-  // is `less`'s order on those symbols.
-  struct Keyed {
-    uint64_t key;
-    uint32_t suffix, done;
-  };
-  constexpr int kKeySyms = 4;
-  const int key_syms = std::min(kKeySyms, cap - 1);
-  const bool keyed = sort == SeedSort::kKeyed && kLineEnd < 0xFFFF;
-  auto keyed_less = [&](const Keyed& x, const Keyed& y) {
-    if (x.key != y.key) return x.key < y.key;
-    if (x.done) return x.suffix < y.suffix;
-    return less_from(x.suffix, y.suffix, 1 + key_syms);
-  };
+  // The packed sort orders by the same total order (`less`, ties by
+  // position), so both give the same array; it needs symbol ids in 16 bits.
+  const bool packed = sort == SuffixSort::kPacked && corpus.symbols() <= 0xFFFF;
   {
     ThreadPool pool(threads);
     pool.ParallelFor(corpus.symbols(), [&](size_t s) {
-      const auto first = sa.begin() + bucket[s], last = sa.begin() + bucket[s + 1];
-      if (!keyed || last - first < 2) {
-        std::sort(first, last, less);
-        return;
+      if (packed) {
+        SortPackedBucket(sa.data() + bucket[s], bucket[s + 1] - bucket[s], cap, syms.data(), sym, is_end, less);
+      } else {
+        std::sort(sa.begin() + bucket[s], sa.begin() + bucket[s + 1], less);
       }
-      std::vector<Keyed> keys(last - first);
-      for (size_t i = 0; i < keys.size(); ++i) {
-        const uint32_t a = first[i];
-        uint64_t key = 0;
-        bool ended = false;
-        for (int k = 1; k <= kKeySyms; ++k) {
-          uint32_t x = 0;
-          if (k <= key_syms && !ended) {
-            x = sym(a, k);
-            ended = is_end(x);
-          }
-          key = key << 16 | x;
-        }
-        keys[i] = {key, a, ended || 1 + key_syms >= cap};
-      }
-      std::sort(keys.begin(), keys.end(), keyed_less);
-      for (size_t i = 0; i < keys.size(); ++i) first[i] = keys[i].suffix;
     });
   }
   std::vector<uint64_t>().swap(bucket);
@@ -271,7 +283,15 @@ absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const Piec
   };
   std::vector<Frame> stack = {{0, 0, 0}};
   uint64_t prefix = 0;  // total weight of suffixes before i
+  constexpr size_t kAhead = 16;  // the walk's reads are cache misses, independent ones
   for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) {
+      const uint32_t p = sa[i + kAhead] & ~kLineEndCopy;
+      __builtin_prefetch(syms.data() + p);
+      const uint32_t w = word_of(p);
+      __builtin_prefetch(corpus.counts.data() + w);
+      __builtin_prefetch(corpus.line_end_counts.data() + w);
+    }
     const uint64_t w = weight(i);
     prefix += w;
     const int cur = i + 1 < n ? lcp(i + 1) : 0;

@@ -63,18 +63,16 @@ class PieceValidator {
   std::vector<uint8_t> digit_;
 };
 
-// How MakeSeedPieces sorts the suffixes: kKeyed compares first a key of
-// their next 4 symbols built once per suffix (contiguous, no cache miss per
-// comparison; with up to 65,534 symbols), kPlain reads the corpus on every
-// comparison. The same order either way (tested).
-enum class SeedSort { kKeyed, kPlain };
-
 // The seed pieces, every kept character first (scored by its count), then
 // the best substrings by occurrences x length (ties: symbol order), up to
 // `seed_size` in all; scores as log probabilities (log(score / sum)).
+// kPlain sorts the suffixes with a comparator reading the corpus, kPacked
+// (the default; ids of at most 16 bits, else it falls back to kPlain) on
+// keys packing their first symbols: the same order, so the same seeds.
+enum class SuffixSort { kPacked, kPlain };
 absl::StatusOr<PieceList> MakeSeedPieces(const UnigramCorpus& corpus, const PieceValidator& validator,
                                          int max_length, int seed_size, int threads,
-                                         SeedSort sort = SeedSort::kKeyed);
+                                         SuffixSort sort = SuffixSort::kPacked);
 
 }  // namespace llmtk
 
