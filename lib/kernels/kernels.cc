@@ -89,6 +89,7 @@ struct Resolved {
         if (own.vec_dot16[k]) t[i].vec_dot16[k] = own.vec_dot16[k];
         if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
         if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
+        if (own.vec_dot16x16[k]) t[i].vec_dot16x16[k] = own.vec_dot16x16[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
         if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
       }
@@ -209,6 +210,19 @@ void PrepareQ4_0Chunks(const BlockQ8_0* y, int64_t blocks, Q4_0Chunk* out) {
   }
 }
 
+void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out) {
+  for (int t = 0; t < 16; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8_0*>(a + t * astride);
+    for (int64_t b = 0; b < blocks; ++b) {
+      int32_t sum = 0;
+      for (int k = 0; k < 32; ++k) sum += y[b].qs[k];
+      std::memcpy(out[b].qs[t], y[b].qs, 32);
+      out[b].bias[t] = -8 * sum;
+      out[b].d[t] = Fp16ToFp32(y[b].d);
+    }
+  }
+}
+
 }  // namespace kernels_internal
 
 namespace {
@@ -285,13 +299,39 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
+  const int64_t tok_tile = 32;
+  // Whole tiles of sixteen tokens go through the packed sixteen-token
+  // kernel where there is one; the rest as before.
+  const auto dot16x16 = use16 && !matvec ? kt.vec_dot16x16[ti] : nullptr;
+  const int64_t nblocks = w.cols / BlockElems(w.type);
+  // Per calling thread and reused: a fresh megabyte-sized vector per call
+  // cost more in page faults and zeroing than the packed kernel saved. (The
+  // references, not the thread_locals, are what pfor's workers see.)
+  static thread_local std::vector<kernels_internal::Q8x16Block> packed_scratch;
+  std::vector<kernels_internal::Q8x16Block>& packed = packed_scratch;
+  if (dot16x16 != nullptr) {
+    if (packed.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed.resize(static_cast<size_t>(a.n / 16 * nblocks));
+    auto pack = [&](size_t i) {
+      kernels_internal::PackQ8x16(adata + 16 * i * a.stride, a.stride, nblocks, &packed[i * nblocks]);
+    };
+    if (pfor && a.n >= 32) {
+      pfor(static_cast<size_t>(a.n / 16), pack);
+    } else {
+      for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
+    }
+  }
+  // The first token of a tile that the other kernels take.
+  auto unpacked = [&](int64_t t0, int64_t t1) { return dot16x16 != nullptr ? t0 + (t1 - t0) / 16 * 16 : t0; };
   // The sixteen-row Q4_0 kernels take each Q8_0 activation block's Q8Aux,
-  // computed here once instead of once per row group.
-  std::vector<kernels_internal::Q8Aux> aux;
+  // computed here once instead of once per row group (for the tokens the
+  // packed kernel leaves).
+  static thread_local std::vector<kernels_internal::Q8Aux> aux_scratch;
+  std::vector<kernels_internal::Q8Aux>& aux = aux_scratch;
   if (use16 && VecDotType(w.type) == DType::kQ8_0) {
     const int64_t blocks = w.cols / 32;
-    aux.resize(static_cast<size_t>(a.n * blocks));
+    if (aux.size() < static_cast<size_t>(a.n * blocks)) aux.resize(static_cast<size_t>(a.n * blocks));
     for (int64_t t = 0; t < a.n; ++t) {
+      if (t < unpacked(t / tok_tile * tok_tile, std::min(a.n, t / tok_tile * tok_tile + tok_tile))) continue;
       const auto* blk = reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride);
       for (int64_t b = 0; b < blocks; ++b) {
         int32_t sum = 0;
@@ -305,12 +345,12 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   std::vector<kernels_internal::Q4_0Chunk> chunk_buf;
   const int64_t chunks_per_tok = w.cols / 256;
   const bool use_chunks = use16 && w.type == DType::kQ4_0 && chunks_per_tok > 0;
-  const int64_t tok_tile = 32;
   if (use_chunks) {
     chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
-      for (int64_t t = FirstSingle(t0, t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr); t < t1; ++t)
+      for (int64_t t = FirstSingle(unpacked(t0, t1), t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr);
+           t < t1; ++t)
         kernels_internal::PrepareQ4_0Chunks(reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride), w.cols / 32,
                                             &chunk_buf[t * chunks_per_tok]);
     }
@@ -325,6 +365,18 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
       int64_t r = r0;
+      const int64_t tu = unpacked(t0, t1);
+      if (tu > t0)
+        for (; r + 16 <= r1; r += 16) {
+          alignas(64) float out[256];
+          for (int64_t t = t0; t < tu; t += 16) {
+            dot16x16(w.cols, wdata + r * wstride, wstride, &packed[t / 16 * nblocks], out);
+            for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
+          }
+          if (tu < t1)
+            RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a,
+                         aux.data(), chunks, chunk_stride, tu, t1, nullptr, y, ldy, r);
+        }
       if (use16)
         for (; r + 16 <= r1; r += 16)
           RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, aux.data(), chunks, chunk_stride, t0, t1,
