@@ -187,17 +187,37 @@ LLMTK_VNNI16 inline __m512i DpbusdBcast(__m512i acc, __m512i u, const int32_t* p
   return acc;
 }
 
-// Sixteen packed tokens (prompts): each block's transposes are paid once for
-// sixteen tokens, and every activation value is a broadcast memory operand of
-// VPDPBUSD, off one pointer. The accumulators (16), the decoded block (8)
-// and its scales fill 25 of the 32 registers.
-LLMTK_VNNI16 void DotQ4_0x16x16(int64_t n, const void* w, size_t stride, const Q8x16Block* a, float* out) {
+// Prompts: each sixteen-row group's blocks are transposed once for the
+// whole batch (Decode), then met by sixteen packed tokens at a time, every
+// activation value a broadcast memory operand of VPDPBUSD off one pointer.
+// The accumulators (16), the decoded block (8) and its scales fill 25 of the
+// 32 registers.
+struct Decoded16 {
+  __m512i lo[4], hi[4];
+  __m512 d;
+};
+static_assert(sizeof(Decoded16) == kDecoded16Bytes);
+
+LLMTK_VNNI16 void Decode(int64_t n, const void* w, size_t stride, void* out) {
   const auto* base = static_cast<const uint8_t*>(w);
-  __m512 acc[16];
-  for (auto& v : acc) v = _mm512_setzero_ps();
+  auto* dec = static_cast<Decoded16*>(out);
   for (int64_t b = 0; b < n / QK; ++b) {
     Rows16 r;
     LoadRows16(base + b * sizeof(BlockQ4_0), stride, &r);
+    for (int j = 0; j < 4; ++j) {
+      _mm512_store_si512(&dec[b].lo[j], r.lo[j]);
+      _mm512_store_si512(&dec[b].hi[j], r.hi[j]);
+    }
+    _mm512_store_ps(&dec[b].d, r.d);
+  }
+}
+
+LLMTK_VNNI16 void DotQ4_0x16x16(int64_t n, const void* decoded, const Q8x16Block* a, float* out) {
+  const auto* dec = static_cast<const Decoded16*>(decoded);
+  __m512 acc[16];
+  for (auto& v : acc) v = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n / QK; ++b) {
+    const Decoded16& r = dec[b];
     const Q8x16Block& y = a[b];
     // Two tokens at a time, two chains each (low and high nibbles), the
     // four interleaved: a single chain of eight per token left too few
@@ -230,6 +250,7 @@ void AddQ4_0x16Vnni(KernelTable* t) {
   t->vec_dot16x4[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16xT<4>;
   t->vec_dot16x8[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16xT<8>;
   t->vec_dot16x16[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16x16;
+  t->decode16[static_cast<int>(GgmlType::kQ4_0)] = Decode;
 }
 
 }  // namespace llmtk::kernels_internal

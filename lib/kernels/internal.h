@@ -123,9 +123,14 @@ struct Q8x16Block {
 };
 // Packs blocks 0..blocks-1 of sixteen activation rows (`astride` bytes apart).
 void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out);
-// Sixteen weight rows against the sixteen packed rows: out[16 * t + r], each
-// value VecDot's bit for bit.
-using VecDot16x16Fn = void (*)(int64_t n, const void* w, size_t stride, const Q8x16Block* a, float out[256]);
+// Prompts decode sixteen weight rows once for the whole batch:
+// Decode16Fn writes their n / BlockElems blocks, kDecoded16Bytes each, in
+// the sixteen-token kernel's own layout, which VecDot16x16Fn then
+// multiplies by sixteen packed rows: out[16 * t + r], each value VecDot's
+// bit for bit.
+constexpr size_t kDecoded16Bytes = 576;
+using Decode16Fn = void (*)(int64_t n, const void* w, size_t stride, void* out);
+using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const Q8x16Block* a, float out[256]);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 // Non-temporal (PREFETCHNTA): weights are read once per token, and on the
@@ -167,6 +172,7 @@ struct KernelTable {
   VecDot16x4Fn vec_dot16x4[32] = {};
   VecDot16x4Fn vec_dot16x8[32] = {};  // the same for eight tokens (out[8 * 16])
   VecDot16x16Fn vec_dot16x16[32] = {};  // sixteen packed tokens (Q4_0)
+  Decode16Fn decode16[32] = {};        // its weight side
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
   ScaleMaxFn scale_max = nullptr;

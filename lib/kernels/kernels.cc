@@ -90,6 +90,7 @@ struct Resolved {
         if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
         if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
         if (own.vec_dot16x16[k]) t[i].vec_dot16x16[k] = own.vec_dot16x16[k];
+        if (own.decode16[k]) t[i].decode16[k] = own.decode16[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
         if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
       }
@@ -362,6 +363,19 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     const int64_t r0 = static_cast<int64_t>(c) * rows_per_chunk;
     const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
     const int64_t prefetch_end = prefetch_across ? w.rows : r1;
+    // The chunk's sixteen-row groups decoded once for all the packed tiles,
+    // into the running thread's buffer.
+    // (64-byte aligned: the kernel reads it as vectors).
+    static thread_local std::vector<uint8_t> decoded_scratch;
+    uint8_t* decoded = nullptr;
+    if (dot16x16 != nullptr && a.n >= 16) {
+      const size_t bytes = static_cast<size_t>((r1 - r0) / 16 * nblocks) * kernels_internal::kDecoded16Bytes;
+      if (decoded_scratch.size() < bytes + 64) decoded_scratch.resize(bytes + 64);
+      decoded = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(decoded_scratch.data()) + 63) & ~uintptr_t{63});
+      for (int64_t r = r0; r + 16 <= r1; r += 16)
+        kt.decode16[ti](w.cols, wdata + r * wstride, wstride,
+                        decoded + (r - r0) / 16 * nblocks * kernels_internal::kDecoded16Bytes);
+    }
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
       int64_t r = r0;
@@ -370,7 +384,8 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
         for (; r + 16 <= r1; r += 16) {
           alignas(64) float out[256];
           for (int64_t t = t0; t < tu; t += 16) {
-            dot16x16(w.cols, wdata + r * wstride, wstride, &packed[t / 16 * nblocks], out);
+            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kernels_internal::kDecoded16Bytes,
+                     &packed[t / 16 * nblocks], out);
             for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
           }
           if (tu < t1)
