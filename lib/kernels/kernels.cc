@@ -343,11 +343,15 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   }
   // Q4_0's one-token kernel takes the activations laid out per eight blocks
   // (Q4_0Chunk), for the tokens it will see.
-  std::vector<kernels_internal::Q4_0Chunk> chunk_buf;
+  // (Reused like `packed`: zeroing a fresh one per call, though prompts
+  // leave it unused, was a tenth of a Q4_0 prompt MatMul.)
+  static thread_local std::vector<kernels_internal::Q4_0Chunk> chunk_scratch;
+  std::vector<kernels_internal::Q4_0Chunk>& chunk_buf = chunk_scratch;
   const int64_t chunks_per_tok = w.cols / 256;
   const bool use_chunks = use16 && w.type == DType::kQ4_0 && chunks_per_tok > 0;
   if (use_chunks) {
-    chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
+    if (chunk_buf.size() < static_cast<size_t>(a.n * chunks_per_tok))
+      chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
       for (int64_t t = FirstSingle(unpacked(t0, t1), t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr);

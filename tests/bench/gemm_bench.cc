@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     const WeightMatrix m{t, rows, cols, w.data()};
     MatMul(m, a, y.data(), rows);
     const double macs = double(rows) * cols * tokens;
-    const int reps = static_cast<int>(std::max(1.0, 2e8 / macs));
+    const int reps = static_cast<int>(std::max(3.0, 2e9 / macs));
     const bool is_float = t == DType::kF16 || t == DType::kF32 || t == DType::kBF16;
     double best = 0, best_peak = 0;
     for (int r = 0; r < rounds; ++r) {
