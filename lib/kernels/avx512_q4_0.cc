@@ -196,7 +196,6 @@ struct Decoded16 {
   __m512i lo[4], hi[4];
   __m512 d;
 };
-static_assert(sizeof(Decoded16) == kDecoded16Bytes);
 
 LLMTK_VNNI16 void Decode(int64_t n, const void* w, size_t stride, void* out) {
   const auto* base = static_cast<const uint8_t*>(w);
@@ -212,8 +211,10 @@ LLMTK_VNNI16 void Decode(int64_t n, const void* w, size_t stride, void* out) {
   }
 }
 
-LLMTK_VNNI16 void DotQ4_0x16x16(int64_t n, const void* decoded, const Q8x16Block* a, float* out) {
+LLMTK_VNNI16 void DotQ4_0x16x16(int64_t n, const void* decoded, const void* packed, const void*, size_t,
+                                float* out) {
   const auto* dec = static_cast<const Decoded16*>(decoded);
+  const auto* a = static_cast<const Q8x16Block*>(packed);
   __m512 acc[16];
   for (auto& v : acc) v = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / QK; ++b) {
@@ -251,6 +252,7 @@ void AddQ4_0x16Vnni(KernelTable* t) {
   t->vec_dot16x8[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16xT<8>;
   t->vec_dot16x16[static_cast<int>(GgmlType::kQ4_0)] = DotQ4_0x16x16;
   t->decode16[static_cast<int>(GgmlType::kQ4_0)] = Decode;
+  t->decoded16_bytes[static_cast<int>(GgmlType::kQ4_0)] = sizeof(Decoded16);
 }
 
 }  // namespace llmtk::kernels_internal

@@ -124,13 +124,14 @@ struct Q8x16Block {
 // Packs blocks 0..blocks-1 of sixteen activation rows (`astride` bytes apart).
 void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out);
 // Prompts decode sixteen weight rows once for the whole batch:
-// Decode16Fn writes their n / BlockElems blocks, kDecoded16Bytes each, in
-// the sixteen-token kernel's own layout, which VecDot16x16Fn then
-// multiplies by sixteen packed rows: out[16 * t + r], each value VecDot's
-// bit for bit.
-constexpr size_t kDecoded16Bytes = 576;
+// Decode16Fn writes their n / BlockElems blocks, decoded16_bytes[type]
+// each, in the sixteen-token kernel's own layout, which VecDot16x16Fn then
+// multiplies by sixteen activation rows: out[16 * t + r], each value
+// VecDot's bit for bit. The rows come packed (`packed`, Q4_0: Q8x16Block
+// per block) or as they are (`a`, `astride` bytes apart; Q4_K).
 using Decode16Fn = void (*)(int64_t n, const void* w, size_t stride, void* out);
-using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const Q8x16Block* a, float out[256]);
+using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packed, const void* a, size_t astride,
+                               float out[256]);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 // Non-temporal (PREFETCHNTA): weights are read once per token, and on the
@@ -173,6 +174,7 @@ struct KernelTable {
   VecDot16x4Fn vec_dot16x8[32] = {};  // the same for eight tokens (out[8 * 16])
   VecDot16x16Fn vec_dot16x16[32] = {};  // sixteen packed tokens (Q4_0)
   Decode16Fn decode16[32] = {};        // its weight side
+  size_t decoded16_bytes[32] = {};     // per block of sixteen rows
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
   ScaleMaxFn scale_max = nullptr;

@@ -91,6 +91,7 @@ struct Resolved {
         if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
         if (own.vec_dot16x16[k]) t[i].vec_dot16x16[k] = own.vec_dot16x16[k];
         if (own.decode16[k]) t[i].decode16[k] = own.decode16[k];
+        if (own.decoded16_bytes[k]) t[i].decoded16_bytes[k] = own.decoded16_bytes[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
         if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
       }
@@ -310,7 +311,8 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // references, not the thread_locals, are what pfor's workers see.)
   static thread_local std::vector<kernels_internal::Q8x16Block> packed_scratch;
   std::vector<kernels_internal::Q8x16Block>& packed = packed_scratch;
-  if (dot16x16 != nullptr) {
+  const bool pack_q8 = VecDotType(w.type) == DType::kQ8_0;
+  if (dot16x16 != nullptr && pack_q8) {
     if (packed.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed.resize(static_cast<size_t>(a.n / 16 * nblocks));
     auto pack = [&](size_t i) {
       kernels_internal::PackQ8x16(adata + 16 * i * a.stride, a.stride, nblocks, &packed[i * nblocks]);
@@ -373,12 +375,12 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     static thread_local std::vector<uint8_t> decoded_scratch;
     uint8_t* decoded = nullptr;
     if (dot16x16 != nullptr && a.n >= 16) {
-      const size_t bytes = static_cast<size_t>((r1 - r0) / 16 * nblocks) * kernels_internal::kDecoded16Bytes;
+      const size_t bytes = static_cast<size_t>((r1 - r0) / 16 * nblocks) * kt.decoded16_bytes[ti];
       if (decoded_scratch.size() < bytes + 64) decoded_scratch.resize(bytes + 64);
       decoded = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(decoded_scratch.data()) + 63) & ~uintptr_t{63});
       for (int64_t r = r0; r + 16 <= r1; r += 16)
         kt.decode16[ti](w.cols, wdata + r * wstride, wstride,
-                        decoded + (r - r0) / 16 * nblocks * kernels_internal::kDecoded16Bytes);
+                        decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti]);
     }
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
@@ -388,8 +390,8 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
         for (; r + 16 <= r1; r += 16) {
           alignas(64) float out[256];
           for (int64_t t = t0; t < tu; t += 16) {
-            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kernels_internal::kDecoded16Bytes,
-                     &packed[t / 16 * nblocks], out);
+            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti],
+                     pack_q8 ? &packed[t / 16 * nblocks] : nullptr, adata + t * a.stride, a.stride, out);
             for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
           }
           if (tu < t1)
