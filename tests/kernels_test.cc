@@ -385,7 +385,7 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   // 37 rows: multi-row kernels (groups of 8) and the single-row tail; 301:
   // several matrix-vector chunks; one token (the prefetching matrix-vector
   // path), five (four-token kernels and a leftover), thirteen (eight, four,
-  // one); every ISA here. Eleven blocks: Q4_0's eight-block
+  // one), 21 and 37 (sixteen-token tiles with leftovers); every ISA here. Eleven blocks: Q4_0's eight-block
   // chunks and a ragged tail.
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     if (!IsaAvailable(isa)) continue;
@@ -394,7 +394,7 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
       for (int64_t cols : {be == 1 ? int64_t{100} : 2 * be, be == 1 ? int64_t{64} : 3 * be, 4096 / be * be,
                            be == 1 ? int64_t{352} : 11 * be})
         for (int64_t rows : {37, 301})
-          for (int64_t ntok : {1, 5, 13}) CheckMatMul(isa, t, rows, cols, ntok, rng);
+          for (int64_t ntok : {1, 5, 13, 21, 37}) CheckMatMul(isa, t, rows, cols, ntok, rng);
     }
   }
 }

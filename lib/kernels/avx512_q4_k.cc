@@ -181,6 +181,49 @@ LLMTK_Q4K16 void DotQ4Kx16xT(int64_t n, const void* w, size_t stride, const void
   Rows16<T>(n, w, stride, a, astride, out, nullptr);
 }
 
+// Prompts: each quad's super-blocks decoded once for the whole batch
+// (DecodeRows16, layout [quad][block]), then met by T tokens at a time
+// straight from memory; the same Token and Finish steps, so the same bits.
+LLMTK_Q4K16 void DecodeRows16(int64_t n, const void* w, size_t stride, void* out) {
+  const int64_t nb = n / QKK;
+  auto* q = static_cast<Quad*>(out);
+  for (int quad = 0; quad < 4; ++quad)
+    for (int64_t b = 0; b < nb; ++b)
+      Decode(static_cast<const uint8_t*>(w) + 4 * quad * stride + b * sizeof(BlockQ4K), stride, &q[quad * nb + b]);
+}
+
+template <int T>
+LLMTK_Q4K16 void DecodedRows16(int64_t nb, const Quad* dec, const uint8_t* a, size_t astride, float* out) {
+  const BlockQ8K* y[T];
+  for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(a + t * astride);
+  constexpr int64_t kMaxPre = 64;
+  __m128i pre[T][kMaxPre];
+  const bool hoist = nb <= kMaxPre;
+  if (hoist)
+    for (int t = 0; t < T; ++t)
+      for (int64_t b = 0; b < nb; ++b) pre[t][b] = BsumPairs(y[t][b]);
+  for (int quad = 0; quad < 4; ++quad) {
+    Acc acc[T];
+    for (auto& v : acc) v = {{_mm512_setzero_ps(), _mm512_setzero_ps()}, _mm512_setzero_ps()};
+    for (int64_t b = 0; b < nb; ++b) {
+      const Quad& q = dec[quad * nb + b];
+      for (int t = 0; t < T; ++t) {
+        __m128i here;
+        if (!hoist) here = BsumPairs(y[t][b]);
+        Token(q, y[t][b], hoist ? &pre[t][b] : &here, &acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) Finish(acc[t], out + 16 * t + 4 * quad);
+  }
+}
+
+LLMTK_Q4K16 void DotQ4Kx16x16(int64_t n, const void* decoded, const void*, const void* a, size_t astride,
+                              float* out) {
+  const auto* dec = static_cast<const Quad*>(decoded);
+  const auto* act = static_cast<const uint8_t*>(a);
+  for (int g = 0; g < 16; g += 8) DecodedRows16<8>(n / QKK, dec, act + g * astride, astride, out + 16 * g);
+}
+
 }  // namespace
 
 void AddQ4Kx16Vnni(KernelTable* t) {
@@ -188,6 +231,9 @@ void AddQ4Kx16Vnni(KernelTable* t) {
   t->vec_dot16[q4] = DotQ4Kx16;
   t->vec_dot16x4[q4] = DotQ4Kx16xT<4>;
   t->vec_dot16x8[q4] = DotQ4Kx16xT<8>;
+  t->vec_dot16x16[q4] = DotQ4Kx16x16;
+  t->decode16[q4] = DecodeRows16;
+  t->decoded16_bytes[q4] = 4 * sizeof(Quad);
 }
 
 }  // namespace llmtk::kernels_internal

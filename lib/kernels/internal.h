@@ -111,6 +111,28 @@ struct Q4_0Chunk {
 // Fills blocks / 8 chunks from a Q8_0 activation row of `blocks` blocks.
 void PrepareQ4_0Chunks(const BlockQ8_0* y, int64_t blocks, Q4_0Chunk* out);
 
+// Sixteen Q8_0 activation rows interleaved per block, for the sixteen-token
+// Q4_0 kernel of prompts: every value it broadcasts is then at a fixed
+// offset from one pointer (a memory operand of VPDPBUSD, where sixteen row
+// pointers and their Q8Aux cost a register shuffle per use). `bias` and `d`
+// are the tokens' Q8Aux.
+struct Q8x16Block {
+  int32_t qs[16][8];  // token t's 32 values, as VPDPBUSD takes them: 8 words
+  int32_t bias[16];
+  float d[16];
+};
+// Packs blocks 0..blocks-1 of sixteen activation rows (`astride` bytes apart).
+void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out);
+// Prompts decode sixteen weight rows once for the whole batch:
+// Decode16Fn writes their n / BlockElems blocks, decoded16_bytes[type]
+// each, in the sixteen-token kernel's own layout, which VecDot16x16Fn then
+// multiplies by sixteen activation rows: out[16 * t + r], each value
+// VecDot's bit for bit. The rows come packed (`packed`, Q4_0: Q8x16Block
+// per block) or as they are (`a`, `astride` bytes apart; Q4_K).
+using Decode16Fn = void (*)(int64_t n, const void* w, size_t stride, void* out);
+using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packed, const void* a, size_t astride,
+                               float out[256]);
+
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 // Non-temporal (PREFETCHNTA): weights are read once per token, and on the
 // Zen 4 here that made generation 2-8% faster than PREFETCHT0 on one and
@@ -150,6 +172,9 @@ struct KernelTable {
   VecDot16Fn vec_dot16[32] = {};
   VecDot16x4Fn vec_dot16x4[32] = {};
   VecDot16x4Fn vec_dot16x8[32] = {};  // the same for eight tokens (out[8 * 16])
+  VecDot16x16Fn vec_dot16x16[32] = {};  // sixteen packed tokens (Q4_0)
+  Decode16Fn decode16[32] = {};        // its weight side
+  size_t decoded16_bytes[32] = {};     // per block of sixteen rows
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
   ScaleMaxFn scale_max = nullptr;

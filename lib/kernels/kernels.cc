@@ -89,6 +89,9 @@ struct Resolved {
         if (own.vec_dot16[k]) t[i].vec_dot16[k] = own.vec_dot16[k];
         if (own.vec_dot16x4[k]) t[i].vec_dot16x4[k] = own.vec_dot16x4[k];
         if (own.vec_dot16x8[k]) t[i].vec_dot16x8[k] = own.vec_dot16x8[k];
+        if (own.vec_dot16x16[k]) t[i].vec_dot16x16[k] = own.vec_dot16x16[k];
+        if (own.decode16[k]) t[i].decode16[k] = own.decode16[k];
+        if (own.decoded16_bytes[k]) t[i].decoded16_bytes[k] = own.decoded16_bytes[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
         if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
       }
@@ -209,6 +212,19 @@ void PrepareQ4_0Chunks(const BlockQ8_0* y, int64_t blocks, Q4_0Chunk* out) {
   }
 }
 
+void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out) {
+  for (int t = 0; t < 16; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8_0*>(a + t * astride);
+    for (int64_t b = 0; b < blocks; ++b) {
+      int32_t sum = 0;
+      for (int k = 0; k < 32; ++k) sum += y[b].qs[k];
+      std::memcpy(out[b].qs[t], y[b].qs, 32);
+      out[b].bias[t] = -8 * sum;
+      out[b].d[t] = Fp16ToFp32(y[b].d);
+    }
+  }
+}
+
 }  // namespace kernels_internal
 
 namespace {
@@ -285,13 +301,40 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
+  const int64_t tok_tile = 32;
+  // Whole tiles of sixteen tokens go through the packed sixteen-token
+  // kernel where there is one; the rest as before.
+  const auto dot16x16 = use16 && !matvec ? kt.vec_dot16x16[ti] : nullptr;
+  const int64_t nblocks = w.cols / BlockElems(w.type);
+  // Per calling thread and reused: a fresh megabyte-sized vector per call
+  // cost more in page faults and zeroing than the packed kernel saved. (The
+  // references, not the thread_locals, are what pfor's workers see.)
+  static thread_local std::vector<kernels_internal::Q8x16Block> packed_scratch;
+  std::vector<kernels_internal::Q8x16Block>& packed = packed_scratch;
+  const bool pack_q8 = VecDotType(w.type) == DType::kQ8_0;
+  if (dot16x16 != nullptr && pack_q8) {
+    if (packed.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed.resize(static_cast<size_t>(a.n / 16 * nblocks));
+    auto pack = [&](size_t i) {
+      kernels_internal::PackQ8x16(adata + 16 * i * a.stride, a.stride, nblocks, &packed[i * nblocks]);
+    };
+    if (pfor && a.n >= 32) {
+      pfor(static_cast<size_t>(a.n / 16), pack);
+    } else {
+      for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
+    }
+  }
+  // The first token of a tile that the other kernels take.
+  auto unpacked = [&](int64_t t0, int64_t t1) { return dot16x16 != nullptr ? t0 + (t1 - t0) / 16 * 16 : t0; };
   // The sixteen-row Q4_0 kernels take each Q8_0 activation block's Q8Aux,
-  // computed here once instead of once per row group.
-  std::vector<kernels_internal::Q8Aux> aux;
+  // computed here once instead of once per row group (for the tokens the
+  // packed kernel leaves).
+  static thread_local std::vector<kernels_internal::Q8Aux> aux_scratch;
+  std::vector<kernels_internal::Q8Aux>& aux = aux_scratch;
   if (use16 && VecDotType(w.type) == DType::kQ8_0) {
     const int64_t blocks = w.cols / 32;
-    aux.resize(static_cast<size_t>(a.n * blocks));
+    if (aux.size() < static_cast<size_t>(a.n * blocks)) aux.resize(static_cast<size_t>(a.n * blocks));
     for (int64_t t = 0; t < a.n; ++t) {
+      if (t < unpacked(t / tok_tile * tok_tile, std::min(a.n, t / tok_tile * tok_tile + tok_tile))) continue;
       const auto* blk = reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride);
       for (int64_t b = 0; b < blocks; ++b) {
         int32_t sum = 0;
@@ -302,15 +345,19 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   }
   // Q4_0's one-token kernel takes the activations laid out per eight blocks
   // (Q4_0Chunk), for the tokens it will see.
-  std::vector<kernels_internal::Q4_0Chunk> chunk_buf;
+  // (Reused like `packed`: zeroing a fresh one per call, though prompts
+  // leave it unused, was a tenth of a Q4_0 prompt MatMul.)
+  static thread_local std::vector<kernels_internal::Q4_0Chunk> chunk_scratch;
+  std::vector<kernels_internal::Q4_0Chunk>& chunk_buf = chunk_scratch;
   const int64_t chunks_per_tok = w.cols / 256;
   const bool use_chunks = use16 && w.type == DType::kQ4_0 && chunks_per_tok > 0;
-  const int64_t tok_tile = 32;
   if (use_chunks) {
-    chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
+    if (chunk_buf.size() < static_cast<size_t>(a.n * chunks_per_tok))
+      chunk_buf.resize(static_cast<size_t>(a.n * chunks_per_tok));
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
-      for (int64_t t = FirstSingle(t0, t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr); t < t1; ++t)
+      for (int64_t t = FirstSingle(unpacked(t0, t1), t1, kt.vec_dot16x8[ti] != nullptr, kt.vec_dot16x4[ti] != nullptr);
+           t < t1; ++t)
         kernels_internal::PrepareQ4_0Chunks(reinterpret_cast<const BlockQ8_0*>(adata + t * a.stride), w.cols / 32,
                                             &chunk_buf[t * chunks_per_tok]);
     }
@@ -322,9 +369,35 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     const int64_t r0 = static_cast<int64_t>(c) * rows_per_chunk;
     const int64_t r1 = std::min(w.rows, r0 + rows_per_chunk);
     const int64_t prefetch_end = prefetch_across ? w.rows : r1;
+    // The chunk's sixteen-row groups decoded once for all the packed tiles,
+    // into the running thread's buffer.
+    // (64-byte aligned: the kernel reads it as vectors).
+    static thread_local std::vector<uint8_t> decoded_scratch;
+    uint8_t* decoded = nullptr;
+    if (dot16x16 != nullptr && a.n >= 16) {
+      const size_t bytes = static_cast<size_t>((r1 - r0) / 16 * nblocks) * kt.decoded16_bytes[ti];
+      if (decoded_scratch.size() < bytes + 64) decoded_scratch.resize(bytes + 64);
+      decoded = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(decoded_scratch.data()) + 63) & ~uintptr_t{63});
+      for (int64_t r = r0; r + 16 <= r1; r += 16)
+        kt.decode16[ti](w.cols, wdata + r * wstride, wstride,
+                        decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti]);
+    }
     for (int64_t t0 = 0; t0 < a.n; t0 += tok_tile) {
       const int64_t t1 = std::min(a.n, t0 + tok_tile);
       int64_t r = r0;
+      const int64_t tu = unpacked(t0, t1);
+      if (tu > t0)
+        for (; r + 16 <= r1; r += 16) {
+          alignas(64) float out[256];
+          for (int64_t t = t0; t < tu; t += 16) {
+            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti],
+                     pack_q8 ? &packed[t / 16 * nblocks] : nullptr, adata + t * a.stride, a.stride, out);
+            for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
+          }
+          if (tu < t1)
+            RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a,
+                         aux.data(), chunks, chunk_stride, tu, t1, nullptr, y, ldy, r);
+        }
       if (use16)
         for (; r + 16 <= r1; r += 16)
           RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a, aux.data(), chunks, chunk_stride, t0, t1,
