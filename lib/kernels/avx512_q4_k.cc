@@ -136,6 +136,17 @@ LLMTK_Q4K16 inline void Finish(const Acc& acc, float out[4]) {
   }
 }
 
+// The bsum pairs of T activation rows, once for the four quads, when a row
+// has at most kMaxPre super-blocks (longer ones recompute them per quad).
+constexpr int64_t kMaxPre = 64;
+template <int T>
+LLMTK_Q4K16 inline bool HoistBsumPairs(int64_t nb, const BlockQ8K* const (&y)[T], __m128i (&pre)[T][kMaxPre]) {
+  if (nb > kMaxPre) return false;
+  for (int t = 0; t < T; ++t)
+    for (int64_t b = 0; b < nb; ++b) pre[t][b] = BsumPairs(y[t][b]);
+  return true;
+}
+
 // Sixteen rows against T activation rows: out[16 * t + r].
 template <int T>
 LLMTK_Q4K16 void Rows16(int64_t n, const void* w, size_t stride, const void* a, size_t astride, float* out,
@@ -144,14 +155,8 @@ LLMTK_Q4K16 void Rows16(int64_t n, const void* w, size_t stride, const void* a, 
   const SpanPrefetcher pf(prefetch, 16 * stride, 4 * nb);
   const BlockQ8K* y[T];
   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(static_cast<const uint8_t*>(a) + t * astride);
-  // The bsum pairs once for the four quads (rows of up to 64 super-blocks;
-  // longer ones recompute them per quad).
-  constexpr int64_t kMaxPre = 64;
   __m128i pre[T][kMaxPre];
-  const bool hoist = nb <= kMaxPre;
-  if (hoist)
-    for (int t = 0; t < T; ++t)
-      for (int64_t b = 0; b < nb; ++b) pre[t][b] = BsumPairs(y[t][b]);
+  const bool hoist = HoistBsumPairs<T>(nb, y, pre);
   for (int quad = 0; quad < 4; ++quad) {
     const auto* base = static_cast<const uint8_t*>(w) + 4 * quad * stride;
     Acc acc[T];
@@ -196,12 +201,8 @@ template <int T>
 LLMTK_Q4K16 void DecodedRows16(int64_t nb, const Quad* dec, const uint8_t* a, size_t astride, float* out) {
   const BlockQ8K* y[T];
   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8K*>(a + t * astride);
-  constexpr int64_t kMaxPre = 64;
   __m128i pre[T][kMaxPre];
-  const bool hoist = nb <= kMaxPre;
-  if (hoist)
-    for (int t = 0; t < T; ++t)
-      for (int64_t b = 0; b < nb; ++b) pre[t][b] = BsumPairs(y[t][b]);
+  const bool hoist = HoistBsumPairs<T>(nb, y, pre);
   for (int quad = 0; quad < 4; ++quad) {
     Acc acc[T];
     for (auto& v : acc) v = {{_mm512_setzero_ps(), _mm512_setzero_ps()}, _mm512_setzero_ps()};

@@ -102,6 +102,38 @@ absl::Status CountSentenceWords(const std::function<absl::StatusOr<bool>(std::st
       });
 }
 
+namespace {
+
+// The characters covering `character_coverage` of all `all` occurrences,
+// most frequent first (ties: code point), as symbols 2.. of `c` and in
+// `symbol`; tabs are counted but never kept (spm's kUPPBoundaryChar).
+template <typename SymbolMap>
+absl::Status KeepCoveredCharacters(std::vector<std::pair<char32_t, uint64_t>> sorted, uint64_t all,
+                                   double character_coverage, SymbolMap* symbol, UnigramCorpus* c) {
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  c->chars = {0, kRareChar};
+  c->char_counts = {0, 0};
+  uint64_t accumulated = 0, kept = 0;
+  for (const auto& [cp, n] : sorted) {
+    // spm compares in float: the share covered so far, before adding this one.
+    const float covered = static_cast<float>(1.0 * accumulated / all);
+    if (covered >= static_cast<float>(character_coverage)) break;
+    accumulated += n;
+    if (cp == U'\t') continue;
+    (*symbol)[cp] = static_cast<uint32_t>(c->chars.size());
+    c->chars.push_back(cp);
+    c->char_counts.push_back(n);
+    kept += n;
+  }
+  if (c->chars.size() <= 2) return absl::DataLossError("no characters to train on");
+  c->coverage = all ? static_cast<double>(kept) / all : 1.0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<UnigramCorpus> BuildUnigramCorpusPlain(const WordCountMap& words, double character_coverage) {
   absl::flat_hash_map<char32_t, uint64_t> char_counts;
   uint64_t all = 0;
@@ -114,28 +146,9 @@ absl::StatusOr<UnigramCorpus> BuildUnigramCorpusPlain(const WordCountMap& words,
       all += n;
     }
   }
-  std::vector<std::pair<char32_t, uint64_t>> sorted(char_counts.begin(), char_counts.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
   UnigramCorpus c;
-  c.chars = {0, kRareChar};
-  c.char_counts = {0, 0};
   absl::flat_hash_map<char32_t, uint32_t> symbol;
-  uint64_t accumulated = 0, kept = 0;
-  for (const auto& [cp, n] : sorted) {
-    // spm compares in float: the share covered so far, before adding this one.
-    const float covered = static_cast<float>(1.0 * accumulated / all);
-    if (covered >= static_cast<float>(character_coverage)) break;
-    accumulated += n;
-    if (cp == U'\t') continue;  // spm's kUPPBoundaryChar is never a piece
-    symbol[cp] = static_cast<uint32_t>(c.chars.size());
-    c.chars.push_back(cp);
-    c.char_counts.push_back(n);
-    kept += n;
-  }
-  if (c.chars.size() <= 2) return absl::DataLossError("no characters to train on");
-  c.coverage = all ? static_cast<double>(kept) / all : 1.0;
+  RETURN_IF_ERROR(KeepCoveredCharacters({char_counts.begin(), char_counts.end()}, all, character_coverage, &symbol, &c));
 
   // Rare characters become U+2585, which can make two words one.
   // Views into `words`' keys, or into `rewritten` for words that changed.
@@ -279,28 +292,11 @@ absl::StatusOr<UnigramCorpus> BuildUnigramCorpus(const WordCountMap& words, doub
       all += n;
     }
   }
-  std::vector<std::pair<char32_t, uint64_t>> sorted;
-  char_counts.ForEach([&](char32_t cp, uint64_t n) { sorted.emplace_back(cp, n); });
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+  std::vector<std::pair<char32_t, uint64_t>> counted;
+  char_counts.ForEach([&](char32_t cp, uint64_t n) { counted.emplace_back(cp, n); });
   UnigramCorpus c;
-  c.chars = {0, kRareChar};
-  c.char_counts = {0, 0};
   CharArray<uint32_t> symbol;  // 0: not kept (kept symbols are >= 2)
-  uint64_t accumulated = 0, kept = 0;
-  for (const auto& [cp, n] : sorted) {
-    const float covered = static_cast<float>(1.0 * accumulated / all);
-    if (covered >= static_cast<float>(character_coverage)) break;
-    accumulated += n;
-    if (cp == U'\t') continue;
-    symbol[cp] = static_cast<uint32_t>(c.chars.size());
-    c.chars.push_back(cp);
-    c.char_counts.push_back(n);
-    kept += n;
-  }
-  if (c.chars.size() <= 2) return absl::DataLossError("no characters to train on");
-  c.coverage = all ? static_cast<double>(kept) / all : 1.0;
+  RETURN_IF_ERROR(KeepCoveredCharacters(std::move(counted), all, character_coverage, &symbol, &c));
 
   // Equal texts (a word with and without its line end; words made equal by
   // U+2585) are folded through a hash index instead of a sort by text.
