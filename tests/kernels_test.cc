@@ -399,5 +399,60 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   }
 }
 
+// Q4_K prompts' packed sixteen-by-sixteen kernel (kernels/avx512_q4_k_pp.cc)
+// at its integer extremes: every nibble 15 and every scale and min 63 in
+// some super-blocks, Q8_K values of -128 and 127 in others (each lane's
+// four products then reach 7680 in magnitude, its int16 packing's bound),
+// and random ones besides; 35 rows and 53 tokens leave rows and tokens to
+// the other kernels too.
+TEST(Kernels, Q4KPromptKernelEqualsScalarAtExtremes) {
+  std::mt19937 rng(23);
+  const int64_t rows = 35, cols = 6 * QKK, ntok = 53, nb = cols / QKK;
+  std::vector<uint8_t> w;
+  for (int64_t r = 0; r < rows; ++r) {
+    auto row = RandomWeights(DType::kQ4_K, cols, rng);
+    auto* blk = reinterpret_cast<BlockQ4K*>(row.data());
+    for (int64_t b = 0; b < nb; ++b) {
+      if ((r + b) % 3 == 0) std::memset(blk[b].qs, 0xFF, sizeof(blk[b].qs));
+      if ((r + b) % 2 == 0) std::memset(blk[b].scales, 0xFF, sizeof(blk[b].scales));
+    }
+    w.insert(w.end(), row.begin(), row.end());
+  }
+  std::vector<BlockQ8K> act(ntok * nb);
+  std::uniform_real_distribution<float> ud(0.001f, 0.02f);
+  for (int64_t t = 0; t < ntok; ++t)
+    for (int64_t b = 0; b < nb; ++b) {
+      BlockQ8K& y = act[t * nb + b];
+      y.d = (t + b) % 7 == 0 ? 0.f : ud(rng);
+      for (int i = 0; i < QKK; ++i) {
+        const int kind = static_cast<int>((t + 2 * b) % 4);
+        const int v = kind == 0 ? -128 : kind == 1 ? 127 : kind == 2 ? (i % 2 == 0 ? -128 : 127)
+                                                                      : static_cast<int>(rng() % 256) - 128;
+        y.qs[i] = static_cast<int8_t>(v);
+      }
+      for (int g = 0; g < QKK / 16; ++g) {
+        int sum = 0;
+        for (int i = 0; i < 16; ++i) sum += y.qs[16 * g + i];
+        y.bsums[g] = static_cast<int16_t>(sum);
+      }
+    }
+  const EncodedActivations a{act.data(), ntok, nb * sizeof(BlockQ8K)};
+  const WeightMatrix wm{DType::kQ4_K, rows, cols, w.data()};
+  const size_t ws = RowBytes(DType::kQ4_K, cols);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaAvailable(isa)) continue;
+    std::vector<float> y(ntok * rows);
+    MatMul(wm, a, y.data(), rows, nullptr, isa);
+    for (int64_t t = 0; t < ntok; ++t)
+      for (int64_t r = 0; r < rows; ++r) {
+        const float ref = VecDot(DType::kQ4_K, cols, w.data() + r * ws, &act[t * nb], Isa::kScalar);
+        uint32_t got_bits, ref_bits;
+        std::memcpy(&got_bits, &y[t * rows + r], 4);
+        std::memcpy(&ref_bits, &ref, 4);
+        ASSERT_EQ(got_bits, ref_bits) << IsaName(isa) << " row " << r << " token " << t;
+      }
+  }
+}
+
 }  // namespace
 }  // namespace llmtk

@@ -92,6 +92,8 @@ struct Resolved {
         if (own.vec_dot16x16[k]) t[i].vec_dot16x16[k] = own.vec_dot16x16[k];
         if (own.decode16[k]) t[i].decode16[k] = own.decode16[k];
         if (own.decoded16_bytes[k]) t[i].decoded16_bytes[k] = own.decoded16_bytes[k];
+        if (own.pack16[k]) t[i].pack16[k] = own.pack16[k];
+        if (own.packed16_bytes[k]) t[i].packed16_bytes[k] = own.packed16_bytes[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
         if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
       }
@@ -323,6 +325,24 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
     }
   }
+  // A type's own sixteen-token packing (Q4_K's Q8_K), in a 64-byte aligned
+  // scratch reused like `packed`.
+  static thread_local std::vector<uint8_t> own_packed_scratch;
+  const auto pack16 = dot16x16 != nullptr ? kt.pack16[ti] : nullptr;
+  const size_t own_group_bytes = static_cast<size_t>(nblocks) * kt.packed16_bytes[ti];
+  uint8_t* own_packed = nullptr;
+  if (pack16 != nullptr && a.n >= 16) {
+    const size_t bytes = static_cast<size_t>(a.n / 16) * own_group_bytes;
+    if (own_packed_scratch.size() < bytes + 64) own_packed_scratch.resize(bytes + 64);
+    own_packed =
+        reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(own_packed_scratch.data()) + 63) & ~uintptr_t{63});
+    auto pack = [&](size_t i) { pack16(adata + 16 * i * a.stride, a.stride, nblocks, own_packed + i * own_group_bytes); };
+    if (pfor && a.n >= 32) {
+      pfor(static_cast<size_t>(a.n / 16), pack);
+    } else {
+      for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
+    }
+  }
   // The first token of a tile that the other kernels take.
   auto unpacked = [&](int64_t t0, int64_t t1) { return dot16x16 != nullptr ? t0 + (t1 - t0) / 16 * 16 : t0; };
   // The sixteen-row Q4_0 kernels take each Q8_0 activation block's Q8Aux,
@@ -391,7 +411,10 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
           alignas(64) float out[256];
           for (int64_t t = t0; t < tu; t += 16) {
             dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti],
-                     pack_q8 ? &packed[t / 16 * nblocks] : nullptr, adata + t * a.stride, a.stride, out);
+                     pack_q8    ? static_cast<const void*>(&packed[t / 16 * nblocks])
+                     : own_packed ? own_packed + t / 16 * own_group_bytes
+                                  : nullptr,
+                     adata + t * a.stride, a.stride, out);
             for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
           }
           if (tu < t1)

@@ -1,0 +1,237 @@
+// Q4_K x Q8_K prompts (sixteen weight rows by sixteen tokens) with AVX-512
+// VNNI and VBMI2.
+//
+// The reference keeps, per row and super-block, eight int32 lanes: lane k
+// sums, over the eight sub-blocks s, sc_s times the four products at
+// positions 4k..4k+3 of s. Four products are one VPDPBUSD lane, so with
+// row r in lane r (as in kernels/avx512_q4_0.cc) a VPDPBUSD against token
+// word (s, k) broadcast from memory gives sixteen rows' P(s, k), each at
+// most 4 * 15 * 128 = 7680 in magnitude, and what remains is the exact
+// multiply by the row's 6-bit scale. VPDPWSSD does two of those per lane
+// when the lane holds two P as int16: P(s+1, k) goes into the high half by
+// VPSHLDD, which also puts 8192 in the low half, and the VPDPBUSD of P(s, k)
+// adds onto that without a borrow (8192 + P is in [512, 15872]). VPDPWSSD
+// against (sc_s, sc_s+1) then adds sc_s * (P + 8192) + sc_s+1 * P', and the
+// lane's accumulator starts at -8192 * (sc_0 + sc_2 + sc_4 + sc_6). So a
+// lane costs 8 VPDPBUSD, 4 VPDPWSSD and 4 VPSHLDD for 32 products per row,
+// where the four-token kernel (kernels/avx512_q4_k.cc) spends 8 VPMADDUBSW
+// and 8 VPDPWSSD, and every activation word is a {1to16} memory operand.
+//
+// The float steps are the reference's per row: acc[k] = fma(y.d * x.d,
+// lane[k], acc[k]) per super-block, the mins the same in four lanes with
+// (0 - y.d) * x.dmin, then hsum_float_8 and (m0 + m2) + (m1 + m3); all of
+// them elementwise over the sixteen rows, so the results are the scalar
+// reference's bit for bit.
+//
+// Lane k of all the super-blocks goes before lane k + 1, so that sixteen
+// tokens' float accumulators stay in registers with the lane's eight
+// weight registers.
+#include <algorithm>
+#include <cstring>
+
+#include "lib/kernels/internal.h"
+#include "lib/kernels/kernels.h"
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <cstddef>
+
+#include "lib/kernels/avx512_load.h"
+
+#define LLMTK_Q4KPP __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi2,avx2,fma,f16c")))
+
+namespace llmtk::kernels_internal {
+namespace {
+
+constexpr int QKK = 256;
+
+// One super-block of sixteen rows, decoded once per prompt.
+struct alignas(64) DecodedQ4K {
+  uint8_t q[8][8][64];  // [k][s]: row r's nibbles 4k..4k+3 of sub-block s in dword r
+  int32_t sc[4][16];    // pair p: sc_2p | sc_2p+1 << 16
+  int32_t bias[16];     // -8192 * (sc_0 + sc_2 + sc_4 + sc_6)
+  int32_t mn[4][16];    // k: m_2k | m_2k+1 << 16
+  float d[16], dmin[16];
+};
+
+// One super-block of sixteen Q8_K activation rows.
+struct alignas(64) Q8Kx16Block {
+  int32_t q[8][16][8];  // [k][t][s]: token t's values 32s + 4k..+3
+  int32_t bsum[4][16];  // [k][t]: (bsums[4k] + bsums[4k+1]) | (bsums[4k+2] + bsums[4k+3]) << 16
+  float d[16];
+  float nd[16];  // 0 - d, the reference's own negation (-0 for 0 would differ)
+};
+
+// Four registers' 4x4 transposes of 32-bit words within each 128-bit lane:
+// out[j] lane 4q + i = in[i] word 4q + j.
+LLMTK_Q4KPP inline void Transpose4(const __m512i in[4], __m512i out[4]) {
+  const __m512i u0 = _mm512_unpacklo_epi32(in[0], in[1]), u1 = _mm512_unpackhi_epi32(in[0], in[1]);
+  const __m512i u2 = _mm512_unpacklo_epi32(in[2], in[3]), u3 = _mm512_unpackhi_epi32(in[2], in[3]);
+  out[0] = _mm512_unpacklo_epi64(u0, u2);
+  out[1] = _mm512_unpackhi_epi64(u0, u2);
+  out[2] = _mm512_unpacklo_epi64(u1, u3);
+  out[3] = _mm512_unpackhi_epi64(u1, u3);
+}
+
+LLMTK_Q4KPP void Decode(int64_t n, const void* w, size_t stride, void* out) {
+  const auto* base = static_cast<const uint8_t*>(w);
+  auto* dec = static_cast<DecodedQ4K*>(out);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const size_t s4 = 4 * stride;
+  for (int64_t b = 0; b < n / QKK; ++b) {
+    const uint8_t* blk = base + b * sizeof(BlockQ4K);
+    DecodedQ4K& o = dec[b];
+    for (int j = 0; j < 4; ++j)
+      for (int h = 0; h < 2; ++h) {
+        // Lane r of t[i]: row r's word 4h + i of the 32 bytes of sub-blocks
+        // 2j (low nibbles) and 2j + 1 (high).
+        const uint8_t* p = blk + offsetof(BlockQ4K, qs) + 32 * j + 16 * h;
+        const __m512i a[4] = {Four(p, s4), Four(p + stride, s4), Four(p + 2 * stride, s4), Four(p + 3 * stride, s4)};
+        __m512i t[4];
+        Transpose4(a, t);
+        for (int i = 0; i < 4; ++i) {
+          _mm512_store_si512(o.q[4 * h + i][2 * j], _mm512_and_si512(t[i], m4));
+          _mm512_store_si512(o.q[4 * h + i][2 * j + 1], _mm512_and_si512(_mm512_srli_epi16(t[i], 4), m4));
+        }
+      }
+    for (int r = 0; r < 16; ++r) {
+      const auto* x = reinterpret_cast<const BlockQ4K*>(blk + r * stride);
+      uint8_t sc[8], m[8];
+      for (int s = 0; s < 8; ++s) ScaleMinK4(s, x->scales, &sc[s], &m[s]);
+      for (int p = 0; p < 4; ++p) {
+        o.sc[p][r] = sc[2 * p] | sc[2 * p + 1] << 16;
+        o.mn[p][r] = m[2 * p] | m[2 * p + 1] << 16;
+      }
+      o.bias[r] = -8192 * (sc[0] + sc[2] + sc[4] + sc[6]);
+      o.d[r] = Fp16ToFp32(x->d);
+      o.dmin[r] = Fp16ToFp32(x->dmin);
+    }
+  }
+}
+
+void Pack(const uint8_t* a, size_t astride, int64_t blocks, void* out) {
+  auto* o = static_cast<Q8Kx16Block*>(out);
+  for (int t = 0; t < 16; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8K*>(a + t * astride);
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int k = 0; k < 8; ++k)
+        for (int s = 0; s < 8; ++s) std::memcpy(&o[b].q[k][t][s], y[b].qs + 32 * s + 4 * k, 4);
+      for (int k = 0; k < 4; ++k) {
+        const int16_t* bs = y[b].bsums + 4 * k;
+        const auto lo = static_cast<uint16_t>(bs[0] + bs[1]), hi = static_cast<uint16_t>(bs[2] + bs[3]);
+        o[b].bsum[k][t] = static_cast<int32_t>(lo | static_cast<uint32_t>(hi) << 16);
+      }
+      o[b].d[t] = y[b].d;
+      o[b].nd[t] = 0.0f - y[b].d;
+    }
+  }
+}
+
+// acc + VPDPBUSD(u, the word at p in every lane), the broadcast folded into
+// the instruction (GCC emits a separate VPBROADCASTD for set1 of a load).
+LLMTK_Q4KPP inline __m512i DpbusdBcast(__m512i acc, __m512i u, const int32_t* p) {
+  asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*p));
+  return acc;
+}
+LLMTK_Q4KPP inline __m512i DpwssdBcast(__m512i acc, __m512i u, const int32_t* p) {
+  asm("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*p));
+  return acc;
+}
+
+// Super-blocks per pass: their y.d * x.d (and the mins' (0 - y.d) * x.dmin)
+// are taken once for the eight lanes, in a 32 KiB stack buffer.
+constexpr int64_t kSpan = 16;
+
+LLMTK_Q4KPP void Dot(int64_t n, const void* decoded, const void* packed, const void*, size_t, float* out) {
+  const int64_t nb = n / QKK;
+  const auto* dec = static_cast<const DecodedQ4K*>(decoded);
+  const auto* act = static_cast<const Q8Kx16Block*>(packed);
+  __m512 lanes[8][16], mins[4][16];
+  for (auto& l : lanes)
+    for (auto& v : l) v = _mm512_setzero_ps();
+  for (auto& l : mins)
+    for (auto& v : l) v = _mm512_setzero_ps();
+  const __m512i lo8192 = _mm512_set1_epi32(8192 << 16);
+  __m512 dd[kSpan][16], dm[kSpan][16];
+  for (int64_t b0 = 0; b0 < nb; b0 += kSpan) {
+    const int64_t span = std::min(kSpan, nb - b0);
+    for (int64_t i = 0; i < span; ++i) {
+      const __m512 xd = _mm512_load_ps(dec[b0 + i].d), xdmin = _mm512_load_ps(dec[b0 + i].dmin);
+      for (int t = 0; t < 16; ++t) {
+        dd[i][t] = _mm512_mul_ps(_mm512_set1_ps(act[b0 + i].d[t]), xd);
+        dm[i][t] = _mm512_mul_ps(_mm512_set1_ps(act[b0 + i].nd[t]), xdmin);
+      }
+    }
+    for (int k = 0; k < 8; ++k) {
+      __m512 acc[16];
+      for (int t = 0; t < 16; ++t) acc[t] = lanes[k][t];
+      for (int64_t i = 0; i < span; ++i) {
+        const DecodedQ4K& w = dec[b0 + i];
+        const Q8Kx16Block& y = act[b0 + i];
+        __m512i q[8];
+        for (int s = 0; s < 8; ++s) q[s] = _mm512_load_si512(w.q[k][s]);
+#pragma GCC unroll 16
+        for (int t = 0; t < 16; ++t) {
+          const int32_t* a = y.q[k][t];
+          __m512i l = _mm512_load_si512(w.bias);
+#pragma GCC unroll 4
+          for (int p = 0; p < 4; ++p) {
+            __m512i x = DpbusdBcast(_mm512_setzero_si512(), q[2 * p + 1], a + 2 * p + 1);
+            x = _mm512_shldi_epi32(x, lo8192, 16);
+            x = DpbusdBcast(x, q[2 * p], a + 2 * p);
+            l = _mm512_dpwssd_epi32(l, x, _mm512_load_si512(w.sc[p]));
+          }
+          acc[t] = _mm512_fmadd_ps(dd[i][t], _mm512_cvtepi32_ps(l), acc[t]);
+        }
+      }
+      for (int t = 0; t < 16; ++t) lanes[k][t] = acc[t];
+    }
+    for (int k = 0; k < 4; ++k) {
+      __m512 acc[16];
+      for (int t = 0; t < 16; ++t) acc[t] = mins[k][t];
+      for (int64_t i = 0; i < span; ++i) {
+        const __m512i mn = _mm512_load_si512(dec[b0 + i].mn[k]);
+#pragma GCC unroll 16
+        for (int t = 0; t < 16; ++t) {
+          const __m512i prod = DpwssdBcast(_mm512_setzero_si512(), mn, &act[b0 + i].bsum[k][t]);
+          acc[t] = _mm512_fmadd_ps(dm[i][t], _mm512_cvtepi32_ps(prod), acc[t]);
+        }
+      }
+      for (int t = 0; t < 16; ++t) mins[k][t] = acc[t];
+    }
+  }
+  // hsum_float_8 (lanes 4-7 onto 0-3, then (0 + 2) + (1 + 3)) and the
+  // mins' (0 + 2) + (1 + 3), as the reference closes each row.
+  for (int t = 0; t < 16; ++t) {
+    __m512 r4[4];
+    for (int k = 0; k < 4; ++k) r4[k] = _mm512_add_ps(lanes[4 + k][t], lanes[k][t]);
+    const __m512 h = _mm512_add_ps(_mm512_add_ps(r4[0], r4[2]), _mm512_add_ps(r4[1], r4[3]));
+    const __m512 m = _mm512_add_ps(_mm512_add_ps(mins[0][t], mins[2][t]), _mm512_add_ps(mins[1][t], mins[3][t]));
+    _mm512_storeu_ps(out + 16 * t, _mm512_add_ps(h, m));
+  }
+}
+
+}  // namespace
+
+void AddQ4Kx16PromptVnni(KernelTable* t) {
+  if (!__builtin_cpu_supports("avx512vbmi2")) return;
+  const int q4 = static_cast<int>(GgmlType::kQ4_K);
+  t->vec_dot16x16[q4] = Dot;
+  t->decode16[q4] = Decode;
+  t->decoded16_bytes[q4] = sizeof(DecodedQ4K);
+  t->pack16[q4] = Pack;
+  t->packed16_bytes[q4] = sizeof(Q8Kx16Block);
+}
+
+}  // namespace llmtk::kernels_internal
+
+#else
+
+namespace llmtk::kernels_internal {
+void AddQ4Kx16PromptVnni(KernelTable*) {}
+}  // namespace llmtk::kernels_internal
+
+#endif
