@@ -195,6 +195,16 @@ void AddActivationsAvx512(KernelTable* t);  // kernels/avx512_act.cc
 void AddKQuantsVnni(KernelTable* t);        // kernels/avx512_kquant.cc
 void AddQ4Kx16Vnni(KernelTable* t);         // kernels/avx512_q4_k.cc
 void AddQ4Kx16PromptVnni(KernelTable* t);   // kernels/avx512_q4_k_pp.cc
+// Q4_K's sixteen-row by sixteen-token prompt kernels by name (all null where
+// the CPU or OS lacks them), for the tests of the one MatMul does not pick.
+struct Q4KPromptKernels {
+  Decode16Fn decode = nullptr;
+  VecDot16x16Fn dot = nullptr;
+  Pack16Fn pack = nullptr;
+  size_t decoded_bytes = 0, packed_bytes = 0;
+};
+Q4KPromptKernels Q4KPromptVnniKernels();  // AVX-512 VNNI + VBMI2
+Q4KPromptKernels Q4KPromptAmxKernels();   // AMX-INT8
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);
