@@ -399,6 +399,74 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
   }
 }
 
+// Fills Q8_K activation blocks: all -128, all 127, alternating, or random,
+// by block, with bsums to match.
+void ExtremeQ8K(std::vector<BlockQ8K>& act, int64_t nb, std::mt19937& rng) {
+  std::uniform_real_distribution<float> ud(0.001f, 0.02f);
+  for (size_t j = 0; j < act.size(); ++j) {
+    BlockQ8K& y = act[j];
+    const int64_t t = static_cast<int64_t>(j) / nb, b = static_cast<int64_t>(j) % nb;
+    y.d = (t + b) % 7 == 0 ? 0.f : ud(rng);
+    const int kind = static_cast<int>((t + 2 * b) % 4);
+    for (int i = 0; i < QKK; ++i) {
+      const int v = kind == 0 ? -128 : kind == 1 ? 127 : kind == 2 ? (i % 2 == 0 ? -128 : 127)
+                                                                    : static_cast<int>(rng() % 256) - 128;
+      y.qs[i] = static_cast<int8_t>(v);
+    }
+    for (int g = 0; g < QKK / 16; ++g) {
+      int sum = 0;
+      for (int i = 0; i < 16; ++i) sum += y.qs[16 * g + i];
+      y.bsums[g] = static_cast<int16_t>(sum);
+    }
+  }
+}
+
+// Q4_K weight rows with every nibble 15 and every scale and min 63 in some
+// super-blocks.
+std::vector<uint8_t> ExtremeQ4K(int64_t rows, int64_t cols, std::mt19937& rng) {
+  std::vector<uint8_t> w;
+  for (int64_t r = 0; r < rows; ++r) {
+    auto row = RandomWeights(DType::kQ4_K, cols, rng);
+    auto* blk = reinterpret_cast<BlockQ4K*>(row.data());
+    for (int64_t b = 0; b < cols / QKK; ++b) {
+      if ((r + b) % 3 == 0) std::memset(blk[b].qs, 0xFF, sizeof(blk[b].qs));
+      if ((r + b) % 2 == 0) std::memset(blk[b].scales, 0xFF, sizeof(blk[b].scales));
+    }
+    w.insert(w.end(), row.begin(), row.end());
+  }
+  return w;
+}
+
+// Both of Q4_K's sixteen-by-sixteen prompt kernels, called directly (MatMul
+// uses one of them per machine), against the scalar VecDot bit for bit.
+TEST(Kernels, Q4KPromptKernelsEqualScalar) {
+  std::mt19937 rng(29);
+  const int64_t cols = 5 * QKK, nb = cols / QKK;
+  const auto w = ExtremeQ4K(16, cols, rng);
+  std::vector<BlockQ8K> act(16 * nb);
+  ExtremeQ8K(act, nb, rng);
+  const size_t ws = RowBytes(DType::kQ4_K, cols);
+  for (const auto& [name, k] : {std::pair{"vnni", Q4KPromptVnniKernels()}, std::pair{"amx", Q4KPromptAmxKernels()}}) {
+    if (k.dot == nullptr) continue;
+    std::vector<uint8_t> dec(nb * k.decoded_bytes + 64), packed(nb * k.packed_bytes + 64);
+    auto align = [](std::vector<uint8_t>& v) {
+      return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t{63});
+    };
+    k.decode(cols, w.data(), ws, align(dec));
+    k.pack(reinterpret_cast<const uint8_t*>(act.data()), nb * sizeof(BlockQ8K), nb, align(packed));
+    alignas(64) float out[256];
+    k.dot(cols, align(dec), align(packed), nullptr, 0, out);
+    for (int t = 0; t < 16; ++t)
+      for (int r = 0; r < 16; ++r) {
+        const float ref = VecDot(DType::kQ4_K, cols, w.data() + r * ws, &act[t * nb], Isa::kScalar);
+        uint32_t got_bits, ref_bits;
+        std::memcpy(&got_bits, &out[16 * t + r], 4);
+        std::memcpy(&ref_bits, &ref, 4);
+        ASSERT_EQ(got_bits, ref_bits) << name << " row " << r << " token " << t;
+      }
+  }
+}
+
 // Q4_K prompts' packed sixteen-by-sixteen kernel (kernels/avx512_q4_k_pp.cc)
 // at its integer extremes: every nibble 15 and every scale and min 63 in
 // some super-blocks, Q8_K values of -128 and 127 in others (each lane's
@@ -408,34 +476,9 @@ TEST(Kernels, MatMulEqualsVecDotWhateverTheThreads) {
 TEST(Kernels, Q4KPromptKernelEqualsScalarAtExtremes) {
   std::mt19937 rng(23);
   const int64_t rows = 35, cols = 6 * QKK, ntok = 53, nb = cols / QKK;
-  std::vector<uint8_t> w;
-  for (int64_t r = 0; r < rows; ++r) {
-    auto row = RandomWeights(DType::kQ4_K, cols, rng);
-    auto* blk = reinterpret_cast<BlockQ4K*>(row.data());
-    for (int64_t b = 0; b < nb; ++b) {
-      if ((r + b) % 3 == 0) std::memset(blk[b].qs, 0xFF, sizeof(blk[b].qs));
-      if ((r + b) % 2 == 0) std::memset(blk[b].scales, 0xFF, sizeof(blk[b].scales));
-    }
-    w.insert(w.end(), row.begin(), row.end());
-  }
+  const auto w = ExtremeQ4K(rows, cols, rng);
   std::vector<BlockQ8K> act(ntok * nb);
-  std::uniform_real_distribution<float> ud(0.001f, 0.02f);
-  for (int64_t t = 0; t < ntok; ++t)
-    for (int64_t b = 0; b < nb; ++b) {
-      BlockQ8K& y = act[t * nb + b];
-      y.d = (t + b) % 7 == 0 ? 0.f : ud(rng);
-      for (int i = 0; i < QKK; ++i) {
-        const int kind = static_cast<int>((t + 2 * b) % 4);
-        const int v = kind == 0 ? -128 : kind == 1 ? 127 : kind == 2 ? (i % 2 == 0 ? -128 : 127)
-                                                                      : static_cast<int>(rng() % 256) - 128;
-        y.qs[i] = static_cast<int8_t>(v);
-      }
-      for (int g = 0; g < QKK / 16; ++g) {
-        int sum = 0;
-        for (int i = 0; i < 16; ++i) sum += y.qs[16 * g + i];
-        y.bsums[g] = static_cast<int16_t>(sum);
-      }
-    }
+  ExtremeQ8K(act, nb, rng);
   const EncodedActivations a{act.data(), ntok, nb * sizeof(BlockQ8K)};
   const WeightMatrix wm{DType::kQ4_K, rows, cols, w.data()};
   const size_t ws = RowBytes(DType::kQ4_K, cols);
