@@ -26,6 +26,15 @@
 // Lane k of all the super-blocks goes before lane k + 1, so that sixteen
 // tokens' float accumulators stay in registers with the lane's eight
 // weight registers.
+//
+// Where AMX-INT8 is there (and Linux grants its tile data) a tile variant
+// below takes the products instead; MatMul gets one of the two through
+// AddQ4Kx16PromptVnni, the tests both. On the Xeon (AMX) of the helpers'
+// machine, gemm_bench Q4_K at 512 tokens went from 18-21% of the VPDPBUSD
+// peak (the four/eight-token kernel) to 26-28% with this kernel and 29-33%
+// with the tile one; alone on cached data they ran at ~35% and ~45%. Zen 4
+// has no AMX and runs 512-bit operations on more (half-width) pipes, so its
+// figures will differ.
 #include <algorithm>
 #include <cstring>
 
@@ -220,13 +229,18 @@ LLMTK_Q4KPP void Dot(int64_t n, const void* decoded, const void* packed, const v
 
 // With AMX-INT8 (where the OS grants it) the products go to the tile unit:
 // per super-block and lane k, TDPBSUD multiplies the sixteen tokens' 32
-// values of lane k (Q8x16Block's q[k], a 16 x 32-byte tile) by the sixteen
+// values of lane k (Q8Kx16Block's q[k], a 16 x 32-byte tile) by the sixteen
 // rows' nibbles of the same positions, taken times the sub-block scale
 // beforehand. A nibble times a 6-bit scale needs 10 bits, so the scale is
 // split, sc = 16 * h + l, into two byte tiles (at most 15 * 15 and 15 * 3):
 // lane k = C_l + 16 * C_h, both exact int32 tiles of token rows by weight
 // columns, i.e. the reference's integer lane for sixteen rows per token
 // row. The float steps are the VNNI kernel's.
+//
+// Timed alone, the tile loads and stores (three loads and two 16-row stores
+// per lane) cost more than the TDPBSUD, and the vector steps about as much
+// again; issuing super-block b + 1's tiles before b's vector work, or the
+// tiles of two super-blocks before the vector work of both, was slower.
 struct alignas(64) DecodedQ4KAmx {
   uint8_t wl[8][8][64];  // [k][s]: B tile of lane k, row s: row r's nibbles 4k..4k+3 times (sc_s & 15)
   uint8_t wh[8][8][64];  // the same times (sc_s >> 4)
