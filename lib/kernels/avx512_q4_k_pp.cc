@@ -251,6 +251,13 @@ struct alignas(64) DecodedQ4KAmx {
 #define LLMTK_Q4KAMX \
   __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi2,avx2,fma,f16c")))
 
+// Bytes times f (the same in both 16-bit halves of a dword) where every
+// product fits a byte: `even` and `odd` hold the even and odd bytes in the
+// low halves of 16-bit words.
+LLMTK_Q4KAMX inline __m512i TimesBytes(__m512i even, __m512i odd, __m512i f) {
+  return _mm512_or_si512(_mm512_mullo_epi16(even, f), _mm512_slli_epi16(_mm512_mullo_epi16(odd, f), 8));
+}
+
 LLMTK_Q4KAMX void DecodeAmx(int64_t n, const void* w, size_t stride, void* out) {
   const auto* base = static_cast<const uint8_t*>(w);
   auto* dec = static_cast<DecodedQ4KAmx*>(out);
@@ -269,11 +276,8 @@ LLMTK_Q4KAMX void DecodeAmx(int64_t n, const void* w, size_t stride, void* out) 
       for (int k = 0; k < 8; ++k) {
         const __m512i v = _mm512_load_si512(tmp.q[k][s]);
         const __m512i even = _mm512_and_si512(v, lo_bytes), odd = _mm512_srli_epi16(v, 8);
-        auto times = [&](__m512i f) {
-          return _mm512_or_si512(_mm512_mullo_epi16(even, f), _mm512_slli_epi16(_mm512_mullo_epi16(odd, f), 8));
-        };
-        _mm512_store_si512(o.wl[k][s], times(l2));
-        _mm512_store_si512(o.wh[k][s], times(h2));
+        _mm512_store_si512(o.wl[k][s], TimesBytes(even, odd, l2));
+        _mm512_store_si512(o.wh[k][s], TimesBytes(even, odd, h2));
       }
     }
     std::memcpy(o.mn, tmp.mn, sizeof(o.mn));
