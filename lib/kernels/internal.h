@@ -132,6 +132,10 @@ void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out
 using Decode16Fn = void (*)(int64_t n, const void* w, size_t stride, void* out);
 using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packed, const void* a, size_t astride,
                                float out[256]);
+// Packs sixteen activation rows of n values (`astride` bytes apart) for a
+// sixteen-token kernel that takes them in a layout of its own (Q6_K),
+// packed16_bytes[type] per block; MatMul packs each tile once per product.
+using Pack16Fn = void (*)(int64_t n, const uint8_t* a, size_t astride, void* out);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
 // Non-temporal (PREFETCHNTA): weights are read once per token, and on the
@@ -175,6 +179,8 @@ struct KernelTable {
   VecDot16x16Fn vec_dot16x16[32] = {};  // sixteen packed tokens (Q4_0)
   Decode16Fn decode16[32] = {};        // its weight side
   size_t decoded16_bytes[32] = {};     // per block of sixteen rows
+  Pack16Fn pack16[32] = {};            // its activation side, where not Q8x16Block
+  size_t packed16_bytes[32] = {};      // per block of sixteen tokens
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
   ScaleMaxFn scale_max = nullptr;
@@ -189,6 +195,7 @@ void AddQ4_0x16Vnni(KernelTable* t);       // kernels/avx512_q4_0.cc
 void AddActivationsAvx512(KernelTable* t);  // kernels/avx512_act.cc
 void AddKQuantsVnni(KernelTable* t);        // kernels/avx512_kquant.cc
 void AddQ4Kx16Vnni(KernelTable* t);         // kernels/avx512_q4_k.cc
+void AddQ6Kx16Vnni(KernelTable* t);         // kernels/avx512_q6_k.cc
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);
