@@ -24,7 +24,10 @@
 // tokens' pairs 4jg .. 4jg + 3 (chunk c = token 4p + c), reused for the
 // four row quads. Per 16 VPDPWSSD that is 4 shuffles and 5 loads, where a
 // {1to16} broadcast operand per VPDPWSSD (rows in lanes, one token at a
-// time) measured 29% of the VPDPBUSD peak against this layout's 31-32%.
+// time) measured 29% of the VPDPBUSD peak against this layout's 31-32%,
+// and one side stored four times over (full loads, no shuffles) 29% for
+// the weights and 12% for the activations: the copies stream from L2 and
+// L3 instead.
 // The 128 float accumulators (8 lanes x 16 registers) live in memory.
 //
 // The integer lanes are exact, and the float steps are the reference's per
