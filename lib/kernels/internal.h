@@ -134,7 +134,9 @@ using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packe
                                float out[256]);
 // Packs sixteen activation rows of n values (`astride` bytes apart) for a
 // sixteen-token kernel that takes them in a layout of its own (Q6_K),
-// packed16_bytes[type] per block; MatMul packs each tile once per product.
+// packed16_bytes[type] per block (a multiple of 64, and `out` 64-byte
+// aligned, as the decoded blocks are); MatMul packs each tile once per
+// product.
 using Pack16Fn = void (*)(int64_t n, const uint8_t* a, size_t astride, void* out);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
