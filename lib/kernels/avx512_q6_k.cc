@@ -65,31 +65,42 @@ struct PackedQ8K {
 };
 static_assert(sizeof(DecodedQ6K) % 64 == 0 && sizeof(PackedQ8K) % 64 == 0);
 
+// ScaledRow's constants, built once per Decode (GCC rebuilt them per row).
+struct RowConsts {
+  __m512i m4, m30, m32, shl01, shr23, pick[8];
+  LLMTK_Q6K16 RowConsts() {
+    m4 = _mm512_set1_epi8(0x0F);
+    m30 = _mm512_set1_epi8(0x30);
+    m32 = _mm512_set1_epi8(32);
+    // Per 128-value half: its first 64 values take qh << 4 and qh << 2 (one
+    // shift count per 256-bit half), the next 64 qh and qh >> 2.
+    shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    // Values 32m .. 32m + 31 take scales 2m (the low 16) and 2m + 1.
+    for (int m = 0; m < 8; ++m)
+      pick[m] = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(2 * m)),
+                                   _mm256_set1_epi16(static_cast<int16_t>(2 * m + 1)), 1);
+  }
+};
+
 // Row x's 256 values times their scales, (q - 32) * scale, as int16 in
 // element order: out[m] holds elements 32m .. 32m + 31.
-LLMTK_Q6K16 inline void ScaledRow(const BlockQ6K& x, __m512i out[8]) {
-  const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30), m32 = _mm512_set1_epi8(32);
-  // Per 128-value half: its first 64 values take qh << 4 and qh << 2 (one
-  // shift count per 256-bit half), the next 64 qh and qh >> 2.
-  const __m512i shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-  const __m512i shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+LLMTK_Q6K16 inline void ScaledRow(const RowConsts& c, const BlockQ6K& x, __m512i out[8]) {
   const __m512i sc16 =
       _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales))));
   for (int half = 0; half < 2; ++half) {
     const __m512i l = _mm512_loadu_si512(x.ql + 64 * half);
     const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * half)));
     const __m512i u[2] = {
-        _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(h, shl01), m30)),
-        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
-                        _mm512_and_si512(_mm512_srlv_epi16(h, shr23), m30))};
+        _mm512_or_si512(_mm512_and_si512(l, c.m4), _mm512_and_si512(_mm512_sllv_epi16(h, c.shl01), c.m30)),
+        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), c.m4),
+                        _mm512_and_si512(_mm512_srlv_epi16(h, c.shr23), c.m30))};
     for (int j = 0; j < 2; ++j) {
-      const __m512i s = _mm512_sub_epi8(u[j], m32);  // elements 64 * (2 * half + j) ..
+      const __m512i s = _mm512_sub_epi8(u[j], c.m32);  // elements 64 * (2 * half + j) ..
       for (int i = 0; i < 2; ++i) {
-        const int m = 4 * half + 2 * j + i;  // scales 2m (low 16 values) and 2m + 1
-        const __m512i pick = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(2 * m)),
-                                                _mm256_set1_epi16(static_cast<int16_t>(2 * m + 1)), 1);
+        const int m = 4 * half + 2 * j + i;
         const __m512i v = _mm512_cvtepi8_epi16(i == 0 ? _mm512_castsi512_si256(s) : _mm512_extracti64x4_epi64(s, 1));
-        out[m] = _mm512_mullo_epi16(v, _mm512_permutexvar_epi16(pick, sc16));
+        out[m] = _mm512_mullo_epi16(v, _mm512_permutexvar_epi16(c.pick[m], sc16));
       }
     }
   }
@@ -123,13 +134,14 @@ LLMTK_Q6K16 inline void Transpose16(const __m512i in[16], __m512i out[16]) {
 LLMTK_Q6K16 void Decode(int64_t n, const void* w, size_t stride, void* out) {
   const auto* base = static_cast<const uint8_t*>(w);
   auto* dec = static_cast<DecodedQ6K*>(out);
+  const RowConsts c;
   for (int64_t b = 0; b < n / QKK; ++b) {
     // The rows in element order, then each group g (32 values, 16 pairs)
     // of all sixteen transposed: its pair 2k + h is lane k's pair 2g + h.
     alignas(64) __m512i rows[16][8];
     for (int r = 0; r < 16; ++r) {
       const BlockQ6K& x = reinterpret_cast<const BlockQ6K*>(base + r * stride)[b];
-      ScaledRow(x, rows[r]);
+      ScaledRow(c, x, rows[r]);
       dec[b].xd[r] = _cvtsh_ss(x.d);
     }
     for (int g = 0; g < 8; ++g) {
@@ -236,9 +248,14 @@ void Pack(int64_t n, const uint8_t* a, size_t astride, void* out) {
     for (int64_t b = 0; b < n / QKK; ++b) {
       alignas(64) int16_t wide[QKK];
       for (int e = 0; e < QKK; ++e) wide[e] = y[b].qs[e];
+      // Pairs 4jg .. 4jg + 3 of lane k (j = 2g + h: elements 32g + 4k + 2h
+      // and + 1) are elements 64jg + 4k .. + 3 and 64jg + 32 + 4k .. + 3.
       for (int k = 0; k < 8; ++k)
-        for (int j = 0; j < 16; ++j)  // j = 2g + h: elements 32g + 4k + 2h, + 1
-          std::memcpy(&pk[b].v[k][j / 4][t / 4][t % 4][j % 4], &wide[32 * (j / 2) + 4 * k + 2 * (j % 2)], 4);
+        for (int jg = 0; jg < 4; ++jg) {
+          int32_t* o = pk[b].v[k][jg][t / 4][t % 4];
+          std::memcpy(o, &wide[64 * jg + 4 * k], 8);
+          std::memcpy(o + 2, &wide[64 * jg + 32 + 4 * k], 8);
+        }
       pk[b].d[t] = y[b].d;
     }
   }
