@@ -133,7 +133,10 @@ using Decode16Fn = void (*)(int64_t n, const void* w, size_t stride, void* out);
 using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packed, const void* a, size_t astride,
                                float out[256]);
 // Packs blocks 0..blocks-1 of sixteen activation rows (`astride` bytes
-// apart) for a type's own sixteen-token kernel (Q4_K: Q8_K per super-block).
+// apart) for a sixteen-token kernel that takes them in a layout of its own
+// (Q4_K: Q8_K per super-block; Q6_K: int16 pairs), packed16_bytes[type] per
+// block (a multiple of 64, and `out` 64-byte aligned, as the decoded blocks
+// are); MatMul packs each tile once per product.
 using Pack16Fn = void (*)(const uint8_t* a, size_t astride, int64_t blocks, void* out);
 
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
@@ -205,6 +208,7 @@ struct Q4KPromptKernels {
 };
 Q4KPromptKernels Q4KPromptVnniKernels();  // AVX-512 VNNI + VBMI2
 Q4KPromptKernels Q4KPromptAmxKernels();   // AMX-INT8
+void AddQ6Kx16Vnni(KernelTable* t);         // kernels/avx512_q6_k.cc
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);

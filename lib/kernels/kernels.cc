@@ -290,7 +290,12 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   const bool matvec = a.n == 1;
   // Rows go in groups of the widest multi-row kernel there is.
   const bool use16 = kt.vec_dot16[ti] != nullptr;
-  const int64_t width = use16 ? 16 : kt.vec_dot8[ti] ? 8 : 1;
+  // Whole tiles of sixteen tokens go through the packed sixteen-token
+  // kernel where there is one; the rest as before. Without sixteen-row
+  // kernels for the rest (Q6_K), its rows still go sixteen at a time and
+  // their leftover tokens eight rows at a time.
+  const auto dot16x16 = !matvec && (use16 || kt.vec_dot8[ti] != nullptr) ? kt.vec_dot16x16[ti] : nullptr;
+  const int64_t width = use16 || dot16x16 != nullptr ? 16 : kt.vec_dot8[ti] ? 8 : 1;
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced. For one token
   // (memory bound) each row group prefetches the next one of its chunk, so
@@ -304,9 +309,6 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
   const int64_t tok_tile = 32;
-  // Whole tiles of sixteen tokens go through the packed sixteen-token
-  // kernel where there is one; the rest as before.
-  const auto dot16x16 = use16 && !matvec ? kt.vec_dot16x16[ti] : nullptr;
   const int64_t nblocks = w.cols / BlockElems(w.type);
   // Per calling thread and reused: a fresh megabyte-sized vector per call
   // cost more in page faults and zeroing than the packed kernel saved. (The
@@ -325,18 +327,16 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
       for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
     }
   }
-  // A type's own sixteen-token packing (Q4_K's Q8_K), in a 64-byte aligned
-  // scratch reused like `packed`.
-  static thread_local std::vector<uint8_t> own_packed_scratch;
-  const auto pack16 = dot16x16 != nullptr ? kt.pack16[ti] : nullptr;
-  const size_t own_group_bytes = static_cast<size_t>(nblocks) * kt.packed16_bytes[ti];
-  uint8_t* own_packed = nullptr;
+  // A kernel's own packing (pack16), likewise once per product.
+  static thread_local std::vector<uint8_t> packed16_scratch;
+  const auto pack16 = dot16x16 != nullptr && !pack_q8 ? kt.pack16[ti] : nullptr;
+  const size_t packed16_tile = kt.packed16_bytes[ti] * static_cast<size_t>(nblocks);  // sixteen tokens
+  uint8_t* packed16 = nullptr;
   if (pack16 != nullptr && a.n >= 16) {
-    const size_t bytes = static_cast<size_t>(a.n / 16) * own_group_bytes;
-    if (own_packed_scratch.size() < bytes + 64) own_packed_scratch.resize(bytes + 64);
-    own_packed =
-        reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(own_packed_scratch.data()) + 63) & ~uintptr_t{63});
-    auto pack = [&](size_t i) { pack16(adata + 16 * i * a.stride, a.stride, nblocks, own_packed + i * own_group_bytes); };
+    const size_t bytes = static_cast<size_t>(a.n / 16) * packed16_tile;
+    if (packed16_scratch.size() < bytes + 64) packed16_scratch.resize(bytes + 64);
+    packed16 = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(packed16_scratch.data()) + 63) & ~uintptr_t{63});
+    auto pack = [&](size_t i) { pack16(adata + 16 * i * a.stride, a.stride, nblocks, packed16 + i * packed16_tile); };
     if (pfor && a.n >= 32) {
       pfor(static_cast<size_t>(a.n / 16), pack);
     } else {
@@ -411,15 +411,19 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
           alignas(64) float out[256];
           for (int64_t t = t0; t < tu; t += 16) {
             dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti],
-                     pack_q8    ? static_cast<const void*>(&packed[t / 16 * nblocks])
-                     : own_packed ? own_packed + t / 16 * own_group_bytes
-                                  : nullptr,
+                     pack_q8 ? static_cast<const void*>(&packed[t / 16 * nblocks])
+                     : packed16 != nullptr ? packed16 + t / 16 * packed16_tile
+                                           : nullptr,
                      adata + t * a.stride, a.stride, out);
             for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
           }
-          if (tu < t1)
+          if (tu < t1 && use16)
             RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a,
                          aux.data(), chunks, chunk_stride, tu, t1, nullptr, y, ldy, r);
+          if (tu < t1 && !use16)
+            for (int64_t h = r; h < r + 16; h += 8)
+              RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + h * wstride, a,
+                          nullptr, nullptr, 0, tu, t1, nullptr, y, ldy, h);
         }
       if (use16)
         for (; r + 16 <= r1; r += 16)
