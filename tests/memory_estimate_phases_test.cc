@@ -181,6 +181,40 @@ TEST(TrainingPhases, GradientOffload) {
             "--offload-gradients needs sharded training: --zero 1-3 or --fsdp");
 }
 
+// DeepSpeed ZeRO-2 allocates reduce_bucket_size elements (two buffers with
+// overlap_comm) in the parameters' dtype at the start of each backward and
+// releases them at its end (stage_1_and_2.py); FSDP's SHARD_GRAD_OP, sharded
+// the same way, has none, and stage 1 turns them off.
+TEST(TrainingPhases, ZeroTwoHoldsGradientBucketsThroughBackward) {
+  ModelShape gpt2 = Load("openai-community__gpt2");
+  TrainingOptions o = Bare();
+  o.seq_len = 1024;
+  o.micro_batch = 2;
+  o.gpus = 2;
+  o.zero_stage = 2;
+  o.reduce_bucket = 200000000;
+  o.overlap_comm = true;
+  const MemoryEstimate ds = *EstimateTraining(gpt2, o);
+  TrainingOptions f = o;
+  f.fsdp = true;
+  const MemoryEstimate fsdp = *EstimateTraining(gpt2, f);
+  ASSERT_EQ(ds.phases.size(), fsdp.phases.size());
+  const int64_t two_buckets = int64_t{2} * 200000000 * 2;
+  for (size_t i = 0; i < ds.phases.size(); ++i) {
+    EXPECT_EQ(ds.phases[i].bytes - fsdp.phases[i].bytes, two_buckets) << ds.phases[i].name;
+  }
+  o.overlap_comm = false;
+  EXPECT_EQ(EstimateTraining(gpt2, o)->phases[0].bytes - fsdp.phases[0].bytes, two_buckets / 2);
+  o.precision = Precision::kFp32;  // buckets in the parameters' dtype
+  f.precision = Precision::kFp32;
+  EXPECT_EQ(EstimateTraining(gpt2, o)->phases[0].bytes - EstimateTraining(gpt2, f)->phases[0].bytes,
+            int64_t{200000000} * 4);
+  o.precision = Precision::kMixed;
+  o.seq_len = 1;
+  o.zero_stage = 1;
+  EXPECT_EQ(Line(*EstimateTraining(gpt2, o), "buffers/overhead"), 0);
+}
+
 TEST(TrainingPhases, QloraFsdpGathersFourBitLayers) {
   ModelShape l70 = Load("meta-llama__Llama-3.1-70B");
   TrainingOptions o = Bare();

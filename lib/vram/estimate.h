@@ -169,6 +169,12 @@ struct TrainingOptions {
   NormImpl norm = NormImpl::kHf;
   int64_t loss_chunks = 8;          // kChunked/kFused/kLitgpt*: chunks of the tokens (torchtune: 8)
   int zero_stage = 0;
+  // DeepSpeed ZeRO-2's gradient buckets: reduce_bucket_size elements in the
+  // parameters' dtype, allocated at the start of each backward and released
+  // at its end; two with overlap_comm (DeepSpeed's defaults: 5e8, off below
+  // stage 3). Stage 1 ignores both, FSDP has neither.
+  int64_t reduce_bucket = 500000000;
+  bool overlap_comm = false;
   // Sharding by FSDP (--fsdp) rather than DeepSpeed ZeRO: with stage 3 the
   // parameters outside the wrapped blocks (embeddings, final norm, LM head)
   // form FSDP's root unit, gathered for the whole forward.

@@ -368,12 +368,25 @@ int64_t StepTemporaryBytes(const TrainingOptions& o, const Parallelism& par, int
   return par.Shard(trainable * state, o.zero_stage >= 1);
 }
 
+// DeepSpeed ZeRO-2's contiguous-gradient buckets (docs/vram.md "DeepSpeed
+// ZeRO-2's gradient buckets"): DeepSpeedZeroOptimizer.backward
+// (deepspeed/runtime/zero/stage_1_and_2.py) allocates reduce_bucket_size
+// elements in the parameters' dtype before loss.backward(), a second buffer
+// with overlap_comm, whatever the model's size; the epilogue at the end of
+// backward releases them before the step. The engine turns contiguous
+// gradients off for stage 1, and FSDP has no such buffer.
+int64_t GradientBucketBytes(const TrainingOptions& o) {
+  if (o.zero_stage != 2 || o.fsdp) return 0;
+  return o.reduce_bucket * ParamBytes(o.precision) * (o.overlap_comm ? 2 : 1);
+}
+
 // One phase of the step and what is resident in it besides weights and
 // optimizer states.
 struct Phase {
   const char* name;
   int64_t activations = 0, gradients = 0, temporary = 0;
   int64_t gathered = 0;  // ZeRO-3/FSDP: unsharded parameters (none by the step)
+  int64_t buckets = 0;   // ZeRO-2's gradient buckets (backward only)
 };
 
 // The peak over the step's phases (docs/vram.md "When the peak happens"):
@@ -388,15 +401,20 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   const int64_t all_grads = gl.bytes;
   const int64_t accumulated = o.grad_accum > 1 || o.keep_gradients ? all_grads : 0;
   const int64_t gathered = GatheredBytes(m, o, par, *e);
+  // The buckets exist from the start of backward, while the loss's working
+  // set is alive, to its end, where all gradients are; the step's temporary
+  // comes after their release, so the last phase holds the larger of the two.
+  const int64_t buckets = GradientBucketBytes(o);
+  const int64_t step_temp = StepTemporaryBytes(o, par, trainable);
   std::vector<Phase> phases;
-  phases.push_back(
-      {"forward, at the loss", plan.stored + plan.loss + plan.casts, accumulated, 0, gathered});
+  phases.push_back({"forward, at the loss", plan.stored + plan.loss + plan.casts, accumulated, 0,
+                    gathered, buckets});
   if (o.recompute == Recompute::kFull) {
-    phases.push_back(
-        {"backward, a layer rebuilt", plan.stored + plan.rebuilt, accumulated, 0, gathered});
+    phases.push_back({"backward, a layer rebuilt", plan.stored + plan.rebuilt, accumulated, 0,
+                      gathered, buckets});
   }
-  phases.push_back(
-      {"backward end, optimizer step", 0, all_grads, StepTemporaryBytes(o, par, trainable), 0});
+  phases.push_back({"backward end, optimizer step", 0, all_grads, buckets > step_temp ? 0 : step_temp, 0,
+                    buckets > step_temp ? buckets : 0});
   // The default budget adds the context and a flat slack; a --measure adds
   // what that measurement includes (docs/vram.md "What the measurement reports").
   const int64_t context =
@@ -411,7 +429,8 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
   size_t peak = 0;
   for (size_t i = 0; i < phases.size(); ++i) {
     const Phase& p = phases[i];
-    const int64_t total = fixed + p.activations + p.gradients + p.temporary + p.gathered + frag(p);
+    const int64_t total =
+        fixed + p.activations + p.gradients + p.temporary + p.gathered + p.buckets + frag(p);
     e->phases.push_back({p.name, total});
     if (total > e->phases[peak].bytes) peak = i;
   }
@@ -447,7 +466,7 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
 
   MemoryLine& ol = internal::Line(*e, internal::kOverhead);
   const int64_t slack = frag(at);
-  ol.bytes = context + at.gathered + slack + at.temporary + reserve.Total();
+  ol.bytes = context + at.gathered + slack + at.temporary + at.buckets + reserve.Total();
   ol.formula = absl::StrCat("CUDA context ", Gib(context));
   if (at.gathered > 0) {
     absl::StrAppend(&ol.formula, " + ", o.fsdp ? "FSDP" : "ZeRO-3", " gathered (2 x one layer",
@@ -456,6 +475,10 @@ void SetPhaseLines(const ModelShape& m, const TrainingOptions& o, const Parallel
                     Gib(at.gathered));
   }
   if (at.temporary > 0) absl::StrAppend(&ol.formula, " + AdamW step temporary ", Gib(at.temporary));
+  if (at.buckets > 0) {
+    absl::StrAppend(&ol.formula, " + ZeRO-2 gradient bucket", o.overlap_comm ? "s 2" : " 1", " x ",
+                    Num(o.reduce_bucket), " x ", ParamBytes(o.precision), " bytes ", Gib(at.buckets));
+  }
   if (slack > 0) {
     absl::StrAppend(&ol.formula, " + allocator ", absl::StrFormat("%.0f%%", o.alloc_overhead * 100),
                     " of activations and gradients ", Gib(slack));

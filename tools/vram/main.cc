@@ -23,7 +23,7 @@ struct Flags {
   std::string weights, kv_dtype = "bf16", engine = "hf", kv_cache_memory, prefill_logits = "last";
   int64_t batch = 1, context = 4096, block_size = 16, max_batched = 8192, max_seqs = 256,
           ubatch = 512, prompt = -1;
-  double util = 0.9, lora_dropout = 0;
+  double util = 0.9, lora_dropout = 0, reduce_bucket = 5e8;
   bool no_flash = false;
   // train
   std::string token_heads, method = "full", targets = "all", qlora_format = "nf4-dq", optimizer = "adamw",
@@ -34,7 +34,7 @@ struct Flags {
   bool qlora_head = false;
   bool freeze_embeddings = false, paged = false, opt_in_bwd = false, offload_opt = false,
        offload_params = false, offload_grads = false, sp = false,
-       keep_grads = false, no_foreach = false;
+       keep_grads = false, no_foreach = false, overlap_comm = false;
   int zero = 0, gpus = 1, pp = 1;
 };
 
@@ -150,6 +150,11 @@ absl::Status Run(const Flags& f, const llmtk::CommonOptions& common, bool traini
       ASSIGN_OR_RETURN(o.zero_stage, ParseFsdp(f.fsdp));
       o.fsdp = true;
     }
+    if (!(f.reduce_bucket >= 1 && f.reduce_bucket <= 1e12)) {
+      return absl::InvalidArgumentError("--reduce-bucket-size must be between 1 and 1e12 elements");
+    }
+    o.reduce_bucket = static_cast<int64_t>(f.reduce_bucket);
+    o.overlap_comm = f.overlap_comm;
     o.offload_optimizer = f.offload_opt;
     o.offload_params = f.offload_params;
     o.offload_gradients = f.offload_grads;
@@ -247,6 +252,10 @@ int main(int argc, char** argv) {
                     "chunks for --loss chunked|fused (default 8), litgpt* (default seq-len/128); alone, "
                     "N > 1 means --loss chunked");
   train->add_option("--zero", f.zero, "ZeRO stage 0-3");
+  train->add_option("--reduce-bucket-size", f.reduce_bucket,
+                    "DeepSpeed ZeRO-2: reduce_bucket_size in elements (default 5e8): the gradient bucket "
+                    "held through backward");
+  train->add_flag("--overlap-comm", f.overlap_comm, "DeepSpeed ZeRO-2 overlap_comm: two gradient buckets");
   train->add_option("--fsdp", f.fsdp, "full | grad-op | none (= ZeRO 3 | 2 | 0)");
   train->add_flag("--offload-optimizer", f.offload_opt, "optimizer states on CPU");
   train->add_flag("--offload-params", f.offload_params, "parameters on CPU (ZeRO-3/FSDP)");
