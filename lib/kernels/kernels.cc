@@ -288,7 +288,12 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   const bool matvec = a.n == 1;
   // Rows go in groups of the widest multi-row kernel there is.
   const bool use16 = kt.vec_dot16[ti] != nullptr;
-  const int64_t width = use16 ? 16 : kt.vec_dot8[ti] ? 8 : 1;
+  // Whole tiles of sixteen tokens go through the packed sixteen-token
+  // kernel where there is one; the rest as before. (Q8_0 has it without the
+  // one- to eight-token sixteen-row kernels: its leftovers go eight rows at
+  // a time.)
+  const auto dot16x16 = !matvec ? kt.vec_dot16x16[ti] : nullptr;
+  const int64_t width = use16 || dot16x16 != nullptr ? 16 : kt.vec_dot8[ti] ? 8 : 1;
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced. For one token
   // (memory bound) each row group prefetches the next one of its chunk, so
@@ -302,16 +307,28 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
   const int64_t tok_tile = 32;
-  // Whole tiles of sixteen tokens go through the packed sixteen-token
-  // kernel where there is one; the rest as before.
-  const auto dot16x16 = use16 && !matvec ? kt.vec_dot16x16[ti] : nullptr;
   const int64_t nblocks = w.cols / BlockElems(w.type);
   // Per calling thread and reused: a fresh megabyte-sized vector per call
   // cost more in page faults and zeroing than the packed kernel saved. (The
   // references, not the thread_locals, are what pfor's workers see.)
   static thread_local std::vector<kernels_internal::Q8x16Block> packed_scratch;
   std::vector<kernels_internal::Q8x16Block>& packed = packed_scratch;
-  const bool pack_q8 = VecDotType(w.type) == DType::kQ8_0;
+  // Q8_0 weights' kernel takes per-word corrections (Q8_0x16Block).
+  static thread_local std::vector<kernels_internal::Q8_0x16Block> packed8_scratch;
+  std::vector<kernels_internal::Q8_0x16Block>& packed8 = packed8_scratch;
+  const bool pack_q8_0 = w.type == DType::kQ8_0;
+  const bool pack_q8 = !pack_q8_0 && VecDotType(w.type) == DType::kQ8_0;
+  if (dot16x16 != nullptr && pack_q8_0) {
+    if (packed8.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed8.resize(static_cast<size_t>(a.n / 16 * nblocks));
+    auto pack = [&](size_t i) {
+      kernels_internal::PackQ8_0x16(adata + 16 * i * a.stride, a.stride, nblocks, &packed8[i * nblocks]);
+    };
+    if (pfor && a.n >= 32) {
+      pfor(static_cast<size_t>(a.n / 16), pack);
+    } else {
+      for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
+    }
+  }
   if (dot16x16 != nullptr && pack_q8) {
     if (packed.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed.resize(static_cast<size_t>(a.n / 16 * nblocks));
     auto pack = [&](size_t i) {
@@ -390,13 +407,23 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
         for (; r + 16 <= r1; r += 16) {
           alignas(64) float out[256];
           for (int64_t t = t0; t < tu; t += 16) {
-            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti],
-                     pack_q8 ? &packed[t / 16 * nblocks] : nullptr, adata + t * a.stride, a.stride, out);
+            const void* pk = pack_q8_0 ? static_cast<const void*>(&packed8[t / 16 * nblocks])
+                             : pack_q8 ? static_cast<const void*>(&packed[t / 16 * nblocks])
+                                       : nullptr;
+            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti], pk, adata + t * a.stride,
+                     a.stride, out);
             for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
           }
-          if (tu < t1)
+          if (tu < t1 && use16)
             RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a,
                          aux.data(), chunks, chunk_stride, tu, t1, nullptr, y, ldy, r);
+          else if (tu < t1 && kt.vec_dot8[ti] != nullptr)
+            for (int64_t h = r; h < r + 16; h += 8)
+              RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + h * wstride, a,
+                          nullptr, nullptr, 0, tu, t1, nullptr, y, ldy, h);
+          else if (tu < t1)
+            for (int64_t h = r; h < r + 16; ++h)
+              for (int64_t t = tu; t < t1; ++t) y[t * ldy + h] = dot(w.cols, wdata + h * wstride, adata + t * a.stride);
         }
       if (use16)
         for (; r + 16 <= r1; r += 16)
