@@ -16,9 +16,13 @@
 // reduces them only at the end (Hsum8). So each word's integer is converted
 // and accumulated on its own: every VPDPBUSD is followed by a conversion and
 // an FMA, and on this Zen 4 the three share the vector pipes (about two
-// 512-bit operations a cycle, whichever), which caps the kernel at a third
-// of the VPDPBUSD peak however it is arranged. Results are the scalar
-// reference's bit for bit.
+// 512-bit operations a cycle, whichever: loops of independent VPDPBUSD +
+// VFMADD231PS ran at 51% of the VPDPBUSD peak, with a VCVTDQ2PS each at
+// 34%), which caps the kernel at a third of the peak however it is
+// arranged (Q4_0 has one conversion and FMA per eight VPDPBUSD). Results
+// are the scalar reference's bit for bit. gemm_bench Q8_0 (2048 x 2048 and
+// 2048 x 5632, 512 tokens, a busy machine): 12% of the peak with the
+// eight-row kernels, 20-22% with this one.
 //
 // The loop runs two tokens at a time over a run of blocks: their sixteen
 // lane accumulators, the block's eight weight words and its scales fill the
@@ -63,7 +67,7 @@ namespace {
 
 constexpr int QK = 32;
 constexpr int64_t kRun = 16;  // blocks per run (16 * 576 bytes decoded)
-constexpr int kAhead = 1;     // passes that prefetches run ahead
+constexpr int kAhead = 1;     // passes that prefetches run ahead (1-4 measured alike)
 
 struct Decoded16 {
   __m512i w[8];  // word j of the sixteen rows, + 128 per byte
@@ -134,9 +138,10 @@ LLMTK_VNNI16 void DotQ8_0x16x16(int64_t n, const void* decoded, const void* pack
   // A pass reads two lines per block (its tokens' words and corrections)
   // that no pass before it touched; a prompt's packed tokens outgrow L2
   // (1088 bytes a block per sixteen tokens), and the hardware prefetcher
-  // does not follow these strides in time (24% -> 18% of the VPDPBUSD peak
-  // when they came from L3). So each pass prefetches the next one's lines,
-  // the last pass those of the next run's first.
+  // does not follow these strides in time (the kernel alone: 24% of the
+  // VPDPBUSD peak with them in L2, 18% from L3, 22% with these prefetches).
+  // So each pass prefetches the next one's lines, the last pass those of the
+  // next run's first.
   const auto prefetch_pass = [y](int64_t b, int t) {
     __builtin_prefetch(y[b].qs[t]);
     __builtin_prefetch(y[b].corr[t]);
