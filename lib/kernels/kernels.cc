@@ -291,8 +291,8 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // Whole tiles of sixteen tokens go through the packed sixteen-token
   // kernel where there is one; the rest as before. (Q8_0 has it without the
   // one- to eight-token sixteen-row kernels: its leftovers go eight rows at
-  // a time.)
-  const auto dot16x16 = !matvec ? kt.vec_dot16x16[ti] : nullptr;
+  // a time, and prompts shorter than a tile as before.)
+  const auto dot16x16 = a.n >= 16 ? kt.vec_dot16x16[ti] : nullptr;
   const int64_t width = use16 || dot16x16 != nullptr ? 16 : kt.vec_dot8[ti] ? 8 : 1;
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced. For one token
