@@ -410,6 +410,7 @@ KernelTable MakeTable() {
     AddQ4Kx16Vnni(&t);
     AddQ4Kx16PromptVnni(&t);
     AddQ6Kx16Vnni(&t);
+    AddQ8_0x16Vnni(&t);
     t.vec_dot8x4[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8xT<2>;
     t.vec_dot8x8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8xT<4>;
   }

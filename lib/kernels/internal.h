@@ -123,12 +123,22 @@ struct Q8x16Block {
 };
 // Packs blocks 0..blocks-1 of sixteen activation rows (`astride` bytes apart).
 void PackQ8x16(const uint8_t* a, size_t astride, int64_t blocks, Q8x16Block* out);
+// The same for the Q8_0 weights' sixteen-token kernel, which keeps the
+// reference's eight float lanes per row and so needs each word's
+// correction: corr[t][k] = -128 * the sum of token t's word k (the weights
+// are used unsigned, as x + 128).
+struct alignas(64) Q8_0x16Block {
+  int32_t qs[16][8];
+  int32_t corr[16][8];
+  float d[16];
+};
+void PackQ8_0x16(const uint8_t* a, size_t astride, int64_t blocks, Q8_0x16Block* out);  // kernels/avx512_q8_0.cc
 // Prompts decode sixteen weight rows once for the whole batch:
 // Decode16Fn writes their n / BlockElems blocks, decoded16_bytes[type]
 // each, in the sixteen-token kernel's own layout, which VecDot16x16Fn then
 // multiplies by sixteen activation rows: out[16 * t + r], each value
 // VecDot's bit for bit. The rows come packed (`packed`, Q4_0: Q8x16Block
-// per block) or as they are (`a`, `astride` bytes apart; Q4_K).
+// per block, Q8_0: Q8_0x16Block) or as they are (`a`, `astride` bytes apart; Q4_K).
 using Decode16Fn = void (*)(int64_t n, const void* w, size_t stride, void* out);
 using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packed, const void* a, size_t astride,
                                float out[256]);
@@ -209,6 +219,7 @@ struct Q4KPromptKernels {
 Q4KPromptKernels Q4KPromptVnniKernels();  // AVX-512 VNNI + VBMI2
 Q4KPromptKernels Q4KPromptAmxKernels();   // AMX-INT8
 void AddQ6Kx16Vnni(KernelTable* t);         // kernels/avx512_q6_k.cc
+void AddQ8_0x16Vnni(KernelTable* t);        // kernels/avx512_q8_0.cc
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);

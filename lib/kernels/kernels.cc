@@ -291,10 +291,11 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // Rows go in groups of the widest multi-row kernel there is.
   const bool use16 = kt.vec_dot16[ti] != nullptr;
   // Whole tiles of sixteen tokens go through the packed sixteen-token
-  // kernel where there is one; the rest as before. Without sixteen-row
-  // kernels for the rest (Q6_K), its rows still go sixteen at a time and
-  // their leftover tokens eight rows at a time.
-  const auto dot16x16 = !matvec && (use16 || kt.vec_dot8[ti] != nullptr) ? kt.vec_dot16x16[ti] : nullptr;
+  // kernel where there is one; the rest as before. Types with it but
+  // without the one- to eight-token sixteen-row kernels (Q6_K, Q8_0) still
+  // go sixteen rows at a time, their leftover tokens eight rows at a time,
+  // and prompts shorter than a tile as before.
+  const auto dot16x16 = a.n >= 16 ? kt.vec_dot16x16[ti] : nullptr;
   const int64_t width = use16 || dot16x16 != nullptr ? 16 : kt.vec_dot8[ti] ? 8 : 1;
   // Chunks of weight rows: each weight row is read once per token tile while
   // it is still in cache. Small chunks keep threads balanced. For one token
@@ -315,17 +316,33 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // references, not the thread_locals, are what pfor's workers see.)
   static thread_local std::vector<kernels_internal::Q8x16Block> packed_scratch;
   std::vector<kernels_internal::Q8x16Block>& packed = packed_scratch;
-  const bool pack_q8 = VecDotType(w.type) == DType::kQ8_0;
+  // Activations are packed once per product, sixteen tokens a tile, in
+  // parallel where there is a pool and more than one tile.
+  auto each_tile = [&](const std::function<void(size_t)>& pack) {
+    if (pfor && a.n >= 32) {
+      pfor(static_cast<size_t>(a.n / 16), pack);
+    } else {
+      for (int64_t i = 0; i < a.n / 16; ++i) pack(static_cast<size_t>(i));
+    }
+  };
+  // Q8_0 weights' kernel takes per-word corrections (Q8_0x16Block).
+  static thread_local std::vector<kernels_internal::Q8_0x16Block> packed8_scratch;
+  std::vector<kernels_internal::Q8_0x16Block>& packed8 = packed8_scratch;
+  const bool pack_q8_0 = w.type == DType::kQ8_0;
+  const bool pack_q8 = !pack_q8_0 && VecDotType(w.type) == DType::kQ8_0;
+  if (dot16x16 != nullptr && pack_q8_0) {
+    if (packed8.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed8.resize(static_cast<size_t>(a.n / 16 * nblocks));
+    auto pack = [&](size_t i) {
+      kernels_internal::PackQ8_0x16(adata + 16 * i * a.stride, a.stride, nblocks, &packed8[i * nblocks]);
+    };
+    each_tile(pack);
+  }
   if (dot16x16 != nullptr && pack_q8) {
     if (packed.size() < static_cast<size_t>(a.n / 16 * nblocks)) packed.resize(static_cast<size_t>(a.n / 16 * nblocks));
     auto pack = [&](size_t i) {
       kernels_internal::PackQ8x16(adata + 16 * i * a.stride, a.stride, nblocks, &packed[i * nblocks]);
     };
-    if (pfor && a.n >= 32) {
-      pfor(static_cast<size_t>(a.n / 16), pack);
-    } else {
-      for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
-    }
+    each_tile(pack);
   }
   // A kernel's own packing (pack16), likewise once per product.
   static thread_local std::vector<uint8_t> packed16_scratch;
@@ -337,11 +354,7 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
     if (packed16_scratch.size() < bytes + 64) packed16_scratch.resize(bytes + 64);
     packed16 = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(packed16_scratch.data()) + 63) & ~uintptr_t{63});
     auto pack = [&](size_t i) { pack16(adata + 16 * i * a.stride, a.stride, nblocks, packed16 + i * packed16_tile); };
-    if (pfor && a.n >= 32) {
-      pfor(static_cast<size_t>(a.n / 16), pack);
-    } else {
-      for (int64_t i = 0; i < a.n / 16; ++i) pack(i);
-    }
+    each_tile(pack);
   }
   // The first token of a tile that the other kernels take.
   auto unpacked = [&](int64_t t0, int64_t t1) { return dot16x16 != nullptr ? t0 + (t1 - t0) / 16 * 16 : t0; };
@@ -410,20 +423,24 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
         for (; r + 16 <= r1; r += 16) {
           alignas(64) float out[256];
           for (int64_t t = t0; t < tu; t += 16) {
-            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti],
-                     pack_q8 ? static_cast<const void*>(&packed[t / 16 * nblocks])
-                     : packed16 != nullptr ? packed16 + t / 16 * packed16_tile
-                                           : nullptr,
-                     adata + t * a.stride, a.stride, out);
+            const void* pk = pack_q8_0             ? static_cast<const void*>(&packed8[t / 16 * nblocks])
+                             : pack_q8             ? static_cast<const void*>(&packed[t / 16 * nblocks])
+                             : packed16 != nullptr ? static_cast<const void*>(packed16 + t / 16 * packed16_tile)
+                                                   : nullptr;
+            dot16x16(w.cols, decoded + (r - r0) / 16 * nblocks * kt.decoded16_bytes[ti], pk, adata + t * a.stride,
+                     a.stride, out);
             for (int j = 0; j < 16; ++j) std::memcpy(y + (t + j) * ldy + r, out + 16 * j, 16 * sizeof(float));
           }
           if (tu < t1 && use16)
             RowGroup<16>(kt.vec_dot16[ti], kt.vec_dot16x4[ti], kt.vec_dot16x8[ti], w, wstride, wdata + r * wstride, a,
                          aux.data(), chunks, chunk_stride, tu, t1, nullptr, y, ldy, r);
-          if (tu < t1 && !use16)
+          else if (tu < t1 && kt.vec_dot8[ti] != nullptr)
             for (int64_t h = r; h < r + 16; h += 8)
               RowGroup<8>(kt.vec_dot8[ti], kt.vec_dot8x4[ti], kt.vec_dot8x8[ti], w, wstride, wdata + h * wstride, a,
                           nullptr, nullptr, 0, tu, t1, nullptr, y, ldy, h);
+          else if (tu < t1)
+            for (int64_t h = r; h < r + 16; ++h)
+              for (int64_t t = tu; t < t1; ++t) y[t * ldy + h] = dot(w.cols, wdata + h * wstride, adata + t * a.stride);
         }
       if (use16)
         for (; r + 16 <= r1; r += 16)
