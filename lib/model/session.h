@@ -37,6 +37,9 @@ struct SessionOptions {
   // an early prefix and a long continuation, EvalBranches, EvalCells) can
   // need positions no longer held, which Eval reports as FailedPrecondition.
   bool swa_full = false;
+  // Attention head by head, the reference of the grouped-query path that
+  // prompts take (the same bits; tests compare the two).
+  bool plain_attention = false;
 };
 
 // Cache cells a sliding-window layer keeps for a context of n_ctx, window
@@ -161,6 +164,7 @@ class Session {
   MatMulObserver observer_;
   int n_ctx_ = 0;
   bool kv_f32_ = false;
+  bool plain_attention_ = false;
   int max_batch_ = 512;
   int n_past_ = 0;
   int next_cell_ = 0;                // cache cell of the next token
