@@ -145,17 +145,20 @@ LLMTK_AVX512 bool DotRowsMulti(int64_t n, const void* rows, size_t stride, int64
 // P·V of Q queries over S 16-column slices from column col0: lane l's
 // Q x S accumulators stay in registers while the positions p = l, l + 16,
 // ... stream past (each row slice converted once for the Q queries); every
-// accumulator sees Axpy's fma, in position order.
+// accumulator sees Axpy's fma, in position order. `fresh`: the lanes start
+// at zero (all sixteen written) instead of holding sums.
 template <typename T, __m512 (*Load16)(const T*), int Q, int S>
 LLMTK_AVX512 void AccumulateQueries(const float* w, size_t wstride, const uint8_t* rows, size_t stride,
-                                    int64_t count, float* lanes, size_t lstride, int64_t n, int64_t col0) {
+                                    int64_t count, float* lanes, size_t lstride, int64_t n, int64_t col0,
+                                    bool fresh) {
   const float* wj[Q];
   for (int j = 0; j < Q; ++j) wj[j] = w + j * wstride;
-  const int64_t nl = std::min<int64_t>(16, count);
+  const int64_t nl = fresh ? 16 : std::min<int64_t>(16, count);
   for (int64_t l = 0; l < nl; ++l) {
     __m512 acc[Q][S];
     for (int j = 0; j < Q; ++j)
-      for (int s = 0; s < S; ++s) acc[j][s] = _mm512_loadu_ps(lanes + j * lstride + l * n + col0 + 16 * s);
+      for (int s = 0; s < S; ++s)
+        acc[j][s] = fresh ? _mm512_setzero_ps() : _mm512_loadu_ps(lanes + j * lstride + l * n + col0 + 16 * s);
     for (int64_t p = l; p < count; p += 16) {
       const T* row = reinterpret_cast<const T*>(rows + p * stride) + col0;
       __m512 v[S];
@@ -173,19 +176,19 @@ LLMTK_AVX512 void AccumulateQueries(const float* w, size_t wstride, const uint8_
 // Q queries over all n / 16 slices, S at a time (Q * S <= 16 accumulators).
 template <typename T, __m512 (*Load16)(const T*), int Q>
 LLMTK_AVX512 void AccumulateBlock(const float* w, size_t wstride, const uint8_t* rows, size_t stride,
-                                  int64_t count, float* lanes, size_t lstride, int64_t n) {
+                                  int64_t count, float* lanes, size_t lstride, int64_t n, bool fresh) {
   constexpr int kMaxS = 16 / Q;
   for (int64_t s0 = 0; s0 < n / 16;) {
     const int64_t left = n / 16 - s0;
     if (kMaxS >= 4 && left >= 4) {
       AccumulateQueries<T, Load16, Q, (kMaxS >= 4 ? 4 : 1)>(w, wstride, rows, stride, count, lanes, lstride, n,
-                                                            16 * s0);
+                                                            16 * s0, fresh);
       s0 += kMaxS >= 4 ? 4 : 1;
     } else if (left >= 2) {
-      AccumulateQueries<T, Load16, Q, 2>(w, wstride, rows, stride, count, lanes, lstride, n, 16 * s0);
+      AccumulateQueries<T, Load16, Q, 2>(w, wstride, rows, stride, count, lanes, lstride, n, 16 * s0, fresh);
       s0 += 2;
     } else {
-      AccumulateQueries<T, Load16, Q, 1>(w, wstride, rows, stride, count, lanes, lstride, n, 16 * s0);
+      AccumulateQueries<T, Load16, Q, 1>(w, wstride, rows, stride, count, lanes, lstride, n, 16 * s0, fresh);
       s0 += 1;
     }
   }
@@ -193,7 +196,7 @@ LLMTK_AVX512 void AccumulateBlock(const float* w, size_t wstride, const uint8_t*
 
 template <typename T, __m512 (*Load16)(const T*)>
 LLMTK_AVX512 bool AccumulateRowsMulti(const float* w, size_t wstride, const void* rows, size_t stride,
-                                      int64_t count, float* lanes, size_t lstride, int64_t n, int nq) {
+                                      int64_t count, float* lanes, size_t lstride, int64_t n, int nq, bool fresh) {
   if (n % 16 != 0) return false;
   const auto* r = static_cast<const uint8_t*>(rows);
   for (int j0 = 0; j0 < nq;) {
@@ -201,10 +204,10 @@ LLMTK_AVX512 bool AccumulateRowsMulti(const float* w, size_t wstride, const void
     const float* wq = w + j0 * wstride;
     float* lq = lanes + j0 * lstride;
     switch (q) {
-      case 8: AccumulateBlock<T, Load16, 8>(wq, wstride, r, stride, count, lq, lstride, n); break;
-      case 4: AccumulateBlock<T, Load16, 4>(wq, wstride, r, stride, count, lq, lstride, n); break;
-      case 2: AccumulateBlock<T, Load16, 2>(wq, wstride, r, stride, count, lq, lstride, n); break;
-      default: AccumulateBlock<T, Load16, 1>(wq, wstride, r, stride, count, lq, lstride, n); break;
+      case 8: AccumulateBlock<T, Load16, 8>(wq, wstride, r, stride, count, lq, lstride, n, fresh); break;
+      case 4: AccumulateBlock<T, Load16, 4>(wq, wstride, r, stride, count, lq, lstride, n, fresh); break;
+      case 2: AccumulateBlock<T, Load16, 2>(wq, wstride, r, stride, count, lq, lstride, n, fresh); break;
+      default: AccumulateBlock<T, Load16, 1>(wq, wstride, r, stride, count, lq, lstride, n, fresh); break;
     }
     j0 += q;
   }

@@ -165,7 +165,7 @@ using AccumulateFn = void (*)(const float* w, const void* rows, size_t stride, i
 using DotRowsMultiFn = bool (*)(int64_t n, const void* rows, size_t stride, int64_t count, const void* x,
                                 size_t xstride, int nq, float* out, size_t ostride);
 using AccumulateMultiFn = bool (*)(const float* w, size_t wstride, const void* rows, size_t stride, int64_t count,
-                                   float* lanes, size_t lstride, int64_t n, int nq);
+                                   float* lanes, size_t lstride, int64_t n, int nq, bool fresh);
 using ScaleMaxFn = float (*)(float* s, int64_t n, float scale);
 using ScaleRoundFn = void (*)(float* s, int64_t n, float inv, bool f16);
 

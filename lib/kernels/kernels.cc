@@ -458,14 +458,18 @@ void DotRowsMulti(DType t, int64_t n, const void* rows, size_t stride, int64_t c
 }
 
 void AccumulateRowsMulti(DType t, const float* w, size_t wstride, const void* rows, size_t stride, int64_t count,
-                         float* lanes, size_t lstride, int64_t n, int64_t nq, Isa isa) {
+                         float* lanes, size_t lstride, int64_t n, int64_t nq, bool fresh, Isa isa) {
   const auto multi = Table(isa).accumulate_multi[static_cast<int>(t)];
   for (int64_t j0 = 0; j0 < nq; j0 += 8) {
     const int q = static_cast<int>(std::min<int64_t>(8, nq - j0));
-    if (multi != nullptr && multi(w + j0 * wstride, wstride, rows, stride, count, lanes + j0 * lstride, lstride, n, q))
+    if (multi != nullptr &&
+        multi(w + j0 * wstride, wstride, rows, stride, count, lanes + j0 * lstride, lstride, n, q, fresh))
       continue;
-    for (int j = 0; j < q; ++j)
-      AccumulateRows(t, w + (j0 + j) * wstride, rows, stride, count, lanes + (j0 + j) * lstride, n, isa);
+    for (int j = 0; j < q; ++j) {
+      float* lj = lanes + (j0 + j) * lstride;
+      if (fresh) std::fill(lj, lj + 16 * n, 0.f);
+      AccumulateRows(t, w + (j0 + j) * wstride, rows, stride, count, lj, n, isa);
+    }
   }
 }
 

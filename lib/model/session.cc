@@ -716,19 +716,20 @@ void Session::Attention(int l, int n, bool masked) {
       const size_t head_off = static_cast<size_t>(g) * hd * elem, vhead_off = static_cast<size_t>(g) * hv * elem;
       for (int t = 0; t < n; ++t) {
         const int first = first_cell(t), count = tok_cell_[t] - first + 1;
-        const void* qv = nullptr;
-        for (int k = 0; k < heads; ++k) {
-          const void* q = cache_q(t, h0 + k);
-          if (k == 0) qv = q;
+        // The heads' queries are adjacent: one row conversion for all.
+        const float* q = &q_[static_cast<size_t>(t) * q_dim + h0 * hd];
+        const void* qv = q;
+        if (!kv_f32_) {
+          Fp32ToFp16Row(q, &q16_[h0 * hd], static_cast<int64_t>(heads) * hd);
+          qv = &q16_[h0 * hd];
         }
         for_runs(first, 0, count, [&](int i, size_t slot, int len) {
           DotRowsMulti(kv_type, hd, kbase + slot * row + head_off, row, len, qv, hd * elem, heads, s0 + i, n_ctx_);
         });
         for (int k = 0; k < heads; ++k) softmax(t, s0 + static_cast<size_t>(k) * n_ctx_, first, count);
-        for (int k = 0; k < heads; ++k) std::fill(lanes0 + k * 64 * hv, lanes0 + k * 64 * hv + 16 * hv, 0.f);
         for_runs(first, 0, count, [&](int i, size_t slot, int len) {
           AccumulateRowsMulti(kv_type, s0 + i, n_ctx_, vbase + slot * vrow + vhead_off, vrow, len, lanes0, 64 * hv,
-                              hv, heads);
+                              hv, heads, /*fresh=*/i == 0);
         });
         for (int k = 0; k < heads; ++k)
           ReduceLanes16(lanes0 + k * 64 * hv, hv, &att_[static_cast<size_t>(t) * o_dim + (h0 + k) * hv]);

@@ -91,10 +91,12 @@ int main(int argc, char** argv) {
           kq += t1 - t0;
           if (multi) {
             AccumulateRowsMulti(t, &p[h0 * tokens], tokens, vb, row, count, &lanes[h0 * 16 * dim], 16 * dim, dim,
-                                group);
+                                group, /*fresh=*/true);
           } else {
-            for (int h = h0; h < h0 + group; ++h)
+            for (int h = h0; h < h0 + group; ++h) {
+              std::fill(&lanes[h * 16 * dim], &lanes[(h + 1) * 16 * dim], 0.f);
               AccumulateRows(t, &p[h * tokens], vb, row, count, &lanes[h * 16 * dim], dim);
+            }
           }
           pv += ThreadSeconds() - t1;
         }
