@@ -699,12 +699,14 @@ void Session::Attention(int l, int n, bool masked) {
     for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
     return q16;
   };
-  if (n > 1 && group > 1 && !plain_attention_) {
+  if (n > 1 && !plain_attention_) {
     // The query heads of a KV head read the same K and V rows: a task takes
     // `nb` heads of one group through every token, each cache row loaded
     // once for all of them (DotRowsMulti, AccumulateRowsMulti), the same
     // bits as head by head. Groups split further only when there are fewer
-    // of them than threads; each head's scratch is its own, as below.
+    // of them than threads; each head's scratch is its own, as below. (One
+    // head per group still gains: sixteen dots share one reduction, and
+    // P·V's lanes stay in registers.)
     const int splits = std::clamp((threads() + c.n_head_kv - 1) / c.n_head_kv, 1, group);
     const int nb = (group + splits - 1) / splits, per_group = (group + nb - 1) / nb;
     ParallelRun(static_cast<size_t>(c.n_head_kv) * per_group, [&](size_t task) {
