@@ -221,8 +221,8 @@ uint64_t Session::scratch_bytes() const {
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
               cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
               rope_cos_swa_.size() + rope_sin_swa_.size() + moe_out_.size()) +
-         enc_.size() + 2 * q16_.size() + 8 * pv_tail_.size() + (moe_ ? moe_->scratch_bytes() : 0) +
-         (mla_ ? mla_->scratch_bytes() : 0);
+         enc_.size() + kv_pack_.size() + 2 * q16_.size() + 8 * pv_tail_.size() +
+         (moe_ ? moe_->scratch_bytes() : 0) + (mla_ ? mla_->scratch_bytes() : 0);
 }
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
@@ -709,6 +709,33 @@ void Session::Attention(int l, int n, bool masked) {
     // P·V's lanes stay in registers.)
     const int splits = std::clamp((threads() + c.n_head_kv - 1) / c.n_head_kv, 1, group);
     const int nb = (group + splits - 1) / splits, per_group = (group + nb - 1) / nb;
+    // A KV head's rows are a slice of each wide cache row: with several KV
+    // heads, its cells are rows kv_dim apart, which alias in L1 and L2 (at
+    // Llama-2-7B's 8 KB stride a head's 512 cells no longer stay in L2). A
+    // long batch copies each KV head's cells first + .. last into a row of
+    // its own, in cell order (so a ring's wrap goes too): the very bytes the
+    // cache holds, read contiguously by every token.
+    const bool pack = n >= 32 && c.n_head_kv > 1;
+    int c0 = n_ctx_, c1 = 0;
+    size_t kpacked = 0, per_head = 0;
+    if (pack) {
+      for (int t = 0; t < n; ++t) {
+        c0 = std::min(c0, first_cell(t));
+        c1 = std::max(c1, tok_cell_[t]);
+      }
+      kpacked = static_cast<size_t>(c1 - c0 + 1) * hd * elem;
+      per_head = kpacked + static_cast<size_t>(c1 - c0 + 1) * hv * elem;
+      if (kv_pack_.size() < c.n_head_kv * per_head) kv_pack_.resize(c.n_head_kv * per_head);
+      ParallelRun(c.n_head_kv, [&](size_t g) {
+        uint8_t* kd = &kv_pack_[g * per_head];
+        uint8_t* vd = kd + kpacked;
+        for (int cell = c0; cell <= c1; ++cell) {
+          const size_t slot = static_cast<size_t>(ring ? cell % ring_ : cell), i = cell - c0;
+          std::memcpy(kd + i * hd * elem, kbase + slot * row + g * hd * elem, hd * elem);
+          std::memcpy(vd + i * hv * elem, vbase + slot * vrow + g * hv * elem, hv * elem);
+        }
+      });
+    }
     ParallelRun(static_cast<size_t>(c.n_head_kv) * per_group, [&](size_t task) {
       const int g = static_cast<int>(task) / per_group;
       const int h0 = g * group + static_cast<int>(task) % per_group * nb;
@@ -725,14 +752,28 @@ void Session::Attention(int l, int n, bool masked) {
           Fp32ToFp16Row(q, &q16_[h0 * hd], static_cast<int64_t>(heads) * hd);
           qv = &q16_[h0 * hd];
         }
-        for_runs(first, 0, count, [&](int i, size_t slot, int len) {
-          DotRowsMulti(kv_type, hd, kbase + slot * row + head_off, row, len, qv, hd * elem, heads, s0 + i, n_ctx_);
-        });
+        const uint8_t* kd = pack ? &kv_pack_[g * per_head] : nullptr;
+        const uint8_t* vd = pack ? kd + kpacked : nullptr;
+        if (pack) {
+          DotRowsMulti(kv_type, hd, kd + static_cast<size_t>(first - c0) * hd * elem, hd * elem, count, qv, hd * elem,
+                       heads, s0, n_ctx_);
+        } else {
+          for_runs(first, 0, count, [&](int i, size_t slot, int len) {
+            DotRowsMulti(kv_type, hd, kbase + slot * row + head_off, row, len, qv, hd * elem, heads, s0 + i, n_ctx_);
+          });
+        }
         for (int k = 0; k < heads; ++k) softmax(t, s0 + static_cast<size_t>(k) * n_ctx_, first, count);
-        for_runs(first, 0, count, [&](int i, size_t slot, int len) {
-          AccumulateRowsMulti(kv_type, s0 + i, n_ctx_, vbase + slot * vrow + vhead_off, vrow, len, lanes0, 64 * hv,
-                              hv, heads, /*fresh=*/i == 0);
-        });
+        // A ring's runs start at multiples of 16, so one run from `first`
+        // keeps every cell in its lane.
+        if (pack) {
+          AccumulateRowsMulti(kv_type, s0, n_ctx_, vd + static_cast<size_t>(first - c0) * hv * elem, hv * elem, count,
+                              lanes0, 64 * hv, hv, heads, /*fresh=*/true);
+        } else {
+          for_runs(first, 0, count, [&](int i, size_t slot, int len) {
+            AccumulateRowsMulti(kv_type, s0 + i, n_ctx_, vbase + slot * vrow + vhead_off, vrow, len, lanes0, 64 * hv,
+                                hv, heads, /*fresh=*/i == 0);
+          });
+        }
         for (int k = 0; k < heads; ++k)
           ReduceLanes16(lanes0 + k * 64 * hv, hv, &att_[static_cast<size_t>(t) * o_dim + (h0 + k) * hv]);
       }

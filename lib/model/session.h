@@ -193,6 +193,9 @@ class Session {
   std::vector<float> scores_;  // per head: n_ctx_ floats
   std::vector<uint16_t> q16_;  // per head: head_dim halves
   std::vector<float> pv_lanes_;  // per head: 16 (64 for one token) x head_dim partial sums
+  // Per KV head, a long batch's K then V rows of the cells it attends, packed
+  // (grown on demand: one layer's worth of cache at most).
+  std::vector<uint8_t> kv_pack_;
   std::vector<double> pv_tail_;  // per head: head_dim sums (one token's P·V)
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
   std::vector<float> rope_cos_swa_, rope_sin_swa_;  // local layers' own, when SwaOwnRope()
