@@ -221,7 +221,8 @@ uint64_t Session::scratch_bytes() const {
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
               cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
               rope_cos_swa_.size() + rope_sin_swa_.size() + moe_out_.size()) +
-         enc_.size() + kv_pack_.size() + 2 * q16_.size() + 8 * pv_tail_.size() +
+         enc_.size() + kv_pack_.size() + 4 * tok_scores_.size() + 2 * (q16_.size() + tok_q16_.size()) +
+         8 * pv_tail_.size() +
          (moe_ ? moe_->scratch_bytes() : 0) + (mla_ ? mla_->scratch_bytes() : 0);
 }
 
@@ -736,6 +737,18 @@ void Session::Attention(int l, int n, bool masked) {
         }
       });
     }
+    // Without grouping (one query head per KV head) consecutive tokens are
+    // the queries that share rows instead: kTokens of them at once, when all
+    // score from cell 0 (no ring) out of packed rows. Their scores need rows
+    // of their own (tok_scores_, tok_q16_; the lanes fit pv_lanes_).
+    constexpr int kTokens = 4;
+    const bool by_tokens = group == 1 && pack && !ring;
+    const size_t span = static_cast<size_t>(c1 - c0 + 1);
+    if (by_tokens) {
+      if (tok_scores_.size() < c.n_head * kTokens * span) tok_scores_.resize(c.n_head * kTokens * span);
+      if (!kv_f32_ && tok_q16_.size() < static_cast<size_t>(c.n_head) * kTokens * hd)
+        tok_q16_.resize(static_cast<size_t>(c.n_head) * kTokens * hd);
+    }
     ParallelRun(static_cast<size_t>(c.n_head_kv) * per_group, [&](size_t task) {
       const int g = static_cast<int>(task) / per_group;
       const int h0 = g * group + static_cast<int>(task) % per_group * nb;
@@ -743,6 +756,45 @@ void Session::Attention(int l, int n, bool masked) {
       float* s0 = &scores_[static_cast<size_t>(h0) * n_ctx_];
       float* lanes0 = &pv_lanes_[static_cast<size_t>(h0) * 64 * hv];
       const size_t head_off = static_cast<size_t>(g) * hd * elem, vhead_off = static_cast<size_t>(g) * hv * elem;
+      if (by_tokens) {
+        const uint8_t* kd = &kv_pack_[g * per_head];
+        const uint8_t* vd = kd + kpacked;
+        float* st = &tok_scores_[static_cast<size_t>(h0) * kTokens * span];
+        for (int t0 = 0; t0 < n; t0 += kTokens) {
+          const int m = std::min(kTokens, n - t0);
+          int count[kTokens], cmin = n_ctx_, cmax = 0;
+          for (int k = 0; k < m; ++k) {
+            count[k] = tok_cell_[t0 + k] + 1;
+            cmin = std::min(cmin, count[k]);
+            cmax = std::max(cmax, count[k]);
+          }
+          const void* qv = &q_[static_cast<size_t>(t0) * q_dim + h0 * hd];
+          size_t qstride = static_cast<size_t>(q_dim) * elem;
+          if (!kv_f32_) {
+            uint16_t* q16 = &tok_q16_[static_cast<size_t>(h0) * kTokens * hd];
+            for (int k = 0; k < m; ++k)
+              Fp32ToFp16Row(&q_[static_cast<size_t>(t0 + k) * q_dim + h0 * hd], q16 + k * hd, hd);
+            qv = q16;
+            qstride = hd * elem;
+          }
+          // Every token's dots over the longest one's cells (the others'
+          // extra scores are never read).
+          DotRowsMulti(kv_type, hd, kd, hd * elem, cmax, qv, qstride, m, st, span);
+          for (int k = 0; k < m; ++k) softmax(t0 + k, st + k * span, 0, count[k]);
+          // The cells all of them see, to a multiple of 16 (each cell keeps
+          // its lane), together; each token's remaining cells alone.
+          const int joint = cmin / 16 * 16;
+          if (joint > 0)
+            AccumulateRowsMulti(kv_type, st, span, vd, hv * elem, joint, lanes0, 16 * hv, hv, m, /*fresh=*/true);
+          for (int k = 0; k < m; ++k) {
+            AccumulateRowsMulti(kv_type, st + k * span + joint, span, vd + static_cast<size_t>(joint) * hv * elem,
+                                hv * elem, count[k] - joint, lanes0 + k * 16 * hv, 16 * hv, hv, 1,
+                                /*fresh=*/joint == 0);
+            ReduceLanes16(lanes0 + k * 16 * hv, hv, &att_[static_cast<size_t>(t0 + k) * o_dim + h0 * hv]);
+          }
+        }
+        return;
+      }
       for (int t = 0; t < n; ++t) {
         const int first = first_cell(t), count = tok_cell_[t] - first + 1;
         // The heads' queries are adjacent: one row conversion for all.

@@ -196,6 +196,10 @@ class Session {
   // Per KV head, a long batch's K then V rows of the cells it attends, packed
   // (grown on demand: one layer's worth of cache at most).
   std::vector<uint8_t> kv_pack_;
+  // Without grouped-query heads, per head a few tokens' scores (rows of a
+  // long batch's cells) and F16 queries (grown on demand).
+  std::vector<float> tok_scores_;
+  std::vector<uint16_t> tok_q16_;
   std::vector<double> pv_tail_;  // per head: head_dim sums (one token's P·V)
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
   std::vector<float> rope_cos_swa_, rope_sin_swa_;  // local layers' own, when SwaOwnRope()
