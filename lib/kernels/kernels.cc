@@ -453,7 +453,8 @@ void DotRowsMulti(DType t, int64_t n, const void* rows, size_t stride, int64_t c
     const int q = static_cast<int>(std::min<int64_t>(8, nq - j0));
     if (multi != nullptr && multi(n, rows, stride, count, xb + j0 * xstride, xstride, q, out + j0 * ostride, ostride))
       continue;
-    for (int j = 0; j < q; ++j) DotRows(t, n, rows, stride, count, xb + (j0 + j) * xstride, out + (j0 + j) * ostride, isa);
+    for (int j = 0; j < q; ++j)
+      DotRows(t, n, rows, stride, count, xb + (j0 + j) * xstride, out + (j0 + j) * ostride, isa);
   }
 }
 
