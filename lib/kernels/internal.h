@@ -175,6 +175,13 @@ using SwiGluFn = void (*)(float* gate, const float* up, int64_t n);
 using ReduceLanesFn = void (*)(const float* lanes, int64_t n, float* out);
 using AccumulateFn = void (*)(const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
                               int64_t n);
+// Several queries against the same cache rows (kernels.h DotRowsMulti,
+// AccumulateRowsMulti; nq <= 8): false for a shape the kernel does not
+// take, which then goes query by query.
+using DotRowsMultiFn = bool (*)(int64_t n, const void* rows, size_t stride, int64_t count, const void* x,
+                                size_t xstride, int nq, float* out, size_t ostride);
+using AccumulateMultiFn = bool (*)(const float* w, size_t wstride, const void* rows, size_t stride, int64_t count,
+                                   float* lanes, size_t lstride, int64_t n, int nq, bool fresh);
 using ScaleMaxFn = float (*)(float* s, int64_t n, float scale);
 using ScaleRoundFn = void (*)(float* s, int64_t n, float inv, bool f16);
 
@@ -195,6 +202,8 @@ struct KernelTable {
   size_t packed16_bytes[32] = {};      // per block of sixteen tokens
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
+  DotRowsMultiFn dot_rows_multi[32] = {};       // by cache DType
+  AccumulateMultiFn accumulate_multi[32] = {};  // by cache DType
   ScaleMaxFn scale_max = nullptr;
   ScaleRoundFn scale_round = nullptr;
   ReduceLanesFn reduce_lanes16 = nullptr;
@@ -220,6 +229,7 @@ Q4KPromptKernels Q4KPromptVnniKernels();  // AVX-512 VNNI + VBMI2
 Q4KPromptKernels Q4KPromptAmxKernels();   // AMX-INT8
 void AddQ6Kx16Vnni(KernelTable* t);         // kernels/avx512_q6_k.cc
 void AddQ8_0x16Vnni(KernelTable* t);        // kernels/avx512_q8_0.cc
+void AddAttentionAvx512(KernelTable* t);    // kernels/avx512_attn.cc
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);

@@ -96,6 +96,8 @@ struct Resolved {
         if (own.packed16_bytes[k]) t[i].packed16_bytes[k] = own.packed16_bytes[k];
         if (own.axpy[k]) t[i].axpy[k] = own.axpy[k];
         if (own.accumulate[k]) t[i].accumulate[k] = own.accumulate[k];
+        if (own.dot_rows_multi[k]) t[i].dot_rows_multi[k] = own.dot_rows_multi[k];
+        if (own.accumulate_multi[k]) t[i].accumulate_multi[k] = own.accumulate_multi[k];
       }
     }
   }
@@ -485,6 +487,35 @@ void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count,
 void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
                     int64_t n, Isa isa) {
   Table(isa).accumulate[static_cast<int>(t)](w, rows, stride, count, lanes, n);
+}
+
+void DotRowsMulti(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, size_t xstride,
+                  int64_t nq, float* out, size_t ostride, Isa isa) {
+  const auto multi = Table(isa).dot_rows_multi[static_cast<int>(t)];
+  const auto* xb = static_cast<const uint8_t*>(x);
+  for (int64_t j0 = 0; j0 < nq; j0 += 8) {
+    const int q = static_cast<int>(std::min<int64_t>(8, nq - j0));
+    if (multi != nullptr && multi(n, rows, stride, count, xb + j0 * xstride, xstride, q, out + j0 * ostride, ostride))
+      continue;
+    for (int j = 0; j < q; ++j)
+      DotRows(t, n, rows, stride, count, xb + (j0 + j) * xstride, out + (j0 + j) * ostride, isa);
+  }
+}
+
+void AccumulateRowsMulti(DType t, const float* w, size_t wstride, const void* rows, size_t stride, int64_t count,
+                         float* lanes, size_t lstride, int64_t n, int64_t nq, bool fresh, Isa isa) {
+  const auto multi = Table(isa).accumulate_multi[static_cast<int>(t)];
+  for (int64_t j0 = 0; j0 < nq; j0 += 8) {
+    const int q = static_cast<int>(std::min<int64_t>(8, nq - j0));
+    if (multi != nullptr &&
+        multi(w + j0 * wstride, wstride, rows, stride, count, lanes + j0 * lstride, lstride, n, q, fresh))
+      continue;
+    for (int j = 0; j < q; ++j) {
+      float* lj = lanes + (j0 + j) * lstride;
+      if (fresh) std::fill(lj, lj + 16 * n, 0.f);
+      AccumulateRows(t, w + (j0 + j) * wstride, rows, stride, count, lj, n, isa);
+    }
+  }
 }
 
 float ScaleMax(float* s, int64_t n, float scale, Isa isa) { return Table(isa).scale_max(s, n, scale); }

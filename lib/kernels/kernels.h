@@ -150,6 +150,16 @@ void DotRows(DType t, int64_t n, const void* rows, size_t stride, int64_t count,
 // n) for p < count, in order.
 void AccumulateRows(DType t, const float* w, const void* rows, size_t stride, int64_t count, float* lanes,
                     int64_t n, Isa isa = BestIsa());
+// The same for nq queries against the same rows (the query heads of one
+// grouped-query KV head), each row loaded once for all of them: KQ
+// out[j * ostride + p] = VecDot(t, n, rows + p * stride, x + j * xstride
+// bytes); P·V AccumulateRows(t, w + j * wstride, rows, stride, count,
+// lanes + j * lstride, n) for j < nq, each query's 16 lanes first set to 0
+// when `fresh` (the first run of cells). Bit for bit the one-query results.
+void DotRowsMulti(DType t, int64_t n, const void* rows, size_t stride, int64_t count, const void* x, size_t xstride,
+                  int64_t nq, float* out, size_t ostride, Isa isa = BestIsa());
+void AccumulateRowsMulti(DType t, const float* w, size_t wstride, const void* rows, size_t stride, int64_t count,
+                         float* lanes, size_t lstride, int64_t n, int64_t nq, bool fresh, Isa isa = BestIsa());
 // Attention's score steps around SoftmaxExp: ScaleMax does s[i] *= scale
 // and returns the maximum (-inf when n == 0); ScaleRound does s[i] *= inv
 // and, with `f16`, rounds each to F16 and back (an F16 cache's P·V takes

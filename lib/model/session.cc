@@ -74,6 +74,7 @@ Session::Session(const Model& model, const SessionOptions& opts) : model_(model)
   const ModelConfig& c = model.config();
   n_ctx_ = opts.n_ctx > 0 ? opts.n_ctx : c.n_ctx_train;
   kv_f32_ = opts.kv_f32;
+  plain_attention_ = opts.plain_attention;
   max_batch_ = std::max(1, std::min(opts.max_batch, n_ctx_));
   pool_ = std::make_unique<ComputePool>(opts.threads);
   pfor_ = [this](size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); };
@@ -220,8 +221,9 @@ uint64_t Session::scratch_bytes() const {
               hb2_.size() + scores_.size() + rope_cos_.size() + rope_sin_.size() + qkv_.size() + up2_.size() +
               cell_pos_.size() + ring_cell_.size() + tok_lo_.size() + pos_cell_.size() + pv_lanes_.size() +
               rope_cos_swa_.size() + rope_sin_swa_.size() + moe_out_.size()) +
-         enc_.size() + 2 * q16_.size() + 8 * pv_tail_.size() + (moe_ ? moe_->scratch_bytes() : 0) +
-         (mla_ ? mla_->scratch_bytes() : 0);
+         enc_.size() + kv_pack_.size() + 4 * tok_scores_.size() + 2 * (q16_.size() + tok_q16_.size()) +
+         8 * pv_tail_.size() +
+         (moe_ ? moe_->scratch_bytes() : 0) + (mla_ ? mla_->scratch_bytes() : 0);
 }
 
 void Session::ParallelRun(size_t n, const std::function<void(size_t)>& fn) { pool_->Run(n, fn); }
@@ -646,42 +648,205 @@ void Session::Attention(int l, int n, bool masked) {
   const DType kv_type = kv_f32_ ? DType::kF32 : DType::kF16;
   const uint8_t* kbase = &k_cache_[layer_off_[l]];
   const uint8_t* vbase = &v_cache_[v_layer_off_[l]];
+  // The first cell token t scores: 0, or in a ring the group of 16 holding
+  // the first cell the token needs (lanes and softmax groups go by cell %
+  // 16, so s[i] is cell first + i with the same grouping).
+  auto first_cell = [&](int t) { return ring ? tok_lo_[t] / 16 * 16 : 0; };
+  // Runs of cells [first + i0, first + i1) contiguous in the cache: one, or
+  // in a ring up to the slot where it wraps, then from slot 0.
+  auto for_runs = [&](int first, int i0, int i1, const auto& fn) {
+    for (int i = i0; i < i1;) {
+      const int cell = first + i;
+      const int slot = ring ? cell % ring_ : cell;
+      const int len = ring ? std::min(i1 - i, ring_ - slot) : i1 - i;
+      fn(i, static_cast<size_t>(slot), len);
+      i += len;
+    }
+  };
+  // Token t's scores s[0, count) of cells first.. into probabilities.
+  auto softmax = [&](int t, float* s, int first, int count) {
+    const int pos = first + count - 1;
+    // Gemma 2: tanh soft-capping of the scores, before the mask.
+    if (c.attn_softcap != 0.f) SoftCap(s, count, c.attn_softcap);
+    // Sliding window, as llama.cpp's SWA mask: positions n_swa or more
+    // behind the token's are -inf.
+    if (swa) {
+      const int32_t p = tok_pos_[t];
+      for (int i = first; i < pos; ++i)
+        if (p - cell_pos_[i] >= c.n_swa) s[i - first] = -INFINITY;
+    }
+    // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
+    // their (finite) V rows add exact zeros to the lanes.
+    if (masked) {
+      const int32_t seq = tok_seq_[t], shared = tok_shared_[t];
+      for (int i = first; i < pos; ++i)
+        if (cell_seq_[i] != shared && cell_seq_[i] != seq) s[i - first] = -INFINITY;
+    }
+    // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
+    // group's sum reduced in float and accumulated in double, then 1/sum.
+    const float mx = ScaleMax(s, count, scale);
+    const double sum = SoftmaxExp(s, count, mx);
+    const float inv = static_cast<float>(1.0 / sum);
+    // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
+    // position, fma, canonical reduction. For an F16 cache the
+    // probabilities are rounded to F16 first (ggml's vec_dot_type).
+    ScaleRound(s, count, inv, !kv_f32_);
+  };
+  // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
+  auto cache_q = [&](int t, int h) -> const void* {
+    const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
+    if (kv_f32_) return q;
+    uint16_t* q16 = &q16_[h * hd];
+    for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
+    return q16;
+  };
+  if (n > 1 && !plain_attention_) {
+    // The query heads of a KV head read the same K and V rows: a task takes
+    // `nb` heads of one group through every token, each cache row loaded
+    // once for all of them (DotRowsMulti, AccumulateRowsMulti), the same
+    // bits as head by head. Groups split further only when there are fewer
+    // of them than threads; each head's scratch is its own, as below. (One
+    // head per group still gains: sixteen dots share one reduction, and
+    // P·V's lanes stay in registers.)
+    const int splits = std::clamp((threads() + c.n_head_kv - 1) / c.n_head_kv, 1, group);
+    const int nb = (group + splits - 1) / splits, per_group = (group + nb - 1) / nb;
+    // A KV head's rows are a slice of each wide cache row: with several KV
+    // heads, its cells are rows kv_dim apart, which alias in L1 and L2 (at
+    // Llama-2-7B's 8 KB stride a head's 512 cells no longer stay in L2). A
+    // long batch copies each KV head's cells first + .. last into a row of
+    // its own, in cell order (so a ring's wrap goes too): the very bytes the
+    // cache holds, read contiguously by every token.
+    const bool pack = n >= 32 && c.n_head_kv > 1;
+    int c0 = n_ctx_, c1 = 0;
+    size_t kpacked = 0, per_head = 0;
+    if (pack) {
+      for (int t = 0; t < n; ++t) {
+        c0 = std::min(c0, first_cell(t));
+        c1 = std::max(c1, tok_cell_[t]);
+      }
+      kpacked = static_cast<size_t>(c1 - c0 + 1) * hd * elem;
+      per_head = kpacked + static_cast<size_t>(c1 - c0 + 1) * hv * elem;
+      if (kv_pack_.size() < c.n_head_kv * per_head) kv_pack_.resize(c.n_head_kv * per_head);
+      ParallelRun(c.n_head_kv, [&](size_t g) {
+        uint8_t* kd = &kv_pack_[g * per_head];
+        uint8_t* vd = kd + kpacked;
+        for (int cell = c0; cell <= c1; ++cell) {
+          const size_t slot = static_cast<size_t>(ring ? cell % ring_ : cell), i = cell - c0;
+          std::memcpy(kd + i * hd * elem, kbase + slot * row + g * hd * elem, hd * elem);
+          std::memcpy(vd + i * hv * elem, vbase + slot * vrow + g * hv * elem, hv * elem);
+        }
+      });
+    }
+    // Without grouping (one query head per KV head) consecutive tokens are
+    // the queries that share rows instead: kTokens of them at once, when all
+    // score from cell 0 (no ring) out of packed rows. Their scores need rows
+    // of their own (tok_scores_, tok_q16_; the lanes fit pv_lanes_).
+    constexpr int kTokens = 4;
+    const bool by_tokens = group == 1 && pack && !ring;
+    const size_t span = static_cast<size_t>(c1 - c0 + 1);
+    if (by_tokens) {
+      if (tok_scores_.size() < c.n_head * kTokens * span) tok_scores_.resize(c.n_head * kTokens * span);
+      if (!kv_f32_ && tok_q16_.size() < static_cast<size_t>(c.n_head) * kTokens * hd)
+        tok_q16_.resize(static_cast<size_t>(c.n_head) * kTokens * hd);
+    }
+    ParallelRun(static_cast<size_t>(c.n_head_kv) * per_group, [&](size_t task) {
+      const int g = static_cast<int>(task) / per_group;
+      const int h0 = g * group + static_cast<int>(task) % per_group * nb;
+      const int heads = std::min(nb, (g + 1) * group - h0);
+      float* s0 = &scores_[static_cast<size_t>(h0) * n_ctx_];
+      float* lanes0 = &pv_lanes_[static_cast<size_t>(h0) * 64 * hv];
+      const size_t head_off = static_cast<size_t>(g) * hd * elem, vhead_off = static_cast<size_t>(g) * hv * elem;
+      if (by_tokens) {
+        const uint8_t* kd = &kv_pack_[g * per_head];
+        const uint8_t* vd = kd + kpacked;
+        float* st = &tok_scores_[static_cast<size_t>(h0) * kTokens * span];
+        for (int t0 = 0; t0 < n; t0 += kTokens) {
+          const int m = std::min(kTokens, n - t0);
+          int count[kTokens], cmin = n_ctx_, cmax = 0;
+          for (int k = 0; k < m; ++k) {
+            count[k] = tok_cell_[t0 + k] + 1;
+            cmin = std::min(cmin, count[k]);
+            cmax = std::max(cmax, count[k]);
+          }
+          const void* qv = &q_[static_cast<size_t>(t0) * q_dim + h0 * hd];
+          size_t qstride = static_cast<size_t>(q_dim) * elem;
+          if (!kv_f32_) {
+            uint16_t* q16 = &tok_q16_[static_cast<size_t>(h0) * kTokens * hd];
+            for (int k = 0; k < m; ++k)
+              Fp32ToFp16Row(&q_[static_cast<size_t>(t0 + k) * q_dim + h0 * hd], q16 + k * hd, hd);
+            qv = q16;
+            qstride = hd * elem;
+          }
+          // Every token's dots over the longest one's cells (the others'
+          // extra scores are never read).
+          DotRowsMulti(kv_type, hd, kd, hd * elem, cmax, qv, qstride, m, st, span);
+          for (int k = 0; k < m; ++k) softmax(t0 + k, st + k * span, 0, count[k]);
+          // The cells all of them see, to a multiple of 16 (each cell keeps
+          // its lane), together; each token's remaining cells alone.
+          const int joint = cmin / 16 * 16;
+          if (joint > 0)
+            AccumulateRowsMulti(kv_type, st, span, vd, hv * elem, joint, lanes0, 16 * hv, hv, m, /*fresh=*/true);
+          for (int k = 0; k < m; ++k) {
+            AccumulateRowsMulti(kv_type, st + k * span + joint, span, vd + static_cast<size_t>(joint) * hv * elem,
+                                hv * elem, count[k] - joint, lanes0 + k * 16 * hv, 16 * hv, hv, 1,
+                                /*fresh=*/joint == 0);
+            ReduceLanes16(lanes0 + k * 16 * hv, hv, &att_[static_cast<size_t>(t0 + k) * o_dim + h0 * hv]);
+          }
+        }
+        return;
+      }
+      for (int t = 0; t < n; ++t) {
+        const int first = first_cell(t), count = tok_cell_[t] - first + 1;
+        // The heads' queries are adjacent: one row conversion for all.
+        const float* q = &q_[static_cast<size_t>(t) * q_dim + h0 * hd];
+        const void* qv = q;
+        if (!kv_f32_) {
+          Fp32ToFp16Row(q, &q16_[h0 * hd], static_cast<int64_t>(heads) * hd);
+          qv = &q16_[h0 * hd];
+        }
+        const uint8_t* kd = pack ? &kv_pack_[g * per_head] : nullptr;
+        const uint8_t* vd = pack ? kd + kpacked : nullptr;
+        if (pack) {
+          DotRowsMulti(kv_type, hd, kd + static_cast<size_t>(first - c0) * hd * elem, hd * elem, count, qv, hd * elem,
+                       heads, s0, n_ctx_);
+        } else {
+          for_runs(first, 0, count, [&](int i, size_t slot, int len) {
+            DotRowsMulti(kv_type, hd, kbase + slot * row + head_off, row, len, qv, hd * elem, heads, s0 + i, n_ctx_);
+          });
+        }
+        for (int k = 0; k < heads; ++k) softmax(t, s0 + static_cast<size_t>(k) * n_ctx_, first, count);
+        // A ring's runs start at multiples of 16, so one run from `first`
+        // keeps every cell in its lane.
+        if (pack) {
+          AccumulateRowsMulti(kv_type, s0, n_ctx_, vd + static_cast<size_t>(first - c0) * hv * elem, hv * elem, count,
+                              lanes0, 64 * hv, hv, heads, /*fresh=*/true);
+        } else {
+          for_runs(first, 0, count, [&](int i, size_t slot, int len) {
+            AccumulateRowsMulti(kv_type, s0 + i, n_ctx_, vbase + slot * vrow + vhead_off, vrow, len, lanes0, 64 * hv,
+                                hv, heads, /*fresh=*/i == 0);
+          });
+        }
+        for (int k = 0; k < heads; ++k)
+          ReduceLanes16(lanes0 + k * 64 * hv, hv, &att_[static_cast<size_t>(t) * o_dim + (h0 + k) * hv]);
+      }
+    });
+    return;
+  }
+  // Head by head, token by token: the reference of the grouped path above.
   ParallelRun(c.n_head, [&](size_t h) {
     const int g = static_cast<int>(h) / group;
     float* s = &scores_[h * n_ctx_];
     float* lanes = &pv_lanes_[h * 64 * hv];
-    uint16_t* q16 = &q16_[h * hd];
     const size_t head_off = static_cast<size_t>(g) * hd * elem, vhead_off = static_cast<size_t>(g) * hv * elem;
     for (int t = 0; t < n; ++t) {
-      const int pos = tok_cell_[t];  // the last cell it attends to
-      // The first cell scored: 0, or in a ring the group of 16 holding the
-      // first cell the token needs (lanes and softmax groups go by cell
-      // % 16, so s[i] is cell first + i with the same grouping).
-      const int first = ring ? tok_lo_[t] / 16 * 16 : 0;
-      const int count = pos - first + 1;
-      const int32_t seq = tok_seq_[t], shared = tok_shared_[t];
-      const float* q = &q_[static_cast<size_t>(t) * q_dim + h * hd];
+      const int first = first_cell(t);
+      const int count = tok_cell_[t] - first + 1;  // through the last cell it attends to
       float* out = &att_[static_cast<size_t>(t) * o_dim + h * hv];
-      // KQ: like ggml's mul_mat(k, q), with Q in the cache's type.
-      const void* qv = q;
-      if (!kv_f32_) {
-        for (int i = 0; i < hd; ++i) q16[i] = Fp32ToFp16(q[i]);
-        qv = q16;
-      }
-      // Runs of cells [first + i0, first + i1) contiguous in the cache: one,
-      // or in a ring up to the slot where it wraps, then from slot 0.
-      auto for_runs = [&](int i0, int i1, const auto& fn) {
-        for (int i = i0; i < i1;) {
-          const int cell = first + i;
-          const int slot = ring ? cell % ring_ : cell;
-          const int len = ring ? std::min(i1 - i, ring_ - slot) : i1 - i;
-          fn(i, static_cast<size_t>(slot), len);
-          i += len;
-        }
-      };
+      const void* qv = cache_q(t, static_cast<int>(h));
+      auto runs = [&](int i0, int i1, const auto& fn) { for_runs(first, i0, i1, fn); };
       // A one-token batch: ggml's vec_dot (tinyBLAS declines one column).
       const bool one = n == 1;
-      for_runs(0, count, [&](int i, size_t slot, int len) {
+      runs(0, count, [&](int i, size_t slot, int len) {
         const uint8_t* k = kbase + slot * row + head_off;
         if (one) {
           DotRowsGgml(kv_type, hd, k, row, len, qv, s + i);
@@ -689,36 +854,13 @@ void Session::Attention(int l, int n, bool masked) {
           DotRows(kv_type, hd, k, row, len, qv, s + i);
         }
       });
-      // Gemma 2: tanh soft-capping of the scores, before the mask.
-      if (c.attn_softcap != 0.f) SoftCap(s, count, c.attn_softcap);
-      // Sliding window, as llama.cpp's SWA mask: positions n_swa or more
-      // behind the token's are -inf.
-      if (swa) {
-        const int32_t p = tok_pos_[t];
-        for (int i = first; i < pos; ++i)
-          if (p - cell_pos_[i] >= c.n_swa) s[i - first] = -INFINITY;
-      }
-      // Other sequences' cells, as ggml's KQ mask: -inf, so exp gives 0 and
-      // their (finite) V rows add exact zeros to the lanes.
-      if (masked) {
-        for (int i = first; i < pos; ++i)
-          if (cell_seq_[i] != shared && cell_seq_[i] != seq) s[i - first] = -INFINITY;
-      }
-      // ggml_soft_max_ext: scale, max, exp 16 at a time (ggml_v_expf), each
-      // group's sum reduced in float and accumulated in double, then 1/sum.
-      const float mx = ScaleMax(s, count, scale);
-      const double sum = SoftmaxExp(s, count, mx);
-      const float inv = static_cast<float>(1.0 / sum);
-      // P·V as tinyBLAS computes it over the cache rows: 16 lanes by
-      // position, fma, canonical reduction. For an F16 cache the
-      // probabilities are rounded to F16 first (ggml's vec_dot_type).
-      ScaleRound(s, count, inv, !kv_f32_);
+      softmax(t, s, first, count);
       if (one) {
-        PvOneToken(kv_type, s, first, count, for_runs, vbase + vhead_off, vrow, lanes, &pv_tail_[h * hv], hv, out);
+        PvOneToken(kv_type, s, first, count, runs, vbase + vhead_off, vrow, lanes, &pv_tail_[h * hv], hv, out);
         continue;
       }
       std::fill(lanes, lanes + 16 * hv, 0.f);
-      for_runs(0, count, [&](int i, size_t slot, int len) {
+      runs(0, count, [&](int i, size_t slot, int len) {
         AccumulateRows(kv_type, s + i, vbase + slot * vrow + vhead_off, vrow, len, lanes, hv);
       });
       ReduceLanes16(lanes, hv, out);

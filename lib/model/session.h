@@ -37,6 +37,9 @@ struct SessionOptions {
   // an early prefix and a long continuation, EvalBranches, EvalCells) can
   // need positions no longer held, which Eval reports as FailedPrecondition.
   bool swa_full = false;
+  // Attention head by head, the reference of the grouped-query path that
+  // prompts take (the same bits; tests compare the two).
+  bool plain_attention = false;
 };
 
 // Cache cells a sliding-window layer keeps for a context of n_ctx, window
@@ -161,6 +164,7 @@ class Session {
   MatMulObserver observer_;
   int n_ctx_ = 0;
   bool kv_f32_ = false;
+  bool plain_attention_ = false;
   int max_batch_ = 512;
   int n_past_ = 0;
   int next_cell_ = 0;                // cache cell of the next token
@@ -189,6 +193,13 @@ class Session {
   std::vector<float> scores_;  // per head: n_ctx_ floats
   std::vector<uint16_t> q16_;  // per head: head_dim halves
   std::vector<float> pv_lanes_;  // per head: 16 (64 for one token) x head_dim partial sums
+  // Per KV head, a long batch's K then V rows of the cells it attends, packed
+  // (grown on demand: one layer's worth of cache at most).
+  std::vector<uint8_t> kv_pack_;
+  // Without grouped-query heads, per head a few tokens' scores (rows of a
+  // long batch's cells) and F16 queries (grown on demand).
+  std::vector<float> tok_scores_;
+  std::vector<uint16_t> tok_q16_;
   std::vector<double> pv_tail_;  // per head: head_dim sums (one token's P·V)
   std::vector<float> rope_cos_, rope_sin_;  // per batch token: n_rot / 2
   std::vector<float> rope_cos_swa_, rope_sin_swa_;  // local layers' own, when SwaOwnRope()
