@@ -175,6 +175,8 @@ LLMTK_KQ inline __m512i SumQ6K(const __m512i u[4], const __m512i sc[4], const Bl
   return sumi;
 }
 
+LLMTK_KQ void Rows8Q6K(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch);
+
 template <int T>
 LLMTK_KQ void DotQ6K(int64_t n, const void* w, const void* a, size_t astride, float* out) {
   const auto* x = static_cast<const BlockQ6K*>(w);
@@ -214,6 +216,101 @@ LLMTK_KQ void DotQ6KRows(int64_t n, const uint8_t* w, size_t stride, const Block
     }
   }
   for (int r = 0; r < R; ++r) out[r] = Hsum8(acc[r]);
+}
+
+// The same decode with GFNI (one affine byte transform per bit move, where
+// shifts need a mask after them) and all sixteen scales widened at once:
+// per super-block 10 + 5 vector operations where DecodeQ6K takes 18 + 6.
+// Same values, so the same lane sums and bits.
+#define LLMTK_KQG __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c,gfni")))
+
+// A GF(2) byte matrix: output bit i is input bit src[i] (-1: zero).
+constexpr uint64_t BitMatrix(const int (&src)[8]) {
+  uint64_t m = 0;
+  for (int i = 0; i < 8; ++i)
+    if (src[i] >= 0) m |= uint64_t{1} << (8 * (7 - i) + src[i]);
+  return m;
+}
+
+struct Q6KConstsG {
+  __m512i m4, nib_hi, h0, h1, pick[4];
+  LLMTK_KQG Q6KConstsG() {
+    m4 = _mm512_set1_epi8(0x0F);
+    nib_hi = _mm512_set1_epi64(static_cast<int64_t>(BitMatrix({4, 5, 6, 7, -1, -1, -1, -1})));
+    // qh's two bits for u[2 * half] (groups 0 and 1: bits 0-1, 2-3) and
+    // u[2 * half + 1] (groups 2 and 3: bits 4-5, 6-7), moved to bits 4-5;
+    // one matrix per 256-bit half.
+    auto two = [](int lo, int hi) {
+      const auto a = static_cast<int64_t>(BitMatrix({-1, -1, -1, -1, lo, lo + 1, -1, -1}));
+      const auto b = static_cast<int64_t>(BitMatrix({-1, -1, -1, -1, hi, hi + 1, -1, -1}));
+      return _mm512_set_epi64(b, b, b, b, a, a, a, a);
+    };
+    h0 = two(0, 2);
+    h1 = two(4, 6);
+    // u[k] takes scales 4k..4k+3, eight int16 lanes each.
+    for (int k = 0; k < 4; ++k) {
+      const int64_t base = 0x0004000400040004LL * k;
+      pick[k] = _mm512_set_epi64(0x0003000300030003LL + base, 0x0003000300030003LL + base, 0x0002000200020002LL + base,
+                                 0x0002000200020002LL + base, 0x0001000100010001LL + base, 0x0001000100010001LL + base,
+                                 base, base);
+    }
+  }
+};
+
+LLMTK_KQG inline void DecodeQ6KG(const Q6KConstsG& c, const BlockQ6K& x, __m512i u[4], __m512i sc[4]) {
+  const __m512i sc16 = _mm512_castsi256_si512(
+      _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales))));
+  for (int half = 0; half < 2; ++half) {
+    const __m512i l = _mm512_loadu_si512(x.ql + 64 * half);
+    const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * half)));
+    // (l & 0x0F) | bits: 0xEC is A & C | B.
+    u[2 * half] = _mm512_ternarylogic_epi32(l, _mm512_gf2p8affine_epi64_epi8(h, c.h0, 0), c.m4, 0xEC);
+    u[2 * half + 1] =
+        _mm512_or_si512(_mm512_gf2p8affine_epi64_epi8(l, c.nib_hi, 0), _mm512_gf2p8affine_epi64_epi8(h, c.h1, 0));
+  }
+  for (int k = 0; k < 4; ++k) sc[k] = _mm512_permutexvar_epi16(c.pick[k], sc16);
+}
+
+LLMTK_KQG inline __m512i SumQ6KG(const __m512i u[4], const __m512i sc[4], const BlockQ8K& y, const __m512i off[4]) {
+  __m512i sumi = _mm512_setzero_si512();
+  for (int k = 0; k < 4; ++k) {
+    const __m512i yv = _mm512_loadu_si512(y.qs + 64 * k);
+    sumi = _mm512_dpwssd_epi32(sumi, _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), off[k]), sc[k]);
+  }
+  return sumi;
+}
+
+LLMTK_KQG inline float Hsum8G(__m256 v) {
+  __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+// Rows8Q6K's rows with DecodeQ6KG.
+LLMTK_KQG void Rows8Q6KG(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
+  const int64_t nb = n / QKK;
+  if (nb > 64) return Rows8Q6K(n, w, stride, a, out, prefetch);
+  __m512i m32y[4 * 64];
+  const auto* y = static_cast<const BlockQ8K*>(a);
+  const __m512i m32 = _mm512_set1_epi8(32);
+  for (int64_t b = 0; b < nb; ++b)
+    for (int k = 0; k < 4; ++k) m32y[4 * b + k] = _mm512_maddubs_epi16(m32, _mm512_loadu_si512(y[b].qs + 64 * k));
+  const SpanPrefetcher pf(prefetch, 8 * stride, 8 * nb);
+  const Q6KConstsG c;
+  for (int r = 0; r < 8; ++r) {
+    const auto* x = reinterpret_cast<const BlockQ6K*>(static_cast<const uint8_t*>(w) + r * stride);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      pf.Step(r * nb + b);
+      __m512i u[4], sc[4];
+      DecodeQ6KG(c, x[b], u, sc);
+      const __m512i s = SumQ6KG(u, sc, y[b], m32y + 4 * b);
+      const __m256i lanes = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * _cvtsh_ss(x[b].d)), _mm256_cvtepi32_ps(lanes), acc);
+    }
+    out[r] = Hsum8G(acc);
+  }
 }
 
 template <void (*F)(int64_t, const void*, const void*, size_t, float*)>
@@ -266,7 +363,7 @@ void AddKQuantsVnni(KernelTable* t) {
   t->vec_dot[q4] = One<DotQ4K<1>>;
   t->vec_dot[q6] = One<DotQ6K<1>>;
   t->vec_dot8[q4] = Rows8<DotQ4K<1>>;
-  t->vec_dot8[q6] = Rows8Q6K;
+  t->vec_dot8[q6] = __builtin_cpu_supports("gfni") ? Rows8Q6KG : Rows8Q6K;
   t->vec_dot8x4[q4] = Rows8xT<4, DotQ4K<4>>;
   t->vec_dot8x4[q6] = Rows8xT<4, DotQ6K<4>>;
   t->vec_dot8x8[q4] = Rows8xT<8, DotQ4K<8>>;
