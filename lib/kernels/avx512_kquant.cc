@@ -268,16 +268,26 @@ LLMTK_KQG inline void DecodeQ6KG(const Q6KConstsG& c, const BlockQ6K& x, __m512i
     u[2 * half + 1] =
         _mm512_or_si512(_mm512_gf2p8affine_epi64_epi8(l, c.nib_hi, 0), _mm512_gf2p8affine_epi64_epi8(h, c.h1, 0));
   }
-  for (int k = 0; k < 4; ++k) sc[k] = _mm512_permutexvar_epi16(c.pick[k], sc16);
+  // Scale in the low half of each dword, zero in the high (SumQ6KG).
+  for (int k = 0; k < 4; ++k) sc[k] = _mm512_maskz_permutexvar_epi16(0x55555555, c.pick[k], sc16);
 }
 
-LLMTK_KQG inline __m512i SumQ6KG(const __m512i u[4], const __m512i sc[4], const BlockQ8K& y, const __m512i off[4]) {
-  __m512i sumi = _mm512_setzero_si512();
-  for (int k = 0; k < 4; ++k) {
-    const __m512i yv = _mm512_loadu_si512(y.qs + 64 * k);
-    sumi = _mm512_dpwssd_epi32(sumi, _mm512_sub_epi16(_mm512_maddubs_epi16(u[k], yv), off[k]), sc[k]);
+// One block's lane sums against y, two operations per 64 values where
+// SumQ6K takes three: VPDPBUSD adds each dword's four products u * y to
+// `neg_off` (-32 times the four activations' sum), giving the dword the
+// four products (u - 32) * y, at most 16,384 in magnitude; VPDPWSSD then
+// multiplies its low half by the scale in the low half of `scz` (zero in
+// the high half, so the sign half contributes nothing). Each dword is
+// SumQ6K's, exactly.
+LLMTK_KQG inline __m512i SumQ6KG(const __m512i u[4], const __m512i scz[4], const BlockQ8K& y,
+                                 const __m512i neg_off[4]) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  for (int k = 0; k < 4; k += 2) {
+    s0 = _mm512_dpwssd_epi32(s0, _mm512_dpbusd_epi32(neg_off[k], u[k], _mm512_loadu_si512(y.qs + 64 * k)), scz[k]);
+    s1 = _mm512_dpwssd_epi32(
+        s1, _mm512_dpbusd_epi32(neg_off[k + 1], u[k + 1], _mm512_loadu_si512(y.qs + 64 * k + 64)), scz[k + 1]);
   }
-  return sumi;
+  return _mm512_add_epi32(s0, s1);
 }
 
 LLMTK_KQG inline float Hsum8G(__m256 v) {
@@ -291,11 +301,13 @@ LLMTK_KQG inline float Hsum8G(__m256 v) {
 LLMTK_KQG void Rows8Q6KG(int64_t n, const void* w, size_t stride, const void* a, float out[8], const void* prefetch) {
   const int64_t nb = n / QKK;
   if (nb > 64) return Rows8Q6K(n, w, stride, a, out, prefetch);
-  __m512i m32y[4 * 64];
+  __m512i neg_off[4 * 64];
   const auto* y = static_cast<const BlockQ8K*>(a);
   const __m512i m32 = _mm512_set1_epi8(32);
   for (int64_t b = 0; b < nb; ++b)
-    for (int k = 0; k < 4; ++k) m32y[4 * b + k] = _mm512_maddubs_epi16(m32, _mm512_loadu_si512(y[b].qs + 64 * k));
+    for (int k = 0; k < 4; ++k)
+      neg_off[4 * b + k] = _mm512_sub_epi32(
+          _mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), m32, _mm512_loadu_si512(y[b].qs + 64 * k)));
   const SpanPrefetcher pf(prefetch, 8 * stride, 8 * nb);
   const Q6KConstsG c;
   for (int r = 0; r < 8; ++r) {
@@ -305,7 +317,7 @@ LLMTK_KQG void Rows8Q6KG(int64_t n, const void* w, size_t stride, const void* a,
       pf.Step(r * nb + b);
       __m512i u[4], sc[4];
       DecodeQ6KG(c, x[b], u, sc);
-      const __m512i s = SumQ6KG(u, sc, y[b], m32y + 4 * b);
+      const __m512i s = SumQ6KG(u, sc, y[b], neg_off + 4 * b);
       const __m256i lanes = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
       acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * _cvtsh_ss(x[b].d)), _mm256_cvtepi32_ps(lanes), acc);
     }
