@@ -222,7 +222,7 @@ LLMTK_KQ void DotQ6KRows(int64_t n, const uint8_t* w, size_t stride, const Block
 // shifts need a mask after them) and all sixteen scales widened at once:
 // per super-block 10 + 5 vector operations where DecodeQ6K takes 18 + 6.
 // Same values, so the same lane sums and bits.
-#define LLMTK_KQG __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c,gfni")))
+#define LLMTK_KQG __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c,gfni")))
 
 // A GF(2) byte matrix: output bit i is input bit src[i] (-1: zero).
 constexpr uint64_t BitMatrix(const int (&src)[8]) {
@@ -310,18 +310,29 @@ LLMTK_KQG void Rows8Q6KG(int64_t n, const void* w, size_t stride, const void* a,
           _mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), m32, _mm512_loadu_si512(y[b].qs + 64 * k)));
   const SpanPrefetcher pf(prefetch, 8 * stride, 8 * nb);
   const Q6KConstsG c;
-  for (int r = 0; r < 8; ++r) {
-    const auto* x = reinterpret_cast<const BlockQ6K*>(static_cast<const uint8_t*>(w) + r * stride);
-    __m256 acc = _mm256_setzero_ps();
+  // Two rows at a time, row 2p's eight float lanes in the low half of one
+  // register and row 2p + 1's in the high half: the fold of each row's
+  // halves, the conversion and the fma serve both rows.
+  for (int p = 0; p < 4; ++p) {
+    const auto* x0 = reinterpret_cast<const BlockQ6K*>(static_cast<const uint8_t*>(w) + 2 * p * stride);
+    const auto* x1 = reinterpret_cast<const BlockQ6K*>(static_cast<const uint8_t*>(w) + (2 * p + 1) * stride);
+    __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      pf.Step(r * nb + b);
+      pf.Step(2 * p * nb + 2 * b);
+      pf.Step(2 * p * nb + 2 * b + 1);
       __m512i u[4], sc[4];
-      DecodeQ6KG(c, x[b], u, sc);
-      const __m512i s = SumQ6KG(u, sc, y[b], neg_off + 4 * b);
-      const __m256i lanes = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * _cvtsh_ss(x[b].d)), _mm256_cvtepi32_ps(lanes), acc);
+      DecodeQ6KG(c, x0[b], u, sc);
+      const __m512i s0 = SumQ6KG(u, sc, y[b], neg_off + 4 * b);
+      DecodeQ6KG(c, x1[b], u, sc);
+      const __m512i s1 = SumQ6KG(u, sc, y[b], neg_off + 4 * b);
+      // [row 0 lanes 0-7, row 1 lanes 0-7]: each row's halves added.
+      const __m512i lanes = _mm512_add_epi32(_mm512_shuffle_i64x2(s0, s1, 0x44), _mm512_shuffle_i64x2(s0, s1, 0xEE));
+      const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(y[b].d * _cvtsh_ss(x0[b].d)),
+                                          _mm256_set1_ps(y[b].d * _cvtsh_ss(x1[b].d)), 1);
+      acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(lanes), acc);
     }
-    out[r] = Hsum8G(acc);
+    out[2 * p] = Hsum8G(_mm512_castps512_ps256(acc));
+    out[2 * p + 1] = Hsum8G(_mm512_extractf32x8_ps(acc, 1));
   }
 }
 
@@ -375,7 +386,7 @@ void AddKQuantsVnni(KernelTable* t) {
   t->vec_dot[q4] = One<DotQ4K<1>>;
   t->vec_dot[q6] = One<DotQ6K<1>>;
   t->vec_dot8[q4] = Rows8<DotQ4K<1>>;
-  t->vec_dot8[q6] = __builtin_cpu_supports("gfni") ? Rows8Q6KG : Rows8Q6K;
+  t->vec_dot8[q6] = __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512dq") ? Rows8Q6KG : Rows8Q6K;
   t->vec_dot8x4[q4] = Rows8xT<4, DotQ4K<4>>;
   t->vec_dot8x4[q6] = Rows8xT<4, DotQ6K<4>>;
   t->vec_dot8x8[q4] = Rows8xT<8, DotQ4K<8>>;
