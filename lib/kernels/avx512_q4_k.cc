@@ -234,6 +234,21 @@ LLMTK_Q4K16 void DotQ4Kx16(int64_t n, const void* w, size_t stride, const void* 
   Rows16<1>(n, w, stride, a, 0, out, prefetch);
 }
 
+// Finish for all four rows at once: the same additions in the same order
+// (a float sum does not depend on its operands' order, only on the
+// grouping), lane r * 4 of each step holding row r's.
+LLMTK_Q4K16G inline void FinishG(const Acc& acc, float out[4]) {
+  const __m512 r4 = _mm512_add_ps(acc.a[1], acc.a[0]);
+  // Lane k + (k + 2): (r4[0] + r4[2]) and (r4[1] + r4[3]), then their sum.
+  const __m512 t = _mm512_add_ps(r4, _mm512_permute_ps(r4, _MM_SHUFFLE(1, 0, 3, 2)));
+  const __m512 h = _mm512_add_ps(t, _mm512_permute_ps(t, _MM_SHUFFLE(2, 3, 0, 1)));
+  const __m512 mt = _mm512_add_ps(acc.m, _mm512_permute_ps(acc.m, _MM_SHUFFLE(1, 0, 3, 2)));
+  const __m512 m = _mm512_add_ps(mt, _mm512_permute_ps(mt, _MM_SHUFFLE(2, 3, 0, 1)));
+  const __m512 o = _mm512_add_ps(h, m);
+  _mm_storeu_ps(out, _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0,
+                                                                                     0, 0, 0, 0, 0), o)));
+}
+
 // Rows16<1> with DecodeG.
 LLMTK_Q4K16G void DotQ4Kx16G(int64_t n, const void* w, size_t stride, const void* a, const Q8Aux*, const void*,
                              float out[16], const void* prefetch) {
@@ -253,7 +268,7 @@ LLMTK_Q4K16G void DotQ4Kx16G(int64_t n, const void* w, size_t stride, const void
       if (!hoist) here = BsumPairs(y[0][b]);
       Token(q, y[0][b], hoist ? &pre[0][b] : &here, &acc);
     }
-    Finish(acc, out + 4 * quad);
+    FinishG(acc, out + 4 * quad);
   }
 }
 
