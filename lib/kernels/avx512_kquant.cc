@@ -218,9 +218,10 @@ LLMTK_KQ void DotQ6KRows(int64_t n, const uint8_t* w, size_t stride, const Block
   for (int r = 0; r < R; ++r) out[r] = Hsum8(acc[r]);
 }
 
-// The same decode with GFNI (one affine byte transform per bit move, where
-// shifts need a mask after them) and all sixteen scales widened at once:
-// per super-block 10 + 5 vector operations where DecodeQ6K takes 18 + 6.
+// The same decode with GFNI (affine byte transforms move qh's bits, for
+// both halves of ql at once, and swap nibbles, where shifts need a mask
+// after them) and all sixteen scales widened at once: per super-block 8 + 5
+// vector operations where DecodeQ6K takes 18 + 6.
 // Same values, so the same lane sums and bits.
 #define LLMTK_KQG __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c,gfni")))
 
@@ -233,20 +234,20 @@ constexpr uint64_t BitMatrix(const int (&src)[8]) {
 }
 
 struct Q6KConstsG {
-  __m512i m4, nib_hi, h0, h1, pick[4];
+  __m512i m4, m4hi, swap, hbits, pick[4];
   LLMTK_KQG Q6KConstsG() {
     m4 = _mm512_set1_epi8(0x0F);
-    nib_hi = _mm512_set1_epi64(static_cast<int64_t>(BitMatrix({4, 5, 6, 7, -1, -1, -1, -1})));
-    // qh's two bits for u[2 * half] (groups 0 and 1: bits 0-1, 2-3) and
-    // u[2 * half + 1] (groups 2 and 3: bits 4-5, 6-7), moved to bits 4-5;
-    // one matrix per 256-bit half.
-    auto two = [](int lo, int hi) {
-      const auto a = static_cast<int64_t>(BitMatrix({-1, -1, -1, -1, lo, lo + 1, -1, -1}));
-      const auto b = static_cast<int64_t>(BitMatrix({-1, -1, -1, -1, hi, hi + 1, -1, -1}));
-      return _mm512_set_epi64(b, b, b, b, a, a, a, a);
+    m4hi = _mm512_set1_epi8(static_cast<char>(0xF0));
+    // qh's two bits for u[2 * half] (groups 0 and 1: bits 0-1, 2-3) to
+    // bits 4-5 and those for u[2 * half + 1] (groups 2 and 3: bits 4-5,
+    // 6-7) to bits 0-1, zero elsewhere; one matrix per 256-bit half.
+    auto two = [](int g0, int g2) {
+      return static_cast<int64_t>(BitMatrix({g2, g2 + 1, -1, -1, g0, g0 + 1, -1, -1}));
     };
-    h0 = two(0, 2);
-    h1 = two(4, 6);
+    const int64_t lo = two(0, 4), hi = two(2, 6);
+    hbits = _mm512_set_epi64(hi, hi, hi, hi, lo, lo, lo, lo);
+    // Nibbles swapped, bits 2-3 (zero here) dropped: (z >> 4) | (z & 3) << 4.
+    swap = _mm512_set1_epi64(static_cast<int64_t>(BitMatrix({4, 5, 6, 7, 0, 1, -1, -1})));
     // u[k] takes scales 4k..4k+3, eight int16 lanes each.
     for (int k = 0; k < 4; ++k) {
       const int64_t base = 0x0004000400040004LL * k;
@@ -263,10 +264,11 @@ LLMTK_KQG inline void DecodeQ6KG(const Q6KConstsG& c, const BlockQ6K& x, __m512i
   for (int half = 0; half < 2; ++half) {
     const __m512i l = _mm512_loadu_si512(x.ql + 64 * half);
     const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * half)));
-    // (l & 0x0F) | bits: 0xEC is A & C | B.
-    u[2 * half] = _mm512_ternarylogic_epi32(l, _mm512_gf2p8affine_epi64_epi8(h, c.h0, 0), c.m4, 0xEC);
-    u[2 * half + 1] =
-        _mm512_or_si512(_mm512_gf2p8affine_epi64_epi8(l, c.nib_hi, 0), _mm512_gf2p8affine_epi64_epi8(h, c.h1, 0));
+    const __m512i hb = _mm512_gf2p8affine_epi64_epi8(h, c.hbits, 0);
+    // 0xE4: C ? A : B, bit by bit. u[2 * half]: l's low nibble, hb's bits 4-7.
+    u[2 * half] = _mm512_ternarylogic_epi32(l, hb, c.m4, 0xE4);
+    // u[2 * half + 1]: l's high nibble over hb's bits 0-3, then swapped.
+    u[2 * half + 1] = _mm512_gf2p8affine_epi64_epi8(_mm512_ternarylogic_epi32(l, hb, c.m4hi, 0xE4), c.swap, 0);
   }
   // Scale in the low half of each dword, zero in the high (SumQ6KG).
   for (int k = 0; k < 4; ++k) sc[k] = _mm512_maskz_permutexvar_epi16(0x55555555, c.pick[k], sc16);
