@@ -86,7 +86,7 @@ LLMTK_Q4K16 inline void Decode(const uint8_t* blk, size_t stride, Quad* q) {
 
 // Decode with GFNI: each quad's sixteen bytes per row come from 32-byte
 // loads of two rows at a time put into one register (an insert each),
-// then a 128-bit-lane transpose (shuffles), six operations per four
+// then a 128-bit-lane transpose (shuffles), eight operations per four
 // registers where Four() takes twelve blends; the high nibbles with one
 // affine byte transform (a shift needs a mask after it). Same values as
 // Decode.
