@@ -113,5 +113,30 @@ TEST(KernelsQ6K, MatMulMatchesTheScalarReferenceWithRemainders) {
   }
 }
 
+// One token (generation): the eight-row kernels, GFNI-decoded where the CPU
+// has GFNI (up to 64 super-blocks; 70 takes the other decode), at random
+// and at extreme values, with eight- and one-row leftovers.
+TEST(KernelsQ6K, OneTokenMatchesTheScalarReferenceBitForBit) {
+  std::mt19937 rng(63);
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2}) {
+    if (!IsaAvailable(isa)) continue;
+    for (bool extreme : {false, true})
+      for (int64_t rows : {8, 16, 43})
+        for (int64_t nb : {1, 3, 64, 70}) {
+          const int64_t cols = nb * 256;
+          SCOPED_TRACE(std::string(IsaName(isa)) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                       (extreme ? " extreme" : ""));
+          const auto w = Q6Rows(rows, cols, rng, extreme);
+          const auto a8 = Q8KRows(1, cols, rng, extreme);
+          const EncodedActivations a{a8.data(), 1, RowBytes(DType::kQ8_K, cols)};
+          std::vector<float> y(rows);
+          MatMul({DType::kQ6_K, rows, cols, w.data()}, a, y.data(), rows, nullptr, isa);
+          const size_t ws = RowBytes(DType::kQ6_K, cols);
+          for (int64_t r = 0; r < rows; ++r)
+            ASSERT_EQ(y[r], VecDot(DType::kQ6_K, cols, w.data() + r * ws, a8.data(), Isa::kScalar)) << "row " << r;
+        }
+  }
+}
+
 }  // namespace
 }  // namespace llmtk

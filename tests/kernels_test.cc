@@ -497,5 +497,33 @@ TEST(Kernels, Q4KPromptKernelEqualsScalarAtExtremes) {
   }
 }
 
+// Q4_K's one-token sixteen-row kernel (GFNI-decoded where the CPU has GFNI)
+// at the same extremes: rows in sixteens, eights and ones, one to 70
+// super-blocks (past 64 the bsum pairs are not hoisted).
+TEST(Kernels, Q4KOneTokenEqualsScalarAtExtremes) {
+  std::mt19937 rng(24);
+  for (int64_t rows : {16, 35, 53})
+    for (int64_t nb : {1, 6, 64, 70}) {
+      const int64_t cols = nb * QKK;
+      const auto w = ExtremeQ4K(rows, cols, rng);
+      std::vector<BlockQ8K> act(nb);
+      ExtremeQ8K(act, nb, rng);
+      const EncodedActivations a{act.data(), 1, nb * sizeof(BlockQ8K)};
+      const size_t ws = RowBytes(DType::kQ4_K, cols);
+      for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+        if (!IsaAvailable(isa)) continue;
+        std::vector<float> y(rows);
+        MatMul({DType::kQ4_K, rows, cols, w.data()}, a, y.data(), rows, nullptr, isa);
+        for (int64_t r = 0; r < rows; ++r) {
+          const float ref = VecDot(DType::kQ4_K, cols, w.data() + r * ws, act.data(), Isa::kScalar);
+          uint32_t got_bits, ref_bits;
+          std::memcpy(&got_bits, &y[r], 4);
+          std::memcpy(&ref_bits, &ref, 4);
+          ASSERT_EQ(got_bits, ref_bits) << IsaName(isa) << " " << rows << "x" << cols << " row " << r;
+        }
+      }
+    }
+}
+
 }  // namespace
 }  // namespace llmtk
