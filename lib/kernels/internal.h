@@ -209,6 +209,7 @@ struct Q4KPromptKernels {
 Q4KPromptKernels Q4KPromptVnniKernels();  // AVX-512 VNNI + VBMI2
 Q4KPromptKernels Q4KPromptAmxKernels();   // AMX-INT8
 void AddQ6Kx16Vnni(KernelTable* t);         // kernels/avx512_q6_k.cc
+void AddF16x16Prompt(KernelTable* t);       // kernels/avx512_f16_pp.cc
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);
