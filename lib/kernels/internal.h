@@ -183,6 +183,7 @@ struct KernelTable {
   size_t decoded16_bytes[32] = {};     // per block of sixteen rows
   Pack16Fn pack16[32] = {};            // its activation side, when not Q8x16Block
   size_t packed16_bytes[32] = {};      // per block of sixteen tokens
+  size_t decoded16_chunk_bytes[32] = {};  // if set, MatMul's budget for a chunk's decoded rows
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
   ScaleMaxFn scale_max = nullptr;
