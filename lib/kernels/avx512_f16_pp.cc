@@ -42,7 +42,7 @@ namespace {
 // Steps of 16 columns per chunk: the chunk's sixteen weight rows (16 KB at
 // 16), one token quad (4 KB) and the accumulators (16 KB, one tile's 1 KB at
 // a time) fit the 48 KB L1.
-constexpr int64_t kChunk = 32;
+constexpr int64_t kChunk = 16;
 
 // Layout of both the decoded rows and the packed tokens, for n columns:
 // n / 16 full steps of [16 rows or tokens][16 floats] (1 KB each), then the

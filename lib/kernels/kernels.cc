@@ -309,7 +309,7 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // allows: each packed token tile is then reused from L2 by all of them
   // instead of coming from L3 once per sixteen rows.
   const int64_t decoded_groups =
-      dot16x16 != nullptr && kt.decoded16_chunk_bytes[ti] > 0
+      dot16x16 != nullptr && a.n >= 16 && kt.decoded16_chunk_bytes[ti] > 0
           ? std::clamp<int64_t>(static_cast<int64_t>(kt.decoded16_chunk_bytes[ti]) /
                                     std::max<int64_t>(1, nblocks * static_cast<int64_t>(kt.decoded16_bytes[ti])),
                                 1, 4)
