@@ -13,7 +13,7 @@
 // 24 accumulators in registers and each step is 10 loads and 24 fmas (the
 // sixteen tokens go 6 + 6 + 4; 4 x 6 measured ~4% over 4 x 4 tiles).
 // The columns go in chunks of kChunk steps so that the chunk's sixteen rows
-// and a token quad stay in L1 while the sixteen tiles pass over them; the
+// and sixteen tokens stay in L1 while its twelve tiles pass over them; the
 // accumulators (16 x 16 x 16 floats) wait in memory between chunks, which
 // only stores and reloads each lane's running sum (same fma order).
 //
