@@ -307,11 +307,13 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // A prompt kernel that sets decoded16_chunk_bytes gets up to four
   // sixteen-row groups per chunk, as many as its decoded rows' budget
   // allows: each packed token tile is then reused from L2 by all of them
-  // instead of coming from L3 once per sixteen rows.
+  // instead of coming from L3 once per sixteen rows. With a known thread
+  // count, still two chunks or more per thread.
   const int64_t decoded_groups =
       dot16x16 != nullptr && a.n >= 16 && kt.decoded16_chunk_bytes[ti] > 0
-          ? std::clamp<int64_t>(static_cast<int64_t>(kt.decoded16_chunk_bytes[ti]) /
-                                    std::max<int64_t>(1, nblocks * static_cast<int64_t>(kt.decoded16_bytes[ti])),
+          ? std::clamp<int64_t>(std::min<int64_t>(static_cast<int64_t>(kt.decoded16_chunk_bytes[ti]) /
+                                                      std::max<int64_t>(1, nblocks * static_cast<int64_t>(kt.decoded16_bytes[ti])),
+                                                  threads > 0 ? w.rows / 16 / (2 * threads) : 4),
                                 1, 4)
           : 1;
   const int64_t rows_per_chunk =
