@@ -402,6 +402,7 @@ KernelTable MakeTable() {
   t.reduce_lanes16 = ReduceLanes16;
   AddActivationsAvx512(&t);
   AddAttentionAvx512(&t);
+  AddF16x16Prompt(&t);
   if (__builtin_cpu_supports("avx512vnni")) {
     t.vec_dot8[static_cast<int>(DType::kQ4_0)] = DotQ4_0x8Vnni;
     t.vec_dot8[static_cast<int>(DType::kQ8_0)] = DotQ8_0x8Zmm;

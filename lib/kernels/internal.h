@@ -200,6 +200,7 @@ struct KernelTable {
   size_t decoded16_bytes[32] = {};     // per block of sixteen rows
   Pack16Fn pack16[32] = {};            // its activation side, when not Q8x16Block
   size_t packed16_bytes[32] = {};      // per block of sixteen tokens
+  size_t decoded16_chunk_bytes[32] = {};  // if set, MatMul's budget for a chunk's decoded rows
   AxpyFn axpy[32] = {};              // indexed by cache DType (F16, F32)
   AccumulateFn accumulate[32] = {};  // AccumulateRows, by cache DType
   DotRowsMultiFn dot_rows_multi[32] = {};       // by cache DType
@@ -230,6 +231,7 @@ Q4KPromptKernels Q4KPromptAmxKernels();   // AMX-INT8
 void AddQ6Kx16Vnni(KernelTable* t);         // kernels/avx512_q6_k.cc
 void AddQ8_0x16Vnni(KernelTable* t);        // kernels/avx512_q8_0.cc
 void AddAttentionAvx512(KernelTable* t);    // kernels/avx512_attn.cc
+void AddF16x16Prompt(KernelTable* t);       // kernels/avx512_f16_pp.cc
 // IQ2_XS / IQ2_S against Q8_K (kernels/iq2s_scalar.cc, kernels/iq2s_avx2.cc).
 float DotIQ2XSScalar(int64_t n, const void* w, const void* a);
 float DotIQ2SScalar(int64_t n, const void* w, const void* a);

@@ -306,13 +306,25 @@ void MatMul(const WeightMatrix& w, const EncodedActivations& a, float* y, int64_
   // first group goes unprefetched), and the prefetch crosses into the next
   // chunk only when one thread runs them all in order.
   const int64_t groups = (w.rows + width - 1) / width;
+  const int64_t nblocks = w.cols / BlockElems(w.type);
+  // A prompt kernel that sets decoded16_chunk_bytes gets up to four
+  // sixteen-row groups per chunk, as many as its decoded rows' budget
+  // allows: each packed token tile is then reused from L2 by all of them
+  // instead of coming from L3 once per sixteen rows. With a known thread
+  // count, still two chunks or more per thread.
+  const int64_t decoded_groups =
+      dot16x16 != nullptr && a.n >= 16 && kt.decoded16_chunk_bytes[ti] > 0
+          ? std::clamp<int64_t>(std::min<int64_t>(static_cast<int64_t>(kt.decoded16_chunk_bytes[ti]) /
+                                                      std::max<int64_t>(1, nblocks * static_cast<int64_t>(kt.decoded16_bytes[ti])),
+                                                  threads > 0 ? w.rows / 16 / (2 * threads) : 4),
+                                1, 4)
+          : 1;
   const int64_t rows_per_chunk =
-      !matvec ? std::max<int64_t>(width, 8)
+      !matvec ? std::max<int64_t>(width, 8) * decoded_groups
               : width * (threads > 0 ? std::max<int64_t>(8, (groups + 4 * threads - 1) / (4 * threads))
                                      : std::max<int64_t>(8, 64 / width));
   const bool prefetch_across = !pfor || threads == 1;
   const int64_t tok_tile = 32;
-  const int64_t nblocks = w.cols / BlockElems(w.type);
   // Per calling thread and reused: a fresh megabyte-sized vector per call
   // cost more in page faults and zeroing than the packed kernel saved. (The
   // references, not the thread_locals, are what pfor's workers see.)
