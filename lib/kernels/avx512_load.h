@@ -1,7 +1,8 @@
-// kernels/avx512_load: AVX-512 load helpers shared by the sixteen-row
-// kernels (kernels/avx512_q4_0.cc, kernels/avx512_q4_k.cc). Include only
-// from files compiled for x86-64; every function is inline and carries its
-// own target attribute. Thread-safety: pure functions.
+// kernels/avx512_load: AVX-512 load and transpose helpers shared by the
+// sixteen-row kernels (kernels/avx512_q4_0.cc, avx512_q4_k.cc,
+// avx512_q4_k_pp.cc, avx512_q8_0.cc). Include only from files compiled for
+// x86-64; every function is inline and carries its own target attribute.
+// Thread-safety: pure functions.
 #ifndef LLMTK_LIB_KERNELS_AVX512_LOAD_H_
 #define LLMTK_LIB_KERNELS_AVX512_LOAD_H_
 
@@ -35,6 +36,18 @@ LLMTK_AVX512_LOAD inline __m512i Bcast16(const void* p) {
 // it has already loaded).
 LLMTK_AVX512_LOAD inline __m512i Bcast32(const void* p) {
   return _mm512_castps_si512(_mm512_broadcastss_ps(_mm_load_ss(static_cast<const float*>(p))));
+}
+
+// Four registers' 4x4 transposes of 32-bit words within each 128-bit lane:
+// out[j] lane 4q + i = in[i] word 4q + j. After Four() of rows i, 4 + i,
+// 8 + i, 12 + i into in[i], lane L of every out[j] holds row L.
+LLMTK_AVX512_LOAD inline void Transpose4(const __m512i in[4], __m512i out[4]) {
+  const __m512i u0 = _mm512_unpacklo_epi32(in[0], in[1]), u1 = _mm512_unpackhi_epi32(in[0], in[1]);
+  const __m512i u2 = _mm512_unpacklo_epi32(in[2], in[3]), u3 = _mm512_unpackhi_epi32(in[2], in[3]);
+  out[0] = _mm512_unpacklo_epi64(u0, u2);
+  out[1] = _mm512_unpackhi_epi64(u0, u2);
+  out[2] = _mm512_unpacklo_epi64(u1, u3);
+  out[3] = _mm512_unpackhi_epi64(u1, u3);
 }
 
 }  // namespace llmtk::kernels_internal

@@ -82,16 +82,6 @@ LLMTK_VNNI16 inline __m512i Sums16(const Rows16& r, const BlockQ8_0& y, const Q8
 
 LLMTK_VNNI16 inline void Store16(__m512 acc, float* out) { _mm512_storeu_ps(out, acc); }
 
-// Four registers' 4x4 transposes of 32-bit words within each 128-bit lane:
-// out[j] lane 4q + i = in[i] word 4q + j.
-LLMTK_VNNI16 inline void Transpose4(const __m512i in[4], __m512i out[4]) {
-  const __m512i u0 = _mm512_unpacklo_epi32(in[0], in[1]), u1 = _mm512_unpackhi_epi32(in[0], in[1]);
-  const __m512i u2 = _mm512_unpacklo_epi32(in[2], in[3]), u3 = _mm512_unpackhi_epi32(in[2], in[3]);
-  out[0] = _mm512_unpacklo_epi64(u0, u2);
-  out[1] = _mm512_unpackhi_epi64(u0, u2);
-  out[2] = _mm512_unpacklo_epi64(u1, u3);
-  out[3] = _mm512_unpackhi_epi64(u1, u3);
-}
 
 // Sixteen rows' 16 bytes from p, transposed: t[k] lane L = row L's word k.
 LLMTK_VNNI16 inline void LoadTransposed16x4(const uint8_t* p, size_t stride, __m512i t[4]) {

@@ -78,15 +78,17 @@ struct alignas(64) Q8Kx16Block {
   float nd[16];  // 0 - d, the reference's own negation (-0 for 0 would differ)
 };
 
-// Four registers' 4x4 transposes of 32-bit words within each 128-bit lane:
-// out[j] lane 4q + i = in[i] word 4q + j.
-LLMTK_Q4KPP inline void Transpose4(const __m512i in[4], __m512i out[4]) {
-  const __m512i u0 = _mm512_unpacklo_epi32(in[0], in[1]), u1 = _mm512_unpackhi_epi32(in[0], in[1]);
-  const __m512i u2 = _mm512_unpacklo_epi32(in[2], in[3]), u3 = _mm512_unpackhi_epi32(in[2], in[3]);
-  out[0] = _mm512_unpacklo_epi64(u0, u2);
-  out[1] = _mm512_unpackhi_epi64(u0, u2);
-  out[2] = _mm512_unpacklo_epi64(u1, u3);
-  out[3] = _mm512_unpackhi_epi64(u1, u3);
+
+// hsum_float_8 (lanes 4-7 onto 0-3, then (0 + 2) + (1 + 3)) and the mins'
+// (0 + 2) + (1 + 3), as the reference closes each row; out[16 * t + r].
+LLMTK_Q4KPP inline void CloseRows(const __m512 lanes[8][16], const __m512 mins[4][16], float* out) {
+  for (int t = 0; t < 16; ++t) {
+    __m512 r4[4];
+    for (int k = 0; k < 4; ++k) r4[k] = _mm512_add_ps(lanes[4 + k][t], lanes[k][t]);
+    const __m512 h = _mm512_add_ps(_mm512_add_ps(r4[0], r4[2]), _mm512_add_ps(r4[1], r4[3]));
+    const __m512 m = _mm512_add_ps(_mm512_add_ps(mins[0][t], mins[2][t]), _mm512_add_ps(mins[1][t], mins[3][t]));
+    _mm512_storeu_ps(out + 16 * t, _mm512_add_ps(h, m));
+  }
 }
 
 LLMTK_Q4KPP void DecodeBlock(const uint8_t* blk, size_t stride, DecodedQ4K& o) {
@@ -216,15 +218,7 @@ LLMTK_Q4KPP void Dot(int64_t n, const void* decoded, const void* packed, const v
       for (int t = 0; t < 16; ++t) mins[k][t] = acc[t];
     }
   }
-  // hsum_float_8 (lanes 4-7 onto 0-3, then (0 + 2) + (1 + 3)) and the
-  // mins' (0 + 2) + (1 + 3), as the reference closes each row.
-  for (int t = 0; t < 16; ++t) {
-    __m512 r4[4];
-    for (int k = 0; k < 4; ++k) r4[k] = _mm512_add_ps(lanes[4 + k][t], lanes[k][t]);
-    const __m512 h = _mm512_add_ps(_mm512_add_ps(r4[0], r4[2]), _mm512_add_ps(r4[1], r4[3]));
-    const __m512 m = _mm512_add_ps(_mm512_add_ps(mins[0][t], mins[2][t]), _mm512_add_ps(mins[1][t], mins[3][t]));
-    _mm512_storeu_ps(out + 16 * t, _mm512_add_ps(h, m));
-  }
+  CloseRows(lanes, mins, out);
 }
 
 // With AMX-INT8 (where the OS grants it) the products go to the tile unit:
@@ -343,13 +337,7 @@ LLMTK_Q4KAMX void DotAmx(int64_t n, const void* decoded, const void* packed, con
     }
   }
   _tile_release();
-  for (int t = 0; t < 16; ++t) {
-    __m512 r4[4];
-    for (int k = 0; k < 4; ++k) r4[k] = _mm512_add_ps(lanes[4 + k][t], lanes[k][t]);
-    const __m512 h = _mm512_add_ps(_mm512_add_ps(r4[0], r4[2]), _mm512_add_ps(r4[1], r4[3]));
-    const __m512 m = _mm512_add_ps(_mm512_add_ps(mins[0][t], mins[2][t]), _mm512_add_ps(mins[1][t], mins[3][t]));
-    _mm512_storeu_ps(out + 16 * t, _mm512_add_ps(h, m));
-  }
+  CloseRows(lanes, mins, out);
 }
 
 // AMX-INT8 present and its tile data granted to this process (Linux asks

@@ -74,16 +74,6 @@ struct Decoded16 {
   __m512 d;      // the rows' scales
 };
 
-// Four registers' 4x4 transposes of 32-bit words within each 128-bit lane:
-// out[j] lane 4q + i = in[i] word 4q + j.
-LLMTK_VNNI16 inline void Transpose4(const __m512i in[4], __m512i out[4]) {
-  const __m512i u0 = _mm512_unpacklo_epi32(in[0], in[1]), u1 = _mm512_unpackhi_epi32(in[0], in[1]);
-  const __m512i u2 = _mm512_unpacklo_epi32(in[2], in[3]), u3 = _mm512_unpackhi_epi32(in[2], in[3]);
-  out[0] = _mm512_unpacklo_epi64(u0, u2);
-  out[1] = _mm512_unpackhi_epi64(u0, u2);
-  out[2] = _mm512_unpacklo_epi64(u1, u3);
-  out[3] = _mm512_unpackhi_epi64(u1, u3);
-}
 
 // Sixteen rows' 16 bytes from p, transposed: t[k] lane L = row L's word k.
 // (Four() puts rows i, 4 + i, 8 + i, 12 + i in the four 128-bit chunks of
