@@ -333,6 +333,14 @@ LLMTK_AVX2 float DotIQ2XXS(int64_t n, const void* w, const void* a) {
   return 0.125f * Hsum8(acc);
 }
 
+// Eight grid points by index (a function of its own: a lambda would not
+// carry the target attribute, which builds without -march=native need).
+LLMTK_AVX2 inline __m256i IQ3XXSPoints(const uint32_t* grid, const uint8_t* q) {
+  return _mm256_set_epi32(static_cast<int>(grid[q[7]]), static_cast<int>(grid[q[6]]), static_cast<int>(grid[q[5]]),
+                          static_cast<int>(grid[q[4]]), static_cast<int>(grid[q[3]]), static_cast<int>(grid[q[2]]),
+                          static_cast<int>(grid[q[1]]), static_cast<int>(grid[q[0]]));
+}
+
 // ggml_vec_dot_iq3_xxs_q8_K's AVX2 form.
 LLMTK_AVX2 float DotIQ3XXS(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockIQ3_XXS*>(w);
@@ -344,11 +352,7 @@ LLMTK_AVX2 float DotIQ3XXS(int64_t n, const void* w, const void* a) {
     const uint8_t* gas = x[b].qs + QKK / 4;
     const int8_t* q8 = y[b].qs;
     __m256i sumi1 = _mm256_setzero_si256(), sumi2 = _mm256_setzero_si256();
-    auto points = [grid](const uint8_t* q) {
-      return _mm256_set_epi32(static_cast<int>(grid[q[7]]), static_cast<int>(grid[q[6]]), static_cast<int>(grid[q[5]]),
-                              static_cast<int>(grid[q[4]]), static_cast<int>(grid[q[3]]), static_cast<int>(grid[q[2]]),
-                              static_cast<int>(grid[q[1]]), static_cast<int>(grid[q[0]]));
-    };
+    auto points = [grid](const uint8_t* q) { return IQ3XXSPoints(grid, q); };
     for (int ib = 0; ib < QKK / 32; ib += 2) {
       const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8));
       const __m256i y2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32));

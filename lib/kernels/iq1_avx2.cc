@@ -79,15 +79,19 @@ LLMTK_AVX2 float DotIQ1SAvx2(int64_t n, const void* w, const void* a) {
   return Hsum8(acc) + kIQ1Delta * acc_shift;
 }
 
+// +1 or -1 in each byte of an 8-value group, by its qh shift bit (a
+// function, not a lambda: a lambda would not carry the target attribute,
+// which builds without -march=native need).
+LLMTK_AVX2 inline __m256i IQ1MDeltas(const uint8_t* qh) {
+  auto d = [](int bit) { return static_cast<int64_t>(bit ? 0xffffffffffffffffULL : 0x0101010101010101ULL); };
+  return _mm256_set_epi64x(d(qh[1] & 0x80), d(qh[1] & 0x08), d(qh[0] & 0x80), d(qh[0] & 0x08));
+}
+
 LLMTK_AVX2 float DotIQ1MAvx2(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockIQ1_M*>(w);
   const auto* y = static_cast<const BlockQ8K*>(a);
   const uint64_t* grid = IQ1SGrid();
-  // +1 or -1 in each byte of an 8-value group, by its qh shift bit.
-  auto deltas = [](const uint8_t* qh) {
-    auto d = [](int bit) { return static_cast<int64_t>(bit ? 0xffffffffffffffffULL : 0x0101010101010101ULL); };
-    return _mm256_set_epi64x(d(qh[1] & 0x80), d(qh[1] & 0x08), d(qh[0] & 0x80), d(qh[0] & 0x08));
-  };
+  auto deltas = [](const uint8_t* qh) { return IQ1MDeltas(qh); };
   __m256 acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const int8_t* q8 = y[b].qs;
