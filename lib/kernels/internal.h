@@ -149,10 +149,18 @@ using VecDot16x16Fn = void (*)(int64_t n, const void* decoded, const void* packe
 // are); MatMul packs each tile once per product.
 using Pack16Fn = void (*)(const uint8_t* a, size_t astride, int64_t blocks, void* out);
 
+// The weight prefetch's cache hint, chosen once per process. Weights are
+// read once per token, and the best hint differs by vendor: on a Zen 4
+// non-temporal (PREFETCHNTA) made generation 2-8% faster than PREFETCHT0
+// (T1/T2 15-25% slower); on a Sapphire Rapids-class Xeon NTA halved it
+// (TinyLlama Q4_0 one thread 7.8 tok/s against 14.2-15.4 with T1 or T2,
+// 12.9 with no prefetch at all), and T2 was at or above T1 and T0. So AMD
+// gets NTA and every other CPU T2; LLMTK_PREFETCH=nta|t0|t1|t2|none
+// overrides (docs/benchmarks.md, "Prefetch hint").
+enum class PrefetchHint { kNta, kT0, kT1, kT2, kNone };
+PrefetchHint WeightPrefetchHint();
+
 // Spreads prefetches of `bytes` bytes from `p` evenly over `steps` loop steps.
-// Non-temporal (PREFETCHNTA): weights are read once per token, and on the
-// Zen 4 here that made generation 2-8% faster than PREFETCHT0 on one and
-// two threads (T1/T2 were 15-25% slower).
 class SpanPrefetcher {
  public:
   SpanPrefetcher(const void* p, size_t bytes, int64_t steps)
@@ -161,12 +169,20 @@ class SpanPrefetcher {
     if (p_ == nullptr) return;
     const char* end = p_ + (i + 1) * per_;
     const auto first = reinterpret_cast<uintptr_t>(p_ + i * per_) & ~uintptr_t{63};
-    for (const char* l = reinterpret_cast<const char*>(first); l < end; l += 64) __builtin_prefetch(l, 0, 0);
+    const char* l = reinterpret_cast<const char*>(first);
+    switch (hint_) {
+      case PrefetchHint::kNta: for (; l < end; l += 64) __builtin_prefetch(l, 0, 0); break;
+      case PrefetchHint::kT2: for (; l < end; l += 64) __builtin_prefetch(l, 0, 1); break;
+      case PrefetchHint::kT1: for (; l < end; l += 64) __builtin_prefetch(l, 0, 2); break;
+      case PrefetchHint::kT0: for (; l < end; l += 64) __builtin_prefetch(l, 0, 3); break;
+      case PrefetchHint::kNone: break;
+    }
   }
 
  private:
   const char* p_;
   size_t per_;
+  PrefetchHint hint_ = WeightPrefetchHint();
 };
 using QuantizeFn = void (*)(const float* x, int64_t n, void* out);
 using AxpyFn = void (*)(float w, const void* row, float* lane, int64_t n);

@@ -156,6 +156,26 @@ Isa BestIsa() {
   return best;
 }
 
+namespace kernels_internal {
+PrefetchHint WeightPrefetchHint() {
+  static const PrefetchHint hint = [] {
+    if (const char* env = std::getenv("LLMTK_PREFETCH")) {
+      const std::string_view v(env);
+      if (v == "nta") return PrefetchHint::kNta;
+      if (v == "t0") return PrefetchHint::kT0;
+      if (v == "t1") return PrefetchHint::kT1;
+      if (v == "t2") return PrefetchHint::kT2;
+      if (v == "none") return PrefetchHint::kNone;
+    }
+#if defined(__x86_64__)
+    if (__builtin_cpu_is("amd")) return PrefetchHint::kNta;
+#endif
+    return PrefetchHint::kT2;
+  }();
+  return hint;
+}
+}  // namespace kernels_internal
+
 std::string_view IsaName(Isa isa) {
   switch (isa) {
     case Isa::kAvx512: return "avx512";
