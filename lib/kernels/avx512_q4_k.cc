@@ -46,7 +46,9 @@ struct Quad {
   __m512 d, dmin;              // the rows' scales, in all four dwords of a lane
 };
 
-LLMTK_Q4K16 inline void Decode(const uint8_t* blk, size_t stride, Quad* q) {
+// The four rows' scales, mins, d and dmin from their first 16 bytes (Decode
+// and DecodeG alike).
+LLMTK_Q4K16 inline void DecodeScales(const uint8_t* blk, size_t stride, Quad* q) {
   // Lane r's dwords: [d | dmin, s0, s1, s2] (ggml's 12 packed scale bytes).
   const __m512i head = Four(blk, stride);
   // Dwords [sc_lo, mn_lo, sc_hi, mn_hi] per lane (ggml's utmp shuffle):
@@ -75,6 +77,10 @@ LLMTK_Q4K16 inline void Decode(const uint8_t* blk, size_t stride, Quad* q) {
   q->d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(pick_d, head)));
   q->dmin = _mm512_cvtph_ps(
       _mm512_castsi512_si256(_mm512_permutexvar_epi16(_mm512_add_epi16(pick_d, _mm512_set1_epi16(1)), head)));
+}
+
+LLMTK_Q4K16 inline void Decode(const uint8_t* blk, size_t stride, Quad* q) {
+  DecodeScales(blk, stride, q);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   for (int j = 0; j < 4; ++j)
     for (int h = 0; h < 2; ++h) {
@@ -98,26 +104,7 @@ LLMTK_Q4K16G inline __m512i Two32(const uint8_t* p, const uint8_t* q) {
 }
 
 LLMTK_Q4K16G inline void DecodeG(const uint8_t* blk, size_t stride, Quad* q) {
-  const __m512i head = Four(blk, stride);
-  const __m512i p = _mm512_shuffle_epi32(head, _MM_PERM_CBCB);
-  const __m512i s2 = _mm512_shuffle_epi32(head, _MM_PERM_DDDD);
-  const __m512i lo_part = _mm512_and_si512(p, _mm512_set1_epi32(0x3f3f3f3f));
-  const __m512i hi_part = _mm512_or_si512(
-      _mm512_and_si512(_mm512_srli_epi32(p, 2), _mm512_set1_epi32(0x30303030)),
-      _mm512_and_si512(_mm512_srlv_epi32(s2, _mm512_set4_epi32(4, 0, 0, 0)), _mm512_set1_epi32(0x0f0f0f0f)));
-  const __m512i v = _mm512_mask_blend_epi32(0xCCCC, lo_part, hi_part);
-  for (int s = 0; s < 8; ++s) {
-    const char b = static_cast<char>(s < 4 ? s : 8 + s - 4);
-    const int pick = static_cast<int>(0x80008000u | static_cast<uint32_t>(b & 0xff) << 16 | (b & 0xff));
-    q->sc[s] = _mm512_shuffle_epi8(v, _mm512_set1_epi32(pick));
-  }
-  q->mn = _mm512_shuffle_epi8(v, _mm512_set4_epi32(static_cast<int>(0x800F800E), static_cast<int>(0x800D800C),
-                                                   static_cast<int>(0x80078006), static_cast<int>(0x80058004)));
-  const __m512i pick_d = _mm512_set_epi16(
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 24, 24, 24, 16, 16, 16, 16, 8, 8, 8, 8, 0, 0, 0, 0);
-  q->d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(pick_d, head)));
-  q->dmin = _mm512_cvtph_ps(
-      _mm512_castsi512_si256(_mm512_permutexvar_epi16(_mm512_add_epi16(pick_d, _mm512_set1_epi16(1)), head)));
+  DecodeScales(blk, stride, q);
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   // Output bit i is input bit i + 4, bits 4-7 zero.
   const __m512i nib_hi = _mm512_set1_epi64(0x1020408000000000LL);
